@@ -1,0 +1,41 @@
+"""Readable KPI tables for the terminal: values in the units people use, with their intervals."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from sim.units import format_duration
+
+
+def format_value(value: float, unit: str) -> str:
+    """A KPI value as a person reads it: durations with units, shares in percent, money."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if unit == "min":
+        return format_duration(value)
+    if unit == "%":
+        return f"{100 * value:.1f}%"
+    if unit == "$":
+        return f"${value:,.2f}"
+    if unit == "count":
+        return f"{value:,.0f}" if abs(value - round(value)) < 1e-9 else f"{value:,.1f}"
+    return f"{value:,.2f}"
+
+
+def format_interval(low: float, high: float, unit: str) -> str:
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
+        return ""
+    return f"[{format_value(low, unit)}, {format_value(high, unit)}]"
+
+
+def kpi_table(summary: pd.DataFrame) -> str:
+    """The summary as aligned text: KPI, mean and 95 % confidence interval."""
+    rows = [("KPI", "mean", "95% CI")]
+    for r in summary.itertuples():
+        rows.append((r.label, format_value(r.mean, r.unit), format_interval(r.ci_low, r.ci_high, r.unit)))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c}" for a, b, c in rows]
+    lines.insert(1, "-" * (sum(widths) + 4))
+    return "\n".join(lines)

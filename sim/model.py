@@ -1,0 +1,256 @@
+"""One replication: the scenario's teams, channels, clocks and policies wired into a SimPy run.
+
+``Desk`` owns the state of a replication (teams, live tickets, records) and the lifecycle steps
+the processes call: a ticket arrives, is routed, waits, is worked, waits on its customer, is
+resolved or abandoned. Decisions come from ``policy``; time comes from ``processes``. At the
+horizon every ticket still in the system is recorded as open, and the run checks that nothing
+was lost: arrived = resolved + abandoned + open.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import simpy
+
+from sim import policy
+from sim.calendar import BusinessCalendar, shift_instances
+from sim.demand import CategoryDraws, ChannelDemand
+from sim.processes import arrivals, roster
+from sim.records import EventLog, Levels, RunRecords
+from sim.scenario import WEEKDAYS, Scenario, SlaPolicy, TeamSpec
+from sim.sla import SlaClock
+from sim.streams import Sampler, Streams
+from sim.teams import Team
+from sim.tickets import ABANDONED, IN_SERVICE, PENDING, RESOLVED, WAITING, Ticket, TicketTable
+
+
+class ConservationError(RuntimeError):
+    """Tickets were lost or double-counted: a bug in the engine, never a scenario problem."""
+
+
+def build_calendars(scenario: Scenario) -> dict[str, BusinessCalendar]:
+    """The scenario's business calendars, plus the built-in 24x7."""
+    calendars = {"24x7": BusinessCalendar.always_open()}
+    for spec in scenario.calendars:
+        holidays = [(day - scenario.start_date).days for day in spec.holidays]
+        calendars[spec.name] = BusinessCalendar(spec.name, [WEEKDAYS.index(d) for d in spec.days], spec.hours,
+                                                holidays, scenario.start_weekday)
+    return calendars
+
+
+def duty_blocks(spec: TeamSpec, horizon: float, start_weekday: int) -> list[tuple[float, float, int]]:
+    """(on, off, agents) blocks of a team: around the clock, or its shifts' concrete instances."""
+    if spec.agents is not None:
+        return [(0.0, math.inf, spec.agents)]
+    blocks = []
+    for shift in spec.shifts:
+        days = [WEEKDAYS.index(d) for d in shift.days]
+        blocks += [(on, off, shift.agents) for on, off in
+                   shift_instances(days, shift.start, shift.end, horizon, start_weekday)]
+    return blocks
+
+
+class Desk:
+    """The state and lifecycle steps of one replication."""
+
+    def __init__(self, scenario: Scenario, replication: int = 0, seed: int | None = None,
+                 record_events: bool = True) -> None:
+        self.scenario = scenario
+        self.replication = replication
+        self.seed = scenario.seed if seed is None else seed
+        self.env = simpy.Environment()
+        streams = Streams(self.seed, replication)
+        self.log = EventLog()
+        self._record = self.log.add if record_events else _ignore
+        self.levels = Levels([t.name for t in scenario.teams])
+        self.table = TicketTable(sorted({a for c in scenario.categories for a in c.attributes}))
+        self.calendars = build_calendars(scenario)
+        self.teams = {spec.name: Team(self.env, spec, self.levels) for spec in scenario.teams}
+        self.channels = [ChannelDemand(spec, scenario.start_weekday, scenario.horizon, streams)
+                         for spec in scenario.channels]
+        self.draws = {c.name: CategoryDraws(c, scenario.priorities, scenario.segments, streams)
+                      for c in scenario.categories}
+        self._rank = {name: i for i, name in enumerate(scenario.priorities)}
+        self._handle = {(c.name, t.name): streams.sampler(f"handle.{c.name}.{t.name}",
+                                                          c.handle_time_for(t.name).scaled(t.handle_time_multiplier))
+                        for c in scenario.categories for t in scenario.teams if c.handle_time_for(t.name)}
+        self._reply_handle = {(c.name, t.name): streams.sampler(f"reply_handle.{c.name}.{t.name}",
+                                                                c.customer_reply.handle_time.scaled(t.handle_time_multiplier))
+                              for c in scenario.categories for t in scenario.teams
+                              if c.customer_reply and c.customer_reply.handle_time}
+        self._routes: dict[tuple[str, str], str] = {}
+        self._sla: dict[tuple[str, str, str, str], SlaPolicy | None] = {}
+        self._sla_by_name = {p.name: p for p in scenario.sla_policies}
+        self.live: dict[int, Ticket] = {}
+        self.arrived = 0
+
+    # -- arrival -------------------------------------------------------------------------------
+    def admit(self, demand: ChannelDemand, now: float) -> None:
+        """A ticket arrives: draw its facts, start its clocks, send it to its first team."""
+        category = demand.mix_at(now).pick(demand.category())
+        draws = self.draws[category]
+        priority, segment = draws.draw_priority(), draws.draw_segment()
+        team = self._route(demand.name, category)
+        ticket = Ticket(id=self.arrived, channel=demand.name, category=category, priority=priority,
+                        rank=self._rank[priority], segment=segment, arrival=now,
+                        concurrency=demand.spec.concurrency, attributes=draws.draw_attributes(),
+                        patience=demand.patience() if demand.patience else None,
+                        next_work=self._handle[category, team](), needs_reply=draws.draw_needs_reply())
+        self.arrived += 1
+        self.live[ticket.id] = ticket
+        ticket.first_team = team
+        self._record(now, ticket.id, "arrival", "", demand.name)
+        self._start_clocks(ticket)
+        self._enqueue(ticket, self.teams[team])
+        if ticket.patience is not None:
+            self.env.timeout(ticket.patience).callbacks.append(partial(self._give_up, ticket))
+
+    def _route(self, channel: str, category: str) -> str:
+        key = (channel, category)
+        if key not in self._routes:
+            self._routes[key] = policy.route(self.scenario.routing, channel, category)
+        return self._routes[key]
+
+    def _enqueue(self, ticket: Ticket, team: Team) -> None:
+        self._record(self.env.now, ticket.id, "queued", team.name)
+        team.enqueue(ticket)
+
+    # -- SLA clocks ----------------------------------------------------------------------------
+    def _start_clocks(self, ticket: Ticket) -> None:
+        key = (ticket.priority, ticket.channel, ticket.segment, ticket.category)
+        if key not in self._sla:
+            self._sla[key] = policy.sla_policy_for(self.scenario.sla_policies, *key)
+        chosen = self._sla[key]
+        if chosen is None:
+            return
+        ticket.sla_policy = chosen.name
+        for name in ("first_response", "resolution"):
+            spec = getattr(chosen, name)
+            if spec is not None:
+                ticket.clocks.append(SlaClock(self.env, name, spec.target, self.calendars[spec.calendar],
+                                              chosen.warnings, partial(self._milestone, ticket)))
+
+    def _milestone(self, ticket: Ticket, clock: SlaClock, fraction: float) -> None:
+        if fraction >= 1.0:
+            self._record(self.env.now, ticket.id, "sla_breach", ticket.team, clock.name)
+        else:
+            self._record(self.env.now, ticket.id, "sla_warning", ticket.team, f"{clock.name}@{fraction:.0%}")
+
+    def _stop_clock(self, ticket: Ticket, name: str, fulfilled: bool) -> None:
+        for clock in ticket.clocks:
+            if clock.name == name and (clock.running or clock.met != clock.met):
+                was_met = clock.met
+                clock.stop(self.env.now, fulfilled)
+                if fulfilled and was_met != was_met and clock.met == 1.0:
+                    self._record(self.env.now, ticket.id, "sla_met", ticket.team, name)
+
+    # -- work ----------------------------------------------------------------------------------
+    def begin_work(self, ticket: Ticket, team: Team) -> float:
+        """An agent picks the ticket up; returns the work this session takes."""
+        now = self.env.now
+        ticket.status = IN_SERVICE
+        ticket.sessions += 1
+        self._record(now, ticket.id, "picked_up", team.name)
+        if ticket.answered_at != ticket.answered_at:
+            ticket.answered_at = now
+            self._stop_clock(ticket, "first_response", fulfilled=True)
+        work = ticket.next_work
+        ticket.next_work = None
+        if work is None:
+            work = self._handle[ticket.category, team.name]()
+        return work
+
+    def end_work(self, ticket: Ticket, team: Team, work: float) -> None:
+        """The session is over: the ticket is resolved or waits on its customer."""
+        ticket.work_time += work
+        step = policy.after_session(ticket.needs_reply)
+        if step == policy.AWAIT_CUSTOMER:
+            self._await_customer(ticket, team)
+        else:
+            self._resolve(ticket, team)
+
+    def _await_customer(self, ticket: Ticket, team: Team) -> None:
+        now = self.env.now
+        ticket.status = PENDING
+        ticket.needs_reply = False
+        self._record(now, ticket.id, "pending_customer", team.name)
+        chosen = self._sla_by_name.get(ticket.sla_policy)
+        pause = chosen is not None and chosen.pause_while_waiting_on_customer
+        if pause:
+            for clock in ticket.clocks:
+                clock.pause(now)
+        delay = self.draws[ticket.category].reply_delay()
+        self.env.timeout(delay).callbacks.append(partial(self._customer_replied, ticket, team, pause))
+
+    def _customer_replied(self, ticket: Ticket, team: Team, paused: bool, _: simpy.Event) -> None:
+        now = self.env.now
+        self._record(now, ticket.id, "customer_replied", team.name)
+        if paused:
+            for clock in ticket.clocks:
+                clock.resume(now)
+        reply_handle = self._reply_handle.get((ticket.category, team.name))
+        ticket.next_work = reply_handle() if reply_handle else None
+        self._enqueue(ticket, team)
+
+    def _resolve(self, ticket: Ticket, team: Team) -> None:
+        now = self.env.now
+        ticket.status = RESOLVED
+        ticket.resolved_at = now
+        ticket.resolving_team = team.name
+        self._stop_clock(ticket, "first_response", fulfilled=True)
+        self._stop_clock(ticket, "resolution", fulfilled=True)
+        self._record(now, ticket.id, "resolved", team.name)
+        self._finish(ticket)
+
+    def _give_up(self, ticket: Ticket, _: simpy.Event) -> None:
+        """The customer's patience ran out: abandon if still waiting for a first answer."""
+        if ticket.status != WAITING or ticket.answered_at == ticket.answered_at:
+            return
+        now = self.env.now
+        ticket.status = ABANDONED
+        ticket.abandoned_at = now
+        self.teams[ticket.team].withdraw(ticket)
+        for clock in ticket.clocks:
+            clock.stop(now, fulfilled=False)
+        self._record(now, ticket.id, "abandoned", ticket.team)
+        self._finish(ticket)
+
+    def _finish(self, ticket: Ticket) -> None:
+        del self.live[ticket.id]
+        self.table.add(ticket)
+
+    # -- the run -------------------------------------------------------------------------------
+    def run(self) -> RunRecords:
+        """Simulate to the horizon, record the open tickets, check conservation, return the records."""
+        s = self.scenario
+        for demand in self.channels:
+            self.env.process(arrivals(self.env, demand, s.horizon, self.admit))
+        for spec in s.teams:
+            self.env.process(roster(self.env, self, self.teams[spec.name],
+                                    duty_blocks(spec, s.horizon, s.start_weekday)))
+        self.env.run(until=s.horizon)
+        for ticket in list(self.live.values()):
+            self.table.add(ticket)
+        tickets = self.table.frame()
+        self._check_conservation(tickets)
+        return RunRecords(self.replication, self.seed, tickets, self.log.frame(), self.levels.frame(),
+                          s.horizon, s.warmup)
+
+    def _check_conservation(self, tickets) -> None:
+        counts = tickets["outcome"].value_counts()
+        if len(tickets) != self.arrived or tickets["ticket"].nunique() != self.arrived or \
+                counts.sum() != self.arrived:
+            raise ConservationError(f"{self.arrived} tickets arrived but {len(tickets)} rows were recorded "
+                                    f"({counts.to_dict()})")
+
+
+def _ignore(*_: object) -> None:
+    """Event recording switched off (long benchmark runs that only need the ticket table)."""
+
+
+def run_replication(scenario: Scenario, replication: int = 0, seed: int | None = None,
+                    record_events: bool = True) -> RunRecords:
+    """Simulate one replication of ``scenario``; the streams depend on (seed, replication) only."""
+    return Desk(scenario, replication, seed, record_events).run()

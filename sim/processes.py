@@ -1,0 +1,74 @@
+"""SimPy processes: arrivals, agents and shift rosters. Plumbing only.
+
+These generators move time forward and hand tickets around; every decision (which team, what
+happens after a work session) is asked of the model, which consults the pure functions in
+``policy``. Nothing here computes a statistic: the model emits records.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Generator
+
+import simpy
+
+from sim.demand import ChannelDemand
+from sim.teams import Agent, Team
+from sim.tickets import Ticket
+
+if TYPE_CHECKING:
+    from sim.model import Desk
+
+Process = Generator[simpy.Event, object, None]
+
+
+def arrivals(env: simpy.Environment, demand: ChannelDemand, horizon: float,
+             admit: Callable[[ChannelDemand, float], None]) -> Process:
+    """Poisson arrivals of one channel at a time-varying rate, sampled exactly by thinning."""
+    peak = demand.peak
+    if peak <= 0:
+        return
+    mean_gap = 1.0 / peak
+    gaps, thinning, rate = demand.gaps, demand.thinning, demand.rate
+    t = env.now
+    while True:
+        t += gaps.exponential(mean_gap)
+        if t >= horizon:
+            return
+        if thinning() * peak < rate(t):
+            yield env.timeout(t - env.now)
+            admit(demand, t)
+
+
+def agent(env: simpy.Environment, desk: "Desk", team: Team, me: Agent) -> Process:
+    """An agent on duty: take the next ticket the team offers, work it, repeat until the shift ends."""
+    while not me.off_shift:
+        ticket = yield team.request(me)
+        if ticket is None:
+            break
+        if ticket.concurrency > 1:
+            env.process(session(env, desk, team, me, ticket))
+        else:
+            yield from session(env, desk, team, me, ticket)
+    if me.load == 0:
+        team.leave(me)
+
+
+def session(env: simpy.Environment, desk: "Desk", team: Team, me: Agent, ticket: Ticket) -> Process:
+    """One work session on a ticket: begin, spend the handle time, let the model decide what follows."""
+    work = desk.begin_work(ticket, team)
+    yield env.timeout(work)
+    team.release(me, ticket)
+    desk.end_work(ticket, team, work)
+
+
+def roster(env: simpy.Environment, desk: "Desk", team: Team, blocks: list[tuple[float, float, int]]) -> Process:
+    """Bring agents on duty block by block; at a block's end they finish the ticket in hand and leave."""
+    for on, off, count in sorted(blocks):
+        if on > env.now:
+            yield env.timeout(on - env.now)
+        crew = [team.new_agent() for _ in range(count)]
+        for member in crew:
+            env.process(agent(env, desk, team, member))
+        if off != float("inf"):
+            end = env.timeout(off - env.now)
+            end.callbacks.append(lambda _, crew=crew: [team.end_shift(m) for m in crew])

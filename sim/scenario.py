@@ -1,0 +1,294 @@
+"""The scenario: one YAML file that describes a support organisation and how long to simulate it.
+
+This module is the typed schema. Every default lives here, unknown keys are rejected, and the
+checks that tie names together (a routing rule naming a team that does not exist, a category mix
+naming an unknown category…) report the exact field path, so a planner can fix the file from the
+message alone. Times are minutes; durations accept units (``"5m"``, ``"4h"``); rates are per hour.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Iterator, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from sim.calendar import parse_clock
+from sim.distributions import Distribution
+from sim.units import Duration
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Clock = Annotated[float, BeforeValidator(parse_clock)]
+Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Weight = Annotated[float, Field(ge=0)]
+Path = tuple[str | int, ...]
+
+
+def _parse_window(text: object) -> tuple[float, float]:
+    if not isinstance(text, str) or text.count("-") != 1:
+        raise ValueError(f"{text!r} is not a time window; write it as \"HH:MM-HH:MM\", e.g. \"09:00-17:00\"")
+    start, end = (parse_clock(part.strip()) for part in text.split("-"))
+    if not start < end:
+        raise ValueError(f"{text!r} ends before it starts; split a window over midnight in two")
+    return start, end
+
+
+TimeWindow = Annotated[tuple[float, float], BeforeValidator(_parse_window)]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class CalendarSpec(_Spec):
+    """Business hours: open weekdays, daily windows and holidays (closed all day)."""
+
+    name: Name
+    days: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri"], description="open weekdays")
+    hours: list[TimeWindow] = Field(default=[(540.0, 1020.0)], min_length=1,
+                                    description='open windows each day, e.g. ["08:00-12:00", "13:00-18:00"]')
+    holidays: list[dt.date] = Field(default=[], description="dates closed all day (YYYY-MM-DD)")
+
+
+class Surge(_Spec):
+    """A temporary rise (or fall) in a channel's arrival rate, e.g. an outage."""
+
+    start: Duration = Field(description="when the surge begins, from the simulation start")
+    duration: Duration = Field(gt=0)
+    multiplier: float = Field(gt=0, description="factor applied to the channel's rate")
+    category_mix: dict[Name, Weight] | None = Field(default=None, description="category mix during the surge")
+
+
+class ServiceLevelTarget(_Spec):
+    """A channel's speed-of-answer goal, e.g. 80 % answered within 20 seconds."""
+
+    target: Duration = Field(gt=0)
+    goal: float = Field(default=0.8, gt=0, le=1)
+
+
+class ChannelSpec(_Spec):
+    """A way customers reach support (phone, chat, email, in-app…) and how they behave there."""
+
+    name: Name
+    rate_per_hour: float = Field(ge=0, description="mean arrivals per hour before profiles")
+    hour_of_day: list[Annotated[float, Field(ge=0)]] | None = Field(
+        default=None, min_length=24, max_length=24, description="24 multipliers, one per hour from 00:00")
+    day_of_week: dict[Weekday, Annotated[float, Field(ge=0)]] = Field(
+        default={}, description="multiplier per weekday; a weekday left out keeps 1.0")
+    surges: list[Surge] = []
+    category_mix: dict[Name, Weight] = Field(min_length=1, description="relative weights of categories")
+    patience: Distribution | None = Field(default=None, description="time a customer waits before abandoning; none: never")
+    concurrency: int = Field(default=1, ge=1, description="tickets of this channel an agent can work at once")
+    service_level: ServiceLevelTarget | None = None
+
+
+class CustomerReply(_Spec):
+    """Tickets that need information from the customer before they can be resolved."""
+
+    probability: float = Field(ge=0, le=1)
+    delay: Distribution = Field(description="time until the customer answers (SLA clocks may pause)")
+    handle_time: Distribution | None = Field(default=None, description="work after the reply; default: a fresh handle time")
+
+
+class CategorySpec(_Spec):
+    """An issue type: its priorities, customers, work content and attributes."""
+
+    name: Name
+    priority: dict[Name, Weight] | None = Field(default=None, description="priority mix; default: all the least urgent")
+    segment: dict[Name, Weight] | None = Field(default=None, description="segment mix; default: all the first segment")
+    handle_time: Distribution | dict[Name, Distribution] = Field(
+        description="one distribution for every team, or one per team name")
+    skill: Name | None = Field(default=None, description="skill a team needs to work this category")
+    attributes: dict[Name, Distribution] = Field(default={}, description="ticket attributes, e.g. refund_amount")
+    customer_reply: CustomerReply | None = None
+
+    def handle_time_for(self, team: str) -> Distribution | None:
+        if isinstance(self.handle_time, dict):
+            return self.handle_time.get(team)
+        return self.handle_time
+
+
+class ShiftSpec(_Spec):
+    """A recurring block of agents; an end before the start runs overnight."""
+
+    days: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri"], description="weekdays the shift starts")
+    start: Clock
+    end: Clock
+    agents: int = Field(ge=1)
+
+
+class TeamSpec(_Spec):
+    """A group of agents that shares one queue."""
+
+    name: Name
+    tier: int = Field(default=1, ge=1)
+    skills: list[Name] = []
+    agents: int | None = Field(default=None, ge=0, description="agents on duty around the clock")
+    shifts: list[ShiftSpec] | None = Field(default=None, min_length=1)
+    handle_time_multiplier: float = Field(default=1.0, gt=0)
+    cost_per_hour: float = Field(default=0.0, ge=0, description="cost of one agent-hour on duty")
+
+    @model_validator(mode="after")
+    def _agents_or_shifts(self) -> "TeamSpec":
+        if (self.agents is None) == (self.shifts is None):
+            raise ValueError("give a team either 'agents' (always on duty) or 'shifts', not both")
+        return self
+
+
+class RoutingRule(_Spec):
+    """Which team receives a new ticket; the first rule that matches wins."""
+
+    channel: Name | None = Field(default=None, description="channel name; none: any")
+    category: Name | None = Field(default=None, description="category name; none: any")
+    team: Name
+
+
+class SlaMatch(_Spec):
+    """Which tickets an SLA policy covers; an empty list or a missing field matches all."""
+
+    priority: list[Name] = []
+    channel: list[Name] = []
+    segment: list[Name] = []
+    category: list[Name] = []
+
+
+class SlaClockSpec(_Spec):
+    target: Duration = Field(gt=0)
+    calendar: Name = Field(default="24x7", description="calendar the clock runs on")
+
+
+class SlaPolicy(_Spec):
+    """Targets for first response and resolution, as helpdesks define them; first match wins."""
+
+    name: Name
+    match: SlaMatch = SlaMatch()
+    first_response: SlaClockSpec | None = None
+    resolution: SlaClockSpec | None = None
+    warnings: list[Annotated[float, Field(gt=0, lt=1)]] = Field(default=[0.5, 0.75],
+                                                                description="fractions of the target")
+    pause_while_waiting_on_customer: bool = True
+
+
+class Scenario(_Spec):
+    """One support organisation, its demand and its policies, and how to simulate it."""
+
+    name: Name = "scenario"
+    description: str = ""
+    seed: int = Field(default=1, ge=0)
+    start_date: dt.date = Field(default=dt.date(2026, 1, 5), description="date of time 0 (sets weekdays)")
+    horizon: Duration = Field(default=10080.0, gt=0, description="simulated time")
+    warmup: Duration = Field(default=0.0, description="initial period left out of the KPIs")
+    replications: int = Field(default=10, ge=1)
+    priorities: list[Name] = Field(default=["P1", "P2", "P3", "P4"], min_length=1, description="most urgent first")
+    segments: list[Name] = Field(default=["standard"], min_length=1)
+    calendars: list[CalendarSpec] = []
+    channels: list[ChannelSpec] = Field(min_length=1)
+    categories: list[CategorySpec] = Field(min_length=1)
+    teams: list[TeamSpec] = Field(min_length=1)
+    routing: list[RoutingRule] = Field(min_length=1)
+    sla_policies: list[SlaPolicy] = []
+
+    def team(self, name: str) -> TeamSpec:
+        return next(t for t in self.teams if t.name == name)
+
+    def category(self, name: str) -> CategorySpec:
+        return next(c for c in self.categories if c.name == name)
+
+    @property
+    def start_weekday(self) -> int:
+        return self.start_date.weekday()
+
+
+def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
+    """Yield (field path, message) for every name that points nowhere or contradicts another."""
+    yield from _unique_names(s)
+    categories = {c.name for c in s.categories}
+    teams = {t.name: t for t in s.teams}
+    calendars = {"24x7"} | {c.name for c in s.calendars}
+    if s.warmup >= s.horizon:
+        yield ("warmup",), f"warmup ({s.warmup:g} min) must be shorter than the horizon ({s.horizon:g} min)"
+    for i, ch in enumerate(s.channels):
+        yield from _known(("channels", i, "category_mix"), ch.category_mix, categories, "category")
+        if sum(ch.category_mix.values()) <= 0:
+            yield ("channels", i, "category_mix"), "at least one category needs a positive weight"
+        for j, surge in enumerate(ch.surges):
+            if surge.category_mix is not None:
+                yield from _known(("channels", i, "surges", j, "category_mix"), surge.category_mix, categories, "category")
+    for i, cat in enumerate(s.categories):
+        yield from _known(("categories", i, "priority"), cat.priority or {}, set(s.priorities), "priority")
+        yield from _known(("categories", i, "segment"), cat.segment or {}, set(s.segments), "segment")
+        if isinstance(cat.handle_time, dict):
+            yield from _known(("categories", i, "handle_time"), cat.handle_time, set(teams), "team")
+    for i, team in enumerate(s.teams):
+        if team.agents == 0:
+            yield ("teams", i, "agents"), "a team needs at least one agent; remove it from routing instead"
+    for i, rule in enumerate(s.routing):
+        if rule.channel is not None and rule.channel not in {c.name for c in s.channels}:
+            yield ("routing", i, "channel"), _unknown("channel", rule.channel, [c.name for c in s.channels])
+        if rule.category is not None and rule.category not in categories:
+            yield ("routing", i, "category"), _unknown("category", rule.category, sorted(categories))
+        if rule.team not in teams:
+            yield ("routing", i, "team"), _unknown("team", rule.team, list(teams))
+    for i, policy in enumerate(s.sla_policies):
+        for clock in ("first_response", "resolution"):
+            spec = getattr(policy, clock)
+            if spec is not None and spec.calendar not in calendars:
+                yield ("sla_policies", i, clock, "calendar"), _unknown("calendar", spec.calendar, sorted(calendars))
+        for field, allowed in (("priority", s.priorities), ("segment", s.segments),
+                               ("channel", [c.name for c in s.channels]), ("category", sorted(categories))):
+            for j, value in enumerate(getattr(policy.match, field)):
+                if value not in allowed:
+                    yield ("sla_policies", i, "match", field, j), _unknown(field, value, allowed)
+    yield from _routes_are_workable(s)
+
+
+def _routes_are_workable(s: Scenario) -> Iterator[tuple[Path, str]]:
+    """Every ticket a channel can produce must reach a team that can work it."""
+    from sim.policy import route  # the routing decision itself lives with the other policies
+
+    teams = {t.name: t for t in s.teams}
+    for i, ch in enumerate(s.channels):
+        mixes = [ch.category_mix] + [sg.category_mix for sg in ch.surges if sg.category_mix]
+        for category in sorted({c for mix in mixes for c, w in mix.items() if w > 0}):
+            if category not in {c.name for c in s.categories}:
+                continue
+            team = route(s.routing, ch.name, category)
+            if team is None:
+                yield ("routing",), (f"no rule routes {ch.name} tickets of category {category!r}; "
+                                     f"add a rule (a rule without channel/category matches all)")
+                continue
+            if team not in teams:
+                continue
+            cat = s.category(category)
+            if cat.handle_time_for(team) is None:
+                yield ((("categories", s.categories.index(cat), "handle_time")),
+                       f"tickets of {category!r} are routed to {team!r} but it has no handle time for that team")
+            if cat.skill is not None and cat.skill not in teams[team].skills:
+                yield ((("routing",)), f"{category!r} needs skill {cat.skill!r}, which team {team!r} lacks "
+                        f"(its skills: {teams[team].skills or 'none'})")
+
+
+def _unique_names(s: Scenario) -> Iterator[tuple[Path, str]]:
+    for field in ("calendars", "channels", "categories", "teams", "sla_policies"):
+        seen: set[str] = set()
+        for i, item in enumerate(getattr(s, field)):
+            if item.name in seen:
+                yield (field, i, "name"), f"duplicate name {item.name!r}; names must be unique within {field}"
+            seen.add(item.name)
+    if "24x7" in {c.name for c in s.calendars}:
+        yield ("calendars",), "'24x7' is built in (always open); choose another name"
+    for field in ("priorities", "segments"):
+        values = getattr(s, field)
+        if len(set(values)) != len(values):
+            yield (field,), f"{field} must not repeat a name"
+
+
+def _known(path: Path, mapping: dict[str, float], allowed: set[str], what: str) -> Iterator[tuple[Path, str]]:
+    for key in mapping:
+        if key not in allowed:
+            yield path + (key,), _unknown(what, key, sorted(allowed))
+
+
+def _unknown(what: str, value: str, allowed: list[str]) -> str:
+    return f"unknown {what} {value!r}; allowed: {', '.join(allowed) or 'none defined'}"

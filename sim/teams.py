@@ -1,0 +1,156 @@
+"""A team: agents who share one queue, ordered by priority and then arrival.
+
+The team matches waiting tickets with free agents. An agent asks for work with ``request``
+(a SimPy event that fires with a ticket, or with ``None`` when the agent's shift ends while it
+waits); a ticket joins with ``enqueue``. Tickets of concurrent channels (chat) can be worked
+several at once by one agent, up to the channel's concurrency, and only alongside other
+concurrent tickets. Abandoned or moved tickets are dropped lazily when they reach the head.
+The team also records its time-weighted levels: queue length, busy capacity and agents on duty.
+"""
+
+from __future__ import annotations
+
+import heapq
+from itertools import count
+
+import simpy
+
+from sim.policy import queue_order
+from sim.records import Levels
+from sim.scenario import TeamSpec
+from sim.tickets import WAITING, Ticket
+
+
+class Agent:
+    """One agent on duty: how many tickets it holds and whether its shift is over."""
+
+    __slots__ = ("id", "load", "limit", "off_shift", "on_duty")
+
+    def __init__(self, agent_id: int) -> None:
+        self.id = agent_id
+        self.load = 0
+        self.limit = 1
+        self.off_shift = False
+        self.on_duty = True
+
+    def can_take(self, ticket: Ticket) -> bool:
+        if self.load == 0:
+            return True
+        return ticket.concurrency > 1 and self.limit > 1 and self.load < min(self.limit, ticket.concurrency)
+
+
+class Team:
+    """The queue and the free agents of one team, and its level monitors."""
+
+    def __init__(self, env: simpy.Environment, spec: TeamSpec, levels: Levels) -> None:
+        self.env = env
+        self.name = spec.name
+        self.spec = spec
+        self._exclusive: list[tuple] = []
+        self._concurrent: list[tuple] = []
+        self._free: list[tuple[Agent, simpy.Event]] = []
+        self._seq = count()
+        self._ids = count()
+        self.queue = levels.recorder(spec.name, "queue")
+        self.busy = levels.recorder(spec.name, "busy")
+        self.staffed = levels.recorder(spec.name, "staffed")
+
+    def new_agent(self) -> Agent:
+        self.staffed.change(self.env.now, 1)
+        return Agent(next(self._ids))
+
+    def enqueue(self, ticket: Ticket) -> None:
+        """Hand the ticket to a free agent who can take it, or let it wait in the queue."""
+        ticket.team = self.name
+        ticket.status = WAITING
+        ticket.queued_at = self.env.now
+        for i, (agent, event) in enumerate(self._free):
+            if agent.can_take(ticket):
+                del self._free[i]
+                self._assign(agent, ticket)
+                event.succeed(ticket)
+                return
+        seq = next(self._seq)
+        ticket.queue_token = seq
+        heap = self._concurrent if ticket.concurrency > 1 else self._exclusive
+        heapq.heappush(heap, (*queue_order(ticket.rank, seq), seq, ticket))
+        self.queue.change(self.env.now, 1)
+
+    def withdraw(self, ticket: Ticket) -> None:
+        """A waiting ticket leaves the queue (abandonment); its heap entry is dropped later."""
+        ticket.queue_token = -1
+        self.queue.change(self.env.now, -1)
+
+    def request(self, agent: Agent) -> simpy.Event:
+        """An event that fires with the next ticket this agent can take."""
+        event = self.env.event()
+        ticket = self._take(agent)
+        if ticket is not None:
+            event.succeed(ticket)
+        else:
+            self._free.append((agent, event))
+        return event
+
+    def release(self, agent: Agent, ticket: Ticket) -> None:
+        """The agent is done with ``ticket``; a waiting request of its may now be served."""
+        agent.load -= 1
+        self.busy.change(self.env.now, -1.0 / ticket.concurrency)
+        if agent.load == 0:
+            agent.limit = 1
+        for i, (waiting, event) in enumerate(self._free):
+            if waiting is agent:
+                nxt = self._take(agent)
+                if nxt is not None:
+                    del self._free[i]
+                    event.succeed(nxt)
+                break
+        if agent.off_shift and agent.load == 0:
+            self.leave(agent)
+
+    def end_shift(self, agent: Agent) -> None:
+        """The agent's shift is over: it takes no new work and leaves once its hands are empty."""
+        agent.off_shift = True
+        for i, (waiting, event) in enumerate(self._free):
+            if waiting is agent:
+                del self._free[i]
+                event.succeed(None)
+                break
+
+    def leave(self, agent: Agent) -> None:
+        if agent.on_duty:
+            agent.on_duty = False
+            self.staffed.change(self.env.now, -1)
+
+    def _take(self, agent: Agent) -> Ticket | None:
+        if agent.off_shift:
+            return None
+        candidates = []
+        if agent.load == 0:
+            candidates.append(self._exclusive)
+        candidates.append(self._concurrent)
+        best_heap = None
+        for heap in candidates:
+            self._drop_stale(heap)
+            if heap and (best_heap is None or heap[0] < best_heap[0]):
+                best_heap = heap
+        if best_heap is None:
+            return None
+        ticket = best_heap[0][-1]
+        if not agent.can_take(ticket):
+            return None
+        heapq.heappop(best_heap)
+        self.queue.change(self.env.now, -1)
+        self._assign(agent, ticket)
+        return ticket
+
+    def _assign(self, agent: Agent, ticket: Ticket) -> None:
+        ticket.queue_token = -1
+        agent.load += 1
+        if ticket.concurrency > 1:
+            agent.limit = ticket.concurrency if agent.load == 1 else min(agent.limit, ticket.concurrency)
+        self.busy.change(self.env.now, 1.0 / ticket.concurrency)
+
+    @staticmethod
+    def _drop_stale(heap: list[tuple]) -> None:
+        while heap and (heap[0][-1].queue_token != heap[0][-2] or heap[0][-1].status != WAITING):
+            heapq.heappop(heap)

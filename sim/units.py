@@ -1,0 +1,52 @@
+"""Durations as people write them: ``"45s"``, ``"5m"``, ``"4h"``, ``"2d"`` or plain minutes.
+
+The simulator keeps time in minutes. Scenario files may give any duration with a unit suffix, so
+that a planner writes ``target: 8h`` instead of ``480``; a bare number is read as minutes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated
+
+from pydantic import BeforeValidator
+
+_UNIT_MINUTES = {"s": 1 / 60, "m": 1.0, "min": 1.0, "h": 60.0, "d": 1440.0, "w": 10080.0}
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]+)?\s*$")
+DURATION_HELP = 'a number of minutes or a number with a unit: s, m, h, d, w (e.g. "45s", "5m", "4h", "2d")'
+
+
+def parse_duration(value: object) -> float:
+    """Return ``value`` in minutes, accepting numbers (minutes) and strings with a unit."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration, got {value!r}; use {DURATION_HELP}")
+    if isinstance(value, (int, float)):
+        minutes = float(value)
+    elif isinstance(value, str):
+        match = _DURATION.match(value)
+        if not match or (match.group(2) or "m") not in _UNIT_MINUTES:
+            raise ValueError(f"{value!r} is not a duration; use {DURATION_HELP}")
+        minutes = float(match.group(1)) * _UNIT_MINUTES[match.group(2) or "m"]
+    else:
+        raise ValueError(f"expected a duration, got {value!r}; use {DURATION_HELP}")
+    if not math.isfinite(minutes) or minutes < 0:
+        raise ValueError(f"{value!r} is not a duration: it must be finite and not negative")
+    return minutes
+
+
+def format_duration(minutes: float) -> str:
+    """Render minutes the way a person reads them (``"7.8s"``, ``"12.5m"``, ``"3.2h"``)."""
+    if minutes != minutes:  # NaN
+        return "n/a"
+    if minutes < 1:
+        return f"{minutes * 60:.1f}s"
+    if minutes < 120:
+        return f"{minutes:.1f}m"
+    if minutes < 2880:
+        return f"{minutes / 60:.1f}h"
+    return f"{minutes / 1440:.1f}d"
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+"""A non-negative duration in minutes; accepts unit suffixes in YAML."""
