@@ -25,7 +25,8 @@ class ChannelDemand:
         self._start_weekday = start_weekday
         hourly = spec.hour_of_day or [1.0] * 24
         daily = [spec.day_of_week.get(day, 1.0) for day in WEEKDAYS]
-        base = spec.rate_per_hour / 60.0
+        base = (spec.rate_per_hour or 0.0) / 60.0
+        self.fixed_times = sorted(spec.arrival_times) if spec.arrival_times is not None else None
         self._week = [base * daily[h // 24] * hourly[h % 24] for h in range(168)]
         self._surges = [(s.start, s.start + s.duration, s.multiplier, Mix(s.category_mix) if s.category_mix else None)
                         for s in spec.surges]

@@ -24,6 +24,9 @@ Process = Generator[simpy.Event, object, None]
 def arrivals(env: simpy.Environment, demand: ChannelDemand, horizon: float,
              admit: Callable[[ChannelDemand, float], None]) -> Process:
     """Poisson arrivals of one channel at a time-varying rate, sampled exactly by thinning."""
+    if demand.fixed_times is not None:
+        yield from _replay(env, demand, horizon, admit)
+        return
     peak = demand.peak
     if peak <= 0:
         return
@@ -37,6 +40,16 @@ def arrivals(env: simpy.Environment, demand: ChannelDemand, horizon: float,
         if thinning() * peak < rate(t):
             yield env.timeout(t - env.now)
             admit(demand, t)
+
+
+def _replay(env: simpy.Environment, demand: ChannelDemand, horizon: float,
+            admit: Callable[[ChannelDemand, float], None]) -> Process:
+    """Arrivals at the channel's fixed times (a story, or a replayed log)."""
+    for t in demand.fixed_times:
+        if t >= horizon:
+            return
+        yield env.timeout(t - env.now)
+        admit(demand, t)
 
 
 def agent(env: simpy.Environment, desk: "Desk", team: Team, me: Agent) -> Process:

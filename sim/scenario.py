@@ -71,7 +71,9 @@ class ChannelSpec(_Spec):
     """A way customers reach support (phone, chat, email, in-app…) and how they behave there."""
 
     name: Name
-    rate_per_hour: float = Field(ge=0, description="mean arrivals per hour before profiles")
+    rate_per_hour: float | None = Field(default=None, ge=0, description="mean arrivals per hour before profiles")
+    arrival_times: list[Duration] | None = Field(
+        default=None, description="fixed arrival times instead of a rate (replaying a log, or a story)")
     hour_of_day: list[Annotated[float, Field(ge=0)]] | None = Field(
         default=None, min_length=24, max_length=24, description="24 multipliers, one per hour from 00:00")
     day_of_week: dict[Weekday, Annotated[float, Field(ge=0)]] = Field(
@@ -81,6 +83,12 @@ class ChannelSpec(_Spec):
     patience: Distribution | None = Field(default=None, description="time a customer waits before abandoning; none: never")
     concurrency: int = Field(default=1, ge=1, description="tickets of this channel an agent can work at once")
     service_level: ServiceLevelTarget | None = None
+
+    @model_validator(mode="after")
+    def _rate_or_times(self) -> "ChannelSpec":
+        if (self.rate_per_hour is None) == (self.arrival_times is None):
+            raise ValueError("give a channel either 'rate_per_hour' or 'arrival_times', not both")
+        return self
 
 
 class CustomerReply(_Spec):
