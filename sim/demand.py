@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 
-from sim.calendar import hour_of_week
 from sim.scenario import WEEKDAYS, CategorySpec, ChannelSpec
 from sim.streams import Mix, Sampler, Streams, UniformSource
 
@@ -22,6 +21,7 @@ class ChannelDemand:
     def __init__(self, spec: ChannelSpec, start_weekday: int, horizon: float, streams: Streams) -> None:
         self.name = spec.name
         self.spec = spec
+        self.concurrency = spec.concurrency
         self._start_weekday = start_weekday
         hourly = spec.hour_of_day or [1.0] * 24
         daily = [spec.day_of_week.get(day, 1.0) for day in WEEKDAYS]
@@ -32,6 +32,8 @@ class ChannelDemand:
                         for s in spec.surges]
         self.mix = Mix(spec.category_mix)
         self.peak = self._peak_rate(horizon)
+        self.constant = not self._surges and min(self._week) == self.peak
+        """A constant rate needs no thinning: every candidate arrival is kept."""
         self.gaps = streams.uniform(f"arrivals.{spec.name}")
         self.thinning = streams.uniform(f"thinning.{spec.name}")
         self.category = streams.uniform(f"category.{spec.name}")
@@ -40,11 +42,16 @@ class ChannelDemand:
 
     def rate(self, t: float) -> float:
         """Arrivals per minute at wall time ``t``."""
-        rate = self._week[hour_of_week(t, self._start_weekday)]
+        rate = self._week[int(t // 60.0 + 24 * self._start_weekday) % 168]
         for start, end, multiplier, _ in self._surges:
             if start <= t < end:
                 rate *= multiplier
         return rate
+
+    def category_at(self, t: float) -> str:
+        """Draw the category of a ticket arriving at ``t``."""
+        mix = self.mix_at(t) if self._surges else self.mix
+        return mix.only or mix.pick(self.category())
 
     def mix_at(self, t: float) -> Mix:
         """The category mix at ``t``: the latest-starting active surge's, else the channel's."""
@@ -84,10 +91,10 @@ class CategoryDraws:
         self.reply_delay: Sampler | None = streams.sampler(f"reply_delay.{spec.name}", reply.delay) if reply else None
 
     def draw_priority(self) -> str:
-        return self.priority.pick(self.priority_u())
+        return self.priority.only or self.priority.pick(self.priority_u())
 
     def draw_segment(self) -> str:
-        return self.segment.pick(self.segment_u())
+        return self.segment.only or self.segment.pick(self.segment_u())
 
     def draw_attributes(self) -> dict[str, float]:
         return {name: sampler() for name, sampler in self.attributes.items()}

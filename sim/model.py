@@ -80,7 +80,7 @@ class Desk:
                                                                 c.customer_reply.handle_time.scaled(t.handle_time_multiplier))
                               for c in scenario.categories for t in scenario.teams
                               if c.customer_reply and c.customer_reply.handle_time}
-        self._routes: dict[tuple[str, str], str] = {}
+        self._recipes: dict[tuple[str, str], tuple[Team, Sampler, CategoryDraws]] = {}
         self._sla: dict[tuple[str, str, str, str], SlaPolicy | None] = {}
         self._sla_by_name = {p.name: p for p in scenario.sla_policies}
         self.live: dict[int, Ticket] = {}
@@ -89,33 +89,35 @@ class Desk:
     # -- arrival -------------------------------------------------------------------------------
     def admit(self, demand: ChannelDemand, now: float) -> None:
         """A ticket arrives: draw its facts, start its clocks, send it to its first team."""
-        category = demand.mix_at(now).pick(demand.category())
-        draws = self.draws[category]
-        priority, segment = draws.draw_priority(), draws.draw_segment()
-        team = self._route(demand.name, category)
-        ticket = Ticket(id=self.arrived, channel=demand.name, category=category, priority=priority,
-                        rank=self._rank[priority], segment=segment, arrival=now,
-                        concurrency=demand.spec.concurrency, attributes=draws.draw_attributes(),
-                        patience=demand.patience() if demand.patience else None,
-                        next_work=self._handle[category, team](), needs_reply=draws.draw_needs_reply())
+        category = demand.category_at(now)
+        team, handle, draws = self._recipe(demand.name, category)
+        priority = draws.draw_priority()
+        ticket = Ticket(self.arrived, demand.name, category, priority, self._rank[priority], draws.draw_segment(), now,
+                        demand.concurrency, draws.draw_attributes() if draws.attributes else {},
+                        demand.patience() if demand.patience else None, handle(), draws.draw_needs_reply())
         self.arrived += 1
         self.live[ticket.id] = ticket
-        ticket.first_team = team
+        ticket.first_team = team.name
         self._record(now, ticket.id, "arrival", "", demand.name)
-        self._start_clocks(ticket)
-        self._enqueue(ticket, self.teams[team])
+        if self.scenario.sla_policies:
+            self._start_clocks(ticket)
+        self._enqueue(ticket, team)
         if ticket.patience is not None:
             self.env.timeout(ticket.patience).callbacks.append(partial(self._give_up, ticket))
 
-    def _route(self, channel: str, category: str) -> str:
+    def _recipe(self, channel: str, category: str) -> tuple[Team, Sampler, CategoryDraws]:
+        """First team, its handle-time sampler and the category's draws, for a new ticket (cached)."""
         key = (channel, category)
-        if key not in self._routes:
-            self._routes[key] = policy.route(self.scenario.routing, channel, category)
-        return self._routes[key]
+        recipe = self._recipes.get(key)
+        if recipe is None:
+            team = policy.route(self.scenario.routing, channel, category)
+            recipe = self._recipes[key] = (self.teams[team], self._handle[category, team], self.draws[category])
+        return recipe
 
     def _enqueue(self, ticket: Ticket, team: Team) -> None:
-        self._record(self.env.now, ticket.id, "queued", team.name)
-        team.enqueue(ticket)
+        """Send the ticket to the team; log 'queued' only when it has to wait for an agent."""
+        if not team.enqueue(ticket):
+            self._record(self.env.now, ticket.id, "queued", team.name)
 
     # -- SLA clocks ----------------------------------------------------------------------------
     def _start_clocks(self, ticket: Ticket) -> None:
@@ -126,11 +128,10 @@ class Desk:
         if chosen is None:
             return
         ticket.sla_policy = chosen.name
-        for name in ("first_response", "resolution"):
-            spec = getattr(chosen, name)
-            if spec is not None:
-                ticket.clocks.append(SlaClock(self.env, name, spec.target, self.calendars[spec.calendar],
-                                              chosen.warnings, partial(self._milestone, ticket)))
+        ticket.clocks = tuple(SlaClock(self.env, name, spec.target, self.calendars[spec.calendar], chosen.warnings,
+                                       partial(self._milestone, ticket))
+                              for name, spec in (("first_response", chosen.first_response),
+                                                 ("resolution", chosen.resolution)) if spec is not None)
 
     def _milestone(self, ticket: Ticket, clock: SlaClock, fraction: float) -> None:
         if fraction >= 1.0:
@@ -139,6 +140,8 @@ class Desk:
             self._record(self.env.now, ticket.id, "sla_warning", ticket.team, f"{clock.name}@{fraction:.0%}")
 
     def _stop_clock(self, ticket: Ticket, name: str, fulfilled: bool) -> None:
+        if not ticket.clocks:
+            return
         for clock in ticket.clocks:
             if clock.name == name and (clock.running or clock.met != clock.met):
                 was_met = clock.met

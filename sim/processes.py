@@ -31,13 +31,13 @@ def arrivals(env: simpy.Environment, demand: ChannelDemand, horizon: float,
     if peak <= 0:
         return
     mean_gap = 1.0 / peak
-    gaps, thinning, rate = demand.gaps, demand.thinning, demand.rate
+    gaps, thinning, rate, constant = demand.gaps, demand.thinning, demand.rate, demand.constant
     t = env.now
     while True:
         t += gaps.exponential(mean_gap)
         if t >= horizon:
             return
-        if thinning() * peak < rate(t):
+        if constant or thinning() * peak < rate(t):
             yield env.timeout(t - env.now)
             admit(demand, t)
 
@@ -55,9 +55,11 @@ def _replay(env: simpy.Environment, demand: ChannelDemand, horizon: float,
 def agent(env: simpy.Environment, desk: "Desk", team: Team, me: Agent) -> Process:
     """An agent on duty: take the next ticket the team offers, work it, repeat until the shift ends."""
     while not me.off_shift:
-        ticket = yield team.request(me)
+        ticket = team.take(me)
         if ticket is None:
-            break
+            ticket = yield team.wait_for_work(me)
+            if ticket is None:
+                break
         if ticket.concurrency > 1:
             env.process(session(env, desk, team, me, ticket))
         else:

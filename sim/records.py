@@ -26,33 +26,54 @@ LEVEL_METRICS = ("queue", "busy", "staffed")
 
 
 class Columns:
-    """An append-only table kept as typed arrays: 'f' floats, 'i' integers, 'c' categories."""
+    """An append-only table kept column by column: 'f' floats, 'i' integers, 'c' categories.
+
+    Rows arrive as tuples into a small buffer and move into the columns a batch at a time, which
+    keeps appending cheap on the hot path and memory compact for long runs: numbers live in typed
+    arrays, categories as references to a few shared strings.
+    """
+
+    BATCH = 4096
 
     def __init__(self, kinds: dict[str, str]) -> None:
         self.kinds = kinds
-        self.data = {name: array("d" if kind == "f" else "q" if kind == "i" else "i") for name, kind in kinds.items()}
-        self.vocab: dict[str, dict[str, int]] = {name: {} for name, kind in kinds.items() if kind == "c"}
+        self.data = {name: [] if kind == "c" else array("d" if kind == "f" else "q") for name, kind in kinds.items()}
+        self.categories: dict[str, list[str]] = {name: [] for name, kind in kinds.items() if kind == "c"}
+        self._rows: list[tuple] = []
 
-    def code(self, column: str, value: str) -> int:
-        """The integer code of a category value, allocating one on first sight."""
-        vocab = self.vocab[column]
-        code = vocab.get(value)
-        if code is None:
-            code = vocab[value] = len(vocab)
-        return code
+    def add(self, row: tuple) -> None:
+        """Append one row (values in column order; categories as strings)."""
+        rows = self._rows
+        rows.append(row)
+        if len(rows) >= self.BATCH:
+            self._flush()
+
+    def declare(self, column: str, values: Iterable[str]) -> None:
+        """Categories a column always has, in this order, even if a run never uses some of them."""
+        self.categories[column].extend(values)
+
+    def _flush(self) -> None:
+        if not self._rows:
+            return
+        for name, values in zip(self.kinds, zip(*self._rows)):
+            self.data[name].extend(values)
+        self._rows = []
 
     def __len__(self) -> int:
-        return len(next(iter(self.data.values())))
+        return len(next(iter(self.data.values()))) + len(self._rows)
 
     def frame(self) -> pd.DataFrame:
         """The table as a DataFrame (categories become pandas categoricals)."""
+        self._flush()
         columns = {}
         for name, kind in self.kinds.items():
-            values = np.frombuffer(self.data[name], dtype={"f": np.float64, "i": np.int64, "c": np.int32}[kind]).copy()
             if kind == "c":
-                cats = sorted(self.vocab[name], key=self.vocab[name].get)
-                values = pd.Categorical.from_codes(values, categories=cats) if cats else pd.Categorical([])
-            columns[name] = values
+                seen = pd.unique(np.asarray(self.data[name], dtype=object))
+                declared = self.categories[name]
+                cats = declared + sorted(set(seen) - set(declared))
+                columns[name] = pd.Categorical(self.data[name], categories=cats)
+            else:
+                columns[name] = np.frombuffer(self.data[name], dtype=np.float64 if kind == "f" else np.int64).copy()
         return pd.DataFrame(columns)
 
 
@@ -61,25 +82,16 @@ class EventLog:
 
     def __init__(self) -> None:
         self._cols = Columns({"time": "f", "ticket": "i", "event": "c", "team": "c", "detail": "c"})
-        for kind in EVENT_KINDS:
-            self._cols.code("event", kind)
-        d = self._cols.data
-        self._time, self._ticket, self._event, self._team, self._detail = (
-            d["time"].append, d["ticket"].append, d["event"].append, d["team"].append, d["detail"].append)
+        self._cols.declare("event", EVENT_KINDS)
 
     def add(self, time: float, ticket: int, event: str, team: str = "", detail: str = "") -> None:
         cols = self._cols
-        self._time(time)
-        self._ticket(ticket)
-        self._event(cols.vocab["event"][event])
-        self._team(cols.code("team", team))
-        self._detail(cols.code("detail", detail))
+        cols._rows.append((time, ticket, event, team, detail))
+        if len(cols._rows) >= cols.BATCH:
+            cols._flush()
 
     def frame(self) -> pd.DataFrame:
-        df = self._cols.frame()
-        for column in ("team", "detail"):
-            df[column] = df[column].astype(str).astype("category")
-        return df
+        return self._cols.frame()
 
 
 class Levels:
@@ -87,15 +99,11 @@ class Levels:
 
     def __init__(self, teams: Iterable[str]) -> None:
         self._cols = Columns({"time": "f", "team": "c", "metric": "c", "value": "f"})
-        for team in teams:
-            self._cols.code("team", team)
-        for metric in LEVEL_METRICS:
-            self._cols.code("metric", metric)
-        d = self._cols.data
-        self._append = (d["time"].append, d["team"].append, d["metric"].append, d["value"].append)
+        self._cols.declare("team", teams)
+        self._cols.declare("metric", LEVEL_METRICS)
 
     def recorder(self, team: str, metric: str) -> "LevelRecorder":
-        return LevelRecorder(self._append, self._cols.vocab["team"][team], self._cols.vocab["metric"][metric])
+        return LevelRecorder(self._cols, team, metric)
 
     def frame(self) -> pd.DataFrame:
         return self._cols.frame()
@@ -104,20 +112,20 @@ class Levels:
 class LevelRecorder:
     """One team's level of one metric; ``change`` appends a new step."""
 
-    __slots__ = ("value", "_t", "_team", "_metric", "_v", "_team_code", "_metric_code")
+    __slots__ = ("value", "_cols", "_team", "_metric")
 
-    def __init__(self, append: tuple, team_code: int, metric_code: int) -> None:
+    def __init__(self, cols: Columns, team: str, metric: str) -> None:
         self.value = 0.0
-        self._t, self._team, self._metric, self._v = append
-        self._team_code = team_code
-        self._metric_code = metric_code
+        self._cols = cols
+        self._team = team
+        self._metric = metric
 
     def change(self, now: float, delta: float) -> None:
         self.value += delta
-        self._t(now)
-        self._team(self._team_code)
-        self._metric(self._metric_code)
-        self._v(self.value)
+        cols = self._cols
+        cols._rows.append((now, self._team, self._metric, self.value))
+        if len(cols._rows) >= cols.BATCH:
+            cols._flush()
 
 
 @dataclass

@@ -11,6 +11,7 @@ changes which values a stream yields.
 from __future__ import annotations
 
 import hashlib
+import math
 from bisect import bisect_right
 from itertools import accumulate
 from typing import Sequence
@@ -86,18 +87,20 @@ class UniformSource:
 
     def exponential(self, mean: float) -> float:
         """An exponential draw by inversion, so it consumes exactly one uniform."""
-        return -mean * np.log1p(-self())
+        return -mean * math.log1p(-self())
 
 
 class Mix:
     """A discrete choice among named outcomes with given weights (category mix, priority…)."""
 
-    __slots__ = ("names", "_cumulative")
+    __slots__ = ("names", "_cumulative", "only")
 
     def __init__(self, weights: dict[str, float]) -> None:
-        self.names: Sequence[str] = list(weights)
+        self.names: Sequence[str] = [name for name, weight in weights.items() if weight > 0]
         total = sum(weights.values())
-        self._cumulative = [c / total for c in accumulate(weights.values())]
+        self._cumulative = [c / total for c in accumulate(w for w in weights.values() if w > 0)]
+        self.only = self.names[0] if len(self.names) == 1 else None
+        """The outcome when there is no choice to make (then no draw is needed)."""
 
     def pick(self, u: float) -> str:
         """The outcome for uniform draw ``u`` (inversion: one uniform per pick)."""

@@ -1,8 +1,8 @@
 """A team: agents who share one queue, ordered by priority and then arrival.
 
-The team matches waiting tickets with free agents. An agent asks for work with ``request``
-(a SimPy event that fires with a ticket, or with ``None`` when the agent's shift ends while it
-waits); a ticket joins with ``enqueue``. Tickets of concurrent channels (chat) can be worked
+The team matches waiting tickets with free agents. An agent takes work with ``take``, or waits
+for it with ``wait_for_work`` (a SimPy event that fires with a ticket, or with ``None`` when the
+agent's shift ends first); a ticket joins with ``enqueue``. Tickets of concurrent channels (chat) can be worked
 several at once by one agent, up to the channel's concurrency, and only alongside other
 concurrent tickets. Abandoned or moved tickets are dropped lazily when they reach the head.
 The team also records its time-weighted levels: queue length, busy capacity and agents on duty.
@@ -24,7 +24,7 @@ from sim.tickets import WAITING, Ticket
 class Agent:
     """One agent on duty: how many tickets it holds and whether its shift is over."""
 
-    __slots__ = ("id", "load", "limit", "off_shift", "on_duty")
+    __slots__ = ("id", "load", "limit", "off_shift", "on_duty", "waiting")
 
     def __init__(self, agent_id: int) -> None:
         self.id = agent_id
@@ -32,6 +32,8 @@ class Agent:
         self.limit = 1
         self.off_shift = False
         self.on_duty = True
+        self.waiting: simpy.Event | None = None
+        """The agent's pending request for work, while it has one."""
 
     def can_take(self, ticket: Ticket) -> bool:
         if self.load == 0:
@@ -59,62 +61,65 @@ class Team:
         self.staffed.change(self.env.now, 1)
         return Agent(next(self._ids))
 
-    def enqueue(self, ticket: Ticket) -> None:
-        """Hand the ticket to a free agent who can take it, or let it wait in the queue."""
+    def enqueue(self, ticket: Ticket) -> bool:
+        """Hand the ticket to a free agent who can take it (True), or let it wait in the queue (False)."""
         ticket.team = self.name
         ticket.status = WAITING
         ticket.queued_at = self.env.now
         for i, (agent, event) in enumerate(self._free):
             if agent.can_take(ticket):
                 del self._free[i]
+                agent.waiting = None
                 self._assign(agent, ticket)
                 event.succeed(ticket)
-                return
+                return True
         seq = next(self._seq)
         ticket.queue_token = seq
         heap = self._concurrent if ticket.concurrency > 1 else self._exclusive
         heapq.heappush(heap, (*queue_order(ticket.rank, seq), seq, ticket))
         self.queue.change(self.env.now, 1)
+        return False
 
     def withdraw(self, ticket: Ticket) -> None:
         """A waiting ticket leaves the queue (abandonment); its heap entry is dropped later."""
         ticket.queue_token = -1
         self.queue.change(self.env.now, -1)
 
-    def request(self, agent: Agent) -> simpy.Event:
-        """An event that fires with the next ticket this agent can take."""
-        event = self.env.event()
-        ticket = self._take(agent)
-        if ticket is not None:
-            event.succeed(ticket)
-        else:
-            self._free.append((agent, event))
+    def take(self, agent: Agent) -> Ticket | None:
+        """The best waiting ticket this agent can take now, or None."""
+        return self._take(agent)
+
+    def wait_for_work(self, agent: Agent) -> simpy.Event:
+        """An event that fires with the next ticket for this agent (None if its shift ends first)."""
+        event = agent.waiting = self.env.event()
+        self._free.append((agent, event))
         return event
 
     def release(self, agent: Agent, ticket: Ticket) -> None:
-        """The agent is done with ``ticket``; a waiting request of its may now be served."""
+        """The agent is done with ``ticket``; if it waits for more chats it may now take other work."""
         agent.load -= 1
         self.busy.change(self.env.now, -1.0 / ticket.concurrency)
         if agent.load == 0:
             agent.limit = 1
-        for i, (waiting, event) in enumerate(self._free):
-            if waiting is agent:
-                nxt = self._take(agent)
-                if nxt is not None:
-                    del self._free[i]
-                    event.succeed(nxt)
-                break
+        if agent.waiting is not None:
+            nxt = self._take(agent)
+            if nxt is not None:
+                self._stop_waiting(agent).succeed(nxt)
         if agent.off_shift and agent.load == 0:
             self.leave(agent)
 
     def end_shift(self, agent: Agent) -> None:
         """The agent's shift is over: it takes no new work and leaves once its hands are empty."""
         agent.off_shift = True
-        for i, (waiting, event) in enumerate(self._free):
-            if waiting is agent:
-                del self._free[i]
-                event.succeed(None)
-                break
+        if agent.waiting is not None:
+            self._stop_waiting(agent).succeed(None)
+
+    def _stop_waiting(self, agent: Agent) -> simpy.Event:
+        """Withdraw the agent's pending request and return its event."""
+        event = agent.waiting
+        agent.waiting = None
+        self._free.remove((agent, event))
+        return event
 
     def leave(self, agent: Agent) -> None:
         if agent.on_duty:

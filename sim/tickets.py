@@ -8,7 +8,7 @@ need) and the timestamps of its lifecycle. Its final row in the per-ticket table
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 from sim.records import NAN, Columns
@@ -46,7 +46,7 @@ class Ticket:
     work_time: float = 0.0
     sessions: int = 0
     sla_policy: str = ""
-    clocks: list["SlaClock"] = field(default_factory=list)
+    clocks: tuple["SlaClock", ...] = ()
     queue_token: int = -1
 
     @property
@@ -71,31 +71,26 @@ class TicketTable:
         self.attribute_names = list(attribute_names)
         kinds.update({f"attr_{name}": "f" for name in self.attribute_names})
         self._cols = Columns(kinds)
-        for outcome in OUTCOMES:
-            self._cols.code("outcome", outcome)
+        self._cols.declare("outcome", OUTCOMES)
 
     def add(self, t: Ticket) -> None:
-        c, d = self._cols, self._cols.data
-        end = t.resolved_at if t.status == RESOLVED else NAN
+        """Record the ticket's final row (called once, when it leaves the system or at the horizon)."""
+        fr = rs = None
+        for clock in t.clocks:
+            if clock.name == "first_response":
+                fr = clock
+            elif clock.name == "resolution":
+                rs = clock
+        resolved = t.status == RESOLVED
         wait_end = t.answered_at if t.answered_at == t.answered_at else t.abandoned_at
-        values = {
-            "ticket": t.id, "channel": c.code("channel", t.channel), "category": c.code("category", t.category),
-            "priority": c.code("priority", t.priority), "segment": c.code("segment", t.segment),
-            "arrival": t.arrival, "outcome": c.code("outcome", t.outcome),
-            "first_team": c.code("first_team", t.first_team), "resolving_team": c.code("resolving_team", t.resolving_team),
-            "answered_at": t.answered_at, "wait": wait_end - t.arrival, "resolved_at": t.resolved_at,
-            "abandoned_at": t.abandoned_at, "resolution_time": end - t.arrival, "work_time": t.work_time,
-            "sessions": t.sessions, "sla_policy": c.code("sla_policy", t.sla_policy),
-        }
-        for name in ("first_response", "resolution"):
-            clock = next((k for k in t.clocks if k.name == name), None)
-            values[f"{name}_due"] = clock.due if clock else NAN
-            values[f"{name}_breached_at"] = clock.breached_at if clock else NAN
-            values[f"{name}_met"] = clock.met if clock else NAN
-        for name in self.attribute_names:
-            values[f"attr_{name}"] = t.attributes.get(name, NAN)
-        for name, value in values.items():
-            d[name].append(value)
+        attributes = t.attributes
+        self._cols.add((
+            t.id, t.channel, t.category, t.priority, t.segment, t.arrival, t.outcome, t.first_team,
+            t.resolving_team, t.answered_at, wait_end - t.arrival, t.resolved_at, t.abandoned_at,
+            t.resolved_at - t.arrival if resolved else NAN, t.work_time, t.sessions, t.sla_policy,
+            fr.due if fr else NAN, fr.breached_at if fr else NAN, fr.met if fr else NAN,
+            rs.due if rs else NAN, rs.breached_at if rs else NAN, rs.met if rs else NAN,
+            *[attributes.get(name, NAN) for name in self.attribute_names]))
 
     def __len__(self) -> int:
         return len(self._cols)
@@ -103,5 +98,5 @@ class TicketTable:
     def frame(self):
         df = self._cols.frame()
         for column in ("first_team", "resolving_team", "sla_policy"):
-            df[column] = df[column].astype(str).replace("", None).astype("category")
+            df[column] = df[column].cat.remove_categories([c for c in ("",) if c in df[column].cat.categories])
         return df

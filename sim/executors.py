@@ -1,0 +1,223 @@
+"""Executors: where the tasks of an experiment run — here, on local cores, or on a Dask cluster.
+
+An experiment is a list of independent tasks (one replication each). An executor calls a
+function on every task and yields an ``Outcome`` per task *as it completes*, in whatever order
+the workers finish; callers put outcomes back in task order, so results never depend on
+scheduling. A task that raises does not stop the others: its outcome carries the error and the
+traceback instead of a value.
+
+- ``SerialExecutor`` runs tasks one after the other in this process (``workers=1``).
+- ``LocalExecutor`` runs them on a pool of worker processes on this machine.
+- ``DaskExecutor`` runs them on a Dask cluster: an existing one (``scheduler="tcp://host:8786"``)
+  or a local one it starts and stops itself. Needs the optional ``distributed`` package.
+
+Only a bounded window of tasks is handed out at a time, so a sweep of a million tasks needs no
+more memory than one of a hundred.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+import traceback
+from abc import ABC, abstractmethod
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any, Callable, Iterable, Iterator
+
+Task = Callable[[Any], Any]
+
+EXECUTORS = ("local", "dask")
+
+
+class ExecutorError(Exception):
+    """An executor cannot be used: the Dask package is missing, or the scheduler is unreachable."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one task gave back: its value, or the error it raised."""
+
+    index: int
+    value: Any = None
+    error: str | None = None
+    traceback: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def call(fn: Task, index: int, payload: Any) -> Outcome:
+    """Run one task and capture its value or its error, with the time it took."""
+    started = time.perf_counter()
+    try:
+        value = fn(payload)
+    except Exception as exc:  # noqa: BLE001 - a failing task is recorded, the experiment goes on
+        return Outcome(index, None, f"{type(exc).__name__}: {exc}", traceback.format_exc(),
+                       time.perf_counter() - started)
+    return Outcome(index, value, None, None, time.perf_counter() - started)
+
+
+def available_cores() -> int:
+    """Cores this process may use (respects CPU affinity and container limits where known)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+class Executor(ABC):
+    """Runs a function over tasks and yields their outcomes as they complete."""
+
+    name = "executor"
+    workers = 1
+
+    @abstractmethod
+    def imap(self, fn: Task, payloads: Iterable[Any]) -> Iterator[Outcome]:
+        """Outcome of ``fn(payload)`` for every payload, in completion order; ``index`` is its position."""
+
+    def close(self) -> None:
+        """Release workers (a no-op for executors that hold none)."""
+
+    def describe(self) -> str:
+        return f"{self.workers} {self.name} worker{'s' * (self.workers != 1)}"
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+class SerialExecutor(Executor):
+    """Every task in this process, in order: no start-up cost, easiest to debug."""
+
+    name = "serial"
+
+    def imap(self, fn: Task, payloads: Iterable[Any]) -> Iterator[Outcome]:
+        for index, payload in enumerate(payloads):
+            yield call(fn, index, payload)
+
+
+class LocalExecutor(Executor):
+    """A pool of worker processes on this machine, each taking one task at a time."""
+
+    name = "local"
+
+    def __init__(self, workers: int) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self.workers = workers
+        self._pool = ProcessPoolExecutor(workers, mp_context=_process_context())
+
+    def imap(self, fn: Task, payloads: Iterable[Any]) -> Iterator[Outcome]:
+        tasks = enumerate(payloads)
+        pending: set[Future] = set()
+
+        def top_up() -> None:
+            for index, payload in islice(tasks, 4 * self.workers - len(pending)):
+                pending.add(self._pool.submit(call, fn, index, payload))
+
+        try:
+            top_up()
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                pending -= done
+                top_up()
+                for future in done:
+                    yield future.result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    """Fork-server processes where available: safe with threads, and the simulator is imported once."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["sim.experiment"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+class DaskExecutor(Executor):
+    """Tasks on a Dask cluster: ``scheduler`` is its address, or None to start a local cluster."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ExecutorError("the Dask executor needs the 'distributed' package: "
+                                "pip install \"escalation-sim[distributed]\"") from None
+        self._cluster = None
+        try:
+            if scheduler:
+                self._client = Client(scheduler, timeout="20s")
+            else:
+                self._cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1,
+                                             processes=True, host="127.0.0.1", dashboard_address=None,
+                                             silence_logs=40)
+                self._client = Client(self._cluster)
+        except OSError as exc:
+            self.close()
+            raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        self.scheduler = self._client.scheduler.address
+        self.workers = max(1, sum(self._client.nthreads().values()))
+
+    def imap(self, fn: Task, payloads: Iterable[Any]) -> Iterator[Outcome]:
+        from distributed import as_completed
+
+        tasks = enumerate(payloads)
+        submitted = {self._submit(fn, index, payload) for index, payload in islice(tasks, max(8, 4 * self.workers))}
+        queue = as_completed(submitted, loop=self._client.loop)
+        try:
+            for future in queue:
+                submitted.discard(future)
+                outcome = future.result()
+                future.release()
+                for index, payload in islice(tasks, 1):
+                    submitted.add(nxt := self._submit(fn, index, payload))
+                    queue.add(nxt)
+                yield outcome
+        finally:
+            self._client.cancel(list(submitted))
+
+    def _submit(self, fn: Task, index: int, payload: Any) -> Any:
+        return self._client.submit(call, fn, index, payload, pure=False)
+
+    def describe(self) -> str:
+        where = "local Dask cluster" if self._cluster is not None else f"Dask cluster at {self.scheduler}"
+        return f"{self.workers} worker{'s' * (self.workers != 1)} on a {where}"
+
+    def close(self) -> None:
+        client = getattr(self, "_client", None)
+        if client is not None:
+            client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None,
+                  tasks: int | None = None) -> Executor:
+    """The executor for ``--executor``/``--workers``/``--scheduler``; never more local workers than tasks."""
+    if kind not in EXECUTORS:
+        raise ExecutorError(f"unknown executor {kind!r}; choose one of: {', '.join(EXECUTORS)}")
+    if workers is not None and workers < 1:
+        raise ExecutorError("--workers must be at least 1")
+    if kind == "dask":
+        return DaskExecutor(scheduler, workers)
+    if scheduler:
+        raise ExecutorError("a scheduler address needs the Dask executor (--executor dask)")
+    workers = workers or available_cores()
+    if tasks is not None:
+        workers = min(workers, max(tasks, 1))
+    return SerialExecutor() if workers == 1 else LocalExecutor(workers)
