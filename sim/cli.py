@@ -1,7 +1,7 @@
-"""The command line: ``run``, ``validate`` and ``schema`` (see ``--help`` of each).
+"""The command line: ``run``, ``compare``, ``sweep``, ``validate`` and ``schema`` (see ``--help`` of each).
 
 Exit codes: 0 success, 2 a scenario or usage problem (one clear message, no traceback),
-1 an unexpected failure.
+3 a sweep finished but some of its tasks failed, 1 an unexpected failure.
 """
 
 from __future__ import annotations
@@ -11,12 +11,22 @@ import json
 import sys
 from pathlib import Path
 
+from sim.compare import compare, write_comparison
 from sim.display import kpi_table
+from sim.executors import EXECUTORS, Executor, ExecutorError, make_executor
 from sim.experiment import run
+from sim.experiment_display import MARK, comparison_table, sweep_points_table
+from sim.kpi_names import kpi_problem
 from sim.loader import ScenarioError, load_scenario
 from sim.output import write_run
+from sim.precision import DEFAULT_CAP, DEFAULT_KPI, PrecisionTarget
 from sim.scenario import Scenario
+from sim.sweep import SweepError, sweep
+from sim.sweep_spec import load_sweep
 from sim.units import format_duration
+from sim.variants import parse_variant, read_document
+
+SWEEP_FAILED = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,20 +36,76 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_run = sub.add_parser("run", help="simulate a scenario and print its KPIs with 95%% confidence intervals")
     p_run.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
-    p_run.add_argument("--replications", "-r", type=int, help="number of replications (default: the scenario's)")
-    p_run.add_argument("--seed", type=int, help="base random seed (default: the scenario's)")
-    p_run.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-                       help="override a field, e.g. --set teams.tier1.agents=14 (repeatable)")
+    _add_replication_options(p_run)
+    _add_overrides(p_run)
     p_run.add_argument("--out", default="results", help="results folder (default: results/)")
     p_run.add_argument("--no-events", action="store_true", help="do not record the per-event log (faster, smaller)")
-    p_run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_precision_options(p_run)
+    _add_execution_options(p_run)
+
+    p_cmp = sub.add_parser("compare", help="run scenarios on the same random numbers; paired differences to the first",
+                           description="Compare scenarios under common random numbers: each scenario's KPIs with "
+                                       "95%% intervals, and the paired difference to the first (the base), marked "
+                                       f"{MARK} when its interval excludes zero.")
+    p_cmp.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files; the first is the base")
+    p_cmp.add_argument("--variant", action="append", default=[], metavar="NAME:PATH=VALUE[,PATH=VALUE]",
+                       help="a variant of the first scenario, e.g. more_tier1:teams.tier1.shifts[0].agents=14 "
+                            "(repeatable)")
+    _add_replication_options(p_cmp)
+    _add_overrides(p_cmp, "override a field of every scenario, e.g. --set horizon=3d (repeatable)")
+    p_cmp.add_argument("--kpi", dest="kpis", action="append", metavar="NAME",
+                       help="compare only these KPIs, e.g. --kpi asa --kpi service_level.phone (default: all)")
+    p_cmp.add_argument("--out", default="results", help="results folder (default: results/; "
+                                                        "the comparison lands in results/compare/)")
+    _add_precision_options(p_cmp)
+    _add_execution_options(p_cmp)
+
+    p_swp = sub.add_parser("sweep", help="run a parameter sweep file; resumable",
+                           description="Run every point of a sweep file (grid, list, random or Latin-hypercube "
+                                       "sample) with its replications. Each finished run is saved at once; after "
+                                       "an interruption, --resume runs only what is missing.")
+    p_swp.add_argument("sweep", help="sweep YAML file, e.g. scenarios/sweeps/staffing.yaml")
+    p_swp.add_argument("--out", help="results folder of this sweep (default: results/sweeps/<name>/)")
+    again = p_swp.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="finish an interrupted sweep in its folder")
+    again.add_argument("--overwrite", action="store_true", help="delete the sweep's earlier results and start again")
+    _add_execution_options(p_swp)
 
     p_val = sub.add_parser("validate", help="check a scenario file and report every problem")
     p_val.add_argument("scenario")
-    p_val.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    _add_overrides(p_val)
 
     sub.add_parser("schema", help="print the scenario JSON Schema (for editor autocompletion)")
     return parser
+
+
+def _add_overrides(parser: argparse.ArgumentParser,
+                   text: str = "override a field, e.g. --set teams.tier1.agents=14 (repeatable)") -> None:
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE", help=text)
+
+
+def _add_replication_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--replications", "-r", type=int, help="number of replications (default: the scenario's)")
+    parser.add_argument("--seed", type=int, help="base random seed (default: the scenario's)")
+
+
+def _add_precision_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--precision", type=float, metavar="FRACTION",
+                        help="add replications until the 95%% half-width of --precision-kpi is under this fraction "
+                             "of its mean, e.g. 0.05 for 5%%")
+    parser.add_argument("--precision-kpi", default=DEFAULT_KPI, metavar="NAME",
+                        help=f"the KPI --precision watches (default: {DEFAULT_KPI}, the mean wait)")
+    parser.add_argument("--max-replications", type=int, default=DEFAULT_CAP, metavar="N",
+                        help=f"cap on replications under --precision (default: {DEFAULT_CAP})")
+
+
+def _add_execution_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", "-w", type=int, help="parallel workers (default: all cores)")
+    parser.add_argument("--executor", choices=EXECUTORS, help="local processes (default) or a Dask cluster")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask; "
+                             "without it, --executor dask starts a local cluster)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,29 +115,137 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as exc:
         print(f"error: {exc.render()}", file=sys.stderr)
         return 2
+    except (SweepError, ExecutorError, UsageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
 
 
+class UsageError(Exception):
+    """Options that do not fit together (reported like a scenario problem: exit 2, no traceback)."""
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     if args.replications is not None and args.replications < 1:
-        print("error: --replications must be at least 1", file=sys.stderr)
-        return 2
-    result = run(scenario, args.replications, args.seed, progress=False if args.quiet else None,
-                 record_events=not args.no_events)
+        raise UsageError("--replications must be at least 1")
+    target = _precision(args, scenario)
+    planned = max(args.replications or scenario.replications, target.max_replications if target else 0)
+    with _executor(args, planned) as executor:
+        result = run(scenario, args.replications, args.seed, progress=_progress(args),
+                     record_events=not args.no_events, executor=executor, precision=target)
     folder = write_run(result, args.out)
-    print(_headline(scenario, result.meta["replications"], result.meta["seed"], result.elapsed))
+    print(_headline(scenario, result.meta["replications"], result.meta["seed"], result.elapsed, result.meta["executor"]))
     print(kpi_table(result.summary))
+    print()
+    if result.precision is not None:
+        print(f"precision: {result.precision.describe()}")
+    print(f"warm-up: {result.warmup.describe()}")
     print(f"\nresults: {folder}")
     return 0
 
 
-def _headline(scenario: Scenario, replications: int, seed: int, elapsed: float) -> str:
+def _headline(scenario: Scenario, replications: int, seed: int, elapsed: float, where: str = "") -> str:
     warm = f", {format_duration(scenario.warmup)} warm-up" if scenario.warmup else ""
+    on = f" on {where}" if where else ""
     return (f"{scenario.name}: {replications} replication{'s' * (replications != 1)} of "
-            f"{format_duration(scenario.horizon)}{warm}, seed {seed} ({elapsed:.1f}s)\n")
+            f"{format_duration(scenario.horizon)}{warm}, seed {seed} ({elapsed:.1f}s{on})\n")
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    scenarios = _comparison_scenarios(args)
+    if args.replications is not None and args.replications < 1:
+        raise UsageError("--replications must be at least 1")
+    base = next(iter(scenarios.values()))
+    target = _precision(args, base)
+    _check_kpis(args.kpis or [], base)
+    per_scenario = max(args.replications or base.replications, target.max_replications if target else 0)
+    with _executor(args, per_scenario * len(scenarios)) as executor:
+        result = compare(scenarios, args.replications, args.seed, kpis=args.kpis, executor=executor,
+                         progress=_progress(args), precision=target)
+    folder = write_comparison(result, args.out)
+    meta = result.meta
+    print(f"{len(scenarios)} scenarios, {meta['replications']} replications each on common random numbers, "
+          f"seed {meta['seed']} ({meta['elapsed_seconds']:.1f}s on {meta['executor']})\n")
+    print(comparison_table(result.table))
+    print(f"\n{MARK} the paired 95% interval of the difference to {result.base} excludes zero")
+    for status in result.precision:
+        print(f"precision: {status.describe()}")
+    print(f"\nresults: {folder}")
+    return 0
+
+
+def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
+    """Labelled scenarios: the files (by scenario name, else by path), then the variants of the first."""
+    scenarios: dict[str, Scenario] = {}
+    for path in args.scenarios:
+        scenario = load_scenario(path, args.overrides)
+        label = scenario.name if scenario.name not in scenarios else path
+        if label in scenarios:
+            raise UsageError(f"{path} is given twice")
+        scenarios[label] = scenario
+    if args.variant:
+        base = read_document(args.scenarios[0])
+        for text in args.variant:
+            try:
+                variant = parse_variant(text)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+            if variant.name in scenarios:
+                raise UsageError(f"--variant {text!r}: the name {variant.name!r} is already taken")
+            scenarios[variant.name] = base.scenario([*args.overrides, *variant.overrides])
+    if len(scenarios) < 2:
+        raise UsageError("compare needs at least two scenarios: more files, or --variant NAME:PATH=VALUE")
+    return scenarios
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    plan = load_sweep(args.sweep)
+    points, reps = len(plan.points), plan.replications
+    with _executor(args, plan.tasks) as executor:
+        print(f"{plan.name}: {points} point{'s' * (points != 1)} ({plan.spec.design}) x {reps} replication"
+              f"{'s' * (reps != 1)} = {plan.tasks} runs, seed {plan.seed}, on {executor.describe()}")
+        result = sweep(plan, args.out, executor=executor, resume=args.resume, overwrite=args.overwrite,
+                       progress=_progress(args))
+    if result.ran < result.tasks:
+        print(f"resumed: {result.tasks - result.ran} runs were already done")
+    kpis = list(plan.kpis or [k for k in ("asa", "abandonment_rate", "cost_per_resolved")
+                              if f"{k}_mean" in result.points])[:4]
+    print()
+    print(sweep_points_table(result.points, plan.parameters, kpis))
+    print(f"\n{result.ran} runs in {result.meta['elapsed_seconds']:.1f}s; "
+          f"{result.failed} of {result.tasks} failed" + (" (errors in runs.csv and manifest.json)"
+                                                          if result.failed else ""))
+    print(f"results: {result.folder}")
+    return SWEEP_FAILED if result.failed else 0
+
+
+def _precision(args: argparse.Namespace, scenario: Scenario) -> PrecisionTarget | None:
+    if args.precision is None:
+        return None
+    try:
+        target = PrecisionTarget(args.precision, args.precision_kpi, args.max_replications)
+    except ValueError as exc:
+        raise UsageError(f"--precision: {exc}") from None
+    _check_kpis([target.kpi], scenario)
+    return target
+
+
+def _check_kpis(names: list[str], scenario: Scenario) -> None:
+    for name in names:
+        if problem := kpi_problem(name, scenario):
+            raise UsageError(problem)
+
+
+def _executor(args: argparse.Namespace, tasks: int) -> Executor:
+    kind = args.executor or ("dask" if args.scheduler else "local")
+    return make_executor(kind, args.workers, args.scheduler, tasks=tasks)
+
+
+def _progress(args: argparse.Namespace) -> bool | None:
+    return False if args.quiet else None
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -86,4 +260,5 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema}
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep, "validate": cmd_validate,
+            "schema": cmd_schema}

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
+import threading
 import time
 import traceback
 from abc import ABC, abstractmethod
@@ -139,8 +141,16 @@ class LocalExecutor(Executor):
 
 
 def _process_context() -> multiprocessing.context.BaseContext:
-    """Fork-server processes where available: safe with threads, and the simulator is imported once."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
+    """How to start worker processes, cheapest safe way first.
+
+    On Linux a single-threaded process forks: workers inherit the imported simulator at no
+    cost. Forking a process that runs threads (a Dask client, a notebook kernel) can deadlock,
+    so then a fork server that has imported the simulator once starts them; spawn elsewhere.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["sim.experiment"])
         return context

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
-from sim.records import RunRecords
+from sim.records import RunRecords, escalations_from
 from sim.scenario import Scenario
 
 
@@ -55,6 +55,14 @@ _KPIS = {
     "resolution_time_p90": ("resolution time, 90th pct", "min"), "utilisation": ("agent utilisation", "%"),
     "queue_length": ("mean queue length", "tickets"), "agents_on_duty": ("mean agents on duty", "agents"),
     "cost_per_resolved": ("cost per resolved ticket", "$"),
+    "fcr": ("first-contact resolution", "%"), "escalation_rate": ("tickets escalated", "%"),
+    "escalation_kind": ("tickets escalated, by kind", "%"), "escalation_reason": ("tickets escalated, by reason", "%"),
+    "escalation_rate_category": ("tickets escalated, by category", "%"),
+    "handoffs_mean": ("handoffs per ticket", ""), "handoffs_3plus": ("tickets with 3+ handoffs", "%"),
+    "rework_per_ticket": ("rework from lost context, per ticket", "min"),
+    "time_in_team": ("time in team per stay", "min"), "path_share": ("route share", "%"),
+    "reopen_rate": ("resolved tickets reopened", "%"), "cost_per_ticket_tier": ("handling cost per ticket, by resolving tier", "$"),
+    "review_hours_per_day": ("review and intervention hours per day", ""),
 }
 
 
@@ -67,7 +75,76 @@ def replication_kpis(records: RunRecords, scenario: Scenario) -> dict[str, float
     kpis.update(_sla(tickets, scenario))
     kpis.update(_resolution(tickets))
     kpis.update(_levels(records, scenario))
+    if escalates(scenario):
+        kpis.update(_escalation(records, tickets, scenario))
     return kpis
+
+
+def escalates(s: Scenario) -> bool:
+    """Whether the scenario can move a ticket between teams (then escalation KPIs are reported)."""
+    e = s.escalation
+    return bool(any(c.path or c.resolve_probability or c.skill or c.requires or c.regulated or c.reopen
+                    for c in s.categories)
+                or any(t.authority for t in s.teams) or e.segment_rules or e.time_rules or e.dissatisfaction)
+
+
+def _escalation(records: RunRecords, tickets: pd.DataFrame, s: Scenario) -> dict[str, float]:
+    """First-contact resolution, escalation rates, handoffs, rework, routes, reopens, cost by tier."""
+    out: dict[str, float] = {}
+    n = len(tickets)
+    if n == 0:
+        return out
+    resolved = tickets[tickets["outcome"] == "resolved"]
+    first_contact = (resolved["escalations"] == 0) & (resolved["sessions"] == 1) & (resolved["reopens"] == 0)
+    out["fcr"] = float(first_contact.mean()) if len(resolved) else math.nan
+    out["escalation_rate"] = float((tickets["escalations"] > 0).mean())
+    esc = escalations_from(records.events)
+    esc = esc[esc["ticket"].isin(tickets["ticket"])]
+    for kind in ("hierarchical", "functional", "automatic"):
+        out[f"escalation_kind.{kind}"] = esc.loc[esc["kind"] == kind, "ticket"].nunique() / n
+    for reason in _reasons(s):
+        out[f"escalation_reason.{reason}"] = esc.loc[esc["reason"] == reason, "ticket"].nunique() / n
+    for category in s.categories:
+        mine = tickets[tickets["category"] == category.name]
+        if len(mine):
+            out[f"escalation_rate_category.{category.name}"] = float((mine["escalations"] > 0).mean())
+    out["handoffs_mean"] = float(tickets["handoffs"].mean())
+    out["handoffs_3plus"] = float((tickets["handoffs"] >= 3).mean())
+    out["rework_per_ticket"] = float(tickets["rework_time"].mean())
+    visits = records.visits[records.visits["ticket"].isin(tickets["ticket"])]
+    stays = (visits["left"] - visits["entered"]).groupby(visits["team"], observed=True).mean()
+    for team in s.teams:
+        out[f"time_in_team.{team.name}"] = float(stays.get(team.name, math.nan))
+    for path, share in tickets["path"].value_counts(normalize=True).head(8).items():
+        out[f"path_share.{path}"] = float(share)
+    out["reopen_rate"] = float((resolved["reopens"] > 0).mean()) if len(resolved) else math.nan
+    out.update(_cost_by_tier(records, resolved, visits, s))
+    tasks = records.tasks[records.tasks["kind"].isin(["review", "intervention"])]
+    days = (records.horizon - records.warmup) / 1440.0
+    in_window = tasks[tasks["started"] >= records.warmup]
+    out["review_hours_per_day"] = float(in_window["work"].sum() / 60.0 / days)
+    return out
+
+
+def _reasons(s: Scenario) -> list[str]:
+    """Every escalation reason this scenario can produce."""
+    reasons = ["regulatory", "customer_value", "skill", "authority", "complexity", "repeated_failure"]
+    if s.escalation.dissatisfaction:
+        reasons.append("dissatisfaction")
+    return reasons + [rule.name for rule in s.escalation.time_rules]
+
+
+def _cost_by_tier(records: RunRecords, resolved: pd.DataFrame, visits: pd.DataFrame, s: Scenario) -> dict[str, float]:
+    """Mean agent cost of a resolved ticket (its own work and tasks on its behalf), by resolving tier."""
+    rate = {t.name: t.cost_per_hour / 60.0 for t in s.teams}
+    if not any(rate.values()) or resolved.empty:
+        return {}
+    work = pd.concat([visits[["ticket", "team", "work"]], records.tasks[["ticket", "team", "work"]]])
+    work = work[work["ticket"].isin(resolved["ticket"])]
+    cost = (work["work"] * work["team"].astype(str).map(rate)).groupby(work["ticket"]).sum()
+    tier = resolved.set_index("ticket")["resolving_team"].astype(str).map({t.name: t.tier for t in s.teams})
+    by_tier = cost.reindex(tier.index, fill_value=0.0).groupby(tier).mean()
+    return {f"cost_per_ticket_tier.{int(k)}": float(v) for k, v in by_tier.items()}
 
 
 def _volumes(tickets: pd.DataFrame) -> dict[str, float]:

@@ -2,9 +2,9 @@
 
 ``Desk`` owns the state of a replication (teams, live tickets, records) and the lifecycle steps
 the processes call: a ticket arrives, is routed, waits, is worked, waits on its customer, is
-resolved or abandoned. Decisions come from ``policy``; time comes from ``processes``. At the
-horizon every ticket still in the system is recorded as open, and the run checks that nothing
-was lost: arrived = resolved + abandoned + open.
+escalated (see ``escalator``), resolved, reopened or abandoned. Decisions come from ``policy``;
+time comes from ``processes``. At the horizon every ticket still in the system is recorded as
+open, and the run checks that nothing was lost: arrived = resolved + abandoned + open.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ import simpy
 from sim import policy
 from sim.calendar import BusinessCalendar, shift_instances
 from sim.demand import CategoryDraws, ChannelDemand
-from sim.processes import arrivals, roster
-from sim.records import EventLog, Levels, RunRecords
+from sim.escalator import Escalator
+from sim.processes import Process, arrivals, roster
+from sim.records import EventLog, Levels, RunRecords, Tasks, Visits
 from sim.scenario import WEEKDAYS, Scenario, SlaPolicy, TeamSpec
 from sim.sla import SlaClock
 from sim.streams import Sampler, Streams
 from sim.teams import Team
-from sim.tickets import ABANDONED, IN_SERVICE, PENDING, RESOLVED, WAITING, Ticket, TicketTable
+from sim.tickets import ABANDONED, IN_SERVICE, PENDING, RESOLVED, WAITING, Task, Ticket, TicketTable
 
 
 class ConservationError(RuntimeError):
@@ -61,30 +62,34 @@ class Desk:
         self.replication = replication
         self.seed = scenario.seed if seed is None else seed
         self.env = simpy.Environment()
-        streams = Streams(self.seed, replication)
+        self.streams = streams = Streams(self.seed, replication)
         self.log = EventLog()
-        self._record = self.log.add if record_events else _ignore
+        self.record = self.log.add if record_events else _ignore
         self.levels = Levels([t.name for t in scenario.teams])
         self.table = TicketTable(sorted({a for c in scenario.categories for a in c.attributes}))
+        self.visits = Visits()
+        self.tasks = Tasks()
         self.calendars = build_calendars(scenario)
         self.teams = {spec.name: Team(self.env, spec, self.levels) for spec in scenario.teams}
         self.channels = [ChannelDemand(spec, scenario.start_weekday, scenario.horizon, streams)
                          for spec in scenario.channels]
         self.draws = {c.name: CategoryDraws(c, scenario.priorities, scenario.segments, streams)
                       for c in scenario.categories}
-        self._rank = {name: i for i, name in enumerate(scenario.priorities)}
-        self._handle = {(c.name, t.name): streams.sampler(f"handle.{c.name}.{t.name}",
-                                                          c.handle_time_for(t.name).scaled(t.handle_time_multiplier))
-                        for c in scenario.categories for t in scenario.teams if c.handle_time_for(t.name)}
+        self.rank = {name: i for i, name in enumerate(scenario.priorities)}
+        self.categories = {c.name: c for c in scenario.categories}
+        self.handle = {(c.name, t.name): streams.sampler(f"handle.{c.name}.{t.name}",
+                                                         c.handle_time_for(t.name).scaled(t.handle_time_multiplier))
+                       for c in scenario.categories for t in scenario.teams if c.handle_time_for(t.name)}
         self._reply_handle = {(c.name, t.name): streams.sampler(f"reply_handle.{c.name}.{t.name}",
                                                                 c.customer_reply.handle_time.scaled(t.handle_time_multiplier))
                               for c in scenario.categories for t in scenario.teams
                               if c.customer_reply and c.customer_reply.handle_time}
         self._recipes: dict[tuple[str, str], tuple[Team, Sampler, CategoryDraws]] = {}
         self._sla: dict[tuple[str, str, str, str], SlaPolicy | None] = {}
-        self._sla_by_name = {p.name: p for p in scenario.sla_policies}
+        self.sla_by_name = {p.name: p for p in scenario.sla_policies}
         self.live: dict[int, Ticket] = {}
         self.arrived = 0
+        self.escalator = Escalator(self)
 
     # -- arrival -------------------------------------------------------------------------------
     def admit(self, demand: ChannelDemand, now: float) -> None:
@@ -92,16 +97,17 @@ class Desk:
         category = demand.category_at(now)
         team, handle, draws = self._recipe(demand.name, category)
         priority = draws.draw_priority()
-        ticket = Ticket(self.arrived, demand.name, category, priority, self._rank[priority], draws.draw_segment(), now,
+        ticket = Ticket(self.arrived, demand.name, category, priority, self.rank[priority], draws.draw_segment(), now,
                         demand.concurrency, draws.draw_attributes() if draws.attributes else {},
                         demand.patience() if demand.patience else None, handle(), draws.draw_needs_reply())
         self.arrived += 1
         self.live[ticket.id] = ticket
-        ticket.first_team = team.name
-        self._record(now, ticket.id, "arrival", "", demand.name)
+        self.record(now, ticket.id, "arrival", "", demand.name)
         if self.scenario.sla_policies:
             self._start_clocks(ticket)
-        self._enqueue(ticket, team)
+        team = self.escalator.on_arrival(ticket, team)
+        ticket.first_team = team.name
+        self.enter_team(ticket, team)
         if ticket.patience is not None:
             self.env.timeout(ticket.patience).callbacks.append(partial(self._give_up, ticket))
 
@@ -111,13 +117,27 @@ class Desk:
         recipe = self._recipes.get(key)
         if recipe is None:
             team = policy.route(self.scenario.routing, channel, category)
-            recipe = self._recipes[key] = (self.teams[team], self._handle[category, team], self.draws[category])
+            recipe = self._recipes[key] = (self.teams[team], self.handle[category, team], self.draws[category])
         return recipe
 
-    def _enqueue(self, ticket: Ticket, team: Team) -> None:
-        """Send the ticket to the team; log 'queued' only when it has to wait for an agent."""
-        if not team.enqueue(ticket):
-            self._record(self.env.now, ticket.id, "queued", team.name)
+    def enter_team(self, ticket: Ticket, team: Team) -> None:
+        """The ticket starts a stay at ``team`` and joins its queue."""
+        ticket.entered_team_at = self.env.now
+        ticket.work_here = 0.0
+        if not ticket.path.endswith(team.name):
+            ticket.path = f"{ticket.path}>{team.name}" if ticket.path else team.name
+        self.enqueue(ticket, team)
+
+    def leave_team(self, ticket: Ticket, exit: str) -> None:
+        """Close the ticket's stay at its current team (resolved, escalated, abandoned, open)."""
+        self.visits.add(ticket.id, ticket.team, ticket.entered_team_at, self.env.now, ticket.work_here, exit)
+
+    def enqueue(self, item: Ticket | Task, team: Team) -> None:
+        """Send work to the team; log 'queued' only when it has to wait for an agent."""
+        if not team.enqueue(item):
+            self.record(self.env.now, item.id, "queued", team.name)
+            if isinstance(item, Ticket):
+                self.escalator.on_queued(item, team)
 
     # -- SLA clocks ----------------------------------------------------------------------------
     def _start_clocks(self, ticket: Ticket) -> None:
@@ -135,51 +155,67 @@ class Desk:
 
     def _milestone(self, ticket: Ticket, clock: SlaClock, fraction: float) -> None:
         if fraction >= 1.0:
-            self._record(self.env.now, ticket.id, "sla_breach", ticket.team, clock.name)
+            self.record(self.env.now, ticket.id, "sla_breach", ticket.team, clock.name)
         else:
-            self._record(self.env.now, ticket.id, "sla_warning", ticket.team, f"{clock.name}@{fraction:.0%}")
+            self.record(self.env.now, ticket.id, "sla_warning", ticket.team, f"{clock.name}@{fraction:.0%}")
+        self.escalator.on_milestone(ticket, clock.name, fraction)
 
     def _stop_clock(self, ticket: Ticket, name: str, fulfilled: bool) -> None:
-        if not ticket.clocks:
-            return
         for clock in ticket.clocks:
             if clock.name == name and (clock.running or clock.met != clock.met):
                 was_met = clock.met
                 clock.stop(self.env.now, fulfilled)
                 if fulfilled and was_met != was_met and clock.met == 1.0:
-                    self._record(self.env.now, ticket.id, "sla_met", ticket.team, name)
+                    self.record(self.env.now, ticket.id, "sla_met", ticket.team, name)
 
     # -- work ----------------------------------------------------------------------------------
-    def begin_work(self, ticket: Ticket, team: Team) -> float:
-        """An agent picks the ticket up; returns the work this session takes."""
+    def begin_work(self, item: Ticket | Task, team: Team) -> float:
+        """An agent picks the work up; returns the time this session takes."""
+        if isinstance(item, Task):
+            return self.escalator.begin_task(item, team)
         now = self.env.now
+        ticket = item
         ticket.status = IN_SERVICE
         ticket.sessions += 1
-        self._record(now, ticket.id, "picked_up", team.name)
+        ticket.waited += now - ticket.queued_at
         if ticket.answered_at != ticket.answered_at:
             ticket.answered_at = now
-            self._stop_clock(ticket, "first_response", fulfilled=True)
-        work = ticket.next_work
-        ticket.next_work = None
-        if work is None:
-            work = self._handle[ticket.category, team.name]()
+            if ticket.clocks:
+                self._stop_clock(ticket, "first_response", fulfilled=True)
+        work, kind = self.escalator.session_work(ticket, team)
+        ticket.session_kind = kind
+        self.record(now, ticket.id, "picked_up", team.name, "" if kind == "work" else kind)
         return work
 
-    def end_work(self, ticket: Ticket, team: Team, work: float) -> None:
-        """The session is over: the ticket is resolved or waits on its customer."""
+    def work_time(self, ticket: Ticket, team: Team) -> float:
+        """The handle time of this session: pre-drawn at arrival for the first one, else fresh."""
+        work = ticket.next_work
+        ticket.next_work = None
+        return self.handle[ticket.category, team.name]() if work is None else work
+
+    def end_work(self, item: Ticket | Task, team: Team, work: float) -> Process | None:
+        """The session is over: decide what follows. May return a process the agent stays on for."""
+        if isinstance(item, Task):
+            self.escalator.end_task(item, team, work)
+            return None
+        ticket = item
         ticket.work_time += work
-        step = policy.after_session(ticket.needs_reply)
-        if step == policy.AWAIT_CUSTOMER:
+        ticket.work_here += work
+        decision = self.escalator.after_session(ticket, team)
+        if decision.action == policy.AWAIT_CUSTOMER:
             self._await_customer(ticket, team)
+        elif decision.action == policy.RESOLVE:
+            self.resolve(ticket, team)
         else:
-            self._resolve(ticket, team)
+            return self.escalator.apply(ticket, team, decision)
+        return None
 
     def _await_customer(self, ticket: Ticket, team: Team) -> None:
         now = self.env.now
         ticket.status = PENDING
         ticket.needs_reply = False
-        self._record(now, ticket.id, "pending_customer", team.name)
-        chosen = self._sla_by_name.get(ticket.sla_policy)
+        self.record(now, ticket.id, "pending_customer", team.name)
+        chosen = self.sla_by_name.get(ticket.sla_policy)
         pause = chosen is not None and chosen.pause_while_waiting_on_customer
         if pause:
             for clock in ticket.clocks:
@@ -189,23 +225,38 @@ class Desk:
 
     def _customer_replied(self, ticket: Ticket, team: Team, paused: bool, _: simpy.Event) -> None:
         now = self.env.now
-        self._record(now, ticket.id, "customer_replied", team.name)
+        self.record(now, ticket.id, "customer_replied", team.name)
         if paused:
             for clock in ticket.clocks:
                 clock.resume(now)
         reply_handle = self._reply_handle.get((ticket.category, team.name))
         ticket.next_work = reply_handle() if reply_handle else None
-        self._enqueue(ticket, team)
+        self.enqueue(ticket, team)
 
-    def _resolve(self, ticket: Ticket, team: Team) -> None:
+    def resolve(self, ticket: Ticket, team: Team) -> None:
+        """The ticket is resolved by ``team``; it may still reopen later."""
         now = self.env.now
         ticket.status = RESOLVED
         ticket.resolved_at = now
         ticket.resolving_team = team.name
-        self._stop_clock(ticket, "first_response", fulfilled=True)
-        self._stop_clock(ticket, "resolution", fulfilled=True)
-        self._record(now, ticket.id, "resolved", team.name)
-        self._finish(ticket)
+        if ticket.clocks:
+            self._stop_clock(ticket, "first_response", fulfilled=True)
+            self._stop_clock(ticket, "resolution", fulfilled=True)
+        self.record(now, ticket.id, "resolved", team.name)
+        self.leave_team(ticket, "resolved")
+        self.escalator.on_resolved(ticket, team)
+        if not ticket.reopen_pending:
+            self._finish(ticket)
+
+    def reopen(self, ticket: Ticket, team: Team) -> None:
+        """A resolved ticket comes back and joins ``team``'s queue again."""
+        ticket.reopen_pending = False
+        ticket.reopens += 1
+        ticket.status = WAITING
+        ticket.resolved_at = math.nan
+        ticket.resolving_team = ""
+        self.record(self.env.now, ticket.id, "reopened", team.name)
+        self.enter_team(ticket, team)
 
     def _give_up(self, ticket: Ticket, _: simpy.Event) -> None:
         """The customer's patience ran out: abandon if still waiting for a first answer."""
@@ -217,7 +268,8 @@ class Desk:
         self.teams[ticket.team].withdraw(ticket)
         for clock in ticket.clocks:
             clock.stop(now, fulfilled=False)
-        self._record(now, ticket.id, "abandoned", ticket.team)
+        self.record(now, ticket.id, "abandoned", ticket.team)
+        self.leave_team(ticket, "abandoned")
         self._finish(ticket)
 
     def _finish(self, ticket: Ticket) -> None:
@@ -235,11 +287,13 @@ class Desk:
                                     duty_blocks(spec, s.horizon, s.start_weekday)))
         self.env.run(until=s.horizon)
         for ticket in list(self.live.values()):
+            if ticket.status != RESOLVED:
+                self.leave_team(ticket, "open")
             self.table.add(ticket)
         tickets = self.table.frame()
         self._check_conservation(tickets)
         return RunRecords(self.replication, self.seed, tickets, self.log.frame(), self.levels.frame(),
-                          s.horizon, s.warmup)
+                          s.horizon, s.warmup, self.visits.frame(), self.tasks.frame())
 
     def _check_conservation(self, tickets) -> None:
         counts = tickets["outcome"].value_counts()

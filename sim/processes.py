@@ -13,10 +13,12 @@ import simpy
 
 from sim.demand import ChannelDemand
 from sim.teams import Agent, Team
-from sim.tickets import Ticket
+from sim.tickets import Task, Ticket
 
 if TYPE_CHECKING:
+    from sim.escalator import Escalator
     from sim.model import Desk
+    from sim.policy import Decision
 
 Process = Generator[simpy.Event, object, None]
 
@@ -68,12 +70,35 @@ def agent(env: simpy.Environment, desk: "Desk", team: Team, me: Agent) -> Proces
         team.leave(me)
 
 
-def session(env: simpy.Environment, desk: "Desk", team: Team, me: Agent, ticket: Ticket) -> Process:
-    """One work session on a ticket: begin, spend the handle time, let the model decide what follows."""
-    work = desk.begin_work(ticket, team)
+def session(env: simpy.Environment, desk: "Desk", team: Team, me: Agent, item: "Ticket | Task") -> Process:
+    """One work session: begin, spend the handle time, let the model decide what follows.
+
+    The agent stays on while the model needs it (a warm handoff, a swarm consult)."""
+    work = desk.begin_work(item, team)
     yield env.timeout(work)
-    team.release(me, ticket)
-    desk.end_work(ticket, team, work)
+    stay = desk.end_work(item, team, work)
+    if stay is not None:
+        yield from stay
+    team.release(me, item)
+
+
+def warm_handoff(join: simpy.Event) -> Process:
+    """The sending agent stays on the line until a receiving agent joins, then briefs them."""
+    handoff_time = yield join
+    yield join.env.timeout(handoff_time)
+
+
+def swarm(env: simpy.Environment, escalator: "Escalator", ticket: Ticket, team: Team, consult: "Task",
+          decision: "Decision", max_wait: float) -> Process:
+    """The agent keeps the ticket and waits briefly for an expert; together they solve it, else transfer."""
+    outcome = yield consult.started | env.timeout(max_wait)
+    if consult.started in outcome:
+        yield consult.done
+        escalator.consulted(ticket, team)
+        return
+    fallback = escalator.swarm_fallback(ticket, team, consult, decision)
+    if fallback is not None:
+        yield from fallback
 
 
 def roster(env: simpy.Environment, desk: "Desk", team: Team, blocks: list[tuple[float, float, int]]) -> Process:

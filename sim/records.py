@@ -17,8 +17,10 @@ import pandas as pd
 
 NAN = float("nan")
 
-EVENT_KINDS = ("arrival", "queued", "picked_up", "pending_customer", "customer_replied", "resolved",
-               "abandoned", "sla_warning", "sla_breach", "sla_met")
+EVENT_KINDS = ("arrival", "queued", "picked_up", "pending_customer", "customer_replied", "escalated", "handoff",
+               "rework", "priority_raised", "task_queued", "task_started", "task_done", "task_cancelled", "resolved",
+               "reopened", "abandoned", "sla_warning", "sla_breach", "sla_met")
+"""Every kind of event the log can hold. ``escalated`` carries "kind|reason|to_team" as its detail."""
 """Every kind of event the log can hold, in lifecycle order."""
 
 LEVEL_METRICS = ("queue", "busy", "staffed")
@@ -128,6 +130,43 @@ class LevelRecorder:
             cols._flush()
 
 
+class Visits:
+    """One row per stay of a ticket at a team: when it came, when it left, the agent time it got there."""
+
+    def __init__(self) -> None:
+        self._cols = Columns({"ticket": "i", "team": "c", "entered": "f", "left": "f", "work": "f", "exit": "c"})
+
+    def add(self, ticket: int, team: str, entered: float, left: float, work: float, exit: str) -> None:
+        self._cols.add((ticket, team, entered, left, work, exit))
+
+    def frame(self) -> pd.DataFrame:
+        return self._cols.frame()
+
+
+class Tasks:
+    """One row per finished task (review, consult, follow-up, update): who did it and how long it took."""
+
+    def __init__(self) -> None:
+        self._cols = Columns({"ticket": "i", "kind": "c", "team": "c", "queued": "f", "started": "f", "work": "f"})
+
+    def add(self, ticket: int, kind: str, team: str, queued: float, started: float, work: float) -> None:
+        self._cols.add((ticket, kind, team, queued, started, work))
+
+    def frame(self) -> pd.DataFrame:
+        return self._cols.frame()
+
+
+def escalations_from(events: pd.DataFrame) -> pd.DataFrame:
+    """The structured escalation table (time, ticket, kind, reason, from_team, to_team) from the event log."""
+    rows = events[events["event"] == "escalated"]
+    parts = rows["detail"].astype(str).str.split("|", expand=True, n=2)
+    if parts.empty:
+        parts = pd.DataFrame(columns=[0, 1, 2])
+    return pd.DataFrame({"time": rows["time"].to_numpy(), "ticket": rows["ticket"].to_numpy(),
+                         "kind": parts[0].to_numpy(), "reason": parts[1].to_numpy(),
+                         "from_team": rows["team"].astype(str).to_numpy(), "to_team": parts[2].to_numpy()})
+
+
 @dataclass
 class RunRecords:
     """All records of one replication, as DataFrames."""
@@ -139,3 +178,5 @@ class RunRecords:
     levels: pd.DataFrame
     horizon: float
     warmup: float
+    visits: pd.DataFrame
+    tasks: pd.DataFrame

@@ -11,18 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Iterator, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from sim.calendar import parse_clock
 from sim.distributions import Distribution
+from sim.escalation import EscalationSpec
+from sim.schema import Name, Path, Spec, Weight
 from sim.units import Duration
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Clock = Annotated[float, BeforeValidator(parse_clock)]
-Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
-Weight = Annotated[float, Field(ge=0)]
-Path = tuple[str | int, ...]
 
 
 def _parse_window(text: object) -> tuple[float, float]:
@@ -37,11 +36,7 @@ def _parse_window(text: object) -> tuple[float, float]:
 TimeWindow = Annotated[tuple[float, float], BeforeValidator(_parse_window)]
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class CalendarSpec(_Spec):
+class CalendarSpec(Spec):
     """Business hours: open weekdays, daily windows and holidays (closed all day)."""
 
     name: Name
@@ -51,7 +46,7 @@ class CalendarSpec(_Spec):
     holidays: list[dt.date] = Field(default=[], description="dates closed all day (YYYY-MM-DD)")
 
 
-class Surge(_Spec):
+class Surge(Spec):
     """A temporary rise (or fall) in a channel's arrival rate, e.g. an outage."""
 
     start: Duration = Field(description="when the surge begins, from the simulation start")
@@ -60,14 +55,14 @@ class Surge(_Spec):
     category_mix: dict[Name, Weight] | None = Field(default=None, description="category mix during the surge")
 
 
-class ServiceLevelTarget(_Spec):
+class ServiceLevelTarget(Spec):
     """A channel's speed-of-answer goal, e.g. 80 % answered within 20 seconds."""
 
     target: Duration = Field(gt=0)
     goal: float = Field(default=0.8, gt=0, le=1)
 
 
-class ChannelSpec(_Spec):
+class ChannelSpec(Spec):
     """A way customers reach support (phone, chat, email, in-app…) and how they behave there."""
 
     name: Name
@@ -91,7 +86,7 @@ class ChannelSpec(_Spec):
         return self
 
 
-class CustomerReply(_Spec):
+class CustomerReply(Spec):
     """Tickets that need information from the customer before they can be resolved."""
 
     probability: float = Field(ge=0, le=1)
@@ -99,7 +94,22 @@ class CustomerReply(_Spec):
     handle_time: Distribution | None = Field(default=None, description="work after the reply; default: a fresh handle time")
 
 
-class CategorySpec(_Spec):
+class Reopen(Spec):
+    """Resolved tickets that come back: with a probability per resolving team, after a delay."""
+
+    probability: float | dict[Name, Annotated[float, Field(ge=0, le=1)]] = Field(
+        description="one probability, or one per resolving team (a team left out: 0)")
+    delay: Distribution
+    return_to: Literal["resolver", "first"] = Field(default="resolver",
+                                                    description="the resolving team, or the ticket's first team")
+
+    def probability_for(self, team: str) -> float:
+        if isinstance(self.probability, dict):
+            return self.probability.get(team, 0.0)
+        return self.probability
+
+
+class CategorySpec(Spec):
     """An issue type: its priorities, customers, work content and attributes."""
 
     name: Name
@@ -110,6 +120,14 @@ class CategorySpec(_Spec):
     skill: Name | None = Field(default=None, description="skill a team needs to work this category")
     attributes: dict[Name, Distribution] = Field(default={}, description="ticket attributes, e.g. refund_amount")
     customer_reply: CustomerReply | None = None
+    path: list[Name] = Field(default=[], description="teams a failed attempt escalates through, in order")
+    resolve_probability: dict[Name, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default={}, description="per team: chance an attempt resolves; a team left out always resolves")
+    failed_attempt_time: Distribution | None = Field(
+        default=None, description="time an unsuccessful attempt costs; default: a normal handle time")
+    requires: list[Name] = Field(default=[], description="permissions a team's authority must grant")
+    regulated: bool = Field(default=False, description="goes to the compliance team at once, top priority")
+    reopen: Reopen | None = None
 
     def handle_time_for(self, team: str) -> Distribution | None:
         if isinstance(self.handle_time, dict):
@@ -117,7 +135,7 @@ class CategorySpec(_Spec):
         return self.handle_time
 
 
-class ShiftSpec(_Spec):
+class ShiftSpec(Spec):
     """A recurring block of agents; an end before the start runs overnight."""
 
     days: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri"], description="weekdays the shift starts")
@@ -126,7 +144,7 @@ class ShiftSpec(_Spec):
     agents: int = Field(ge=1)
 
 
-class TeamSpec(_Spec):
+class TeamSpec(Spec):
     """A group of agents that shares one queue."""
 
     name: Name
@@ -136,6 +154,10 @@ class TeamSpec(_Spec):
     shifts: list[ShiftSpec] | None = Field(default=None, min_length=1)
     handle_time_multiplier: float = Field(default=1.0, gt=0)
     cost_per_hour: float = Field(default=0.0, ge=0, description="cost of one agent-hour on duty")
+    authority: dict[Name, float | bool] = Field(
+        default={}, description="limits: a number caps the ticket attribute of that name; true/false grants a permission")
+    supervisor: Name | None = Field(default=None, description="team that takes what exceeds this team's authority")
+    max_attempts: int = Field(default=1, ge=1, description="failed attempts before the ticket moves on")
 
     @model_validator(mode="after")
     def _agents_or_shifts(self) -> "TeamSpec":
@@ -144,7 +166,7 @@ class TeamSpec(_Spec):
         return self
 
 
-class RoutingRule(_Spec):
+class RoutingRule(Spec):
     """Which team receives a new ticket; the first rule that matches wins."""
 
     channel: Name | None = Field(default=None, description="channel name; none: any")
@@ -152,7 +174,7 @@ class RoutingRule(_Spec):
     team: Name
 
 
-class SlaMatch(_Spec):
+class SlaMatch(Spec):
     """Which tickets an SLA policy covers; an empty list or a missing field matches all."""
 
     priority: list[Name] = []
@@ -161,12 +183,12 @@ class SlaMatch(_Spec):
     category: list[Name] = []
 
 
-class SlaClockSpec(_Spec):
+class SlaClockSpec(Spec):
     target: Duration = Field(gt=0)
     calendar: Name = Field(default="24x7", description="calendar the clock runs on")
 
 
-class SlaPolicy(_Spec):
+class SlaPolicy(Spec):
     """Targets for first response and resolution, as helpdesks define them; first match wins."""
 
     name: Name
@@ -176,9 +198,18 @@ class SlaPolicy(_Spec):
     warnings: list[Annotated[float, Field(gt=0, lt=1)]] = Field(default=[0.5, 0.75],
                                                                 description="fractions of the target")
     pause_while_waiting_on_customer: bool = True
+    update_every: Duration | None = Field(default=None, gt=0,
+                                          description="while escalated, update the customer this often")
+    update_time: Distribution | None = Field(default=None, description="agent time one customer update takes")
+
+    @model_validator(mode="after")
+    def _updates_cost_time(self) -> "SlaPolicy":
+        if (self.update_every is None) != (self.update_time is None):
+            raise ValueError("customer updates need both 'update_every' and 'update_time'")
+        return self
 
 
-class Scenario(_Spec):
+class Scenario(Spec):
     """One support organisation, its demand and its policies, and how to simulate it."""
 
     name: Name = "scenario"
@@ -196,6 +227,7 @@ class Scenario(_Spec):
     teams: list[TeamSpec] = Field(min_length=1)
     routing: list[RoutingRule] = Field(min_length=1)
     sla_policies: list[SlaPolicy] = []
+    escalation: EscalationSpec = EscalationSpec()
 
     def team(self, name: str) -> TeamSpec:
         return next(t for t in self.teams if t.name == name)
@@ -249,10 +281,14 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
                 if value not in allowed:
                     yield ("sla_policies", i, "match", field, j), _unknown(field, value, allowed)
     yield from _routes_are_workable(s)
+    from sim.escalation import escalation_problems
+
+    yield from escalation_problems(s)
 
 
 def _routes_are_workable(s: Scenario) -> Iterator[tuple[Path, str]]:
-    """Every ticket a channel can produce must reach a team that can work it."""
+    """Every ticket a channel can produce must reach a team, and every team it may reach can work it."""
+    from sim.escalation import reachable_teams
     from sim.policy import route  # the routing decision itself lives with the other policies
 
     teams = {t.name: t for t in s.teams}
@@ -269,12 +305,16 @@ def _routes_are_workable(s: Scenario) -> Iterator[tuple[Path, str]]:
             if team not in teams:
                 continue
             cat = s.category(category)
-            if cat.handle_time_for(team) is None:
-                yield ((("categories", s.categories.index(cat), "handle_time")),
-                       f"tickets of {category!r} are routed to {team!r} but it has no handle time for that team")
-            if cat.skill is not None and cat.skill not in teams[team].skills:
-                yield ((("routing",)), f"{category!r} needs skill {cat.skill!r}, which team {team!r} lacks "
-                        f"(its skills: {teams[team].skills or 'none'})")
+            index = s.categories.index(cat)
+            for reached in sorted(reachable_teams(s, cat, team)):
+                if reached in teams and cat.handle_time_for(reached) is None:
+                    yield (("categories", index, "handle_time"),
+                           f"tickets of {category!r} can reach team {reached!r} but it has no handle time for that team")
+            if cat.skill is not None and cat.skill not in teams[team].skills and \
+                    ("skill" not in s.escalation.triggers or not any(cat.skill in t.skills for t in s.teams)):
+                yield (("routing",), f"{category!r} needs skill {cat.skill!r}, which team {team!r} lacks "
+                       f"(its skills: {teams[team].skills or 'none'}); route it to a team with the skill, "
+                       "or give some team the skill and keep the 'skill' trigger on")
 
 
 def _unique_names(s: Scenario) -> Iterator[tuple[Path, str]]:

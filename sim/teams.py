@@ -73,12 +73,19 @@ class Team:
                 self._assign(agent, ticket)
                 event.succeed(ticket)
                 return True
-        seq = next(self._seq)
-        ticket.queue_token = seq
-        heap = self._concurrent if ticket.concurrency > 1 else self._exclusive
-        heapq.heappush(heap, (*queue_order(ticket.rank, seq), seq, ticket))
+        ticket.queue_seq = next(self._seq)
+        self._push(ticket)
         self.queue.change(self.env.now, 1)
         return False
+
+    def reprioritise(self, ticket: Ticket) -> None:
+        """A waiting ticket's priority changed: it takes its new place, keeping its arrival order."""
+        self._push(ticket)
+
+    def _push(self, ticket: Ticket) -> None:
+        token = ticket.queue_token = next(self._seq)
+        heap = self._concurrent if ticket.concurrency > 1 else self._exclusive
+        heapq.heappush(heap, (*queue_order(ticket.rank, ticket.queue_seq), token, ticket))
 
     def withdraw(self, ticket: Ticket) -> None:
         """A waiting ticket leaves the queue (abandonment); its heap entry is dropped later."""

@@ -48,6 +48,22 @@ class Ticket:
     sla_policy: str = ""
     clocks: tuple["SlaClock", ...] = ()
     queue_token: int = -1
+    queue_seq: int = -1
+    handoffs: int = 0
+    escalations: int = 0
+    failed_here: int = 0
+    attempt_u: float = 0.0
+    session_kind: str = ""
+    rework_due: float = 0.0
+    rework_time: float = 0.0
+    waited: float = 0.0
+    reopens: int = 0
+    reopen_pending: bool = False
+    intervened: bool = False
+    path: str = ""
+    entered_team_at: float = 0.0
+    work_here: float = 0.0
+    warm_join: object = None
 
     @property
     def outcome(self) -> str:
@@ -56,6 +72,29 @@ class Ticket:
         if self.status == ABANDONED:
             return "abandoned"
         return "open"
+
+
+@dataclass(slots=True, eq=False)
+class Task:
+    """Agent work on behalf of a ticket that is not its own session: a review, consult, follow-up or update."""
+
+    kind: str
+    ticket: Ticket
+    work: float
+    rank: int
+    concurrency: int = 1
+    status: str = WAITING
+    team: str = ""
+    queued_at: float = NAN
+    queue_token: int = -1
+    queue_seq: int = -1
+    started: object = None
+    done: object = None
+    started_at: float = NAN
+
+    @property
+    def id(self) -> int:
+        return self.ticket.id
 
 
 class TicketTable:
@@ -67,7 +106,8 @@ class TicketTable:
                  "wait": "f", "resolved_at": "f", "abandoned_at": "f", "resolution_time": "f",
                  "work_time": "f", "sessions": "i", "sla_policy": "c",
                  "first_response_due": "f", "first_response_breached_at": "f", "first_response_met": "f",
-                 "resolution_due": "f", "resolution_breached_at": "f", "resolution_met": "f"}
+                 "resolution_due": "f", "resolution_breached_at": "f", "resolution_met": "f",
+                 "handoffs": "i", "escalations": "i", "rework_time": "f", "reopens": "i", "path": "c"}
         self.attribute_names = list(attribute_names)
         kinds.update({f"attr_{name}": "f" for name in self.attribute_names})
         self._cols = Columns(kinds)
@@ -90,6 +130,7 @@ class TicketTable:
             t.resolved_at - t.arrival if resolved else NAN, t.work_time, t.sessions, t.sla_policy,
             fr.due if fr else NAN, fr.breached_at if fr else NAN, fr.met if fr else NAN,
             rs.due if rs else NAN, rs.breached_at if rs else NAN, rs.met if rs else NAN,
+            t.handoffs, t.escalations, t.rework_time, t.reopens, t.path,
             *[attributes.get(name, NAN) for name in self.attribute_names]))
 
     def __len__(self) -> int:

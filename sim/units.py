@@ -39,6 +39,8 @@ def format_duration(minutes: float) -> str:
     """Render minutes the way a person reads them (``"7.8s"``, ``"12.5m"``, ``"3.2h"``)."""
     if minutes != minutes:  # NaN
         return "n/a"
+    if minutes < 0:
+        return "-" + format_duration(-minutes)
     if minutes < 1:
         return f"{minutes * 60:.1f}s"
     if minutes < 120:

@@ -20,6 +20,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from sim.units import format_duration
+
 BINS = 1000
 BATCH = 5
 
@@ -69,8 +71,6 @@ class WarmupGuidance:
         return self.configured >= self.suggested
 
     def describe(self) -> str:
-        from sim.units import format_duration
-
         text = (f"MSER-5 on the backlog suggests a warm-up of {format_duration(self.suggested)} "
                 f"(configured: {format_duration(self.configured)})")
         if not self.settled:
