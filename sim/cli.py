@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_val.add_argument("scenario")
     _add_overrides(p_val)
 
-    sub.add_parser("schema", help="print the scenario JSON Schema (for editor autocompletion)")
+    p_schema = sub.add_parser("schema", help="print the scenario JSON Schema (for editor autocompletion)")
+    p_schema.add_argument("--markdown", action="store_true", help="print the scenario reference as Markdown instead")
     return parser
 
 
@@ -180,12 +181,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
     """Labelled scenarios: the files (by scenario name, else by path), then the variants of the first."""
     scenarios: dict[str, Scenario] = {}
+    if len({Path(path).resolve() for path in args.scenarios}) < len(args.scenarios):
+        raise UsageError("a scenario file is given twice; vary one with --variant NAME:PATH=VALUE instead")
     for path in args.scenarios:
         scenario = load_scenario(path, args.overrides)
-        label = scenario.name if scenario.name not in scenarios else path
-        if label in scenarios:
-            raise UsageError(f"{path} is given twice")
-        scenarios[label] = scenario
+        scenarios[scenario.name if scenario.name not in scenarios else path] = scenario
     if args.variant:
         base = read_document(args.scenarios[0])
         for text in args.variant:
@@ -256,6 +256,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    if args.markdown:
+        from sim.reference import markdown
+
+        print(markdown(), end="")
+        return 0
     print(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2))
     return 0
 

@@ -29,7 +29,7 @@ Trigger = Literal["regulatory", "customer_value", "skill", "authority", "complex
 class HandoffSpec(Spec):
     """How a ticket changes teams: cold (back into a queue) or warm (the sender stays on)."""
 
-    mode: Literal["cold", "warm"] = "cold"
+    mode: Literal["cold", "warm"] = Field(default="cold", description="cold: back into a queue; warm: sender stays on")
     handoff_time: Distribution = Field(default=Fixed(dist="fixed", value=2.0),
                                        description="warm: time sender and receiver spend together")
     context_complete: float = Field(default=1.0, ge=0, le=1, description="probability the context travels complete")
@@ -48,14 +48,14 @@ class HandoffSpec(Spec):
 class SwarmSpec(Spec):
     """Swarming: the frontline agent keeps the ticket and pulls in an expert for a consult."""
 
-    consult_time: Distribution
+    consult_time: Distribution = Field(description="time the expert and the frontline agent spend together")
     max_wait: Duration = Field(default=2.0, description="how long to wait for a free expert before transferring")
 
 
 class SegmentRule(Spec):
     """Customer value: tickets of a segment start at another team and/or gain priority."""
 
-    segment: Name
+    segment: Name = Field(description="the customer segment this rule is for")
     route_to: Name | None = Field(default=None, description="first team for this segment (e.g. skip tier 1)")
     priority_boost: int = Field(default=0, ge=0, description="priority levels gained")
 
@@ -63,15 +63,15 @@ class SegmentRule(Spec):
 class TimeRule(Spec):
     """Automatic escalation when an SLA milestone is reached, or a queue wait exceeds a limit."""
 
-    name: Name
+    name: Name = Field(description="the escalation reason recorded, e.g. breach_level1")
     clock: Literal["first_response", "resolution"] | None = Field(default=None, description="SLA clock to watch")
     at: float | Literal["breach"] = Field(default="breach", description="'breach' or a warning fraction, e.g. 0.75")
     queue_wait: Duration | None = Field(default=None, gt=0, description="or: waiting longer than this in a queue")
     after: Duration = Field(default=0.0, description="delay after the milestone (ladders: level 2 four hours later)")
-    action: Literal["raise_priority", "move", "review"]
+    action: Literal["raise_priority", "move", "review"] = Field(description="what the rule does to the ticket")
     to: Name | None = Field(default=None, description="move: the team whose queue receives the ticket")
     reviewer: Name | None = Field(default=None, description="review: the team whose agent reviews")
-    review_time: Distribution | None = None
+    review_time: Distribution | None = Field(default=None, description="review: the reviewer's time")
     levels: int = Field(default=1, ge=1, description="raise_priority: levels gained")
 
     @model_validator(mode="after")
@@ -90,17 +90,17 @@ class TimeRule(Spec):
 class DissatisfactionSpec(Spec):
     """A frustration score that grows with waiting and handoffs; above a threshold a manager steps in."""
 
-    per_hour_waiting: float = Field(default=1.0, ge=0)
-    per_handoff: float = Field(default=1.0, ge=0)
-    threshold: float = Field(gt=0)
+    per_hour_waiting: float = Field(default=1.0, ge=0, description="score gained per hour spent waiting")
+    per_handoff: float = Field(default=1.0, ge=0, description="score gained per handoff")
+    threshold: float = Field(gt=0, description="score at which a manager intervenes (once per ticket)")
     manager: Name = Field(description="team whose agent intervenes")
-    review_time: Distribution
+    review_time: Distribution = Field(description="the manager's time per intervention")
 
 
 class OwnershipSpec(Spec):
     """The first team follows up with the customer after another team resolved the ticket."""
 
-    follow_up_time: Distribution
+    follow_up_time: Distribution = Field(description="the owner's time per follow-up")
 
 
 class LearningSpec(Spec):
@@ -108,7 +108,7 @@ class LearningSpec(Spec):
 
     team: Name = Field(description="the frontline team that learns")
     step: float = Field(default=0.002, gt=0, description="gain in resolve probability per escalated resolution")
-    cap: float = Field(default=0.95, gt=0, le=1)
+    cap: float = Field(default=0.95, gt=0, le=1, description="the learned probability never exceeds this")
 
 
 class EscalationSpec(Spec):
@@ -116,14 +116,14 @@ class EscalationSpec(Spec):
 
     triggers: list[Trigger] = Field(default=list(TRIGGERS), description="which triggers apply, in order")
     mode: Literal["tiered", "swarm"] = Field(default="tiered", description="transfer on failure, or swarm first")
-    handoff: HandoffSpec = HandoffSpec()
-    swarm: SwarmSpec | None = None
+    handoff: HandoffSpec = Field(default=HandoffSpec(), description="how tickets change hands")
+    swarm: SwarmSpec | None = Field(default=None, description="swarming settings (mode: swarm)")
     compliance_team: Name | None = Field(default=None, description="where regulated categories go, at top priority")
-    segment_rules: list[SegmentRule] = []
-    time_rules: list[TimeRule] = []
-    dissatisfaction: DissatisfactionSpec | None = None
-    ownership: OwnershipSpec | None = None
-    learning: LearningSpec | None = None
+    segment_rules: list[SegmentRule] = Field(default=[], description="customer-value rules")
+    time_rules: list[TimeRule] = Field(default=[], description="automatic escalation rules and ladders")
+    dissatisfaction: DissatisfactionSpec | None = Field(default=None, description="frustration-driven intervention")
+    ownership: OwnershipSpec | None = Field(default=None, description="owner follow-up after escalated resolution")
+    learning: LearningSpec | None = Field(default=None, description="frontline learning from escalations")
 
     @model_validator(mode="after")
     def _swarm_needs_consults(self) -> "EscalationSpec":

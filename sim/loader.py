@@ -125,7 +125,8 @@ def validate(data: dict[str, Any], source: str = "<scenario>", lines: dict[Path,
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(source, [_describe(err, data) for err in exc.errors()], lines) from None
+        errors = [err for err in exc.errors() if _on_intended_branch(err["loc"], data)]
+        raise ScenarioError(source, [_describe(err, data) for err in errors], lines) from None
     problems = list(reference_problems(scenario))
     if problems:
         raise ScenarioError(source, problems, lines)
@@ -155,6 +156,23 @@ def _describe(err: dict[str, Any], data: Any) -> tuple[Path, str]:
     if kind != "value_error" and "input" in err and not isinstance(err["input"], (dict, list)):
         message += f" (got {err['input']!r})"
     return loc, message
+
+
+def _on_intended_branch(loc: tuple, data: Any) -> bool:
+    """For 'one distribution or one per team' fields, keep only the errors of the form the user wrote."""
+    node = data
+    for part in loc:
+        if isinstance(part, str) and part.startswith(("tagged-union[", "dict[")):
+            meant_one = isinstance(node, dict) and (
+                "dist" in node or not all(isinstance(value, dict) for value in node.values()))
+            return part.startswith("tagged-union[") == meant_one
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return True
+    return True
 
 
 def _clean_loc(loc: tuple, data: Any) -> Path:

@@ -39,7 +39,7 @@ TimeWindow = Annotated[tuple[float, float], BeforeValidator(_parse_window)]
 class CalendarSpec(Spec):
     """Business hours: open weekdays, daily windows and holidays (closed all day)."""
 
-    name: Name
+    name: Name = Field(description="how SLA clocks refer to this calendar")
     days: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri"], description="open weekdays")
     hours: list[TimeWindow] = Field(default=[(540.0, 1020.0)], min_length=1,
                                     description='open windows each day, e.g. ["08:00-12:00", "13:00-18:00"]')
@@ -50,7 +50,7 @@ class Surge(Spec):
     """A temporary rise (or fall) in a channel's arrival rate, e.g. an outage."""
 
     start: Duration = Field(description="when the surge begins, from the simulation start")
-    duration: Duration = Field(gt=0)
+    duration: Duration = Field(gt=0, description="how long it lasts")
     multiplier: float = Field(gt=0, description="factor applied to the channel's rate")
     category_mix: dict[Name, Weight] | None = Field(default=None, description="category mix during the surge")
 
@@ -58,14 +58,14 @@ class Surge(Spec):
 class ServiceLevelTarget(Spec):
     """A channel's speed-of-answer goal, e.g. 80 % answered within 20 seconds."""
 
-    target: Duration = Field(gt=0)
-    goal: float = Field(default=0.8, gt=0, le=1)
+    target: Duration = Field(gt=0, description="answer within this time")
+    goal: float = Field(default=0.8, gt=0, le=1, description="share of tickets to answer within the target")
 
 
 class ChannelSpec(Spec):
     """A way customers reach support (phone, chat, email, in-app…) and how they behave there."""
 
-    name: Name
+    name: Name = Field(description="e.g. phone, chat, email, in-app")
     rate_per_hour: float | None = Field(default=None, ge=0, description="mean arrivals per hour before profiles")
     arrival_times: list[Duration] | None = Field(
         default=None, description="fixed arrival times instead of a rate (replaying a log, or a story)")
@@ -73,11 +73,11 @@ class ChannelSpec(Spec):
         default=None, min_length=24, max_length=24, description="24 multipliers, one per hour from 00:00")
     day_of_week: dict[Weekday, Annotated[float, Field(ge=0)]] = Field(
         default={}, description="multiplier per weekday; a weekday left out keeps 1.0")
-    surges: list[Surge] = []
+    surges: list[Surge] = Field(default=[], description="temporary changes of the rate (and mix)")
     category_mix: dict[Name, Weight] = Field(min_length=1, description="relative weights of categories")
     patience: Distribution | None = Field(default=None, description="time a customer waits before abandoning; none: never")
     concurrency: int = Field(default=1, ge=1, description="tickets of this channel an agent can work at once")
-    service_level: ServiceLevelTarget | None = None
+    service_level: ServiceLevelTarget | None = Field(default=None, description="speed-of-answer goal for the KPIs")
 
     @model_validator(mode="after")
     def _rate_or_times(self) -> "ChannelSpec":
@@ -89,7 +89,7 @@ class ChannelSpec(Spec):
 class CustomerReply(Spec):
     """Tickets that need information from the customer before they can be resolved."""
 
-    probability: float = Field(ge=0, le=1)
+    probability: float = Field(ge=0, le=1, description="share of tickets that need the customer's answer")
     delay: Distribution = Field(description="time until the customer answers (SLA clocks may pause)")
     handle_time: Distribution | None = Field(default=None, description="work after the reply; default: a fresh handle time")
 
@@ -99,7 +99,7 @@ class Reopen(Spec):
 
     probability: float | dict[Name, Annotated[float, Field(ge=0, le=1)]] = Field(
         description="one probability, or one per resolving team (a team left out: 0)")
-    delay: Distribution
+    delay: Distribution = Field(description="time from resolution to reopening")
     return_to: Literal["resolver", "first"] = Field(default="resolver",
                                                     description="the resolving team, or the ticket's first team")
 
@@ -112,14 +112,14 @@ class Reopen(Spec):
 class CategorySpec(Spec):
     """An issue type: its priorities, customers, work content and attributes."""
 
-    name: Name
+    name: Name = Field(description="how channels' mixes and routing refer to it")
     priority: dict[Name, Weight] | None = Field(default=None, description="priority mix; default: all the least urgent")
     segment: dict[Name, Weight] | None = Field(default=None, description="segment mix; default: all the first segment")
     handle_time: Distribution | dict[Name, Distribution] = Field(
         description="one distribution for every team, or one per team name")
     skill: Name | None = Field(default=None, description="skill a team needs to work this category")
     attributes: dict[Name, Distribution] = Field(default={}, description="ticket attributes, e.g. refund_amount")
-    customer_reply: CustomerReply | None = None
+    customer_reply: CustomerReply | None = Field(default=None, description="tickets that wait on the customer once")
     path: list[Name] = Field(default=[], description="teams a failed attempt escalates through, in order")
     resolve_probability: dict[Name, Annotated[float, Field(ge=0, le=1)]] = Field(
         default={}, description="per team: chance an attempt resolves; a team left out always resolves")
@@ -127,7 +127,7 @@ class CategorySpec(Spec):
         default=None, description="time an unsuccessful attempt costs; default: a normal handle time")
     requires: list[Name] = Field(default=[], description="permissions a team's authority must grant")
     regulated: bool = Field(default=False, description="goes to the compliance team at once, top priority")
-    reopen: Reopen | None = None
+    reopen: Reopen | None = Field(default=None, description="resolved tickets that come back")
 
     def handle_time_for(self, team: str) -> Distribution | None:
         if isinstance(self.handle_time, dict):
@@ -139,20 +139,20 @@ class ShiftSpec(Spec):
     """A recurring block of agents; an end before the start runs overnight."""
 
     days: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri"], description="weekdays the shift starts")
-    start: Clock
-    end: Clock
-    agents: int = Field(ge=1)
+    start: Clock = Field(description="clock time HH:MM the agents come on duty")
+    end: Clock = Field(description="clock time HH:MM they leave (after finishing the ticket in hand)")
+    agents: int = Field(ge=1, description="agents on this shift")
 
 
 class TeamSpec(Spec):
     """A group of agents that shares one queue."""
 
-    name: Name
-    tier: int = Field(default=1, ge=1)
-    skills: list[Name] = []
+    name: Name = Field(description="how routing and escalation refer to the team")
+    tier: int = Field(default=1, ge=1, description="1 = frontline; used for cost by resolving tier")
+    skills: list[Name] = Field(default=[], description="skills its agents have (matched to categories' skill)")
     agents: int | None = Field(default=None, ge=0, description="agents on duty around the clock")
-    shifts: list[ShiftSpec] | None = Field(default=None, min_length=1)
-    handle_time_multiplier: float = Field(default=1.0, gt=0)
+    shifts: list[ShiftSpec] | None = Field(default=None, min_length=1, description="recurring shifts instead of agents")
+    handle_time_multiplier: float = Field(default=1.0, gt=0, description="scales every handle time of this team")
     cost_per_hour: float = Field(default=0.0, ge=0, description="cost of one agent-hour on duty")
     authority: dict[Name, float | bool] = Field(
         default={}, description="limits: a number caps the ticket attribute of that name; true/false grants a permission")
@@ -171,33 +171,35 @@ class RoutingRule(Spec):
 
     channel: Name | None = Field(default=None, description="channel name; none: any")
     category: Name | None = Field(default=None, description="category name; none: any")
-    team: Name
+    team: Name = Field(description="the team that receives the ticket")
 
 
 class SlaMatch(Spec):
     """Which tickets an SLA policy covers; an empty list or a missing field matches all."""
 
-    priority: list[Name] = []
-    channel: list[Name] = []
-    segment: list[Name] = []
-    category: list[Name] = []
+    priority: list[Name] = Field(default=[], description="priorities covered")
+    channel: list[Name] = Field(default=[], description="channels covered")
+    segment: list[Name] = Field(default=[], description="customer segments covered")
+    category: list[Name] = Field(default=[], description="categories covered")
 
 
 class SlaClockSpec(Spec):
-    target: Duration = Field(gt=0)
+    """One SLA clock: a target in business time on a calendar."""
+
+    target: Duration = Field(gt=0, description="business time allowed")
     calendar: Name = Field(default="24x7", description="calendar the clock runs on")
 
 
 class SlaPolicy(Spec):
     """Targets for first response and resolution, as helpdesks define them; first match wins."""
 
-    name: Name
-    match: SlaMatch = SlaMatch()
-    first_response: SlaClockSpec | None = None
-    resolution: SlaClockSpec | None = None
+    name: Name = Field(description="shown in the ticket table")
+    match: SlaMatch = Field(default=SlaMatch(), description="which tickets it covers")
+    first_response: SlaClockSpec | None = Field(default=None, description="clock from arrival to first pick-up")
+    resolution: SlaClockSpec | None = Field(default=None, description="clock from arrival to resolution")
     warnings: list[Annotated[float, Field(gt=0, lt=1)]] = Field(default=[0.5, 0.75],
                                                                 description="fractions of the target")
-    pause_while_waiting_on_customer: bool = True
+    pause_while_waiting_on_customer: bool = Field(default=True, description="clocks stop while the customer owes an answer")
     update_every: Duration | None = Field(default=None, gt=0,
                                           description="while escalated, update the customer this often")
     update_time: Distribution | None = Field(default=None, description="agent time one customer update takes")
@@ -212,22 +214,22 @@ class SlaPolicy(Spec):
 class Scenario(Spec):
     """One support organisation, its demand and its policies, and how to simulate it."""
 
-    name: Name = "scenario"
-    description: str = ""
-    seed: int = Field(default=1, ge=0)
+    name: Name = Field(default="scenario", description="names the results folder; default: the file name")
+    description: str = Field(default="", description="shown in reports")
+    seed: int = Field(default=1, ge=0, description="base random seed (replication r uses streams of (seed, r))")
     start_date: dt.date = Field(default=dt.date(2026, 1, 5), description="date of time 0 (sets weekdays)")
     horizon: Duration = Field(default=10080.0, gt=0, description="simulated time")
     warmup: Duration = Field(default=0.0, description="initial period left out of the KPIs")
-    replications: int = Field(default=10, ge=1)
+    replications: int = Field(default=10, ge=1, description="independent runs for the confidence intervals")
     priorities: list[Name] = Field(default=["P1", "P2", "P3", "P4"], min_length=1, description="most urgent first")
-    segments: list[Name] = Field(default=["standard"], min_length=1)
-    calendars: list[CalendarSpec] = []
-    channels: list[ChannelSpec] = Field(min_length=1)
-    categories: list[CategorySpec] = Field(min_length=1)
-    teams: list[TeamSpec] = Field(min_length=1)
-    routing: list[RoutingRule] = Field(min_length=1)
-    sla_policies: list[SlaPolicy] = []
-    escalation: EscalationSpec = EscalationSpec()
+    segments: list[Name] = Field(default=["standard"], min_length=1, description="customer segments, e.g. standard, vip")
+    calendars: list[CalendarSpec] = Field(default=[], description="business-hours calendars ('24x7' is built in)")
+    channels: list[ChannelSpec] = Field(min_length=1, description="where tickets come from")
+    categories: list[CategorySpec] = Field(min_length=1, description="what tickets are about")
+    teams: list[TeamSpec] = Field(min_length=1, description="who works them")
+    routing: list[RoutingRule] = Field(min_length=1, description="first team of a new ticket; first match wins")
+    sla_policies: list[SlaPolicy] = Field(default=[], description="SLA targets; first match wins")
+    escalation: EscalationSpec = Field(default=EscalationSpec(), description="escalation triggers and handoffs")
 
     def team(self, name: str) -> TeamSpec:
         return next(t for t in self.teams if t.name == name)
