@@ -61,10 +61,23 @@ class Escalator:
         self._reopen_delay = {c.name: streams.sampler(f"reopen_delay.{c.name}", c.reopen.delay)
                               for c in s.categories if c.reopen}
         self.learned: Counter[str] = Counter()
+        self._arrival_rules = bool(rules.segment_rules) or any(c.regulated for c in s.categories)
+        self._quiet = {(c.name, t.name): self._nothing_can_happen(c, t) for c in s.categories for t in s.teams}
+        self._after_resolution = bool(rules.ownership or rules.learning) or any(c.reopen for c in s.categories)
+
+    def _nothing_can_happen(self, category, team) -> bool:
+        """True when no trigger can act on a session of ``team`` on ``category`` (the common fast path)."""
+        learning = self.rules.learning is not None and self.rules.learning.team == team.name
+        return (not (category.skill and category.skill not in team.skills and "skill" in self.on)
+                and not (team.authority and "authority" in self.on) and not category.requires
+                and (category.resolve_probability.get(team.name, 1.0) >= 1.0 and not learning
+                     or "complexity" not in self.on))
 
     # -- arrival ----------------------------------------------------------------------------------
     def on_arrival(self, ticket: Ticket, team: "Team") -> "Team":
         """Regulatory and customer-value rules may change a new ticket's first team and priority."""
+        if not self._arrival_rules:
+            return team
         category = self.desk.categories[ticket.category]
         for trigger in self.rules.triggers:
             if trigger == "regulatory" and (d := policy.regulatory(category, self.rules)):
@@ -85,6 +98,8 @@ class Escalator:
     # -- sessions ---------------------------------------------------------------------------------
     def session_work(self, ticket: Ticket, team: "Team") -> tuple[float, str]:
         """The time of the session about to start, and its kind: 'triage' or 'work'."""
+        if self._quiet[ticket.category, team.name] and ticket.warm_join is None and not ticket.rework_due:
+            return self.desk.work_time(ticket, team), "work"
         category = self.desk.categories[ticket.category]
         spec = self.specs[team.name]
         extra = 0.0
@@ -120,6 +135,8 @@ class Escalator:
 
     def after_session(self, ticket: Ticket, team: "Team") -> Decision:
         """What follows a session, from the end-of-session triggers in the scenario's order."""
+        if self._quiet[ticket.category, team.name]:
+            return policy.AWAIT if ticket.needs_reply else policy.RESOLVED
         category = self.desk.categories[ticket.category]
         spec = self.specs[team.name]
         if ticket.session_kind == "triage":
@@ -283,6 +300,8 @@ class Escalator:
     # -- resolution ----------------------------------------------------------------------------------
     def on_resolved(self, ticket: Ticket, team: "Team") -> None:
         """Follow-up by the owner, learning, and a possible reopening."""
+        if not self._after_resolution:
+            return
         if self.rules.ownership and team.name != ticket.first_team:
             self.queue_task("follow_up", ticket, ticket.first_team, self._follow_up(), ticket.rank)
         learning = self.rules.learning

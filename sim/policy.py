@@ -33,6 +33,7 @@ class Decision:
 
 
 RESOLVED = Decision(RESOLVE)
+AWAIT = Decision(AWAIT_CUSTOMER)
 
 
 # -- routing and queueing ------------------------------------------------------------------------
@@ -137,7 +138,7 @@ def complexity(u: float, resolve_probability: float, failed_here: int, team: Tea
 def after_session(needs_customer_reply: bool, escalation: Decision | None) -> Decision:
     """A session ends waiting on the customer, escalated or retried, or resolved."""
     if needs_customer_reply:
-        return Decision(AWAIT_CUSTOMER)
+        return AWAIT
     return escalation or RESOLVED
 
 
