@@ -241,6 +241,10 @@ class Escalator:
             minutes = max(0.0, (d.threshold - score) * 60.0 / d.per_hour_waiting)
             self._after(minutes, self._if_still_waiting, ticket, token, self._intervene)
 
+    def watches(self, clock: str) -> bool:
+        """Whether a time rule acts on this SLA clock's milestones (then the clock runs live)."""
+        return "time" in self.on and any(rule.clock == clock for rule in self.rules.time_rules)
+
     def on_milestone(self, ticket: Ticket, clock: str, fraction: float) -> None:
         """An SLA warning or breach: start every time rule that watches it (after its delay)."""
         if "time" not in self.on:

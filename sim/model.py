@@ -149,15 +149,15 @@ class Desk:
             return
         ticket.sla_policy = chosen.name
         ticket.clocks = tuple(SlaClock(self.env, name, spec.target, self.calendars[spec.calendar], chosen.warnings,
-                                       partial(self._milestone, ticket))
+                                       partial(self._milestone, ticket), self.escalator.watches(name))
                               for name, spec in (("first_response", chosen.first_response),
                                                  ("resolution", chosen.resolution)) if spec is not None)
 
-    def _milestone(self, ticket: Ticket, clock: SlaClock, fraction: float) -> None:
+    def _milestone(self, ticket: Ticket, clock: SlaClock, fraction: float, when: float) -> None:
         if fraction >= 1.0:
-            self.record(self.env.now, ticket.id, "sla_breach", ticket.team, clock.name)
+            self.record(when, ticket.id, "sla_breach", ticket.team, clock.name)
         else:
-            self.record(self.env.now, ticket.id, "sla_warning", ticket.team, f"{clock.name}@{fraction:.0%}")
+            self.record(when, ticket.id, "sla_warning", ticket.team, f"{clock.name}@{fraction:.0%}")
         self.escalator.on_milestone(ticket, clock.name, fraction)
 
     def _stop_clock(self, ticket: Ticket, name: str, fulfilled: bool) -> None:
@@ -287,6 +287,8 @@ class Desk:
                                     duty_blocks(spec, s.horizon, s.start_weekday)))
         self.env.run(until=s.horizon)
         for ticket in list(self.live.values()):
+            for clock in ticket.clocks:
+                clock.settle(s.horizon)
             if ticket.status != RESOLVED:
                 self.leave_team(ticket, "open")
             self.table.add(ticket)

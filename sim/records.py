@@ -93,7 +93,10 @@ class EventLog:
             cols._flush()
 
     def frame(self) -> pd.DataFrame:
-        return self._cols.frame()
+        """The log in time order (milestones of recorded SLA clocks are logged after the fact)."""
+        df = self._cols.frame()
+        order = np.argsort(df["time"].to_numpy(), kind="stable")
+        return df.iloc[order].reset_index(drop=True)
 
 
 class Levels:

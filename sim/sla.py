@@ -2,9 +2,12 @@
 
 A clock counts business minutes on its calendar from the ticket's arrival. It can pause (while
 the ticket waits on the customer) and resume; it stops when its goal is reached (first response
-given, ticket resolved). Warnings fire at fractions of the target and the breach at the target
-itself, each reported to the model as it happens so that policies can act on it. Scheduling uses
-plain SimPy timeouts; a pause or stop makes pending ones stale instead of interrupting a process.
+given, ticket resolved). Warnings fall at fractions of the target and the breach at the target.
+
+Most clocks are only *recorded*: their milestones are worked out exactly, with their times, when
+the clock pauses or stops (or at the horizon), which costs no simulation events. A clock that an
+automatic-escalation rule watches is *live*: each milestone is a SimPy timeout, so the rule can
+act at that moment. Both report the same milestones at the same times.
 """
 
 from __future__ import annotations
@@ -16,17 +19,18 @@ import simpy
 from sim.calendar import BusinessCalendar
 from sim.records import NAN
 
-Milestone = Callable[["SlaClock", float], None]
+Milestone = Callable[["SlaClock", float, float], None]
+"""Called with (clock, fraction of the target, time it was reached)."""
 
 
 class SlaClock:
-    """One running SLA clock of one ticket (``first_response`` or ``resolution``)."""
+    """One SLA clock of one ticket (``first_response`` or ``resolution``)."""
 
     __slots__ = ("name", "target", "calendar", "due", "breached_at", "met", "_env", "_pending", "_elapsed",
-                 "_since", "_version", "_on_milestone")
+                 "_since", "_version", "_on_milestone", "_live")
 
     def __init__(self, env: simpy.Environment, name: str, target: float, calendar: BusinessCalendar,
-                 warnings: list[float], on_milestone: Milestone) -> None:
+                 warnings: list[float], on_milestone: Milestone, live: bool = False) -> None:
         self.name = name
         self.target = target
         self.calendar = calendar
@@ -39,7 +43,9 @@ class SlaClock:
         self._since: float | None = env.now
         self._version = 0
         self._on_milestone = on_milestone
-        self._schedule()
+        self._live = live
+        if live:
+            self._schedule()
 
     @property
     def running(self) -> bool:
@@ -53,6 +59,7 @@ class SlaClock:
 
     def pause(self, now: float) -> None:
         if self._since is not None:
+            self.settle(now)
             self._elapsed = self.elapsed(now)
             self._since = None
             self._version += 1
@@ -62,7 +69,8 @@ class SlaClock:
             self._since = now
             if self.breached_at != self.breached_at:
                 self.due = self.calendar.add(now, self.target - self._elapsed)
-            self._schedule()
+            if self._live:
+                self._schedule()
 
     def stop(self, now: float, fulfilled: bool) -> None:
         """End the clock: ``fulfilled`` when its goal was reached (not when the ticket was abandoned)."""
@@ -71,6 +79,15 @@ class SlaClock:
         if fulfilled and self.met != self.met:
             self.met = 1.0
 
+    def settle(self, now: float) -> None:
+        """Report every milestone reached by ``now`` that has not been reported yet."""
+        while self._pending and self._since is not None:
+            fraction = self._pending[0]
+            when = self.calendar.add(self._since, fraction * self.target - self._elapsed)
+            if when > now:
+                return
+            self._reach(fraction, when)
+
     def _schedule(self) -> None:
         if not self._pending or self._since is None:
             return
@@ -78,16 +95,18 @@ class SlaClock:
         when = self.calendar.add(self._since, fraction * self.target - self._elapsed)
         version = self._version
         event = self._env.timeout(when - self._env.now)
-        event.callbacks.append(lambda _: self._reach(version, fraction, when))
+        event.callbacks.append(lambda _: self._reach_live(version, fraction, when))
 
-    def _reach(self, version: int, fraction: float, when: float) -> None:
-        if version != self._version:
-            return
+    def _reach_live(self, version: int, fraction: float, when: float) -> None:
+        if version == self._version and self._pending and self._pending[0] == fraction:
+            self._reach(fraction, when)
+            self._schedule()
+
+    def _reach(self, fraction: float, when: float) -> None:
         self._pending.pop(0)
         self._elapsed = fraction * self.target
         self._since = when
         if fraction >= 1.0:
             self.breached_at = when
             self.met = 0.0
-        self._on_milestone(self, fraction)
-        self._schedule()
+        self._on_milestone(self, fraction, when)
