@@ -31,11 +31,21 @@ def format_interval(low: float, high: float, unit: str) -> str:
 
 
 def kpi_table(summary: pd.DataFrame) -> str:
-    """The summary as aligned text: KPI, mean and 95 % confidence interval."""
+    """The summary as aligned text: KPI, mean and 95 % confidence interval.
+
+    Breakdown rows (``kpi.detail``) that are zero in every replication are left out to keep the
+    table readable; a footnote counts them (all rows are in ``summary.csv``)."""
     rows = [("KPI", "mean", "95% CI")]
+    hidden = 0
     for r in summary.itertuples():
+        if "." in r.kpi and r.mean == 0 and (r.half_width == 0 or r.half_width != r.half_width):
+            hidden += 1
+            continue
         rows.append((r.label, format_value(r.mean, r.unit), format_interval(r.ci_low, r.ci_high, r.unit)))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c}" for a, b, c in rows]
     lines.insert(1, "-" * (sum(widths) + 4))
+    if hidden:
+        rows_are = "row that is" if hidden == 1 else "rows that are"
+        lines.append(f"({hidden} breakdown {rows_are} zero in every replication not shown; see summary.csv)")
     return "\n".join(lines)

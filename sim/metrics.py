@@ -82,9 +82,14 @@ def replication_kpis(records: RunRecords, scenario: Scenario) -> dict[str, float
 
 def escalates(s: Scenario) -> bool:
     """Whether the scenario can move a ticket between teams (then escalation KPIs are reported)."""
+    from sim.policy import route
+
     e = s.escalation
-    return bool(any(c.path or c.resolve_probability or c.skill or c.requires or c.regulated or c.reopen
-                    for c in s.categories)
+    skills = {t.name: t.skills for t in s.teams}
+    skill_gaps = any(c.skill and (team := route(s.routing, ch.name, c.name)) and c.skill not in skills.get(team, [])
+                     for ch in s.channels for c in s.categories)
+    return bool(skill_gaps or any(c.path or c.resolve_probability or c.requires or c.regulated or c.reopen
+                                  for c in s.categories)
                 or any(t.authority for t in s.teams) or e.segment_rules or e.time_rules or e.dissatisfaction)
 
 
