@@ -6,15 +6,15 @@ import math
 
 import pandas as pd
 
-from sim.units import format_duration
+from sim.units import duration_unit, format_duration
 
 
-def format_value(value: float, unit: str) -> str:
+def format_value(value: float, unit: str, time_unit: str | None = None) -> str:
     """A KPI value as a person reads it: durations with units, shares in percent, money."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     if unit == "min":
-        return format_duration(value)
+        return format_duration(value, time_unit)
     if unit == "%":
         return f"{100 * value:.1f}%"
     if unit == "$":
@@ -25,9 +25,11 @@ def format_value(value: float, unit: str) -> str:
 
 
 def format_interval(low: float, high: float, unit: str) -> str:
+    """``[low, high]``, both ends in the same time unit."""
     if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
         return ""
-    return f"[{format_value(low, unit)}, {format_value(high, unit)}]"
+    same = duration_unit(max(abs(low), abs(high))) if unit == "min" else None
+    return f"[{format_value(low, unit, same)}, {format_value(high, unit, same)}]"
 
 
 def kpi_table(summary: pd.DataFrame) -> str:

@@ -152,6 +152,11 @@ def _describe(err: dict[str, Any], data: Any) -> tuple[Path, str]:
                                  f"allowed: {', '.join(sorted(_TAGS))}")
     if kind == "union_tag_not_found":
         return loc, f"a distribution needs a 'dist' field, one of: {', '.join(sorted(_TAGS))}"
+    bounds = {"greater_than": "greater than", "greater_than_equal": "at least", "less_than": "less than",
+              "less_than_equal": "at most"}
+    if kind in bounds:
+        limit = next(iter(err["ctx"].values()))
+        return loc, f"must be {bounds[kind]} {limit:g}, got {err['input']!r}"
     message = err["msg"].removeprefix("Value error, ")
     if kind != "value_error" and "input" in err and not isinstance(err["input"], (dict, list)):
         message += f" (got {err['input']!r})"

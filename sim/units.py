@@ -35,19 +35,18 @@ def parse_duration(value: object) -> float:
     return minutes
 
 
-def format_duration(minutes: float) -> str:
-    """Render minutes the way a person reads them (``"7.8s"``, ``"12.5m"``, ``"3.2h"``)."""
+def duration_unit(minutes: float) -> str:
+    """The unit a person would read ``minutes`` in: s, m, h or d."""
+    size = abs(minutes)
+    return "s" if size < 1 else "m" if size < 120 else "h" if size < 2880 else "d"
+
+
+def format_duration(minutes: float, unit: str | None = None) -> str:
+    """Render minutes the way a person reads them (``"7.8s"``, ``"12.5m"``, ``"3.2h"``), or in ``unit``."""
     if minutes != minutes:  # NaN
         return "n/a"
-    if minutes < 0:
-        return "-" + format_duration(-minutes)
-    if minutes < 1:
-        return f"{minutes * 60:.1f}s"
-    if minutes < 120:
-        return f"{minutes:.1f}m"
-    if minutes < 2880:
-        return f"{minutes / 60:.1f}h"
-    return f"{minutes / 1440:.1f}d"
+    unit = unit or duration_unit(minutes)
+    return f"{minutes / _UNIT_MINUTES[unit]:.1f}{unit}"
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
