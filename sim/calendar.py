@@ -2,7 +2,7 @@
 
 Service-level targets in support are usually measured in *business* time: a
 "4 hour" resolution target for a team working Monday to Friday 09:00-17:00 that
-receives a ticket on Friday at 16:00 is due on Monday at 11:00, not on Friday at
+receives a ticket on Friday at 16:00 is due on Monday at 12:00, not on Friday at
 20:00.  The simulation itself runs on *wall* time, in minutes since 00:00 of the
 start day, so this module translates between the two.
 

@@ -256,8 +256,8 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]
             raise ScenarioError(source, [((), f"--set {text!r}: the path is empty")])
         parent: Any = data
         resolved: list[str | int] = []
-        for step in steps[:-1]:
-            parent, key = _descend(parent, step, resolved, source, text)
+        for step, following in zip(steps[:-1], steps[1:]):
+            parent, key = _descend(parent, step, resolved, source, text, following)
             resolved.append(key)
         last = steps[-1]
         if isinstance(parent, list):
@@ -269,9 +269,14 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]
     return data
 
 
-def _descend(node: Any, step: str | int, resolved: list, source: str, text: str) -> tuple[Any, str | int]:
+def _descend(node: Any, step: str | int, resolved: list, source: str, text: str,
+             following: str | int | None = None) -> tuple[Any, str | int]:
     if isinstance(node, dict):
         if step not in node:
+            if isinstance(following, int):
+                where = format_path(tuple(resolved) + (step,))
+                raise ScenarioError(source, [(tuple(resolved), f"--set {text!r}: {where} has no items; --set changes "
+                                                               "existing list items but cannot add them: add it in the file")])
             node[step] = {}
         return node[step], step
     if isinstance(node, list):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Iterator, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
 from sim.calendar import parse_clock
 from sim.distributions import Distribution
@@ -21,7 +21,9 @@ from sim.units import Duration
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Clock = Annotated[float, BeforeValidator(parse_clock)]
+_CLOCK_PATTERN = r"([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00"
+Clock = Annotated[float, BeforeValidator(parse_clock),
+                  WithJsonSchema({"type": "string", "pattern": f"^({_CLOCK_PATTERN})$", "description": "HH:MM"})]
 
 
 def _parse_window(text: object) -> tuple[float, float]:
@@ -33,7 +35,9 @@ def _parse_window(text: object) -> tuple[float, float]:
     return start, end
 
 
-TimeWindow = Annotated[tuple[float, float], BeforeValidator(_parse_window)]
+TimeWindow = Annotated[tuple[float, float], BeforeValidator(_parse_window),
+                       WithJsonSchema({"type": "string", "pattern": f"^({_CLOCK_PATTERN})-({_CLOCK_PATTERN})$",
+                                       "description": "HH:MM-HH:MM"})]
 
 
 class CalendarSpec(Spec):

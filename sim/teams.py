@@ -67,7 +67,7 @@ class Team:
         ticket.status = WAITING
         ticket.queued_at = self.env.now
         for i, (agent, event) in enumerate(self._free):
-            if agent.can_take(ticket):
+            if agent.can_take(ticket) and (agent.load == 0 or not self._exclusive_waits_ahead(ticket.rank)):
                 del self._free[i]
                 agent.waiting = None
                 self._assign(agent, ticket)
@@ -133,15 +133,20 @@ class Team:
             agent.on_duty = False
             self.staffed.change(self.env.now, -1)
 
+    def _exclusive_waits_ahead(self, rank: int) -> bool:
+        """Whether a waiting exclusive ticket (phone, email) would be served before a new one of ``rank``."""
+        self._drop_stale(self._exclusive)
+        return bool(self._exclusive) and self._exclusive[0][0] <= rank
+
     def _take(self, agent: Agent) -> Ticket | None:
+        """Pop the team's next ticket in queue order, if this agent can take it.
+
+        An agent holding chats takes no new chat while an exclusive ticket is ahead of it in the
+        queue: it finishes its chats and then takes that ticket, so chats cannot starve calls."""
         if agent.off_shift:
             return None
-        candidates = []
-        if agent.load == 0:
-            candidates.append(self._exclusive)
-        candidates.append(self._concurrent)
         best_heap = None
-        for heap in candidates:
+        for heap in (self._exclusive, self._concurrent):
             self._drop_stale(heap)
             if heap and (best_heap is None or heap[0] < best_heap[0]):
                 best_heap = heap

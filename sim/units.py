@@ -10,7 +10,7 @@ import math
 import re
 from typing import Annotated
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 
 _UNIT_MINUTES = {"s": 1 / 60, "m": 1.0, "min": 1.0, "h": 60.0, "d": 1440.0, "w": 10080.0}
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]+)?\s*$")
@@ -49,5 +49,9 @@ def format_duration(minutes: float, unit: str | None = None) -> str:
     return f"{minutes / _UNIT_MINUTES[unit]:.1f}{unit}"
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+DURATION_JSON_SCHEMA = {"anyOf": [{"type": "number", "minimum": 0},
+                                  {"type": "string", "pattern": r"^\s*[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?\s*(s|m|min|h|d|w)?\s*$"}],
+                        "description": "minutes, or a number with a unit: s, m, h, d, w"}
+
+Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(DURATION_JSON_SCHEMA)]
 """A non-negative duration in minutes; accepts unit suffixes in YAML."""
