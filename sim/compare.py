@@ -70,31 +70,43 @@ def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications
     seed = base.seed if seed is None else seed
     if replications < 1:
         raise ValueError("replications must be at least 1")
-    watched = [precision.kpi] if precision else []
-    for name in [*(kpis or ()), *watched]:
-        if problem := kpi_problem(name, base):
-            raise ValueError(problem)
-    wanted = tuple(dict.fromkeys([*kpis, *watched])) if kpis else None
+    wanted = _kpis_to_keep(kpis, precision, base)
     started = time.perf_counter()
     planned = len(labelled) * (max(replications, precision.max_replications) if precision else replications)
-
-    def tasks(reps: range) -> list[Replication]:
-        return [Replication(scenario, r, seed, kpis=wanted) for r in reps for scenario in labelled.values()]
-
     with executor_scope(executor, workers, planned) as ex:
-        outputs = replicate(tasks(range(replications)), ex, progress, "compare")
-        done = replications
-        while precision is not None and (total := _next_total(outputs, len(labelled), precision)) > done:
-            outputs += replicate(tasks(range(done, total)), ex, progress, "compare")
-            done = total
+        outputs = _simulate(list(labelled.values()), seed, wanted, replications, ex, progress, precision)
         where = ex.describe()
-    per_replication = _per_replication(outputs, list(labelled))
+    done = len(outputs) // len(labelled)
     statuses = [assess(_values(outputs[i::len(labelled)], precision.kpi), precision)
                 for i in range(len(labelled))] if precision else []
     meta = {"base": next(iter(labelled)), "scenarios": list(labelled), "seed": seed, "replications": done,
             "level": level, "executor": where, "elapsed_seconds": round(time.perf_counter() - started, 3),
             "precision": [s.as_dict() for s in statuses] or None}
+    per_replication = _per_replication(outputs, list(labelled))
     return Comparison(paired_table(per_replication, list(labelled), level), per_replication, labelled, meta, statuses)
+
+
+def _kpis_to_keep(kpis: Sequence[str] | None, precision: PrecisionTarget | None,
+                  base: Scenario) -> tuple[str, ...] | None:
+    """The KPIs workers send back (None: all), checked against the base scenario's names."""
+    watched = [precision.kpi] if precision else []
+    for name in [*(kpis or ()), *watched]:
+        if problem := kpi_problem(name, base):
+            raise ValueError(problem)
+    return tuple(dict.fromkeys([*kpis, *watched])) if kpis else None
+
+
+def _simulate(scenarios: list[Scenario], seed: int, kpis: tuple[str, ...] | None, replications: int,
+              executor: Executor, progress: bool | None, precision: PrecisionTarget | None) -> list[ReplicationOutput]:
+    """Outputs replication by replication, scenario by scenario; more replications until precise enough."""
+    def batch(reps: range) -> list[ReplicationOutput]:
+        tasks = [Replication(scenario, r, seed, kpis=kpis) for r in reps for scenario in scenarios]
+        return replicate(tasks, executor, progress, "compare")
+
+    outputs, done = batch(range(replications)), replications
+    while precision is not None and (total := _next_total(outputs, len(scenarios), precision)) > done:
+        outputs, done = outputs + batch(range(done, total)), total
+    return outputs
 
 
 def labelled_scenarios(scenarios: Mapping[str, Scenario] | Sequence[Scenario]) -> dict[str, Scenario]:

@@ -93,6 +93,8 @@ class Escalator:
 
     def _reroute(self, ticket: Ticket, team: "Team", d: Decision) -> "Team":
         self._log_escalation(ticket, team.name, d)
+        ticket.next_work = None  # drawn for the routed team; the new team draws its own
+        self._start_updates(ticket)
         return self.desk.teams[d.to_team]
 
     # -- sessions ---------------------------------------------------------------------------------
@@ -139,20 +141,19 @@ class Escalator:
             return policy.AWAIT if ticket.needs_reply else policy.RESOLVED
         category = self.desk.categories[ticket.category]
         spec = self.specs[team.name]
-        if ticket.session_kind == "triage":
-            decision = policy.skill_gap(category, spec, self.desk.scenario.teams)
-        else:
-            escalation = None
-            for trigger in self.end_triggers:
-                if trigger == "authority":
-                    escalation = policy.authority(spec, ticket.attributes, category, self.specs)
-                else:
-                    escalation = policy.complexity(ticket.attempt_u, self.resolve_probability(category.name, team.name),
-                                                   ticket.failed_here, spec, category.path)
-                if escalation is not None:
-                    break
-            decision = policy.after_session(ticket.needs_reply and escalation is None, escalation)
-            decision = policy.swarm_instead(decision, self.rules)
+        if ticket.session_kind == "triage":  # a missing skill is never capped: this team cannot resolve it
+            return policy.skill_gap(category, spec, self.desk.scenario.teams)
+        escalation = None
+        for trigger in self.end_triggers:
+            if trigger == "authority":
+                escalation = policy.authority(spec, ticket.attributes, category, self.specs)
+            else:
+                escalation = policy.complexity(ticket.attempt_u, self.resolve_probability(category.name, team.name),
+                                               ticket.failed_here, spec, category.path)
+            if escalation is not None:
+                break
+        decision = policy.after_session(ticket.needs_reply and escalation is None, escalation)
+        decision = policy.swarm_instead(decision, self.rules)
         return policy.cap_bouncing(decision, ticket.handoffs, self.rules)
 
     def apply(self, ticket: Ticket, team: "Team", d: Decision) -> Process | None:
@@ -168,42 +169,53 @@ class Escalator:
             return swarm(self.env, self, ticket, team, consult, d, self.rules.swarm.max_wait)
         return self.transfer(ticket, team, d, held=True)
 
-    def transfer(self, ticket: Ticket, team: "Team", d: Decision, held: bool) -> Process | None:
+    def transfer(self, ticket: Ticket, team: "Team", d: Decision, held: bool, logged: bool = False) -> Process | None:
         """Move the ticket to ``d.to_team``: cold into its queue, or warm with the sender on the line."""
-        self._log_escalation(ticket, team.name, d)
+        if not logged:
+            self._log_escalation(ticket, team.name, d)
         ticket.handoffs += 1
+        if ticket.handoffs == 1:
+            self._start_updates(ticket)
         ticket.failed_here = 0
         ticket.next_work = None
         self.desk.leave_team(ticket, "escalated")
-        if d.reason == "regulatory":
-            self._set_rank(ticket, 0)
         if self._rework and self._context_u() >= self.rules.handoff.context_complete:
             ticket.rework_due += self._rework()
-        if ticket.escalations == 1:
-            self._start_updates(ticket)
         self._check_frustration(ticket, 0.0)
         target = self.desk.teams[d.to_team]
         process = None
         if held and self.rules.handoff.mode == "warm":
             ticket.warm_join = self.env.event()
-            process = warm_handoff(ticket.warm_join)
+            process = warm_handoff(ticket.warm_join, partial(self._record_hold, ticket, team.name, "warm_handoff"))
         else:
             self.desk.record(self.env.now, ticket.id, "handoff", target.name, "cold")
         self.desk.enter_team(ticket, target)
         return process
 
-    def consulted(self, ticket: Ticket, team: "Team") -> None:
-        """After a swarm consult the frontline agent resolves the ticket."""
+    def consulted(self, ticket: Ticket, team: "Team", held: float) -> None:
+        """After a swarm consult the frontline agent, who held the ticket throughout, resolves it."""
+        self._held(ticket, held)
         self.desk.resolve(ticket, team)
 
-    def swarm_fallback(self, ticket: Ticket, team: "Team", consult: Task, d: Decision) -> Process | None:
-        """No expert came in time: withdraw the consult request and transfer the ticket."""
+    def swarm_fallback(self, ticket: Ticket, team: "Team", consult: Task, d: Decision, held: float) -> Process | None:
+        """No expert came in time: withdraw the consult request and transfer the ticket (already logged)."""
         if consult.status == WAITING:
             self.desk.teams[consult.team].withdraw(consult)
             consult.status = "cancelled"
             self.desk.record(self.env.now, ticket.id, "task_cancelled", consult.team, "consult")
-        ticket.escalations -= 1  # the consult attempt was logged; the transfer logs the escalation itself
-        return self.transfer(ticket, team, Decision(policy.TRANSFER, d.kind, d.reason, d.to_team), held=True)
+        self._held(ticket, held)
+        return self.transfer(ticket, team, Decision(policy.TRANSFER, d.kind, d.reason, d.to_team), held=True,
+                             logged=True)
+
+    @staticmethod
+    def _held(ticket: Ticket, minutes: float) -> None:
+        """Agent time spent holding the ticket outside a session (waiting for and working with an expert)."""
+        ticket.work_here += minutes
+        ticket.work_time += minutes
+
+    def _record_hold(self, ticket: Ticket, team: str, kind: str, started: float, minutes: float) -> None:
+        """The sender of a warm handoff stayed on for ``minutes``: agent time on the ticket's behalf."""
+        self.desk.tasks.add(ticket.id, kind, team, started, started, minutes)
 
     # -- tasks --------------------------------------------------------------------------------------
     def queue_task(self, kind: str, ticket: Ticket, team: str, work: float, rank: int) -> Task:
@@ -214,6 +226,11 @@ class Escalator:
         return task
 
     def begin_task(self, task: Task, team: "Team") -> float:
+        """An agent starts a task; updates and reviews of tickets that are already done are dropped."""
+        if task.kind in ("update", "review", "intervention") and task.ticket.status in (RESOLVED, ABANDONED):
+            task.status = "cancelled"
+            self.desk.record(self.env.now, task.id, "task_cancelled", team.name, task.kind)
+            return 0.0
         task.status = "in_service"
         task.started_at = self.env.now
         self.desk.record(self.env.now, task.id, "task_started", team.name, task.kind)
@@ -222,6 +239,8 @@ class Escalator:
         return task.work
 
     def end_task(self, task: Task, team: "Team", work: float) -> None:
+        if task.status == "cancelled":
+            return
         self.desk.record(self.env.now, task.id, "task_done", team.name, task.kind)
         self.desk.tasks.add(task.id, task.kind, team.name, task.queued_at, task.started_at, work)
         if task.done is not None:
@@ -230,16 +249,16 @@ class Escalator:
     # -- timers: automatic escalation, dissatisfaction, updates ------------------------------------
     def on_queued(self, ticket: Ticket, team: "Team") -> None:
         """A ticket starts waiting: arm the queue-wait rules and the frustration timer."""
-        token = ticket.queue_token
+        stay = ticket.queue_seq
         if "time" in self.on:
             for rule in self.rules.time_rules:
                 if rule.queue_wait is not None:
-                    self._after(rule.queue_wait, self._if_still_waiting, ticket, token, partial(self._time_rule, rule))
+                    self._after(rule.queue_wait, self._if_still_waiting, ticket, stay, partial(self._time_rule, rule))
         d = self.rules.dissatisfaction
         if d is not None and "dissatisfaction" in self.on and not ticket.intervened and d.per_hour_waiting > 0:
             score = policy.frustration(ticket.waited, ticket.handoffs, d.per_hour_waiting, d.per_handoff)
             minutes = max(0.0, (d.threshold - score) * 60.0 / d.per_hour_waiting)
-            self._after(minutes, self._if_still_waiting, ticket, token, self._intervene)
+            self._after(minutes, self._if_still_waiting, ticket, stay, self._intervene)
 
     def watches(self, clock: str) -> bool:
         """Whether a time rule acts on this SLA clock's milestones (then the clock runs live)."""
@@ -289,6 +308,7 @@ class Escalator:
         self._set_rank(ticket, 0)
 
     def _start_updates(self, ticket: Ticket) -> None:
+        """The ticket has left (or skipped) its first team: its customer gets updates until it is resolved."""
         policy_ = self.desk.sla_by_name.get(ticket.sla_policy)
         if policy_ is not None and policy_.update_every is not None:
             self._after(policy_.update_every, self._update, ticket, policy_.name)
@@ -331,8 +351,9 @@ class Escalator:
         if ticket.status == WAITING and ticket.queue_token >= 0:
             self.desk.teams[ticket.team].reprioritise(ticket)
 
-    def _if_still_waiting(self, ticket: Ticket, token: int, action) -> None:
-        if ticket.status == WAITING and ticket.queue_token == token:
+    def _if_still_waiting(self, ticket: Ticket, stay: int, action) -> None:
+        """Act only if the ticket is still in the same stay in a queue (a priority raise keeps the stay)."""
+        if ticket.status == WAITING and ticket.queue_seq == stay and ticket.queue_token >= 0:
             action(ticket)
 
     def _after(self, delay: float, action, *args) -> None:

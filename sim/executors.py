@@ -115,6 +115,7 @@ class LocalExecutor(Executor):
             raise ValueError("workers must be at least 1")
         self.workers = workers
         self._pool = ProcessPoolExecutor(workers, mp_context=_process_context())
+        self._pool.submit(int).result()  # start the workers now, while the start method is known to be safe
 
     def imap(self, fn: Task, payloads: Iterable[Any]) -> Iterator[Outcome]:
         tasks = enumerate(payloads)
@@ -188,11 +189,10 @@ class DaskExecutor(Executor):
 
         tasks = enumerate(payloads)
         submitted = {self._submit(fn, index, payload) for index, payload in islice(tasks, max(8, 4 * self.workers))}
-        queue = as_completed(submitted, loop=self._client.loop)
+        queue = as_completed(submitted, loop=self._client.loop, with_results=True)
         try:
-            for future in queue:
+            for future, outcome in queue:
                 submitted.discard(future)
-                outcome = future.result()
                 future.release()
                 for index, payload in islice(tasks, 1):
                     submitted.add(nxt := self._submit(fn, index, payload))
@@ -205,8 +205,8 @@ class DaskExecutor(Executor):
         return self._client.submit(call, fn, index, payload, pure=False)
 
     def describe(self) -> str:
-        where = "local Dask cluster" if self._cluster is not None else f"Dask cluster at {self.scheduler}"
-        return f"{self.workers} worker{'s' * (self.workers != 1)} on a {where}"
+        where = "a local Dask cluster" if self._cluster is not None else f"the Dask cluster at {self.scheduler}"
+        return f"{self.workers} worker{'s' * (self.workers != 1)} of {where}"
 
     def close(self) -> None:
         client = getattr(self, "_client", None)

@@ -145,9 +145,15 @@ def _failure(task: Replication, outcome: Outcome) -> str:
             f"{outcome.traceback}")
 
 
+class _Bar(tqdm):
+    """tqdm without its monitor thread: a process with no threads can fork its workers safely."""
+
+    monitor_interval = 0
+
+
 def progress_bar(total: int, desc: str, progress: bool | None) -> tqdm:
     """A bar with rate and ETA; ``None``: only on a terminal, and only after two seconds."""
-    return tqdm(total=total, desc=desc, unit="run", delay=2.0 if progress is None else 0.0,
+    return _Bar(total=total, desc=desc, unit="run", delay=2.0 if progress is None else 0.0,
                 disable=None if progress is None else not progress, smoothing=0.1)
 
 

@@ -12,7 +12,6 @@ import pandas as pd
 
 from sim.display import format_interval, format_value
 from sim.metrics import kpi_info
-from sim.units import format_duration
 
 MARK = "*"
 
@@ -23,13 +22,9 @@ def format_difference(value: float, unit: str) -> str:
         return "n/a"
     sign = "-" if value < 0 else "+"
     size = abs(value)
-    if unit == "min":
-        return sign + format_duration(size)
     if unit == "%":
         return f"{sign}{100 * size:.1f} pp"
-    if unit == "$":
-        return f"{sign}${size:,.2f}"
-    return f"{sign}{size:,.2f}".rstrip("0").rstrip(".") if size else "+0"
+    return sign + format_value(size, unit)
 
 
 def _with_interval(mean: float, low: float, high: float, unit: str) -> str:

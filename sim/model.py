@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from itertools import count
 
 import simpy
 
@@ -70,7 +71,8 @@ class Desk:
         self.visits = Visits()
         self.tasks = Tasks()
         self.calendars = build_calendars(scenario)
-        self.teams = {spec.name: Team(self.env, spec, self.levels) for spec in scenario.teams}
+        numbers = count()
+        self.teams = {spec.name: Team(self.env, spec, self.levels, numbers) for spec in scenario.teams}
         self.channels = [ChannelDemand(spec, scenario.start_weekday, scenario.horizon, streams)
                          for spec in scenario.channels]
         self.draws = {c.name: CategoryDraws(c, scenario.priorities, scenario.segments, streams)
@@ -133,11 +135,10 @@ class Desk:
         self.visits.add(ticket.id, ticket.team, ticket.entered_team_at, self.env.now, ticket.work_here, exit)
 
     def enqueue(self, item: Ticket | Task, team: Team) -> None:
-        """Send work to the team; log 'queued' only when it has to wait for an agent."""
-        if not team.enqueue(item):
+        """Send work to the team; log 'queued' when a ticket has to wait (tasks log task_queued)."""
+        if not team.enqueue(item) and isinstance(item, Ticket):
             self.record(self.env.now, item.id, "queued", team.name)
-            if isinstance(item, Ticket):
-                self.escalator.on_queued(item, team)
+            self.escalator.on_queued(item, team)
 
     # -- SLA clocks ----------------------------------------------------------------------------
     def _start_clocks(self, ticket: Ticket) -> None:

@@ -82,21 +82,25 @@ def session(env: simpy.Environment, desk: "Desk", team: Team, me: Agent, item: "
     team.release(me, item)
 
 
-def warm_handoff(join: simpy.Event) -> Process:
+def warm_handoff(join: simpy.Event, held: Callable[[float, float], None]) -> Process:
     """The sending agent stays on the line until a receiving agent joins, then briefs them."""
+    env = join.env
+    started = env.now
     handoff_time = yield join
-    yield join.env.timeout(handoff_time)
+    yield env.timeout(handoff_time)
+    held(started, env.now - started)
 
 
 def swarm(env: simpy.Environment, escalator: "Escalator", ticket: Ticket, team: Team, consult: "Task",
           decision: "Decision", max_wait: float) -> Process:
     """The agent keeps the ticket and waits briefly for an expert; together they solve it, else transfer."""
+    started = env.now
     outcome = yield consult.started | env.timeout(max_wait)
     if consult.started in outcome:
         yield consult.done
-        escalator.consulted(ticket, team)
+        escalator.consulted(ticket, team, env.now - started)
         return
-    fallback = escalator.swarm_fallback(ticket, team, consult, decision)
+    fallback = escalator.swarm_fallback(ticket, team, consult, decision, env.now - started)
     if fallback is not None:
         yield from fallback
 

@@ -66,12 +66,17 @@ def sweep(plan: SweepPlan | str | Path, out: str | Path | None = None, *, worker
     plan = plan if isinstance(plan, SweepPlan) else load_sweep(plan)
     folder = Path(out) if out is not None else Path("results") / "sweeps" / plan.name
     records = _prepare(folder, plan, resume, overwrite)
-    todo = [task for task in range(plan.tasks) if task not in records]
-    started = time.perf_counter()
-    manifest = _manifest(plan, records, status="running")
+    already, started = len(records), time.perf_counter()
+    manifest = _manifest(plan, records, "running")
     write_text(folder / MANIFEST, _json(manifest))
-    ran = 0
+
+    def finish(status: str) -> None:
+        manifest.update(_manifest(plan, records, status), ran=len(records) - already,
+                        elapsed_seconds=round(time.perf_counter() - started, 3))
+        write_text(folder / MANIFEST, _json(manifest))
+
     try:
+        todo = [task for task in range(plan.tasks) if task not in records]
         with executor_scope(executor, workers, len(todo)) as ex:
             manifest["executor"] = ex.describe()
             with progress_bar(len(todo), plan.name, progress) as bar:
@@ -79,18 +84,17 @@ def sweep(plan: SweepPlan | str | Path, out: str | Path | None = None, *, worker
                     task = todo[outcome.index]
                     records[task] = _record(plan, task, outcome)
                     write_text(_task_file(folder, plan, task), _json(records[task]))
-                    ran += 1
                     bar.update()
-    finally:
-        manifest.update(_manifest(plan, records, "complete" if len(records) == plan.tasks else "interrupted"),
-                        elapsed_seconds=round(time.perf_counter() - started, 3), ran=ran)
-        write_text(folder / MANIFEST, _json(manifest))
+    except BaseException:
+        finish("interrupted")
+        raise
     runs = runs_table(plan, records)
     points = points_table(plan, runs)
     for name, table in (("runs", runs), ("points", points)):
         write_with(folder / f"{name}.parquet", lambda tmp, t=table: t.to_parquet(tmp, index=False))
         write_with(folder / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
-    return SweepResult(runs, points, folder, plan.tasks, manifest["failed"], ran, manifest)
+    finish("complete")
+    return SweepResult(runs, points, folder, plan.tasks, manifest["failed"], manifest["ran"], manifest)
 
 
 def _prepare(folder: Path, plan: SweepPlan, resume: bool, overwrite: bool) -> dict[int, dict]:
@@ -181,9 +185,10 @@ def points_table(plan: SweepPlan, runs: pd.DataFrame, level: float = 0.95) -> pd
     """A row per point: its parameters, replications done and failed, and each KPI's mean and interval."""
     kpis = [c for c in runs.columns if c not in {"point_id", "replication", "seed", "status", "error",
                                                    *plan.parameters}]
+    by_point = dict(list(runs.groupby("point_id", sort=False)))
     rows = []
     for point_id, point in enumerate(plan.points):
-        mine = runs[runs["point_id"] == point_id]
+        mine = by_point.get(point_id, runs.iloc[:0])
         good = mine[mine["status"] == "ok"]
         row = {"point_id": point_id, **{name: _cell(point.get(name)) for name in plan.parameters},
                "replications": len(good), "failed": int((mine["status"] == "failed").sum())}

@@ -182,6 +182,29 @@ class SweepPlan:
 def load_sweep(path: str | Path) -> SweepPlan:
     """Read and check a sweep file, its base scenario and every point; ``ScenarioError`` lists all problems."""
     path = Path(path)
+    spec, lines = _read_spec(path)
+    fail = _Problems(str(path), lines)
+    fail.extend(_shape_problems(spec))
+    base = _base_document(spec, path.parent / spec.base, fail)
+    base_scenario = base.scenario()
+    for i, name in enumerate(spec.kpis or ()):
+        if problem := kpi_problem(name, base_scenario):
+            fail.add(("kpis", i), problem)
+    points = _design_points(spec)
+    fail.extend(_path_problems(spec, points, base))
+    fail.raise_any()
+    plan = SweepPlan(name=spec.name or path.stem, source=str(path), spec=spec, base=base,
+                     base_scenario=base_scenario, points=points,
+                     replications=spec.replications or base_scenario.replications,
+                     seed=base_scenario.seed if spec.seed is None else spec.seed,
+                     kpis=tuple(spec.kpis) if spec.kpis else None)
+    fail.extend(_point_problems(plan))
+    fail.raise_any()
+    return plan
+
+
+def _read_spec(path: Path) -> tuple[SweepSpec, dict[FieldPath, int]]:
+    """The file parsed and checked against the schema, with the line of every field."""
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -191,12 +214,13 @@ def load_sweep(path: str | Path) -> SweepPlan:
     if not isinstance(data, dict):
         raise ScenarioError(source, [((), "a sweep must be a mapping of fields (base:, parameters:, …)")], lines)
     try:
-        spec = SweepSpec.model_validate(data)
+        return SweepSpec.model_validate(data), lines
     except ValidationError as exc:
         raise ScenarioError(source, [_describe(err) for err in exc.errors()], lines) from None
-    fail = _Problems(source, lines)
-    fail.extend(_shape_problems(spec))
-    base_path = path.parent / spec.base
+
+
+def _base_document(spec: SweepSpec, base_path: Path, fail: "_Problems") -> BaseDocument:
+    """The base scenario's document with the sweep's fixed ``set:`` overrides applied."""
     if not base_path.is_file():
         fail.add(("base",), f"no scenario file at {base_path}")
     fail.raise_any()
@@ -207,20 +231,7 @@ def load_sweep(path: str | Path) -> SweepPlan:
         except ScenarioError as exc:
             fail.extend((("set", i), message) for _, message in exc.problems)
     fail.raise_any()
-    base_scenario = base.scenario()
-    for i, name in enumerate(spec.kpis or ()):
-        if problem := kpi_problem(name, base_scenario):
-            fail.add(("kpis", i), problem)
-    points = _design_points(spec)
-    fail.extend(_path_problems(spec, points, base))
-    fail.raise_any()
-    plan = SweepPlan(name=spec.name or path.stem, source=source, spec=spec, base=base, base_scenario=base_scenario,
-                     points=points, replications=spec.replications or base_scenario.replications,
-                     seed=base_scenario.seed if spec.seed is None else spec.seed,
-                     kpis=tuple(spec.kpis) if spec.kpis else None)
-    fail.extend(_point_problems(plan))
-    fail.raise_any()
-    return plan
+    return base
 
 
 class _Problems:

@@ -44,14 +44,15 @@ class Agent:
 class Team:
     """The queue and the free agents of one team, and its level monitors."""
 
-    def __init__(self, env: simpy.Environment, spec: TeamSpec, levels: Levels) -> None:
+    def __init__(self, env: simpy.Environment, spec: TeamSpec, levels: Levels, numbers: "count[int]") -> None:
         self.env = env
         self.name = spec.name
         self.spec = spec
         self._exclusive: list[tuple] = []
         self._concurrent: list[tuple] = []
         self._free: list[tuple[Agent, simpy.Event]] = []
-        self._seq = count()
+        self._seq = numbers
+        """Queue numbers, shared by all teams of a run: a ticket's number names its stay in a queue."""
         self._ids = count()
         self.queue = levels.recorder(spec.name, "queue")
         self.busy = levels.recorder(spec.name, "busy")
