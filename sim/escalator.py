@@ -61,9 +61,11 @@ class Escalator:
         self._reopen_delay = {c.name: streams.sampler(f"reopen_delay.{c.name}", c.reopen.delay)
                               for c in s.categories if c.reopen}
         self.learned: Counter[str] = Counter()
-        self._arrival_rules = bool(rules.segment_rules) or any(c.regulated for c in s.categories)
+        self.arrival_rules = bool(rules.segment_rules) or any(c.regulated for c in s.categories)
+        """Whether any rule can act on a new ticket (regulatory, customer value)."""
         self._quiet = {(c.name, t.name): self._nothing_can_happen(c, t) for c in s.categories for t in s.teams}
-        self._after_resolution = bool(rules.ownership or rules.learning) or any(c.reopen for c in s.categories)
+        self.after_resolution = bool(rules.ownership or rules.learning) or any(c.reopen for c in s.categories)
+        """Whether anything follows a resolution (follow-up, learning, reopening)."""
 
     def _nothing_can_happen(self, category, team) -> bool:
         """True when no trigger can act on a session of ``team`` on ``category`` (the common fast path)."""
@@ -76,8 +78,6 @@ class Escalator:
     # -- arrival ----------------------------------------------------------------------------------
     def on_arrival(self, ticket: Ticket, team: "Team") -> "Team":
         """Regulatory and customer-value rules may change a new ticket's first team and priority."""
-        if not self._arrival_rules:
-            return team
         category = self.desk.categories[ticket.category]
         for trigger in self.rules.triggers:
             if trigger == "regulatory" and (d := policy.regulatory(category, self.rules)):
@@ -324,8 +324,6 @@ class Escalator:
     # -- resolution ----------------------------------------------------------------------------------
     def on_resolved(self, ticket: Ticket, team: "Team") -> None:
         """Follow-up by the owner, learning, and a possible reopening."""
-        if not self._after_resolution:
-            return
         if self.rules.ownership and team.name != ticket.first_team:
             self.queue_task("follow_up", ticket, ticket.first_team, self._follow_up(), ticket.rank)
         learning = self.rules.learning

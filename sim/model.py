@@ -107,7 +107,8 @@ class Desk:
         self.record(now, ticket.id, "arrival", "", demand.name)
         if self.scenario.sla_policies:
             self._start_clocks(ticket)
-        team = self.escalator.on_arrival(ticket, team)
+        if self.escalator.arrival_rules:
+            team = self.escalator.on_arrival(ticket, team)
         ticket.first_team = team.name
         self.enter_team(ticket, team)
         if ticket.patience is not None:
@@ -245,7 +246,8 @@ class Desk:
             self._stop_clock(ticket, "resolution", fulfilled=True)
         self.record(now, ticket.id, "resolved", team.name)
         self.leave_team(ticket, "resolved")
-        self.escalator.on_resolved(ticket, team)
+        if self.escalator.after_resolution:
+            self.escalator.on_resolved(ticket, team)
         if not ticket.reopen_pending:
             self._finish(ticket)
 

@@ -7,6 +7,7 @@ happens after a work session) is asked of the model, which consults the pure fun
 
 from __future__ import annotations
 
+from math import log1p
 from typing import TYPE_CHECKING, Callable, Generator
 
 import simpy
@@ -36,7 +37,7 @@ def arrivals(env: simpy.Environment, demand: ChannelDemand, horizon: float,
     gaps, thinning, rate, constant = demand.gaps, demand.thinning, demand.rate, demand.constant
     t = env.now
     while True:
-        t += gaps.exponential(mean_gap)
+        t -= mean_gap * log1p(-gaps())  # exponential gap by inversion: one uniform per candidate
         if t >= horizon:
             return
         if constant or thinning() * peak < rate(t):

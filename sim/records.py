@@ -30,53 +30,62 @@ LEVEL_METRICS = ("queue", "busy", "staffed")
 class Columns:
     """An append-only table kept column by column: 'f' floats, 'i' integers, 'c' categories.
 
-    Rows arrive as tuples into a small buffer and move into the columns a batch at a time, which
-    keeps appending cheap on the hot path and memory compact for long runs: numbers live in typed
-    arrays, categories as references to a few shared strings.
+    Rows arrive as tuples into a small buffer (``rows``, appended to directly on the hot path) and
+    move into typed arrays a batch at a time; categories are stored as 32-bit codes. A million
+    tickets' records therefore cost tens of bytes per row, and become a DataFrame without copies.
     """
 
     BATCH = 4096
 
     def __init__(self, kinds: dict[str, str]) -> None:
         self.kinds = kinds
-        self.data = {name: [] if kind == "c" else array("d" if kind == "f" else "q") for name, kind in kinds.items()}
-        self.categories: dict[str, list[str]] = {name: [] for name, kind in kinds.items() if kind == "c"}
-        self._rows: list[tuple] = []
+        self.data = {name: array({"f": "d", "i": "q", "c": "i"}[kind]) for name, kind in kinds.items()}
+        self.codes: dict[str, dict[str, int]] = {name: {} for name, kind in kinds.items() if kind == "c"}
+        self.rows: list[tuple] = []
 
     def add(self, row: tuple) -> None:
         """Append one row (values in column order; categories as strings)."""
-        rows = self._rows
+        rows = self.rows
         rows.append(row)
         if len(rows) >= self.BATCH:
-            self._flush()
+            self.flush()
 
     def declare(self, column: str, values: Iterable[str]) -> None:
         """Categories a column always has, in this order, even if a run never uses some of them."""
-        self.categories[column].extend(values)
+        for value in values:
+            self.codes[column].setdefault(value, len(self.codes[column]))
 
-    def _flush(self) -> None:
-        if not self._rows:
+    def flush(self) -> None:
+        """Move the buffered rows into the columns (the buffer list itself is kept: writers hold it)."""
+        if not self.rows:
             return
-        for name, values in zip(self.kinds, zip(*self._rows)):
+        for (name, kind), values in zip(self.kinds.items(), zip(*self.rows)):
+            if kind == "c":
+                values = self._encode(name, values)
             self.data[name].extend(values)
-        self._rows = []
+        self.rows.clear()
+
+    def _encode(self, column: str, values: tuple) -> list[int]:
+        codes = self.codes[column]
+        try:
+            return list(map(codes.__getitem__, values))
+        except KeyError:  # a category seen for the first time
+            self.declare(column, values)
+            return list(map(codes.__getitem__, values))
 
     def __len__(self) -> int:
-        return len(next(iter(self.data.values()))) + len(self._rows)
+        return len(next(iter(self.data.values()))) + len(self.rows)
 
     def frame(self) -> pd.DataFrame:
-        """The table as a DataFrame (categories become pandas categoricals)."""
-        self._flush()
+        """The table as a DataFrame; the columns share memory with the arrays (no copies)."""
+        self.flush()
         columns = {}
         for name, kind in self.kinds.items():
+            values = np.frombuffer(self.data[name], dtype={"f": np.float64, "i": np.int64, "c": np.int32}[kind])
             if kind == "c":
-                seen = pd.unique(np.asarray(self.data[name], dtype=object))
-                declared = self.categories[name]
-                cats = declared + sorted(set(seen) - set(declared))
-                columns[name] = pd.Categorical(self.data[name], categories=cats)
-            else:
-                columns[name] = np.frombuffer(self.data[name], dtype=np.float64 if kind == "f" else np.int64).copy()
-        return pd.DataFrame(columns)
+                values = pd.Categorical.from_codes(values, categories=list(self.codes[name]))
+            columns[name] = values
+        return pd.DataFrame(columns, copy=False)
 
 
 class EventLog:
@@ -85,18 +94,21 @@ class EventLog:
     def __init__(self) -> None:
         self._cols = Columns({"time": "f", "ticket": "i", "event": "c", "team": "c", "detail": "c"})
         self._cols.declare("event", EVENT_KINDS)
+        self._rows = self._cols.rows
 
     def add(self, time: float, ticket: int, event: str, team: str = "", detail: str = "") -> None:
-        cols = self._cols
-        cols._rows.append((time, ticket, event, team, detail))
-        if len(cols._rows) >= cols.BATCH:
-            cols._flush()
+        rows = self._rows
+        rows.append((time, ticket, event, team, detail))
+        if len(rows) >= 4096:
+            self._cols.flush()
 
     def frame(self) -> pd.DataFrame:
         """The log in time order (milestones of recorded SLA clocks are logged after the fact)."""
         df = self._cols.frame()
-        order = np.argsort(df["time"].to_numpy(), kind="stable")
-        return df.iloc[order].reset_index(drop=True)
+        times = df["time"].to_numpy()
+        if len(times) and np.any(times[1:] < times[:-1]):
+            df = df.iloc[np.argsort(times, kind="stable")].reset_index(drop=True)
+        return df
 
 
 class Levels:
@@ -117,20 +129,21 @@ class Levels:
 class LevelRecorder:
     """One team's level of one metric; ``change`` appends a new step."""
 
-    __slots__ = ("value", "_cols", "_team", "_metric")
+    __slots__ = ("value", "_cols", "_rows", "_team", "_metric")
 
     def __init__(self, cols: Columns, team: str, metric: str) -> None:
         self.value = 0.0
         self._cols = cols
+        self._rows = cols.rows
         self._team = team
         self._metric = metric
 
     def change(self, now: float, delta: float) -> None:
         self.value += delta
-        cols = self._cols
-        cols._rows.append((now, self._team, self._metric, self.value))
-        if len(cols._rows) >= cols.BATCH:
-            cols._flush()
+        rows = self._rows
+        rows.append((now, self._team, self._metric, self.value))
+        if len(rows) >= 4096:
+            self._cols.flush()
 
 
 class Visits:

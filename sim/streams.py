@@ -11,7 +11,6 @@ changes which values a stream yields.
 from __future__ import annotations
 
 import hashlib
-import math
 from bisect import bisect_right
 from itertools import accumulate
 from typing import Sequence
@@ -68,7 +67,7 @@ class Sampler:
 
 
 class UniformSource:
-    """Uniform(0, 1) draws on one stream, a block at a time; also picks from discrete mixes."""
+    """Uniform(0, 1) draws on one stream, a block at a time."""
 
     __slots__ = ("_rng", "_block", "_next")
 
@@ -84,10 +83,6 @@ class UniformSource:
         value = self._block[self._next]
         self._next += 1
         return value
-
-    def exponential(self, mean: float) -> float:
-        """An exponential draw by inversion, so it consumes exactly one uniform."""
-        return -mean * math.log1p(-self())
 
 
 class Mix:

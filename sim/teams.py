@@ -64,19 +64,20 @@ class Team:
 
     def enqueue(self, ticket: Ticket) -> bool:
         """Hand the ticket to a free agent who can take it (True), or let it wait in the queue (False)."""
+        now = self.env.now
         ticket.team = self.name
         ticket.status = WAITING
-        ticket.queued_at = self.env.now
+        ticket.queued_at = now
         for i, (agent, event) in enumerate(self._free):
             if agent.can_take(ticket) and (agent.load == 0 or not self._exclusive_waits_ahead(ticket.rank)):
                 del self._free[i]
                 agent.waiting = None
-                self._assign(agent, ticket)
+                self._assign(agent, ticket, now)
                 event.succeed(ticket)
                 return True
         ticket.queue_seq = next(self._seq)
         self._push(ticket)
-        self.queue.change(self.env.now, 1)
+        self.queue.change(now, 1)
         return False
 
     def reprioritise(self, ticket: Ticket) -> None:
@@ -93,10 +94,6 @@ class Team:
         ticket.queue_token = -1
         self.queue.change(self.env.now, -1)
 
-    def take(self, agent: Agent) -> Ticket | None:
-        """The best waiting ticket this agent can take now, or None."""
-        return self._take(agent)
-
     def wait_for_work(self, agent: Agent) -> simpy.Event:
         """An event that fires with the next ticket for this agent (None if its shift ends first)."""
         event = agent.waiting = self.env.event()
@@ -110,7 +107,7 @@ class Team:
         if agent.load == 0:
             agent.limit = 1
         if agent.waiting is not None:
-            nxt = self._take(agent)
+            nxt = self.take(agent)
             if nxt is not None:
                 self._stop_waiting(agent).succeed(nxt)
         if agent.off_shift and agent.load == 0:
@@ -139,7 +136,7 @@ class Team:
         self._drop_stale(self._exclusive)
         return bool(self._exclusive) and self._exclusive[0][0] <= rank
 
-    def _take(self, agent: Agent) -> Ticket | None:
+    def take(self, agent: Agent) -> Ticket | None:
         """Pop the team's next ticket in queue order, if this agent can take it.
 
         An agent holding chats takes no new chat while an exclusive ticket is ahead of it in the
@@ -157,16 +154,17 @@ class Team:
         if not agent.can_take(ticket):
             return None
         heapq.heappop(best_heap)
-        self.queue.change(self.env.now, -1)
-        self._assign(agent, ticket)
+        now = self.env.now
+        self.queue.change(now, -1)
+        self._assign(agent, ticket, now)
         return ticket
 
-    def _assign(self, agent: Agent, ticket: Ticket) -> None:
+    def _assign(self, agent: Agent, ticket: Ticket, now: float) -> None:
         ticket.queue_token = -1
         agent.load += 1
         if ticket.concurrency > 1:
             agent.limit = ticket.concurrency if agent.load == 1 else min(agent.limit, ticket.concurrency)
-        self.busy.change(self.env.now, 1.0 / ticket.concurrency)
+        self.busy.change(now, 1.0 / ticket.concurrency)
 
     @staticmethod
     def _drop_stale(heap: list[tuple]) -> None:

@@ -138,6 +138,7 @@ class TicketTable:
 
     def frame(self):
         df = self._cols.frame()
-        for column in ("first_team", "resolving_team", "sla_policy"):
-            df[column] = df[column].cat.remove_categories([c for c in ("",) if c in df[column].cat.categories])
+        for column in ("first_team", "resolving_team", "sla_policy"):  # "" means none: make it missing
+            if "" in df[column].cat.categories:
+                df[column] = df[column].cat.remove_categories([""])
         return df

@@ -1,0 +1,58 @@
+"""The smallest idiomatic SimPy M/M/c: the yardstick the engine's speed is measured against.
+
+A source process spawns one customer process per arrival; each customer requests one of the
+``servers`` slots of a ``simpy.Resource``, notes its wait, holds the slot for an exponential
+service time and leaves. Draws come from numpy generators (one for gaps, one for service times).
+Nothing else: no tables, no events, no clocks — only the waits needed to check that it did
+the same work as the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generator
+
+import numpy as np
+import simpy
+
+
+Process = Generator[simpy.Event, object, None]
+
+
+@dataclass(frozen=True)
+class MMcRun:
+    """The waits (minutes) of the customers a bare M/M/c run served, in order of arrival."""
+
+    waits: np.ndarray
+
+    @property
+    def served(self) -> int:
+        return len(self.waits)
+
+
+def customer(env: simpy.Environment, desk: simpy.Resource, service: float, waits: list[float]) -> Process:
+    """Wait for a free server, note the wait, hold the server for the service time."""
+    arrival = env.now
+    with desk.request() as req:
+        yield req
+        waits.append(env.now - arrival)
+        yield env.timeout(service)
+
+
+def source(env: simpy.Environment, desk: simpy.Resource, tickets: int, mean_gap: float, mean_service: float,
+           gaps: np.random.Generator, services: np.random.Generator, waits: list[float]) -> Process:
+    """Poisson arrivals: ``tickets`` customers, exponential gaps."""
+    for _ in range(tickets):
+        yield env.timeout(gaps.exponential(mean_gap))
+        env.process(customer(env, desk, services.exponential(mean_service), waits))
+
+
+def run_mmc(arrival_rate: float, mean_service: float, servers: int, tickets: int, seed: int = 0) -> MMcRun:
+    """Simulate ``tickets`` customers through an M/M/c (rates per minute) until the last one leaves."""
+    gaps, services = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+    env = simpy.Environment()
+    desk = simpy.Resource(env, capacity=servers)
+    waits: list[float] = []
+    env.process(source(env, desk, tickets, 1.0 / arrival_rate, mean_service, gaps, services, waits))
+    env.run()
+    return MMcRun(np.array(waits))
