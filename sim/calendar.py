@@ -183,10 +183,10 @@ class BusinessCalendar:
         if target == 0.0:  # lands exactly on the end of a week's open time: the last close
             more_weeks -= 1
             target = self._weekly_open
-        i = bisect_left(self._week_before, target) - 1
-        if i < 0 or self._week_before[i] + self._week_ends[i] - self._week_starts[i] < target:
-            i += 1
-        return (week + more_weeks) * week_minutes + self._week_starts[i] + target - self._week_before[i]
+        # the interval where the target falls; a target that rounding put a hair past a closing stays there
+        i = max(0, bisect_left(self._week_before, target - 1e-9) - 1)
+        minute = min(self._week_starts[i] + target - self._week_before[i], self._week_ends[i])
+        return (week + more_weeks) * week_minutes + minute
 
     def between(self, t0: float, t1: float) -> float:
         """Return the open minutes in ``[t0, t1)``, or 0 if ``t1 <= t0``."""
