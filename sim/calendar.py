@@ -34,6 +34,9 @@ MINUTES_PER_DAY = 1440.0
 DAYS_PER_WEEK = 7
 HOURS_PER_WEEK = 168
 
+_ROUNDING = 1e-9
+"""Minutes of floating-point slack: open time that runs out this close to a closing ends at it."""
+
 _CLOCK = re.compile(r"([01]?\d|2[0-4]):([0-5]\d)")
 
 
@@ -143,12 +146,12 @@ class BusinessCalendar:
         day, offset = _split(t)
         remaining = business_minutes
         today = self._open_within_day(day, offset, MINUTES_PER_DAY)
-        if remaining <= today:
+        if remaining <= today + _ROUNDING:
             return self._advance_within_day(day, offset, remaining)
         day, remaining = self._skip_whole_weeks(day + 1, remaining - today)
         while True:
             today = self._open_within_day(day, 0.0, MINUTES_PER_DAY)
-            if remaining <= today:
+            if remaining <= today + _ROUNDING:
                 return self._advance_within_day(day, 0.0, remaining)
             remaining -= today
             day += 1
@@ -180,11 +183,11 @@ class BusinessCalendar:
         week, minute = divmod(t, week_minutes)
         target = self._open_before_in_week(minute) + business_minutes
         more_weeks, target = divmod(target, self._weekly_open)
-        if target == 0.0:  # lands exactly on the end of a week's open time: the last close
+        if target <= _ROUNDING and more_weeks > 0:  # ends at (or a hair past) a week's last closing
             more_weeks -= 1
-            target = self._weekly_open
+            target += self._weekly_open
         # the interval where the target falls; a target that rounding put a hair past a closing stays there
-        i = max(0, bisect_left(self._week_before, target - 1e-9) - 1)
+        i = max(0, bisect_left(self._week_before, target - _ROUNDING) - 1)
         minute = min(self._week_starts[i] + target - self._week_before[i], self._week_ends[i])
         return (week + more_weeks) * week_minutes + minute
 
@@ -259,8 +262,8 @@ class BusinessCalendar:
             if end <= offset:
                 continue
             begin = max(start, offset)
-            if minutes <= end - begin:
-                return midnight + begin + minutes
+            if minutes <= end - begin + _ROUNDING:
+                return midnight + min(begin + minutes, end)
             minutes -= end - begin
         return midnight + self.windows[-1][1]  # only reached when rounding leaves a sliver over
 

@@ -1,4 +1,4 @@
-"""The command line: ``run``, ``compare``, ``sweep``, ``validate`` and ``schema`` (see ``--help`` of each).
+"""The command line: ``run``, ``compare``, ``sweep``, ``report``, ``demo``, ``validate`` and ``schema`` (``--help``).
 
 Exit codes: 0 success, 2 a scenario or usage problem (one clear message, no traceback),
 3 a sweep finished but some of its tasks failed, 1 an unexpected failure.
@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from sim.compare import compare, write_comparison
+from sim.demo import add_demo_parser, cmd_demo
 from sim.display import kpi_table
 from sim.executors import EXECUTORS, Executor, ExecutorError, make_executor
 from sim.experiment import run
@@ -20,6 +21,7 @@ from sim.kpi_names import kpi_problem
 from sim.loader import ScenarioError, load_scenario
 from sim.output import write_run
 from sim.precision import DEFAULT_CAP, DEFAULT_KPI, PrecisionTarget
+from sim.report import add_report_option, add_report_parser, cmd_report, write_report
 from sim.scenario import Scenario
 from sim.sweep import SweepError, sweep
 from sim.sweep_spec import load_sweep
@@ -42,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--no-events", action="store_true", help="do not record the per-event log (faster, smaller)")
     _add_precision_options(p_run)
     _add_execution_options(p_run)
+    add_report_option(p_run)
 
     p_cmp = sub.add_parser("compare", help="run scenarios on the same random numbers; paired differences to the first",
                            description="Compare scenarios under common random numbers: each scenario's KPIs with "
@@ -59,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                         "the comparison lands in results/compare/)")
     _add_precision_options(p_cmp)
     _add_execution_options(p_cmp)
+    add_report_option(p_cmp)
 
     p_swp = sub.add_parser("sweep", help="run a parameter sweep file; resumable",
                            description="Run every point of a sweep file (grid, list, random or Latin-hypercube "
@@ -70,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--resume", action="store_true", help="finish an interrupted sweep in its folder")
     again.add_argument("--overwrite", action="store_true", help="delete the sweep's earlier results and start again")
     _add_execution_options(p_swp)
+    add_report_option(p_swp)
 
     p_val = sub.add_parser("validate", help="check a scenario file and report every problem")
     p_val.add_argument("scenario")
@@ -77,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_schema = sub.add_parser("schema", help="print the scenario JSON Schema (for editor autocompletion)")
     p_schema.add_argument("--markdown", action="store_true", help="print the scenario reference as Markdown instead")
+    add_report_parser(sub)
+    add_demo_parser(sub)
     return parser
 
 
@@ -145,6 +152,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"precision: {result.precision.describe()}")
     print(f"warm-up: {result.warmup.describe()}")
     print(f"\nresults: {folder}")
+    if args.report:
+        print(f"report: {write_report(folder)}")
     return 0
 
 
@@ -175,6 +184,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for status in result.precision:
         print(f"precision: {status.describe()}")
     print(f"\nresults: {folder}")
+    if args.report:
+        print(f"report: {write_report(folder)}")
     return 0
 
 
@@ -219,6 +230,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
           f"{result.failed} of {result.tasks} failed" + (" (errors in runs.csv and manifest.json)"
                                                           if result.failed else ""))
     print(f"results: {result.folder}")
+    if args.report:
+        print(f"report: {write_report(result.folder)}")
     return SWEEP_FAILED if result.failed else 0
 
 
@@ -266,4 +279,4 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep, "validate": cmd_validate,
-            "schema": cmd_schema}
+            "schema": cmd_schema, "report": cmd_report, "demo": cmd_demo}

@@ -72,11 +72,12 @@ DEMOS = {demo.name: demo for demo in [
                "are not enough, so the specialist asks again. Warm: the frontline agent stays on the line until "
                "a specialist picks up, introduces the customer, and the story travels almost always.",
          look_for=("Rework from lost context per ticket falls sharply: specialists stop re-asking.",
-                   "Frontline utilisation and time in team rise: warm senders wait for a specialist and "
-                   "spend two minutes on the introduction.",
-                   "Specialist utilisation falls; resolution time and cost move with both effects."),
-         kpis=("rework_per_ticket", "handoffs_mean", "utilisation.tier1", "time_in_team.tier1",
-               "utilisation.collections", "resolution_time_mean")),
+                   "Frontline utilisation rises: warm senders hold the line until a specialist picks up, then "
+                   "introduce the customer.",
+                   "With the frontline busier, do phone and chat customers wait longer? Look at the service "
+                   "level and abandonment, and at what a resolved ticket costs."),
+         kpis=("rework_per_ticket", "utilisation.tier1", "service_level.phone", "abandonment_rate",
+               "utilisation.collections", "cost_per_resolved")),
     Demo(name="swarming",
          summary="tiered escalation versus swarming in product support",
          scenario="swarming.yaml", base="tiered", variants={"swarm": ("escalation.mode=swarm",)},
@@ -86,11 +87,12 @@ DEMOS = {demo.name: demo for demo in [
                "context. The swarming desk keeps the ticket at the frontline and asks tier 2 for a consult; if "
                "a specialist picks it up within minutes, the two solve it together.",
          look_for=("Handoffs per ticket and rework fall; most tickets end where they started (tier 1).",
-                   "Resolution time of escalated work drops from hours to minutes.",
-                   "The flow diagrams: thick tier1 → tier2 arrows in the tiered desk thin out under swarming.",
+                   "The flow diagrams: blue tier1 → tier2 transfers in the tiered desk turn into green consults "
+                   "under swarming, and tier 2 resolves far fewer tickets itself.",
+                   "Resolution time: does it fall on average, and for the slowest tenth (90th percentile)?",
                    "Tier 1 is busier (waiting for and sitting in consults): the price of the faster answer."),
-         kpis=("handoffs_mean", "rework_per_ticket", "resolution_time_mean", "escalation_rate", "utilisation.tier1",
-               "utilisation.tier2")),
+         kpis=("handoffs_mean", "rework_per_ticket", "resolution_time_mean", "resolution_time_p90",
+               "utilisation.tier1", "utilisation.tier2")),
     Demo(name="authority",
          summary="frontline refund authority of $500 versus $1,000",
          scenario="authority.yaml", base="limit_500",
@@ -100,7 +102,7 @@ DEMOS = {demo.name: demo for demo in [
                "authority; then, after the time already spent with the customer, the ticket goes up to a team "
                "lead. About 12 % of refunds exceed $500, under 4 % exceed $1,000.",
          look_for=("Authority escalations fall by about two thirds.",
-                   "Team leads' utilisation roughly halves; refund tickets stop waiting for a lead.",
+                   "Team leads' utilisation falls sharply; refund tickets stop waiting for a lead.",
                    "Not in the model: the risk of larger refunds approved without a second pair of eyes — "
                    "that is the trade-off to discuss."),
          kpis=("escalation_reason.authority", "escalation_rate", "utilisation.team_leads", "time_in_team.team_leads",
@@ -159,9 +161,12 @@ def add_demo_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """List the demos, or run one and print where its report is."""
-    if args.list or args.name is None:
+    if args.list:
         print(describe_demos())
-        return 0 if args.list else 2
+        return 0
+    if args.name is None:
+        print(f"error: name the demo to run, one of:\n{describe_demos()}", file=sys.stderr)
+        return 2
     if args.replications is not None and args.replications < 2:
         print("error: --replications must be at least 2 (intervals need two)", file=sys.stderr)
         return 2

@@ -18,7 +18,7 @@ from sim.schema import Name, Path, Spec
 from sim.units import Duration
 
 if TYPE_CHECKING:
-    from sim.scenario import CategorySpec, Scenario
+    from sim.scenario import CategorySpec, Scenario, TeamSpec
 
 TRIGGERS = ("regulatory", "customer_value", "skill", "authority", "complexity", "time", "dissatisfaction")
 """Every trigger, in the default order in which they are consulted."""
@@ -133,8 +133,12 @@ class EscalationSpec(Spec):
 
 
 def reachable_teams(s: "Scenario", category: "CategorySpec", first: str) -> set[str]:
-    """Every team a ticket of ``category`` first routed to ``first`` may be worked by."""
+    """Every team that may *work* a ticket of ``category`` first routed to ``first``.
+
+    Teams that lack the category's skill only triage it (no handle time needed), and a team's
+    supervisor is reachable only if the category can exceed that team's authority."""
     esc = s.escalation
+    by_name = {t.name: t for t in s.teams}
     teams = {first, *category.path}
     teams.update(r.route_to for r in esc.segment_rules if r.route_to)
     teams.update(r.to for r in esc.time_rules if r.action == "move")
@@ -142,14 +146,22 @@ def reachable_teams(s: "Scenario", category: "CategorySpec", first: str) -> set[
         teams.add(esc.compliance_team)
     if category.skill is not None:
         teams.update(t.name for t in s.teams if category.skill in t.skills)
-    by_name = {t.name: t for t in s.teams}
     frontier = list(teams)
     while frontier:
         team = by_name.get(frontier.pop())
-        if team is not None and team.supervisor and team.supervisor not in teams:
+        if team is not None and team.supervisor and team.supervisor not in teams and _can_exceed(category, team):
             teams.add(team.supervisor)
             frontier.append(team.supervisor)
+    if category.skill is not None:
+        teams = {t for t in teams if t not in by_name or category.skill in by_name[t].skills}
     return teams
+
+
+def _can_exceed(category: "CategorySpec", team: "TeamSpec") -> bool:
+    """Whether a ticket of ``category`` can be beyond ``team``'s authority (an attribute it limits, or a
+    permission it lacks)."""
+    limited = any(not isinstance(limit, bool) and key in category.attributes for key, limit in team.authority.items())
+    return limited or any(team.authority.get(permission) is not True for permission in category.requires)
 
 
 def escalation_problems(s: "Scenario") -> Iterator[tuple[Path, str]]:

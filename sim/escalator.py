@@ -94,7 +94,6 @@ class Escalator:
     def _reroute(self, ticket: Ticket, team: "Team", d: Decision) -> "Team":
         self._log_escalation(ticket, team.name, d)
         ticket.next_work = None  # drawn for the routed team; the new team draws its own
-        self._start_updates(ticket)
         return self.desk.teams[d.to_team]
 
     # -- sessions ---------------------------------------------------------------------------------
@@ -162,20 +161,19 @@ class Escalator:
             ticket.failed_here += 1
             self.desk.enqueue(ticket, team)
             return None
-        if d.action == policy.SWARM:
-            self._log_escalation(ticket, team.name, d)
+        if d.action == policy.SWARM:  # a request for another team's expert: an escalation, not a handoff
+            self._log_escalation(ticket, team.name, Decision(d.action, d.kind, "consult", d.to_team))
             consult = self.queue_task("consult", ticket, d.to_team, self._consult(), TOP)
             consult.started, consult.done = self.env.event(), self.env.event()
             return swarm(self.env, self, ticket, team, consult, d, self.rules.swarm.max_wait)
         return self.transfer(ticket, team, d, held=True)
 
-    def transfer(self, ticket: Ticket, team: "Team", d: Decision, held: bool, logged: bool = False) -> Process | None:
+    def transfer(self, ticket: Ticket, team: "Team", d: Decision, held: bool) -> Process | None:
         """Move the ticket to ``d.to_team``: cold into its queue, or warm with the sender on the line."""
-        if not logged:
-            self._log_escalation(ticket, team.name, d)
+        self._log_escalation(ticket, team.name, d)
         ticket.handoffs += 1
         if ticket.handoffs == 1:
-            self._start_updates(ticket)
+            self.start_updates(ticket)
         ticket.failed_here = 0
         ticket.next_work = None
         self.desk.leave_team(ticket, "escalated")
@@ -198,14 +196,13 @@ class Escalator:
         self.desk.resolve(ticket, team)
 
     def swarm_fallback(self, ticket: Ticket, team: "Team", consult: Task, d: Decision, held: float) -> Process | None:
-        """No expert came in time: withdraw the consult request and transfer the ticket (already logged)."""
+        """No expert came in time: withdraw the consult request and transfer the ticket."""
         if consult.status == WAITING:
             self.desk.teams[consult.team].withdraw(consult)
             consult.status = "cancelled"
             self.desk.record(self.env.now, ticket.id, "task_cancelled", consult.team, "consult")
         self._held(ticket, held)
-        return self.transfer(ticket, team, Decision(policy.TRANSFER, d.kind, d.reason, d.to_team), held=True,
-                             logged=True)
+        return self.transfer(ticket, team, Decision(policy.TRANSFER, d.kind, d.reason, d.to_team), held=True)
 
     @staticmethod
     def _held(ticket: Ticket, minutes: float) -> None:
@@ -307,7 +304,7 @@ class Escalator:
         self.queue_task("intervention", ticket, manager, self._intervention(), TOP)
         self._set_rank(ticket, 0)
 
-    def _start_updates(self, ticket: Ticket) -> None:
+    def start_updates(self, ticket: Ticket) -> None:
         """The ticket has left (or skipped) its first team: its customer gets updates until it is resolved."""
         policy_ = self.desk.sla_by_name.get(ticket.sla_policy)
         if policy_ is not None and policy_.update_every is not None:
@@ -338,7 +335,9 @@ class Escalator:
     # -- helpers ---------------------------------------------------------------------------------------
     def _log_escalation(self, ticket: Ticket, from_team: str, d: Decision) -> None:
         ticket.escalations += 1
-        self.desk.record(self.env.now, ticket.id, "escalated", from_team, f"{d.kind}|{d.reason}|{d.to_team}")
+        now = self.env.now
+        self.desk.record(now, ticket.id, "escalated", from_team, f"{d.kind}|{d.reason}|{d.to_team}")
+        self.desk.escalations.add(now, ticket.id, d.kind, d.reason, from_team, d.to_team)
 
     def _set_rank(self, ticket: Ticket, rank: int) -> None:
         if rank == ticket.rank:

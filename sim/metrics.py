@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
-from sim.records import RunRecords, escalations_from
+from sim.records import RunRecords
 from sim.scenario import Scenario
 
 
@@ -48,6 +48,8 @@ _KPIS = {
     "arrived": ("tickets arrived", "count"), "resolved": ("tickets resolved", "count"),
     "abandoned": ("tickets abandoned", "count"), "open": ("tickets open at horizon", "count"),
     "asa": ("average speed of answer", "min"), "service_level": ("service level", "%"),
+    "asa_segment": ("average speed of answer, by segment", "min"),
+    "abandonment_rate_segment": ("abandonment rate, by segment", "%"),
     "abandonment_rate": ("abandonment rate", "%"), "p_wait": ("share of tickets that waited", "%"),
     "first_response_attainment": ("first-response SLA met", "%"),
     "resolution_attainment": ("resolution SLA met", "%"),
@@ -103,8 +105,7 @@ def _escalation(records: RunRecords, tickets: pd.DataFrame, s: Scenario) -> dict
     first_contact = (resolved["escalations"] == 0) & (resolved["sessions"] == 1) & (resolved["reopens"] == 0)
     out["fcr"] = float(first_contact.mean()) if len(resolved) else math.nan
     out["escalation_rate"] = float((tickets["escalations"] > 0).mean())
-    esc = escalations_from(records.events)
-    esc = esc[esc["ticket"].isin(tickets["ticket"])]
+    esc = records.escalations[records.escalations["ticket"].isin(tickets["ticket"])]
     for kind in ("hierarchical", "functional", "automatic"):
         out[f"escalation_kind.{kind}"] = esc.loc[esc["kind"] == kind, "ticket"].nunique() / n
     for reason in _reasons(s):
@@ -133,7 +134,7 @@ def _escalation(records: RunRecords, tickets: pd.DataFrame, s: Scenario) -> dict
 
 def _reasons(s: Scenario) -> list[str]:
     """Every escalation reason this scenario can produce."""
-    reasons = ["regulatory", "customer_value", "skill", "authority", "complexity", "repeated_failure"]
+    reasons = ["regulatory", "customer_value", "skill", "authority", "complexity", "repeated_failure", "consult"]
     if s.escalation.dissatisfaction:
         reasons.append("dissatisfaction")
     return reasons + [rule.name for rule in s.escalation.time_rules]
@@ -175,6 +176,12 @@ def _answering(tickets: pd.DataFrame, scenario: Scenario, horizon: float) -> dic
             out[f"abandonment_rate.{channel.name}"] = float((mine["outcome"] == "abandoned").mean())
         if channel.service_level is not None:
             out[f"service_level.{channel.name}"] = service_level(mine, channel.service_level.target, horizon)
+    if len(scenario.segments) > 1:
+        for segment in scenario.segments:
+            mine = tickets[tickets["segment"] == segment]
+            out[f"asa_segment.{segment}"] = _mean(mine.loc[mine["answered_at"].notna(), "wait"])
+            out[f"abandonment_rate_segment.{segment}"] = float((mine["outcome"] == "abandoned").mean()) \
+                if len(mine) else math.nan
     return out
 
 

@@ -20,7 +20,7 @@ from sim.calendar import BusinessCalendar, shift_instances
 from sim.demand import CategoryDraws, ChannelDemand
 from sim.escalator import Escalator
 from sim.processes import Process, arrivals, roster
-from sim.records import EventLog, Levels, RunRecords, Tasks, Visits
+from sim.records import Escalations, EventLog, Levels, RunRecords, Tasks, Visits
 from sim.scenario import WEEKDAYS, Scenario, SlaPolicy, TeamSpec
 from sim.sla import SlaClock
 from sim.streams import Sampler, Streams
@@ -70,6 +70,7 @@ class Desk:
         self.table = TicketTable(sorted({a for c in scenario.categories for a in c.attributes}))
         self.visits = Visits()
         self.tasks = Tasks()
+        self.escalations = Escalations()
         self.calendars = build_calendars(scenario)
         numbers = count()
         self.teams = {spec.name: Team(self.env, spec, self.levels, numbers) for spec in scenario.teams}
@@ -105,10 +106,14 @@ class Desk:
         self.arrived += 1
         self.live[ticket.id] = ticket
         self.record(now, ticket.id, "arrival", "", demand.name)
-        if self.scenario.sla_policies:
-            self._start_clocks(ticket)
+        routed = team
         if self.escalator.arrival_rules:
             team = self.escalator.on_arrival(ticket, team)
+        ticket.arrival_priority = ticket.priority
+        if self.scenario.sla_policies:
+            self._start_clocks(ticket)
+        if team is not routed:
+            self.escalator.start_updates(ticket)
         ticket.first_team = team.name
         self.enter_team(ticket, team)
         if ticket.patience is not None:
@@ -298,7 +303,7 @@ class Desk:
         tickets = self.table.frame()
         self._check_conservation(tickets)
         return RunRecords(self.replication, self.seed, tickets, self.log.frame(), self.levels.frame(),
-                          s.horizon, s.warmup, self.visits.frame(), self.tasks.frame())
+                          s.horizon, s.warmup, self.visits.frame(), self.tasks.frame(), self.escalations.frame())
 
     def _check_conservation(self, tickets) -> None:
         counts = tickets["outcome"].value_counts()

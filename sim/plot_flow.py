@@ -3,7 +3,8 @@
 Teams are boxes laid out in columns by tier (new tickets enter from the left); an arrow from
 "new tickets" to a team carries the tickets routed there on arrival, and an arrow between two
 teams carries the escalations of one kind (hierarchical, functional, automatic) from one to the
-other. An arrow's width is proportional to its volume, and its label gives the volume per
+other (a swarm consult an expert took up is drawn as a *consult*: the ticket stayed where it
+was). An arrow's width is proportional to its volume, and its label gives the volume per
 replication. Drawn with matplotlib patches only, so no graph-layout tool is needed.
 """
 
@@ -17,13 +18,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from sim.plots import after_warmup, new_figure
+from sim.plots import after_warmup, by_replication, new_figure
 from sim.policy import route
 from sim.records import escalations_from
 from sim.scenario import Scenario
 
 ENTRY = "new tickets"
-KIND_COLORS = {"arrival": "#9e9e9e", "hierarchical": "#d62728", "functional": "#1f77b4", "automatic": "#9467bd"}
+KIND_COLORS = {"arrival": "#9e9e9e", "hierarchical": "#d62728", "functional": "#1f77b4", "automatic": "#9467bd",
+               "consult": "#2ca02c"}
 NODE_WIDTH, NODE_HEIGHT = 1.5, 0.62
 COLUMN_GAP, ROW_GAP = 3.0, 1.45
 MAX_WIDTH = 14.0
@@ -41,7 +43,7 @@ class Flow:
 
 
 def flows(tickets: pd.DataFrame, events: pd.DataFrame, scenario: Scenario) -> list[Flow]:
-    """Arrivals per routed team (the routing rules) and escalations per (from, to, kind), per replication, after the warm-up."""
+    """Arrivals per routed team and escalations per (from, to, kind): per replication, after the warm-up."""
     counted = after_warmup(tickets, scenario)
     replications = counted["replication"].nunique() if "replication" in counted else 1
     replications = max(replications, 1)
@@ -49,12 +51,39 @@ def flows(tickets: pd.DataFrame, events: pd.DataFrame, scenario: Scenario) -> li
               for channel, category in zip(counted["channel"], counted["category"])]
     out = [Flow(ENTRY, str(team), "arrival", n / replications)
            for team, n in pd.Series(routed, dtype=object).value_counts().items() if n]
-    escalations = escalations_from(events[events["time"] >= scenario.warmup])
-    moves = escalations[escalations["from_team"] != escalations["to_team"]]
+    moves = escalation_moves(events[events["time"] >= scenario.warmup])
     for (source, target, kind), group in moves.groupby(["from_team", "to_team", "kind"]):
         reasons = ", ".join(group["reason"].value_counts().head(2).index)
         out.append(Flow(source, target, kind, len(group) / replications, reasons))
     return out
+
+
+def escalation_moves(events: pd.DataFrame) -> pd.DataFrame:
+    """Escalations between two teams; a swarm consult that an expert took up is of kind ``consult``.
+
+    Under swarming the log records ``escalated`` when the frontline agent asks for a consult;
+    if the consult starts (``task_started``) before the ticket escalates again, the ticket stayed
+    with the frontline and only the expert's time moved.
+    """
+    frames = []
+    for _, log in by_replication(events):
+        moves = escalations_from(log)
+        moves = moves[moves["from_team"] != moves["to_team"]].sort_values("time", kind="stable")
+        outcomes = log[log["event"].isin(["task_started", "task_cancelled"]) & (log["detail"] == "consult")]
+        frames.append(_answered_consults(moves, outcomes) if len(outcomes) and len(moves) else moves)
+    return pd.concat(frames, ignore_index=True) if frames else escalations_from(events)
+
+
+def _answered_consults(moves: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """``moves``, of kind ``consult`` where the next consult outcome (before the next escalation) is a start."""
+    moves = moves.reset_index(drop=True)
+    moves["next"] = moves.groupby("ticket")["time"].shift(-1)
+    found = pd.DataFrame({"at": outcomes["time"].to_numpy(), "ticket": outcomes["ticket"].to_numpy(),
+                          "outcome": outcomes["event"].astype(str).to_numpy()}).sort_values("at", kind="stable")
+    merged = pd.merge_asof(moves, found, left_on="time", right_on="at", by="ticket", direction="forward")
+    answered = (merged["outcome"] == "task_started") & ~(merged["at"] > merged["next"])
+    merged.loc[answered, "kind"] = "consult"
+    return merged[moves.columns.drop("next")]
 
 
 def layout(scenario: Scenario) -> dict[str, tuple[float, float]]:
@@ -98,7 +127,7 @@ def escalation_flow_plot(tickets: pd.DataFrame, events: pd.DataFrame, scenario: 
 
 
 def _kind_label(kind: str) -> str:
-    return "routed on arrival" if kind == "arrival" else f"{kind} escalation"
+    return {"arrival": "routed on arrival", "consult": "swarm consult (ticket stays)"}.get(kind, f"{kind} escalation")
 
 
 def _resolved_per_team(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
@@ -125,7 +154,7 @@ def _box(ax: Axes, name: str, xy: tuple[float, float], resolved: float | None) -
 
 
 def _bends(arrows: list[Flow], positions: dict[str, tuple[float, float]]) -> list[float]:
-    """Arc curvature per arrow: parallel arrows of one pair fan out; arrows within a column bow out."""
+    """Arc curvature per arrow: parallel arrows of one pair bow out to alternate sides; within a column, more."""
     seen: dict[tuple[str, str], int] = {}
     bends = []
     for flow in arrows:
@@ -133,8 +162,8 @@ def _bends(arrows: list[Flow], positions: dict[str, tuple[float, float]]) -> lis
         order = seen.get(pair, 0)
         seen[pair] = order + 1
         same_column = positions[flow.source][0] == positions[flow.target][0]
-        base = 0.45 if same_column else (0.0 if flow.kind == "arrival" else 0.18)
-        bends.append(base + 0.2 * order)
+        base = 0.45 if same_column else (0.0 if flow.kind == "arrival" else 0.22)
+        bends.append((base + 0.3 * (order // 2)) * (1 if order % 2 == 0 else -1))
     return bends
 
 

@@ -20,9 +20,10 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from sim.calendar import HOURS_PER_WEEK
+from sim.model import duty_blocks
 from sim.scenario import Scenario
 from sim.units import format_duration
 
@@ -43,12 +44,15 @@ def new_figure(width: float, height: float) -> Figure:
     return fig
 
 
-def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
-    """Write ``stem.png`` and ``stem.svg``; return both paths."""
-    paths = [Path(f"{stem}.png"), Path(f"{stem}.svg")]
-    for path in paths:
-        fig.savefig(path, format=path.suffix[1:])
-    return paths
+def save_figure(fig: Figure, stem: str | Path, dpi: float = DPI) -> bytes:
+    """Write ``stem.png`` (at ``dpi``) and ``stem.svg``; return the PNG's bytes."""
+    png = png_bytes(fig, dpi)
+    Path(f"{stem}.png").write_bytes(png)
+    layout = fig.get_layout_engine()
+    fig.set_layout_engine("none")  # keep the layout the PNG computed rather than compute it again
+    fig.savefig(f"{stem}.svg", format="svg")
+    fig.set_layout_engine(layout)
+    return png
 
 
 def png_bytes(fig: Figure, dpi: float = DPI) -> bytes:
@@ -109,7 +113,7 @@ def backlog_plot(levels: pd.DataFrame, scenario: Scenario) -> Figure:
         duty.step(np.append(staffed["time"].to_numpy(), scenario.horizon) / scale,
                   np.append(staffed["value"].to_numpy(), staffed["value"].to_numpy()[-1:]), where="post",
                   color=color, lw=1.2, label=team)
-    changes = shift_changes(levels)
+    changes = shift_changes(scenario)
     if len(changes):
         ax.vlines(changes / scale, 0, 1, transform=ax.get_xaxis_transform(), colors="#777777", lw=0.6,
                   linestyles=":", alpha=0.6, label="shift change")
@@ -139,15 +143,11 @@ def first_replication(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["replication"] == frame["replication"].min()]
 
 
-def shift_changes(levels: pd.DataFrame) -> np.ndarray:
-    """Times (after 0) at which any team's agents on duty change, in the first replication."""
-    staffed = first_replication(levels[levels["metric"] == "staffed"])
-    times = []
-    for _, series in staffed.groupby("team", observed=True):
-        values = series["value"].to_numpy()
-        moved = np.concatenate([[True], np.diff(values) != 0])
-        times.extend(series["time"].to_numpy()[moved])
-    return np.unique([t for t in times if t > 0])
+def shift_changes(scenario: Scenario) -> np.ndarray:
+    """Times within the run (after 0, before the horizon) at which a shift of any team starts or ends."""
+    times = {t for team in scenario.teams
+             for on, off, _ in duty_blocks(team, scenario.horizon, scenario.start_weekday) for t in (on, off)}
+    return np.array(sorted(t for t in times if 0 < t < scenario.horizon))
 
 
 def after_warmup(tickets: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
@@ -161,7 +161,7 @@ def wait_ecdf_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure:
     channels = scenario.channels
     cols = min(3, len(channels))
     rows = math.ceil(len(channels) / cols)
-    fig = new_figure(4.2 * cols, 3.3 * rows)
+    fig = new_figure(max(7.0, 4.2 * cols), 3.3 * rows)
     fig.suptitle("Waiting time to first answer, per channel")
     for i, channel in enumerate(channels):
         ax = fig.add_subplot(rows, cols, i + 1)
@@ -180,6 +180,7 @@ def wait_ecdf_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure:
             _target_marks(ax, channel.service_level.target, channel.service_level.goal, waits, shares)
             limit = max(limit, 3 * channel.service_level.target)
         ax.set_xlim(0, max(limit, 1 / 60))
+        ax.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 3, 5, 10]))
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         duration_axis(ax)

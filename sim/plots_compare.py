@@ -26,7 +26,7 @@ def value_axis(ax: Axes, unit: str, axis: str = "y") -> None:
     if unit == "min":
         duration_axis(ax, axis)
     elif unit == "%":
-        target.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        target.set_major_formatter(PercentFormatter(1.0))
     elif unit == "$":
         target.set_major_formatter(FuncFormatter(lambda value, _: f"${value:,.2f}"))
 
@@ -107,7 +107,7 @@ def paired_difference_plot(table: pd.DataFrame, kpis: list[str]) -> Figure:
     ax.axvline(0, color="#333333", lw=1)
     names = diffs.drop_duplicates("kpi").set_index("kpi")["label"]
     ax.set_yticks(np.arange(len(shown))[::-1], [names[k] for k in shown])
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel(f"paired difference to {labels[0]}, as a share of {labels[0]}'s mean (95% interval)")
     ax.set_title("What changes, and is it more than noise? (filled: interval excludes zero)")
     ax.legend(loc="best", fontsize=8)

@@ -10,6 +10,7 @@ goal (see ``sim.staffing``) is drawn as a star.
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -32,6 +33,20 @@ def short_name(parameter: str) -> str:
     """A parameter path shortened for an axis label: ``teams.tier1.shifts[0].agents`` -> ``tier1.shifts[0].agents``."""
     parts = parameter.split(".")
     return ".".join(parts[1:]) if len(parts) > 2 else parameter
+
+
+def value_label(text: str, width: int = 24) -> str:
+    """A parameter value for a tick: a JSON mapping or list as its values (``exponential, 2m``), shortened."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = text
+    if isinstance(value, dict):
+        value = ", ".join(str(v) for v in value.values())
+    elif isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    value = str(value)
+    return value if len(value) <= width else value[:width - 1] + "…"
 
 
 def _numeric(values: pd.Series) -> bool:
@@ -88,7 +103,7 @@ def _lines(ax: Axes, points: pd.DataFrame, parameter: str, other: str | None, kp
         ax.plot(x, group[f"{kpi}_mean"], "o-", color=color, ms=4, lw=1.5, label=label)
         ax.fill_between(x, group[f"{kpi}_ci_low"], group[f"{kpi}_ci_high"], color=color, alpha=0.18, lw=0)
         if labels:
-            ax.set_xticks(range(len(labels)), labels, fontsize=7)
+            ax.set_xticks(range(len(labels)), [value_label(text) for text in labels], fontsize=7)
 
 
 def _dots(ax: Axes, points: pd.DataFrame, parameter: str, kpi: str) -> None:
@@ -99,7 +114,7 @@ def _dots(ax: Axes, points: pd.DataFrame, parameter: str, kpi: str) -> None:
                         points[f"{kpi}_ci_high"].to_numpy(dtype=float) - mean])
     ax.errorbar(x, mean, yerr=np.nan_to_num(errors), fmt="o", ms=4, color=PALETTE[0], ecolor="#9ab7d3", capsize=2)
     if labels:
-        ax.set_xticks(range(len(labels)), [text[:18] for text in labels], fontsize=7)
+        ax.set_xticks(range(len(labels)), [value_label(text) for text in labels], fontsize=7)
 
 
 def sweep_heatmap(points: pd.DataFrame, parameters: list[str], kpis: list[str],

@@ -172,6 +172,22 @@ class Tasks:
         return self._cols.frame()
 
 
+class Escalations:
+    """One row per escalation: when, which ticket, its kind and reason, and from which team to which.
+
+    Kept even when the event log is switched off, because escalation KPIs are computed from it."""
+
+    def __init__(self) -> None:
+        self._cols = Columns({"time": "f", "ticket": "i", "kind": "c", "reason": "c", "from_team": "c",
+                              "to_team": "c"})
+
+    def add(self, time: float, ticket: int, kind: str, reason: str, from_team: str, to_team: str) -> None:
+        self._cols.add((time, ticket, kind, reason, from_team, to_team))
+
+    def frame(self) -> pd.DataFrame:
+        return self._cols.frame()
+
+
 def escalations_from(events: pd.DataFrame) -> pd.DataFrame:
     """The structured escalation table (time, ticket, kind, reason, from_team, to_team) from the event log."""
     rows = events[events["event"] == "escalated"]
@@ -196,3 +212,4 @@ class RunRecords:
     warmup: float
     visits: pd.DataFrame
     tasks: pd.DataFrame
+    escalations: pd.DataFrame

@@ -23,11 +23,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from sim import __version__
 from sim.atomic import write_text
-from sim.plots import DPI, png_bytes, save_figure
-from sim.report_sections import (KEY_KPIS, Picture, comparison_kpis, comparison_pictures, comparison_rows,
-                                 flow_pictures, key_kpis, kpi_rows, run_facts, run_pictures, scenario_glance,
-                                 staffing_analysis, sweep_pictures, sweep_rows)
+from sim.plots import DPI, save_figure
+from sim.report_sections import (KEY_KPIS, MAX_SWEEP_ROWS, Picture, comparison_kpis, comparison_pictures,
+                                 comparison_rows, flow_pictures, key_kpis, kpi_rows, run_facts, run_pictures,
+                                 scenario_glance, staffing_analysis, sweep_pictures, sweep_rows)
 from sim.results import ResultsError, comparison_runs, kind_of, load_comparison, load_run, load_sweep
+from sim.staffing import describe_cost
 from sim.units import format_duration
 
 REPORT = "report.html"
@@ -59,12 +60,14 @@ def write_report(folder: str | Path) -> Path:
 def embed(pictures: list[Picture], folder: Path) -> list[dict]:
     """Each picture saved as PNG and SVG under ``folder/plots/`` and returned with its PNG as base64."""
     (folder / PLOTS).mkdir(exist_ok=True)
+    for old in (folder / PLOTS).glob("[0-9][0-9]-*.*"):
+        old.unlink()  # an earlier report's pictures
     out = []
     for number, picture in enumerate(pictures, start=1):
-        save_figure(picture.figure, folder / PLOTS / f"{number:02d}-{picture.key}")
+        png = save_figure(picture.figure, folder / PLOTS / f"{number:02d}-{picture.key}", SHARP_DPI)
         out.append({"key": picture.key, "title": picture.title, "guide": picture.guide,
                     "width": round(picture.figure.get_figwidth() * DPI),
-                    "png": base64.b64encode(png_bytes(picture.figure, SHARP_DPI)).decode("ascii")})
+                    "png": base64.b64encode(png).decode("ascii")})
     return out
 
 
@@ -116,13 +119,21 @@ def _sweep_context(folder: Path) -> dict:
     cheapest = None
     if analysis is not None and analysis.cheapest is not None:
         point = sweep.spec["points"][analysis.cheapest.point_id]
-        cheapest = {"values": [(p, point[p]) for p in sweep.parameters], "cost": f"{analysis.cheapest.cost:,.0f}",
-                    "unit": analysis.unit, "goals": [f"{k}: {v:.0%}" for k, v in analysis.goals.items()]}
+        cheapest = {"values": [(p, point[p]) for p in sweep.parameters],
+                    "cost": describe_cost(analysis.cheapest.cost, analysis.unit),
+                    "goals": [f"{k}: {v:.0%}" for k, v in analysis.goals.items()]}
     return {"title": f"Sweep report: {sweep.spec['name']}",
             "description": sweep.spec.get("description") or sweep.base_scenario.description, "facts": facts,
-            "parameters": sweep.parameters, "header": header, "rows": rows, "more": max(0, len(sweep.points) - 40),
+            "parameters": sweep.parameters, "header": header, "rows": rows,
+            "more": max(0, len(sweep.points) - MAX_SWEEP_ROWS),
             "staffing": analysis is not None, "cheapest": cheapest, "glance": scenario_glance(sweep.base_scenario),
             "pictures": embed(sweep_pictures(sweep, kpis, analysis), folder), "note": None}
+
+
+def add_report_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--report`` flag of run, compare and sweep."""
+    parser.add_argument("--report", action="store_true",
+                        help="also write report.html (plots and KPIs with intervals) into the results folder")
 
 
 def add_report_parser(sub: argparse._SubParsersAction) -> None:

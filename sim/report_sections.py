@@ -35,6 +35,7 @@ KEY_KPIS = ("arrived", "asa", "service_level.*", "abandonment_rate", "first_resp
 
 MAX_PICTURE_KPIS = 9
 MAX_SWEEP_KPIS = 6
+MAX_SWEEP_ROWS = 40
 
 GUIDES = {
     "backlog": "Each line is the number of tickets waiting in a team's queue, averaged over the replications. "
@@ -56,7 +57,8 @@ GUIDES = {
     "flow": "Boxes are teams, arranged by tier from left to right; the grey arrow brings new tickets to the team "
             "routing sends them to. Coloured arrows are escalations, one per kind (red hierarchical: over an "
             "agent's authority; blue functional: another team's skill or tier; purple automatic: time "
-            "rules), labelled with their volume per replication and the main reasons. An arrow's width is "
+            "rules; green: a swarm consult an expert took up, so the ticket stayed put), labelled with their "
+            "volume per replication and the main reasons. An arrow's width is "
             "proportional to its volume. Each box says how many tickets that team resolves.",
     "paths": "Each row is a route a resolved ticket took through the teams (the share of resolved tickets in "
              "brackets). The box spans the middle half of resolution times, the red line is the median and "
@@ -130,10 +132,19 @@ def scenario_glance(scenario: Scenario) -> dict:
         if t.shifts is None:
             staffing = f"{t.agents} around the clock"
         else:
-            staffing = ", ".join(f"{s.agents} × {_clock(s.start)}-{_clock(s.end)}" for s in t.shifts)
+            staffing = ", ".join(f"{s.agents} × {_clock(s.start)}-{_clock(s.end)} {_days(s.days)}" for s in t.shifts)
         teams.append({"name": t.name, "tier": t.tier, "staffing": staffing,
                       "cost": f"${t.cost_per_hour:,.0f}/h" if t.cost_per_hour else "—"})
     return {"channels": channels, "teams": teams}
+
+
+def _days(days: list[str]) -> str:
+    """Shift days as a rota says them: daily, Mon-Fri, or a list."""
+    if len(set(days)) == 7:
+        return "daily"
+    if sorted(days) == sorted(["mon", "tue", "wed", "thu", "fri"]):
+        return "Mon-Fri"
+    return ", ".join(day.capitalize() for day in days)
 
 
 def _clock(minutes: float) -> str:
@@ -235,20 +246,20 @@ def staffing_analysis(sweep: SweepFolder) -> SweepAnalysis | None:
 
 
 def sweep_rows(sweep: SweepFolder, kpis: list[str], analysis: SweepAnalysis | None,
-               limit: int = 40) -> tuple[list[str], list[dict]]:
-    """Header and rows of the points table: parameters, (cost), each KPI's mean [interval]."""
+               limit: int = MAX_SWEEP_ROWS) -> tuple[list[str], list[dict]]:
+    """Header and rows of the points table: parameters, (cost), each KPI's mean and interval."""
     header = [short_name(p) for p in sweep.parameters] + ([analysis.unit] if analysis else []) + \
         [kpi_info(k).label for k in kpis]
     rows = []
     best = analysis.cheapest.point_id if analysis and analysis.cheapest else None
     for i, (_, point) in enumerate(sweep.points.head(limit).iterrows()):
-        cells = [_parameter(point[p]) for p in sweep.parameters]
+        cells = [{"mean": _parameter(point[p]), "interval": ""} for p in sweep.parameters]
         if analysis:
-            cells.append(f"{analysis.costs[i]:,.0f}")
+            cells.append({"mean": f"{analysis.costs[i]:,.0f}", "interval": ""})
         for kpi in kpis:
             unit = kpi_info(kpi).unit
-            cells.append(f"{format_value(point[f'{kpi}_mean'], unit)} "
-                         f"{format_interval(point[f'{kpi}_ci_low'], point[f'{kpi}_ci_high'], unit)}".strip())
+            cells.append({"mean": format_value(point[f"{kpi}_mean"], unit),
+                          "interval": format_interval(point[f"{kpi}_ci_low"], point[f"{kpi}_ci_high"], unit)})
         rows.append({"cells": cells, "best": int(point["point_id"]) == best})
     return header, rows
 

@@ -6,14 +6,10 @@
   ``kpis_by_replication.csv`` and ``scenarios/<label>.resolved.yaml`` (a demo adds each
   scenario's full run under ``runs/``);
 - a sweep (``sim.sweep.sweep``): ``manifest.json``, ``sweep.resolved.yaml`` and ``points.parquet``.
-
-Resolved scenarios hold clock times as minutes after midnight; they are written back as the
-``HH:MM`` text the schema reads before validation.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,7 +90,7 @@ def kind_of(folder: str | Path) -> str:
 def load_run(folder: str | Path) -> RunFolder:
     """The run results in ``folder``."""
     folder = Path(folder)
-    return RunFolder(folder=folder, scenario=scenario_from_resolved(_yaml(folder / "scenario.resolved.yaml"),
+    return RunFolder(folder=folder, scenario=validate(_yaml(folder / "scenario.resolved.yaml"),
                                                                    str(folder / "scenario.resolved.yaml")),
                      tickets=pd.read_parquet(folder / "tickets.parquet"),
                      events=pd.read_parquet(folder / "events.parquet"),
@@ -107,7 +103,7 @@ def load_comparison(folder: str | Path) -> ComparisonFolder:
     folder = Path(folder)
     meta = _json(folder / "comparison.json")
     meta.pop("rows", None)
-    scenarios = {label: scenario_from_resolved(_yaml(path), str(path))
+    scenarios = {label: validate(_yaml(path), str(path))
                  for label in meta["scenarios"]
                  for path in [folder / "scenarios" / f"{label}.resolved.yaml"]}
     return ComparisonFolder(folder=folder, table=pd.read_csv(folder / "comparison.csv"),
@@ -127,36 +123,10 @@ def load_sweep(folder: str | Path) -> SweepFolder:
     points_file = folder / "points.parquet"
     if not points_file.is_file():
         raise ResultsError(f"{folder} holds a sweep without its points table yet; finish it with --resume first")
-    base = clock_text(spec["base_scenario"])
+    base = spec["base_scenario"]
     return SweepFolder(folder=folder, spec=spec, points=pd.read_parquet(points_file), base_document=base,
                        base_scenario=validate(base, str(folder / "sweep.resolved.yaml")),
                        manifest=_json(folder / "manifest.json"))
-
-
-def scenario_from_resolved(doc: dict[str, Any], source: str) -> Scenario:
-    """A validated scenario from a resolved document (clock times may be minutes)."""
-    return validate(clock_text(doc), source)
-
-
-def clock_text(doc: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a scenario document with clock times in minutes written as ``HH:MM`` (windows ``HH:MM-HH:MM``)."""
-    doc = copy.deepcopy(doc)
-    for calendar in doc.get("calendars") or []:
-        calendar["hours"] = [f"{_clock(w[0])}-{_clock(w[1])}" if isinstance(w, (list, tuple)) else w
-                             for w in calendar.get("hours", [])]
-    for team in doc.get("teams") or []:
-        for shift in team.get("shifts") or []:
-            for key in ("start", "end"):
-                if isinstance(shift.get(key), (int, float)):
-                    shift[key] = _clock(shift[key])
-    return doc
-
-
-def _clock(minutes: float | str) -> str:
-    if isinstance(minutes, str):
-        return minutes
-    hours, rest = divmod(round(float(minutes)), 60)
-    return f"{hours:02d}:{rest:02d}"
 
 
 def _yaml(path: Path) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Iterator, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from sim.calendar import parse_clock
 from sim.distributions import Distribution
@@ -22,7 +22,13 @@ from sim.units import Duration
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _CLOCK_PATTERN = r"([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00"
-Clock = Annotated[float, BeforeValidator(parse_clock),
+def clock_text(minutes: float) -> str:
+    """Minutes after midnight as ``HH:MM`` (how clock times are written back to YAML)."""
+    hours, rest = divmod(round(minutes), 60)
+    return f"{hours:02d}:{rest:02d}"
+
+
+Clock = Annotated[float, BeforeValidator(parse_clock), PlainSerializer(clock_text, when_used="json"),
                   WithJsonSchema({"type": "string", "pattern": f"^({_CLOCK_PATTERN})$", "description": "HH:MM"})]
 
 
@@ -36,6 +42,7 @@ def _parse_window(text: object) -> tuple[float, float]:
 
 
 TimeWindow = Annotated[tuple[float, float], BeforeValidator(_parse_window),
+                       PlainSerializer(lambda w: f"{clock_text(w[0])}-{clock_text(w[1])}", when_used="json"),
                        WithJsonSchema({"type": "string", "pattern": f"^({_CLOCK_PATTERN})-({_CLOCK_PATTERN})$",
                                        "description": "HH:MM-HH:MM"})]
 

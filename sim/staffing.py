@@ -54,6 +54,11 @@ def weekly_cost(scenario: Scenario) -> tuple[float, str]:
     return sum(weekly_agent_hours(t) for t in scenario.teams), "agent-hours per week"
 
 
+def describe_cost(cost: float, unit: str) -> str:
+    """A weekly cost as people say it: ``$53,349 per week`` or ``1,234 agent-hours per week``."""
+    return f"${cost:,.0f} per week" if unit.startswith("$") else f"{cost:,.0f} {unit}"
+
+
 def point_costs(base: dict, points: list[dict], parameters: list[str]) -> tuple[list[float], str]:
     """Each point's weekly cost: the base scenario document with the point's values applied."""
     costs, unit = [], ""

@@ -64,6 +64,7 @@ class Ticket:
     entered_team_at: float = 0.0
     work_here: float = 0.0
     warm_join: object = None
+    arrival_priority: str = ""
 
     @property
     def outcome(self) -> str:
@@ -101,7 +102,7 @@ class TicketTable:
     """Final per-ticket rows, one per arrived ticket."""
 
     def __init__(self, attribute_names: Sequence[str]) -> None:
-        kinds = {"ticket": "i", "channel": "c", "category": "c", "priority": "c", "segment": "c",
+        kinds = {"ticket": "i", "channel": "c", "category": "c", "priority": "c", "final_priority": "c", "segment": "c",
                  "arrival": "f", "outcome": "c", "first_team": "c", "resolving_team": "c", "answered_at": "f",
                  "wait": "f", "resolved_at": "f", "abandoned_at": "f", "resolution_time": "f",
                  "work_time": "f", "sessions": "i", "sla_policy": "c",
@@ -125,7 +126,7 @@ class TicketTable:
         wait_end = t.answered_at if t.answered_at == t.answered_at else t.abandoned_at
         attributes = t.attributes
         self._cols.add((
-            t.id, t.channel, t.category, t.priority, t.segment, t.arrival, t.outcome, t.first_team,
+            t.id, t.channel, t.category, t.arrival_priority, t.priority, t.segment, t.arrival, t.outcome, t.first_team,
             t.resolving_team, t.answered_at, wait_end - t.arrival, t.resolved_at, t.abandoned_at,
             t.resolved_at - t.arrival if resolved else NAN, t.work_time, t.sessions, t.sla_policy,
             fr.due if fr else NAN, fr.breached_at if fr else NAN, fr.met if fr else NAN,

@@ -390,7 +390,7 @@ def test_swarm_pulls_a_free_expert_into_a_consult_and_the_frontline_agent_resolv
     records = one_tech_ticket(escalation=SWARM)
     assert log(records) == [
         (0.0, 0, "arrival", "", "phone"), (0.0, 0, "picked_up", "tier1", ""),
-        (4.0, 0, "escalated", "tier1", "functional|complexity|tier2"),
+        (4.0, 0, "escalated", "tier1", "functional|consult|tier2"),
         (4.0, 0, "task_queued", "tier2", "consult"), (4.0, 0, "task_started", "tier2", "consult"),
         (7.0, 0, "task_done", "tier2", "consult"), (7.0, 0, "resolved", "tier1", ""),
     ]
@@ -407,13 +407,14 @@ def test_swarm_falls_back_to_a_transfer_when_no_expert_is_free_within_max_wait()
     assert [event for event in log(records) if event[2] != "queued"] == [
         (0.0, 0, "arrival", "", "phone"), (0.0, 1, "arrival", "", "direct"),
         (0.0, 0, "picked_up", "tier1", ""), (0.0, 1, "picked_up", "tier2", ""),
-        (4.0, 0, "escalated", "tier1", "functional|complexity|tier2"), (4.0, 0, "task_queued", "tier2", "consult"),
-        (6.0, 0, "task_cancelled", "tier2", "consult"), (6.0, 0, "handoff", "tier2", "cold"),
+        (4.0, 0, "escalated", "tier1", "functional|consult|tier2"), (4.0, 0, "task_queued", "tier2", "consult"),
+        (6.0, 0, "task_cancelled", "tier2", "consult"),
+        (6.0, 0, "escalated", "tier1", "functional|complexity|tier2"), (6.0, 0, "handoff", "tier2", "cold"),
         (8.0, 1, "resolved", "tier2", ""), (8.0, 0, "picked_up", "tier2", ""),
         (18.0, 0, "resolved", "tier2", ""),
     ]
-    # one escalation (logged when the consult was asked for); work: 4 + the 2 minutes waiting for an expert + 10
-    assert ticket_rows(records, ESCALATION_COLUMNS)[0] == (0, "resolved", "tier2", "tier1>tier2", 1, 1, 2, 16.0)
+    # two escalations: the consult request and the transfer; work: 4 + the 2 minutes waiting for an expert + 10
+    assert ticket_rows(records, ESCALATION_COLUMNS)[0] == (0, "resolved", "tier2", "tier1>tier2", 1, 2, 2, 16.0)
     assert tasks(records) == []
     assert levels(records, "tier1", "busy") == [(0.0, 1.0), (6.0, 0.0)]
     assert levels(records, "tier2", "queue") == [(4.0, 1.0), (6.0, 0.0), (6.0, 1.0), (8.0, 0.0)]

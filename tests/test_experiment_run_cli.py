@@ -1,0 +1,43 @@
+"""The ``run`` command with workers, a precision target and warm-up guidance; progress bars."""
+
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from sim.experiment import run
+from sim.loader import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+ERLANG_C = ROOT / "scenarios" / "validation" / "erlang_c.yaml"
+SHORT = ["--set", "horizon=4h", "--set", "warmup=30m"]
+
+
+def test_run_command_in_parallel_reports_precision_and_warmup(tmp_path, capsys):
+    code = main(["run", str(ERLANG_C), *SHORT, "-r", "3", "--workers", "2", "--precision", "0.05",
+                 "--precision-kpi", "utilisation.agents", "--max-replications", "8", "--out", str(tmp_path),
+                 "--quiet", "--no-events"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "on 2 local workers" in out.splitlines()[0]
+    assert "precision: 95% half-width of utilisation.agents is" in out
+    assert "warm-up: MSER-5 on the backlog suggests a warm-up of" in out
+    assert (next((tmp_path / "erlang_c").iterdir()) / "summary.csv").is_file()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--precision", "5"], "--precision: the precision target must lie between 0 and 1"),
+    (["--precision", "0.05", "--precision-kpi", "mean_wait"], "unknown KPI 'mean_wait'"),
+    (["--workers", "0"], "--workers must be at least 1"),
+    (["--scheduler", "tcp://127.0.0.1:1", "--executor", "local"], "needs the Dask executor"),
+])
+def test_run_command_rejects_bad_execution_options_with_exit_status_2(args, message, tmp_path, capsys):
+    assert main(["run", str(ERLANG_C), *SHORT, "-r", "2", "--out", str(tmp_path), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_progress_bar_shows_count_rate_and_eta(capsys):
+    run(load_scenario(ERLANG_C, ["horizon=2h", "warmup=0"]), replications=3, progress=True, record_events=False)
+    bar = capsys.readouterr().err
+    assert "3/3" in bar and "run/s" in bar and "<00:00" in bar
