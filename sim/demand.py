@@ -91,13 +91,13 @@ class CategoryDraws:
         self.reply_delay: Sampler | None = streams.sampler(f"reply_delay.{spec.name}", reply.delay) if reply else None
 
     def draw_priority(self) -> str:
-        return self.priority.only or self.priority.pick(self.priority_u())
+        return self.priority.pick(self.priority_u())
 
     def draw_segment(self) -> str:
-        return self.segment.only or self.segment.pick(self.segment_u())
+        return self.segment.pick(self.segment_u())
 
     def draw_attributes(self) -> dict[str, float]:
         return {name: sampler() for name, sampler in self.attributes.items()}
 
     def draw_needs_reply(self) -> bool:
-        return self.reply_u is not None and self.reply_u() < self.reply_probability
+        return self.reply_u() < self.reply_probability

@@ -99,10 +99,12 @@ class Desk:
         """A ticket arrives: draw its facts, start its clocks, send it to its first team."""
         category = demand.category_at(now)
         team, handle, draws = self._recipe(demand.name, category)
-        priority = draws.draw_priority()
-        ticket = Ticket(self.arrived, demand.name, category, priority, self.rank[priority], draws.draw_segment(), now,
-                        demand.concurrency, draws.draw_attributes() if draws.attributes else {},
-                        demand.patience() if demand.patience else None, handle(), draws.draw_needs_reply())
+        priority = draws.priority.only or draws.draw_priority()
+        ticket = Ticket(self.arrived, demand.name, category, priority, self.rank[priority],
+                        draws.segment.only or draws.draw_segment(), now, demand.concurrency,
+                        draws.draw_attributes() if draws.attributes else {},
+                        demand.patience() if demand.patience else None, handle(),
+                        draws.reply_u is not None and draws.draw_needs_reply())
         self.arrived += 1
         self.live[ticket.id] = ticket
         self.record(now, ticket.id, "arrival", "", demand.name)

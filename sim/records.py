@@ -8,7 +8,6 @@ sentinel.
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -31,17 +30,19 @@ class Columns:
     """An append-only table kept column by column: 'f' floats, 'i' integers, 'c' categories.
 
     Rows arrive as tuples into a small buffer (``rows``, appended to directly on the hot path) and
-    move into typed arrays a batch at a time; categories are stored as 32-bit codes. A million
-    tickets' records therefore cost tens of bytes per row, and become a DataFrame without copies.
+    move into typed numpy chunks a batch at a time; categories are stored as 32-bit codes. A
+    million tickets' records therefore cost tens of bytes per row.
     """
 
     BATCH = 4096
+    DTYPES = {"f": np.float64, "i": np.int64, "c": np.int32}
 
     def __init__(self, kinds: dict[str, str]) -> None:
         self.kinds = kinds
-        self.data = {name: array({"f": "d", "i": "q", "c": "i"}[kind]) for name, kind in kinds.items()}
+        self.chunks: dict[str, list[np.ndarray]] = {name: [] for name in kinds}
         self.codes: dict[str, dict[str, int]] = {name: {} for name, kind in kinds.items() if kind == "c"}
         self.rows: list[tuple] = []
+        self._frame: pd.DataFrame | None = None
 
     def add(self, row: tuple) -> None:
         """Append one row (values in column order; categories as strings)."""
@@ -61,31 +62,37 @@ class Columns:
             return
         for (name, kind), values in zip(self.kinds.items(), zip(*self.rows)):
             if kind == "c":
-                values = self._encode(name, values)
-            self.data[name].extend(values)
+                chunk = self._encode(name, values)
+            else:
+                chunk = np.array(values, dtype=self.DTYPES[kind])
+            self.chunks[name].append(chunk)
         self.rows.clear()
 
-    def _encode(self, column: str, values: tuple) -> list[int]:
+    def _encode(self, column: str, values: tuple) -> np.ndarray:
         codes = self.codes[column]
         try:
-            return list(map(codes.__getitem__, values))
+            return np.fromiter(map(codes.__getitem__, values), dtype=np.int32, count=len(values))
         except KeyError:  # a category seen for the first time
             self.declare(column, values)
-            return list(map(codes.__getitem__, values))
+            return np.fromiter(map(codes.__getitem__, values), dtype=np.int32, count=len(values))
 
     def __len__(self) -> int:
-        return len(next(iter(self.data.values()))) + len(self.rows)
+        return sum(len(chunk) for chunk in next(iter(self.chunks.values()))) + len(self.rows)
 
     def frame(self) -> pd.DataFrame:
-        """The table as a DataFrame; the columns share memory with the arrays (no copies)."""
-        self.flush()
-        columns = {}
-        for name, kind in self.kinds.items():
-            values = np.frombuffer(self.data[name], dtype={"f": np.float64, "i": np.int64, "c": np.int32}[kind])
-            if kind == "c":
-                values = pd.Categorical.from_codes(values, categories=list(self.codes[name]))
-            columns[name] = values
-        return pd.DataFrame(columns, copy=False)
+        """The table as a DataFrame, built once: the chunks are handed over and released."""
+        if self._frame is None:
+            self.flush()
+            columns = {}
+            for name, kind in self.kinds.items():
+                chunks, self.chunks[name] = self.chunks[name], []
+                values = np.concatenate(chunks) if chunks else np.empty(0, dtype=self.DTYPES[kind])
+                del chunks
+                if kind == "c":
+                    values = pd.Categorical.from_codes(values, categories=list(self.codes[name]))
+                columns[name] = values
+            self._frame = pd.DataFrame(columns, copy=False)
+        return self._frame
 
 
 class EventLog:

@@ -133,7 +133,7 @@ class Team:
 
     def _exclusive_waits_ahead(self, rank: int) -> bool:
         """Whether a waiting exclusive ticket (phone, email) would be served before a new one of ``rank``."""
-        self._drop_stale(self._exclusive)
+        _drop_stale(self._exclusive)
         return bool(self._exclusive) and self._exclusive[0][0] <= rank
 
     def take(self, agent: Agent) -> Ticket | None:
@@ -143,15 +143,17 @@ class Team:
         queue: it finishes its chats and then takes that ticket, so chats cannot starve calls."""
         if agent.off_shift:
             return None
-        best_heap = None
-        for heap in (self._exclusive, self._concurrent):
-            self._drop_stale(heap)
-            if heap and (best_heap is None or heap[0] < best_heap[0]):
-                best_heap = heap
-        if best_heap is None:
+        exclusive, concurrent = self._exclusive, self._concurrent
+        _drop_stale(exclusive)
+        _drop_stale(concurrent)
+        if exclusive and (not concurrent or exclusive[0] < concurrent[0]):
+            best_heap = exclusive
+        elif concurrent:
+            best_heap = concurrent
+        else:
             return None
         ticket = best_heap[0][-1]
-        if not agent.can_take(ticket):
+        if agent.load and not agent.can_take(ticket):
             return None
         heapq.heappop(best_heap)
         now = self.env.now
@@ -166,7 +168,8 @@ class Team:
             agent.limit = ticket.concurrency if agent.load == 1 else min(agent.limit, ticket.concurrency)
         self.busy.change(now, 1.0 / ticket.concurrency)
 
-    @staticmethod
-    def _drop_stale(heap: list[tuple]) -> None:
-        while heap and (heap[0][-1].queue_token != heap[0][-2] or heap[0][-1].status != WAITING):
-            heapq.heappop(heap)
+
+def _drop_stale(heap: list[tuple]) -> None:
+    """Pop heap entries whose ticket has left the queue or been re-queued (lazy deletion)."""
+    while heap and (heap[0][-1].queue_token != heap[0][-2] or heap[0][-1].status != WAITING):
+        heapq.heappop(heap)

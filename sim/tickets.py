@@ -124,15 +124,16 @@ class TicketTable:
                 rs = clock
         resolved = t.status == RESOLVED
         wait_end = t.answered_at if t.answered_at == t.answered_at else t.abandoned_at
-        attributes = t.attributes
-        self._cols.add((
+        row = (
             t.id, t.channel, t.category, t.arrival_priority, t.priority, t.segment, t.arrival, t.outcome, t.first_team,
             t.resolving_team, t.answered_at, wait_end - t.arrival, t.resolved_at, t.abandoned_at,
             t.resolved_at - t.arrival if resolved else NAN, t.work_time, t.sessions, t.sla_policy,
             fr.due if fr else NAN, fr.breached_at if fr else NAN, fr.met if fr else NAN,
             rs.due if rs else NAN, rs.breached_at if rs else NAN, rs.met if rs else NAN,
-            t.handoffs, t.escalations, t.rework_time, t.reopens, t.path,
-            *[attributes.get(name, NAN) for name in self.attribute_names]))
+            t.handoffs, t.escalations, t.rework_time, t.reopens, t.path)
+        if self.attribute_names:
+            row += tuple(t.attributes.get(name, NAN) for name in self.attribute_names)
+        self._cols.add(row)
 
     def __len__(self) -> int:
         return len(self._cols)
