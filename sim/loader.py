@@ -102,22 +102,34 @@ def format_path(path: Path) -> str:
     return text
 
 
-def load_scenario(path: str | FsPath, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
-    """Read, override and validate a scenario file; raise ``ScenarioError`` with every problem."""
-    path = FsPath(path)
+def read_mapping(path: str | FsPath, what: str) -> tuple[dict[str, Any], dict[Path, int], str]:
+    """A YAML file that must hold a mapping: (document, line of every field, source name).
+
+    ``what`` completes the message for a file that is not a mapping, e.g. "a sweep must be a
+    mapping of fields (base:, parameters:, …)"."""
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = FsPath(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(source, [((), f"cannot read the file ({exc.strerror}); check the path")]) from None
     data, lines = parse_yaml(text, source)
-    if data is None:
-        data = {}
+    data = {} if data is None else data
     if not isinstance(data, dict):
-        raise ScenarioError(source, [((), "a scenario must be a mapping of fields (name:, channels:, teams: …)")], lines)
-    data.setdefault("name", path.stem)
-    data = apply_overrides(data, overrides, source)
-    return validate(data, source, lines)
+        raise ScenarioError(source, [((), what)], lines)
+    return data, lines, source
+
+
+def read_scenario_document(path: str | FsPath) -> tuple[dict[str, Any], dict[Path, int], str]:
+    """A scenario file's raw document (named after the file unless it names itself), not yet validated."""
+    data, lines, source = read_mapping(path, "a scenario must be a mapping of fields (name:, channels:, teams: …)")
+    data.setdefault("name", FsPath(path).stem)
+    return data, lines, source
+
+
+def load_scenario(path: str | FsPath, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+    """Read, override and validate a scenario file; raise ``ScenarioError`` with every problem."""
+    data, lines, source = read_scenario_document(path)
+    return validate(apply_overrides(data, overrides, source), source, lines)
 
 
 def validate(data: dict[str, Any], source: str = "<scenario>", lines: dict[Path, int] | None = None) -> Scenario:

@@ -67,6 +67,8 @@ def _summary_doc(result: RunResult, run_id: str) -> dict:
             "seed": result.meta["seed"], "replications": result.meta["replications"],
             "horizon_minutes": result.scenario.horizon, "warmup_minutes": result.scenario.warmup,
             "elapsed_seconds": round(result.elapsed, 3), "created": dt.datetime.now().isoformat(timespec="seconds"),
+            "executor": result.meta.get("executor"), "warmup_guidance": result.meta.get("warmup"),
+            "precision": result.meta.get("precision"),
             "escalation_sim_version": __version__, "python": platform.python_version(), "kpis": kpis}
 
 

@@ -11,7 +11,6 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic_core import PydanticUndefined
 
 from sim import distributions, escalation, scenario
 

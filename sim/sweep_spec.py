@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 
 from sim.design import Interval, Point, grid, latin_hypercube, random_points
 from sim.kpi_names import kpi_problem
-from sim.loader import ScenarioError, apply_overrides, format_path, parse_yaml
+from sim.loader import ScenarioError, apply_overrides, format_path, read_mapping
 from sim.scenario import Name, Scenario
 from sim.scenario import Path as FieldPath
 from sim.variants import BaseDocument, override, read_document
@@ -205,14 +205,7 @@ def load_sweep(path: str | Path) -> SweepPlan:
 
 def _read_spec(path: Path) -> tuple[SweepSpec, dict[FieldPath, int]]:
     """The file parsed and checked against the schema, with the line of every field."""
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(source, [((), f"cannot read the file ({exc.strerror}); check the path")]) from None
-    data, lines = parse_yaml(text, source)
-    if not isinstance(data, dict):
-        raise ScenarioError(source, [((), "a sweep must be a mapping of fields (base:, parameters:, …)")], lines)
+    data, lines, source = read_mapping(path, "a sweep must be a mapping of fields (base:, parameters:, …)")
     try:
         return SweepSpec.model_validate(data), lines
     except ValidationError as exc:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from sim.loader import ScenarioError, apply_overrides, parse_yaml, validate
+from sim.loader import apply_overrides, read_scenario_document, validate
 from sim.scenario import Path as FieldPath
 from sim.scenario import Scenario
 
@@ -44,17 +44,7 @@ class BaseDocument:
 
 def read_document(path: str | Path) -> BaseDocument:
     """Read a scenario file without validating it (``ScenarioError`` if it is not a YAML mapping)."""
-    path = Path(path)
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(source, [((), f"cannot read the file ({exc.strerror}); check the path")]) from None
-    data, lines = parse_yaml(text, source)
-    data = {} if data is None else data
-    if not isinstance(data, dict):
-        raise ScenarioError(source, [((), "a scenario must be a mapping of fields (name:, channels:, teams: …)")], lines)
-    data.setdefault("name", path.stem)
+    data, lines, source = read_scenario_document(path)
     return BaseDocument(source, data, lines)
 
 

@@ -5,7 +5,6 @@ each expected record below follows from the scenario alone. A ticket is logged '
 has to wait for an agent. Time 0 is Monday 2026-01-05 00:00.
 """
 
-import pytest
 
 from conftest import event_log, fixed, simulate, ticket_rows
 
