@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from sim.scenario import WEEKDAYS, CategorySpec, ChannelSpec
-from sim.streams import Mix, Sampler, Streams, UniformSource
+from sim.streams import Mix, Sampler, Streams
 
 
 class ChannelDemand:
@@ -87,7 +87,7 @@ class CategoryDraws:
                            for name, dist in spec.attributes.items()}
         reply = spec.customer_reply
         self.reply_probability = reply.probability if reply else 0.0
-        self.reply_u: UniformSource | None = streams.uniform(f"reply.{spec.name}") if reply else None
+        self.reply_u: Sampler | None = streams.uniform(f"reply.{spec.name}") if reply else None
         self.reply_delay: Sampler | None = streams.sampler(f"reply_delay.{spec.name}", reply.delay) if reply else None
 
     def draw_priority(self) -> str:

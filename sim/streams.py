@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from bisect import bisect_right
 from itertools import accumulate
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -40,45 +40,28 @@ class Streams:
         return np.random.Generator(np.random.PCG64(seq))
 
     def sampler(self, name: str, dist: _Dist) -> "Sampler":
-        return Sampler(dist, self.generator(name))
+        """Draws from ``dist`` on stream ``name``."""
+        rng = self.generator(name)
+        return Sampler(lambda size: dist.sample(rng, size))
 
-    def uniform(self, name: str) -> "UniformSource":
-        return UniformSource(self.generator(name))
+    def uniform(self, name: str) -> "Sampler":
+        """Uniform(0, 1) draws on stream ``name`` (decisions: mixes, probabilities, thinning)."""
+        return Sampler(self.generator(name).random)
 
 
 class Sampler:
-    """Draws from one distribution on one stream, a block at a time."""
+    """Draws from one source of randomness, a block at a time (the block never changes the values)."""
 
-    __slots__ = ("_dist", "_rng", "_block", "_next")
+    __slots__ = ("_draw", "_block", "_next")
 
-    def __init__(self, dist: _Dist, rng: np.random.Generator) -> None:
-        self._dist = dist
-        self._rng = rng
+    def __init__(self, draw: Callable[[int], np.ndarray]) -> None:
+        self._draw = draw
         self._block: list[float] = []
         self._next = 0
 
     def __call__(self) -> float:
         if self._next == len(self._block):
-            self._block = self._dist.sample(self._rng, BLOCK).tolist()
-            self._next = 0
-        value = self._block[self._next]
-        self._next += 1
-        return value
-
-
-class UniformSource:
-    """Uniform(0, 1) draws on one stream, a block at a time."""
-
-    __slots__ = ("_rng", "_block", "_next")
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self._rng = rng
-        self._block: list[float] = []
-        self._next = 0
-
-    def __call__(self) -> float:
-        if self._next == len(self._block):
-            self._block = self._rng.random(BLOCK).tolist()
+            self._block = self._draw(BLOCK).tolist()
             self._next = 0
         value = self._block[self._next]
         self._next += 1
