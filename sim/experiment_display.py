@@ -11,12 +11,13 @@ import math
 import pandas as pd
 
 from sim.display import format_interval, format_value
+from sim.units import duration_unit
 from sim.metrics import kpi_info
 
 MARK = "*"
 
 
-def format_difference(value: float, unit: str) -> str:
+def format_difference(value: float, unit: str, time_unit: str | None = None) -> str:
     """A signed difference in the unit people read: durations, percentage points, money, counts."""
     if value is None or math.isnan(value):
         return "n/a"
@@ -24,7 +25,13 @@ def format_difference(value: float, unit: str) -> str:
     size = abs(value)
     if unit == "%":
         return f"{sign}{100 * size:.1f} pp"
-    return sign + format_value(size, unit)
+    return sign + format_value(size, unit, time_unit)
+
+
+def format_difference_interval(low: float, high: float, unit: str) -> str:
+    """``[low, high]`` of a difference, both ends signed and in the same time unit."""
+    same = duration_unit(max(abs(low), abs(high))) if unit == "min" else None
+    return f"[{format_difference(low, unit, same)}, {format_difference(high, unit, same)}]"
 
 
 def _with_interval(mean: float, low: float, high: float, unit: str) -> str:
@@ -37,8 +44,7 @@ def _difference_cell(row: pd.Series) -> str:
         return "n/a"
     text = format_difference(row["diff"], row["unit"])
     if not math.isnan(row["diff_half_width"]):
-        text += f" [{format_difference(row['diff_ci_low'], row['unit'])}, " \
-                f"{format_difference(row['diff_ci_high'], row['unit'])}]"
+        text += " " + format_difference_interval(row["diff_ci_low"], row["diff_ci_high"], row["unit"])
     return text + (f" {MARK}" if row["significant"] else "")
 
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import difflib
 
-from sim.metrics import _KPIS  # the KPI registry: labels and units by base name
+from sim.metrics import KPIS
 from sim.scenario import Scenario
 
 
 def kpi_problem(name: str, scenario: Scenario) -> str | None:
     """Why ``name`` is not a KPI of ``scenario``, or None if it is one."""
     base, dot, detail = name.partition(".")
-    if base not in _KPIS:
-        hint = difflib.get_close_matches(base, list(_KPIS), n=1)
+    if base not in KPIS:
+        hint = difflib.get_close_matches(base, list(KPIS), n=1)
         suggestion = f"did you mean {hint[0]!r}? " if hint else ""
-        return f"unknown KPI {name!r}; {suggestion}KPIs: {', '.join(_KPIS)} (some take .<channel|team|priority>)"
+        return f"unknown KPI {name!r}; {suggestion}KPIs: {', '.join(KPIS)} (some take .<channel|team|priority>)"
     if dot and detail not in _entity_names(scenario):
         return (f"unknown KPI {name!r}: {detail!r} is not a channel, team, priority, category or segment "
                 f"of {scenario.name}")

@@ -40,11 +40,11 @@ class Kpi:
 def kpi_info(name: str) -> Kpi:
     """Label and unit of a KPI name such as ``service_level.phone``."""
     base, _, detail = name.partition(".")
-    label, unit = _KPIS.get(base, (base.replace("_", " "), ""))
+    label, unit = KPIS.get(base, (base.replace("_", " "), ""))
     return Kpi(f"{label} [{detail}]" if detail else label, unit)
 
 
-_KPIS = {
+KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|team|priority|…>)
     "arrived": ("tickets arrived", "count"), "resolved": ("tickets resolved", "count"),
     "abandoned": ("tickets abandoned", "count"), "open": ("tickets open at horizon", "count"),
     "asa": ("average speed of answer", "min"), "service_level": ("service level", "%"),

@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.display import format_interval, format_value
-from sim.experiment_display import format_difference
+from sim.experiment_display import format_difference, format_difference_interval
 from sim.metrics import kpi_info
 from sim.plot_flow import escalation_flow_plot
 from sim.plots import (backlog_plot, resolution_by_path_plot, sla_attainment_plot, utilisation_heatmap,
@@ -201,7 +201,7 @@ def _difference(row: pd.Series, unit: str) -> dict:
     if not row["diff_n"] or (isinstance(row["diff"], float) and math.isnan(row["diff"])):
         return {"text": "n/a", "interval": "", "significant": False}
     interval = "" if math.isnan(row["diff_half_width"]) else \
-        f"[{format_difference(row['diff_ci_low'], unit)}, {format_difference(row['diff_ci_high'], unit)}]"
+        format_difference_interval(row["diff_ci_low"], row["diff_ci_high"], unit)
     return {"text": format_difference(row["diff"], unit), "interval": interval, "significant": bool(row["significant"])}
 
 
