@@ -212,7 +212,7 @@ class Escalator:
 
     def _record_hold(self, ticket: Ticket, team: str, kind: str, started: float, minutes: float) -> None:
         """The sender of a warm handoff stayed on for ``minutes``: agent time on the ticket's behalf."""
-        self.desk.tasks.add(ticket.id, kind, team, started, started, minutes)
+        self.desk.tasks.add((ticket.id, kind, team, started, started, minutes))
 
     # -- tasks --------------------------------------------------------------------------------------
     def queue_task(self, kind: str, ticket: Ticket, team: str, work: float, rank: int) -> Task:
@@ -239,7 +239,7 @@ class Escalator:
         if task.status == "cancelled":
             return
         self.desk.record(self.env.now, task.id, "task_done", team.name, task.kind)
-        self.desk.tasks.add(task.id, task.kind, team.name, task.queued_at, task.started_at, work)
+        self.desk.tasks.add((task.id, task.kind, team.name, task.queued_at, task.started_at, work))
         if task.done is not None:
             task.done.succeed()
 
@@ -337,7 +337,7 @@ class Escalator:
         ticket.escalations += 1
         now = self.env.now
         self.desk.record(now, ticket.id, "escalated", from_team, f"{d.kind}|{d.reason}|{d.to_team}")
-        self.desk.escalations.add(now, ticket.id, d.kind, d.reason, from_team, d.to_team)
+        self.desk.escalations.add((now, ticket.id, d.kind, d.reason, from_team, d.to_team))
 
     def _set_rank(self, ticket: Ticket, rank: int) -> None:
         if rank == ticket.rank:

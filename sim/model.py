@@ -20,7 +20,7 @@ from sim.calendar import BusinessCalendar, shift_instances
 from sim.demand import CategoryDraws, ChannelDemand
 from sim.escalator import Escalator
 from sim.processes import Process, arrivals, roster
-from sim.records import Escalations, EventLog, Levels, RunRecords, Tasks, Visits
+from sim.records import ESCALATION_COLUMNS, TASK_COLUMNS, VISIT_COLUMNS, Columns, EventLog, Levels, RunRecords
 from sim.scenario import WEEKDAYS, Scenario, SlaPolicy, TeamSpec
 from sim.sla import SlaClock
 from sim.streams import Sampler, Streams
@@ -68,9 +68,9 @@ class Desk:
         self.record = self.log.add if record_events else _ignore
         self.levels = Levels([t.name for t in scenario.teams])
         self.table = TicketTable(sorted({a for c in scenario.categories for a in c.attributes}))
-        self.visits = Visits()
-        self.tasks = Tasks()
-        self.escalations = Escalations()
+        self.visits = Columns(VISIT_COLUMNS)
+        self.tasks = Columns(TASK_COLUMNS)
+        self.escalations = Columns(ESCALATION_COLUMNS)
         self.calendars = build_calendars(scenario)
         numbers = count()
         self.teams = {spec.name: Team(self.env, spec, self.levels, numbers) for spec in scenario.teams}
@@ -140,7 +140,7 @@ class Desk:
 
     def leave_team(self, ticket: Ticket, exit: str) -> None:
         """Close the ticket's stay at its current team (resolved, escalated, abandoned, open)."""
-        self.visits.add(ticket.id, ticket.team, ticket.entered_team_at, self.env.now, ticket.work_here, exit)
+        self.visits.add((ticket.id, ticket.team, ticket.entered_team_at, self.env.now, ticket.work_here, exit))
 
     def enqueue(self, item: Ticket | Task, team: Team) -> None:
         """Send work to the team; log 'queued' when a ticket has to wait (tasks log task_queued)."""

@@ -153,46 +153,14 @@ class LevelRecorder:
             self._cols.flush()
 
 
-class Visits:
-    """One row per stay of a ticket at a team: when it came, when it left, the agent time it got there."""
+VISIT_COLUMNS = {"ticket": "i", "team": "c", "entered": "f", "left": "f", "work": "f", "exit": "c"}
+"""One row per stay of a ticket at a team: when it came and left, the agent time it got, how it left."""
 
-    def __init__(self) -> None:
-        self._cols = Columns({"ticket": "i", "team": "c", "entered": "f", "left": "f", "work": "f", "exit": "c"})
+TASK_COLUMNS = {"ticket": "i", "kind": "c", "team": "c", "queued": "f", "started": "f", "work": "f"}
+"""One row per finished task (review, consult, follow-up, update, warm-handoff hold): who, how long."""
 
-    def add(self, ticket: int, team: str, entered: float, left: float, work: float, exit: str) -> None:
-        self._cols.add((ticket, team, entered, left, work, exit))
-
-    def frame(self) -> pd.DataFrame:
-        return self._cols.frame()
-
-
-class Tasks:
-    """One row per finished task (review, consult, follow-up, update): who did it and how long it took."""
-
-    def __init__(self) -> None:
-        self._cols = Columns({"ticket": "i", "kind": "c", "team": "c", "queued": "f", "started": "f", "work": "f"})
-
-    def add(self, ticket: int, kind: str, team: str, queued: float, started: float, work: float) -> None:
-        self._cols.add((ticket, kind, team, queued, started, work))
-
-    def frame(self) -> pd.DataFrame:
-        return self._cols.frame()
-
-
-class Escalations:
-    """One row per escalation: when, which ticket, its kind and reason, and from which team to which.
-
-    Kept even when the event log is switched off, because escalation KPIs are computed from it."""
-
-    def __init__(self) -> None:
-        self._cols = Columns({"time": "f", "ticket": "i", "kind": "c", "reason": "c", "from_team": "c",
-                              "to_team": "c"})
-
-    def add(self, time: float, ticket: int, kind: str, reason: str, from_team: str, to_team: str) -> None:
-        self._cols.add((time, ticket, kind, reason, from_team, to_team))
-
-    def frame(self) -> pd.DataFrame:
-        return self._cols.frame()
+ESCALATION_COLUMNS = {"time": "f", "ticket": "i", "kind": "c", "reason": "c", "from_team": "c", "to_team": "c"}
+"""One row per escalation; kept even when the event log is off, as escalation KPIs come from it."""
 
 
 def escalations_from(events: pd.DataFrame) -> pd.DataFrame:
