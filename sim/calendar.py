@@ -269,9 +269,10 @@ class BusinessCalendar:
 
 
 def hour_of_week(t: float, start_weekday: int = 0) -> int:
-    """Hour of the week at wall time ``t`` (0 = Monday 00:00-01:00 .. 167), for weekly rate profiles."""
-    week_minutes = _check_weekday(start_weekday) * MINUTES_PER_DAY + t
-    return int(week_minutes // 60) % HOURS_PER_WEEK
+    """Hour of the week at wall time ``t`` (0 = Monday 00:00-01:00 .. 167), for weekly rate profiles.
+
+    Called for every candidate arrival, so it trusts ``start_weekday`` (0-6, from a date)."""
+    return int(t // 60 + 24 * start_weekday) % HOURS_PER_WEEK
 
 
 def shift_instances(

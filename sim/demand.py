@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from sim.calendar import hour_of_week
 from sim.scenario import WEEKDAYS, CategorySpec, ChannelSpec
 from sim.streams import Mix, Sampler, Streams
 
@@ -42,7 +43,7 @@ class ChannelDemand:
 
     def rate(self, t: float) -> float:
         """Arrivals per minute at wall time ``t``."""
-        rate = self._week[int(t // 60.0 + 24 * self._start_weekday) % 168]
+        rate = self._week[hour_of_week(t, self._start_weekday)]
         for start, end, multiplier, _ in self._surges:
             if start <= t < end:
                 rate *= multiplier

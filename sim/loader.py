@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.distributions import DISTRIBUTION_NAMES
 from sim.scenario import Path, Scenario, reference_problems
 
 
@@ -145,7 +146,7 @@ def validate(data: dict[str, Any], source: str = "<scenario>", lines: dict[Path,
     return scenario
 
 
-_TAGS = {"exponential", "lognormal", "gamma", "uniform", "triangular", "fixed", "empirical"}
+_TAGS = set(DISTRIBUTION_NAMES)
 
 
 def _describe(err: dict[str, Any], data: Any) -> tuple[Path, str]:
