@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 from sim.compare import compare  # noqa: E402
 from sim.experiment import RunResult, run  # noqa: E402
 from sim.loader import ScenarioError, load_scenario  # noqa: E402
+from sim.model import run_replication  # noqa: E402
 from sim.sweep import sweep  # noqa: E402
 
-__all__ = ["RunResult", "ScenarioError", "compare", "load_scenario", "run", "sweep", "__version__"]
+__all__ = ["RunResult", "ScenarioError", "compare", "load_scenario", "run", "run_replication", "sweep", "__version__"]
