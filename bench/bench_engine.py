@@ -37,11 +37,11 @@ from typing import Any, Callable
 import numpy as np
 
 import mmc_simpy
-from sim.loader import load_scenario
-from sim.metrics import confidence_interval
-from sim.model import run_replication
-from sim.scenario import Scenario
-from sim.theory import mmc
+from sim.scenario.loader import load_scenario
+from sim.analysis.kpis import confidence_interval
+from sim.engine.desk import run_replication
+from sim.scenario.spec import Scenario
+from sim.analysis.theory import mmc
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "validation" / "erlang_c.yaml"
 SPEED_TARGET = 0.5

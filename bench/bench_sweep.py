@@ -34,8 +34,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.executors import DaskExecutor, Executor, LocalExecutor, SerialExecutor, available_cores  # noqa: E402
-from sim.sweep import SweepResult, sweep  # noqa: E402
+from sim.experiments.executors import DaskExecutor, Executor, LocalExecutor, SerialExecutor, available_cores  # noqa: E402
+from sim.experiments.sweeps import SweepResult, sweep  # noqa: E402
 
 TARGET = 1.8
 WORKERS = 2

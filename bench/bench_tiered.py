@@ -20,8 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from sim.loader import load_scenario
-from sim.model import run_replication
+from sim.scenario.loader import load_scenario
+from sim.engine.desk import run_replication
 
 ROOT = Path(__file__).resolve().parents[1]
 TIERED = ROOT / "scenarios" / "tiered.yaml"

@@ -12,22 +12,22 @@ import os
 import sys
 from pathlib import Path
 
-from sim.compare import compare, write_comparison
+from sim.experiments.compare import compare, write_comparison
 from sim.demo import add_demo_parser, cmd_demo
-from sim.display import kpi_table
-from sim.executors import EXECUTORS, Executor, ExecutorError, make_executor
-from sim.experiment import run
-from sim.experiment_display import MARK, comparison_table, sweep_points_table
-from sim.kpi_names import kpi_problem
-from sim.loader import ScenarioError, load_scenario
-from sim.output import write_run
-from sim.precision import DEFAULT_CAP, DEFAULT_KPI, PrecisionTarget
-from sim.report import add_report_option, add_report_parser, cmd_report, write_report
-from sim.scenario import Scenario
-from sim.sweep import SweepError, sweep
-from sim.sweep_spec import load_sweep
-from sim.units import format_duration
-from sim.variants import parse_variant, read_document
+from sim.reports.display import kpi_table
+from sim.experiments.executors import EXECUTORS, Executor, ExecutorError, make_executor
+from sim.experiments.replications import run
+from sim.reports.tables import MARK, comparison_table, sweep_points_table
+from sim.analysis.kpi_names import kpi_problem
+from sim.scenario.loader import ScenarioError, load_scenario
+from sim.experiments.outputs import write_run
+from sim.analysis.precision import DEFAULT_CAP, DEFAULT_KPI, PrecisionTarget
+from sim.reports.html import add_report_option, add_report_parser, cmd_report, write_report
+from sim.scenario.spec import Scenario
+from sim.experiments.sweeps import SweepError, sweep
+from sim.experiments.sweep_files import load_sweep
+from sim.core.units import format_duration
+from sim.scenario.variants import parse_variant, read_document
 
 SWEEP_FAILED = 3
 
@@ -274,7 +274,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     if args.markdown:
-        from sim.reference import markdown
+        from sim.scenario.reference import markdown
 
         print(markdown(), end="")
         return 0

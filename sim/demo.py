@@ -19,14 +19,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from sim.compare import Comparison, paired_table, write_comparison
-from sim.executors import Executor
-from sim.experiment import RunResult, executor_scope, run
-from sim.output import write_run
-from sim.report import NOTE, write_report
-from sim.results import RUNS
-from sim.scenario import Scenario
-from sim.variants import read_document
+from sim.experiments.compare import Comparison, paired_table, write_comparison
+from sim.experiments.executors import Executor
+from sim.experiments.replications import RunResult, executor_scope, run
+from sim.experiments.outputs import write_run
+from sim.reports.html import NOTE, write_report
+from sim.experiments.results import RUNS
+from sim.scenario.spec import Scenario
+from sim.scenario.variants import read_document
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pandas as pd
 
-from sim.loader import validate
-from sim.model import run_replication
-from sim.records import RunRecords
-from sim.scenario import Scenario
+from sim.scenario.loader import validate
+from sim.engine.desk import run_replication
+from sim.engine.records import RunRecords
+from sim.scenario.spec import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -14,9 +14,9 @@ from typing import Any
 
 import yaml
 
-from sim.experiment import RunResult, run
-from sim.loader import validate
-from sim.scenario import Scenario
+from sim.experiments.replications import RunResult, run
+from sim.scenario.loader import validate
+from sim.scenario.spec import Scenario
 
 EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 

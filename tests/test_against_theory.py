@@ -6,7 +6,7 @@ How the comparison is made, and why it is statistically honest:
   each with a warm-up that is left out of the statistics, so every replication yields one
   estimate of each measure. The R estimates are independent and, being averages of thousands of
   tickets, close to normal, so the Student-t interval mean ± t(0.995, R-1) s / sqrt(R)
-  (``sim.metrics.confidence_interval(values, 0.99)``) covers the true steady-state value with
+  (``sim.analysis.kpis.confidence_interval(values, 0.99)``) covers the true steady-state value with
   probability about 99 %. The test asks that the theoretical value lie inside it.
 - The tolerance is therefore derived from the replications themselves, never guessed: a biased
   engine (a wrong rate, a wrong service order, servers idling while tickets wait) moves the
@@ -41,8 +41,8 @@ import pytest
 
 import sim
 from conftest import ERLANG_A, ERLANG_C
-from sim.metrics import confidence_interval, time_averages
-from sim.theory import erlang_a, mmc
+from sim.analysis.kpis import confidence_interval, time_averages
+from sim.analysis.theory import erlang_a, mmc
 
 LEVEL = 0.99
 REPLICATIONS = 10

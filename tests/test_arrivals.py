@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from conftest import build, fixed
-from sim.model import run_replication
+from sim.engine.desk import run_replication
 
 ALPHA = 0.001
 DAY = 1440.0

@@ -13,7 +13,7 @@ import pytest
 
 import sim
 from conftest import BASELINE, SCENARIOS, assert_conserved, bundled_scenarios
-from sim.scenario import Scenario
+from sim.scenario.spec import Scenario
 
 FILES = bundled_scenarios()
 SHORT = ["horizon=2d", "warmup=0"]

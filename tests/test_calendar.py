@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.calendar import BusinessCalendar, hour_of_week, parse_clock, shift_instances
+from sim.core.calendar import BusinessCalendar, hour_of_week, parse_clock, shift_instances
 
 DAY = 1440.0
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)

@@ -14,7 +14,7 @@ import yaml
 
 from conftest import BASELINE, ERLANG_C, ROOT, bundled_scenarios
 from sim.cli import main
-from sim.loader import load_scenario
+from sim.scenario.loader import load_scenario
 
 RUN_FILES = {"scenario.resolved.yaml", "tickets.parquet", "events.parquet", "levels.parquet",
              "kpis_by_replication.csv", "summary.json", "summary.csv"}

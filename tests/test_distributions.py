@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from sim.distributions import Distribution
-from sim.units import parse_duration
+from sim.core.distributions import Distribution
+from sim.core.units import parse_duration
 
 Z = 4.0
 N = 200_000

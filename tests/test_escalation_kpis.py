@@ -26,8 +26,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import build, fixed
-from sim.metrics import replication_kpis
-from sim.model import run_replication
+from sim.analysis.kpis import replication_kpis
+from sim.engine.desk import run_replication
 
 HORIZON = 590
 N = 7

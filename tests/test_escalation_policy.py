@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from sim import policy
-from sim.escalation import EscalationSpec
-from sim.policy import FUNCTIONAL, HIERARCHICAL, Decision
-from sim.scenario import CategorySpec, RoutingRule, SlaPolicy, TeamSpec
+from sim.engine import policy
+from sim.scenario.matching import route, sla_policy_for
+from sim.scenario.escalation import EscalationSpec
+from sim.engine.policy import FUNCTIONAL, HIERARCHICAL, Decision
+from sim.scenario.spec import CategorySpec, RoutingRule, SlaPolicy, TeamSpec
 
 FIXED = {"dist": "fixed", "value": 10}
 
@@ -44,10 +45,10 @@ def test_route_sends_a_ticket_to_the_first_rule_matching_its_channel_and_categor
     routing = [RoutingRule(channel="email", category="billing", team="finance"),
                RoutingRule(category="billing", team="billing_desk"),
                RoutingRule(team="tier1")]
-    assert policy.route(routing, "email", "billing") == "finance"
-    assert policy.route(routing, "phone", "billing") == "billing_desk"
-    assert policy.route(routing, "phone", "refund") == "tier1"
-    assert policy.route(routing[:2], "phone", "refund") is None
+    assert route(routing, "email", "billing") == "finance"
+    assert route(routing, "phone", "billing") == "billing_desk"
+    assert route(routing, "phone", "refund") == "tier1"
+    assert route(routing[:2], "phone", "refund") is None
 
 
 def test_sla_policy_for_picks_the_first_policy_whose_conditions_all_hold():
@@ -55,10 +56,10 @@ def test_sla_policy_for_picks_the_first_policy_whose_conditions_all_hold():
     urgent = SlaPolicy.model_validate({"name": "urgent", "match": {"priority": ["P1"]}})
     rest = SlaPolicy.model_validate({"name": "rest"})
     policies = [vip, urgent, rest]
-    assert policy.sla_policy_for(policies, "P1", "phone", "vip", "cat") is vip
-    assert policy.sla_policy_for(policies, "P1", "phone", "standard", "cat") is urgent
-    assert policy.sla_policy_for(policies, "P2", "phone", "vip", "cat") is rest
-    assert policy.sla_policy_for([vip, urgent], "P2", "phone", "vip", "cat") is None
+    assert sla_policy_for(policies, "P1", "phone", "vip", "cat") is vip
+    assert sla_policy_for(policies, "P1", "phone", "standard", "cat") is urgent
+    assert sla_policy_for(policies, "P2", "phone", "vip", "cat") is rest
+    assert sla_policy_for([vip, urgent], "P2", "phone", "vip", "cat") is None
 
 
 def test_queue_order_puts_urgent_priority_first_then_first_come_first_served():

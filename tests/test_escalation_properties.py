@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import assert_conserved, fixed
-from sim.escalation import TRIGGERS
-from sim.loader import validate
-from sim.metrics import replication_kpis
-from sim.model import run_replication
-from sim.records import RunRecords, escalations_from
+from sim.scenario.escalation import TRIGGERS
+from sim.scenario.loader import validate
+from sim.analysis.kpis import replication_kpis
+from sim.engine.desk import run_replication
+from sim.engine.records import RunRecords, escalations_from
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TEAMS = ["tier1", "tier2", "engineering", "supervisors", "finance", "compliance"]

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from conftest import build, event_log, fixed, simulate, ticket_rows
-from sim.model import Desk
-from sim.records import RunRecords
+from sim.engine.desk import Desk
+from sim.engine.records import RunRecords
 
 TIERS = [{"name": "tier1", "agents": 1}, {"name": "tier2", "tier": 2, "agents": 1}]
 TO_TIER1 = [{"team": "tier1"}]

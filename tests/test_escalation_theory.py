@@ -4,9 +4,9 @@
 tier 2, which always resolves. Arrivals are Poisson, handle times exponential at both tiers (tier 1's
 failed attempt takes an ordinary handle time: no ``failed_attempt_time``), nobody abandons. The
 routing draw is independent of everything else, so this is an open Jackson network: each tier is an
-M/M/c queue fed at its effective rate from ``sim.theory.jackson_arrival_rates`` (tier 2: (1 - p) λ),
-and its mean wait is Erlang C's (``sim.theory.mmc``). (b) One team serving two priority classes
-non-preemptively, with the same exponential handle time, matches ``sim.theory.mmc_priority_waits``.
+M/M/c queue fed at its effective rate from ``sim.analysis.theory.jackson_arrival_rates`` (tier 2: (1 - p) λ),
+and its mean wait is Erlang C's (``sim.analysis.theory.mmc``). (b) One team serving two priority classes
+non-preemptively, with the same exponential handle time, matches ``sim.analysis.theory.mmc_priority_waits``.
 
 How the waits are measured. A ticket's wait at a team is read from the visits table: a stay at a team
 lasts from entering its queue to leaving it (resolved or escalated), and ``work`` is the agent time
@@ -20,7 +20,7 @@ checked likewise.
 Why the tolerance is honest (the house rule of ``test_against_theory``). Each load runs R = 10
 independent replications (streams keyed by seed and replication); each yields one estimate per team
 or class, an average over thousands of tickets and close to normal. The theoretical value must lie in
-the Student-t 99 % interval of the R estimates (``sim.metrics.confidence_interval(values, 0.99)``),
+the Student-t 99 % interval of the R estimates (``sim.analysis.kpis.confidence_interval(values, 0.99)``),
 so the tolerance comes from the replications themselves: a biased engine (a wrong routing
 probability, a transfer that skips the queue, a wrong service order) moves the interval away from
 theory, while noise only widens it. Each check of a correct engine fails with probability about 1 %;
@@ -47,12 +47,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.loader import validate
-from sim.metrics import confidence_interval, replication_kpis
-from sim.model import run_replication
-from sim.records import RunRecords
-from sim.scenario import Scenario
-from sim.theory import MMcResult, jackson_arrival_rates, mmc, mmc_priority_waits
+from sim.scenario.loader import validate
+from sim.analysis.kpis import confidence_interval, replication_kpis
+from sim.engine.desk import run_replication
+from sim.engine.records import RunRecords
+from sim.scenario.spec import Scenario
+from sim.analysis.theory import MMcResult, jackson_arrival_rates, mmc, mmc_priority_waits
 
 LEVEL = 0.99
 REPLICATIONS = 10

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.compare import compare, labelled_scenarios
-from sim.experiment_display import format_difference
-from sim.loader import load_scenario
-from sim.precision import PrecisionTarget
-from sim.variants import parse_variant
+from sim.experiments.compare import compare, labelled_scenarios
+from sim.reports.tables import format_difference
+from sim.scenario.loader import load_scenario
+from sim.analysis.precision import PrecisionTarget
+from sim.scenario.variants import parse_variant
 
 ROOT = Path(__file__).resolve().parent.parent
 ERLANG_C = ROOT / "scenarios" / "validation" / "erlang_c.yaml"

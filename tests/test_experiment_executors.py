@@ -7,11 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.compare import compare
-from sim.executors import ExecutorError, LocalExecutor, SerialExecutor, make_executor
-from sim.experiment import ReplicationError, run
-from sim.loader import load_scenario
-from sim.sweep import sweep
+from sim.experiments.compare import compare
+from sim.experiments.executors import ExecutorError, LocalExecutor, SerialExecutor, make_executor
+from sim.experiments.replications import ReplicationError, run
+from sim.scenario.loader import load_scenario
+from sim.experiments.sweeps import sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 ERLANG_C = ROOT / "scenarios" / "validation" / "erlang_c.yaml"
@@ -41,7 +41,7 @@ def dask_cluster():
 
 @pytest.fixture(scope="module")
 def dask(dask_cluster):
-    from sim.executors import DaskExecutor
+    from sim.experiments.executors import DaskExecutor
 
     with DaskExecutor(scheduler=dask_cluster.scheduler_address) as executor:
         yield executor
@@ -87,12 +87,12 @@ def test_make_executor_rejects_options_that_do_not_fit(kind, workers, scheduler,
 
 
 def test_a_failing_replication_stops_run_with_the_workers_traceback(scenario, monkeypatch):
-    import sim.experiment
+    import sim.experiments.replications
 
     def broken(*_):
         raise ZeroDivisionError("no agents left")
 
-    monkeypatch.setattr(sim.experiment, "run_replication", broken)
+    monkeypatch.setattr(sim.experiments.replications, "run_replication", broken)
     with pytest.raises(ReplicationError, match=r"replication 0 of erlang_c \(seed 2026\) failed: "
                                                r"ZeroDivisionError: no agents left(.|\n)*Traceback"):
         run(scenario, replications=2, progress=False)

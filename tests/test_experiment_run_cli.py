@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.experiment import run
-from sim.loader import load_scenario
+from sim.experiments.replications import run
+from sim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 ERLANG_C = ROOT / "scenarios" / "validation" / "erlang_c.yaml"

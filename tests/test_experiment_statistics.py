@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.experiment import run
-from sim.loader import load_scenario
-from sim.precision import PrecisionTarget, assess, next_total
-from sim.warmup import backlog_series, mser, warmup_guidance
+from sim.experiments.replications import run
+from sim.scenario.loader import load_scenario
+from sim.analysis.precision import PrecisionTarget, assess, next_total
+from sim.analysis.warmup import backlog_series, mser, warmup_guidance
 
 ERLANG_C = Path(__file__).resolve().parent.parent / "scenarios" / "validation" / "erlang_c.yaml"
 NAN = float("nan")

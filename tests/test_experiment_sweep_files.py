@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.design import Interval, grid, latin_hypercube, random_points
-from sim.loader import ScenarioError
-from sim.sweep_spec import load_sweep
+from sim.experiments.design import Interval, grid, latin_hypercube, random_points
+from sim.scenario.loader import ScenarioError
+from sim.experiments.sweep_files import load_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 ERLANG_C = ROOT / "scenarios" / "validation" / "erlang_c.yaml"

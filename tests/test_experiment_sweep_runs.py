@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import sim.experiment
+import sim.experiments.replications
 from sim.cli import main
-from sim.sweep import SweepError, SweepResult, sweep
+from sim.experiments.sweeps import SweepError, SweepResult, sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 ERLANG_C = ROOT / "scenarios" / "validation" / "erlang_c.yaml"
@@ -72,14 +72,14 @@ def test_sweep_manifest_and_resolved_spec_describe_the_run(finished):
 
 
 def test_failing_task_is_recorded_and_the_sweep_goes_on(spec, tmp_path, monkeypatch, capsys):
-    real = sim.experiment.run_replication
+    real = sim.experiments.replications.run_replication
 
     def fragile(scenario, replication, seed, record_events):
         if scenario.teams[0].agents == 13 and replication == 1:
             raise RuntimeError("agent 13 is unlucky")
         return real(scenario, replication, seed, record_events)
 
-    monkeypatch.setattr(sim.experiment, "run_replication", fragile)
+    monkeypatch.setattr(sim.experiments.replications, "run_replication", fragile)
     out = tmp_path / "out"
     assert main(["sweep", str(spec), "--out", str(out), "--workers", "1", "--quiet"]) == 3
     assert "1 of 9 failed" in capsys.readouterr().out
@@ -92,7 +92,7 @@ def test_failing_task_is_recorded_and_the_sweep_goes_on(spec, tmp_path, monkeypa
     assert "agent 13 is unlucky" in task["traceback"]
     assert json.loads((out / "manifest.json").read_text())["failures"][0]["point_id"] == 1
 
-    monkeypatch.setattr(sim.experiment, "run_replication", real)
+    monkeypatch.setattr(sim.experiments.replications, "run_replication", real)
     again = sweep(spec, out, workers=1, resume=True, progress=False)
     assert (again.ran, again.failed) == (1, 0)
 

@@ -18,14 +18,14 @@ from PIL import Image
 
 from small_desk import scenario as small_scenario
 from small_desk import small_run
-from sim.compare import paired_table
-from sim.plot_flow import escalation_flow_plot, escalation_moves, flows
-from sim.plots import (backlog_plot, png_bytes, resolution_by_path_plot, save_figure, shift_changes,
+from sim.experiments.compare import paired_table
+from sim.reports.plot_flow import escalation_flow_plot, escalation_moves, flows
+from sim.reports.plots import (backlog_plot, png_bytes, resolution_by_path_plot, save_figure, shift_changes,
                        sla_attainment_plot, utilisation_by_hour, utilisation_heatmap, wait_ecdf_plot)
-from sim.plots_compare import comparison_bars, paired_difference_plot
-from sim.plots_sweep import staffing_plot, sweep_heatmap, sweep_kpi_plot, value_label
-from sim.staffing import cheapest_meeting_goals, weekly_agent_hours
-from sim.scenario import TeamSpec
+from sim.reports.plots_compare import comparison_bars, paired_difference_plot
+from sim.reports.plots_sweep import staffing_plot, sweep_heatmap, sweep_kpi_plot, value_label
+from sim.analysis.staffing import cheapest_meeting_goals, weekly_agent_hours
+from sim.scenario.spec import TeamSpec
 
 TEAMS = ["tier1", "leads", "tier2"]
 

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import assert_conserved
-from sim.loader import validate
-from sim.model import run_replication
+from sim.scenario.loader import validate
+from sim.engine.desk import run_replication
 
 SETTINGS = settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 PRIORITIES = ["P1", "P2", "P3"]

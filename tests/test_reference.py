@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from sim.reference import SECTIONS, markdown
+from sim.scenario.reference import SECTIONS, markdown
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

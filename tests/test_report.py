@@ -21,10 +21,10 @@ from PIL import Image
 from small_desk import scenario as small_scenario
 from small_desk import write_scenario
 from sim.cli import main
-from sim.compare import compare, write_comparison
-from sim.loader import load_scenario
-from sim.results import load_run
-from sim.sweep import sweep
+from sim.experiments.compare import compare, write_comparison
+from sim.scenario.loader import load_scenario
+from sim.experiments.results import load_run
+from sim.experiments.sweeps import sweep
 
 IMAGE = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 RUN_PICTURES = ["backlog", "waits", "sla", "utilisation", "flow", "paths"]

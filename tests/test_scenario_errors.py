@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ERLANG_C
 from sim.cli import main
-from sim.loader import ScenarioError, load_scenario
+from sim.scenario.loader import ScenarioError, load_scenario
 
 BAD = Path(__file__).parent / "bad_scenarios"
 

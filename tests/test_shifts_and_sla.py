@@ -12,9 +12,9 @@ import pytest
 
 import sim
 from conftest import BASELINE, event_log, fixed, simulate, ticket_rows
-from sim.calendar import parse_clock, shift_instances
-from sim.model import run_replication
-from sim.scenario import WEEKDAYS
+from sim.core.calendar import parse_clock, shift_instances
+from sim.engine.desk import run_replication
+from sim.scenario.spec import WEEKDAYS
 
 DAY = 1440.0
 OFFICE = {"name": "office", "days": ["mon", "tue", "wed", "thu", "fri"], "hours": ["09:00-17:00"]}

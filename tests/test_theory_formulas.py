@@ -7,7 +7,7 @@ import pytest
 from scipy.linalg import expm
 from scipy.special import gammaln
 
-from sim.theory import (
+from sim.analysis.theory import (
     _erlang_a_closed_form,
     erlang_a,
     erlang_b,

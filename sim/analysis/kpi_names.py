@@ -1,0 +1,31 @@
+"""Which KPI names a scenario can produce, so that a typo in ``--kpi`` or a sweep's ``kpis:`` is
+caught before hours of simulation instead of showing up as an empty column.
+
+A KPI name is a base (``asa``, ``utilisation`` …, the ones ``metrics`` labels) optionally
+followed by ``.`` and one of the scenario's channel, team, priority, category or segment names.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from sim.analysis.kpis import KPIS
+from sim.scenario.spec import Scenario
+
+
+def kpi_problem(name: str, scenario: Scenario) -> str | None:
+    """Why ``name`` is not a KPI of ``scenario``, or None if it is one."""
+    base, dot, detail = name.partition(".")
+    if base not in KPIS:
+        hint = difflib.get_close_matches(base, list(KPIS), n=1)
+        suggestion = f"did you mean {hint[0]!r}? " if hint else ""
+        return f"unknown KPI {name!r}; {suggestion}KPIs: {', '.join(KPIS)} (some take .<channel|team|priority>)"
+    if dot and detail not in _entity_names(scenario):
+        return (f"unknown KPI {name!r}: {detail!r} is not a channel, team, priority, category or segment "
+                f"of {scenario.name}")
+    return None
+
+
+def _entity_names(scenario: Scenario) -> set[str]:
+    return ({c.name for c in scenario.channels} | {t.name for t in scenario.teams} | set(scenario.priorities)
+            | {c.name for c in scenario.categories} | set(scenario.segments))

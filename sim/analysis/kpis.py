@@ -1,0 +1,278 @@
+"""KPIs: pure functions from a replication's records to numbers, and intervals across replications.
+
+Tallies (each ticket's wait, resolution time) count tickets that arrived after the warm-up;
+levels (queue length, busy agents) are time-weighted over [warm-up, horizon). A KPI that has no
+data in a replication (no P1 ticket arrived) is NaN there, and the interval uses the
+replications that have it. Definitions follow contact-centre practice:
+
+- *ASA* (average speed of answer): mean wait from arrival to first pick-up of answered tickets.
+- *Service level* of a channel: tickets answered within its target, over tickets whose fate at
+  the target is known (answered, abandoned, or still waiting past the target). Abandoned
+  tickets count as misses.
+- *SLA attainment*: clocks met over clocks decided (met, or breached — including tickets
+  still open past their due time).
+- *Utilisation*: busy agent capacity over agents on duty, both time-weighted.
+- *Cost per resolved ticket*: agent-hours on duty × cost per hour, over tickets resolved in the
+  window.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import stdtrit
+
+from sim.engine.records import RunRecords
+from sim.scenario.matching import route
+from sim.scenario.spec import Scenario
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """How to show a KPI: a label, a unit ('min', '%', 'count', 'agents', '$') and a direction."""
+
+    label: str
+    unit: str
+
+
+def kpi_info(name: str) -> Kpi:
+    """Label and unit of a KPI name such as ``service_level.phone``."""
+    base, _, detail = name.partition(".")
+    label, unit = KPIS.get(base, (base.replace("_", " "), ""))
+    return Kpi(f"{label} [{detail}]" if detail else label, unit)
+
+
+KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|team|priority|…>)
+    "arrived": ("tickets arrived", "count"), "resolved": ("tickets resolved", "count"),
+    "abandoned": ("tickets abandoned", "count"), "open": ("tickets open at horizon", "count"),
+    "asa": ("average speed of answer", "min"), "service_level": ("service level", "%"),
+    "asa_segment": ("average speed of answer, by segment", "min"),
+    "abandonment_rate_segment": ("abandonment rate, by segment", "%"),
+    "abandonment_rate": ("abandonment rate", "%"), "p_wait": ("share of tickets that waited", "%"),
+    "first_response_attainment": ("first-response SLA met", "%"),
+    "resolution_attainment": ("resolution SLA met", "%"),
+    "resolution_time_mean": ("resolution time, mean", "min"), "resolution_time_p50": ("resolution time, median", "min"),
+    "resolution_time_p90": ("resolution time, 90th pct", "min"), "utilisation": ("agent utilisation", "%"),
+    "queue_length": ("mean queue length", "tickets"), "agents_on_duty": ("mean agents on duty", "agents"),
+    "cost_per_resolved": ("cost per resolved ticket", "$"),
+    "fcr": ("first-contact resolution", "%"), "escalation_rate": ("tickets escalated", "%"),
+    "escalation_kind": ("tickets escalated, by kind", "%"), "escalation_reason": ("tickets escalated, by reason", "%"),
+    "escalation_rate_category": ("tickets escalated, by category", "%"),
+    "handoffs_mean": ("handoffs per ticket", ""), "handoffs_3plus": ("tickets with 3+ handoffs", "%"),
+    "rework_per_ticket": ("rework from lost context, per ticket", "min"),
+    "time_in_team": ("time in team per stay", "min"), "path_share": ("route share", "%"),
+    "reopen_rate": ("resolved tickets reopened", "%"), "cost_per_ticket_tier": ("handling cost per ticket, by resolving tier", "$"),
+    "review_hours_per_day": ("review and intervention hours per day", ""),
+}
+
+
+def replication_kpis(records: RunRecords, scenario: Scenario) -> dict[str, float]:
+    """Every KPI of one replication, keyed by name (``asa``, ``service_level.phone`` …)."""
+    tickets = records.tickets[records.tickets["arrival"] >= records.warmup]
+    kpis: dict[str, float] = {}
+    kpis.update(_volumes(tickets))
+    kpis.update(_answering(tickets, scenario, records.horizon))
+    kpis.update(_sla(tickets, scenario))
+    kpis.update(_resolution(tickets))
+    kpis.update(_levels(records, scenario))
+    if escalates(scenario):
+        kpis.update(_escalation(records, tickets, scenario))
+    return kpis
+
+
+def escalates(s: Scenario) -> bool:
+    """Whether the scenario can move a ticket between teams (then escalation KPIs are reported)."""
+    e = s.escalation
+    skills = {t.name: t.skills for t in s.teams}
+    skill_gaps = any(c.skill and (team := route(s.routing, ch.name, c.name)) and c.skill not in skills.get(team, [])
+                     for ch in s.channels for c in s.categories)
+    return bool(skill_gaps or any(c.path or c.resolve_probability or c.requires or c.regulated or c.reopen
+                                  for c in s.categories)
+                or any(t.authority for t in s.teams) or e.segment_rules or e.time_rules or e.dissatisfaction)
+
+
+def _escalation(records: RunRecords, tickets: pd.DataFrame, s: Scenario) -> dict[str, float]:
+    """First-contact resolution, escalation rates, handoffs, rework, routes, reopens, cost by tier."""
+    out: dict[str, float] = {}
+    n = len(tickets)
+    if n == 0:
+        return out
+    resolved = tickets[tickets["outcome"] == "resolved"]
+    first_contact = (resolved["escalations"] == 0) & (resolved["sessions"] == 1) & (resolved["reopens"] == 0)
+    out["fcr"] = float(first_contact.mean()) if len(resolved) else math.nan
+    out["escalation_rate"] = float((tickets["escalations"] > 0).mean())
+    esc = records.escalations[records.escalations["ticket"].isin(tickets["ticket"])]
+    for kind in ("hierarchical", "functional", "automatic"):
+        out[f"escalation_kind.{kind}"] = esc.loc[esc["kind"] == kind, "ticket"].nunique() / n
+    for reason in _reasons(s):
+        out[f"escalation_reason.{reason}"] = esc.loc[esc["reason"] == reason, "ticket"].nunique() / n
+    for category in s.categories:
+        mine = tickets[tickets["category"] == category.name]
+        if len(mine):
+            out[f"escalation_rate_category.{category.name}"] = float((mine["escalations"] > 0).mean())
+    out["handoffs_mean"] = float(tickets["handoffs"].mean())
+    out["handoffs_3plus"] = float((tickets["handoffs"] >= 3).mean())
+    out["rework_per_ticket"] = float(tickets["rework_time"].mean())
+    visits = records.visits[records.visits["ticket"].isin(tickets["ticket"])]
+    stays = (visits["left"] - visits["entered"]).groupby(visits["team"], observed=True).mean()
+    for team in s.teams:
+        out[f"time_in_team.{team.name}"] = float(stays.get(team.name, math.nan))
+    for path, share in tickets["path"].value_counts(normalize=True).head(8).items():
+        out[f"path_share.{path}"] = float(share)
+    out["reopen_rate"] = float((resolved["reopens"] > 0).mean()) if len(resolved) else math.nan
+    out.update(_cost_by_tier(records, resolved, visits, s))
+    tasks = records.tasks[records.tasks["kind"].isin(["review", "intervention"])]
+    days = (records.horizon - records.warmup) / 1440.0
+    in_window = tasks[tasks["started"] >= records.warmup]
+    out["review_hours_per_day"] = float(in_window["work"].sum() / 60.0 / days)
+    return out
+
+
+def _reasons(s: Scenario) -> list[str]:
+    """Every escalation reason this scenario can produce."""
+    reasons = ["regulatory", "customer_value", "skill", "authority", "complexity", "repeated_failure", "consult"]
+    if s.escalation.dissatisfaction:
+        reasons.append("dissatisfaction")
+    return reasons + [rule.name for rule in s.escalation.time_rules]
+
+
+def _cost_by_tier(records: RunRecords, resolved: pd.DataFrame, visits: pd.DataFrame, s: Scenario) -> dict[str, float]:
+    """Mean agent cost of a resolved ticket (its own work and tasks on its behalf), by resolving tier."""
+    rate = {t.name: t.cost_per_hour / 60.0 for t in s.teams}
+    if not any(rate.values()) or resolved.empty:
+        return {}
+    work = pd.concat([visits[["ticket", "team", "work"]], records.tasks[["ticket", "team", "work"]]])
+    work = work[work["ticket"].isin(resolved["ticket"])]
+    cost = (work["work"] * work["team"].astype(str).map(rate)).groupby(work["ticket"]).sum()
+    tier = resolved.set_index("ticket")["resolving_team"].astype(str).map({t.name: t.tier for t in s.teams})
+    by_tier = cost.reindex(tier.index, fill_value=0.0).groupby(tier).mean()
+    return {f"cost_per_ticket_tier.{int(k)}": float(v) for k, v in by_tier.items()}
+
+
+def _volumes(tickets: pd.DataFrame) -> dict[str, float]:
+    counts = tickets["outcome"].value_counts()
+    arrived = len(tickets)
+    out = {"arrived": float(arrived)}
+    for outcome in ("resolved", "abandoned", "open"):
+        out[outcome] = float(counts.get(outcome, 0))
+    out["abandonment_rate"] = out["abandoned"] / arrived if arrived else math.nan
+    return out
+
+
+def _answering(tickets: pd.DataFrame, scenario: Scenario, horizon: float) -> dict[str, float]:
+    out: dict[str, float] = {}
+    answered = tickets[tickets["answered_at"].notna()]
+    out["asa"] = _mean(answered["wait"])
+    out["p_wait"] = _mean(answered["wait"] > 1e-9) if len(answered) else math.nan
+    for channel in scenario.channels:
+        mine = tickets[tickets["channel"] == channel.name]
+        done = mine[mine["answered_at"].notna()]
+        out[f"asa.{channel.name}"] = _mean(done["wait"])
+        if len(mine):
+            out[f"abandonment_rate.{channel.name}"] = float((mine["outcome"] == "abandoned").mean())
+        if channel.service_level is not None:
+            out[f"service_level.{channel.name}"] = service_level(mine, channel.service_level.target, horizon)
+    if len(scenario.segments) > 1:
+        for segment in scenario.segments:
+            mine = tickets[tickets["segment"] == segment]
+            out[f"asa_segment.{segment}"] = _mean(mine.loc[mine["answered_at"].notna(), "wait"])
+            out[f"abandonment_rate_segment.{segment}"] = float((mine["outcome"] == "abandoned").mean()) \
+                if len(mine) else math.nan
+    return out
+
+
+def service_level(tickets: pd.DataFrame, target: float, horizon: float) -> float:
+    """Share answered within ``target`` among tickets whose outcome at the target is known."""
+    answered = tickets["answered_at"].notna()
+    hit = answered & (tickets["wait"] <= target)
+    abandoned = tickets["outcome"] == "abandoned"
+    still_waiting = ~answered & ~abandoned & (horizon - tickets["arrival"] > target)
+    decided = answered | abandoned | still_waiting
+    return float(hit.sum() / decided.sum()) if decided.any() else math.nan
+
+
+def _sla(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
+    out: dict[str, float] = {}
+    if not scenario.sla_policies:
+        return out
+    for clock in ("first_response", "resolution"):
+        met = tickets[f"{clock}_met"]
+        if met.notna().any():
+            out[f"{clock}_attainment"] = float(met.mean())
+        for priority in scenario.priorities:
+            mine = met[tickets["priority"] == priority]
+            if mine.notna().any():
+                out[f"{clock}_attainment.{priority}"] = float(mine.mean())
+    return out
+
+
+def _resolution(tickets: pd.DataFrame) -> dict[str, float]:
+    times = tickets.loc[tickets["outcome"] == "resolved", "resolution_time"]
+    if times.empty:
+        return {"resolution_time_mean": math.nan, "resolution_time_p50": math.nan, "resolution_time_p90": math.nan}
+    return {"resolution_time_mean": float(times.mean()), "resolution_time_p50": float(times.quantile(0.5)),
+            "resolution_time_p90": float(times.quantile(0.9))}
+
+
+def time_averages(levels: pd.DataFrame, start: float, end: float) -> pd.DataFrame:
+    """Time-weighted mean of every (team, metric) step series over [start, end)."""
+    rows = []
+    for (team, metric), series in levels.groupby(["team", "metric"], observed=True, sort=False):
+        times = series["time"].to_numpy()
+        values = series["value"].to_numpy()
+        lefts = np.clip(times, start, end)
+        rights = np.clip(np.append(times[1:], end), start, end)
+        rows.append((team, metric, float(np.sum(values * (rights - lefts)) / (end - start))))
+    return pd.DataFrame(rows, columns=["team", "metric", "mean"])
+
+
+def _levels(records: RunRecords, scenario: Scenario) -> dict[str, float]:
+    means = time_averages(records.levels, records.warmup, records.horizon)
+    by = {(r.team, r.metric): r.mean for r in means.itertuples()}
+    out: dict[str, float] = {}
+    window_hours = (records.horizon - records.warmup) / 60.0
+    cost = 0.0
+    for team in scenario.teams:
+        staffed = by.get((team.name, "staffed"), 0.0)
+        busy = by.get((team.name, "busy"), 0.0)
+        out[f"utilisation.{team.name}"] = busy / staffed if staffed > 0 else math.nan
+        out[f"queue_length.{team.name}"] = by.get((team.name, "queue"), 0.0)
+        out[f"agents_on_duty.{team.name}"] = staffed
+        cost += staffed * window_hours * team.cost_per_hour
+    t = records.tickets
+    resolved_in_window = int(((t["resolved_at"] >= records.warmup) & (t["resolved_at"] < records.horizon)).sum())
+    if any(team.cost_per_hour > 0 for team in scenario.teams):
+        out["cost_per_resolved"] = cost / resolved_in_window if resolved_in_window else math.nan
+    return out
+
+
+def _mean(values: pd.Series) -> float:
+    return float(values.mean()) if len(values) else math.nan
+
+
+def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, int]:
+    """Mean and Student-t half-width across replications (NaNs left out); half-width NaN if n < 2."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    n = len(values)
+    if n == 0:
+        return math.nan, math.nan, 0
+    mean = float(values.mean())
+    if n < 2:
+        return mean, math.nan, n
+    half = float(stdtrit(n - 1, 0.5 + level / 2) * values.std(ddof=1) / math.sqrt(n))
+    return mean, half, n
+
+
+def summarise(per_replication: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """One row per KPI: mean, half-width, interval, replications used, label and unit."""
+    rows = []
+    for name in per_replication.columns.drop("replication", errors="ignore"):
+        mean, half, n = confidence_interval(per_replication[name].to_numpy(), level)
+        info = kpi_info(name)
+        rows.append({"kpi": name, "label": info.label, "unit": info.unit, "mean": mean, "half_width": half,
+                     "ci_low": mean - half, "ci_high": mean + half, "n": n})
+    return pd.DataFrame(rows)

@@ -1,0 +1,98 @@
+"""Staffing sweeps: what each point's rota costs, and the cheapest one that meets the service goals.
+
+A sweep is a *staffing* sweep when every parameter it varies is a head count (an override path
+ending in ``agents``). A point's cost is its rota's paid agent-hours per week, priced at each
+team's ``cost_per_hour`` (plain agent-hours when no team has a price). A point *meets the
+target* when the mean service level of every channel with a goal, among the KPIs the sweep
+kept, reaches that goal (``service_level.<channel>`` ≥ ``channels[].service_level.goal``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sim.scenario.loader import apply_overrides, validate
+from sim.scenario.spec import Scenario, TeamSpec
+from sim.scenario.variants import override
+
+MINUTES_PER_DAY = 1440.0
+
+
+@dataclass(frozen=True)
+class Cheapest:
+    """The cheapest point that meets every goal: its id, weekly cost, and the goals checked."""
+
+    point_id: int
+    cost: float
+    unit: str
+    goals: dict[str, float]
+
+
+def is_staffing_sweep(parameters: list[str]) -> bool:
+    """Whether every swept parameter is a head count (its path ends in ``agents``)."""
+    return bool(parameters) and all(p.rsplit(".", 1)[-1] == "agents" for p in parameters)
+
+
+def weekly_agent_hours(team: TeamSpec) -> float:
+    """Paid agent-hours in a week: around-the-clock agents, or each shift's agents x length x days."""
+    if team.shifts is None:
+        return (team.agents or 0) * 168.0
+    hours = 0.0
+    for shift in team.shifts:
+        length = (shift.end - shift.start) % MINUTES_PER_DAY or MINUTES_PER_DAY
+        hours += shift.agents * length / 60.0 * len(shift.days)
+    return hours
+
+
+def weekly_cost(scenario: Scenario) -> tuple[float, str]:
+    """The rota's cost per week in dollars, or its agent-hours when no team has a price."""
+    if any(team.cost_per_hour > 0 for team in scenario.teams):
+        return sum(weekly_agent_hours(t) * t.cost_per_hour for t in scenario.teams), "$ per week"
+    return sum(weekly_agent_hours(t) for t in scenario.teams), "agent-hours per week"
+
+
+def describe_cost(cost: float, unit: str) -> str:
+    """A weekly cost as people say it: ``$53,349 per week`` or ``1,234 agent-hours per week``."""
+    return f"${cost:,.0f} per week" if unit.startswith("$") else f"{cost:,.0f} {unit}"
+
+
+def point_costs(base: dict, points: list[dict], parameters: list[str]) -> tuple[list[float], str]:
+    """Each point's weekly cost: the base scenario document with the point's values applied."""
+    costs, unit = [], ""
+    for i, point in enumerate(points):
+        changes = [override(name, point[name]) for name in parameters if name in point]
+        scenario = validate(apply_overrides(base, changes, f"point {i}"), f"point {i}")
+        cost, unit = weekly_cost(scenario)
+        costs.append(cost)
+    return costs, unit
+
+
+def service_goals(scenario: Scenario, kpis: list[str]) -> dict[str, float]:
+    """``service_level.<channel>`` -> goal, for the channels with a goal whose KPI the sweep kept."""
+    return {f"service_level.{c.name}": c.service_level.goal for c in scenario.channels
+            if c.service_level is not None and f"service_level.{c.name}" in kpis}
+
+
+def meets_goals(points: pd.DataFrame, goals: dict[str, float]) -> pd.Series:
+    """Per point, whether every goal's mean service level reaches it."""
+    ok = pd.Series(True, index=points.index)
+    for kpi, goal in goals.items():
+        ok &= points[f"{kpi}_mean"].fillna(-math.inf) >= goal
+    return ok
+
+
+def cheapest_meeting_goals(points: pd.DataFrame, costs: list[float], unit: str,
+                           goals: dict[str, float]) -> Cheapest | None:
+    """The point of lowest cost among those meeting every goal (ties: the lower point id); None if none do."""
+    if not goals:
+        return None
+    frame = pd.DataFrame({"point_id": points["point_id"].to_numpy(), "cost": costs,
+                          "ok": meets_goals(points, goals).to_numpy()})
+    good = frame[frame["ok"]].sort_values(["cost", "point_id"], kind="stable")
+    if good.empty:
+        return None
+    best = good.iloc[0]
+    return Cheapest(int(best["point_id"]), float(best["cost"]), unit, goals)

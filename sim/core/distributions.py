@@ -1,0 +1,227 @@
+"""Named probability distributions for handle times, patience and ticket attributes.
+
+Each distribution is a small typed record chosen by its ``dist`` name (a registry, never
+``eval``), that knows its own mean and variance so that tests can compare sample moments with
+theory. Parameters that are durations accept units (``mean: 5m``). Exponential takes ``mean``
+*or* ``rate`` — giving both is an error, which kills the classic λ-versus-1/λ mix-up.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sim.core.units import Duration
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def mean(self) -> float:
+        raise NotImplementedError
+
+    def variance(self) -> float:
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def scaled(self, factor: float) -> "_Dist":
+        """The same shape with every draw multiplied by ``factor`` (team handle-time multipliers)."""
+        raise NotImplementedError
+
+
+class Exponential(_Dist):
+    """Memoryless durations: Poisson-process gaps, classic handle times and patience."""
+
+    dist: Literal["exponential"]
+    mean_: Duration | None = Field(default=None, alias="mean", gt=0)
+    rate: float | None = Field(default=None, gt=0, description="events per minute")
+
+    @model_validator(mode="after")
+    def _mean_or_rate(self) -> "Exponential":
+        if (self.mean_ is None) == (self.rate is None):
+            raise ValueError("exponential takes exactly one of 'mean' (a duration) or 'rate' (per minute)")
+        return self
+
+    def mean(self) -> float:
+        return self.mean_ if self.mean_ is not None else 1.0 / self.rate
+
+    def variance(self) -> float:
+        return self.mean() ** 2
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.exponential(self.mean(), size)
+
+    def scaled(self, factor: float) -> "Exponential":
+        return Exponential(dist="exponential", mean=self.mean() * factor)
+
+
+class Lognormal(_Dist):
+    """Right-skewed handle times, given by their real mean and standard deviation."""
+
+    dist: Literal["lognormal"]
+    mean_: Duration = Field(alias="mean", gt=0)
+    sd: Duration = Field(gt=0)
+
+    def _log_params(self) -> tuple[float, float]:
+        sigma2 = math.log(1.0 + (self.sd / self.mean_) ** 2)
+        return math.log(self.mean_) - sigma2 / 2.0, math.sqrt(sigma2)
+
+    def mean(self) -> float:
+        return self.mean_
+
+    def variance(self) -> float:
+        return self.sd**2
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        mu, sigma = self._log_params()
+        return rng.lognormal(mu, sigma, size)
+
+    def scaled(self, factor: float) -> "Lognormal":
+        return Lognormal(dist="lognormal", mean=self.mean_ * factor, sd=self.sd * factor)
+
+
+class Gamma(_Dist):
+    """Gamma durations, by ``shape`` and ``scale`` or by ``mean`` and ``sd``."""
+
+    dist: Literal["gamma"]
+    shape: float | None = Field(default=None, gt=0)
+    scale: Duration | None = Field(default=None, gt=0)
+    mean_: Duration | None = Field(default=None, alias="mean", gt=0)
+    sd: Duration | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_parameterisation(self) -> "Gamma":
+        by_shape = self.shape is not None and self.scale is not None
+        by_moments = self.mean_ is not None and self.sd is not None
+        given = [v is not None for v in (self.shape, self.scale, self.mean_, self.sd)]
+        if sum(given) != 2 or not (by_shape or by_moments):
+            raise ValueError("gamma takes either 'shape' and 'scale', or 'mean' and 'sd'")
+        return self
+
+    def _shape_scale(self) -> tuple[float, float]:
+        if self.shape is not None:
+            return self.shape, self.scale
+        shape = (self.mean_ / self.sd) ** 2
+        return shape, self.mean_ / shape
+
+    def mean(self) -> float:
+        shape, scale = self._shape_scale()
+        return shape * scale
+
+    def variance(self) -> float:
+        shape, scale = self._shape_scale()
+        return shape * scale**2
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        shape, scale = self._shape_scale()
+        return rng.gamma(shape, scale, size)
+
+    def scaled(self, factor: float) -> "Gamma":
+        shape, scale = self._shape_scale()
+        return Gamma(dist="gamma", shape=shape, scale=scale * factor)
+
+
+class Uniform(_Dist):
+    """Equally likely values between ``low`` and ``high``."""
+
+    dist: Literal["uniform"]
+    low: Duration
+    high: Duration
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Uniform":
+        if not self.low < self.high:
+            raise ValueError("uniform needs low < high")
+        return self
+
+    def mean(self) -> float:
+        return (self.low + self.high) / 2.0
+
+    def variance(self) -> float:
+        return (self.high - self.low) ** 2 / 12.0
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.uniform(self.low, self.high, size)
+
+    def scaled(self, factor: float) -> "Uniform":
+        return Uniform(dist="uniform", low=self.low * factor, high=self.high * factor)
+
+
+class Triangular(_Dist):
+    """A planner's three-point estimate: shortest, most likely and longest."""
+
+    dist: Literal["triangular"]
+    low: Duration
+    mode: Duration
+    high: Duration
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Triangular":
+        if not (self.low <= self.mode <= self.high and self.low < self.high):
+            raise ValueError("triangular needs low <= mode <= high and low < high")
+        return self
+
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3.0
+
+    def variance(self) -> float:
+        a, c, b = self.low, self.mode, self.high
+        return (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.triangular(self.low, self.mode, self.high, size)
+
+    def scaled(self, factor: float) -> "Triangular":
+        return Triangular(dist="triangular", low=self.low * factor, mode=self.mode * factor, high=self.high * factor)
+
+
+class Fixed(_Dist):
+    """A constant: deterministic stories and fixed process steps."""
+
+    dist: Literal["fixed"]
+    value: Duration
+
+    def mean(self) -> float:
+        return self.value
+
+    def variance(self) -> float:
+        return 0.0
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return np.full(size, self.value)
+
+    def scaled(self, factor: float) -> "Fixed":
+        return Fixed(dist="fixed", value=self.value * factor)
+
+
+class Empirical(_Dist):
+    """Resampling of observed values (e.g. last month's handle times), each equally likely."""
+
+    dist: Literal["empirical"]
+    values: list[Duration] = Field(min_length=1)
+
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    def variance(self) -> float:
+        return float(np.var(self.values))
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.choice(np.asarray(self.values, dtype=float), size)
+
+    def scaled(self, factor: float) -> "Empirical":
+        return Empirical(dist="empirical", values=[v * factor for v in self.values])
+
+
+Distribution = Annotated[
+    Union[Exponential, Lognormal, Gamma, Uniform, Triangular, Fixed, Empirical],
+    Field(discriminator="dist"),
+]
+"""Any registered distribution, chosen by its ``dist`` field."""
+
+DISTRIBUTION_NAMES = ("exponential", "lognormal", "gamma", "uniform", "triangular", "fixed", "empirical")

@@ -1,0 +1,104 @@
+"""Demand: how many tickets arrive on each channel, when, and what they are about.
+
+A channel's arrival rate is a base rate per hour shaped by an hour-of-day profile, a
+day-of-week profile and temporary surges. Arrivals form a non-homogeneous Poisson process,
+sampled exactly by thinning (Lewis & Shedler 1979): candidates at the peak rate, each kept with
+probability rate(t)/peak. Each arriving ticket then draws its category (from the channel's mix,
+or a surge's), priority, customer segment and attributes, each from its own random stream.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sim.core.calendar import hour_of_week
+from sim.scenario.spec import WEEKDAYS, CategorySpec, ChannelSpec
+from sim.engine.streams import Mix, Sampler, Streams
+
+
+class ChannelDemand:
+    """The arrival-rate function of one channel (tickets per minute) and its category mix."""
+
+    def __init__(self, spec: ChannelSpec, start_weekday: int, horizon: float, streams: Streams) -> None:
+        self.name = spec.name
+        self.spec = spec
+        self.concurrency = spec.concurrency
+        self._start_weekday = start_weekday
+        hourly = spec.hour_of_day or [1.0] * 24
+        daily = [spec.day_of_week.get(day, 1.0) for day in WEEKDAYS]
+        base = (spec.rate_per_hour or 0.0) / 60.0
+        self.fixed_times = sorted(spec.arrival_times) if spec.arrival_times is not None else None
+        self._week = [base * daily[h // 24] * hourly[h % 24] for h in range(168)]
+        self._surges = [(s.start, s.start + s.duration, s.multiplier, Mix(s.category_mix) if s.category_mix else None)
+                        for s in spec.surges]
+        self.mix = Mix(spec.category_mix)
+        self.peak = self._peak_rate(horizon)
+        self.constant = not self._surges and min(self._week) == self.peak
+        """A constant rate needs no thinning: every candidate arrival is kept."""
+        self.gaps = streams.uniform(f"arrivals.{spec.name}")
+        self.thinning = streams.uniform(f"thinning.{spec.name}")
+        self.category = streams.uniform(f"category.{spec.name}")
+        self.patience: Sampler | None = (streams.sampler(f"patience.{spec.name}", spec.patience)
+                                         if spec.patience is not None else None)
+
+    def rate(self, t: float) -> float:
+        """Arrivals per minute at wall time ``t``."""
+        rate = self._week[hour_of_week(t, self._start_weekday)]
+        for start, end, multiplier, _ in self._surges:
+            if start <= t < end:
+                rate *= multiplier
+        return rate
+
+    def category_at(self, t: float) -> str:
+        """Draw the category of a ticket arriving at ``t``."""
+        mix = self.mix_at(t) if self._surges else self.mix
+        return mix.only or mix.pick(self.category())
+
+    def mix_at(self, t: float) -> Mix:
+        """The category mix at ``t``: the latest-starting active surge's, else the channel's."""
+        mix = self.mix
+        for start, end, _, surge_mix in self._surges:
+            if surge_mix is not None and start <= t < end:
+                mix = surge_mix
+        return mix
+
+    def rate_per_hour(self, t: float) -> float:
+        return self.rate(t) * 60.0
+
+    def _peak_rate(self, horizon: float) -> float:
+        """The exact maximum of the piecewise-constant rate over [0, horizon)."""
+        if not self._surges:
+            return max(self._week)
+        points = {60.0 * k for k in range(int(math.ceil(horizon / 60.0)))}
+        points.update(start for start, _, _, _ in self._surges if start < horizon)
+        points.update(end for _, end, _, _ in self._surges if end < horizon)
+        return max(self.rate(t) for t in points)
+
+
+class CategoryDraws:
+    """Per-category draws for a new ticket: priority, segment, attributes, customer reply."""
+
+    def __init__(self, spec: CategorySpec, priorities: list[str], segments: list[str], streams: Streams) -> None:
+        self.name = spec.name
+        self.priority = Mix(spec.priority or {priorities[-1]: 1.0})
+        self.segment = Mix(spec.segment or {segments[0]: 1.0})
+        self.priority_u = streams.uniform(f"priority.{spec.name}")
+        self.segment_u = streams.uniform(f"segment.{spec.name}")
+        self.attributes = {name: streams.sampler(f"attribute.{spec.name}.{name}", dist)
+                           for name, dist in spec.attributes.items()}
+        reply = spec.customer_reply
+        self.reply_probability = reply.probability if reply else 0.0
+        self.reply_u: Sampler | None = streams.uniform(f"reply.{spec.name}") if reply else None
+        self.reply_delay: Sampler | None = streams.sampler(f"reply_delay.{spec.name}", reply.delay) if reply else None
+
+    def draw_priority(self) -> str:
+        return self.priority.pick(self.priority_u())
+
+    def draw_segment(self) -> str:
+        return self.segment.pick(self.segment_u())
+
+    def draw_attributes(self) -> dict[str, float]:
+        return {name: sampler() for name, sampler in self.attributes.items()}
+
+    def draw_needs_reply(self) -> bool:
+        return self.reply_u() < self.reply_probability

@@ -1,0 +1,326 @@
+"""One replication: the scenario's teams, channels, clocks and policies wired into a SimPy run.
+
+``Desk`` owns the state of a replication (teams, live tickets, records) and the lifecycle steps
+the processes call: a ticket arrives, is routed, waits, is worked, waits on its customer, is
+escalated (see ``escalator``), resolved, reopened or abandoned. Decisions come from ``policy``;
+time comes from ``processes``. At the horizon every ticket still in the system is recorded as
+open, and the run checks that nothing was lost: arrived = resolved + abandoned + open.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from itertools import count
+
+import simpy
+
+from sim.engine import policy
+from sim.core.calendar import BusinessCalendar, shift_instances
+from sim.engine.demand import CategoryDraws, ChannelDemand
+from sim.engine.escalator import Escalator
+from sim.engine.processes import Process, arrivals, roster
+from sim.engine.records import ESCALATION_COLUMNS, TASK_COLUMNS, VISIT_COLUMNS, Columns, EventLog, Levels, RunRecords
+from sim.scenario.matching import route, sla_policy_for
+from sim.scenario.spec import WEEKDAYS, Scenario, SlaPolicy, TeamSpec
+from sim.engine.sla import SlaClock
+from sim.engine.streams import Sampler, Streams
+from sim.engine.teams import Team
+from sim.engine.tickets import ABANDONED, IN_SERVICE, PENDING, RESOLVED, WAITING, Task, Ticket, TicketTable
+
+
+class ConservationError(RuntimeError):
+    """Tickets were lost or double-counted: a bug in the engine, never a scenario problem."""
+
+
+def build_calendars(scenario: Scenario) -> dict[str, BusinessCalendar]:
+    """The scenario's business calendars, plus the built-in 24x7."""
+    calendars = {"24x7": BusinessCalendar.always_open()}
+    for spec in scenario.calendars:
+        holidays = [(day - scenario.start_date).days for day in spec.holidays]
+        calendars[spec.name] = BusinessCalendar(spec.name, [WEEKDAYS.index(d) for d in spec.days], spec.hours,
+                                                holidays, scenario.start_weekday)
+    return calendars
+
+
+def duty_blocks(spec: TeamSpec, horizon: float, start_weekday: int) -> list[tuple[float, float, int]]:
+    """(on, off, agents) blocks of a team: around the clock, or its shifts' concrete instances."""
+    if spec.agents is not None:
+        return [(0.0, math.inf, spec.agents)]
+    blocks = []
+    for shift in spec.shifts:
+        days = [WEEKDAYS.index(d) for d in shift.days]
+        blocks += [(on, off, shift.agents) for on, off in
+                   shift_instances(days, shift.start, shift.end, horizon, start_weekday)]
+    return blocks
+
+
+class Desk:
+    """The state and lifecycle steps of one replication."""
+
+    def __init__(self, scenario: Scenario, replication: int = 0, seed: int | None = None,
+                 record_events: bool = True) -> None:
+        self.scenario = scenario
+        self.replication = replication
+        self.seed = scenario.seed if seed is None else seed
+        self.env = simpy.Environment()
+        self.streams = streams = Streams(self.seed, replication)
+        self.log = EventLog()
+        self.record = self.log.add if record_events else _ignore
+        self.levels = Levels([t.name for t in scenario.teams])
+        self.table = TicketTable(sorted({a for c in scenario.categories for a in c.attributes}))
+        self.visits = Columns(VISIT_COLUMNS)
+        self.tasks = Columns(TASK_COLUMNS)
+        self.escalations = Columns(ESCALATION_COLUMNS)
+        self.calendars = build_calendars(scenario)
+        numbers = count()
+        self.teams = {spec.name: Team(self.env, spec, self.levels, numbers) for spec in scenario.teams}
+        self.channels = [ChannelDemand(spec, scenario.start_weekday, scenario.horizon, streams)
+                         for spec in scenario.channels]
+        self.draws = {c.name: CategoryDraws(c, scenario.priorities, scenario.segments, streams)
+                      for c in scenario.categories}
+        self.rank = {name: i for i, name in enumerate(scenario.priorities)}
+        self.categories = {c.name: c for c in scenario.categories}
+        self.handle = {(c.name, t.name): streams.sampler(f"handle.{c.name}.{t.name}",
+                                                         c.handle_time_for(t.name).scaled(t.handle_time_multiplier))
+                       for c in scenario.categories for t in scenario.teams if c.handle_time_for(t.name)}
+        self._reply_handle = {(c.name, t.name): streams.sampler(f"reply_handle.{c.name}.{t.name}",
+                                                                c.customer_reply.handle_time.scaled(t.handle_time_multiplier))
+                              for c in scenario.categories for t in scenario.teams
+                              if c.customer_reply and c.customer_reply.handle_time}
+        self._recipes: dict[tuple[str, str], tuple[Team, Sampler, CategoryDraws]] = {}
+        self._sla: dict[tuple[str, str, str, str], SlaPolicy | None] = {}
+        self.sla_by_name = {p.name: p for p in scenario.sla_policies}
+        self.live: dict[int, Ticket] = {}
+        self.arrived = 0
+        self.escalator = Escalator(self)
+
+    # -- arrival -------------------------------------------------------------------------------
+    def admit(self, demand: ChannelDemand, now: float) -> None:
+        """A ticket arrives: draw its facts, start its clocks, send it to its first team."""
+        category = demand.category_at(now)
+        team, handle, draws = self._recipe(demand.name, category)
+        priority = draws.priority.only or draws.draw_priority()
+        ticket = Ticket(self.arrived, demand.name, category, priority, self.rank[priority],
+                        draws.segment.only or draws.draw_segment(), now, demand.concurrency,
+                        draws.draw_attributes() if draws.attributes else {},
+                        demand.patience() if demand.patience else None, handle(),
+                        draws.reply_u is not None and draws.draw_needs_reply())
+        self.arrived += 1
+        self.live[ticket.id] = ticket
+        self.record(now, ticket.id, "arrival", "", demand.name)
+        routed = team
+        if self.escalator.arrival_rules:
+            team = self.escalator.on_arrival(ticket, team)
+        ticket.arrival_priority = ticket.priority
+        if self.scenario.sla_policies:
+            self._start_clocks(ticket)
+        if team is not routed:
+            self.escalator.start_updates(ticket)
+        ticket.first_team = team.name
+        self.enter_team(ticket, team)
+        if ticket.patience is not None:
+            self.env.timeout(ticket.patience).callbacks.append(partial(self._give_up, ticket))
+
+    def _recipe(self, channel: str, category: str) -> tuple[Team, Sampler, CategoryDraws]:
+        """First team, its handle-time sampler and the category's draws, for a new ticket (cached)."""
+        key = (channel, category)
+        recipe = self._recipes.get(key)
+        if recipe is None:
+            team = route(self.scenario.routing, channel, category)
+            recipe = self._recipes[key] = (self.teams[team], self.handle[category, team], self.draws[category])
+        return recipe
+
+    def enter_team(self, ticket: Ticket, team: Team) -> None:
+        """The ticket starts a stay at ``team`` and joins its queue."""
+        ticket.entered_team_at = self.env.now
+        ticket.work_here = 0.0
+        if not ticket.path.endswith(team.name):
+            ticket.path = f"{ticket.path}>{team.name}" if ticket.path else team.name
+        self.enqueue(ticket, team)
+
+    def leave_team(self, ticket: Ticket, exit: str) -> None:
+        """Close the ticket's stay at its current team (resolved, escalated, abandoned, open)."""
+        self.visits.add((ticket.id, ticket.team, ticket.entered_team_at, self.env.now, ticket.work_here, exit))
+
+    def enqueue(self, item: Ticket | Task, team: Team) -> None:
+        """Send work to the team; log 'queued' when a ticket has to wait (tasks log task_queued)."""
+        if not team.enqueue(item) and isinstance(item, Ticket):
+            self.record(self.env.now, item.id, "queued", team.name)
+            self.escalator.on_queued(item, team)
+
+    # -- SLA clocks ----------------------------------------------------------------------------
+    def _start_clocks(self, ticket: Ticket) -> None:
+        key = (ticket.priority, ticket.channel, ticket.segment, ticket.category)
+        if key not in self._sla:
+            self._sla[key] = sla_policy_for(self.scenario.sla_policies, *key)
+        chosen = self._sla[key]
+        if chosen is None:
+            return
+        ticket.sla_policy = chosen.name
+        ticket.clocks = tuple(SlaClock(self.env, name, spec.target, self.calendars[spec.calendar], chosen.warnings,
+                                       partial(self._milestone, ticket), self.escalator.watches(name))
+                              for name, spec in (("first_response", chosen.first_response),
+                                                 ("resolution", chosen.resolution)) if spec is not None)
+
+    def _milestone(self, ticket: Ticket, clock: SlaClock, fraction: float, when: float) -> None:
+        if fraction >= 1.0:
+            self.record(when, ticket.id, "sla_breach", ticket.team, clock.name)
+        else:
+            self.record(when, ticket.id, "sla_warning", ticket.team, f"{clock.name}@{fraction:.0%}")
+        self.escalator.on_milestone(ticket, clock.name, fraction)
+
+    def _stop_clock(self, ticket: Ticket, name: str, fulfilled: bool) -> None:
+        for clock in ticket.clocks:
+            if clock.name == name and (clock.running or clock.met != clock.met):
+                was_met = clock.met
+                clock.stop(self.env.now, fulfilled)
+                if fulfilled and was_met != was_met and clock.met == 1.0:
+                    self.record(self.env.now, ticket.id, "sla_met", ticket.team, name)
+
+    # -- work ----------------------------------------------------------------------------------
+    def begin_work(self, item: Ticket | Task, team: Team) -> float:
+        """An agent picks the work up; returns the time this session takes."""
+        if isinstance(item, Task):
+            return self.escalator.begin_task(item, team)
+        now = self.env.now
+        ticket = item
+        ticket.status = IN_SERVICE
+        ticket.sessions += 1
+        ticket.waited += now - ticket.queued_at
+        if ticket.answered_at != ticket.answered_at:
+            ticket.answered_at = now
+            if ticket.clocks:
+                self._stop_clock(ticket, "first_response", fulfilled=True)
+        work, kind = self.escalator.session_work(ticket, team)
+        ticket.session_kind = kind
+        self.record(now, ticket.id, "picked_up", team.name, "" if kind == "work" else kind)
+        return work
+
+    def work_time(self, ticket: Ticket, team: Team) -> float:
+        """The handle time of this session: pre-drawn at arrival for the first one, else fresh."""
+        work = ticket.next_work
+        ticket.next_work = None
+        return self.handle[ticket.category, team.name]() if work is None else work
+
+    def end_work(self, item: Ticket | Task, team: Team, work: float) -> Process | None:
+        """The session is over: decide what follows. May return a process the agent stays on for."""
+        if isinstance(item, Task):
+            self.escalator.end_task(item, team, work)
+            return None
+        ticket = item
+        ticket.work_time += work
+        ticket.work_here += work
+        decision = self.escalator.after_session(ticket, team)
+        if decision.action == policy.AWAIT_CUSTOMER:
+            self._await_customer(ticket, team)
+        elif decision.action == policy.RESOLVE:
+            self.resolve(ticket, team)
+        else:
+            return self.escalator.apply(ticket, team, decision)
+        return None
+
+    def _await_customer(self, ticket: Ticket, team: Team) -> None:
+        now = self.env.now
+        ticket.status = PENDING
+        ticket.needs_reply = False
+        self.record(now, ticket.id, "pending_customer", team.name)
+        chosen = self.sla_by_name.get(ticket.sla_policy)
+        pause = chosen is not None and chosen.pause_while_waiting_on_customer
+        if pause:
+            for clock in ticket.clocks:
+                clock.pause(now)
+        delay = self.draws[ticket.category].reply_delay()
+        self.env.timeout(delay).callbacks.append(partial(self._customer_replied, ticket, team, pause))
+
+    def _customer_replied(self, ticket: Ticket, team: Team, paused: bool, _: simpy.Event) -> None:
+        now = self.env.now
+        self.record(now, ticket.id, "customer_replied", team.name)
+        if paused:
+            for clock in ticket.clocks:
+                clock.resume(now)
+        reply_handle = self._reply_handle.get((ticket.category, team.name))
+        ticket.next_work = reply_handle() if reply_handle else None
+        self.enqueue(ticket, team)
+
+    def resolve(self, ticket: Ticket, team: Team) -> None:
+        """The ticket is resolved by ``team``; it may still reopen later."""
+        now = self.env.now
+        ticket.status = RESOLVED
+        ticket.resolved_at = now
+        ticket.resolving_team = team.name
+        if ticket.clocks:
+            self._stop_clock(ticket, "first_response", fulfilled=True)
+            self._stop_clock(ticket, "resolution", fulfilled=True)
+        self.record(now, ticket.id, "resolved", team.name)
+        self.leave_team(ticket, "resolved")
+        if self.escalator.after_resolution:
+            self.escalator.on_resolved(ticket, team)
+        if not ticket.reopen_pending:
+            self._finish(ticket)
+
+    def reopen(self, ticket: Ticket, team: Team) -> None:
+        """A resolved ticket comes back and joins ``team``'s queue again."""
+        ticket.reopen_pending = False
+        ticket.reopens += 1
+        ticket.status = WAITING
+        ticket.resolved_at = math.nan
+        ticket.resolving_team = ""
+        self.record(self.env.now, ticket.id, "reopened", team.name)
+        self.enter_team(ticket, team)
+
+    def _give_up(self, ticket: Ticket, _: simpy.Event) -> None:
+        """The customer's patience ran out: abandon if still waiting for a first answer."""
+        if ticket.status != WAITING or ticket.answered_at == ticket.answered_at:
+            return
+        now = self.env.now
+        ticket.status = ABANDONED
+        ticket.abandoned_at = now
+        self.teams[ticket.team].withdraw(ticket)
+        for clock in ticket.clocks:
+            clock.stop(now, fulfilled=False)
+        self.record(now, ticket.id, "abandoned", ticket.team)
+        self.leave_team(ticket, "abandoned")
+        self._finish(ticket)
+
+    def _finish(self, ticket: Ticket) -> None:
+        del self.live[ticket.id]
+        self.table.add(ticket)
+
+    # -- the run -------------------------------------------------------------------------------
+    def run(self) -> RunRecords:
+        """Simulate to the horizon, record the open tickets, check conservation, return the records."""
+        s = self.scenario
+        for demand in self.channels:
+            self.env.process(arrivals(self.env, demand, s.horizon, self.admit))
+        for spec in s.teams:
+            self.env.process(roster(self.env, self, self.teams[spec.name],
+                                    duty_blocks(spec, s.horizon, s.start_weekday)))
+        self.env.run(until=s.horizon)
+        for ticket in list(self.live.values()):
+            for clock in ticket.clocks:
+                clock.settle(s.horizon)
+            if ticket.status != RESOLVED:
+                self.leave_team(ticket, "open")
+            self.table.add(ticket)
+        tickets = self.table.frame()
+        self._check_conservation(tickets)
+        return RunRecords(self.replication, self.seed, tickets, self.log.frame(), self.levels.frame(),
+                          s.horizon, s.warmup, self.visits.frame(), self.tasks.frame(), self.escalations.frame())
+
+    def _check_conservation(self, tickets) -> None:
+        counts = tickets["outcome"].value_counts()
+        if len(tickets) != self.arrived or tickets["ticket"].nunique() != self.arrived or \
+                counts.sum() != self.arrived:
+            raise ConservationError(f"{self.arrived} tickets arrived but {len(tickets)} rows were recorded "
+                                    f"({counts.to_dict()})")
+
+
+def _ignore(*_: object) -> None:
+    """Event recording switched off (long benchmark runs that only need the ticket table)."""
+
+
+def run_replication(scenario: Scenario, replication: int = 0, seed: int | None = None,
+                    record_events: bool = True) -> RunRecords:
+    """Simulate one replication of ``scenario``; the streams depend on (seed, replication) only."""
+    return Desk(scenario, replication, seed, record_events).run()

@@ -1,0 +1,119 @@
+"""SimPy processes: arrivals, agents and shift rosters. Plumbing only.
+
+These generators move time forward and hand tickets around; every decision (which team, what
+happens after a work session) is asked of the model, which consults the pure functions in
+``policy``. Nothing here computes a statistic: the model emits records.
+"""
+
+from __future__ import annotations
+
+from math import log1p
+from typing import TYPE_CHECKING, Callable, Generator
+
+import simpy
+
+from sim.engine.demand import ChannelDemand
+from sim.engine.teams import Agent, Team
+from sim.engine.tickets import Task, Ticket
+
+if TYPE_CHECKING:
+    from sim.engine.escalator import Escalator
+    from sim.engine.desk import Desk
+    from sim.engine.policy import Decision
+
+Process = Generator[simpy.Event, object, None]
+
+
+def arrivals(env: simpy.Environment, demand: ChannelDemand, horizon: float,
+             admit: Callable[[ChannelDemand, float], None]) -> Process:
+    """Poisson arrivals of one channel at a time-varying rate, sampled exactly by thinning."""
+    if demand.fixed_times is not None:
+        yield from _replay(env, demand, horizon, admit)
+        return
+    peak = demand.peak
+    if peak <= 0:
+        return
+    mean_gap = 1.0 / peak
+    gaps, thinning, rate, constant = demand.gaps, demand.thinning, demand.rate, demand.constant
+    t = env.now
+    while True:
+        t -= mean_gap * log1p(-gaps())  # exponential gap by inversion: one uniform per candidate
+        if t >= horizon:
+            return
+        if constant or thinning() * peak < rate(t):
+            yield env.timeout(t - env.now)
+            admit(demand, t)
+
+
+def _replay(env: simpy.Environment, demand: ChannelDemand, horizon: float,
+            admit: Callable[[ChannelDemand, float], None]) -> Process:
+    """Arrivals at the channel's fixed times (a story, or a replayed log)."""
+    for t in demand.fixed_times:
+        if t >= horizon:
+            return
+        yield env.timeout(t - env.now)
+        admit(demand, t)
+
+
+def agent(env: simpy.Environment, desk: "Desk", team: Team, me: Agent) -> Process:
+    """An agent on duty: take the next ticket the team offers, work it, repeat until the shift ends."""
+    while not me.off_shift:
+        ticket = team.take(me)
+        if ticket is None:
+            ticket = yield team.wait_for_work(me)
+            if ticket is None:
+                break
+        if ticket.concurrency > 1:
+            env.process(session(env, desk, team, me, ticket))
+        else:
+            yield from session(env, desk, team, me, ticket)
+    if me.load == 0:
+        team.leave(me)
+
+
+def session(env: simpy.Environment, desk: "Desk", team: Team, me: Agent, item: "Ticket | Task") -> Process:
+    """One work session: begin, spend the handle time, let the model decide what follows.
+
+    The agent stays on while the model needs it (a warm handoff, a swarm consult)."""
+    work = desk.begin_work(item, team)
+    yield env.timeout(work)
+    stay = desk.end_work(item, team, work)
+    if stay is not None:
+        yield from stay
+    team.release(me, item)
+
+
+def warm_handoff(join: simpy.Event, held: Callable[[float, float], None]) -> Process:
+    """The sending agent stays on the line until a receiving agent joins, then briefs them."""
+    env = join.env
+    started = env.now
+    handoff_time = yield join
+    yield env.timeout(handoff_time)
+    held(started, env.now - started)
+
+
+def swarm(env: simpy.Environment, escalator: "Escalator", ticket: Ticket, team: Team, consult: "Task",
+          decision: "Decision", max_wait: float) -> Process:
+    """The agent keeps the ticket and waits briefly for an expert; together they solve it, else transfer."""
+    started = env.now
+    outcome = yield consult.started | env.timeout(max_wait)
+    if consult.started in outcome:
+        yield consult.done
+        escalator.consulted(ticket, team, env.now - started)
+        return
+    fallback = escalator.swarm_fallback(ticket, team, consult, decision, env.now - started)
+    if fallback is not None:
+        yield from fallback
+
+
+def roster(env: simpy.Environment, desk: "Desk", team: Team, blocks: list[tuple[float, float, int]]) -> Process:
+    """Bring agents on duty block by block; at a block's end they finish the ticket in hand and leave."""
+    for on, off, count in sorted(blocks):
+        if on > env.now:
+            yield env.timeout(on - env.now)
+        crew = [team.new_agent() for _ in range(count)]
+        for member in crew:
+            env.process(agent(env, desk, team, member))
+        if off != float("inf"):
+            end = env.timeout(off - env.now)
+            end.callbacks.append(lambda _, crew=crew: [team.end_shift(m) for m in crew])

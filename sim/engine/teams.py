@@ -1,0 +1,175 @@
+"""A team: agents who share one queue, ordered by priority and then arrival.
+
+The team matches waiting tickets with free agents. An agent takes work with ``take``, or waits
+for it with ``wait_for_work`` (a SimPy event that fires with a ticket, or with ``None`` when the
+agent's shift ends first); a ticket joins with ``enqueue``. Tickets of concurrent channels (chat) can be worked
+several at once by one agent, up to the channel's concurrency, and only alongside other
+concurrent tickets. Abandoned or moved tickets are dropped lazily when they reach the head.
+The team also records its time-weighted levels: queue length, busy capacity and agents on duty.
+"""
+
+from __future__ import annotations
+
+import heapq
+from itertools import count
+
+import simpy
+
+from sim.engine.policy import queue_order
+from sim.engine.records import Levels
+from sim.scenario.spec import TeamSpec
+from sim.engine.tickets import WAITING, Ticket
+
+
+class Agent:
+    """One agent on duty: how many tickets it holds and whether its shift is over."""
+
+    __slots__ = ("id", "load", "limit", "off_shift", "on_duty", "waiting")
+
+    def __init__(self, agent_id: int) -> None:
+        self.id = agent_id
+        self.load = 0
+        self.limit = 1
+        self.off_shift = False
+        self.on_duty = True
+        self.waiting: simpy.Event | None = None
+        """The agent's pending request for work, while it has one."""
+
+    def can_take(self, ticket: Ticket) -> bool:
+        if self.load == 0:
+            return True
+        return ticket.concurrency > 1 and self.limit > 1 and self.load < min(self.limit, ticket.concurrency)
+
+
+class Team:
+    """The queue and the free agents of one team, and its level monitors."""
+
+    def __init__(self, env: simpy.Environment, spec: TeamSpec, levels: Levels, numbers: "count[int]") -> None:
+        self.env = env
+        self.name = spec.name
+        self.spec = spec
+        self._exclusive: list[tuple] = []
+        self._concurrent: list[tuple] = []
+        self._free: list[tuple[Agent, simpy.Event]] = []
+        self._seq = numbers
+        """Queue numbers, shared by all teams of a run: a ticket's number names its stay in a queue."""
+        self._ids = count()
+        self.queue = levels.recorder(spec.name, "queue")
+        self.busy = levels.recorder(spec.name, "busy")
+        self.staffed = levels.recorder(spec.name, "staffed")
+
+    def new_agent(self) -> Agent:
+        self.staffed.change(self.env.now, 1)
+        return Agent(next(self._ids))
+
+    def enqueue(self, ticket: Ticket) -> bool:
+        """Hand the ticket to a free agent who can take it (True), or let it wait in the queue (False)."""
+        now = self.env.now
+        ticket.team = self.name
+        ticket.status = WAITING
+        ticket.queued_at = now
+        for i, (agent, event) in enumerate(self._free):
+            if agent.can_take(ticket) and (agent.load == 0 or not self._exclusive_waits_ahead(ticket.rank)):
+                del self._free[i]
+                agent.waiting = None
+                self._assign(agent, ticket, now)
+                event.succeed(ticket)
+                return True
+        ticket.queue_seq = next(self._seq)
+        self._push(ticket)
+        self.queue.change(now, 1)
+        return False
+
+    def reprioritise(self, ticket: Ticket) -> None:
+        """A waiting ticket's priority changed: it takes its new place, keeping its arrival order."""
+        self._push(ticket)
+
+    def _push(self, ticket: Ticket) -> None:
+        token = ticket.queue_token = next(self._seq)
+        heap = self._concurrent if ticket.concurrency > 1 else self._exclusive
+        heapq.heappush(heap, (*queue_order(ticket.rank, ticket.queue_seq), token, ticket))
+
+    def withdraw(self, ticket: Ticket) -> None:
+        """A waiting ticket leaves the queue (abandonment); its heap entry is dropped later."""
+        ticket.queue_token = -1
+        self.queue.change(self.env.now, -1)
+
+    def wait_for_work(self, agent: Agent) -> simpy.Event:
+        """An event that fires with the next ticket for this agent (None if its shift ends first)."""
+        event = agent.waiting = self.env.event()
+        self._free.append((agent, event))
+        return event
+
+    def release(self, agent: Agent, ticket: Ticket) -> None:
+        """The agent is done with ``ticket``; if it waits for more chats it may now take other work."""
+        agent.load -= 1
+        self.busy.change(self.env.now, -1.0 / ticket.concurrency)
+        if agent.load == 0:
+            agent.limit = 1
+        if agent.waiting is not None:
+            nxt = self.take(agent)
+            if nxt is not None:
+                self._stop_waiting(agent).succeed(nxt)
+        if agent.off_shift and agent.load == 0:
+            self.leave(agent)
+
+    def end_shift(self, agent: Agent) -> None:
+        """The agent's shift is over: it takes no new work and leaves once its hands are empty."""
+        agent.off_shift = True
+        if agent.waiting is not None:
+            self._stop_waiting(agent).succeed(None)
+
+    def _stop_waiting(self, agent: Agent) -> simpy.Event:
+        """Withdraw the agent's pending request and return its event."""
+        event = agent.waiting
+        agent.waiting = None
+        self._free.remove((agent, event))
+        return event
+
+    def leave(self, agent: Agent) -> None:
+        if agent.on_duty:
+            agent.on_duty = False
+            self.staffed.change(self.env.now, -1)
+
+    def _exclusive_waits_ahead(self, rank: int) -> bool:
+        """Whether a waiting exclusive ticket (phone, email) would be served before a new one of ``rank``."""
+        _drop_stale(self._exclusive)
+        return bool(self._exclusive) and self._exclusive[0][0] <= rank
+
+    def take(self, agent: Agent) -> Ticket | None:
+        """Pop the team's next ticket in queue order, if this agent can take it.
+
+        An agent holding chats takes no new chat while an exclusive ticket is ahead of it in the
+        queue: it finishes its chats and then takes that ticket, so chats cannot starve calls."""
+        if agent.off_shift:
+            return None
+        exclusive, concurrent = self._exclusive, self._concurrent
+        _drop_stale(exclusive)
+        _drop_stale(concurrent)
+        if exclusive and (not concurrent or exclusive[0] < concurrent[0]):
+            best_heap = exclusive
+        elif concurrent:
+            best_heap = concurrent
+        else:
+            return None
+        ticket = best_heap[0][-1]
+        if agent.load and not agent.can_take(ticket):
+            return None
+        heapq.heappop(best_heap)
+        now = self.env.now
+        self.queue.change(now, -1)
+        self._assign(agent, ticket, now)
+        return ticket
+
+    def _assign(self, agent: Agent, ticket: Ticket, now: float) -> None:
+        ticket.queue_token = -1
+        agent.load += 1
+        if ticket.concurrency > 1:
+            agent.limit = ticket.concurrency if agent.load == 1 else min(agent.limit, ticket.concurrency)
+        self.busy.change(now, 1.0 / ticket.concurrency)
+
+
+def _drop_stale(heap: list[tuple]) -> None:
+    """Pop heap entries whose ticket has left the queue or been re-queued (lazy deletion)."""
+    while heap and (heap[0][-1].queue_token != heap[0][-2] or heap[0][-1].status != WAITING):
+        heapq.heappop(heap)

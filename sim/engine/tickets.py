@@ -1,0 +1,146 @@
+"""The ticket: one customer request, from arrival to resolution, abandonment or the horizon.
+
+A ticket carries the facts drawn when it arrives (channel, category, priority, segment,
+attributes such as ``refund_amount``, the customer's patience and the work its first team will
+need) and the timestamps of its lifecycle. Its final row in the per-ticket table is written by
+``TicketTable.add`` once, when the run ends for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
+
+from sim.engine.records import NAN, Columns
+
+if TYPE_CHECKING:
+    from sim.engine.sla import SlaClock
+
+WAITING, IN_SERVICE, PENDING, RESOLVED, ABANDONED = "waiting", "in_service", "pending_customer", "resolved", "abandoned"
+OUTCOMES = ("resolved", "abandoned", "open")
+"""How every arrived ticket ends: no other outcome exists."""
+
+
+@dataclass(slots=True, eq=False)
+class Ticket:
+    id: int
+    channel: str
+    category: str
+    priority: str
+    rank: int
+    segment: str
+    arrival: float
+    concurrency: int
+    attributes: dict[str, float]
+    patience: float | None
+    next_work: float | None
+    needs_reply: bool
+    status: str = WAITING
+    team: str = ""
+    first_team: str = ""
+    queued_at: float = NAN
+    answered_at: float = NAN
+    resolved_at: float = NAN
+    abandoned_at: float = NAN
+    resolving_team: str = ""
+    work_time: float = 0.0
+    sessions: int = 0
+    sla_policy: str = ""
+    clocks: tuple["SlaClock", ...] = ()
+    queue_token: int = -1
+    queue_seq: int = -1
+    handoffs: int = 0
+    escalations: int = 0
+    failed_here: int = 0
+    attempt_u: float = 0.0
+    session_kind: str = ""
+    rework_due: float = 0.0
+    rework_time: float = 0.0
+    waited: float = 0.0
+    reopens: int = 0
+    reopen_pending: bool = False
+    intervened: bool = False
+    path: str = ""
+    entered_team_at: float = 0.0
+    work_here: float = 0.0
+    warm_join: object = None
+    arrival_priority: str = ""
+
+    @property
+    def outcome(self) -> str:
+        if self.status == RESOLVED:
+            return "resolved"
+        if self.status == ABANDONED:
+            return "abandoned"
+        return "open"
+
+
+@dataclass(slots=True, eq=False)
+class Task:
+    """Agent work on behalf of a ticket that is not its own session: a review, consult, follow-up or update."""
+
+    kind: str
+    ticket: Ticket
+    work: float
+    rank: int
+    concurrency: int = 1
+    status: str = WAITING
+    team: str = ""
+    queued_at: float = NAN
+    queue_token: int = -1
+    queue_seq: int = -1
+    started: object = None
+    done: object = None
+    started_at: float = NAN
+
+    @property
+    def id(self) -> int:
+        return self.ticket.id
+
+
+class TicketTable:
+    """Final per-ticket rows, one per arrived ticket."""
+
+    def __init__(self, attribute_names: Sequence[str]) -> None:
+        kinds = {"ticket": "i", "channel": "c", "category": "c", "priority": "c", "final_priority": "c", "segment": "c",
+                 "arrival": "f", "outcome": "c", "first_team": "c", "resolving_team": "c", "answered_at": "f",
+                 "wait": "f", "resolved_at": "f", "abandoned_at": "f", "resolution_time": "f",
+                 "work_time": "f", "sessions": "i", "sla_policy": "c",
+                 "first_response_due": "f", "first_response_breached_at": "f", "first_response_met": "f",
+                 "resolution_due": "f", "resolution_breached_at": "f", "resolution_met": "f",
+                 "handoffs": "i", "escalations": "i", "rework_time": "f", "reopens": "i", "path": "c"}
+        self.attribute_names = list(attribute_names)
+        kinds.update({f"attr_{name}": "f" for name in self.attribute_names})
+        self._cols = Columns(kinds)
+        self._cols.declare("outcome", OUTCOMES)
+
+    def add(self, t: Ticket) -> None:
+        """Record the ticket's final row (called once, when it leaves the system or at the horizon)."""
+        fr = rs = None
+        for clock in t.clocks:
+            if clock.name == "first_response":
+                fr = clock
+            elif clock.name == "resolution":
+                rs = clock
+        resolved = t.status == RESOLVED
+        wait_end = t.answered_at if t.answered_at == t.answered_at else t.abandoned_at
+        row = (
+            t.id, t.channel, t.category, t.arrival_priority, t.priority, t.segment, t.arrival, t.outcome, t.first_team,
+            t.resolving_team, t.answered_at, wait_end - t.arrival, t.resolved_at, t.abandoned_at,
+            t.resolved_at - t.arrival if resolved else NAN, t.work_time, t.sessions, t.sla_policy,
+            fr.due if fr else NAN, fr.breached_at if fr else NAN, fr.met if fr else NAN,
+            rs.due if rs else NAN, rs.breached_at if rs else NAN, rs.met if rs else NAN,
+            t.handoffs, t.escalations, t.rework_time, t.reopens, t.path)
+        if self.attribute_names:
+            row += tuple(t.attributes.get(name, NAN) for name in self.attribute_names)
+        self._cols.add(row)
+
+    def __len__(self) -> int:
+        return len(self._cols)
+
+    def frame(self):
+        df = self._cols.frame()
+        for column in ("first_team", "resolving_team", "sla_policy"):  # "" means none: make it missing
+            if "" in df[column].cat.categories:
+                df[column] = df[column].cat.remove_categories([""])
+        return df

@@ -1,0 +1,188 @@
+"""Replications of one scenario, and the tables they add up to.
+
+Replication ``r`` of a scenario draws from streams keyed by (seed, r), so the same scenario
+and seed give identical tables however the replications are scheduled — one after the other,
+on local worker processes or on a Dask cluster — and two scenarios run with the same seed see
+the same customers (common random numbers). A replication is one task (``Replication``);
+``simulate`` is what a worker runs, and results are put back in replication order, never in
+the order workers finish.
+
+``run`` also reports warm-up guidance (MSER-5 on the backlog) and can add replications until a
+KPI's interval meets a relative-precision target.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from sim.experiments.executors import Executor, Outcome, make_executor
+from sim.analysis.kpi_names import kpi_problem
+from sim.analysis.kpis import replication_kpis, summarise
+from sim.engine.desk import run_replication
+from sim.analysis.precision import Precision, PrecisionTarget, assess, next_total
+from sim.engine.records import RunRecords
+from sim.scenario.spec import Scenario
+from sim.analysis.warmup import WarmupGuidance, backlog_series, warmup_guidance
+
+
+@dataclass
+class RunResult:
+    """Everything one run of a scenario produced, as DataFrames."""
+
+    scenario: Scenario
+    tickets: pd.DataFrame
+    events: pd.DataFrame
+    levels: pd.DataFrame
+    kpis: pd.DataFrame
+    summary: pd.DataFrame
+    elapsed: float = 0.0
+    meta: dict = field(default_factory=dict)
+    warmup: WarmupGuidance | None = None
+    precision: Precision | None = None
+
+
+@dataclass(frozen=True)
+class Replication:
+    """One task: replication ``replication`` of ``scenario`` on streams (``seed``, ``replication``).
+
+    ``tables`` asks for the records back (``run``); otherwise only KPIs travel (compare, sweep),
+    restricted to ``kpis`` when given, so that thousands of tasks keep memory flat.
+    """
+
+    scenario: Scenario
+    replication: int
+    seed: int
+    tables: bool = False
+    record_events: bool = True
+    kpis: tuple[str, ...] | None = None
+
+
+@dataclass
+class ReplicationOutput:
+    """What a worker sends back: the replication's KPIs, and its records when asked for."""
+
+    replication: int
+    kpis: dict[str, float]
+    records: RunRecords | None = None
+
+
+class ReplicationError(RuntimeError):
+    """A replication raised; the message carries the worker's traceback."""
+
+
+def simulate(task: Replication) -> ReplicationOutput:
+    """Run one replication and compute its KPIs (this is what a worker executes)."""
+    records = run_replication(task.scenario, task.replication, task.seed, task.tables and task.record_events)
+    kpis = replication_kpis(records, task.scenario)
+    if task.kpis is not None:
+        kpis = {name: kpis.get(name, math.nan) for name in task.kpis}
+    return ReplicationOutput(task.replication, kpis, records if task.tables else None)
+
+
+def run(scenario: Scenario, replications: int | None = None, seed: int | None = None,
+        progress: bool | None = None, record_events: bool = True, *, workers: int = 1,
+        executor: Executor | None = None, precision: PrecisionTarget | None = None) -> RunResult:
+    """Run the scenario's replications and summarise their KPIs with 95 % confidence intervals.
+
+    ``progress=None`` shows a bar only on an interactive terminal and only once a run takes
+    longer than two seconds. ``workers > 1`` runs replications on that many local processes;
+    ``executor`` (e.g. a ``DaskExecutor``) overrides ``workers``. With ``precision``,
+    replications are added until its target is met or its cap reached.
+    """
+    replications = scenario.replications if replications is None else replications
+    seed = scenario.seed if seed is None else seed
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    if precision is not None and (problem := kpi_problem(precision.kpi, scenario)):
+        raise ValueError(problem)
+    started = time.perf_counter()
+    planned = max(replications, precision.max_replications) if precision else replications
+
+    def tasks(reps: range) -> list[Replication]:
+        return [Replication(scenario, r, seed, tables=True, record_events=record_events) for r in reps]
+
+    with executor_scope(executor, workers, planned) as ex:
+        outputs = replicate(tasks(range(replications)), ex, progress, scenario.name)
+        status = None
+        if precision is not None:
+            while (total := next_total(_values(outputs, precision.kpi), precision)) > len(outputs):
+                outputs += replicate(tasks(range(len(outputs), total)), ex, progress, scenario.name)
+            status = assess(_values(outputs, precision.kpi), precision)
+        where = ex.describe()
+    records = [out.records for out in outputs]
+    kpis = pd.DataFrame([{"replication": out.replication, **out.kpis} for out in outputs])
+    guidance = warmup_guidance([backlog_series(rec.tickets, rec.horizon) for rec in records],
+                               scenario.horizon, scenario.warmup)
+    meta = {"seed": seed, "replications": len(outputs), "executor": where, "warmup": guidance.as_dict(),
+            "precision": status.as_dict() if status else None}
+    return RunResult(scenario=scenario, tickets=_stack(records, "tickets"), events=_stack(records, "events"),
+                     levels=_stack(records, "levels"), kpis=kpis, summary=summarise(kpis),
+                     elapsed=time.perf_counter() - started, meta=meta, warmup=guidance, precision=status)
+
+
+def replicate(tasks: Sequence[Replication], executor: Executor, progress: bool | None = None,
+              desc: str = "") -> list[ReplicationOutput]:
+    """Every task's output, in task order; the first failing task raises ``ReplicationError``."""
+    outputs: list[ReplicationOutput | None] = [None] * len(tasks)
+    with progress_bar(len(tasks), desc, progress) as bar:
+        for outcome in executor.imap(simulate, tasks):
+            if not outcome.ok:
+                raise ReplicationError(_failure(tasks[outcome.index], outcome))
+            outputs[outcome.index] = outcome.value
+            bar.update()
+    return outputs  # type: ignore[return-value]
+
+
+def _failure(task: Replication, outcome: Outcome) -> str:
+    return (f"replication {task.replication} of {task.scenario.name} (seed {task.seed}) failed: {outcome.error}\n"
+            f"{outcome.traceback}")
+
+
+class _Bar(tqdm):
+    """tqdm without its monitor thread: a process with no threads can fork its workers safely."""
+
+    monitor_interval = 0
+
+
+def progress_bar(total: int, desc: str, progress: bool | None) -> tqdm:
+    """A bar with rate and ETA; ``None``: only on a terminal, and only after two seconds."""
+    return _Bar(total=total, desc=desc, unit="run", delay=2.0 if progress is None else 0.0,
+                disable=None if progress is None else not progress, smoothing=0.1)
+
+
+@contextmanager
+def executor_scope(executor: Executor | None, workers: int | None, tasks: int) -> Iterator[Executor]:
+    """The caller's executor as is, or a local one for ``workers`` that is closed afterwards."""
+    if executor is not None:
+        yield executor
+        return
+    own = make_executor("local", workers, tasks=tasks)
+    try:
+        yield own
+    finally:
+        own.close()
+
+
+def _values(outputs: Sequence[ReplicationOutput], kpi: str) -> list[float]:
+    return [out.kpis.get(kpi, math.nan) for out in outputs]
+
+
+def _stack(records: list[RunRecords], table: str) -> pd.DataFrame:
+    """One table over all replications, with a leading ``replication`` column."""
+    frames = []
+    for rec in records:
+        frame = getattr(rec, table)
+        frame.insert(0, "replication", rec.replication)
+        frames.append(frame)
+    stacked = pd.concat(frames, ignore_index=True)
+    for column in stacked.columns:
+        if isinstance(frames[0][column].dtype, pd.CategoricalDtype):
+            stacked[column] = stacked[column].astype("category")
+    return stacked

@@ -1,0 +1,137 @@
+"""Reading results folders back: a run, a comparison or a sweep, as the writers left them.
+
+- a run (``sim.experiments.outputs.write_run``): ``summary.json``, ``scenario.resolved.yaml``, the tickets,
+  events and levels tables, ``summary.csv``;
+- a comparison (``sim.experiments.compare.write_comparison``): ``comparison.json``/``.csv``,
+  ``kpis_by_replication.csv`` and ``scenarios/<label>.resolved.yaml`` (a demo adds each
+  scenario's full run under ``runs/``);
+- a sweep (``sim.experiments.sweeps.sweep``): ``manifest.json``, ``sweep.resolved.yaml`` and ``points.parquet``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from sim.scenario.loader import validate
+from sim.scenario.spec import Scenario
+
+
+class ResultsError(Exception):
+    """A folder that holds no run, comparison or sweep results."""
+
+
+@dataclass
+class RunFolder:
+    """A run's tables, summary and scenario."""
+
+    folder: Path
+    scenario: Scenario
+    tickets: pd.DataFrame
+    events: pd.DataFrame
+    levels: pd.DataFrame
+    summary: pd.DataFrame
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class ComparisonFolder:
+    """A comparison's tidy table, per-replication KPIs and labelled scenarios."""
+
+    folder: Path
+    table: pd.DataFrame
+    kpis: pd.DataFrame
+    scenarios: dict[str, Scenario]
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class SweepFolder:
+    """A sweep's resolved spec, its points table and its base scenario (as a document and validated)."""
+
+    folder: Path
+    spec: dict
+    points: pd.DataFrame
+    base_document: dict
+    base_scenario: Scenario
+    manifest: dict = field(default_factory=dict)
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(dict.fromkeys(k for point in self.spec["points"] for k in point if k != "point_id"))
+
+    @property
+    def kpis(self) -> list[str]:
+        return [c.removesuffix("_mean") for c in self.points.columns if c.endswith("_mean")]
+
+
+KINDS = {"summary.json": "run", "comparison.json": "comparison", "manifest.json": "sweep"}
+RUNS = "runs"
+"""A comparison folder's optional subfolder of full runs: ``runs/<scenario name>/<label>/`` (written by demos)."""
+
+
+def kind_of(folder: str | Path) -> str:
+    """``run``, ``comparison`` or ``sweep``, from the files the folder holds."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ResultsError(f"{folder} is not a folder")
+    for name, kind in KINDS.items():
+        if (folder / name).is_file():
+            return kind
+    raise ResultsError(f"{folder} holds no run, comparison or sweep results (no summary.json, comparison.json "
+                       "or manifest.json); give the folder a run, compare or sweep command printed")
+
+
+def load_run(folder: str | Path) -> RunFolder:
+    """The run results in ``folder``."""
+    folder = Path(folder)
+    return RunFolder(folder=folder, scenario=validate(_yaml(folder / "scenario.resolved.yaml"),
+                                                                   str(folder / "scenario.resolved.yaml")),
+                     tickets=pd.read_parquet(folder / "tickets.parquet"),
+                     events=pd.read_parquet(folder / "events.parquet"),
+                     levels=pd.read_parquet(folder / "levels.parquet"),
+                     summary=pd.read_csv(folder / "summary.csv"), meta=_json(folder / "summary.json"))
+
+
+def load_comparison(folder: str | Path) -> ComparisonFolder:
+    """The comparison results in ``folder``; scenarios keep the comparison's order."""
+    folder = Path(folder)
+    meta = _json(folder / "comparison.json")
+    meta.pop("rows", None)
+    scenarios = {label: validate(_yaml(path), str(path))
+                 for label in meta["scenarios"]
+                 for path in [folder / "scenarios" / f"{label}.resolved.yaml"]}
+    return ComparisonFolder(folder=folder, table=pd.read_csv(folder / "comparison.csv"),
+                            kpis=pd.read_csv(folder / "kpis_by_replication.csv"), scenarios=scenarios, meta=meta)
+
+
+def comparison_runs(folder: str | Path, labels: list[str]) -> dict[str, Path]:
+    """The full run folder of each labelled scenario that a comparison folder holds, by label."""
+    found = {path.parent.name: path.parent for path in Path(folder).glob(f"{RUNS}/*/*/summary.json")}
+    return {label: found[label] for label in labels if label in found}
+
+
+def load_sweep(folder: str | Path) -> SweepFolder:
+    """The sweep results in ``folder`` (the points finished so far, if it was interrupted)."""
+    folder = Path(folder)
+    spec = _yaml(folder / "sweep.resolved.yaml")
+    points_file = folder / "points.parquet"
+    if not points_file.is_file():
+        raise ResultsError(f"{folder} holds a sweep without its points table yet; finish it with --resume first")
+    base = spec["base_scenario"]
+    return SweepFolder(folder=folder, spec=spec, points=pd.read_parquet(points_file), base_document=base,
+                       base_scenario=validate(base, str(folder / "sweep.resolved.yaml")),
+                       manifest=_json(folder / "manifest.json"))
+
+
+def _yaml(path: Path) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))

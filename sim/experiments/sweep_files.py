@@ -1,0 +1,335 @@
+"""The sweep file: a base scenario, the parameters to vary, and how many replications per point.
+
+```yaml
+name: staffing
+base: ../baseline.yaml              # relative to this file
+set: [horizon=7d]                   # fixed overrides of the base, exactly like --set
+replications: 5                     # per point (default: the base's)
+seed: 42                            # default: the base's
+kpis: [asa, service_level.phone, cost_per_resolved]     # default: every KPI
+parameters:                         # every combination (a grid) ...
+  teams.tier1.shifts[0].agents: [10, 12, 14]
+  teams.billing.shifts[0].agents: {from: 4, to: 6}      # a range: 4, 5, 6
+# ... or, with `sample: {method: lhs, n: 20, seed: 7}` (or random), n sampled points where a
+# parameter may also be an interval {low: 8, high: 16, integer: true};
+# ... or an explicit list of points:  points: [{teams.tier1.agents: 12, ...}, ...]
+```
+
+Parameter names are override paths (list items by name or ``[index]``). Loading checks the file
+against this schema (unknown fields are errors), resolves the base, builds every point and
+validates every point's scenario before anything runs, so a typo costs seconds, not a night.
+Errors name the file, the line and the field path, like the scenario loader's.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Iterator, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
+
+from sim.experiments.design import Interval, Point, grid, latin_hypercube, random_points
+from sim.analysis.kpi_names import kpi_problem
+from sim.scenario.loader import ScenarioError, apply_overrides, format_path, read_mapping
+from sim.scenario.spec import Name, Scenario
+from sim.scenario.spec import Path as FieldPath
+from sim.scenario.variants import BaseDocument, override, read_document
+
+MAX_GRID_VALUES = 100_000
+MAX_REPORTED = 10
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ValueRange(_Spec):
+    """Evenly spaced values from ``from`` to ``to`` inclusive, ``step`` apart."""
+
+    start: float = Field(alias="from")
+    stop: float = Field(alias="to")
+    step: float = Field(default=1, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "ValueRange":
+        if self.stop < self.start:
+            raise ValueError(f"'to' ({self.stop:g}) is below 'from' ({self.start:g})")
+        if (self.stop - self.start) / self.step >= MAX_GRID_VALUES:
+            raise ValueError(f"this range has more than {MAX_GRID_VALUES:,} values; use a larger step")
+        return self
+
+    def values(self) -> list[int | float]:
+        count = math.floor((self.stop - self.start) / self.step + 1e-9) + 1
+        whole = all(float(x).is_integer() for x in (self.start, self.step))
+        return [int(self.start + k * self.step) if whole else round(self.start + k * self.step, 10)
+                for k in range(count)]
+
+
+class IntervalSpec(_Spec):
+    """A range sampled by random and Latin-hypercube designs; ``integer`` draws whole numbers."""
+
+    low: float
+    high: float
+    integer: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "IntervalSpec":
+        if not self.low < self.high:
+            raise ValueError(f"'low' ({self.low:g}) must be below 'high' ({self.high:g})")
+        if self.integer and not (self.low.is_integer() and self.high.is_integer()):
+            raise ValueError("an integer interval needs whole-number bounds")
+        return self
+
+
+class Sample(_Spec):
+    """Sample ``n`` points of the parameter space at random or by Latin hypercube."""
+
+    method: Literal["random", "lhs"]
+    n: int = Field(ge=1, le=MAX_GRID_VALUES)
+    seed: int = Field(default=0, ge=0, description="seed of the sampling (not of the simulation)")
+
+
+def _parameter_kind(value: Any) -> str | None:
+    if isinstance(value, list):
+        return "values"
+    if isinstance(value, dict) and value.keys() & {"from", "to", "step"}:
+        return "range"
+    if isinstance(value, dict) and value.keys() & {"low", "high", "integer"}:
+        return "interval"
+    return None
+
+
+PARAMETER_HELP = ("give a list of values [10, 12, 14], a range {from: 10, to: 14, step: 2} or, with sample:, "
+                  "an interval {low: 10, high: 14}; fix a single value with set: instead")
+Parameter = Annotated[
+    Union[Annotated[list[Any], Tag("values")], Annotated[ValueRange, Tag("range")],
+          Annotated[IntervalSpec, Tag("interval")]],
+    Discriminator(_parameter_kind, custom_error_type="parameter_kind", custom_error_message=PARAMETER_HELP),
+]
+
+
+class SweepSpec(_Spec):
+    """A sweep: base scenario, parameters or points, replications and the KPIs to keep."""
+
+    name: Name | None = Field(default=None, description="default: the file name")
+    description: str = ""
+    base: str = Field(description="the scenario file to vary, relative to the sweep file")
+    set_: list[str] = Field(default=[], alias="set", description="fixed path=value overrides of the base")
+    replications: int | None = Field(default=None, ge=1, description="per point (default: the base's)")
+    seed: int | None = Field(default=None, ge=0, description="default: the base's")
+    kpis: list[str] | None = Field(default=None, min_length=1, description="KPIs to keep (default: all)")
+    parameters: dict[str, Parameter] = Field(default={}, description="override path -> values")
+    points: list[dict[str, Any]] | None = Field(default=None, min_length=1, description="explicit points")
+    sample: Sample | None = None
+
+    @property
+    def design(self) -> str:
+        if self.points is not None:
+            return "list"
+        return self.sample.method if self.sample else "grid"
+
+
+@dataclass
+class SweepPlan:
+    """A loaded sweep: its spec, base document and scenario, and every point to run."""
+
+    name: str
+    source: str
+    spec: SweepSpec
+    base: BaseDocument
+    base_scenario: Scenario
+    points: list[Point]
+    replications: int
+    seed: int
+    kpis: tuple[str, ...] | None
+
+    @property
+    def tasks(self) -> int:
+        return len(self.points) * self.replications
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(dict.fromkeys(name for point in self.points for name in point))
+
+    def overrides(self, point_id: int) -> list[str]:
+        return [override(path, value) for path, value in self.points[point_id].items()]
+
+    def scenario(self, point_id: int) -> Scenario:
+        """The validated scenario of one point."""
+        return self.base.scenario(self.overrides(point_id), f"{self.source} point {point_id}")
+
+    def resolved(self) -> dict:
+        """The sweep with every default filled in, its points listed and its base scenario resolved."""
+        return {"name": self.name, "description": self.spec.description, "source": self.source,
+                "base": self.spec.base, "set": self.spec.set_, "design": self.spec.design,
+                "sample": self.spec.sample.model_dump() if self.spec.sample else None,
+                "replications": self.replications, "seed": self.seed, "kpis": list(self.kpis) if self.kpis else None,
+                "points": [{"point_id": i, **point} for i, point in enumerate(self.points)],
+                "base_scenario": self.base_scenario.model_dump(mode="json", by_alias=True, exclude_none=True)}
+
+    def fingerprint(self) -> str:
+        """A hash of everything that decides the results (not the name or description)."""
+        doc = self.resolved()
+        decisive = {key: doc[key] for key in ("replications", "seed", "kpis", "points", "base_scenario")}
+        return hashlib.sha256(json.dumps(decisive, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def load_sweep(path: str | Path) -> SweepPlan:
+    """Read and check a sweep file, its base scenario and every point; ``ScenarioError`` lists all problems."""
+    path = Path(path)
+    spec, lines = _read_spec(path)
+    fail = _Problems(str(path), lines)
+    fail.extend(_shape_problems(spec))
+    base = _base_document(spec, path.parent / spec.base, fail)
+    base_scenario = base.scenario()
+    for i, name in enumerate(spec.kpis or ()):
+        if problem := kpi_problem(name, base_scenario):
+            fail.add(("kpis", i), problem)
+    points = _design_points(spec)
+    fail.extend(_path_problems(spec, points, base))
+    fail.raise_any()
+    plan = SweepPlan(name=spec.name or path.stem, source=str(path), spec=spec, base=base,
+                     base_scenario=base_scenario, points=points,
+                     replications=spec.replications or base_scenario.replications,
+                     seed=base_scenario.seed if spec.seed is None else spec.seed,
+                     kpis=tuple(spec.kpis) if spec.kpis else None)
+    fail.extend(_point_problems(plan))
+    fail.raise_any()
+    return plan
+
+
+def _read_spec(path: Path) -> tuple[SweepSpec, dict[FieldPath, int]]:
+    """The file parsed and checked against the schema, with the line of every field."""
+    data, lines, source = read_mapping(path, "a sweep must be a mapping of fields (base:, parameters:, …)")
+    try:
+        return SweepSpec.model_validate(data), lines
+    except ValidationError as exc:
+        raise ScenarioError(source, [_describe(err) for err in exc.errors()], lines) from None
+
+
+def _base_document(spec: SweepSpec, base_path: Path, fail: "_Problems") -> BaseDocument:
+    """The base scenario's document with the sweep's fixed ``set:`` overrides applied."""
+    if not base_path.is_file():
+        fail.add(("base",), f"no scenario file at {base_path}")
+    fail.raise_any()
+    base = read_document(base_path)
+    for i, text in enumerate(spec.set_):
+        try:
+            base = base.with_overrides([text])
+        except ScenarioError as exc:
+            fail.extend((("set", i), message) for _, message in exc.problems)
+    fail.raise_any()
+    return base
+
+
+class _Problems:
+    """Problems found so far in one sweep file, raised together."""
+
+    def __init__(self, source: str, lines: dict[FieldPath, int]) -> None:
+        self.source, self.lines, self.items = source, lines, []
+
+    def add(self, path: FieldPath, message: str) -> None:
+        self.items.append((path, message))
+
+    def extend(self, problems: Iterator[tuple[FieldPath, str]]) -> None:
+        self.items.extend(problems)
+
+    def raise_any(self) -> None:
+        if self.items:
+            raise ScenarioError(self.source, self.items, self.lines)
+
+
+def _shape_problems(spec: SweepSpec) -> Iterator[tuple[FieldPath, str]]:
+    """Combinations of fields that do not make a design."""
+    if spec.points is not None and (spec.parameters or spec.sample):
+        yield ("points",), "give either points (an explicit list) or parameters (a grid or sample), not both"
+    elif spec.points is None and not spec.parameters:
+        yield ("parameters",), "name at least one parameter to vary (path: values), or list points"
+    for name, parameter in spec.parameters.items():
+        if isinstance(parameter, list) and not parameter:
+            yield ("parameters", name), "give at least one value"
+        if isinstance(parameter, IntervalSpec) and spec.sample is None:
+            yield ("parameters", name), ("an interval is sampled: add sample: {method: lhs, n: 20}, "
+                                         "or give a list or a range for a grid")
+    if spec.sample is None:
+        size = math.prod(len(_grid_values(p)) for p in spec.parameters.values() if not isinstance(p, IntervalSpec))
+        if size > MAX_GRID_VALUES:
+            yield ("parameters",), f"this grid has {size:,} points (at most {MAX_GRID_VALUES:,}); sample it instead"
+
+
+def _grid_values(parameter: Any) -> list[Any]:
+    return parameter.values() if isinstance(parameter, ValueRange) else parameter
+
+
+def _design_points(spec: SweepSpec) -> list[Point]:
+    if spec.points is not None:
+        return [dict(point) for point in spec.points]
+    if spec.sample is None:
+        return grid({name: _grid_values(p) for name, p in spec.parameters.items()})
+    space = {name: Interval(p.low, p.high, p.integer) if isinstance(p, IntervalSpec) else _grid_values(p)
+             for name, p in spec.parameters.items()}
+    draw = latin_hypercube if spec.sample.method == "lhs" else random_points
+    return draw(space, spec.sample.n, spec.sample.seed)
+
+
+def _path_problems(spec: SweepSpec, points: list[Point], base: BaseDocument) -> Iterator[tuple[FieldPath, str]]:
+    """Every parameter must name a place in the base scenario (list items by name or index)."""
+    where = "points" if spec.points is not None else "parameters"
+    seen: set[str] = set()
+    for i, point in enumerate(points):
+        for name, value in point.items():
+            if name in seen:
+                continue
+            seen.add(name)
+            try:
+                apply_overrides(base.data, [override(name, value)], base.source)
+            except ScenarioError as exc:
+                path = ("points", i, name) if where == "points" else ("parameters", name)
+                yield from ((path, message) for _, message in exc.problems)
+
+
+def _point_problems(plan: SweepPlan) -> Iterator[tuple[FieldPath, str]]:
+    """Validate every point's scenario; report each distinct problem once, with the points it hits."""
+    hits: dict[str, list[int]] = {}
+    for point_id in range(len(plan.points)):
+        try:
+            plan.scenario(point_id)
+        except ScenarioError as exc:
+            for path, message in exc.problems:
+                hits.setdefault(f"{format_path(path) or '(top level)'}: {message}", []).append(point_id)
+    for message, ids in list(hits.items())[:MAX_REPORTED]:
+        first = ids[0]
+        values = ", ".join(f"{k}={v!r}" for k, v in plan.points[first].items())
+        count = f"{len(ids)} points, e.g. point {first}" if len(ids) > 1 else f"point {first}"
+        path: FieldPath = ("points", first) if plan.spec.points is not None else ("parameters",)
+        yield path, f"{count} ({values}) makes an invalid scenario: {message}"
+
+
+_TAG_MODELS: dict[str, type[BaseModel] | None] = {"values": None, "range": ValueRange, "interval": IntervalSpec}
+
+
+def _describe(err: dict[str, Any]) -> tuple[FieldPath, str]:
+    """One pydantic error as (field path in the file, message saying what is allowed)."""
+    loc = tuple(err["loc"])
+    model: type[BaseModel] | None = SweepSpec
+    if loc[:1] == ("parameters",) and len(loc) > 2 and loc[2] in _TAG_MODELS:
+        model, loc = _TAG_MODELS[loc[2]], loc[:2] + loc[3:]
+    elif loc[:1] == ("sample",):
+        model = Sample
+    kind = err["type"]
+    if kind == "extra_forbidden" and model is not None:
+        allowed = [f.alias or n for n, f in model.model_fields.items()]
+        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        suggestion = f"did you mean {hint[0]!r}? " if hint else ""
+        return loc, f"unknown field; {suggestion}allowed: {', '.join(allowed)}"
+    if kind == "missing":
+        return loc, "this field is required"
+    message = err["msg"].removeprefix("Value error, ")
+    if kind == "parameter_kind" or (kind != "value_error" and not isinstance(err.get("input"), (dict, list))):
+        message += f" (got {err['input']!r})"
+    return loc, message

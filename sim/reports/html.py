@@ -1,0 +1,155 @@
+"""HTML reports: one self-contained ``report.html`` per run, comparison or sweep folder.
+
+``write_report(folder)`` reads the folder (``sim.results``), draws its pictures
+(``sim.report_sections``), saves each as PNG and SVG under ``folder/plots/`` for slides, and
+renders a Jinja2 template (``sim/templates/<kind>.html.j2``) into ``folder/report.html`` with
+every image embedded as base64 PNG: one file to put on a projector or mail to a manager.
+A small script in the page marks, once it has loaded, how many images decoded and whether any
+script error occurred (``data-images``, ``data-broken``, ``data-errors`` on ``<html>``).
+
+The ``report`` command (``add_report_parser``/``cmd_report``) re-renders a finished folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import sys
+from pathlib import Path
+
+import yaml
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from sim.core.version import __version__
+from sim.core.atomic import write_text
+from sim.reports.plots import DPI, save_figure
+from sim.reports.sections import (KEY_KPIS, MAX_SWEEP_ROWS, Picture, comparison_kpis, comparison_pictures,
+                                 comparison_rows, flow_pictures, key_kpis, kpi_rows, run_facts, run_pictures,
+                                 scenario_glance, staffing_analysis, sweep_pictures, sweep_rows)
+from sim.experiments.results import ResultsError, comparison_runs, kind_of, load_comparison, load_run, load_sweep
+from sim.analysis.staffing import describe_cost
+from sim.core.units import format_duration
+
+REPORT = "report.html"
+PLOTS = "plots"
+NOTE = "demo.yaml"
+SHARP_DPI = 1.5 * DPI
+"""Embedded pictures carry 1.5 pixels per displayed pixel, to stay sharp on projectors and high-density screens."""
+
+
+def environment() -> Environment:
+    """The Jinja2 environment of the bundled templates (autoescaped, strict about missing values)."""
+    return Environment(loader=PackageLoader("sim.reports", "templates"), autoescape=select_autoescape(["j2", "html"]),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def write_report(folder: str | Path) -> Path:
+    """Write ``report.html`` (and ``plots/*.png|svg``) into a results folder; return the report's path."""
+    folder = Path(folder)
+    kind = kind_of(folder)
+    context = {"run": _run_context, "comparison": _comparison_context, "sweep": _sweep_context}[kind](folder)
+    context["generated"] = dt.datetime.now().isoformat(timespec="seconds").replace("T", " ")
+    context["version"] = __version__
+    html = environment().get_template(f"{kind}.html.j2").render(**context)
+    path = folder / REPORT
+    write_text(path, html)
+    return path
+
+
+def embed(pictures: list[Picture], folder: Path) -> list[dict]:
+    """Each picture saved as PNG and SVG under ``folder/plots/`` and returned with its PNG as base64."""
+    (folder / PLOTS).mkdir(exist_ok=True)
+    for old in (folder / PLOTS).glob("[0-9][0-9]-*.*"):
+        old.unlink()  # an earlier report's pictures
+    out = []
+    for number, picture in enumerate(pictures, start=1):
+        png = save_figure(picture.figure, folder / PLOTS / f"{number:02d}-{picture.key}", SHARP_DPI)
+        out.append({"key": picture.key, "title": picture.title, "guide": picture.guide,
+                    "width": round(picture.figure.get_figwidth() * DPI),
+                    "png": base64.b64encode(png).decode("ascii")})
+    return out
+
+
+def _run_context(folder: Path) -> dict:
+    run = load_run(folder)
+    available = run.summary.loc[run.summary["mean"].notna(), "kpi"]
+    return {"title": f"Run report: {run.scenario.name}", "description": run.scenario.description,
+            "facts": run_facts(run.scenario, run.meta), "glance": scenario_glance(run.scenario),
+            "kpis": kpi_rows(run.summary, key_kpis(available)), "all_kpis": kpi_rows(run.summary, list(available)),
+            "pictures": embed(run_pictures(run), folder), "note": None}
+
+
+def _comparison_context(folder: Path) -> dict:
+    cmp = load_comparison(folder)
+    note = _note(folder)
+    kpis = comparison_kpis(cmp.table, note["kpis"] if note else ())
+    labels, rows = comparison_rows(cmp.table, kpis)
+    runs = {label: load_run(path) for label, path in comparison_runs(folder, labels).items()}
+    base = cmp.scenarios[labels[0]]
+    descriptions = {label: s.description for label, s in cmp.scenarios.items()}
+    facts = [("scenarios", str(len(labels))), ("replications each", str(cmp.meta["replications"])),
+             ("seed", str(cmp.meta["seed"])), ("simulated", format_duration(base.horizon)),
+             ("warm-up", format_duration(base.warmup))]
+    return {"title": note["title"] if note else f"Comparison: {' vs '.join(labels)}",
+            "description": base.description, "descriptions": descriptions, "facts": facts, "labels": labels,
+            "rows": rows, "note": note,
+            "pictures": embed(comparison_pictures(cmp, kpis) + flow_pictures(runs), folder),
+            "glance": scenario_glance(base)}
+
+
+def _note(folder: Path) -> dict | None:
+    """A demo's teaching note (question, what to look for, featured KPIs), if the folder holds one."""
+    path = folder / NOTE
+    if not path.is_file():
+        return None
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _sweep_context(folder: Path) -> dict:
+    sweep = load_sweep(folder)
+    available = [k for k in sweep.kpis if sweep.points[f"{k}_mean"].notna().any()]
+    kpis = key_kpis(available, [*KEY_KPIS, "*"])
+    analysis = staffing_analysis(sweep)
+    header, rows = sweep_rows(sweep, kpis, analysis)
+    manifest = sweep.manifest
+    facts = [("design", str(sweep.spec.get("design"))), ("points", str(len(sweep.points))),
+             ("replications per point", str(sweep.spec["replications"])), ("seed", str(sweep.spec["seed"])),
+             ("failed runs", str(manifest.get("failed", 0))), ("status", str(manifest.get("status", "")))]
+    cheapest = None
+    if analysis is not None and analysis.cheapest is not None:
+        point = sweep.spec["points"][analysis.cheapest.point_id]
+        cheapest = {"values": [(p, point[p]) for p in sweep.parameters],
+                    "cost": describe_cost(analysis.cheapest.cost, analysis.unit),
+                    "goals": [f"{k}: {v:.0%}" for k, v in analysis.goals.items()]}
+    return {"title": f"Sweep report: {sweep.spec['name']}",
+            "description": sweep.spec.get("description") or sweep.base_scenario.description, "facts": facts,
+            "parameters": sweep.parameters, "header": header, "rows": rows,
+            "more": max(0, len(sweep.points) - MAX_SWEEP_ROWS),
+            "staffing": analysis is not None, "cheapest": cheapest, "glance": scenario_glance(sweep.base_scenario),
+            "pictures": embed(sweep_pictures(sweep, kpis, analysis), folder), "note": None}
+
+
+def add_report_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--report`` flag of run, compare and sweep."""
+    parser.add_argument("--report", action="store_true",
+                        help="also write report.html (plots and KPIs with intervals) into the results folder")
+
+
+def add_report_parser(sub: argparse._SubParsersAction) -> None:
+    """The ``report RESULTS_DIR`` subcommand."""
+    parser = sub.add_parser("report", help="write report.html (plots, KPIs with intervals) for a results folder",
+                            description="Write a self-contained report.html, and the plots as PNG and SVG under "
+                                        "plots/, into the folder of a run, a comparison or a sweep.")
+    parser.add_argument("results", metavar="RESULTS_DIR", help="a folder printed by run, compare or sweep")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the report of ``args.results``; exit 2 with one message if the folder holds no results."""
+    try:
+        path = write_report(args.results)
+    except ResultsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"report: {path}")
+    return 0

@@ -1,0 +1,195 @@
+"""Cross-checks of a scenario: every name points somewhere, and every ticket can be worked.
+
+The schema modules check each record on its own; these checks tie records together (a routing
+rule naming a team that does not exist, a category that can reach a team with no handle time for
+it, an escalation rule naming an unknown segment) and report the exact field path of each problem,
+so a planner can fix the file from the message alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sim.scenario.fields import Path
+from sim.scenario.matching import route
+from sim.scenario.spec import CategorySpec, Scenario, TeamSpec
+
+
+def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
+    """Yield (field path, message) for every name that points nowhere or contradicts another."""
+    yield from _unique_names(s)
+    categories = {c.name for c in s.categories}
+    teams = {t.name: t for t in s.teams}
+    calendars = {"24x7"} | {c.name for c in s.calendars}
+    if s.warmup >= s.horizon:
+        yield ("warmup",), f"warmup ({s.warmup:g} min) must be shorter than the horizon ({s.horizon:g} min)"
+    for i, ch in enumerate(s.channels):
+        yield from _known(("channels", i, "category_mix"), ch.category_mix, categories, "category")
+        if sum(ch.category_mix.values()) <= 0:
+            yield ("channels", i, "category_mix"), "at least one category needs a positive weight"
+        for j, surge in enumerate(ch.surges):
+            if surge.category_mix is not None:
+                yield from _known(("channels", i, "surges", j, "category_mix"), surge.category_mix, categories, "category")
+    for i, cat in enumerate(s.categories):
+        yield from _known(("categories", i, "priority"), cat.priority or {}, set(s.priorities), "priority")
+        yield from _known(("categories", i, "segment"), cat.segment or {}, set(s.segments), "segment")
+        if isinstance(cat.handle_time, dict):
+            yield from _known(("categories", i, "handle_time"), cat.handle_time, set(teams), "team")
+    for i, team in enumerate(s.teams):
+        if team.agents == 0:
+            yield ("teams", i, "agents"), "a team needs at least one agent; remove it from routing instead"
+    for i, rule in enumerate(s.routing):
+        if rule.channel is not None and rule.channel not in {c.name for c in s.channels}:
+            yield ("routing", i, "channel"), _unknown("channel", rule.channel, [c.name for c in s.channels])
+        if rule.category is not None and rule.category not in categories:
+            yield ("routing", i, "category"), _unknown("category", rule.category, sorted(categories))
+        if rule.team not in teams:
+            yield ("routing", i, "team"), _unknown("team", rule.team, list(teams))
+    for i, policy in enumerate(s.sla_policies):
+        for clock in ("first_response", "resolution"):
+            spec = getattr(policy, clock)
+            if spec is not None and spec.calendar not in calendars:
+                yield ("sla_policies", i, clock, "calendar"), _unknown("calendar", spec.calendar, sorted(calendars))
+        for field, allowed in (("priority", s.priorities), ("segment", s.segments),
+                               ("channel", [c.name for c in s.channels]), ("category", sorted(categories))):
+            for j, value in enumerate(getattr(policy.match, field)):
+                if value not in allowed:
+                    yield ("sla_policies", i, "match", field, j), _unknown(field, value, allowed)
+    yield from _routes_are_workable(s)
+    yield from escalation_problems(s)
+
+
+def _routes_are_workable(s: Scenario) -> Iterator[tuple[Path, str]]:
+    """Every ticket a channel can produce must reach a team, and every team it may reach can work it."""
+    teams = {t.name: t for t in s.teams}
+    for i, ch in enumerate(s.channels):
+        mixes = [ch.category_mix] + [sg.category_mix for sg in ch.surges if sg.category_mix]
+        for category in sorted({c for mix in mixes for c, w in mix.items() if w > 0}):
+            if category not in {c.name for c in s.categories}:
+                continue
+            team = route(s.routing, ch.name, category)
+            if team is None:
+                yield ("routing",), (f"no rule routes {ch.name} tickets of category {category!r}; "
+                                     f"add a rule (a rule without channel/category matches all)")
+                continue
+            if team not in teams:
+                continue
+            cat = s.category(category)
+            index = s.categories.index(cat)
+            for reached in sorted(reachable_teams(s, cat, team)):
+                if reached in teams and cat.handle_time_for(reached) is None:
+                    yield (("categories", index, "handle_time"),
+                           f"tickets of {category!r} can reach team {reached!r} but it has no handle time for that team")
+            if cat.skill is not None and cat.skill not in teams[team].skills and \
+                    ("skill" not in s.escalation.triggers or not any(cat.skill in t.skills for t in s.teams)):
+                yield (("routing",), f"{category!r} needs skill {cat.skill!r}, which team {team!r} lacks "
+                       f"(its skills: {teams[team].skills or 'none'}); route it to a team with the skill, "
+                       "or give some team the skill and keep the 'skill' trigger on")
+
+
+def _unique_names(s: Scenario) -> Iterator[tuple[Path, str]]:
+    for field in ("calendars", "channels", "categories", "teams", "sla_policies"):
+        seen: set[str] = set()
+        for i, item in enumerate(getattr(s, field)):
+            if item.name in seen:
+                yield (field, i, "name"), f"duplicate name {item.name!r}; names must be unique within {field}"
+            seen.add(item.name)
+    if "24x7" in {c.name for c in s.calendars}:
+        yield ("calendars",), "'24x7' is built in (always open); choose another name"
+    for field in ("priorities", "segments"):
+        values = getattr(s, field)
+        if len(set(values)) != len(values):
+            yield (field,), f"{field} must not repeat a name"
+
+
+def _known(path: Path, mapping: dict[str, float], allowed: set[str], what: str) -> Iterator[tuple[Path, str]]:
+    for key in mapping:
+        if key not in allowed:
+            yield path + (key,), _unknown(what, key, sorted(allowed))
+
+
+def _unknown(what: str, value: str, allowed: list[str]) -> str:
+    return f"unknown {what} {value!r}; allowed: {', '.join(allowed) or 'none defined'}"
+
+
+def reachable_teams(s: Scenario, category: CategorySpec, first: str) -> set[str]:
+    """Every team that may *work* a ticket of ``category`` first routed to ``first``.
+
+    Teams that lack the category's skill only triage it (no handle time needed), and a team's
+    supervisor is reachable only if the category can exceed that team's authority."""
+    esc = s.escalation
+    by_name = {t.name: t for t in s.teams}
+    teams = {first, *category.path}
+    teams.update(r.route_to for r in esc.segment_rules if r.route_to)
+    teams.update(r.to for r in esc.time_rules if r.action == "move")
+    if category.regulated and esc.compliance_team:
+        teams.add(esc.compliance_team)
+    if category.skill is not None:
+        teams.update(t.name for t in s.teams if category.skill in t.skills)
+    frontier = list(teams)
+    while frontier:
+        team = by_name.get(frontier.pop())
+        if team is not None and team.supervisor and team.supervisor not in teams and _can_exceed(category, team):
+            teams.add(team.supervisor)
+            frontier.append(team.supervisor)
+    if category.skill is not None:
+        teams = {t for t in teams if t not in by_name or category.skill in by_name[t].skills}
+    return teams
+
+
+def _can_exceed(category: CategorySpec, team: TeamSpec) -> bool:
+    """Whether a ticket of ``category`` can be beyond ``team``'s authority (an attribute it limits, or a
+    permission it lacks)."""
+    limited = any(not isinstance(limit, bool) and key in category.attributes for key, limit in team.authority.items())
+    return limited or any(team.authority.get(permission) is not True for permission in category.requires)
+
+
+def escalation_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
+    """Yield (field path, message) for escalation rules that name unknown teams or cannot work."""
+    teams = [t.name for t in s.teams]
+    esc = s.escalation
+
+    def team_ref(path: Path, name: str | None) -> Iterator[tuple[Path, str]]:
+        if name is not None and name not in teams:
+            yield path, f"unknown team {name!r}; allowed: {', '.join(teams)}"
+
+    for i, team in enumerate(s.teams):
+        yield from team_ref(("teams", i, "supervisor"), team.supervisor)
+        attributes = {a for c in s.categories for a in c.attributes}
+        for key, limit in team.authority.items():
+            if not isinstance(limit, bool) and key not in attributes:
+                yield (("teams", i, "authority", key),
+                       f"no category has an attribute {key!r} for this limit; attributes: {', '.join(sorted(attributes)) or 'none'}")
+    granted = {k for t in s.teams for k, v in t.authority.items() if v is True}
+    for i, cat in enumerate(s.categories):
+        for j, name in enumerate(cat.path):
+            yield from team_ref(("categories", i, "path", j), name)
+        for name in cat.resolve_probability:
+            yield from team_ref(("categories", i, "resolve_probability", name), name)
+        if cat.reopen and isinstance(cat.reopen.probability, dict):
+            for name in cat.reopen.probability:
+                yield from team_ref(("categories", i, "reopen", "probability", name), name)
+        for j, permission in enumerate(cat.requires):
+            if permission not in granted:
+                yield (("categories", i, "requires", j),
+                       f"no team's authority grants {permission!r}; add '{permission}: true' to a team's authority")
+        if cat.regulated and esc.compliance_team is None:
+            yield ("escalation", "compliance_team"), f"category {cat.name!r} is regulated: name the compliance team"
+    yield from team_ref(("escalation", "compliance_team"), esc.compliance_team)
+    for i, rule in enumerate(esc.segment_rules):
+        if rule.segment not in s.segments:
+            yield ("escalation", "segment_rules", i, "segment"), (
+                f"unknown segment {rule.segment!r}; allowed: {', '.join(s.segments)}")
+        yield from team_ref(("escalation", "segment_rules", i, "route_to"), rule.route_to)
+    warnings = {w for p in s.sla_policies for w in p.warnings}
+    for i, rule in enumerate(esc.time_rules):
+        yield from team_ref(("escalation", "time_rules", i, "to"), rule.to)
+        yield from team_ref(("escalation", "time_rules", i, "reviewer"), rule.reviewer)
+        if isinstance(rule.at, float) and rule.clock and rule.at not in warnings:
+            yield ("escalation", "time_rules", i, "at"), (
+                f"{rule.at} is not a warning fraction of any SLA policy; allowed: 'breach' or one of "
+                f"{sorted(warnings) or 'none (add warnings to an SLA policy)'}")
+    if esc.dissatisfaction:
+        yield from team_ref(("escalation", "dissatisfaction", "manager"), esc.dissatisfaction.manager)
+    if esc.learning:
+        yield from team_ref(("escalation", "learning", "team"), esc.learning.team)

@@ -1,0 +1,129 @@
+"""The escalation policy of a scenario: which triggers apply, and how tickets change hands.
+
+Tickets leave a team for three kinds of reason. *Hierarchical*: the team lacks the authority
+(a refund above its limit) or the customer's value or frustration calls for a manager.
+*Functional*: the team lacks the skill or the capability (a failed attempt, repeated failures)
+or the ticket is regulated. *Automatic*: an SLA clock or a queue wait ran out. This module is the
+typed schema of those rules; the decisions themselves are the pure functions in ``policy``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from sim.core.distributions import Distribution, Fixed
+from sim.scenario.fields import Name, Spec
+from sim.core.units import Duration
+
+TRIGGERS = ("regulatory", "customer_value", "skill", "authority", "complexity", "time", "dissatisfaction")
+"""Every trigger, in the default order in which they are consulted."""
+
+Trigger = Literal["regulatory", "customer_value", "skill", "authority", "complexity", "time", "dissatisfaction"]
+
+
+class HandoffSpec(Spec):
+    """How a ticket changes teams: cold (back into a queue) or warm (the sender stays on)."""
+
+    mode: Literal["cold", "warm"] = Field(default="cold", description="cold: back into a queue; warm: sender stays on")
+    handoff_time: Distribution = Field(default=Fixed(dist="fixed", value=2.0),
+                                       description="warm: time sender and receiver spend together")
+    context_complete: float = Field(default=1.0, ge=0, le=1, description="probability the context travels complete")
+    rework_time: Distribution | None = Field(default=None, description="extra work when the context is incomplete")
+    max_handoffs: int | None = Field(default=None, ge=0, description="after this many, the current team keeps it")
+    triage_time: Distribution = Field(default=Fixed(dist="fixed", value=1.0),
+                                      description="time an agent takes to see a ticket needs a skill it lacks")
+
+    @model_validator(mode="after")
+    def _rework_when_context_lost(self) -> "HandoffSpec":
+        if self.context_complete < 1 and self.rework_time is None:
+            raise ValueError("context_complete below 1 needs a rework_time (the time the customer repeats the story)")
+        return self
+
+
+class SwarmSpec(Spec):
+    """Swarming: the frontline agent keeps the ticket and pulls in an expert for a consult."""
+
+    consult_time: Distribution = Field(description="time the expert and the frontline agent spend together")
+    max_wait: Duration = Field(default=2.0, description="how long to wait for a free expert before transferring")
+
+
+class SegmentRule(Spec):
+    """Customer value: tickets of a segment start at another team and/or gain priority."""
+
+    segment: Name = Field(description="the customer segment this rule is for")
+    route_to: Name | None = Field(default=None, description="first team for this segment (e.g. skip tier 1)")
+    priority_boost: int = Field(default=0, ge=0, description="priority levels gained")
+
+
+class TimeRule(Spec):
+    """Automatic escalation when an SLA milestone is reached, or a queue wait exceeds a limit."""
+
+    name: Name = Field(description="the escalation reason recorded, e.g. breach_level1")
+    clock: Literal["first_response", "resolution"] | None = Field(default=None, description="SLA clock to watch")
+    at: float | Literal["breach"] = Field(default="breach", description="'breach' or a warning fraction, e.g. 0.75")
+    queue_wait: Duration | None = Field(default=None, gt=0, description="or: waiting longer than this in a queue")
+    after: Duration = Field(default=0.0, description="delay after the milestone (ladders: level 2 four hours later)")
+    action: Literal["raise_priority", "move", "review"] = Field(description="what the rule does to the ticket")
+    to: Name | None = Field(default=None, description="move: the team whose queue receives the ticket")
+    reviewer: Name | None = Field(default=None, description="review: the team whose agent reviews")
+    review_time: Distribution | None = Field(default=None, description="review: the reviewer's time")
+    levels: int = Field(default=1, ge=1, description="raise_priority: levels gained")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TimeRule":
+        if (self.clock is None) == (self.queue_wait is None):
+            raise ValueError("a time rule watches either an SLA 'clock' or a 'queue_wait', not both")
+        if self.action == "move" and self.to is None:
+            raise ValueError("action 'move' needs 'to' (the receiving team)")
+        if self.action == "review" and (self.reviewer is None or self.review_time is None):
+            raise ValueError("action 'review' needs 'reviewer' (a team) and 'review_time'")
+        if isinstance(self.at, float) and not 0 < self.at < 1:
+            raise ValueError("'at' is 'breach' or a fraction between 0 and 1")
+        return self
+
+
+class DissatisfactionSpec(Spec):
+    """A frustration score that grows with waiting and handoffs; above a threshold a manager steps in."""
+
+    per_hour_waiting: float = Field(default=1.0, ge=0, description="score gained per hour spent waiting")
+    per_handoff: float = Field(default=1.0, ge=0, description="score gained per handoff")
+    threshold: float = Field(gt=0, description="score at which a manager intervenes (once per ticket)")
+    manager: Name = Field(description="team whose agent intervenes")
+    review_time: Distribution = Field(description="the manager's time per intervention")
+
+
+class OwnershipSpec(Spec):
+    """The first team follows up with the customer after another team resolved the ticket."""
+
+    follow_up_time: Distribution = Field(description="the owner's time per follow-up")
+
+
+class LearningSpec(Spec):
+    """Knowledge-base feedback: the frontline gets better at categories it sees resolved upstream."""
+
+    team: Name = Field(description="the frontline team that learns")
+    step: float = Field(default=0.002, gt=0, description="gain in resolve probability per escalated resolution")
+    cap: float = Field(default=0.95, gt=0, le=1, description="the learned probability never exceeds this")
+
+
+class EscalationSpec(Spec):
+    """All escalation rules of a scenario; without any, tickets stay with their first team."""
+
+    triggers: list[Trigger] = Field(default=list(TRIGGERS), description="which triggers apply, in order")
+    mode: Literal["tiered", "swarm"] = Field(default="tiered", description="transfer on failure, or swarm first")
+    handoff: HandoffSpec = Field(default=HandoffSpec(), description="how tickets change hands")
+    swarm: SwarmSpec | None = Field(default=None, description="swarming settings (mode: swarm)")
+    compliance_team: Name | None = Field(default=None, description="where regulated categories go, at top priority")
+    segment_rules: list[SegmentRule] = Field(default=[], description="customer-value rules")
+    time_rules: list[TimeRule] = Field(default=[], description="automatic escalation rules and ladders")
+    dissatisfaction: DissatisfactionSpec | None = Field(default=None, description="frustration-driven intervention")
+    ownership: OwnershipSpec | None = Field(default=None, description="owner follow-up after escalated resolution")
+    learning: LearningSpec | None = Field(default=None, description="frontline learning from escalations")
+
+    @model_validator(mode="after")
+    def _swarm_needs_consults(self) -> "EscalationSpec":
+        if self.mode == "swarm" and self.swarm is None:
+            raise ValueError("mode 'swarm' needs a 'swarm' section (consult_time, max_wait)")
+        return self

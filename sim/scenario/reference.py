@@ -1,0 +1,122 @@
+"""The scenario reference, generated from the schema so that the README can never drift from it.
+
+Every record of the schema becomes a table: field, type (with units), default and meaning. The
+README embeds the output of ``run_sim.py schema --markdown``; a test checks they are the same.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+
+from sim.core import distributions
+from sim.scenario import escalation
+from sim.scenario import spec as scenario
+
+SECTIONS: list[tuple[str, type[BaseModel]]] = [
+    ("Scenario (top level)", scenario.Scenario),
+    ("calendars[]", scenario.CalendarSpec),
+    ("channels[]", scenario.ChannelSpec),
+    ("channels[].surges[]", scenario.Surge),
+    ("channels[].service_level", scenario.ServiceLevelTarget),
+    ("categories[]", scenario.CategorySpec),
+    ("categories[].customer_reply", scenario.CustomerReply),
+    ("categories[].reopen", scenario.Reopen),
+    ("teams[]", scenario.TeamSpec),
+    ("teams[].shifts[]", scenario.ShiftSpec),
+    ("routing[]", scenario.RoutingRule),
+    ("sla_policies[]", scenario.SlaPolicy),
+    ("sla_policies[].match", scenario.SlaMatch),
+    ("sla_policies[].first_response / .resolution", scenario.SlaClockSpec),
+    ("escalation", escalation.EscalationSpec),
+    ("escalation.handoff", escalation.HandoffSpec),
+    ("escalation.swarm", escalation.SwarmSpec),
+    ("escalation.segment_rules[]", escalation.SegmentRule),
+    ("escalation.time_rules[]", escalation.TimeRule),
+    ("escalation.dissatisfaction", escalation.DissatisfactionSpec),
+    ("escalation.ownership", escalation.OwnershipSpec),
+    ("escalation.learning", escalation.LearningSpec),
+]
+
+DISTRIBUTIONS = [distributions.Exponential, distributions.Lognormal, distributions.Gamma, distributions.Uniform,
+                 distributions.Triangular, distributions.Fixed, distributions.Empirical]
+
+
+def markdown() -> str:
+    """The whole scenario reference as Markdown tables."""
+    parts = ["Times are minutes; every duration also accepts a unit: `45s`, `5m`, `4h`, `2d`, `1w`. "
+             "Rates are per hour. Unknown fields are errors. Lists of named items (`teams`, `channels`, "
+             "`categories`…) can be addressed by name in `--set`, e.g. `--set teams.tier1.agents=14`."]
+    for title, model in SECTIONS:
+        parts.append(f"#### `{title}`\n\n{_doc(model)}\n\n| field | type | default | meaning |\n|---|---|---|---|")
+        for name, field in model.model_fields.items():
+            default = "required" if field.is_required() else _show(field.get_default(call_default_factory=True))
+            parts[-1] += (f"\n| `{field.alias or name}` | {_type(field.annotation, field.metadata)} | {default} | "
+                          f"{(field.description or '').replace('|', '/')} |")
+    parts.append("#### Distributions (`dist:`)\n\n| dist | parameters | meaning |\n|---|---|---|")
+    for model in DISTRIBUTIONS:
+        params = ", ".join(f"`{f.alias or n}`" for n, f in model.model_fields.items() if n != "dist")
+        tag = model.model_fields["dist"].annotation.__args__[0]
+        parts[-1] += f"\n| `{tag}` | {params} | {_doc(model)} |"
+    return "\n\n".join(parts) + "\n"
+
+
+def _doc(model: type) -> str:
+    return (model.__doc__ or "").strip().splitlines()[0].replace("``", "`")
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, BaseModel):
+        return "see below" if value.model_dump(exclude_defaults=True) == {} else f"`{value.model_dump()}`"
+    if isinstance(value, (list, dict)) and not value:
+        return "empty"
+    if isinstance(value, list) and all(isinstance(v, tuple) for v in value):
+        return ", ".join(f"`{_clock(a)}-{_clock(b)}`" for a, b in value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"`{value}`".replace("|", "/")
+
+
+def _clock(minutes: float) -> str:
+    return f"{int(minutes // 60):02d}:{int(minutes % 60):02d}"
+
+
+def _type(annotation: Any, metadata: list) -> str:
+    """A short readable type: duration, number, list of …, one of …"""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type(args[0], list(args[1:]))
+    if any(getattr(m, "func", None) is not None and getattr(m.func, "__name__", "") == "parse_duration"
+           for m in metadata):
+        return "duration"
+    if isinstance(annotation, type) and issubclass(annotation, distributions._Dist):
+        return "distribution"
+    if origin in (typing.Union, types.UnionType):
+        parts = [_type(a, []) for a in args if a is not type(None)]
+        return " or ".join(dict.fromkeys(parts))
+    if origin is typing.Literal:
+        return "one of " + ", ".join(f"`{a}`" for a in args)
+    if origin is list:
+        return f"list of {_type(args[0], [])}"
+    if origin is tuple:
+        return "time window `HH:MM-HH:MM`"
+    if origin is dict:
+        return f"map name → {_type(args[1], [])}"
+    if annotation is float:
+        return "duration" if any("Duration" in str(m) for m in metadata) else "number"
+    if annotation is int:
+        return "integer"
+    if annotation is bool:
+        return "true/false"
+    if annotation is str:
+        return "text"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "section"
+    name = getattr(annotation, "__name__", str(annotation))
+    return {"date": "date `YYYY-MM-DD`"}.get(name, "distribution" if "Exponential" in str(annotation) else name)

@@ -1,0 +1,253 @@
+"""The scenario: one YAML file that describes a support organisation and how long to simulate it.
+
+This module is the typed schema. Every default lives here, unknown keys are rejected, and the
+checks that tie names together (a routing rule naming a team that does not exist, a category mix
+naming an unknown category…) report the exact field path, so a planner can fix the file from the
+message alone. Times are minutes; durations accept units (``"5m"``, ``"4h"``); rates are per hour.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Iterator, Literal
+
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
+
+from sim.core.calendar import parse_clock
+from sim.core.distributions import Distribution
+from sim.scenario.escalation import EscalationSpec
+from sim.scenario.fields import Name, Path, Spec, Weight
+from sim.core.units import Duration
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_CLOCK_PATTERN = r"([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00"
+def clock_text(minutes: float) -> str:
+    """Minutes after midnight as ``HH:MM`` (how clock times are written back to YAML)."""
+    hours, rest = divmod(round(minutes), 60)
+    return f"{hours:02d}:{rest:02d}"
+
+
+Clock = Annotated[float, BeforeValidator(parse_clock), PlainSerializer(clock_text, when_used="json"),
+                  WithJsonSchema({"type": "string", "pattern": f"^({_CLOCK_PATTERN})$", "description": "HH:MM"})]
+
+
+def _parse_window(text: object) -> tuple[float, float]:
+    if not isinstance(text, str) or text.count("-") != 1:
+        raise ValueError(f"{text!r} is not a time window; write it as \"HH:MM-HH:MM\", e.g. \"09:00-17:00\"")
+    start, end = (parse_clock(part.strip()) for part in text.split("-"))
+    if not start < end:
+        raise ValueError(f"{text!r} ends before it starts; split a window over midnight in two")
+    return start, end
+
+
+TimeWindow = Annotated[tuple[float, float], BeforeValidator(_parse_window),
+                       PlainSerializer(lambda w: f"{clock_text(w[0])}-{clock_text(w[1])}", when_used="json"),
+                       WithJsonSchema({"type": "string", "pattern": f"^({_CLOCK_PATTERN})-({_CLOCK_PATTERN})$",
+                                       "description": "HH:MM-HH:MM"})]
+
+
+class CalendarSpec(Spec):
+    """Business hours: open weekdays, daily windows and holidays (closed all day)."""
+
+    name: Name = Field(description="how SLA clocks refer to this calendar")
+    days: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri"], description="open weekdays")
+    hours: list[TimeWindow] = Field(default=[(540.0, 1020.0)], min_length=1,
+                                    description='open windows each day, e.g. ["08:00-12:00", "13:00-18:00"]')
+    holidays: list[dt.date] = Field(default=[], description="dates closed all day (YYYY-MM-DD)")
+
+
+class Surge(Spec):
+    """A temporary rise (or fall) in a channel's arrival rate, e.g. an outage."""
+
+    start: Duration = Field(description="when the surge begins, from the simulation start")
+    duration: Duration = Field(gt=0, description="how long it lasts")
+    multiplier: float = Field(gt=0, description="factor applied to the channel's rate")
+    category_mix: dict[Name, Weight] | None = Field(default=None, description="category mix during the surge")
+
+
+class ServiceLevelTarget(Spec):
+    """A channel's speed-of-answer goal, e.g. 80 % answered within 20 seconds."""
+
+    target: Duration = Field(gt=0, description="answer within this time")
+    goal: float = Field(default=0.8, gt=0, le=1, description="share of tickets to answer within the target")
+
+
+class ChannelSpec(Spec):
+    """A way customers reach support (phone, chat, email, in-app…) and how they behave there."""
+
+    name: Name = Field(description="e.g. phone, chat, email, in-app")
+    rate_per_hour: float | None = Field(default=None, ge=0, description="mean arrivals per hour before profiles")
+    arrival_times: list[Duration] | None = Field(
+        default=None, description="fixed arrival times instead of a rate (replaying a log, or a story)")
+    hour_of_day: list[Annotated[float, Field(ge=0)]] | None = Field(
+        default=None, min_length=24, max_length=24, description="24 multipliers, one per hour from 00:00")
+    day_of_week: dict[Weekday, Annotated[float, Field(ge=0)]] = Field(
+        default={}, description="multiplier per weekday; a weekday left out keeps 1.0")
+    surges: list[Surge] = Field(default=[], description="temporary changes of the rate (and mix)")
+    category_mix: dict[Name, Weight] = Field(min_length=1, description="relative weights of categories")
+    patience: Distribution | None = Field(default=None, description="time a customer waits before abandoning; none: never")
+    concurrency: int = Field(default=1, ge=1, description="tickets of this channel an agent can work at once")
+    service_level: ServiceLevelTarget | None = Field(default=None, description="speed-of-answer goal for the KPIs")
+
+    @model_validator(mode="after")
+    def _rate_or_times(self) -> "ChannelSpec":
+        if (self.rate_per_hour is None) == (self.arrival_times is None):
+            raise ValueError("give a channel either 'rate_per_hour' or 'arrival_times', not both")
+        return self
+
+
+class CustomerReply(Spec):
+    """Tickets that need information from the customer before they can be resolved."""
+
+    probability: float = Field(ge=0, le=1, description="share of tickets that need the customer's answer")
+    delay: Distribution = Field(description="time until the customer answers (SLA clocks may pause)")
+    handle_time: Distribution | None = Field(default=None, description="work after the reply; default: a fresh handle time")
+
+
+class Reopen(Spec):
+    """Resolved tickets that come back: with a probability per resolving team, after a delay."""
+
+    probability: float | dict[Name, Annotated[float, Field(ge=0, le=1)]] = Field(
+        description="one probability, or one per resolving team (a team left out: 0)")
+    delay: Distribution = Field(description="time from resolution to reopening")
+    return_to: Literal["resolver", "first"] = Field(default="resolver",
+                                                    description="the resolving team, or the ticket's first team")
+
+    def probability_for(self, team: str) -> float:
+        if isinstance(self.probability, dict):
+            return self.probability.get(team, 0.0)
+        return self.probability
+
+
+class CategorySpec(Spec):
+    """An issue type: its priorities, customers, work content and attributes."""
+
+    name: Name = Field(description="how channels' mixes and routing refer to it")
+    priority: dict[Name, Weight] | None = Field(default=None, description="priority mix; default: all the least urgent")
+    segment: dict[Name, Weight] | None = Field(default=None, description="segment mix; default: all the first segment")
+    handle_time: Distribution | dict[Name, Distribution] = Field(
+        description="one distribution for every team, or one per team name")
+    skill: Name | None = Field(default=None, description="skill a team needs to work this category")
+    attributes: dict[Name, Distribution] = Field(default={}, description="ticket attributes, e.g. refund_amount")
+    customer_reply: CustomerReply | None = Field(default=None, description="tickets that wait on the customer once")
+    path: list[Name] = Field(default=[], description="teams a failed attempt escalates through, in order")
+    resolve_probability: dict[Name, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default={}, description="per team: chance an attempt resolves; a team left out always resolves")
+    failed_attempt_time: Distribution | None = Field(
+        default=None, description="time an unsuccessful attempt costs; default: a normal handle time")
+    requires: list[Name] = Field(default=[], description="permissions a team's authority must grant")
+    regulated: bool = Field(default=False, description="goes to the compliance team at once, top priority")
+    reopen: Reopen | None = Field(default=None, description="resolved tickets that come back")
+
+    def handle_time_for(self, team: str) -> Distribution | None:
+        if isinstance(self.handle_time, dict):
+            return self.handle_time.get(team)
+        return self.handle_time
+
+
+class ShiftSpec(Spec):
+    """A recurring block of agents; an end before the start runs overnight."""
+
+    days: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri"], description="weekdays the shift starts")
+    start: Clock = Field(description="clock time HH:MM the agents come on duty")
+    end: Clock = Field(description="clock time HH:MM they leave (after finishing the ticket in hand)")
+    agents: int = Field(ge=1, description="agents on this shift")
+
+
+class TeamSpec(Spec):
+    """A group of agents that shares one queue."""
+
+    name: Name = Field(description="how routing and escalation refer to the team")
+    tier: int = Field(default=1, ge=1, description="1 = frontline; used for cost by resolving tier")
+    skills: list[Name] = Field(default=[], description="skills its agents have (matched to categories' skill)")
+    agents: int | None = Field(default=None, ge=0, description="agents on duty around the clock")
+    shifts: list[ShiftSpec] | None = Field(default=None, min_length=1, description="recurring shifts instead of agents")
+    handle_time_multiplier: float = Field(default=1.0, gt=0, description="scales every handle time of this team")
+    cost_per_hour: float = Field(default=0.0, ge=0, description="cost of one agent-hour on duty")
+    authority: dict[Name, float | bool] = Field(
+        default={}, description="limits: a number caps the ticket attribute of that name; true/false grants a permission")
+    supervisor: Name | None = Field(default=None, description="team that takes what exceeds this team's authority")
+    max_attempts: int = Field(default=1, ge=1, description="failed attempts before the ticket moves on")
+
+    @model_validator(mode="after")
+    def _agents_or_shifts(self) -> "TeamSpec":
+        if (self.agents is None) == (self.shifts is None):
+            raise ValueError("give a team either 'agents' (always on duty) or 'shifts', not both")
+        return self
+
+
+class RoutingRule(Spec):
+    """Which team receives a new ticket; the first rule that matches wins."""
+
+    channel: Name | None = Field(default=None, description="channel name; none: any")
+    category: Name | None = Field(default=None, description="category name; none: any")
+    team: Name = Field(description="the team that receives the ticket")
+
+
+class SlaMatch(Spec):
+    """Which tickets an SLA policy covers; an empty list or a missing field matches all."""
+
+    priority: list[Name] = Field(default=[], description="priorities covered")
+    channel: list[Name] = Field(default=[], description="channels covered")
+    segment: list[Name] = Field(default=[], description="customer segments covered")
+    category: list[Name] = Field(default=[], description="categories covered")
+
+
+class SlaClockSpec(Spec):
+    """One SLA clock: a target in business time on a calendar."""
+
+    target: Duration = Field(gt=0, description="business time allowed")
+    calendar: Name = Field(default="24x7", description="calendar the clock runs on")
+
+
+class SlaPolicy(Spec):
+    """Targets for first response and resolution, as helpdesks define them; first match wins."""
+
+    name: Name = Field(description="shown in the ticket table")
+    match: SlaMatch = Field(default=SlaMatch(), description="which tickets it covers")
+    first_response: SlaClockSpec | None = Field(default=None, description="clock from arrival to first pick-up")
+    resolution: SlaClockSpec | None = Field(default=None, description="clock from arrival to resolution")
+    warnings: list[Annotated[float, Field(gt=0, lt=1)]] = Field(default=[0.5, 0.75],
+                                                                description="fractions of the target")
+    pause_while_waiting_on_customer: bool = Field(default=True, description="clocks stop while the customer owes an answer")
+    update_every: Duration | None = Field(default=None, gt=0,
+                                          description="while escalated, update the customer this often")
+    update_time: Distribution | None = Field(default=None, description="agent time one customer update takes")
+
+    @model_validator(mode="after")
+    def _updates_cost_time(self) -> "SlaPolicy":
+        if (self.update_every is None) != (self.update_time is None):
+            raise ValueError("customer updates need both 'update_every' and 'update_time'")
+        return self
+
+
+class Scenario(Spec):
+    """One support organisation, its demand and its policies, and how to simulate it."""
+
+    name: Name = Field(default="scenario", description="names the results folder; default: the file name")
+    description: str = Field(default="", description="shown in reports")
+    seed: int = Field(default=1, ge=0, description="base random seed (replication r uses streams of (seed, r))")
+    start_date: dt.date = Field(default=dt.date(2026, 1, 5), description="date of time 0 (sets weekdays)")
+    horizon: Duration = Field(default=10080.0, gt=0, description="simulated time")
+    warmup: Duration = Field(default=0.0, description="initial period left out of the KPIs")
+    replications: int = Field(default=10, ge=1, description="independent runs for the confidence intervals")
+    priorities: list[Name] = Field(default=["P1", "P2", "P3", "P4"], min_length=1, description="most urgent first")
+    segments: list[Name] = Field(default=["standard"], min_length=1, description="customer segments, e.g. standard, vip")
+    calendars: list[CalendarSpec] = Field(default=[], description="business-hours calendars ('24x7' is built in)")
+    channels: list[ChannelSpec] = Field(min_length=1, description="where tickets come from")
+    categories: list[CategorySpec] = Field(min_length=1, description="what tickets are about")
+    teams: list[TeamSpec] = Field(min_length=1, description="who works them")
+    routing: list[RoutingRule] = Field(min_length=1, description="first team of a new ticket; first match wins")
+    sla_policies: list[SlaPolicy] = Field(default=[], description="SLA targets; first match wins")
+    escalation: EscalationSpec = Field(default=EscalationSpec(), description="escalation triggers and handoffs")
+
+    def team(self, name: str) -> TeamSpec:
+        return next(t for t in self.teams if t.name == name)
+
+    def category(self, name: str) -> CategorySpec:
+        return next(c for c in self.categories if c.name == name)
+
+    @property
+    def start_weekday(self) -> int:
+        return self.start_date.weekday()
