@@ -29,19 +29,20 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Callable
-
-import numpy as np
+from typing import Any
 
 import mmc_simpy
-from sim.scenario.loader import load_scenario
+import numpy as np
+
 from sim.analysis.kpis import confidence_interval
-from sim.engine.desk import run_replication
-from sim.scenario.spec import Scenario
 from sim.analysis.theory import mmc
+from sim.engine.desk import run_replication
+from sim.scenario.loader import load_scenario
+from sim.scenario.spec import Scenario
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "validation" / "erlang_c.yaml"
 SPEED_TARGET = 0.5
@@ -145,8 +146,14 @@ def machine() -> str:
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                    if line.startswith("model name")), cpu)
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in cpuinfo.read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            cpu,
+        )
     libs = ", ".join(f"{name} {version(name)}" for name in ("simpy", "numpy", "pandas", "ciw") if _installed(name))
     return f"{cores} cores, {cpu}; Python {platform.python_version()}, {libs}"
 
@@ -167,12 +174,15 @@ def speed(tickets: int, repeat: int) -> bool:
     print(f"M/M/{servers}, {arrival_rate * 60:g} tickets/h, mean handle {mean_service:g} min ({SCENARIO.name})")
     print(f"machine: {machine()}")
     count, _ = engine_waits(run_replication(scenario, record_events=False))  # warm-up, and the ticket count
-    models = [Model(f"engine, {label}", lambda events=events: run_replication(scenario, record_events=events),
-                    engine_waits) for label, events in (("events recorded", True), ("record_events=False", False))]
+    models = [
+        Model(f"engine, {label}", lambda events=events: run_replication(scenario, record_events=events), engine_waits)
+        for label, events in (("events recorded", True), ("record_events=False", False))
+    ]
     for name, runner in (("bare SimPy M/M/c", mmc_simpy.run_mmc), ("Ciw M/M/c", ciw_runner())):
         if runner is not None:
-            models.append(Model(name, lambda runner=runner: runner(arrival_rate, mean_service, servers, count),
-                                peer_waits))
+            models.append(
+                Model(name, lambda runner=runner: runner(arrival_rate, mean_service, servers, count), peer_waits)
+            )
     print(f"{count:,} tickets per run, wall clock, best of {repeat} (round-robin, after one untimed engine run)\n")
     timings = best_times(models, repeat)
     print(table(timings, theory))
@@ -182,23 +192,32 @@ def speed(tickets: int, repeat: int) -> bool:
 
 def table(timings: list[Timing], theory: float) -> str:
     """The timings as a Markdown table, ready to paste into the README."""
-    rows = ["| model | tickets | wall (s) | CPU (s) | tickets/s | mean wait (s), 95 % CI |",
-            "|---|--:|--:|--:|--:|--:|"]
+    rows = [
+        "| model | tickets | wall (s) | CPU (s) | tickets/s | mean wait (s), 95 % CI |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
     for t in timings:
         mean, half_width = mean_wait_interval(t.waits, 0.95)
-        rows.append(f"| {t.model} | {t.tickets:,} | {t.seconds:.2f} | {t.cpu_seconds:.2f} | {t.rate:,.0f} | "
-                    f"{mean * 60:.2f} ± {half_width * 60:.2f} |")
+        rows.append(
+            f"| {t.model} | {t.tickets:,} | {t.seconds:.2f} | {t.cpu_seconds:.2f} | {t.rate:,.0f} | "
+            f"{mean * 60:.2f} ± {half_width * 60:.2f} |"
+        )
     rows.append(f"| Erlang C (theory) | | | | | {theory * 60:.2f} |")
     return "\n".join(rows)
 
 
 def warn_if_busy(timings: list[Timing]) -> None:
     """Say so when some model's best wall time exceeds its CPU time by over BUSY_SLACK: others shared the CPUs."""
-    busy = [f"{t.model} (+{t.seconds / t.cpu_seconds - 1:.0%})" for t in timings
-            if t.seconds > (1 + BUSY_SLACK) * t.cpu_seconds]
+    busy = [
+        f"{t.model} (+{t.seconds / t.cpu_seconds - 1:.0%})"
+        for t in timings
+        if t.seconds > (1 + BUSY_SLACK) * t.cpu_seconds
+    ]
     if busy:
-        print(f"\nBUSY MACHINE: wall time above CPU time for {', '.join(busy)}; "
-              "rerun on a quiet machine, or read the CPU-time ratios below")
+        print(
+            f"\nBUSY MACHINE: wall time above CPU time for {', '.join(busy)}; "
+            "rerun on a quiet machine, or read the CPU-time ratios below"
+        )
 
 
 def fast_enough(timings: list[Timing]) -> bool:
@@ -207,9 +226,11 @@ def fast_enough(timings: list[Timing]) -> bool:
     simpy = by_model["bare SimPy M/M/c"]
     with_events, without = (by_model[f"engine, {m}"] for m in ("events recorded", "record_events=False"))
     fast = with_events.rate / simpy.rate >= SPEED_TARGET
-    print(f"\nengine / bare SimPy: {with_events.rate / simpy.rate:.2f} with events, {without.rate / simpy.rate:.2f} "
-          f"without (target >= {SPEED_TARGET}: {'PASS' if fast else 'FAIL'}); by CPU time "
-          f"{simpy.cpu_seconds / with_events.cpu_seconds:.2f} and {simpy.cpu_seconds / without.cpu_seconds:.2f}")
+    print(
+        f"\nengine / bare SimPy: {with_events.rate / simpy.rate:.2f} with events, {without.rate / simpy.rate:.2f} "
+        f"without (target >= {SPEED_TARGET}: {'PASS' if fast else 'FAIL'}); by CPU time "
+        f"{simpy.cpu_seconds / with_events.cpu_seconds:.2f} and {simpy.cpu_seconds / without.cpu_seconds:.2f}"
+    )
     return fast
 
 
@@ -242,9 +263,11 @@ def memory(tickets: int) -> bool:
     report = json.loads(child.stdout.strip().splitlines()[-1])
     ok = report["peak_rss"] < MEMORY_TARGET
     print(f"machine: {machine()}")
-    print(f"{report['tickets']:,} tickets, {report['events']:,} events in {report['seconds']:.1f} s; "
-          f"peak RSS {report['peak_rss'] / 1e6:,.0f} MB (after imports {report['import_rss'] / 1e6:,.0f} MB); "
-          f"target < {MEMORY_TARGET / 1e9:g} GB: {'PASS' if ok else 'FAIL'}")
+    print(
+        f"{report['tickets']:,} tickets, {report['events']:,} events in {report['seconds']:.1f} s; "
+        f"peak RSS {report['peak_rss'] / 1e6:,.0f} MB (after imports {report['import_rss'] / 1e6:,.0f} MB); "
+        f"target < {MEMORY_TARGET / 1e9:g} GB: {'PASS' if ok else 'FAIL'}"
+    )
     return ok
 
 
@@ -254,8 +277,17 @@ def memory_child(tickets: int) -> None:
     import_rss = _peak_rss()
     start = time.perf_counter()
     records = run_replication(scenario, record_events=True)
-    print(json.dumps({"tickets": len(records.tickets), "events": len(records.events),
-                      "seconds": time.perf_counter() - start, "import_rss": import_rss, "peak_rss": _peak_rss()}))
+    print(
+        json.dumps(
+            {
+                "tickets": len(records.tickets),
+                "events": len(records.events),
+                "seconds": time.perf_counter() - start,
+                "import_rss": import_rss,
+                "peak_rss": _peak_rss(),
+            }
+        )
+    )
 
 
 def _peak_rss() -> int:

@@ -93,40 +93,57 @@ def main() -> int:
         on_dask, distributed = timed_sweep(spec, work / "dask", dask)
         dask_noop = noop_overhead(dask, args.noop)
 
-    identical = all(serial.runs.equals(other.runs) and serial.points.equals(other.points)
-                    for other in (parallel, distributed))
+    identical = all(
+        serial.runs.equals(other.runs) and serial.points.equals(other.points) for other in (parallel, distributed)
+    )
     task_seconds = pd.Series([json.loads(p.read_text())["seconds"] for p in (work / "one" / "tasks").glob("*.json")])
     shutil.rmtree(work)
     speedup = one / two
     figures = {
-        "runs": serial.tasks, "horizon": args.horizon, "mean_run_seconds": round(float(task_seconds.mean()), 4),
-        "wall_1_worker": round(one, 2), "wall_2_workers": round(two, 2), "speedup": round(speedup, 2),
-        "target_speedup": TARGET, "wall_dask_2_workers": round(on_dask, 2),
-        "dask_cluster_startup": round(dask_startup, 2), "noop_tasks": args.noop,
+        "runs": serial.tasks,
+        "horizon": args.horizon,
+        "mean_run_seconds": round(float(task_seconds.mean()), 4),
+        "wall_1_worker": round(one, 2),
+        "wall_2_workers": round(two, 2),
+        "speedup": round(speedup, 2),
+        "target_speedup": TARGET,
+        "wall_dask_2_workers": round(on_dask, 2),
+        "dask_cluster_startup": round(dask_startup, 2),
+        "noop_tasks": args.noop,
         "overhead_local_ms_per_task": round(1000 * local_noop, 3),
         "overhead_dask_ms_per_task": round(1000 * dask_noop, 3),
         "dask_extra_ms_per_task": round(1000 * (dask_noop - local_noop), 3),
-        "local_pool_startup": round(pool_startup, 3), "driver_cpu_ms_per_run": round(1000 * driver_cpu / serial.tasks, 3),
-        "identical_tables": identical, "cores": available_cores(), "python": platform.python_version(),
-        "load_average_before": round(load_before, 2), "load_average_after": round(os.getloadavg()[0], 2),
+        "local_pool_startup": round(pool_startup, 3),
+        "driver_cpu_ms_per_run": round(1000 * driver_cpu / serial.tasks, 3),
+        "identical_tables": identical,
+        "cores": available_cores(),
+        "python": platform.python_version(),
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
     }
     met = speedup >= TARGET or available_cores() < WORKERS
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
-        print(f"sweep of {serial.tasks} runs of {args.horizon} (mean {figures['mean_run_seconds']:.3f}s of "
-              f"simulation each), {available_cores()} cores, Python {platform.python_version()}\n")
+        print(
+            f"sweep of {serial.tasks} runs of {args.horizon} (mean {figures['mean_run_seconds']:.3f}s of "
+            f"simulation each), {available_cores()} cores, Python {platform.python_version()}\n"
+        )
         print(f"  1 worker          {one:7.2f} s")
-        print(f"  2 local workers   {two:7.2f} s   speed-up {speedup:.2f}x (target >= {TARGET}x: "
-              f"{'met' if met else 'NOT met'}); pool start-up {pool_startup:.2f} s included, "
-              f"driver {figures['driver_cpu_ms_per_run']:.1f} ms CPU a run")
+        print(
+            f"  2 local workers   {two:7.2f} s   speed-up {speedup:.2f}x (target >= {TARGET}x: "
+            f"{'met' if met else 'NOT met'}); pool start-up {pool_startup:.2f} s included, "
+            f"driver {figures['driver_cpu_ms_per_run']:.1f} ms CPU a run"
+        )
         print(f"  2 Dask workers    {on_dask:7.2f} s   (+ {dask_startup:.1f} s to start the local cluster)")
         print(f"\nper-task overhead, {args.noop} no-op tasks on 2 workers:")
         print(f"  local processes   {1000 * local_noop:7.3f} ms")
         print(f"  Dask              {1000 * dask_noop:7.3f} ms   (+{1000 * (dask_noop - local_noop):.3f} ms a task)")
         print(f"\ntables identical for 1 worker, 2 workers and Dask: {'yes' if identical else 'NO'}")
-        print(f"load average {load_before:.2f} before, {figures['load_average_after']:.2f} after "
-              "(other work on the machine slows the parallel runs most)")
+        print(
+            f"load average {load_before:.2f} before, {figures['load_average_after']:.2f} after "
+            "(other work on the machine slows the parallel runs most)"
+        )
     return 0 if met and identical else 1
 
 

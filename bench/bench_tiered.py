@@ -20,15 +20,17 @@ import sys
 import time
 from pathlib import Path
 
-from sim.scenario.loader import load_scenario
 from sim.engine.desk import run_replication
+from sim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 TIERED = ROOT / "scenarios" / "tiered.yaml"
 NO_ESCALATION = ["escalation.triggers=[skill]"]
-SCENARIOS = {"tiered, escalation on (as bundled)": (TIERED, []),
-             "tiered, only skill transfers": (TIERED, NO_ESCALATION),
-             "Erlang C (validation/erlang_c.yaml)": (ROOT / "scenarios" / "validation" / "erlang_c.yaml", [])}
+SCENARIOS = {
+    "tiered, escalation on (as bundled)": (TIERED, []),
+    "tiered, only skill transfers": (TIERED, NO_ESCALATION),
+    "Erlang C (validation/erlang_c.yaml)": (ROOT / "scenarios" / "validation" / "erlang_c.yaml", []),
+}
 
 
 def tickets_per_second(path: Path, overrides: list[str], tickets: int, repeat: int) -> tuple[int, float]:
@@ -58,8 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {label} | {count:,} | {rate:,.0f} |")
     with_escalation, without, _ = rates.values()
     ok = with_escalation >= without / 2
-    print(f"\nescalation machinery on the tiered scenario costs {without / with_escalation:.2f}x "
-          f"(target <= 2x): {'PASS' if ok else 'FAIL'}")
+    print(
+        f"\nescalation machinery on the tiered scenario costs {without / with_escalation:.2f}x "
+        f"(target <= 2x): {'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

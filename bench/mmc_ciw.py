@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import ciw
 import numpy as np
-
 from mmc_simpy import MMcRun
 
 
 def run_mmc(arrival_rate: float, mean_service: float, servers: int, tickets: int, seed: int = 0) -> MMcRun:
     """Simulate an M/M/c (rates per minute) in Ciw until ``tickets`` customers have been served."""
-    network = ciw.create_network(arrival_distributions=[ciw.dists.Exponential(rate=arrival_rate)],
-                                 service_distributions=[ciw.dists.Exponential(rate=1.0 / mean_service)],
-                                 number_of_servers=[servers])
+    network = ciw.create_network(
+        arrival_distributions=[ciw.dists.Exponential(rate=arrival_rate)],
+        service_distributions=[ciw.dists.Exponential(rate=1.0 / mean_service)],
+        number_of_servers=[servers],
+    )
     ciw.seed(seed)
     simulation = ciw.Simulation(network)
     simulation.simulate_until_max_customers(tickets, method="Complete")

@@ -9,12 +9,11 @@ the same work as the engine.
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Generator
 
 import numpy as np
 import simpy
-
 
 Process = Generator[simpy.Event, object, None]
 
@@ -39,8 +38,16 @@ def customer(env: simpy.Environment, desk: simpy.Resource, service: float, waits
         yield env.timeout(service)
 
 
-def source(env: simpy.Environment, desk: simpy.Resource, tickets: int, mean_gap: float, mean_service: float,
-           gaps: np.random.Generator, services: np.random.Generator, waits: list[float]) -> Process:
+def source(
+    env: simpy.Environment,
+    desk: simpy.Resource,
+    tickets: int,
+    mean_gap: float,
+    mean_service: float,
+    gaps: np.random.Generator,
+    services: np.random.Generator,
+    waits: list[float],
+) -> Process:
     """Poisson arrivals: ``tickets`` customers, exponential gaps."""
     for _ in range(tickets):
         yield env.timeout(gaps.exponential(mean_gap))

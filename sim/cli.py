@@ -12,29 +12,30 @@ import os
 import sys
 from pathlib import Path
 
-from sim.experiments.compare import compare, write_comparison
-from sim.demo import add_demo_parser, cmd_demo
-from sim.reports.display import kpi_table
-from sim.experiments.executors import EXECUTORS, Executor, ExecutorError, make_executor
-from sim.experiments.replications import run
-from sim.reports.tables import MARK, comparison_table, sweep_points_table
 from sim.analysis.kpi_names import kpi_problem
-from sim.scenario.loader import ScenarioError, load_scenario
-from sim.experiments.outputs import write_run
 from sim.analysis.precision import DEFAULT_CAP, DEFAULT_KPI, PrecisionTarget
-from sim.reports.html import add_report_option, add_report_parser, cmd_report, write_report
-from sim.scenario.spec import Scenario
-from sim.experiments.sweeps import SweepError, sweep
-from sim.experiments.sweep_files import load_sweep
 from sim.core.units import format_duration
+from sim.demo import add_demo_parser, cmd_demo
+from sim.experiments.compare import compare, write_comparison
+from sim.experiments.executors import EXECUTORS, Executor, ExecutorError, make_executor
+from sim.experiments.outputs import write_run
+from sim.experiments.replications import run
+from sim.experiments.sweep_files import load_sweep
+from sim.experiments.sweeps import SweepError, sweep
+from sim.reports.display import kpi_table
+from sim.reports.html import add_report_option, add_report_parser, cmd_report, write_report
+from sim.reports.tables import MARK, comparison_table, sweep_points_table
+from sim.scenario.loader import ScenarioError, load_scenario
+from sim.scenario.spec import Scenario
 from sim.scenario.variants import parse_variant, read_document
 
 SWEEP_FAILED = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="escalation-sim",
-                                     description="Simulate customer-support operations: tiers, escalations, SLAs.")
+    parser = argparse.ArgumentParser(
+        prog="escalation-sim", description="Simulate customer-support operations: tiers, escalations, SLAs."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p_run = sub.add_parser("run", help="simulate a scenario and print its KPIs with 95%% confidence intervals")
@@ -47,28 +48,44 @@ def build_parser() -> argparse.ArgumentParser:
     _add_execution_options(p_run)
     add_report_option(p_run)
 
-    p_cmp = sub.add_parser("compare", help="run scenarios on the same random numbers; paired differences to the first",
-                           description="Compare scenarios under common random numbers: each scenario's KPIs with "
-                                       "95%% intervals, and the paired difference to the first (the base), marked "
-                                       f"{MARK} when its interval excludes zero.")
+    p_cmp = sub.add_parser(
+        "compare",
+        help="run scenarios on the same random numbers; paired differences to the first",
+        description="Compare scenarios under common random numbers: each scenario's KPIs with "
+        "95%% intervals, and the paired difference to the first (the base), marked "
+        f"{MARK} when its interval excludes zero.",
+    )
     p_cmp.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files; the first is the base")
-    p_cmp.add_argument("--variant", action="append", default=[], metavar="NAME:PATH=VALUE[,PATH=VALUE]",
-                       help="a variant of the first scenario, e.g. more_tier1:teams.tier1.shifts[0].agents=14 "
-                            "(repeatable)")
+    p_cmp.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME:PATH=VALUE[,PATH=VALUE]",
+        help="a variant of the first scenario, e.g. more_tier1:teams.tier1.shifts[0].agents=14 (repeatable)",
+    )
     _add_replication_options(p_cmp)
     _add_overrides(p_cmp, "override a field of every scenario, e.g. --set horizon=3d (repeatable)")
-    p_cmp.add_argument("--kpi", dest="kpis", action="append", metavar="NAME",
-                       help="compare only these KPIs, e.g. --kpi asa --kpi service_level.phone (default: all)")
-    p_cmp.add_argument("--out", default="results", help="results folder (default: results/; "
-                                                        "the comparison lands in results/compare/)")
+    p_cmp.add_argument(
+        "--kpi",
+        dest="kpis",
+        action="append",
+        metavar="NAME",
+        help="compare only these KPIs, e.g. --kpi asa --kpi service_level.phone (default: all)",
+    )
+    p_cmp.add_argument(
+        "--out", default="results", help="results folder (default: results/; the comparison lands in results/compare/)"
+    )
     _add_precision_options(p_cmp)
     _add_execution_options(p_cmp)
     add_report_option(p_cmp)
 
-    p_swp = sub.add_parser("sweep", help="run a parameter sweep file; resumable",
-                           description="Run every point of a sweep file (grid, list, random or Latin-hypercube "
-                                       "sample) with its replications. Each finished run is saved at once; after "
-                                       "an interruption, --resume runs only what is missing.")
+    p_swp = sub.add_parser(
+        "sweep",
+        help="run a parameter sweep file; resumable",
+        description="Run every point of a sweep file (grid, list, random or Latin-hypercube "
+        "sample) with its replications. Each finished run is saved at once; after "
+        "an interruption, --resume runs only what is missing.",
+    )
     p_swp.add_argument("sweep", help="sweep YAML file, e.g. scenarios/sweeps/staffing.yaml")
     p_swp.add_argument("--out", help="results folder of this sweep (default: results/sweeps/<name>/)")
     again = p_swp.add_mutually_exclusive_group()
@@ -88,8 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_overrides(parser: argparse.ArgumentParser,
-                   text: str = "override a field, e.g. --set teams.tier1.agents=14 (repeatable)") -> None:
+def _add_overrides(
+    parser: argparse.ArgumentParser, text: str = "override a field, e.g. --set teams.tier1.agents=14 (repeatable)"
+) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE", help=text)
 
 
@@ -99,21 +117,37 @@ def _add_replication_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_precision_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--precision", type=float, metavar="FRACTION",
-                        help="add replications until the 95%% half-width of --precision-kpi is under this fraction "
-                             "of its mean, e.g. 0.05 for 5%%")
-    parser.add_argument("--precision-kpi", default=DEFAULT_KPI, metavar="NAME",
-                        help=f"the KPI --precision watches (default: {DEFAULT_KPI}, the mean wait)")
-    parser.add_argument("--max-replications", type=int, default=DEFAULT_CAP, metavar="N",
-                        help=f"cap on replications under --precision (default: {DEFAULT_CAP})")
+    parser.add_argument(
+        "--precision",
+        type=float,
+        metavar="FRACTION",
+        help="add replications until the 95%% half-width of --precision-kpi is under this fraction "
+        "of its mean, e.g. 0.05 for 5%%",
+    )
+    parser.add_argument(
+        "--precision-kpi",
+        default=DEFAULT_KPI,
+        metavar="NAME",
+        help=f"the KPI --precision watches (default: {DEFAULT_KPI}, the mean wait)",
+    )
+    parser.add_argument(
+        "--max-replications",
+        type=int,
+        default=DEFAULT_CAP,
+        metavar="N",
+        help=f"cap on replications under --precision (default: {DEFAULT_CAP})",
+    )
 
 
 def _add_execution_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", "-w", type=int, help="parallel workers (default: all cores)")
     parser.add_argument("--executor", choices=EXECUTORS, help="local processes (default) or a Dask cluster")
-    parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask; "
-                             "without it, --executor dask starts a local cluster)")
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask; "
+        "without it, --executor dask starts a local cluster)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -146,10 +180,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     target = _precision(args, scenario)
     planned = max(args.replications or scenario.replications, target.max_replications if target else 0)
     with _executor(args, planned) as executor:
-        result = run(scenario, args.replications, args.seed, progress=_progress(args),
-                     record_events=not args.no_events, executor=executor, precision=target)
+        result = run(
+            scenario,
+            args.replications,
+            args.seed,
+            progress=_progress(args),
+            record_events=not args.no_events,
+            executor=executor,
+            precision=target,
+        )
     folder = write_run(result, args.out)
-    print(_headline(scenario, result.meta["replications"], result.meta["seed"], result.elapsed, result.meta["executor"]))
+    print(
+        _headline(scenario, result.meta["replications"], result.meta["seed"], result.elapsed, result.meta["executor"])
+    )
     print(kpi_table(result.summary))
     print()
     if result.precision is not None:
@@ -164,8 +207,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _headline(scenario: Scenario, replications: int, seed: int, elapsed: float, where: str = "") -> str:
     warm = f", {format_duration(scenario.warmup)} warm-up" if scenario.warmup else ""
     on = f" on {where}" if where else ""
-    return (f"{scenario.name}: {replications} replication{'s' * (replications != 1)} of "
-            f"{format_duration(scenario.horizon)}{warm}, seed {seed} ({elapsed:.1f}s{on})\n")
+    return (
+        f"{scenario.name}: {replications} replication{'s' * (replications != 1)} of "
+        f"{format_duration(scenario.horizon)}{warm}, seed {seed} ({elapsed:.1f}s{on})\n"
+    )
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -177,12 +222,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
     _check_kpis(args.kpis or [], base)
     per_scenario = max(args.replications or base.replications, target.max_replications if target else 0)
     with _executor(args, per_scenario * len(scenarios)) as executor:
-        result = compare(scenarios, args.replications, args.seed, kpis=args.kpis, executor=executor,
-                         progress=_progress(args), precision=target)
+        result = compare(
+            scenarios,
+            args.replications,
+            args.seed,
+            kpis=args.kpis,
+            executor=executor,
+            progress=_progress(args),
+            precision=target,
+        )
     folder = write_comparison(result, args.out)
     meta = result.meta
-    print(f"{len(scenarios)} scenarios, {meta['replications']} replications each on common random numbers, "
-          f"seed {meta['seed']} ({meta['elapsed_seconds']:.1f}s on {meta['executor']})\n")
+    print(
+        f"{len(scenarios)} scenarios, {meta['replications']} replications each on common random numbers, "
+        f"seed {meta['seed']} ({meta['elapsed_seconds']:.1f}s on {meta['executor']})\n"
+    )
     print(comparison_table(result.table))
     print(f"\n{MARK} the paired 95% interval of the difference to {result.base} excludes zero")
     for status in result.precision:
@@ -220,19 +274,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     plan = load_sweep(args.sweep)
     points, reps = len(plan.points), plan.replications
     with _executor(args, plan.tasks) as executor:
-        print(f"{plan.name}: {points} point{'s' * (points != 1)} ({plan.spec.design}) x {reps} replication"
-              f"{'s' * (reps != 1)} = {plan.tasks} runs, seed {plan.seed}, on {executor.describe()}")
-        result = sweep(plan, args.out, executor=executor, resume=args.resume, overwrite=args.overwrite,
-                       progress=_progress(args))
+        print(
+            f"{plan.name}: {points} point{'s' * (points != 1)} ({plan.spec.design}) x {reps} replication"
+            f"{'s' * (reps != 1)} = {plan.tasks} runs, seed {plan.seed}, on {executor.describe()}"
+        )
+        result = sweep(
+            plan, args.out, executor=executor, resume=args.resume, overwrite=args.overwrite, progress=_progress(args)
+        )
     if result.ran < result.tasks:
         print(f"resumed: {result.tasks - result.ran} runs were already done")
-    kpis = list(plan.kpis or [k for k in ("asa", "abandonment_rate", "cost_per_resolved")
-                              if f"{k}_mean" in result.points])[:4]
+    kpis = list(
+        plan.kpis or [k for k in ("asa", "abandonment_rate", "cost_per_resolved") if f"{k}_mean" in result.points]
+    )[:4]
     print()
     print(sweep_points_table(result.points, plan.parameters, kpis))
-    print(f"\n{result.ran} runs in {result.meta['elapsed_seconds']:.1f}s; "
-          f"{result.failed} of {result.tasks} failed" + (" (errors in runs.csv and manifest.json)"
-                                                          if result.failed else ""))
+    print(
+        f"\n{result.ran} runs in {result.meta['elapsed_seconds']:.1f}s; "
+        f"{result.failed} of {result.tasks} failed"
+        + (" (errors in runs.csv and manifest.json)" if result.failed else "")
+    )
     print(f"results: {result.folder}")
     if args.report:
         print(f"report: {write_report(result.folder)}")
@@ -267,8 +327,10 @@ def _progress(args: argparse.Namespace) -> bool | None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    print(f"{Path(args.scenario)}: ok ({len(scenario.channels)} channels, {len(scenario.categories)} categories, "
-          f"{len(scenario.teams)} teams, {len(scenario.sla_policies)} SLA policies)")
+    print(
+        f"{Path(args.scenario)}: ok ({len(scenario.channels)} channels, {len(scenario.categories)} categories, "
+        f"{len(scenario.teams)} teams, {len(scenario.sla_policies)} SLA policies)"
+    )
     return 0
 
 
@@ -282,5 +344,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep, "validate": cmd_validate,
-            "schema": cmd_schema, "report": cmd_report, "demo": cmd_demo}
+COMMANDS = {
+    "run": cmd_run,
+    "compare": cmd_compare,
+    "sweep": cmd_sweep,
+    "validate": cmd_validate,
+    "schema": cmd_schema,
+    "report": cmd_report,
+    "demo": cmd_demo,
+}

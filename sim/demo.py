@@ -21,10 +21,10 @@ import yaml
 
 from sim.experiments.compare import Comparison, paired_table, write_comparison
 from sim.experiments.executors import Executor
-from sim.experiments.replications import RunResult, executor_scope, run
 from sim.experiments.outputs import write_run
-from sim.reports.html import NOTE, write_report
+from sim.experiments.replications import RunResult, executor_scope, run
 from sim.experiments.results import RUNS
+from sim.reports.html import NOTE, write_report
 from sim.scenario.spec import Scenario
 from sim.scenario.variants import read_document
 
@@ -57,57 +57,100 @@ class Demo:
 
     def note(self) -> dict:
         """The teaching note the report shows above the results."""
-        return {"demo": self.name, "title": f"Demo: {self.summary}", "question": self.question, "story": self.story,
-                "look_for": list(self.look_for), "kpis": list(self.kpis)}
+        return {
+            "demo": self.name,
+            "title": f"Demo: {self.summary}",
+            "question": self.question,
+            "story": self.story,
+            "look_for": list(self.look_for),
+            "kpis": list(self.kpis),
+        }
 
 
-DEMOS = {demo.name: demo for demo in [
-    Demo(name="handoff",
-         summary="cold versus warm handoffs between the frontline and specialists",
-         scenario="handoff.yaml", base="cold",
-         variants={"warm": ("escalation.handoff.mode=warm", "escalation.handoff.context_complete=0.95")},
-         question="What does a warm handoff buy, and what does it cost?",
-         story="An energy supplier's frontline moves a quarter of its contacts to collections, complaints or "
-               "metering. Cold: the customer goes back into the specialists' queue and half the time the notes "
-               "are not enough, so the specialist asks again. Warm: the frontline agent stays on the line until "
-               "a specialist picks up, introduces the customer, and the story travels almost always.",
-         look_for=("Rework from lost context per ticket falls sharply: specialists stop re-asking.",
-                   "Frontline utilisation rises: warm senders hold the line until a specialist picks up, then "
-                   "introduce the customer.",
-                   "With the frontline busier, do phone and chat customers wait longer? Look at the service "
-                   "level and abandonment, and at what a resolved ticket costs."),
-         kpis=("rework_per_ticket", "utilisation.tier1", "service_level.phone", "abandonment_rate",
-               "utilisation.collections", "cost_per_resolved")),
-    Demo(name="swarming",
-         summary="tiered escalation versus swarming in product support",
-         scenario="swarming.yaml", base="tiered", variants={"swarm": ("escalation.mode=swarm",)},
-         question="Should the frontline pass hard tickets up the tiers, or pull a specialist in?",
-         story="A B2B software company's support: when a frontline attempt fails, the tiered desk transfers the "
-               "ticket cold to tier 2 (and on to engineering), where it queues and often arrives without enough "
-               "context. The swarming desk keeps the ticket at the frontline and asks tier 2 for a consult; if "
-               "a specialist picks it up within minutes, the two solve it together.",
-         look_for=("Handoffs per ticket and rework fall; most tickets end where they started (tier 1).",
-                   "The flow diagrams: blue tier1 → tier2 transfers in the tiered desk turn into green consults "
-                   "under swarming, and tier 2 resolves far fewer tickets itself.",
-                   "Resolution time: does it fall on average, and for the slowest tenth (90th percentile)?",
-                   "Tier 1 is busier (waiting for and sitting in consults): the price of the faster answer."),
-         kpis=("handoffs_mean", "rework_per_ticket", "resolution_time_mean", "resolution_time_p90",
-               "utilisation.tier1", "utilisation.tier2")),
-    Demo(name="authority",
-         summary="frontline refund authority of $500 versus $1,000",
-         scenario="authority.yaml", base="limit_500",
-         variants={"limit_1000": ("teams.tier1.authority.refund_amount=1000",)},
-         question="How much supervisor time does a higher frontline refund limit free?",
-         story="An online retailer's agents handle refunds end to end unless the amount is above their "
-               "authority; then, after the time already spent with the customer, the ticket goes up to a team "
-               "lead. About 12 % of refunds exceed $500, under 4 % exceed $1,000.",
-         look_for=("Authority escalations fall by about two thirds.",
-                   "Team leads' utilisation falls sharply; refund tickets stop waiting for a lead.",
-                   "Not in the model: the risk of larger refunds approved without a second pair of eyes — "
-                   "that is the trade-off to discuss."),
-         kpis=("escalation_reason.authority", "escalation_rate", "utilisation.team_leads", "time_in_team.team_leads",
-               "resolution_time_mean", "resolution_time_p90")),
-]}
+DEMOS = {
+    demo.name: demo
+    for demo in [
+        Demo(
+            name="handoff",
+            summary="cold versus warm handoffs between the frontline and specialists",
+            scenario="handoff.yaml",
+            base="cold",
+            variants={"warm": ("escalation.handoff.mode=warm", "escalation.handoff.context_complete=0.95")},
+            question="What does a warm handoff buy, and what does it cost?",
+            story="An energy supplier's frontline moves a quarter of its contacts to collections, complaints or "
+            "metering. Cold: the customer goes back into the specialists' queue and half the time the notes "
+            "are not enough, so the specialist asks again. Warm: the frontline agent stays on the line until "
+            "a specialist picks up, introduces the customer, and the story travels almost always.",
+            look_for=(
+                "Rework from lost context per ticket falls sharply: specialists stop re-asking.",
+                "Frontline utilisation rises: warm senders hold the line until a specialist picks up, then "
+                "introduce the customer.",
+                "With the frontline busier, do phone and chat customers wait longer? Look at the service "
+                "level and abandonment, and at what a resolved ticket costs.",
+            ),
+            kpis=(
+                "rework_per_ticket",
+                "utilisation.tier1",
+                "service_level.phone",
+                "abandonment_rate",
+                "utilisation.collections",
+                "cost_per_resolved",
+            ),
+        ),
+        Demo(
+            name="swarming",
+            summary="tiered escalation versus swarming in product support",
+            scenario="swarming.yaml",
+            base="tiered",
+            variants={"swarm": ("escalation.mode=swarm",)},
+            question="Should the frontline pass hard tickets up the tiers, or pull a specialist in?",
+            story="A B2B software company's support: when a frontline attempt fails, the tiered desk transfers the "
+            "ticket cold to tier 2 (and on to engineering), where it queues and often arrives without enough "
+            "context. The swarming desk keeps the ticket at the frontline and asks tier 2 for a consult; if "
+            "a specialist picks it up within minutes, the two solve it together.",
+            look_for=(
+                "Handoffs per ticket and rework fall; most tickets end where they started (tier 1).",
+                "The flow diagrams: blue tier1 → tier2 transfers in the tiered desk turn into green consults "
+                "under swarming, and tier 2 resolves far fewer tickets itself.",
+                "Resolution time: does it fall on average, and for the slowest tenth (90th percentile)?",
+                "Tier 1 is busier (waiting for and sitting in consults): the price of the faster answer.",
+            ),
+            kpis=(
+                "handoffs_mean",
+                "rework_per_ticket",
+                "resolution_time_mean",
+                "resolution_time_p90",
+                "utilisation.tier1",
+                "utilisation.tier2",
+            ),
+        ),
+        Demo(
+            name="authority",
+            summary="frontline refund authority of $500 versus $1,000",
+            scenario="authority.yaml",
+            base="limit_500",
+            variants={"limit_1000": ("teams.tier1.authority.refund_amount=1000",)},
+            question="How much supervisor time does a higher frontline refund limit free?",
+            story="An online retailer's agents handle refunds end to end unless the amount is above their "
+            "authority; then, after the time already spent with the customer, the ticket goes up to a team "
+            "lead. About 12 % of refunds exceed $500, under 4 % exceed $1,000.",
+            look_for=(
+                "Authority escalations fall by about two thirds.",
+                "Team leads' utilisation falls sharply; refund tickets stop waiting for a lead.",
+                "Not in the model: the risk of larger refunds approved without a second pair of eyes — "
+                "that is the trade-off to discuss.",
+            ),
+            kpis=(
+                "escalation_reason.authority",
+                "escalation_rate",
+                "utilisation.team_leads",
+                "time_in_team.team_leads",
+                "resolution_time_mean",
+                "resolution_time_p90",
+            ),
+        ),
+    ]
+}
 
 
 def describe_demos() -> str:
@@ -116,8 +159,15 @@ def describe_demos() -> str:
     return "\n".join(f"{demo.name:<{width}}  {demo.summary}" for demo in DEMOS.values())
 
 
-def run_demo(demo: Demo, out: str | Path = "results", replications: int | None = None, *,
-             executor: Executor | None = None, workers: int | None = None, progress: bool | None = None) -> Path:
+def run_demo(
+    demo: Demo,
+    out: str | Path = "results",
+    replications: int | None = None,
+    *,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    progress: bool | None = None,
+) -> Path:
     """Run every scenario of the demo on common random numbers; write the comparison, the runs and the report."""
     scenarios = demo.scenarios()
     base = next(iter(scenarios.values()))
@@ -130,9 +180,17 @@ def run_demo(demo: Demo, out: str | Path = "results", replications: int | None =
     per_replication = pd.concat([r.kpis.assign(scenario=label) for label, r in runs.items()], ignore_index=True)
     per_replication = per_replication[["scenario", *per_replication.columns.drop("scenario")]]
     per_replication["scenario"] = pd.Categorical(per_replication["scenario"], categories=labels)
-    meta = {"base": labels[0], "scenarios": labels, "seed": base.seed, "replications": replications, "level": 0.95,
-            "executor": where, "elapsed_seconds": round(time.perf_counter() - started, 3), "precision": None,
-            "demo": demo.name}
+    meta = {
+        "base": labels[0],
+        "scenarios": labels,
+        "seed": base.seed,
+        "replications": replications,
+        "level": 0.95,
+        "executor": where,
+        "elapsed_seconds": round(time.perf_counter() - started, 3),
+        "precision": None,
+        "demo": demo.name,
+    }
     folder = write_comparison(Comparison(paired_table(per_replication, labels), per_replication, scenarios, meta), out)
     write_runs(runs, folder / RUNS)
     (folder / NOTE).write_text(yaml.safe_dump(demo.note(), sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -148,9 +206,12 @@ def write_runs(runs: dict[str, RunResult], root: Path) -> None:
 
 def add_demo_parser(sub: argparse._SubParsersAction) -> None:
     """The ``demo NAME`` / ``demo --list`` subcommand."""
-    parser = sub.add_parser("demo", help="run a bundled teaching comparison and write its report (--list: which)",
-                            description="Run one of the bundled teaching comparisons on common random numbers "
-                                        "and write its report.html. Demos: " + ", ".join(DEMOS))
+    parser = sub.add_parser(
+        "demo",
+        help="run a bundled teaching comparison and write its report (--list: which)",
+        description="Run one of the bundled teaching comparisons on common random numbers "
+        "and write its report.html. Demos: " + ", ".join(DEMOS),
+    )
     parser.add_argument("name", nargs="?", choices=list(DEMOS), metavar="NAME", help="the demo to run")
     parser.add_argument("--list", action="store_true", help="list the demos, one line each")
     parser.add_argument("--replications", "-r", type=int, help="replications per scenario (default: each demo's)")
@@ -172,7 +233,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 2
     demo = DEMOS[args.name]
     print(f"demo {demo.name}: {demo.summary}")
-    folder = run_demo(demo, args.out, args.replications, workers=args.workers,
-                      progress=False if args.quiet else None)
+    folder = run_demo(demo, args.out, args.replications, workers=args.workers, progress=False if args.quiet else None)
     print(f"results: {folder}\nreport: {folder / 'report.html'}")
     return 0

@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from sim.scenario.loader import validate
 from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords
+from sim.scenario.loader import validate
 from sim.scenario.spec import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent

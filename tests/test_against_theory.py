@@ -38,9 +38,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ERLANG_A, ERLANG_C
 
 import sim
-from conftest import ERLANG_A, ERLANG_C
 from sim.analysis.kpis import confidence_interval, time_averages
 from sim.analysis.theory import erlang_a, mmc
 
@@ -64,8 +64,12 @@ class Load:
         return self.utilisation * self.agents / HANDLE
 
     def overrides(self) -> list[str]:
-        return [f"horizon={self.horizon}", f"warmup={self.warmup}", f"teams.agents.agents={self.agents}",
-                f"channels.phone.rate_per_hour={self.per_minute * 60}"]
+        return [
+            f"horizon={self.horizon}",
+            f"warmup={self.warmup}",
+            f"teams.agents.agents={self.agents}",
+            f"channels.phone.rate_per_hour={self.per_minute * 60}",
+        ]
 
 
 ERLANG_C_LOADS = [Load(14, 0.70, "30h"), Load(14, 0.85, "30h"), Load(20, 0.93, "2d")]

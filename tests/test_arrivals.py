@@ -10,22 +10,47 @@ thousand, while an engine that ignored the profile fails it by hundreds of stand
 
 import numpy as np
 import pandas as pd
+from conftest import build, fixed
 from scipy import stats
 
-from conftest import build, fixed
 from sim.engine.desk import run_replication
 
 ALPHA = 0.001
 DAY = 1440.0
-PROFILE = [0.0, 0.0, 0.1, 0.1, 0.2, 0.4, 0.8, 1.2, 1.8, 2.4, 2.6, 2.3,
-           1.8, 2.0, 2.3, 2.1, 1.8, 1.3, 0.8, 0.5, 0.3, 0.2, 0.1, 0.0]
+PROFILE = [
+    0.0,
+    0.0,
+    0.1,
+    0.1,
+    0.2,
+    0.4,
+    0.8,
+    1.2,
+    1.8,
+    2.4,
+    2.6,
+    2.3,
+    1.8,
+    2.0,
+    2.3,
+    2.1,
+    1.8,
+    1.3,
+    0.8,
+    0.5,
+    0.3,
+    0.2,
+    0.1,
+    0.0,
+]
 
 
 def arrived(channel: dict, days: float, categories: list[dict] | None = None, **fields) -> pd.DataFrame:
     """The tickets of one replication of a single-channel scenario with plenty of fast agents."""
     categories = categories or [{"name": "question", "handle_time": fixed(0.01)}]
-    scenario = build(horizon=days * DAY, channels=[channel], categories=categories,
-                     teams=[{"name": "desk", "agents": 50}], **fields)
+    scenario = build(
+        horizon=days * DAY, channels=[channel], categories=categories, teams=[{"name": "desk", "agents": 50}], **fields
+    )
     return run_replication(scenario, record_events=False).tickets
 
 
@@ -38,8 +63,9 @@ def chi_square_p(observed: np.ndarray, expected: np.ndarray) -> float:
 
 def test_counts_per_hour_of_day_follow_the_profile():
     days, rate = 7, 40.0
-    tickets = arrived({"name": "phone", "rate_per_hour": rate, "hour_of_day": PROFILE,
-                        "category_mix": {"question": 1}}, days)
+    tickets = arrived(
+        {"name": "phone", "rate_per_hour": rate, "hour_of_day": PROFILE, "category_mix": {"question": 1}}, days
+    )
     hours = (tickets["arrival"].to_numpy() % DAY // 60).astype(int)
     observed = np.bincount(hours, minlength=24)
     expected = np.array(PROFILE) * rate * days
@@ -59,8 +85,11 @@ def test_a_flat_profile_is_rejected_by_the_same_check():
 def test_counts_per_day_follow_the_day_of_week_multipliers_from_the_start_weekday():
     days, rate = 14, 20.0
     weekly = {"mon": 1.5, "wed": 3.0, "sat": 0.2, "sun": 0.0}
-    tickets = arrived({"name": "phone", "rate_per_hour": rate, "day_of_week": weekly,
-                        "category_mix": {"question": 1}}, days, start_date="2026-01-07")  # a Wednesday
+    tickets = arrived(
+        {"name": "phone", "rate_per_hour": rate, "day_of_week": weekly, "category_mix": {"question": 1}},
+        days,
+        start_date="2026-01-07",
+    )  # a Wednesday
     observed = np.bincount((tickets["arrival"].to_numpy() // DAY).astype(int), minlength=days)
     names = ["wed", "thu", "fri", "sat", "sun", "mon", "tue"]
     expected = np.array([weekly.get(names[d % 7], 1.0) * rate * 24 for d in range(days)])
@@ -72,9 +101,16 @@ def test_counts_per_day_follow_the_day_of_week_multipliers_from_the_start_weekda
 def test_surge_multiplies_arrivals_in_its_window_and_switches_the_category_mix():
     start, length, rate, multiplier = 600.0, 120.0, 60.0, 4.0
     categories = [{"name": "question", "handle_time": fixed(0.01)}, {"name": "outage", "handle_time": fixed(0.01)}]
-    tickets = arrived({"name": "phone", "rate_per_hour": rate, "category_mix": {"question": 1},
-                        "surges": [{"start": start, "duration": length, "multiplier": multiplier,
-                                    "category_mix": {"outage": 1}}]}, 1, categories)
+    tickets = arrived(
+        {
+            "name": "phone",
+            "rate_per_hour": rate,
+            "category_mix": {"question": 1},
+            "surges": [{"start": start, "duration": length, "multiplier": multiplier, "category_mix": {"outage": 1}}],
+        },
+        1,
+        categories,
+    )
     inside = (tickets["arrival"] >= start) & (tickets["arrival"] < start + length)
     observed = np.array([inside.sum(), (~inside).sum()])
     expected = np.array([rate * multiplier * length / 60, rate * (DAY - length) / 60])
@@ -85,8 +121,9 @@ def test_surge_multiplies_arrivals_in_its_window_and_switches_the_category_mix()
 
 def test_zero_rate_hours_get_no_arrivals_over_many_days():
     profile = [0.0] * 6 + [1.0] * 18
-    tickets = arrived({"name": "phone", "rate_per_hour": 120, "hour_of_day": profile,
-                        "category_mix": {"question": 1}}, 5)
+    tickets = arrived(
+        {"name": "phone", "rate_per_hour": 120, "hour_of_day": profile, "category_mix": {"question": 1}}, 5
+    )
     hours = tickets["arrival"].to_numpy() % DAY // 60
     assert len(tickets) > 5000
     assert hours.min() == 6

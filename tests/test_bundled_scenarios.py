@@ -6,13 +6,13 @@ Each runs one replication of two days (no warm-up) to keep the suite fast.
 """
 
 import math
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
+from conftest import BASELINE, SCENARIOS, assert_conserved, bundled_scenarios
 
 import sim
-from conftest import BASELINE, SCENARIOS, assert_conserved, bundled_scenarios
 from sim.scenario.spec import Scenario
 
 FILES = bundled_scenarios()
@@ -24,7 +24,7 @@ def test_the_bundled_scenarios_are_found():
     assert BASELINE in FILES and len(FILES) >= 3
 
 
-@lru_cache(maxsize=None)
+@cache
 def run_briefly(path: Path) -> tuple[Scenario, sim.RunResult]:
     """One two-day replication of the scenario file (run once per test session)."""
     scenario = sim.load_scenario(path, SHORT)

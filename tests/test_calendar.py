@@ -127,9 +127,7 @@ def test_negative_or_non_finite_business_minutes_are_rejected(minutes):
         office().add(0.0, minutes)
 
 
-@pytest.mark.parametrize(
-    "days, windows", [([], [(540, 1020)]), (WEEKDAYS, [])], ids=["no days", "no windows"]
-)
+@pytest.mark.parametrize("days, windows", [([], [(540, 1020)]), (WEEKDAYS, [])], ids=["no days", "no windows"])
 def test_calendar_without_open_time_raises_instead_of_looping(days, windows):
     calendar = BusinessCalendar("never", days, windows)
     with pytest.raises(ValueError, match="no open time"):
@@ -216,9 +214,7 @@ def test_between_matches_counting_open_minutes(calendar, t0, span):
 
 
 def test_day_shift_occurs_on_each_weekday():
-    assert shift_instances(WEEKDAYS, 540, 1020, 7 * DAY) == [
-        (at(day, "09:00"), at(day, "17:00")) for day in WEEKDAYS
-    ]
+    assert shift_instances(WEEKDAYS, 540, 1020, 7 * DAY) == [(at(day, "09:00"), at(day, "17:00")) for day in WEEKDAYS]
 
 
 def test_overnight_shift_includes_the_one_running_at_time_zero():
@@ -296,9 +292,7 @@ def test_parse_clock_converts_to_minutes_since_midnight(text, minutes):
     assert parse_clock(text) == minutes
 
 
-@pytest.mark.parametrize(
-    "text", ["24:01", "25:00", "12:60", "08h30", "", " 08:30", "-1:00", 1020, None]
-)
+@pytest.mark.parametrize("text", ["24:01", "25:00", "12:60", "08h30", "", " 08:30", "-1:00", 1020, None])
 def test_parse_clock_rejects_malformed_times(text):
     with pytest.raises(ValueError, match="use HH:MM between 00:00 and 24:00"):
         parse_clock(text)

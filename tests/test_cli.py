@@ -11,13 +11,20 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import BASELINE, ERLANG_C, ROOT, bundled_scenarios
+
 from sim.cli import main
 from sim.scenario.loader import load_scenario
 
-RUN_FILES = {"scenario.resolved.yaml", "tickets.parquet", "events.parquet", "levels.parquet",
-             "kpis_by_replication.csv", "summary.json", "summary.csv"}
+RUN_FILES = {
+    "scenario.resolved.yaml",
+    "tickets.parquet",
+    "events.parquet",
+    "levels.parquet",
+    "kpis_by_replication.csv",
+    "summary.json",
+    "summary.csv",
+}
 
 
 @dataclass
@@ -34,8 +41,9 @@ def ran(tmp_path_factory) -> Ran:
     out = tmp_path_factory.mktemp("results")
     stdout, stderr = io.StringIO(), io.StringIO()
     with redirect_stdout(stdout), redirect_stderr(stderr):
-        code = main(["run", str(ERLANG_C), "-r", "2", "--out", str(out), "--quiet",
-                     "--set", "horizon=1d", "--set", "warmup=1h"])
+        code = main(
+            ["run", str(ERLANG_C), "-r", "2", "--out", str(out), "--quiet", "--set", "horizon=1d", "--set", "warmup=1h"]
+        )
     return Ran(code, stdout.getvalue(), stderr.getvalue(), sorted((out / "erlang_c").iterdir()))
 
 
@@ -98,8 +106,18 @@ def test_schema_prints_a_json_schema_with_the_top_level_fields(capsys):
     schema = json.loads(capsys.readouterr().out)
     assert schema["type"] == "object"
     assert schema["additionalProperties"] is False
-    assert {"name", "seed", "horizon", "warmup", "channels", "categories", "teams", "routing",
-            "sla_policies", "calendars"} <= set(schema["properties"])
+    assert {
+        "name",
+        "seed",
+        "horizon",
+        "warmup",
+        "channels",
+        "categories",
+        "teams",
+        "routing",
+        "sla_policies",
+        "calendars",
+    } <= set(schema["properties"])
     assert set(schema["required"]) == {"channels", "categories", "teams", "routing"}
 
 
@@ -117,7 +135,8 @@ def test_validate_reports_ok_with_a_short_inventory(capsys):
     assert main(["validate", str(BASELINE)]) == 0
     assert capsys.readouterr().out.strip() == (
         f"{BASELINE}: ok ({len(s.channels)} channels, {len(s.categories)} categories, {len(s.teams)} teams, "
-        f"{len(s.sla_policies)} SLA policies)")
+        f"{len(s.sla_policies)} SLA policies)"
+    )
 
 
 def test_run_sim_script_prints_help():

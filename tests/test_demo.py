@@ -57,5 +57,4 @@ def test_authority_demo_writes_the_comparison_the_runs_and_a_report_with_its_tea
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert 'id="teaching-note"' in page and demo.question in page
     assert re.findall(r'data-kpi="([^"]+)"', page)[:2] == ["escalation_reason.authority", "escalation_rate"]
-    assert re.findall(r'id="plot-([a-z0-9_-]+)"', page) == ["bars", "differences", "flow-limit_500",
-                                                              "flow-limit_1000"]
+    assert re.findall(r'id="plot-([a-z0-9_-]+)"', page) == ["bars", "differences", "flow-limit_500", "flow-limit_1000"]

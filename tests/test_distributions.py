@@ -63,27 +63,43 @@ def test_fixed_always_draws_its_value():
     assert (dist.mean(), dist.variance()) == (0.75, 0.0)
 
 
-@pytest.mark.parametrize("doc, fragment", [
-    ({"dist": "exponential", "mean": 3, "rate": 0.5}, "exactly one of 'mean'"),
-    ({"dist": "exponential"}, "exactly one of 'mean'"),
-    ({"dist": "gamma", "shape": 2}, "either 'shape' and 'scale', or 'mean' and 'sd'"),
-    ({"dist": "gamma", "shape": 2, "sd": 1}, "either 'shape' and 'scale', or 'mean' and 'sd'"),
-    ({"dist": "uniform", "low": 5, "high": 5}, "low < high"),
-    ({"dist": "triangular", "low": 1, "mode": 9, "high": 5}, "low <= mode <= high"),
-    ({"dist": "lognormal", "mean": 5, "sd": 0}, "greater than 0"),
-    ({"dist": "fixed", "value": 1, "mean": 1}, "Extra inputs are not permitted"),
-    ({"dist": "empirical", "values": []}, "at least 1 item"),
-])
+@pytest.mark.parametrize(
+    "doc, fragment",
+    [
+        ({"dist": "exponential", "mean": 3, "rate": 0.5}, "exactly one of 'mean'"),
+        ({"dist": "exponential"}, "exactly one of 'mean'"),
+        ({"dist": "gamma", "shape": 2}, "either 'shape' and 'scale', or 'mean' and 'sd'"),
+        ({"dist": "gamma", "shape": 2, "sd": 1}, "either 'shape' and 'scale', or 'mean' and 'sd'"),
+        ({"dist": "uniform", "low": 5, "high": 5}, "low < high"),
+        ({"dist": "triangular", "low": 1, "mode": 9, "high": 5}, "low <= mode <= high"),
+        ({"dist": "lognormal", "mean": 5, "sd": 0}, "greater than 0"),
+        ({"dist": "fixed", "value": 1, "mean": 1}, "Extra inputs are not permitted"),
+        ({"dist": "empirical", "values": []}, "at least 1 item"),
+    ],
+)
 def test_inconsistent_parameters_are_rejected(doc, fragment):
     with pytest.raises(ValidationError) as caught:
         PARSE.validate_python(doc)
     assert fragment in str(caught.value)
 
 
-@pytest.mark.parametrize("text, minutes", [
-    ("45s", 0.75), ("2d", 2880.0), ("5m", 5.0), ("5min", 5.0), ("4h", 240.0), ("1w", 10080.0),
-    ("1.5h", 90.0), (" 30 s ", 0.5), ("12", 12.0), (7, 7.0), (2.5, 2.5), (0, 0.0),
-])
+@pytest.mark.parametrize(
+    "text, minutes",
+    [
+        ("45s", 0.75),
+        ("2d", 2880.0),
+        ("5m", 5.0),
+        ("5min", 5.0),
+        ("4h", 240.0),
+        ("1w", 10080.0),
+        ("1.5h", 90.0),
+        (" 30 s ", 0.5),
+        ("12", 12.0),
+        (7, 7.0),
+        (2.5, 2.5),
+        (0, 0.0),
+    ],
+)
 def test_durations_parse_to_minutes(text, minutes):
     assert parse_duration(text) == minutes
 

@@ -24,8 +24,8 @@ ticket   at   category      journey
 from __future__ import annotations
 
 import pytest
-
 from conftest import build, fixed
+
 from sim.analysis.kpis import replication_kpis
 from sim.engine.desk import run_replication
 
@@ -46,29 +46,53 @@ def team(name: str, tier: int, cost: float, **fields: object) -> dict:
 STORY = dict(
     horizon=HORIZON,
     segments=["standard", "vip"],
-    channels=[channel("a", 0, "simple"), channel("b", 100, "tech"), channel("c", 200, "refund"),
-              channel("d", 300, "vip_question"), channel("e", 400, "billing"), channel("f", 450, "slow"),
-              channel("g", 500, "flaky")],
+    channels=[
+        channel("a", 0, "simple"),
+        channel("b", 100, "tech"),
+        channel("c", 200, "refund"),
+        channel("d", 300, "vip_question"),
+        channel("e", 400, "billing"),
+        channel("f", 450, "slow"),
+        channel("g", 500, "flaky"),
+    ],
     categories=[
         {"name": "simple", "handle_time": fixed(10)},
-        {"name": "tech", "handle_time": fixed(10), "path": ["tier1", "tier2", "engineering", "vendor"],
-         "resolve_probability": {"tier1": 0, "tier2": 0, "engineering": 0}, "failed_attempt_time": fixed(5)},
+        {
+            "name": "tech",
+            "handle_time": fixed(10),
+            "path": ["tier1", "tier2", "engineering", "vendor"],
+            "resolve_probability": {"tier1": 0, "tier2": 0, "engineering": 0},
+            "failed_attempt_time": fixed(5),
+        },
         {"name": "refund", "handle_time": fixed(10), "attributes": {"refund_amount": fixed(800)}},
         {"name": "vip_question", "handle_time": fixed(10), "segment": {"vip": 1}},
         {"name": "billing", "handle_time": fixed(10), "skill": "billing"},
         {"name": "slow", "handle_time": fixed(30)},
         {"name": "flaky", "handle_time": fixed(10), "reopen": {"probability": {"tier1": 1}, "delay": fixed(40)}},
     ],
-    teams=[team("tier1", 1, 60, authority={"refund_amount": 500}, supervisor="supervisors"),
-           team("tier2", 2, 120), team("engineering", 3, 180), team("vendor", 4, 240),
-           team("supervisors", 2, 120, authority={"refund_amount": 5000}),
-           team("finance", 2, 120, skills=["billing"])],
+    teams=[
+        team("tier1", 1, 60, authority={"refund_amount": 500}, supervisor="supervisors"),
+        team("tier2", 2, 120),
+        team("engineering", 3, 180),
+        team("vendor", 4, 240),
+        team("supervisors", 2, 120, authority={"refund_amount": 5000}),
+        team("finance", 2, 120, skills=["billing"]),
+    ],
     routing=[{"team": "tier1"}],
     sla_policies=[{"name": "slow", "match": {"category": ["slow"]}, "resolution": {"target": 20}, "warnings": []}],
-    escalation={"handoff": {"context_complete": 0, "rework_time": fixed(2), "triage_time": fixed(1)},
-                "segment_rules": [{"segment": "vip", "route_to": "tier2"}],
-                "time_rules": [{"name": "late", "clock": "resolution", "action": "review", "reviewer": "supervisors",
-                                "review_time": fixed(6)}]},
+    escalation={
+        "handoff": {"context_complete": 0, "rework_time": fixed(2), "triage_time": fixed(1)},
+        "segment_rules": [{"segment": "vip", "route_to": "tier2"}],
+        "time_rules": [
+            {
+                "name": "late",
+                "clock": "resolution",
+                "action": "review",
+                "reviewer": "supervisors",
+                "review_time": fixed(6),
+            }
+        ],
+    },
 )
 
 
@@ -93,20 +117,30 @@ def test_escalation_rate_counts_every_ticket_escalated_at_least_once(kpis):
 def test_escalation_rate_by_kind(kpis):
     # hierarchical: refund (authority), VIP (customer value); functional: tech, billing; automatic: slow
     assert [kpis[f"escalation_kind.{k}"] for k in ("hierarchical", "functional", "automatic")] == pytest.approx(
-        [2 / N, 2 / N, 1 / N])
+        [2 / N, 2 / N, 1 / N]
+    )
 
 
 def test_escalation_rate_by_reason(kpis):
     reasons = ("regulatory", "customer_value", "skill", "authority", "complexity", "repeated_failure", "late")
     assert {r: kpis[f"escalation_reason.{r}"] for r in reasons} == pytest.approx(
-        {"regulatory": 0, "customer_value": 1 / N, "skill": 1 / N, "authority": 1 / N, "complexity": 1 / N,
-         "repeated_failure": 0, "late": 1 / N})
+        {
+            "regulatory": 0,
+            "customer_value": 1 / N,
+            "skill": 1 / N,
+            "authority": 1 / N,
+            "complexity": 1 / N,
+            "repeated_failure": 0,
+            "late": 1 / N,
+        }
+    )
 
 
 def test_escalation_rate_by_category(kpis):
-    assert {c: kpis[f"escalation_rate_category.{c}"] for c in
-            ("simple", "tech", "refund", "vip_question", "billing", "slow", "flaky")} == {
-        "simple": 0.0, "tech": 1.0, "refund": 1.0, "vip_question": 1.0, "billing": 1.0, "slow": 1.0, "flaky": 0.0}
+    assert {
+        c: kpis[f"escalation_rate_category.{c}"]
+        for c in ("simple", "tech", "refund", "vip_question", "billing", "slow", "flaky")
+    } == {"simple": 0.0, "tech": 1.0, "refund": 1.0, "vip_question": 1.0, "billing": 1.0, "slow": 1.0, "flaky": 0.0}
 
 
 def test_handoffs_per_ticket_and_share_with_three_or_more(kpis):
@@ -119,16 +153,31 @@ def test_rework_per_ticket_is_the_lost_context_time_spread_over_all_tickets(kpis
 
 
 def test_time_in_team_is_the_mean_stay_per_visit(kpis):
-    assert {t: kpis[f"time_in_team.{t}"] for t in
-            ("tier1", "tier2", "engineering", "vendor", "supervisors", "finance")} == pytest.approx(
-        {"tier1": (10 + 5 + 10 + 1 + 30 + 10 + 10) / 7, "tier2": (7 + 10) / 2, "engineering": 7, "vendor": 12,
-         "supervisors": 12, "finance": 12})
+    assert {
+        t: kpis[f"time_in_team.{t}"] for t in ("tier1", "tier2", "engineering", "vendor", "supervisors", "finance")
+    } == pytest.approx(
+        {
+            "tier1": (10 + 5 + 10 + 1 + 30 + 10 + 10) / 7,
+            "tier2": (7 + 10) / 2,
+            "engineering": 7,
+            "vendor": 12,
+            "supervisors": 12,
+            "finance": 12,
+        }
+    )
 
 
 def test_path_shares_are_the_frequencies_of_the_routes_through_teams(kpis):
     shares = {k.removeprefix("path_share."): v for k, v in kpis.items() if k.startswith("path_share.")}
-    assert shares == pytest.approx({"tier1": 3 / N, "tier1>tier2>engineering>vendor": 1 / N,
-                                    "tier1>supervisors": 1 / N, "tier2": 1 / N, "tier1>finance": 1 / N})
+    assert shares == pytest.approx(
+        {
+            "tier1": 3 / N,
+            "tier1>tier2>engineering>vendor": 1 / N,
+            "tier1>supervisors": 1 / N,
+            "tier2": 1 / N,
+            "tier1>finance": 1 / N,
+        }
+    )
 
 
 def test_reopen_rate_is_the_share_of_resolved_tickets_that_reopened(kpis):
@@ -139,8 +188,13 @@ def test_cost_per_ticket_by_resolving_tier_includes_tasks_on_the_ticket_behalf(k
     # tier 1: simple 10, flaky 2 x 10, slow 30 + review 6 x 2; tier 2: refund 10 + 12 x 2, VIP 10 x 2,
     # billing 1 + 12 x 2; tier 4: tech 5 + 7 x 2 + 7 x 3 + 12 x 4
     costs = {k: v for k, v in kpis.items() if k.startswith("cost_per_ticket_tier.")}
-    assert costs == pytest.approx({"cost_per_ticket_tier.1": (10 + 20 + 42) / 3,
-                                   "cost_per_ticket_tier.2": (34 + 20 + 25) / 3, "cost_per_ticket_tier.4": 88.0})
+    assert costs == pytest.approx(
+        {
+            "cost_per_ticket_tier.1": (10 + 20 + 42) / 3,
+            "cost_per_ticket_tier.2": (34 + 20 + 25) / 3,
+            "cost_per_ticket_tier.4": 88.0,
+        }
+    )
 
 
 def test_review_hours_per_day_is_supervisor_review_time_over_the_days_simulated(kpis):
@@ -150,8 +204,15 @@ def test_review_hours_per_day_is_supervisor_review_time_over_the_days_simulated(
 # -- agent time outside the ticket's own sessions ------------------------------------------------------------
 TWO_TIERS = dict(
     channels=[channel("phone", 0, "tech")],
-    categories=[{"name": "tech", "handle_time": fixed(10), "path": ["tier1", "tier2"],
-                 "resolve_probability": {"tier1": 0}, "failed_attempt_time": fixed(4)}],
+    categories=[
+        {
+            "name": "tech",
+            "handle_time": fixed(10),
+            "path": ["tier1", "tier2"],
+            "resolve_probability": {"tier1": 0},
+            "failed_attempt_time": fixed(4),
+        }
+    ],
     teams=[team("tier1", 1, 60), team("tier2", 2, 120)],
     routing=[{"team": "tier1"}],
 )

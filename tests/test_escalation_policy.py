@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from sim.engine import policy
-from sim.scenario.matching import route, sla_policy_for
-from sim.scenario.escalation import EscalationSpec
 from sim.engine.policy import FUNCTIONAL, HIERARCHICAL, Decision
+from sim.scenario.escalation import EscalationSpec
+from sim.scenario.matching import route, sla_policy_for
 from sim.scenario.spec import CategorySpec, RoutingRule, SlaPolicy, TeamSpec
 
 FIXED = {"dist": "fixed", "value": 10}
@@ -42,9 +42,11 @@ def by_name(*teams: TeamSpec) -> dict[str, TeamSpec]:
 
 # -- routing and queueing ------------------------------------------------------------------------------------
 def test_route_sends_a_ticket_to_the_first_rule_matching_its_channel_and_category():
-    routing = [RoutingRule(channel="email", category="billing", team="finance"),
-               RoutingRule(category="billing", team="billing_desk"),
-               RoutingRule(team="tier1")]
+    routing = [
+        RoutingRule(channel="email", category="billing", team="finance"),
+        RoutingRule(category="billing", team="billing_desk"),
+        RoutingRule(team="tier1"),
+    ]
     assert route(routing, "email", "billing") == "finance"
     assert route(routing, "phone", "billing") == "billing_desk"
     assert route(routing, "phone", "refund") == "tier1"
@@ -64,7 +66,10 @@ def test_sla_policy_for_picks_the_first_policy_whose_conditions_all_hold():
 
 def test_queue_order_puts_urgent_priority_first_then_first_come_first_served():
     assert sorted([policy.queue_order(1, 0), policy.queue_order(0, 5), policy.queue_order(0, 2)]) == [
-        (0, 2), (0, 5), (1, 0)]
+        (0, 2),
+        (0, 5),
+        (1, 0),
+    ]
 
 
 @pytest.mark.parametrize("rank, levels, expected", [(3, 1, 2), (3, 2, 1), (1, 3, 0), (0, 1, 0)])
@@ -97,8 +102,11 @@ def test_skill_gap_is_none_when_the_category_needs_no_skill_or_the_team_has_it()
 
 
 def test_skill_gap_prefers_the_first_team_on_the_category_path_that_has_the_skill():
-    teams = [team("tier1"), team("finance", tier=2, skills=["billing"]),
-             team("billing_experts", tier=3, skills=["billing"])]
+    teams = [
+        team("tier1"),
+        team("finance", tier=2, skills=["billing"]),
+        team("billing_experts", tier=3, skills=["billing"]),
+    ]
     cat = category(skill="billing", path=["tier1", "billing_experts"])
     assert policy.skill_gap(cat, teams[0], teams) == Decision(policy.TRANSFER, FUNCTIONAL, "skill", "billing_experts")
 
@@ -136,28 +144,36 @@ def test_authority_keeps_a_ticket_within_the_team_limit():
 
 
 def test_authority_escalates_up_the_chain_skipping_a_supervisor_without_enough_authority():
-    teams = by_name(team("tier1", authority={"refund_amount": 500}, supervisor="lead"),
-                    team("lead", authority={"refund_amount": 1000}, supervisor="manager"),
-                    team("manager", authority={"refund_amount": 5000}, supervisor="director"),
-                    team("director"))
+    teams = by_name(
+        team("tier1", authority={"refund_amount": 500}, supervisor="lead"),
+        team("lead", authority={"refund_amount": 1000}, supervisor="manager"),
+        team("manager", authority={"refund_amount": 5000}, supervisor="director"),
+        team("director"),
+    )
     assert policy.authority(teams["tier1"], {"refund_amount": 800.0}, category(), teams) == Decision(
-        policy.TRANSFER, HIERARCHICAL, "authority", "lead")
+        policy.TRANSFER, HIERARCHICAL, "authority", "lead"
+    )
     assert policy.authority(teams["tier1"], {"refund_amount": 3000.0}, category(), teams).to_team == "manager"
 
 
 def test_authority_ends_at_the_top_of_the_chain_when_nobody_covers_the_ticket():
-    teams = by_name(team("tier1", authority={"refund_amount": 500}, supervisor="lead"),
-                    team("lead", authority={"refund_amount": 1000}))
+    teams = by_name(
+        team("tier1", authority={"refund_amount": 500}, supervisor="lead"),
+        team("lead", authority={"refund_amount": 1000}),
+    )
     assert policy.authority(teams["tier1"], {"refund_amount": 9000.0}, category(), teams).to_team == "lead"
 
 
 def test_authority_escalates_a_missing_permission_to_the_team_that_grants_it():
-    teams = by_name(team("tier1", authority={"account_change": False}, supervisor="lead"),
-                    team("lead", authority={"account_change": False}, supervisor="admin"),
-                    team("admin", authority={"account_change": True}))
+    teams = by_name(
+        team("tier1", authority={"account_change": False}, supervisor="lead"),
+        team("lead", authority={"account_change": False}, supervisor="admin"),
+        team("admin", authority={"account_change": True}),
+    )
     cat = category(requires=["account_change"])
-    assert policy.authority(teams["tier1"], {}, cat, teams) == Decision(policy.TRANSFER, HIERARCHICAL, "authority",
-                                                                         "admin")
+    assert policy.authority(teams["tier1"], {}, cat, teams) == Decision(
+        policy.TRANSFER, HIERARCHICAL, "authority", "admin"
+    )
 
 
 def test_authority_without_a_supervisor_keeps_the_ticket():
@@ -166,13 +182,16 @@ def test_authority_without_a_supervisor_keeps_the_ticket():
 
 
 # -- capability ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("path, current, expected", [
-    (["tier1", "tier2", "engineering"], "tier1", "tier2"),
-    (["tier1", "tier2", "engineering"], "tier2", "engineering"),
-    (["tier1", "tier2", "engineering"], "engineering", None),
-    (["tier1", "tier2"], "supervisors", "tier1"),
-    ([], "tier1", None),
-])
+@pytest.mark.parametrize(
+    "path, current, expected",
+    [
+        (["tier1", "tier2", "engineering"], "tier1", "tier2"),
+        (["tier1", "tier2", "engineering"], "tier2", "engineering"),
+        (["tier1", "tier2", "engineering"], "engineering", None),
+        (["tier1", "tier2"], "supervisors", "tier1"),
+        ([], "tier1", None),
+    ],
+)
 def test_next_in_path_is_the_following_team_or_the_path_start_when_off_it(path, current, expected):
     assert policy.next_in_path(path, current) == expected
 
@@ -196,8 +215,9 @@ def test_complexity_retries_at_the_same_team_while_failures_are_below_max_attemp
 
 def test_complexity_moves_on_with_reason_repeated_failure_at_the_attempt_cap():
     tier1 = team("tier1", max_attempts=3)
-    assert policy.complexity(0.9, 0.6, 2, tier1, PATH) == Decision(policy.TRANSFER, FUNCTIONAL, "repeated_failure",
-                                                                   "tier2")
+    assert policy.complexity(0.9, 0.6, 2, tier1, PATH) == Decision(
+        policy.TRANSFER, FUNCTIONAL, "repeated_failure", "tier2"
+    )
 
 
 def test_complexity_with_one_attempt_moves_on_at_once_with_reason_complexity():

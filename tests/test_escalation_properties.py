@@ -10,15 +10,15 @@ each switched on or off by the draw. One short replication per example keeps the
 
 from __future__ import annotations
 
+from conftest import assert_conserved, fixed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import assert_conserved, fixed
-from sim.scenario.escalation import TRIGGERS
-from sim.scenario.loader import validate
 from sim.analysis.kpis import replication_kpis
 from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords, escalations_from
+from sim.scenario.escalation import TRIGGERS
+from sim.scenario.loader import validate
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TEAMS = ["tier1", "tier2", "engineering", "supervisors", "finance", "compliance"]
@@ -52,26 +52,54 @@ def escalation_rules(draw) -> dict:
     rules: dict = {
         "triggers": draw(triggers()),
         "compliance_team": "compliance",
-        "handoff": {"mode": draw(st.sampled_from(["cold", "warm"])), "handoff_time": draw(durations()),
-                    "context_complete": draw(st.floats(0, 1)), "rework_time": draw(durations()),
-                    "max_handoffs": draw(maybe(st.integers(0, 4))), "triage_time": draw(durations())},
+        "handoff": {
+            "mode": draw(st.sampled_from(["cold", "warm"])),
+            "handoff_time": draw(durations()),
+            "context_complete": draw(st.floats(0, 1)),
+            "rework_time": draw(durations()),
+            "max_handoffs": draw(maybe(st.integers(0, 4))),
+            "triage_time": draw(durations()),
+        },
     }
     if draw(st.booleans()):
         rules.update(mode="swarm", swarm={"consult_time": draw(durations()), "max_wait": draw(st.floats(0, 5))})
     if draw(st.booleans()):
-        rules["segment_rules"] = [{"segment": "vip", "route_to": draw(maybe(st.sampled_from(["tier2", "supervisors"]))),
-                                   "priority_boost": draw(st.integers(0, 2))}]
-    rules["time_rules"] = draw(st.lists(st.sampled_from([
-        {"name": "raise_at_breach", "clock": "resolution", "action": "raise_priority"},
-        {"name": "review_later", "clock": "resolution", "after": 30, "action": "review", "reviewer": "supervisors",
-         "review_time": fixed(5)},
-        {"name": "move_at_warning", "clock": "first_response", "at": 0.5, "action": "move", "to": "tier2"},
-        {"name": "long_wait", "queue_wait": 15, "action": "move", "to": "tier2"},
-    ]), max_size=3, unique_by=lambda rule: rule["name"]))
+        rules["segment_rules"] = [
+            {
+                "segment": "vip",
+                "route_to": draw(maybe(st.sampled_from(["tier2", "supervisors"]))),
+                "priority_boost": draw(st.integers(0, 2)),
+            }
+        ]
+    rules["time_rules"] = draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    {"name": "raise_at_breach", "clock": "resolution", "action": "raise_priority"},
+                    {
+                        "name": "review_later",
+                        "clock": "resolution",
+                        "after": 30,
+                        "action": "review",
+                        "reviewer": "supervisors",
+                        "review_time": fixed(5),
+                    },
+                    {"name": "move_at_warning", "clock": "first_response", "at": 0.5, "action": "move", "to": "tier2"},
+                    {"name": "long_wait", "queue_wait": 15, "action": "move", "to": "tier2"},
+                ]
+            ),
+            max_size=3,
+            unique_by=lambda rule: rule["name"],
+        )
+    )
     if draw(st.booleans()):
-        rules["dissatisfaction"] = {"per_hour_waiting": draw(st.floats(0, 6)), "per_handoff": draw(st.floats(0, 2)),
-                                    "threshold": draw(st.floats(0.5, 4)), "manager": "supervisors",
-                                    "review_time": draw(durations())}
+        rules["dissatisfaction"] = {
+            "per_hour_waiting": draw(st.floats(0, 6)),
+            "per_handoff": draw(st.floats(0, 2)),
+            "threshold": draw(st.floats(0.5, 4)),
+            "manager": "supervisors",
+            "review_time": draw(durations()),
+        }
     if draw(st.booleans()):
         rules["ownership"] = {"follow_up_time": draw(durations())}
     if draw(st.booleans()):
@@ -83,9 +111,17 @@ def escalation_rules(draw) -> dict:
 def escalation_scenarios(draw) -> dict:
     """A small valid scenario document exercising the escalation engine."""
     handle = draw(durations())
-    reopen = draw(maybe(st.fixed_dictionaries({
-        "probability": st.floats(0, 0.5), "delay": durations(),
-        "return_to": st.sampled_from(["resolver", "first"])})))
+    reopen = draw(
+        maybe(
+            st.fixed_dictionaries(
+                {
+                    "probability": st.floats(0, 0.5),
+                    "delay": durations(),
+                    "return_to": st.sampled_from(["resolver", "first"]),
+                }
+            )
+        )
+    )
     mix = draw(st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=4, unique=True))
     doc = {
         "name": "random_escalation",
@@ -93,28 +129,50 @@ def escalation_scenarios(draw) -> dict:
         "horizon": draw(st.floats(120, 600)),
         "priorities": ["P1", "P2", "P3"],
         "segments": ["standard", "vip"],
-        "channels": [{"name": "phone", "rate_per_hour": draw(st.floats(2, 40)),
-                      "category_mix": {c: draw(st.floats(0.1, 3)) for c in mix},
-                      "patience": draw(maybe(durations()))}],
+        "channels": [
+            {
+                "name": "phone",
+                "rate_per_hour": draw(st.floats(2, 40)),
+                "category_mix": {c: draw(st.floats(0.1, 3)) for c in mix},
+                "patience": draw(maybe(durations())),
+            }
+        ],
         "categories": [
-            {"name": "tech", "handle_time": handle, "path": ["tier1", "tier2", "engineering"],
-             "resolve_probability": {"tier1": draw(st.floats(0, 1)), "tier2": draw(st.floats(0.3, 1))},
-             "failed_attempt_time": draw(maybe(durations())), "reopen": reopen,
-             "segment": {"standard": 3, "vip": 1}, "priority": {"P2": 1, "P3": 2}},
-            {"name": "refund", "handle_time": handle, "attributes": {"refund_amount": {
-                "dist": "uniform", "low": 0, "high": draw(st.floats(100, 3000))}},
-             "requires": draw(st.sampled_from([[], ["refund_approval"]]))},
+            {
+                "name": "tech",
+                "handle_time": handle,
+                "path": ["tier1", "tier2", "engineering"],
+                "resolve_probability": {"tier1": draw(st.floats(0, 1)), "tier2": draw(st.floats(0.3, 1))},
+                "failed_attempt_time": draw(maybe(durations())),
+                "reopen": reopen,
+                "segment": {"standard": 3, "vip": 1},
+                "priority": {"P2": 1, "P3": 2},
+            },
+            {
+                "name": "refund",
+                "handle_time": handle,
+                "attributes": {"refund_amount": {"dist": "uniform", "low": 0, "high": draw(st.floats(100, 3000))}},
+                "requires": draw(st.sampled_from([[], ["refund_approval"]])),
+            },
             {"name": "billing", "handle_time": handle, "skill": "billing"},
             {"name": "breach", "handle_time": handle, "regulated": True, "priority": {"P3": 1}},
         ],
         "teams": [
-            {"name": "tier1", "agents": draw(st.integers(1, 3)), "max_attempts": draw(st.integers(1, 3)),
-             "authority": {"refund_amount": draw(st.floats(0, 2000)), "refund_approval": False},
-             "supervisor": "supervisors"},
+            {
+                "name": "tier1",
+                "agents": draw(st.integers(1, 3)),
+                "max_attempts": draw(st.integers(1, 3)),
+                "authority": {"refund_amount": draw(st.floats(0, 2000)), "refund_approval": False},
+                "supervisor": "supervisors",
+            },
             {"name": "tier2", "tier": 2, "agents": draw(st.integers(1, 2)), "max_attempts": draw(st.integers(1, 2))},
             {"name": "engineering", "tier": 3, "agents": 1},
-            {"name": "supervisors", "tier": 2, "agents": draw(st.integers(1, 2)),
-             "authority": {"refund_amount": 5000, "refund_approval": True}},
+            {
+                "name": "supervisors",
+                "tier": 2,
+                "agents": draw(st.integers(1, 2)),
+                "authority": {"refund_amount": 5000, "refund_approval": True},
+            },
             {"name": "finance", "tier": 2, "agents": 1, "skills": ["billing"]},
             {"name": "compliance", "tier": 3, "agents": 1},
         ],
@@ -131,8 +189,11 @@ def escalation_scenarios(draw) -> dict:
 @st.composite
 def sla_policy(draw) -> dict:
     """First-response and resolution targets for every ticket, with customer updates or not."""
-    policy = {"name": "all", "first_response": {"target": draw(st.floats(5, 60))},
-              "resolution": {"target": draw(st.floats(20, 300))}}
+    policy = {
+        "name": "all",
+        "first_response": {"target": draw(st.floats(5, 60))},
+        "resolution": {"target": draw(st.floats(20, 300))},
+    }
     if draw(st.booleans()):
         policy.update(update_every=draw(st.floats(10, 60)), update_time=fixed(2))
     return policy
@@ -185,8 +246,10 @@ def authority_scenarios(draw) -> tuple[dict, dict]:
         order.insert(draw(st.integers(0, len(order))), "authority")
     frontline = doc["teams"][0]
     limit = frontline["authority"]["refund_amount"] + draw(st.floats(0.05, 1)) * 3000
-    raised = {**doc, "teams": [{**frontline, "authority": {**frontline["authority"], "refund_amount": limit}},
-                               *doc["teams"][1:]]}
+    raised = {
+        **doc,
+        "teams": [{**frontline, "authority": {**frontline["authority"], "refund_amount": limit}}, *doc["teams"][1:]],
+    }
     return doc, raised
 
 

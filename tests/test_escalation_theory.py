@@ -47,12 +47,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.scenario.loader import validate
 from sim.analysis.kpis import confidence_interval, replication_kpis
+from sim.analysis.theory import MMcResult, jackson_arrival_rates, mmc, mmc_priority_waits
 from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords
+from sim.scenario.loader import validate
 from sim.scenario.spec import Scenario
-from sim.analysis.theory import MMcResult, jackson_arrival_rates, mmc, mmc_priority_waits
 
 LEVEL = 0.99
 REPLICATIONS = 10
@@ -90,23 +90,38 @@ class Network:
     warmup: str
 
     def scenario(self) -> Scenario:
-        return validate({
-            "name": "jackson", "horizon": self.horizon, "warmup": self.warmup,
-            "channels": [{"name": "phone", "rate_per_hour": self.per_hour, "category_mix": {"tech": 1}}],
-            "categories": [{"name": "tech", "path": list(TEAMS), "resolve_probability": {"tier1": self.p},
-                            "handle_time": {team: exponential(m) for team, m in zip(TEAMS, self.handle)}}],
-            "teams": [{"name": team, "tier": tier, "agents": c}
-                      for tier, (team, c) in enumerate(zip(TEAMS, self.agents), start=1)],
-            "routing": [{"team": "tier1"}],
-        }, "<jackson>")
+        return validate(
+            {
+                "name": "jackson",
+                "horizon": self.horizon,
+                "warmup": self.warmup,
+                "channels": [{"name": "phone", "rate_per_hour": self.per_hour, "category_mix": {"tech": 1}}],
+                "categories": [
+                    {
+                        "name": "tech",
+                        "path": list(TEAMS),
+                        "resolve_probability": {"tier1": self.p},
+                        "handle_time": {team: exponential(m) for team, m in zip(TEAMS, self.handle)},
+                    }
+                ],
+                "teams": [
+                    {"name": team, "tier": tier, "agents": c}
+                    for tier, (team, c) in enumerate(zip(TEAMS, self.agents), start=1)
+                ],
+                "routing": [{"team": "tier1"}],
+            },
+            "<jackson>",
+        )
 
     def theory(self) -> dict[str, MMcResult]:
         rates = jackson_arrival_rates([self.per_hour / 60, 0.0], [[0.0, 1 - self.p], [0.0, 0.0]])
         return {team: mmc(rate, 1 / m, c) for team, rate, m, c in zip(TEAMS, rates, self.handle, self.agents)}
 
 
-NETWORKS = [Network(120, 0.7, (8, 4), (3, 5), "2d", "4h"),  # tier 1 at 0.75, tier 2 at 0.75
-            Network(156, 0.7, (9, 5), (3, 5), "2d", "6h")]  # tier 1 at 0.87, tier 2 at 0.78
+NETWORKS = [
+    Network(120, 0.7, (8, 4), (3, 5), "2d", "4h"),  # tier 1 at 0.75, tier 2 at 0.75
+    Network(156, 0.7, (9, 5), (3, 5), "2d", "6h"),
+]  # tier 1 at 0.87, tier 2 at 0.78
 
 
 def queueing_per_team(records: RunRecords) -> dict[str, float]:
@@ -160,22 +175,35 @@ class PriorityQueue:
     warmup: str
 
     def scenario(self) -> Scenario:
-        return validate({
-            "name": "priority", "horizon": self.horizon, "warmup": self.warmup, "priorities": list(CLASSES),
-            "channels": [{"name": "phone", "rate_per_hour": self.per_minute * 60, "category_mix": {"question": 1}}],
-            "categories": [{"name": "question", "priority": {"P1": self.urgent_share, "P2": 1 - self.urgent_share},
-                            "handle_time": exponential(self.handle)}],
-            "teams": [{"name": "desk", "agents": self.agents}],
-            "routing": [{"team": "desk"}],
-        }, "<priority>")
+        return validate(
+            {
+                "name": "priority",
+                "horizon": self.horizon,
+                "warmup": self.warmup,
+                "priorities": list(CLASSES),
+                "channels": [{"name": "phone", "rate_per_hour": self.per_minute * 60, "category_mix": {"question": 1}}],
+                "categories": [
+                    {
+                        "name": "question",
+                        "priority": {"P1": self.urgent_share, "P2": 1 - self.urgent_share},
+                        "handle_time": exponential(self.handle),
+                    }
+                ],
+                "teams": [{"name": "desk", "agents": self.agents}],
+                "routing": [{"team": "desk"}],
+            },
+            "<priority>",
+        )
 
     def theory(self) -> list[float]:
         rates = [self.per_minute * self.urgent_share, self.per_minute * (1 - self.urgent_share)]
         return mmc_priority_waits(rates, 1 / self.handle, self.agents)
 
 
-QUEUES = [PriorityQueue(0.7, 0.3, 4, 4, "3d", "4h"),  # utilisation 0.7
-          PriorityQueue(0.85, 0.3, 4, 4, "3d", "8h")]  # utilisation 0.85
+QUEUES = [
+    PriorityQueue(0.7, 0.3, 4, 4, "3d", "4h"),  # utilisation 0.7
+    PriorityQueue(0.85, 0.3, 4, 4, "3d", "8h"),
+]  # utilisation 0.85
 
 
 def wait_per_class(records: RunRecords) -> dict[str, float]:

@@ -6,11 +6,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.analysis.precision import PrecisionTarget
 from sim.cli import main
 from sim.experiments.compare import compare, labelled_scenarios
 from sim.reports.tables import format_difference
 from sim.scenario.loader import load_scenario
-from sim.analysis.precision import PrecisionTarget
 from sim.scenario.variants import parse_variant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,8 +58,9 @@ def test_paired_interval_is_tighter_than_the_two_separate_intervals(staffing):
 
 
 def test_per_replication_kpis_are_kept_in_scenario_then_replication_order(staffing):
-    assert staffing.kpis[["scenario", "replication"]].astype(str).values.tolist() == \
-        [[s, str(r)] for s in ("twelve", "fourteen") for r in range(5)]
+    assert staffing.kpis[["scenario", "replication"]].astype(str).values.tolist() == [
+        [s, str(r)] for s in ("twelve", "fourteen") for r in range(5)
+    ]
 
 
 def test_a_list_of_scenarios_needs_distinct_names(twelve):
@@ -74,40 +75,81 @@ def test_unknown_kpi_is_refused_before_anything_runs(twelve):
         compare({"a": twelve, "b": twelve}, kpis=["asa.fax"], workers=1)
 
 
-@pytest.mark.parametrize("text, name, overrides", [
-    ("more:teams.agents.agents=16", "more", ("teams.agents.agents=16",)),
-    ("two:teams.agents.agents=16, horizon=1d", "two", ("teams.agents.agents=16", "horizon=1d")),
-    ("shape:channels.phone.hour_of_day=[1, 2, 3],seed=4", "shape", ("channels.phone.hour_of_day=[1, 2, 3]", "seed=4")),
-    ("slow:categories.call.handle_time={dist: exponential, mean: 4m}", "slow",
-     ("categories.call.handle_time={dist: exponential, mean: 4m}",)),
-])
+@pytest.mark.parametrize(
+    "text, name, overrides",
+    [
+        ("more:teams.agents.agents=16", "more", ("teams.agents.agents=16",)),
+        ("two:teams.agents.agents=16, horizon=1d", "two", ("teams.agents.agents=16", "horizon=1d")),
+        (
+            "shape:channels.phone.hour_of_day=[1, 2, 3],seed=4",
+            "shape",
+            ("channels.phone.hour_of_day=[1, 2, 3]", "seed=4"),
+        ),
+        (
+            "slow:categories.call.handle_time={dist: exponential, mean: 4m}",
+            "slow",
+            ("categories.call.handle_time={dist: exponential, mean: 4m}",),
+        ),
+    ],
+)
 def test_variant_text_splits_on_commas_between_overrides_only(text, name, overrides):
     variant = parse_variant(text)
     assert (variant.name, variant.overrides) == (name, overrides)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("teams.agents.agents=16", "write it as name:path=value"),
-    ("my variant:seed=3", "letters, digits"),
-    ("x:seed", "'seed' is not path=value"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("teams.agents.agents=16", "write it as name:path=value"),
+        ("my variant:seed=3", "letters, digits"),
+        ("x:seed", "'seed' is not path=value"),
+    ],
+)
 def test_bad_variant_text_says_how_to_write_it(text, message):
     with pytest.raises(ValueError, match=message):
         parse_variant(text)
 
 
-@pytest.mark.parametrize("value, unit, text", [
-    (-0.25, "min", "-15.0s"), (0.021, "%", "+2.1 pp"), (1.2, "$", "+$1.20"), (2.0, "agents", "+2.00"),
-    (-0.6, "count", "-0.6"), (0.0, "count", "+0"), (-3.0, "count", "-3"),
-])
+@pytest.mark.parametrize(
+    "value, unit, text",
+    [
+        (-0.25, "min", "-15.0s"),
+        (0.021, "%", "+2.1 pp"),
+        (1.2, "$", "+$1.20"),
+        (2.0, "agents", "+2.00"),
+        (-0.6, "count", "-0.6"),
+        (0.0, "count", "+0"),
+        (-3.0, "count", "-3"),
+    ],
+)
 def test_differences_read_in_the_kpis_unit_with_a_sign(value, unit, text):
     assert format_difference(value, unit) == text
 
 
 def test_compare_command_prints_marked_differences_and_writes_tidy_files(tmp_path, capsys):
-    code = main(["compare", str(ERLANG_C), "--variant", "twelve:teams.agents.agents=12", "--set", "horizon=4h",
-                 "--set", "warmup=30m", "-r", "4", "--kpi", "asa", "--kpi", "arrived", "--workers", "2",
-                 "--out", str(tmp_path), "--quiet"])
+    code = main(
+        [
+            "compare",
+            str(ERLANG_C),
+            "--variant",
+            "twelve:teams.agents.agents=12",
+            "--set",
+            "horizon=4h",
+            "--set",
+            "warmup=30m",
+            "-r",
+            "4",
+            "--kpi",
+            "asa",
+            "--kpi",
+            "arrived",
+            "--workers",
+            "2",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     asa_line = next(line for line in out.splitlines() if line.startswith("average speed of answer"))
@@ -122,13 +164,16 @@ def test_compare_command_prints_marked_differences_and_writes_tidy_files(tmp_pat
     assert (folder / "scenarios" / "twelve.resolved.yaml").is_file()
 
 
-@pytest.mark.parametrize("args, message", [
-    ([str(ERLANG_C)], "compare needs at least two scenarios"),
-    ([str(ERLANG_C), "--variant", "oops"], "write it as name:path=value"),
-    ([str(ERLANG_C), "--variant", "x:teams.nobody.agents=3"], "no item 'nobody' here"),
-    ([str(ERLANG_C), str(ERLANG_C)], "is given twice"),
-    ([str(ERLANG_C), "--variant", "x:seed=3", "--kpi", "speed"], "unknown KPI 'speed'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([str(ERLANG_C)], "compare needs at least two scenarios"),
+        ([str(ERLANG_C), "--variant", "oops"], "write it as name:path=value"),
+        ([str(ERLANG_C), "--variant", "x:teams.nobody.agents=3"], "no item 'nobody' here"),
+        ([str(ERLANG_C), str(ERLANG_C)], "is given twice"),
+        ([str(ERLANG_C), "--variant", "x:seed=3", "--kpi", "speed"], "unknown KPI 'speed'"),
+    ],
+)
 def test_compare_command_reports_usage_problems_with_exit_status_2(args, message, capsys, tmp_path):
     assert main(["compare", *args, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
@@ -137,8 +182,14 @@ def test_compare_command_reports_usage_problems_with_exit_status_2(args, message
 
 def test_precision_target_adds_the_same_replications_to_every_scenario(twelve):
     fourteen = load_scenario(ERLANG_C, SHORT)
-    result = compare({"twelve": twelve, "fourteen": fourteen}, replications=3, workers=1, progress=False,
-                     kpis=["utilisation.agents"], precision=PrecisionTarget(0.03, "utilisation.agents", 40))
+    result = compare(
+        {"twelve": twelve, "fourteen": fourteen},
+        replications=3,
+        workers=1,
+        progress=False,
+        kpis=["utilisation.agents"],
+        precision=PrecisionTarget(0.03, "utilisation.agents", 40),
+    )
     done = result.meta["replications"]
     assert 3 < done < 40 and all(status.met for status in result.precision)
     assert result.kpis.groupby("scenario", observed=True).size().tolist() == [done, done]

@@ -10,8 +10,8 @@ import pytest
 from sim.experiments.compare import compare
 from sim.experiments.executors import ExecutorError, LocalExecutor, SerialExecutor, make_executor
 from sim.experiments.replications import ReplicationError, run
-from sim.scenario.loader import load_scenario
 from sim.experiments.sweeps import sweep
+from sim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 ERLANG_C = ROOT / "scenarios" / "validation" / "erlang_c.yaml"
@@ -34,8 +34,15 @@ def scenario():
 def dask_cluster():
     """A real distributed cluster on loopback: scheduler and two single-threaded workers over TCP."""
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp",
-                                  host="127.0.0.1", dashboard_address=None, silence_logs=40) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp",
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=40,
+    ) as cluster:
         yield cluster
 
 
@@ -76,11 +83,14 @@ def test_make_executor_never_starts_more_local_workers_than_tasks():
         assert executor.workers == 3
 
 
-@pytest.mark.parametrize("kind, workers, scheduler, message", [
-    ("local", 0, None, "at least 1"),
-    ("local", 2, "tcp://127.0.0.1:8786", "needs the Dask executor"),
-    ("ray", 2, None, "unknown executor 'ray'"),
-])
+@pytest.mark.parametrize(
+    "kind, workers, scheduler, message",
+    [
+        ("local", 0, None, "at least 1"),
+        ("local", 2, "tcp://127.0.0.1:8786", "needs the Dask executor"),
+        ("ray", 2, None, "unknown executor 'ray'"),
+    ],
+)
 def test_make_executor_rejects_options_that_do_not_fit(kind, workers, scheduler, message):
     with pytest.raises(ExecutorError, match=message):
         make_executor(kind, workers, scheduler)
@@ -93,15 +103,20 @@ def test_a_failing_replication_stops_run_with_the_workers_traceback(scenario, mo
         raise ZeroDivisionError("no agents left")
 
     monkeypatch.setattr(sim.experiments.replications, "run_replication", broken)
-    with pytest.raises(ReplicationError, match=r"replication 0 of erlang_c \(seed 2026\) failed: "
-                                               r"ZeroDivisionError: no agents left(.|\n)*Traceback"):
+    with pytest.raises(
+        ReplicationError,
+        match=r"replication 0 of erlang_c \(seed 2026\) failed: "
+        r"ZeroDivisionError: no agents left(.|\n)*Traceback",
+    ):
         run(scenario, replications=2, progress=False)
 
 
 def test_run_tables_are_identical_for_one_two_workers_and_dask(scenario, dask):
     serial = run(scenario, replications=3, progress=False)
-    for other in (run(scenario, replications=3, progress=False, workers=2),
-                  run(scenario, replications=3, progress=False, executor=dask)):
+    for other in (
+        run(scenario, replications=3, progress=False, workers=2),
+        run(scenario, replications=3, progress=False, executor=dask),
+    ):
         for table in ("tickets", "events", "levels", "kpis", "summary"):
             pd.testing.assert_frame_equal(getattr(serial, table), getattr(other, table), check_exact=True)
         assert other.warmup == serial.warmup
@@ -110,8 +125,10 @@ def test_run_tables_are_identical_for_one_two_workers_and_dask(scenario, dask):
 
 def test_comparisons_are_identical_for_one_two_workers_and_dask(scenario, dask):
     variants = {"fourteen": scenario, "twelve": load_scenario(ERLANG_C, [*SHORT, "teams.agents.agents=12"])}
-    tables = [compare(variants, replications=3, progress=False, **how).table
-              for how in ({"workers": 1}, {"workers": 2}, {"executor": dask})]
+    tables = [
+        compare(variants, replications=3, progress=False, **how).table
+        for how in ({"workers": 1}, {"workers": 2}, {"executor": dask})
+    ]
     for table in tables[1:]:
         pd.testing.assert_frame_equal(tables[0], table, check_exact=True)
 
@@ -119,8 +136,10 @@ def test_comparisons_are_identical_for_one_two_workers_and_dask(scenario, dask):
 def test_sweeps_are_identical_for_one_two_workers_and_dask(tmp_path, dask):
     spec = tmp_path / "sweep.yaml"
     spec.write_text(SWEEP, encoding="utf-8")
-    results = [sweep(spec, tmp_path / name, progress=False, **how)
-               for name, how in (("one", {"workers": 1}), ("two", {"workers": 2}), ("dask", {"executor": dask}))]
+    results = [
+        sweep(spec, tmp_path / name, progress=False, **how)
+        for name, how in (("one", {"workers": 1}), ("two", {"workers": 2}), ("dask", {"executor": dask}))
+    ]
     for result in results[1:]:
         pd.testing.assert_frame_equal(results[0].runs, result.runs, check_exact=True)
         pd.testing.assert_frame_equal(results[0].points, result.points, check_exact=True)

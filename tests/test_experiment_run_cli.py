@@ -14,9 +14,27 @@ SHORT = ["--set", "horizon=4h", "--set", "warmup=30m"]
 
 
 def test_run_command_in_parallel_reports_precision_and_warmup(tmp_path, capsys):
-    code = main(["run", str(ERLANG_C), *SHORT, "-r", "3", "--workers", "2", "--precision", "0.05",
-                 "--precision-kpi", "utilisation.agents", "--max-replications", "8", "--out", str(tmp_path),
-                 "--quiet", "--no-events"])
+    code = main(
+        [
+            "run",
+            str(ERLANG_C),
+            *SHORT,
+            "-r",
+            "3",
+            "--workers",
+            "2",
+            "--precision",
+            "0.05",
+            "--precision-kpi",
+            "utilisation.agents",
+            "--max-replications",
+            "8",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+            "--no-events",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "on 2 local workers" in out.splitlines()[0]
@@ -25,12 +43,15 @@ def test_run_command_in_parallel_reports_precision_and_warmup(tmp_path, capsys):
     assert (next((tmp_path / "erlang_c").iterdir()) / "summary.csv").is_file()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--precision", "5"], "--precision: the precision target must lie between 0 and 1"),
-    (["--precision", "0.05", "--precision-kpi", "mean_wait"], "unknown KPI 'mean_wait'"),
-    (["--workers", "0"], "--workers must be at least 1"),
-    (["--scheduler", "tcp://127.0.0.1:1", "--executor", "local"], "needs the Dask executor"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--precision", "5"], "--precision: the precision target must lie between 0 and 1"),
+        (["--precision", "0.05", "--precision-kpi", "mean_wait"], "unknown KPI 'mean_wait'"),
+        (["--workers", "0"], "--workers must be at least 1"),
+        (["--scheduler", "tcp://127.0.0.1:1", "--executor", "local"], "needs the Dask executor"),
+    ],
+)
 def test_run_command_rejects_bad_execution_options_with_exit_status_2(args, message, tmp_path, capsys):
     assert main(["run", str(ERLANG_C), *SHORT, "-r", "2", "--out", str(tmp_path), *args]) == 2
     err = capsys.readouterr().err

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.experiments.replications import run
-from sim.scenario.loader import load_scenario
 from sim.analysis.precision import PrecisionTarget, assess, next_total
 from sim.analysis.warmup import backlog_series, mser, warmup_guidance
+from sim.experiments.replications import run
+from sim.scenario.loader import load_scenario
 
 ERLANG_C = Path(__file__).resolve().parent.parent / "scenarios" / "validation" / "erlang_c.yaml"
 NAN = float("nan")
@@ -17,8 +17,9 @@ NAN = float("nan")
 
 def tickets(arrival, resolved_at, abandoned_at=None):
     """A ticket table with just the columns the backlog needs."""
-    return pd.DataFrame({"arrival": arrival, "resolved_at": resolved_at,
-                         "abandoned_at": abandoned_at or [NAN] * len(arrival)})
+    return pd.DataFrame(
+        {"arrival": arrival, "resolved_at": resolved_at, "abandoned_at": abandoned_at or [NAN] * len(arrival)}
+    )
 
 
 def test_backlog_is_the_time_average_of_tickets_in_the_system_per_bin():
@@ -89,8 +90,13 @@ def test_precision_target_must_be_a_fraction(relative):
 
 def test_run_adds_replications_until_the_target_precision_is_met():
     scenario = load_scenario(ERLANG_C, ["horizon=4h", "warmup=30m", "teams.agents.agents=12"])
-    result = run(scenario, replications=3, progress=False, record_events=False,
-                 precision=PrecisionTarget(0.03, "utilisation.agents", max_replications=60))
+    result = run(
+        scenario,
+        replications=3,
+        progress=False,
+        record_events=False,
+        precision=PrecisionTarget(0.03, "utilisation.agents", max_replications=60),
+    )
     assert 3 < result.meta["replications"] < 60
     assert len(result.kpis) == result.meta["replications"]
     utilisation = result.summary.set_index("kpi").loc["utilisation.agents"]

@@ -46,8 +46,17 @@ def finished(tmp_path_factory) -> SweepResult:
 def test_sweep_writes_a_tidy_row_per_point_and_replication(finished):
     result = finished
     runs = result.runs
-    assert list(runs.columns) == ["point_id", "replication", "seed", "teams.agents.agents", "asa",
-                                  "service_level.phone", "utilisation.agents", "status", "error"]
+    assert list(runs.columns) == [
+        "point_id",
+        "replication",
+        "seed",
+        "teams.agents.agents",
+        "asa",
+        "service_level.phone",
+        "utilisation.agents",
+        "status",
+        "error",
+    ]
     assert runs[["point_id", "replication"]].values.tolist() == [[p, r] for p in range(3) for r in range(3)]
     assert (runs["seed"] == 7).all() and (runs["status"] == "ok").all()
     assert runs.groupby("point_id")["teams.agents.agents"].first().tolist() == [12, 13, 14]
@@ -115,12 +124,27 @@ def test_resume_refuses_a_folder_of_a_different_sweep(spec, tmp_path):
 
 def test_killed_sweep_resumes_with_only_the_unfinished_tasks_and_the_same_table(tmp_path):
     spec = tmp_path / "agents.yaml"
-    spec.write_text(SPEC.replace("replications: 3", "replications: 6").replace("[12, 13, 14]", "[12, 13, 14, 15]"),
-                    encoding="utf-8")
+    spec.write_text(
+        SPEC.replace("replications: 3", "replications: 6").replace("[12, 13, 14]", "[12, 13, 14, 15]"), encoding="utf-8"
+    )
     killed, tasks = tmp_path / "killed", tmp_path / "killed" / "tasks"
-    process = subprocess.Popen([sys.executable, str(ROOT / "run_sim.py"), "sweep", str(spec), "--out", str(killed),
-                                "--workers", "1", "--quiet"], cwd=tmp_path, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "run_sim.py"),
+            "sweep",
+            str(spec),
+            "--out",
+            str(killed),
+            "--workers",
+            "1",
+            "--quiet",
+        ],
+        cwd=tmp_path,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while not (tasks.is_dir() and len(list(tasks.glob("p*.json"))) >= 5):
@@ -142,8 +166,9 @@ def test_killed_sweep_resumes_with_only_the_unfinished_tasks_and_the_same_table(
     assert {path: path.stat().st_mtime_ns for path in landed} == landed
     pd.testing.assert_frame_equal(resumed.runs, fresh.runs, check_exact=True)
     pd.testing.assert_frame_equal(resumed.points, fresh.points, check_exact=True)
-    pd.testing.assert_frame_equal(pd.read_parquet(killed / "runs.parquet"), pd.read_parquet(tmp_path / "fresh" /
-                                                                                           "runs.parquet"))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(killed / "runs.parquet"), pd.read_parquet(tmp_path / "fresh" / "runs.parquet")
+    )
 
 
 def _kill_group(process: subprocess.Popen) -> None:

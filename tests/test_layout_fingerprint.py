@@ -8,9 +8,9 @@ import hashlib
 
 import pandas as pd
 import pytest
+from conftest import BASELINE, SCENARIOS
 
 import sim
-from conftest import BASELINE, SCENARIOS
 
 EXPECTED = {
     "baseline": "28b65c8986c8292d42ac2490537212ac6566e01f8d2f948c1105a808ad86f491",

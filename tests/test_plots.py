@@ -15,16 +15,25 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.image import AxesImage
 from matplotlib.patches import FancyArrowPatch, Rectangle
 from PIL import Image
-
 from small_desk import scenario as small_scenario
 from small_desk import small_run
+
+from sim.analysis.staffing import cheapest_meeting_goals, weekly_agent_hours
 from sim.experiments.compare import paired_table
 from sim.reports.plot_flow import escalation_flow_plot, escalation_moves, flows
-from sim.reports.plots import (backlog_plot, png_bytes, resolution_by_path_plot, save_figure, shift_changes,
-                       sla_attainment_plot, utilisation_by_hour, utilisation_heatmap, wait_ecdf_plot)
+from sim.reports.plots import (
+    backlog_plot,
+    png_bytes,
+    resolution_by_path_plot,
+    save_figure,
+    shift_changes,
+    sla_attainment_plot,
+    utilisation_by_hour,
+    utilisation_heatmap,
+    wait_ecdf_plot,
+)
 from sim.reports.plots_compare import comparison_bars, paired_difference_plot
 from sim.reports.plots_sweep import staffing_plot, sweep_heatmap, sweep_kpi_plot, value_label
-from sim.analysis.staffing import cheapest_meeting_goals, weekly_agent_hours
 from sim.scenario.spec import TeamSpec
 
 TEAMS = ["tier1", "leads", "tier2"]
@@ -56,9 +65,12 @@ def test_backlog_plot_draws_a_queue_line_and_a_staffing_step_per_team_and_marks_
 def test_shift_changes_are_every_shift_start_and_end_within_the_run():
     assert list(shift_changes(small_scenario())) == [360.0, 1080.0, 1800.0, 2520.0]  # 06:00 and 18:00, two days
     office = [{"name": "tier1", "shifts": [{"start": "09:00", "end": "17:00", "agents": 1}]}]
-    weekdays = small_scenario(teams=office, categories=[{"name": c, "handle_time": {"dist": "fixed", "value": 1}}
-                                                        for c in ("question", "refund", "fault")],
-                              start_date="2026-01-09", horizon="3d")  # Friday, Saturday, Sunday
+    weekdays = small_scenario(
+        teams=office,
+        categories=[{"name": c, "handle_time": {"dist": "fixed", "value": 1}} for c in ("question", "refund", "fault")],
+        start_date="2026-01-09",
+        horizon="3d",
+    )  # Friday, Saturday, Sunday
     assert list(shift_changes(weekdays)) == [540.0, 1020.0]
 
 
@@ -81,8 +93,7 @@ def test_sla_attainment_draws_two_bars_per_priority_at_the_summary_means(ran):
     ax = fig.axes[0]
     bars = [p for p in ax.patches if isinstance(p, Rectangle)]
     summary = ran.summary.set_index("kpi")["mean"]
-    expected = [summary[f"{clock}_attainment.{p}"] for clock in ("first_response", "resolution")
-                for p in ("P1", "P2")]
+    expected = [summary[f"{clock}_attainment.{p}"] for clock in ("first_response", "resolution") for p in ("P1", "P2")]
     assert [b.get_height() for b in bars] == pytest.approx(expected)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["P1", "P2"]
     assert legend_texts(ax) == ["first response", "resolution"]
@@ -114,7 +125,10 @@ def test_flow_diagram_draws_an_arrow_per_flow_with_width_growing_with_volume(ran
     ax = fig.axes[0]
     expected = flows(ran.tickets, ran.events, ran.scenario)
     assert [(f.source, f.target, f.kind) for f in expected] == [
-        ("new tickets", "tier1", "arrival"), ("tier1", "leads", "hierarchical"), ("tier1", "tier2", "functional")]
+        ("new tickets", "tier1", "arrival"),
+        ("tier1", "leads", "hierarchical"),
+        ("tier1", "tier2", "functional"),
+    ]
     arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
     assert [a.get_label() for a in arrows] == [f"{f.source}>{f.target}" for f in expected]
     widths = [a.get_linewidth() for a in arrows]
@@ -135,13 +149,22 @@ def test_arrivals_into_the_flow_are_the_counted_tickets_per_replication(ran):
 
 
 def test_a_swarm_consult_taken_up_is_a_consult_and_one_cancelled_stays_a_transfer():
-    events = pd.DataFrame({
-        "time": [1.0, 1.0, 2.0, 5.0, 5.0, 8.0],
-        "ticket": [1, 1, 1, 2, 2, 2],
-        "event": ["escalated", "task_queued", "task_started", "escalated", "task_queued", "task_cancelled"],
-        "team": ["tier1", "tier2", "tier2", "tier1", "tier2", "tier2"],
-        "detail": ["functional|complexity|tier2", "consult", "consult", "functional|complexity|tier2", "consult",
-                   "consult"]})
+    events = pd.DataFrame(
+        {
+            "time": [1.0, 1.0, 2.0, 5.0, 5.0, 8.0],
+            "ticket": [1, 1, 1, 2, 2, 2],
+            "event": ["escalated", "task_queued", "task_started", "escalated", "task_queued", "task_cancelled"],
+            "team": ["tier1", "tier2", "tier2", "tier1", "tier2", "tier2"],
+            "detail": [
+                "functional|complexity|tier2",
+                "consult",
+                "consult",
+                "functional|complexity|tier2",
+                "consult",
+                "consult",
+            ],
+        }
+    )
     moves = escalation_moves(events)
     assert list(zip(moves["ticket"], moves["kind"])) == [(1, "consult"), (2, "functional")]
 
@@ -170,10 +193,16 @@ def comparison() -> pd.DataFrame:
     """Three scenarios, three replications: b is 10 s faster to answer every time, c differs by noise only."""
     rows = []
     for r, noise in enumerate([-1.0, 0.0, 1.0]):
-        rows += [{"scenario": "a", "replication": r, "asa": 1.0 + noise / 10, "abandonment_rate": 0.1},
-                 {"scenario": "b", "replication": r, "asa": 1.0 + noise / 10 - 1 / 6, "abandonment_rate": 0.08},
-                 {"scenario": "c", "replication": r, "asa": 1.0 + (noise * 0.05 if r else 0.05),
-                  "abandonment_rate": 0.1 + 0.01 * noise}]
+        rows += [
+            {"scenario": "a", "replication": r, "asa": 1.0 + noise / 10, "abandonment_rate": 0.1},
+            {"scenario": "b", "replication": r, "asa": 1.0 + noise / 10 - 1 / 6, "abandonment_rate": 0.08},
+            {
+                "scenario": "c",
+                "replication": r,
+                "asa": 1.0 + (noise * 0.05 if r else 0.05),
+                "abandonment_rate": 0.1 + 0.01 * noise,
+            },
+        ]
     frame = pd.DataFrame(rows)
     frame["scenario"] = pd.Categorical(frame["scenario"], ["a", "b", "c"])
     return paired_table(frame, ["a", "b", "c"])
@@ -207,9 +236,19 @@ def points() -> pd.DataFrame:
     rows = []
     for point_id, (a, b) in enumerate([(a, b) for a in (4, 5, 6) for b in (1, 2)]):
         level = 0.5 + 0.08 * a + 0.05 * b - 0.35
-        rows.append({"point_id": point_id, "teams.x.agents": a, "teams.y.agents": b, "service_level.phone_mean": level,
-                     "service_level.phone_ci_low": level - 0.02, "service_level.phone_ci_high": level + 0.02,
-                     "asa_mean": 2.0 / a, "asa_ci_low": 1.8 / a, "asa_ci_high": 2.2 / a})
+        rows.append(
+            {
+                "point_id": point_id,
+                "teams.x.agents": a,
+                "teams.y.agents": b,
+                "service_level.phone_mean": level,
+                "service_level.phone_ci_low": level - 0.02,
+                "service_level.phone_ci_high": level + 0.02,
+                "asa_mean": 2.0 / a,
+                "asa_ci_low": 1.8 / a,
+                "asa_ci_high": 2.2 / a,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -225,12 +264,20 @@ def test_sweep_kpi_plot_has_a_panel_per_kpi_and_parameter_with_a_line_per_value_
 
 
 def test_sampled_sweeps_draw_dots_and_name_mapping_values_by_their_contents(points):
-    sample = points.assign(**{"channels.phone.patience": [
-        json.dumps({"dist": "exponential", "mean": m}) for m in ["2m", "4m", "8m", "2m", "4m", "8m"]]})
+    sample = points.assign(
+        **{
+            "channels.phone.patience": [
+                json.dumps({"dist": "exponential", "mean": m}) for m in ["2m", "4m", "8m", "2m", "4m", "8m"]
+            ]
+        }
+    )
     fig = sweep_kpi_plot(sample, ["teams.x.agents", "channels.phone.patience"], ["asa"], "lhs")
     against_patience = fig.axes[1]
-    assert [t.get_text() for t in against_patience.get_xticklabels()] == ["exponential, 2m", "exponential, 4m",
-                                                                          "exponential, 8m"]
+    assert [t.get_text() for t in against_patience.get_xticklabels()] == [
+        "exponential, 2m",
+        "exponential, 4m",
+        "exponential, 8m",
+    ]
     dots = against_patience.lines[0]
     assert sorted(dots.get_xdata()) == [0, 0, 1, 1, 2, 2] and dots.get_marker() == "o"
     assert not [c for c in against_patience.collections if isinstance(c, PolyCollection)]  # no bands on samples
@@ -264,9 +311,15 @@ def test_sweep_heatmap_is_a_cell_per_point_with_the_cheapest_framed(points):
 
 
 def test_weekly_agent_hours_count_each_shift_on_its_days_and_overnight_shifts_across_midnight():
-    team = TeamSpec.model_validate({"name": "t", "shifts": [{"start": "22:00", "end": "06:00", "agents": 2},
-                                                            {"days": ["sat"], "start": "09:00", "end": "13:00",
-                                                             "agents": 3}]})
+    team = TeamSpec.model_validate(
+        {
+            "name": "t",
+            "shifts": [
+                {"start": "22:00", "end": "06:00", "agents": 2},
+                {"days": ["sat"], "start": "09:00", "end": "13:00", "agents": 3},
+            ],
+        }
+    )
     assert weekly_agent_hours(team) == 2 * 8 * 5 + 3 * 4
     assert weekly_agent_hours(TeamSpec.model_validate({"name": "t", "agents": 2})) == 2 * 168
     assert math.isclose(weekly_agent_hours(team), 92.0)

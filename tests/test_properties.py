@@ -11,12 +11,12 @@ import math
 
 import numpy as np
 import pandas as pd
+from conftest import assert_conserved
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import assert_conserved
-from sim.scenario.loader import validate
 from sim.engine.desk import run_replication
+from sim.scenario.loader import validate
 
 SETTINGS = settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 PRIORITIES = ["P1", "P2", "P3"]
@@ -42,7 +42,8 @@ def durations(draw) -> dict:
 def weights(names: list[str]):
     """A mix over a non-empty subset of ``names`` with positive weights."""
     return st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True).flatmap(
-        lambda chosen: st.fixed_dictionaries({name: st.floats(0.1, 5.0) for name in chosen}))
+        lambda chosen: st.fixed_dictionaries({name: st.floats(0.1, 5.0) for name in chosen})
+    )
 
 
 @st.composite
@@ -50,8 +51,16 @@ def staffing(draw) -> dict:
     if draw(st.booleans()):
         return {"agents": draw(st.integers(1, 4))}
     start, end = draw(st.lists(st.integers(0, 23), min_size=2, max_size=2, unique=True))
-    return {"shifts": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": f"{start:02d}:00",
-                        "end": f"{end:02d}:00", "agents": draw(st.integers(1, 3))}]}
+    return {
+        "shifts": [
+            {
+                "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "start": f"{start:02d}:00",
+                "end": f"{end:02d}:00",
+                "agents": draw(st.integers(1, 3)),
+            }
+        ]
+    }
 
 
 @st.composite
@@ -65,27 +74,39 @@ def scenarios(draw) -> dict:
         "horizon": draw(st.floats(60, 720)),
         "priorities": PRIORITIES,
         "calendars": [OFFICE],
-        "channels": [{
-            "name": f"ch{i}",
-            "rate_per_hour": draw(st.floats(0.5, 30)),
-            "category_mix": draw(weights(categories)),
-            "patience": draw(st.none() | durations()),
-            "concurrency": draw(st.sampled_from([1, 1, 2, 3])),
-        } for i in range(draw(st.integers(1, 2)))],
-        "categories": [{
-            "name": name,
-            "priority": draw(weights(PRIORITIES)),
-            "handle_time": draw(durations()),
-            "customer_reply": draw(st.none() | st.fixed_dictionaries(
-                {"probability": st.floats(0, 1), "delay": durations()})),
-        } for name in categories],
+        "channels": [
+            {
+                "name": f"ch{i}",
+                "rate_per_hour": draw(st.floats(0.5, 30)),
+                "category_mix": draw(weights(categories)),
+                "patience": draw(st.none() | durations()),
+                "concurrency": draw(st.sampled_from([1, 1, 2, 3])),
+            }
+            for i in range(draw(st.integers(1, 2)))
+        ],
+        "categories": [
+            {
+                "name": name,
+                "priority": draw(weights(PRIORITIES)),
+                "handle_time": draw(durations()),
+                "customer_reply": draw(
+                    st.none() | st.fixed_dictionaries({"probability": st.floats(0, 1), "delay": durations()})
+                ),
+            }
+            for name in categories
+        ],
         "teams": [{"name": name, **draw(staffing())} for name in teams],
         "routing": [{"category": name, "team": draw(st.sampled_from(teams))} for name in categories],
     }
     if draw(st.booleans()):
         calendar = draw(st.sampled_from(["24x7", "office"]))
-        doc["sla_policies"] = [{"name": "sla", "first_response": {"target": draw(minutes), "calendar": calendar},
-                                "resolution": {"target": draw(st.floats(10, 600)), "calendar": "24x7"}}]
+        doc["sla_policies"] = [
+            {
+                "name": "sla",
+                "first_response": {"target": draw(minutes), "calendar": calendar},
+                "resolution": {"target": draw(st.floats(10, 600)), "calendar": "24x7"},
+            }
+        ]
     return doc
 
 
@@ -184,8 +205,14 @@ def fcfs_scenarios(draw) -> dict:
         "seed": draw(st.integers(0, 10_000)),
         "horizon": draw(st.floats(120, 720)),
         "priorities": ["only"],
-        "channels": [{"name": f"ch{i}", "rate_per_hour": per_channel,
-                      "category_mix": draw(weights([c["name"] for c in categories]))} for i in range(channels)],
+        "channels": [
+            {
+                "name": f"ch{i}",
+                "rate_per_hour": per_channel,
+                "category_mix": draw(weights([c["name"] for c in categories])),
+            }
+            for i in range(channels)
+        ],
         "categories": categories,
         "teams": [{"name": "desk", "agents": agents}],
         "routing": [{"team": "desk"}],

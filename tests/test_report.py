@@ -17,14 +17,14 @@ import numpy as np
 import pytest
 import yaml
 from PIL import Image
-
 from small_desk import scenario as small_scenario
 from small_desk import write_scenario
+
 from sim.cli import main
 from sim.experiments.compare import compare, write_comparison
-from sim.scenario.loader import load_scenario
 from sim.experiments.results import load_run
 from sim.experiments.sweeps import sweep
+from sim.scenario.loader import load_scenario
 
 IMAGE = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 RUN_PICTURES = ["backlog", "waits", "sla", "utilisation", "flow", "paths"]
@@ -41,8 +41,9 @@ def cli(*argv: str) -> tuple[int, str, str]:
 def run_folder(tmp_path_factory) -> Path:
     """``run --report`` of the small desk: two replications, one worker."""
     root = tmp_path_factory.mktemp("run")
-    code, out, err = cli("run", str(write_scenario(root)), "--out", str(root / "results"), "-w", "1", "--quiet",
-                         "--report")
+    code, out, err = cli(
+        "run", str(write_scenario(root)), "--out", str(root / "results"), "-w", "1", "--quiet", "--report"
+    )
     assert code == 0, err
     return Path(re.search(r"^results: (.+)$", out, re.M).group(1))
 
@@ -52,8 +53,9 @@ def comparison_folder(tmp_path_factory) -> Path:
     """The small desk against three more day-shift agents, half a day, two replications; then ``report``."""
     more = small_scenario(horizon="12h", warmup="1h")
     more.teams[0].shifts[0].agents = 9
-    result = compare({"desk": small_scenario(horizon="12h", warmup="1h"), "more_agents": more}, 2, workers=1,
-                     progress=False)
+    result = compare(
+        {"desk": small_scenario(horizon="12h", warmup="1h"), "more_agents": more}, 2, workers=1, progress=False
+    )
     folder = write_comparison(result, tmp_path_factory.mktemp("compare"))
     code, out, err = cli("report", str(folder))
     assert (code, err) == (0, "") and out == f"report: {folder / 'report.html'}\n"
@@ -65,9 +67,13 @@ def sweep_folder(tmp_path_factory) -> Path:
     """A 2 x 2 staffing sweep of the small desk over half a day; then its report."""
     root = tmp_path_factory.mktemp("sweep")
     write_scenario(root, horizon="12h", warmup="1h")
-    spec = {"name": "staffing", "base": "small_desk.yaml", "replications": 2,
-            "kpis": ["service_level.phone", "service_level.chat"],
-            "parameters": {"teams.tier1.shifts[0].agents": [4, 8], "teams.tier1.shifts[1].agents": [2, 5]}}
+    spec = {
+        "name": "staffing",
+        "base": "small_desk.yaml",
+        "replications": 2,
+        "kpis": ["service_level.phone", "service_level.chat"],
+        "parameters": {"teams.tier1.shifts[0].agents": [4, 8], "teams.tier1.shifts[1].agents": [2, 5]},
+    }
     (root / "sweep.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
     result = sweep(root / "sweep.yaml", root / "out", workers=1, progress=False)
     assert result.failed == 0
@@ -95,7 +101,7 @@ def test_run_report_is_one_file_with_every_picture_embedded_and_saved_as_png_and
 
 def test_run_report_leads_with_key_kpis_and_their_intervals_and_explains_every_picture(run_folder):
     page = html(run_folder)
-    table = page[page.index('<table id="kpi-table">'):page.index("</table>")]
+    table = page[page.index('<table id="kpi-table">') : page.index("</table>")]
     assert re.findall(r'data-kpi="([^"]+)"', table)[:3] == ["arrived", "asa", "service_level.phone"]
     summary = load_run(run_folder).summary.set_index("kpi")
     low, high = summary.loc["service_level.phone", ["ci_low", "ci_high"]]
@@ -118,7 +124,7 @@ def test_comparison_report_shows_each_scenario_and_the_paired_differences(compar
 def test_sweep_report_names_the_cheapest_staffing_that_meets_every_goal(sweep_folder):
     page = html(sweep_folder)
     assert re.findall(r'id="plot-([a-z-]+)"', page) == ["sweep", "heatmap", "staffing"]
-    callout = page[page.index('id="cheapest"'):page.index("</div>", page.index('id="cheapest"'))]
+    callout = page[page.index('id="cheapest"') : page.index("</div>", page.index('id="cheapest"'))]
     best = re.search(r'<tr class="best">(.*?)</tr>', page, re.S).group(1)
     values = re.findall(r"<td>([^<]*)<span", best)
     assert "Cheapest staffing" in callout
@@ -148,9 +154,21 @@ def chromium() -> str:
 
 
 def browse(page: Path, tmp_path: Path, *options: str) -> subprocess.CompletedProcess:
-    command = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}", *options, page.resolve().as_uri()]
+    command = [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        *options,
+        page.resolve().as_uri(),
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
 
 

@@ -7,10 +7,10 @@ exactly as it was: compared scenarios see the same customers.
 
 import pandas as pd
 import pytest
+from conftest import BASELINE, assert_conserved
 from pandas.testing import assert_frame_equal
 
 import sim
-from conftest import BASELINE, assert_conserved
 from sim.engine.desk import run_replication
 
 SHORT = ["horizon=1d", "warmup=0"]
@@ -45,8 +45,11 @@ def test_same_seed_gives_identical_tickets_events_and_levels(baseline, baseline_
 
 def test_different_seed_gives_different_tickets(baseline, baseline_records):
     other = run_replication(baseline, seed=baseline.seed + 1)
-    assert not other.tickets["arrival"].sort_values(ignore_index=True).equals(
-        baseline_records.tickets["arrival"].sort_values(ignore_index=True))
+    assert (
+        not other.tickets["arrival"]
+        .sort_values(ignore_index=True)
+        .equals(baseline_records.tickets["arrival"].sort_values(ignore_index=True))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -70,17 +73,23 @@ def test_replications_of_one_run_draw_different_customers(two_replications):
     assert first != second
 
 
-@pytest.mark.parametrize("change", [
-    ["teams.billing.shifts[0].agents=1", "teams.billing.shifts[1].agents=1"],
-    ["teams.tier1.shifts[0].agents=20"],
-    ["teams.tier1.handle_time_multiplier=1.5"],
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        ["teams.billing.shifts[0].agents=1", "teams.billing.shifts[1].agents=1"],
+        ["teams.tier1.shifts[0].agents=20"],
+        ["teams.tier1.handle_time_multiplier=1.5"],
+    ],
+)
 def test_changing_one_team_leaves_every_customer_unchanged_but_changes_their_service(change, baseline_records):
     changed = run_replication(sim.load_scenario(BASELINE, SHORT + change)).tickets
     assert_frame_equal(customers(changed), customers(baseline_records.tickets))
     served = ["answered_at", "resolved_at", "work_time"]
-    assert not changed.sort_values("ticket")[served].reset_index(drop=True).equals(
-        baseline_records.tickets.sort_values("ticket")[served].reset_index(drop=True))
+    assert (
+        not changed.sort_values("ticket")[served]
+        .reset_index(drop=True)
+        .equals(baseline_records.tickets.sort_values("ticket")[served].reset_index(drop=True))
+    )
 
 
 def test_baseline_conserves_tickets(baseline_records):

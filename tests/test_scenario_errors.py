@@ -8,8 +8,8 @@ the planner how to fix it.
 from pathlib import Path
 
 import pytest
-
 from conftest import ERLANG_C
+
 from sim.cli import main
 from sim.scenario.loader import ScenarioError, load_scenario
 
@@ -20,20 +20,36 @@ CASES = [
     ("malformed_yaml", 7, "(top level)", "not valid YAML"),
     ("unknown_top_level_key", 3, "horizn", "did you mean 'horizon'?"),
     ("unknown_routing_team", 15, "routing[1].team", "unknown team 'tier9'; allowed: agents"),
-    ("negative_rate", 8, "channels[1].rate_per_hour", ("must be at least 0, got -5",
-                                                        "greater than or equal to 0 (got -5)")),
+    (
+        "negative_rate",
+        8,
+        "channels[1].rate_per_hour",
+        ("must be at least 0, got -5", "greater than or equal to 0 (got -5)"),
+    ),
     ("exponential_mean_and_rate", 9, "categories[0].handle_time", "exactly one of 'mean'"),
-    ("unknown_distribution", 7, "channels[0].patience.dist",
-     "unknown distribution 'weibull'; allowed: empirical, exponential, fixed, gamma, lognormal, triangular, uniform"),
+    (
+        "unknown_distribution",
+        7,
+        "channels[0].patience.dist",
+        "unknown distribution 'weibull'; allowed: empirical, exponential, fixed, gamma, lognormal, triangular, uniform",
+    ),
     ("bad_clock_time", 15, "teams[1].shifts[0].end", "use HH:MM between 00:00 and 24:00"),
     ("agents_and_shifts", 11, "teams[0]", "either 'agents' (always on duty) or 'shifts', not both"),
     ("unknown_category_in_mix", 6, "channels[0].category_mix.refunds", "unknown category 'refunds'; allowed: call"),
     ("warmup_not_before_horizon", 4, "warmup", "must be shorter than the horizon"),
-    ("unknown_sla_calendar", 19, "sla_policies[0].resolution.calendar",
-     "unknown calendar 'ofice'; allowed: 24x7, office"),
+    (
+        "unknown_sla_calendar",
+        19,
+        "sla_policies[0].resolution.calendar",
+        "unknown calendar 'ofice'; allowed: 24x7, office",
+    ),
     ("unrouted_category", 18, "routing", "no rule routes email tickets of category 'billing'"),
-    ("bad_duration_unit", 9, "categories[0].handle_time.value",
-     "'5 parsecs' is not a duration; use a number of minutes or a number with a unit: s, m, h, d, w"),
+    (
+        "bad_duration_unit",
+        9,
+        "categories[0].handle_time.value",
+        "'5 parsecs' is not a duration; use a number of minutes or a number with a unit: s, m, h, d, w",
+    ),
     ("duplicate_team_names", 13, "teams[1].name", "duplicate name 'agents'"),
 ]
 
@@ -65,13 +81,16 @@ def test_cli_validate_reports_a_bad_file_on_stderr_without_a_traceback(path, cap
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("override, fragment", [
-    ("teams.tier1.agents=3", "teams: --set 'teams.tier1.agents=3': no item 'tier1' here; choose one of: agents"),
-    ("teams[5].agents=3", "no item 5 here; choose one of: agents"),
-    ("horizon.days=3", "horizon is a value, not a section"),
-    ("teams.agents", "write it as path=value"),
-    ("teams.agents.agnts=3", "teams[0].agnts: unknown field; did you mean 'agents'?"),
-])
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("teams.tier1.agents=3", "teams: --set 'teams.tier1.agents=3': no item 'tier1' here; choose one of: agents"),
+        ("teams[5].agents=3", "no item 5 here; choose one of: agents"),
+        ("horizon.days=3", "horizon is a value, not a section"),
+        ("teams.agents", "write it as path=value"),
+        ("teams.agents.agnts=3", "teams[0].agnts: unknown field; did you mean 'agents'?"),
+    ],
+)
 def test_bad_override_is_refused_with_a_clear_message(override, fragment, capsys):
     assert main(["validate", str(ERLANG_C), "--set", override]) == 2
     err = capsys.readouterr().err

@@ -9,9 +9,9 @@ unless a test says otherwise.
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import BASELINE, event_log, fixed, simulate, ticket_rows
 
 import sim
-from conftest import BASELINE, event_log, fixed, simulate, ticket_rows
 from sim.core.calendar import parse_clock, shift_instances
 from sim.engine.desk import run_replication
 from sim.scenario.spec import WEEKDAYS
@@ -38,8 +38,10 @@ def roster(scenario, team: str) -> list[tuple[float, float, int]]:
     windows = []
     for shift in scenario.team(team).shifts:
         days = [WEEKDAYS.index(d) for d in shift.days]
-        windows += [(on, off, shift.agents) for on, off in
-                    shift_instances(days, shift.start, shift.end, scenario.horizon, scenario.start_weekday)]
+        windows += [
+            (on, off, shift.agents)
+            for on, off in shift_instances(days, shift.start, shift.end, scenario.horizon, scenario.start_weekday)
+        ]
     return windows
 
 
@@ -109,14 +111,14 @@ def test_four_business_hours_from_friday_16h_are_due_monday_12h():
         (monday + 720, 0, "sla_breach", "desk", "resolution"),
     ]
     assert ticket_rows(records, ["outcome", "resolution_due", "resolution_breached_at", "resolution_met"]) == [
-        (0, "open", monday + 720, monday + 720, 0.0)]
+        (0, "open", monday + 720, monday + 720, 0.0)
+    ]
 
 
 def test_a_holiday_monday_moves_the_deadline_to_tuesday():
     friday_16h, tuesday = 4 * DAY + 960, 8 * DAY
     records = _unstaffed_office_ticket(friday_16h, 9 * DAY, holidays=["2026-01-12"])
-    assert ticket_rows(records, ["resolution_due", "resolution_breached_at"]) == [
-        (0, tuesday + 720, tuesday + 720)]
+    assert ticket_rows(records, ["resolution_due", "resolution_breached_at"]) == [(0, tuesday + 720, tuesday + 720)]
 
 
 def _reply_story(pause: bool):
@@ -124,11 +126,21 @@ def _reply_story(pause: bool):
     return simulate(
         horizon=2 * DAY,
         channels=[{"name": "email", "arrival_times": [600], "category_mix": {"logs": 1}}],
-        categories=[{"name": "logs", "handle_time": fixed(30),
-                     "customer_reply": {"probability": 1, "delay": fixed(420), "handle_time": fixed(30)}}],
+        categories=[
+            {
+                "name": "logs",
+                "handle_time": fixed(30),
+                "customer_reply": {"probability": 1, "delay": fixed(420), "handle_time": fixed(30)},
+            }
+        ],
         calendars=[OFFICE],
-        sla_policies=[{"name": "office", "resolution": {"target": "4h", "calendar": "office"},
-                       "pause_while_waiting_on_customer": pause}],
+        sla_policies=[
+            {
+                "name": "office",
+                "resolution": {"target": "4h", "calendar": "office"},
+                "pause_while_waiting_on_customer": pause,
+            }
+        ],
     )
 
 
@@ -136,14 +148,17 @@ def test_waiting_on_the_customer_extends_the_deadline_by_exactly_the_paused_busi
     # paused 10:30-17:30 Monday = 390 business minutes (10:30-17:00); 30 of 240 used before the pause:
     # the remaining 210 start Tuesday 09:00, so the clock is due Tuesday 12:30 instead of Monday 14:00
     records = _reply_story(pause=True)
-    assert ticket_rows(records, ["resolved_at", "resolution_due", "resolution_met"]) == [
-        (0, 1080.0, DAY + 750.0, 1.0)]
+    assert ticket_rows(records, ["resolved_at", "resolution_due", "resolution_met"]) == [(0, 1080.0, DAY + 750.0, 1.0)]
     assert [e for e in event_log(records) if e[2].startswith("sla")] == [(1080.0, 0, "sla_met", "desk")]
 
 
 def test_without_pause_the_clock_runs_on_while_the_customer_is_away():
     records = _reply_story(pause=False)
     assert ticket_rows(records, ["resolved_at", "resolution_due", "resolution_breached_at", "resolution_met"]) == [
-        (0, 1080.0, 840.0, 840.0, 0.0)]
+        (0, 1080.0, 840.0, 840.0, 0.0)
+    ]
     assert [e[:3] for e in event_log(records) if e[2].startswith("sla")] == [
-        (720.0, 0, "sla_warning"), (780.0, 0, "sla_warning"), (840.0, 0, "sla_breach")]
+        (720.0, 0, "sla_warning"),
+        (780.0, 0, "sla_warning"),
+        (840.0, 0, "sla_breach"),
+    ]

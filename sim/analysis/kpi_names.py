@@ -21,11 +21,17 @@ def kpi_problem(name: str, scenario: Scenario) -> str | None:
         suggestion = f"did you mean {hint[0]!r}? " if hint else ""
         return f"unknown KPI {name!r}; {suggestion}KPIs: {', '.join(KPIS)} (some take .<channel|team|priority>)"
     if dot and detail not in _entity_names(scenario):
-        return (f"unknown KPI {name!r}: {detail!r} is not a channel, team, priority, category or segment "
-                f"of {scenario.name}")
+        return (
+            f"unknown KPI {name!r}: {detail!r} is not a channel, team, priority, category or segment of {scenario.name}"
+        )
     return None
 
 
 def _entity_names(scenario: Scenario) -> set[str]:
-    return ({c.name for c in scenario.channels} | {t.name for t in scenario.teams} | set(scenario.priorities)
-            | {c.name for c in scenario.categories} | set(scenario.segments))
+    return (
+        {c.name for c in scenario.channels}
+        | {t.name for t in scenario.teams}
+        | set(scenario.priorities)
+        | {c.name for c in scenario.categories}
+        | set(scenario.segments)
+    )

@@ -46,25 +46,37 @@ def kpi_info(name: str) -> Kpi:
 
 
 KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|team|priority|…>)
-    "arrived": ("tickets arrived", "count"), "resolved": ("tickets resolved", "count"),
-    "abandoned": ("tickets abandoned", "count"), "open": ("tickets open at horizon", "count"),
-    "asa": ("average speed of answer", "min"), "service_level": ("service level", "%"),
+    "arrived": ("tickets arrived", "count"),
+    "resolved": ("tickets resolved", "count"),
+    "abandoned": ("tickets abandoned", "count"),
+    "open": ("tickets open at horizon", "count"),
+    "asa": ("average speed of answer", "min"),
+    "service_level": ("service level", "%"),
     "asa_segment": ("average speed of answer, by segment", "min"),
     "abandonment_rate_segment": ("abandonment rate, by segment", "%"),
-    "abandonment_rate": ("abandonment rate", "%"), "p_wait": ("share of tickets that waited", "%"),
+    "abandonment_rate": ("abandonment rate", "%"),
+    "p_wait": ("share of tickets that waited", "%"),
     "first_response_attainment": ("first-response SLA met", "%"),
     "resolution_attainment": ("resolution SLA met", "%"),
-    "resolution_time_mean": ("resolution time, mean", "min"), "resolution_time_p50": ("resolution time, median", "min"),
-    "resolution_time_p90": ("resolution time, 90th pct", "min"), "utilisation": ("agent utilisation", "%"),
-    "queue_length": ("mean queue length", "tickets"), "agents_on_duty": ("mean agents on duty", "agents"),
+    "resolution_time_mean": ("resolution time, mean", "min"),
+    "resolution_time_p50": ("resolution time, median", "min"),
+    "resolution_time_p90": ("resolution time, 90th pct", "min"),
+    "utilisation": ("agent utilisation", "%"),
+    "queue_length": ("mean queue length", "tickets"),
+    "agents_on_duty": ("mean agents on duty", "agents"),
     "cost_per_resolved": ("cost per resolved ticket", "$"),
-    "fcr": ("first-contact resolution", "%"), "escalation_rate": ("tickets escalated", "%"),
-    "escalation_kind": ("tickets escalated, by kind", "%"), "escalation_reason": ("tickets escalated, by reason", "%"),
+    "fcr": ("first-contact resolution", "%"),
+    "escalation_rate": ("tickets escalated", "%"),
+    "escalation_kind": ("tickets escalated, by kind", "%"),
+    "escalation_reason": ("tickets escalated, by reason", "%"),
     "escalation_rate_category": ("tickets escalated, by category", "%"),
-    "handoffs_mean": ("handoffs per ticket", ""), "handoffs_3plus": ("tickets with 3+ handoffs", "%"),
+    "handoffs_mean": ("handoffs per ticket", ""),
+    "handoffs_3plus": ("tickets with 3+ handoffs", "%"),
     "rework_per_ticket": ("rework from lost context, per ticket", "min"),
-    "time_in_team": ("time in team per stay", "min"), "path_share": ("route share", "%"),
-    "reopen_rate": ("resolved tickets reopened", "%"), "cost_per_ticket_tier": ("handling cost per ticket, by resolving tier", "$"),
+    "time_in_team": ("time in team per stay", "min"),
+    "path_share": ("route share", "%"),
+    "reopen_rate": ("resolved tickets reopened", "%"),
+    "cost_per_ticket_tier": ("handling cost per ticket, by resolving tier", "$"),
     "review_hours_per_day": ("review and intervention hours per day", ""),
 }
 
@@ -87,11 +99,19 @@ def escalates(s: Scenario) -> bool:
     """Whether the scenario can move a ticket between teams (then escalation KPIs are reported)."""
     e = s.escalation
     skills = {t.name: t.skills for t in s.teams}
-    skill_gaps = any(c.skill and (team := route(s.routing, ch.name, c.name)) and c.skill not in skills.get(team, [])
-                     for ch in s.channels for c in s.categories)
-    return bool(skill_gaps or any(c.path or c.resolve_probability or c.requires or c.regulated or c.reopen
-                                  for c in s.categories)
-                or any(t.authority for t in s.teams) or e.segment_rules or e.time_rules or e.dissatisfaction)
+    skill_gaps = any(
+        c.skill and (team := route(s.routing, ch.name, c.name)) and c.skill not in skills.get(team, [])
+        for ch in s.channels
+        for c in s.categories
+    )
+    return bool(
+        skill_gaps
+        or any(c.path or c.resolve_probability or c.requires or c.regulated or c.reopen for c in s.categories)
+        or any(t.authority for t in s.teams)
+        or e.segment_rules
+        or e.time_rules
+        or e.dissatisfaction
+    )
 
 
 def _escalation(records: RunRecords, tickets: pd.DataFrame, s: Scenario) -> dict[str, float]:
@@ -179,8 +199,9 @@ def _answering(tickets: pd.DataFrame, scenario: Scenario, horizon: float) -> dic
         for segment in scenario.segments:
             mine = tickets[tickets["segment"] == segment]
             out[f"asa_segment.{segment}"] = _mean(mine.loc[mine["answered_at"].notna(), "wait"])
-            out[f"abandonment_rate_segment.{segment}"] = float((mine["outcome"] == "abandoned").mean()) \
-                if len(mine) else math.nan
+            out[f"abandonment_rate_segment.{segment}"] = (
+                float((mine["outcome"] == "abandoned").mean()) if len(mine) else math.nan
+            )
     return out
 
 
@@ -213,8 +234,11 @@ def _resolution(tickets: pd.DataFrame) -> dict[str, float]:
     times = tickets.loc[tickets["outcome"] == "resolved", "resolution_time"]
     if times.empty:
         return {"resolution_time_mean": math.nan, "resolution_time_p50": math.nan, "resolution_time_p90": math.nan}
-    return {"resolution_time_mean": float(times.mean()), "resolution_time_p50": float(times.quantile(0.5)),
-            "resolution_time_p90": float(times.quantile(0.9))}
+    return {
+        "resolution_time_mean": float(times.mean()),
+        "resolution_time_p50": float(times.quantile(0.5)),
+        "resolution_time_p90": float(times.quantile(0.9)),
+    }
 
 
 def time_averages(levels: pd.DataFrame, start: float, end: float) -> pd.DataFrame:
@@ -273,6 +297,16 @@ def summarise(per_replication: pd.DataFrame, level: float = 0.95) -> pd.DataFram
     for name in per_replication.columns.drop("replication", errors="ignore"):
         mean, half, n = confidence_interval(per_replication[name].to_numpy(), level)
         info = kpi_info(name)
-        rows.append({"kpi": name, "label": info.label, "unit": info.unit, "mean": mean, "half_width": half,
-                     "ci_low": mean - half, "ci_high": mean + half, "n": n})
+        rows.append(
+            {
+                "kpi": name,
+                "label": info.label,
+                "unit": info.unit,
+                "mean": mean,
+                "half_width": half,
+                "ci_low": mean - half,
+                "ci_high": mean + half,
+                "n": n,
+            }
+        )
     return pd.DataFrame(rows)

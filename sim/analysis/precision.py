@@ -12,8 +12,8 @@ only, never on how many workers ran them, so results stay identical across execu
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from scipy.special import stdtrit
@@ -71,12 +71,20 @@ class Precision:
         if math.isnan(self.relative):
             return f"{who}precision of {self.target.kpi} undefined after {self.replications} replications ({goal})"
         verdict = "met" if self.met else f"not met (cap {self.target.max_replications})"
-        return (f"{who}95% half-width of {self.target.kpi} is {self.relative:.1%} of the mean after "
-                f"{self.replications} replications ({goal}: {verdict})")
+        return (
+            f"{who}95% half-width of {self.target.kpi} is {self.relative:.1%} of the mean after "
+            f"{self.replications} replications ({goal}: {verdict})"
+        )
 
     def as_dict(self) -> dict:
-        return {"kpi": self.target.kpi, "target": self.target.relative, "relative_half_width": _plain(self.relative),
-                "met": self.met, "replications": self.replications, "cap": self.target.max_replications}
+        return {
+            "kpi": self.target.kpi,
+            "target": self.target.relative,
+            "relative_half_width": _plain(self.relative),
+            "met": self.met,
+            "replications": self.replications,
+            "cap": self.target.max_replications,
+        }
 
 
 def assess(values: Sequence[float], target: PrecisionTarget) -> Precision:

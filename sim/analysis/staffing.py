@@ -72,8 +72,11 @@ def point_costs(base: dict, points: list[dict], parameters: list[str]) -> tuple[
 
 def service_goals(scenario: Scenario, kpis: list[str]) -> dict[str, float]:
     """``service_level.<channel>`` -> goal, for the channels with a goal whose KPI the sweep kept."""
-    return {f"service_level.{c.name}": c.service_level.goal for c in scenario.channels
-            if c.service_level is not None and f"service_level.{c.name}" in kpis}
+    return {
+        f"service_level.{c.name}": c.service_level.goal
+        for c in scenario.channels
+        if c.service_level is not None and f"service_level.{c.name}" in kpis
+    }
 
 
 def meets_goals(points: pd.DataFrame, goals: dict[str, float]) -> pd.Series:
@@ -84,13 +87,15 @@ def meets_goals(points: pd.DataFrame, goals: dict[str, float]) -> pd.Series:
     return ok
 
 
-def cheapest_meeting_goals(points: pd.DataFrame, costs: list[float], unit: str,
-                           goals: dict[str, float]) -> Cheapest | None:
+def cheapest_meeting_goals(
+    points: pd.DataFrame, costs: list[float], unit: str, goals: dict[str, float]
+) -> Cheapest | None:
     """The point of lowest cost among those meeting every goal (ties: the lower point id); None if none do."""
     if not goals:
         return None
-    frame = pd.DataFrame({"point_id": points["point_id"].to_numpy(), "cost": costs,
-                          "ok": meets_goals(points, goals).to_numpy()})
+    frame = pd.DataFrame(
+        {"point_id": points["point_id"].to_numpy(), "cost": costs, "ok": meets_goals(points, goals).to_numpy()}
+    )
     good = frame[frame["ok"]].sort_values(["cost", "point_id"], kind="stable")
     if good.empty:
         return None

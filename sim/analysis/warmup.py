@@ -14,8 +14,8 @@ of the series: the guidance then says how long until the cycles repeat, not unti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -48,13 +48,13 @@ def mser(series: np.ndarray, batch: int = BATCH) -> int:
     k = len(series) // batch
     if k < 2:
         return 0
-    z = np.asarray(series[:k * batch], dtype=float).reshape(k, batch).mean(axis=1)
+    z = np.asarray(series[: k * batch], dtype=float).reshape(k, batch).mean(axis=1)
     tail_sum = np.cumsum(z[::-1])[::-1]
     tail_sq = np.cumsum((z * z)[::-1])[::-1]
     d = np.arange(k // 2 + 1)
     remaining = k - d
     squared_deviation = tail_sq[d] - tail_sum[d] ** 2 / remaining
-    return int(np.argmin(squared_deviation / remaining ** 2))
+    return int(np.argmin(squared_deviation / remaining**2))
 
 
 @dataclass(frozen=True)
@@ -71,19 +71,26 @@ class WarmupGuidance:
         return self.configured >= self.suggested
 
     def describe(self) -> str:
-        text = (f"MSER-5 on the backlog suggests a warm-up of {format_duration(self.suggested)} "
-                f"(configured: {format_duration(self.configured)})")
+        text = (
+            f"MSER-5 on the backlog suggests a warm-up of {format_duration(self.suggested)} "
+            f"(configured: {format_duration(self.configured)})"
+        )
         if not self.settled:
             return text + "; the backlog had not settled by half the horizon: simulate longer"
         return text + ("" if self.enough else "; consider a longer warm-up")
 
     def as_dict(self) -> dict:
-        return {"method": "MSER-5 on the backlog (mean over replications)", "suggested_minutes": self.suggested,
-                "configured_minutes": self.configured, "settled": self.settled}
+        return {
+            "method": "MSER-5 on the backlog (mean over replications)",
+            "suggested_minutes": self.suggested,
+            "configured_minutes": self.configured,
+            "settled": self.settled,
+        }
 
 
-def warmup_guidance(backlogs: Sequence[np.ndarray], horizon: float, configured: float,
-                    batch: int = BATCH) -> WarmupGuidance:
+def warmup_guidance(
+    backlogs: Sequence[np.ndarray], horizon: float, configured: float, batch: int = BATCH
+) -> WarmupGuidance:
     """Apply MSER to the backlog series averaged over replications."""
     mean = np.mean(np.vstack(backlogs), axis=0)
     dropped = mser(mean, batch)

@@ -65,9 +65,7 @@ def _merge_windows(windows: Sequence[tuple[float, float]]) -> tuple[tuple[float,
     merged: list[tuple[float, float]] = []
     for start, end in sorted(windows):
         if not 0 <= start < end <= MINUTES_PER_DAY:
-            raise ValueError(
-                f"open window ({start!r}, {end!r}) must satisfy 0 <= start < end <= 1440"
-            )
+            raise ValueError(f"open window ({start!r}, {end!r}) must satisfy 0 <= start < end <= 1440")
         if merged and start <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
@@ -97,9 +95,7 @@ class BusinessCalendar:
         self._weekly_open = self._daily_open * len(self.days)
         self._week_starts, self._week_ends, self._week_before = self._weekly_table()
         self._always_open = (
-            len(self.days) == DAYS_PER_WEEK
-            and self.windows == ((0.0, MINUTES_PER_DAY),)
-            and not self.holidays
+            len(self.days) == DAYS_PER_WEEK and self.windows == ((0.0, MINUTES_PER_DAY),) and not self.holidays
         )
 
     @classmethod
@@ -158,7 +154,8 @@ class BusinessCalendar:
 
     def _weekly_table(self) -> tuple[list[float], list[float], list[float]]:
         """Open intervals of one week in minutes from the week's start (the weekday of time 0), with
-        the open minutes before each: the holiday-free pattern that ``add`` uses for its fast path."""
+        the open minutes before each: the holiday-free pattern that ``add`` uses for its fast path.
+        """
         starts, ends, before = [], [], []
         total = 0.0
         for day in range(DAYS_PER_WEEK):
@@ -210,9 +207,7 @@ class BusinessCalendar:
     def _require_open_time(self) -> None:
         """Refuse to search for open time in a calendar that has none, rather than loop forever."""
         if self._weekly_open == 0:
-            raise ValueError(
-                f"calendar {self.name!r} has no open time (no open days or no open windows)"
-            )
+            raise ValueError(f"calendar {self.name!r} has no open time (no open days or no open windows)")
 
     def _weekday(self, day: int) -> int:
         """Weekday (0 = Monday) of day index ``day``."""
@@ -271,7 +266,8 @@ class BusinessCalendar:
 def hour_of_week(t: float, start_weekday: int = 0) -> int:
     """Hour of the week at wall time ``t`` (0 = Monday 00:00-01:00 .. 167), for weekly rate profiles.
 
-    Called for every candidate arrival, so it trusts ``start_weekday`` (0-6, from a date)."""
+    Called for every candidate arrival, so it trusts ``start_weekday`` (0-6, from a date).
+    """
     return int(t // 60 + 24 * start_weekday) % HOURS_PER_WEEK
 
 
@@ -315,7 +311,5 @@ def parse_clock(text: str) -> float:
     """
     match = _CLOCK.fullmatch(text) if isinstance(text, str) else None
     if match is None or (match[1] == "24" and match[2] != "00"):
-        raise ValueError(
-            f"invalid clock time {text!r}: use HH:MM between 00:00 and 24:00, e.g. 08:30"
-        )
+        raise ValueError(f"invalid clock time {text!r}: use HH:MM between 00:00 and 24:00, e.g. 08:30")
     return float(int(match[1]) * 60 + int(match[2]))

@@ -9,7 +9,7 @@ theory. Parameters that are durations accept units (``mean: 5m``). Exponential t
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -29,7 +29,7 @@ class _Dist(BaseModel):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         raise NotImplementedError
 
-    def scaled(self, factor: float) -> "_Dist":
+    def scaled(self, factor: float) -> _Dist:
         """The same shape with every draw multiplied by ``factor`` (team handle-time multipliers)."""
         raise NotImplementedError
 
@@ -42,7 +42,7 @@ class Exponential(_Dist):
     rate: float | None = Field(default=None, gt=0, description="events per minute")
 
     @model_validator(mode="after")
-    def _mean_or_rate(self) -> "Exponential":
+    def _mean_or_rate(self) -> Exponential:
         if (self.mean_ is None) == (self.rate is None):
             raise ValueError("exponential takes exactly one of 'mean' (a duration) or 'rate' (per minute)")
         return self
@@ -56,7 +56,7 @@ class Exponential(_Dist):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.exponential(self.mean(), size)
 
-    def scaled(self, factor: float) -> "Exponential":
+    def scaled(self, factor: float) -> Exponential:
         return Exponential(dist="exponential", mean=self.mean() * factor)
 
 
@@ -81,7 +81,7 @@ class Lognormal(_Dist):
         mu, sigma = self._log_params()
         return rng.lognormal(mu, sigma, size)
 
-    def scaled(self, factor: float) -> "Lognormal":
+    def scaled(self, factor: float) -> Lognormal:
         return Lognormal(dist="lognormal", mean=self.mean_ * factor, sd=self.sd * factor)
 
 
@@ -95,7 +95,7 @@ class Gamma(_Dist):
     sd: Duration | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
-    def _one_parameterisation(self) -> "Gamma":
+    def _one_parameterisation(self) -> Gamma:
         by_shape = self.shape is not None and self.scale is not None
         by_moments = self.mean_ is not None and self.sd is not None
         given = [v is not None for v in (self.shape, self.scale, self.mean_, self.sd)]
@@ -121,7 +121,7 @@ class Gamma(_Dist):
         shape, scale = self._shape_scale()
         return rng.gamma(shape, scale, size)
 
-    def scaled(self, factor: float) -> "Gamma":
+    def scaled(self, factor: float) -> Gamma:
         shape, scale = self._shape_scale()
         return Gamma(dist="gamma", shape=shape, scale=scale * factor)
 
@@ -134,7 +134,7 @@ class Uniform(_Dist):
     high: Duration
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Uniform":
+    def _ordered(self) -> Uniform:
         if not self.low < self.high:
             raise ValueError("uniform needs low < high")
         return self
@@ -148,7 +148,7 @@ class Uniform(_Dist):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.uniform(self.low, self.high, size)
 
-    def scaled(self, factor: float) -> "Uniform":
+    def scaled(self, factor: float) -> Uniform:
         return Uniform(dist="uniform", low=self.low * factor, high=self.high * factor)
 
 
@@ -161,7 +161,7 @@ class Triangular(_Dist):
     high: Duration
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Triangular":
+    def _ordered(self) -> Triangular:
         if not (self.low <= self.mode <= self.high and self.low < self.high):
             raise ValueError("triangular needs low <= mode <= high and low < high")
         return self
@@ -176,7 +176,7 @@ class Triangular(_Dist):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.triangular(self.low, self.mode, self.high, size)
 
-    def scaled(self, factor: float) -> "Triangular":
+    def scaled(self, factor: float) -> Triangular:
         return Triangular(dist="triangular", low=self.low * factor, mode=self.mode * factor, high=self.high * factor)
 
 
@@ -195,7 +195,7 @@ class Fixed(_Dist):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return np.full(size, self.value)
 
-    def scaled(self, factor: float) -> "Fixed":
+    def scaled(self, factor: float) -> Fixed:
         return Fixed(dist="fixed", value=self.value * factor)
 
 
@@ -214,12 +214,12 @@ class Empirical(_Dist):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.choice(np.asarray(self.values, dtype=float), size)
 
-    def scaled(self, factor: float) -> "Empirical":
+    def scaled(self, factor: float) -> Empirical:
         return Empirical(dist="empirical", values=[v * factor for v in self.values])
 
 
 Distribution = Annotated[
-    Union[Exponential, Lognormal, Gamma, Uniform, Triangular, Fixed, Empirical],
+    Exponential | Lognormal | Gamma | Uniform | Triangular | Fixed | Empirical,
     Field(discriminator="dist"),
 ]
 """Any registered distribution, chosen by its ``dist`` field."""

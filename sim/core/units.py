@@ -49,9 +49,13 @@ def format_duration(minutes: float, unit: str | None = None) -> str:
     return f"{minutes / _UNIT_MINUTES[unit]:.1f}{unit}"
 
 
-DURATION_JSON_SCHEMA = {"anyOf": [{"type": "number", "minimum": 0},
-                                  {"type": "string", "pattern": r"^\s*[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?\s*(s|m|min|h|d|w)?\s*$"}],
-                        "description": "minutes, or a number with a unit: s, m, h, d, w"}
+DURATION_JSON_SCHEMA = {
+    "anyOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "string", "pattern": r"^\s*[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?\s*(s|m|min|h|d|w)?\s*$"},
+    ],
+    "description": "minutes, or a number with a unit: s, m, h, d, w",
+}
 
 Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(DURATION_JSON_SCHEMA)]
 """A non-negative duration in minutes; accepts unit suffixes in YAML."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 
 from sim.core.calendar import hour_of_week
-from sim.scenario.spec import WEEKDAYS, CategorySpec, ChannelSpec
 from sim.engine.streams import Mix, Sampler, Streams
+from sim.scenario.spec import WEEKDAYS, CategorySpec, ChannelSpec
 
 
 class ChannelDemand:
@@ -29,8 +29,10 @@ class ChannelDemand:
         base = (spec.rate_per_hour or 0.0) / 60.0
         self.fixed_times = sorted(spec.arrival_times) if spec.arrival_times is not None else None
         self._week = [base * daily[h // 24] * hourly[h % 24] for h in range(168)]
-        self._surges = [(s.start, s.start + s.duration, s.multiplier, Mix(s.category_mix) if s.category_mix else None)
-                        for s in spec.surges]
+        self._surges = [
+            (s.start, s.start + s.duration, s.multiplier, Mix(s.category_mix) if s.category_mix else None)
+            for s in spec.surges
+        ]
         self.mix = Mix(spec.category_mix)
         self.peak = self._peak_rate(horizon)
         self.constant = not self._surges and min(self._week) == self.peak
@@ -38,8 +40,9 @@ class ChannelDemand:
         self.gaps = streams.uniform(f"arrivals.{spec.name}")
         self.thinning = streams.uniform(f"thinning.{spec.name}")
         self.category = streams.uniform(f"category.{spec.name}")
-        self.patience: Sampler | None = (streams.sampler(f"patience.{spec.name}", spec.patience)
-                                         if spec.patience is not None else None)
+        self.patience: Sampler | None = (
+            streams.sampler(f"patience.{spec.name}", spec.patience) if spec.patience is not None else None
+        )
 
     def rate(self, t: float) -> float:
         """Arrivals per minute at wall time ``t``."""
@@ -84,8 +87,9 @@ class CategoryDraws:
         self.segment = Mix(spec.segment or {segments[0]: 1.0})
         self.priority_u = streams.uniform(f"priority.{spec.name}")
         self.segment_u = streams.uniform(f"segment.{spec.name}")
-        self.attributes = {name: streams.sampler(f"attribute.{spec.name}.{name}", dist)
-                           for name, dist in spec.attributes.items()}
+        self.attributes = {
+            name: streams.sampler(f"attribute.{spec.name}.{name}", dist) for name, dist in spec.attributes.items()
+        }
         reply = spec.customer_reply
         self.reply_probability = reply.probability if reply else 0.0
         self.reply_u: Sampler | None = streams.uniform(f"reply.{spec.name}") if reply else None

@@ -15,18 +15,18 @@ from itertools import count
 
 import simpy
 
-from sim.engine import policy
 from sim.core.calendar import BusinessCalendar, shift_instances
+from sim.engine import policy
 from sim.engine.demand import CategoryDraws, ChannelDemand
 from sim.engine.escalator import Escalator
 from sim.engine.processes import Process, arrivals, roster
 from sim.engine.records import ESCALATION_COLUMNS, TASK_COLUMNS, VISIT_COLUMNS, Columns, EventLog, Levels, RunRecords
-from sim.scenario.matching import route, sla_policy_for
-from sim.scenario.spec import WEEKDAYS, Scenario, SlaPolicy, TeamSpec
 from sim.engine.sla import SlaClock
 from sim.engine.streams import Sampler, Streams
 from sim.engine.teams import Team
 from sim.engine.tickets import ABANDONED, IN_SERVICE, PENDING, RESOLVED, WAITING, Task, Ticket, TicketTable
+from sim.scenario.matching import route, sla_policy_for
+from sim.scenario.spec import WEEKDAYS, Scenario, SlaPolicy, TeamSpec
 
 
 class ConservationError(RuntimeError):
@@ -38,8 +38,9 @@ def build_calendars(scenario: Scenario) -> dict[str, BusinessCalendar]:
     calendars = {"24x7": BusinessCalendar.always_open()}
     for spec in scenario.calendars:
         holidays = [(day - scenario.start_date).days for day in spec.holidays]
-        calendars[spec.name] = BusinessCalendar(spec.name, [WEEKDAYS.index(d) for d in spec.days], spec.hours,
-                                                holidays, scenario.start_weekday)
+        calendars[spec.name] = BusinessCalendar(
+            spec.name, [WEEKDAYS.index(d) for d in spec.days], spec.hours, holidays, scenario.start_weekday
+        )
     return calendars
 
 
@@ -50,16 +51,18 @@ def duty_blocks(spec: TeamSpec, horizon: float, start_weekday: int) -> list[tupl
     blocks = []
     for shift in spec.shifts:
         days = [WEEKDAYS.index(d) for d in shift.days]
-        blocks += [(on, off, shift.agents) for on, off in
-                   shift_instances(days, shift.start, shift.end, horizon, start_weekday)]
+        blocks += [
+            (on, off, shift.agents) for on, off in shift_instances(days, shift.start, shift.end, horizon, start_weekday)
+        ]
     return blocks
 
 
 class Desk:
     """The state and lifecycle steps of one replication."""
 
-    def __init__(self, scenario: Scenario, replication: int = 0, seed: int | None = None,
-                 record_events: bool = True) -> None:
+    def __init__(
+        self, scenario: Scenario, replication: int = 0, seed: int | None = None, record_events: bool = True
+    ) -> None:
         self.scenario = scenario
         self.replication = replication
         self.seed = scenario.seed if seed is None else seed
@@ -75,19 +78,30 @@ class Desk:
         self.calendars = build_calendars(scenario)
         numbers = count()
         self.teams = {spec.name: Team(self.env, spec, self.levels, numbers) for spec in scenario.teams}
-        self.channels = [ChannelDemand(spec, scenario.start_weekday, scenario.horizon, streams)
-                         for spec in scenario.channels]
-        self.draws = {c.name: CategoryDraws(c, scenario.priorities, scenario.segments, streams)
-                      for c in scenario.categories}
+        self.channels = [
+            ChannelDemand(spec, scenario.start_weekday, scenario.horizon, streams) for spec in scenario.channels
+        ]
+        self.draws = {
+            c.name: CategoryDraws(c, scenario.priorities, scenario.segments, streams) for c in scenario.categories
+        }
         self.rank = {name: i for i, name in enumerate(scenario.priorities)}
         self.categories = {c.name: c for c in scenario.categories}
-        self.handle = {(c.name, t.name): streams.sampler(f"handle.{c.name}.{t.name}",
-                                                         c.handle_time_for(t.name).scaled(t.handle_time_multiplier))
-                       for c in scenario.categories for t in scenario.teams if c.handle_time_for(t.name)}
-        self._reply_handle = {(c.name, t.name): streams.sampler(f"reply_handle.{c.name}.{t.name}",
-                                                                c.customer_reply.handle_time.scaled(t.handle_time_multiplier))
-                              for c in scenario.categories for t in scenario.teams
-                              if c.customer_reply and c.customer_reply.handle_time}
+        self.handle = {
+            (c.name, t.name): streams.sampler(
+                f"handle.{c.name}.{t.name}", c.handle_time_for(t.name).scaled(t.handle_time_multiplier)
+            )
+            for c in scenario.categories
+            for t in scenario.teams
+            if c.handle_time_for(t.name)
+        }
+        self._reply_handle = {
+            (c.name, t.name): streams.sampler(
+                f"reply_handle.{c.name}.{t.name}", c.customer_reply.handle_time.scaled(t.handle_time_multiplier)
+            )
+            for c in scenario.categories
+            for t in scenario.teams
+            if c.customer_reply and c.customer_reply.handle_time
+        }
         self._recipes: dict[tuple[str, str], tuple[Team, Sampler, CategoryDraws]] = {}
         self._sla: dict[tuple[str, str, str, str], SlaPolicy | None] = {}
         self.sla_by_name = {p.name: p for p in scenario.sla_policies}
@@ -101,11 +115,20 @@ class Desk:
         category = demand.category_at(now)
         team, handle, draws = self._recipe(demand.name, category)
         priority = draws.priority.only or draws.draw_priority()
-        ticket = Ticket(self.arrived, demand.name, category, priority, self.rank[priority],
-                        draws.segment.only or draws.draw_segment(), now, demand.concurrency,
-                        draws.draw_attributes() if draws.attributes else {},
-                        demand.patience() if demand.patience else None, handle(),
-                        draws.reply_u is not None and draws.draw_needs_reply())
+        ticket = Ticket(
+            self.arrived,
+            demand.name,
+            category,
+            priority,
+            self.rank[priority],
+            draws.segment.only or draws.draw_segment(),
+            now,
+            demand.concurrency,
+            draws.draw_attributes() if draws.attributes else {},
+            demand.patience() if demand.patience else None,
+            handle(),
+            draws.reply_u is not None and draws.draw_needs_reply(),
+        )
         self.arrived += 1
         self.live[ticket.id] = ticket
         self.record(now, ticket.id, "arrival", "", demand.name)
@@ -158,10 +181,19 @@ class Desk:
         if chosen is None:
             return
         ticket.sla_policy = chosen.name
-        ticket.clocks = tuple(SlaClock(self.env, name, spec.target, self.calendars[spec.calendar], chosen.warnings,
-                                       partial(self._milestone, ticket), self.escalator.watches(name))
-                              for name, spec in (("first_response", chosen.first_response),
-                                                 ("resolution", chosen.resolution)) if spec is not None)
+        ticket.clocks = tuple(
+            SlaClock(
+                self.env,
+                name,
+                spec.target,
+                self.calendars[spec.calendar],
+                chosen.warnings,
+                partial(self._milestone, ticket),
+                self.escalator.watches(name),
+            )
+            for name, spec in (("first_response", chosen.first_response), ("resolution", chosen.resolution))
+            if spec is not None
+        )
 
     def _milestone(self, ticket: Ticket, clock: SlaClock, fraction: float, when: float) -> None:
         if fraction >= 1.0:
@@ -294,8 +326,9 @@ class Desk:
         for demand in self.channels:
             self.env.process(arrivals(self.env, demand, s.horizon, self.admit))
         for spec in s.teams:
-            self.env.process(roster(self.env, self, self.teams[spec.name],
-                                    duty_blocks(spec, s.horizon, s.start_weekday)))
+            self.env.process(
+                roster(self.env, self, self.teams[spec.name], duty_blocks(spec, s.horizon, s.start_weekday))
+            )
         self.env.run(until=s.horizon)
         for ticket in list(self.live.values()):
             for clock in ticket.clocks:
@@ -305,22 +338,33 @@ class Desk:
             self.table.add(ticket)
         tickets = self.table.frame()
         self._check_conservation(tickets)
-        return RunRecords(self.replication, self.seed, tickets, self.log.frame(), self.levels.frame(),
-                          s.horizon, s.warmup, self.visits.frame(), self.tasks.frame(), self.escalations.frame())
+        return RunRecords(
+            self.replication,
+            self.seed,
+            tickets,
+            self.log.frame(),
+            self.levels.frame(),
+            s.horizon,
+            s.warmup,
+            self.visits.frame(),
+            self.tasks.frame(),
+            self.escalations.frame(),
+        )
 
     def _check_conservation(self, tickets) -> None:
         counts = tickets["outcome"].value_counts()
-        if len(tickets) != self.arrived or tickets["ticket"].nunique() != self.arrived or \
-                counts.sum() != self.arrived:
-            raise ConservationError(f"{self.arrived} tickets arrived but {len(tickets)} rows were recorded "
-                                    f"({counts.to_dict()})")
+        if len(tickets) != self.arrived or tickets["ticket"].nunique() != self.arrived or counts.sum() != self.arrived:
+            raise ConservationError(
+                f"{self.arrived} tickets arrived but {len(tickets)} rows were recorded ({counts.to_dict()})"
+            )
 
 
 def _ignore(*_: object) -> None:
     """Event recording switched off (long benchmark runs that only need the ticket table)."""
 
 
-def run_replication(scenario: Scenario, replication: int = 0, seed: int | None = None,
-                    record_events: bool = True) -> RunRecords:
+def run_replication(
+    scenario: Scenario, replication: int = 0, seed: int | None = None, record_events: bool = True
+) -> RunRecords:
     """Simulate one replication of ``scenario``; the streams depend on (seed, replication) only."""
     return Desk(scenario, replication, seed, record_events).run()

@@ -20,9 +20,9 @@ from sim.engine.processes import Process, swarm, warm_handoff
 from sim.engine.tickets import ABANDONED, RESOLVED, WAITING, Task, Ticket
 
 if TYPE_CHECKING:
-    from sim.scenario.escalation import TimeRule
     from sim.engine.desk import Desk
     from sim.engine.teams import Team
+    from sim.scenario.escalation import TimeRule
 
 TOP = -1
 """Queue rank of reviews and consults: ahead of every ticket."""
@@ -31,7 +31,7 @@ TOP = -1
 class Escalator:
     """The escalation side of one replication's desk."""
 
-    def __init__(self, desk: "Desk") -> None:
+    def __init__(self, desk: Desk) -> None:
         self.desk = desk
         self.env = desk.env
         s = desk.scenario
@@ -41,25 +41,36 @@ class Escalator:
         self.specs = {t.name: t for t in s.teams}
         streams = desk.streams
         self._resolve_u = {t.name: streams.uniform(f"resolve.{t.name}") for t in s.teams}
-        self._failed = {(c.name, t.name): streams.sampler(f"failed_attempt.{c.name}.{t.name}",
-                                                          c.failed_attempt_time.scaled(t.handle_time_multiplier))
-                        for c in s.categories for t in s.teams if c.failed_attempt_time}
+        self._failed = {
+            (c.name, t.name): streams.sampler(
+                f"failed_attempt.{c.name}.{t.name}", c.failed_attempt_time.scaled(t.handle_time_multiplier)
+            )
+            for c in s.categories
+            for t in s.teams
+            if c.failed_attempt_time
+        }
         self._context_u = streams.uniform("handoff.context")
-        self._rework = streams.sampler("handoff.rework", rules.handoff.rework_time) if rules.handoff.rework_time else None
+        self._rework = (
+            streams.sampler("handoff.rework", rules.handoff.rework_time) if rules.handoff.rework_time else None
+        )
         self._handoff_time = streams.sampler("handoff.time", rules.handoff.handoff_time)
         self._triage = streams.sampler("handoff.triage", rules.handoff.triage_time)
         self._consult = streams.sampler("swarm.consult", rules.swarm.consult_time) if rules.swarm else None
-        self._reviews = {r.name: streams.sampler(f"review.{r.name}", r.review_time)
-                         for r in rules.time_rules if r.review_time}
+        self._reviews = {
+            r.name: streams.sampler(f"review.{r.name}", r.review_time) for r in rules.time_rules if r.review_time
+        }
         d = rules.dissatisfaction
         self._intervention = streams.sampler("dissatisfaction.review", d.review_time) if d else None
-        self._follow_up = (streams.sampler("ownership.follow_up", rules.ownership.follow_up_time)
-                           if rules.ownership else None)
-        self._updates = {p.name: streams.sampler(f"updates.{p.name}", p.update_time)
-                         for p in s.sla_policies if p.update_time}
+        self._follow_up = (
+            streams.sampler("ownership.follow_up", rules.ownership.follow_up_time) if rules.ownership else None
+        )
+        self._updates = {
+            p.name: streams.sampler(f"updates.{p.name}", p.update_time) for p in s.sla_policies if p.update_time
+        }
         self._reopen_u = {c.name: streams.uniform(f"reopen.{c.name}") for c in s.categories if c.reopen}
-        self._reopen_delay = {c.name: streams.sampler(f"reopen_delay.{c.name}", c.reopen.delay)
-                              for c in s.categories if c.reopen}
+        self._reopen_delay = {
+            c.name: streams.sampler(f"reopen_delay.{c.name}", c.reopen.delay) for c in s.categories if c.reopen
+        }
         self.learned: Counter[str] = Counter()
         self.arrival_rules = bool(rules.segment_rules) or any(c.regulated for c in s.categories)
         """Whether any rule can act on a new ticket (regulatory, customer value)."""
@@ -70,13 +81,18 @@ class Escalator:
     def _nothing_can_happen(self, category, team) -> bool:
         """True when no trigger can act on a session of ``team`` on ``category`` (the common fast path)."""
         learning = self.rules.learning is not None and self.rules.learning.team == team.name
-        return (not (category.skill and category.skill not in team.skills and "skill" in self.on)
-                and not (team.authority and "authority" in self.on) and not category.requires
-                and (category.resolve_probability.get(team.name, 1.0) >= 1.0 and not learning
-                     or "complexity" not in self.on))
+        return (
+            not (category.skill and category.skill not in team.skills and "skill" in self.on)
+            and not (team.authority and "authority" in self.on)
+            and not category.requires
+            and (
+                (category.resolve_probability.get(team.name, 1.0) >= 1.0 and not learning)
+                or "complexity" not in self.on
+            )
+        )
 
     # -- arrival ----------------------------------------------------------------------------------
-    def on_arrival(self, ticket: Ticket, team: "Team") -> "Team":
+    def on_arrival(self, ticket: Ticket, team: Team) -> Team:
         """Regulatory and customer-value rules may change a new ticket's first team and priority."""
         category = self.desk.categories[ticket.category]
         for trigger in self.rules.triggers:
@@ -87,17 +103,18 @@ class Escalator:
                 if rule.priority_boost:
                     self._set_rank(ticket, policy.boosted_rank(ticket.rank, rule.priority_boost))
                 if rule.route_to and rule.route_to != team.name:
-                    return self._reroute(ticket, team, Decision(policy.TRANSFER, policy.HIERARCHICAL,
-                                                                "customer_value", rule.route_to))
+                    return self._reroute(
+                        ticket, team, Decision(policy.TRANSFER, policy.HIERARCHICAL, "customer_value", rule.route_to)
+                    )
         return team
 
-    def _reroute(self, ticket: Ticket, team: "Team", d: Decision) -> "Team":
+    def _reroute(self, ticket: Ticket, team: Team, d: Decision) -> Team:
         self._log_escalation(ticket, team.name, d)
         ticket.next_work = None  # drawn for the routed team; the new team draws its own
         return self.desk.teams[d.to_team]
 
     # -- sessions ---------------------------------------------------------------------------------
-    def session_work(self, ticket: Ticket, team: "Team") -> tuple[float, str]:
+    def session_work(self, ticket: Ticket, team: Team) -> tuple[float, str]:
         """The time of the session about to start, and its kind: 'triage' or 'work'."""
         if self._quiet[ticket.category, team.name] and ticket.warm_join is None and not ticket.rework_due:
             return self.desk.work_time(ticket, team), "work"
@@ -134,7 +151,7 @@ class Escalator:
             return policy.learned_probability(base, self.learned[category], learning.step, learning.cap)
         return base
 
-    def after_session(self, ticket: Ticket, team: "Team") -> Decision:
+    def after_session(self, ticket: Ticket, team: Team) -> Decision:
         """What follows a session, from the end-of-session triggers in the scenario's order."""
         if self._quiet[ticket.category, team.name]:
             return policy.AWAIT if ticket.needs_reply else policy.RESOLVED
@@ -147,15 +164,20 @@ class Escalator:
             if trigger == "authority":
                 escalation = policy.authority(spec, ticket.attributes, category, self.specs)
             else:
-                escalation = policy.complexity(ticket.attempt_u, self.resolve_probability(category.name, team.name),
-                                               ticket.failed_here, spec, category.path)
+                escalation = policy.complexity(
+                    ticket.attempt_u,
+                    self.resolve_probability(category.name, team.name),
+                    ticket.failed_here,
+                    spec,
+                    category.path,
+                )
             if escalation is not None:
                 break
         decision = policy.after_session(ticket.needs_reply and escalation is None, escalation)
         decision = policy.swarm_instead(decision, self.rules)
         return policy.cap_bouncing(decision, ticket.handoffs, self.rules)
 
-    def apply(self, ticket: Ticket, team: "Team", d: Decision) -> Process | None:
+    def apply(self, ticket: Ticket, team: Team, d: Decision) -> Process | None:
         """Carry out a retry, transfer or swarm; returns a process the agent stays on for, if any."""
         if d.action == policy.RETRY:
             ticket.failed_here += 1
@@ -168,7 +190,7 @@ class Escalator:
             return swarm(self.env, self, ticket, team, consult, d, self.rules.swarm.max_wait)
         return self.transfer(ticket, team, d, held=True)
 
-    def transfer(self, ticket: Ticket, team: "Team", d: Decision, held: bool) -> Process | None:
+    def transfer(self, ticket: Ticket, team: Team, d: Decision, held: bool) -> Process | None:
         """Move the ticket to ``d.to_team``: cold into its queue, or warm with the sender on the line."""
         self._log_escalation(ticket, team.name, d)
         ticket.handoffs += 1
@@ -190,12 +212,12 @@ class Escalator:
         self.desk.enter_team(ticket, target)
         return process
 
-    def consulted(self, ticket: Ticket, team: "Team", held: float) -> None:
+    def consulted(self, ticket: Ticket, team: Team, held: float) -> None:
         """After a swarm consult the frontline agent, who held the ticket throughout, resolves it."""
         self._held(ticket, held)
         self.desk.resolve(ticket, team)
 
-    def swarm_fallback(self, ticket: Ticket, team: "Team", consult: Task, d: Decision, held: float) -> Process | None:
+    def swarm_fallback(self, ticket: Ticket, team: Team, consult: Task, d: Decision, held: float) -> Process | None:
         """No expert came in time: withdraw the consult request and transfer the ticket."""
         if consult.status == WAITING:
             self.desk.teams[consult.team].withdraw(consult)
@@ -222,7 +244,7 @@ class Escalator:
         self.desk.enqueue(task, self.desk.teams[team])
         return task
 
-    def begin_task(self, task: Task, team: "Team") -> float:
+    def begin_task(self, task: Task, team: Team) -> float:
         """An agent starts a task; updates and reviews of tickets that are already done are dropped."""
         if task.kind in ("update", "review", "intervention") and task.ticket.status in (RESOLVED, ABANDONED):
             task.status = "cancelled"
@@ -235,7 +257,7 @@ class Escalator:
             task.started.succeed()
         return task.work
 
-    def end_task(self, task: Task, team: "Team", work: float) -> None:
+    def end_task(self, task: Task, team: Team, work: float) -> None:
         if task.status == "cancelled":
             return
         self.desk.record(self.env.now, task.id, "task_done", team.name, task.kind)
@@ -244,7 +266,7 @@ class Escalator:
             task.done.succeed()
 
     # -- timers: automatic escalation, dissatisfaction, updates ------------------------------------
-    def on_queued(self, ticket: Ticket, team: "Team") -> None:
+    def on_queued(self, ticket: Ticket, team: Team) -> None:
         """A ticket starts waiting: arm the queue-wait rules and the frustration timer."""
         stay = ticket.queue_seq
         if "time" in self.on:
@@ -269,7 +291,7 @@ class Escalator:
             if rule.clock == clock and (rule.at == "breach" if fraction >= 1.0 else rule.at == fraction):
                 self._after(rule.after, lambda t, r=rule: self._time_rule(r, t), ticket)
 
-    def _time_rule(self, rule: "TimeRule", ticket: Ticket) -> None:
+    def _time_rule(self, rule: TimeRule, ticket: Ticket) -> None:
         if ticket.status in (RESOLVED, ABANDONED):
             return
         d = Decision(rule.action, policy.AUTOMATIC, rule.name, rule.to or rule.reviewer or ticket.team)
@@ -290,8 +312,10 @@ class Escalator:
         d = self.rules.dissatisfaction
         if d is None or "dissatisfaction" not in self.on or ticket.intervened:
             return
-        if policy.frustration(ticket.waited + waiting_now, ticket.handoffs, d.per_hour_waiting,
-                              d.per_handoff) >= d.threshold:
+        if (
+            policy.frustration(ticket.waited + waiting_now, ticket.handoffs, d.per_hour_waiting, d.per_handoff)
+            >= d.threshold
+        ):
             self._intervene(ticket)
 
     def _intervene(self, ticket: Ticket) -> None:
@@ -319,7 +343,7 @@ class Escalator:
         self._after(self.desk.sla_by_name[policy_name].update_every, self._update, ticket, policy_name)
 
     # -- resolution ----------------------------------------------------------------------------------
-    def on_resolved(self, ticket: Ticket, team: "Team") -> None:
+    def on_resolved(self, ticket: Ticket, team: Team) -> None:
         """Follow-up by the owner, learning, and a possible reopening."""
         if self.rules.ownership and team.name != ticket.first_team:
             self.queue_task("follow_up", ticket, ticket.first_team, self._follow_up(), ticket.rank)

@@ -10,8 +10,8 @@ schema, and a test — nothing in the SimPy plumbing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from sim.scenario.escalation import EscalationSpec, SegmentRule
 from sim.scenario.spec import CategorySpec, TeamSpec
@@ -80,8 +80,9 @@ def within_authority(team: TeamSpec, attributes: Mapping[str, float], requires: 
     return all(team.authority.get(permission) is True for permission in requires)
 
 
-def authority(team: TeamSpec, attributes: Mapping[str, float], category: CategorySpec,
-              teams: Mapping[str, TeamSpec]) -> Decision | None:
+def authority(
+    team: TeamSpec, attributes: Mapping[str, float], category: CategorySpec, teams: Mapping[str, TeamSpec]
+) -> Decision | None:
     """Above this team's authority: up the supervisor chain to the first team whose authority covers it."""
     if within_authority(team, attributes, category.requires):
         return None
@@ -103,8 +104,9 @@ def next_in_path(path: Sequence[str], current: str) -> str | None:
     return path[0] if path else None
 
 
-def complexity(u: float, resolve_probability: float, failed_here: int, team: TeamSpec,
-               path: Sequence[str]) -> Decision | None:
+def complexity(
+    u: float, resolve_probability: float, failed_here: int, team: TeamSpec, path: Sequence[str]
+) -> Decision | None:
     """An attempt resolves with the team's probability; failures retry, then move along the path."""
     if u < resolve_probability:
         return None

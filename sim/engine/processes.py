@@ -7,8 +7,9 @@ happens after a work session) is asked of the model, which consults the pure fun
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from math import log1p
-from typing import TYPE_CHECKING, Callable, Generator
+from typing import TYPE_CHECKING
 
 import simpy
 
@@ -17,15 +18,16 @@ from sim.engine.teams import Agent, Team
 from sim.engine.tickets import Task, Ticket
 
 if TYPE_CHECKING:
-    from sim.engine.escalator import Escalator
     from sim.engine.desk import Desk
+    from sim.engine.escalator import Escalator
     from sim.engine.policy import Decision
 
 Process = Generator[simpy.Event, object, None]
 
 
-def arrivals(env: simpy.Environment, demand: ChannelDemand, horizon: float,
-             admit: Callable[[ChannelDemand, float], None]) -> Process:
+def arrivals(
+    env: simpy.Environment, demand: ChannelDemand, horizon: float, admit: Callable[[ChannelDemand, float], None]
+) -> Process:
     """Poisson arrivals of one channel at a time-varying rate, sampled exactly by thinning."""
     if demand.fixed_times is not None:
         yield from _replay(env, demand, horizon, admit)
@@ -45,8 +47,9 @@ def arrivals(env: simpy.Environment, demand: ChannelDemand, horizon: float,
             admit(demand, t)
 
 
-def _replay(env: simpy.Environment, demand: ChannelDemand, horizon: float,
-            admit: Callable[[ChannelDemand, float], None]) -> Process:
+def _replay(
+    env: simpy.Environment, demand: ChannelDemand, horizon: float, admit: Callable[[ChannelDemand, float], None]
+) -> Process:
     """Arrivals at the channel's fixed times (a story, or a replayed log)."""
     for t in demand.fixed_times:
         if t >= horizon:
@@ -55,7 +58,7 @@ def _replay(env: simpy.Environment, demand: ChannelDemand, horizon: float,
         admit(demand, t)
 
 
-def agent(env: simpy.Environment, desk: "Desk", team: Team, me: Agent) -> Process:
+def agent(env: simpy.Environment, desk: Desk, team: Team, me: Agent) -> Process:
     """An agent on duty: take the next ticket the team offers, work it, repeat until the shift ends."""
     while not me.off_shift:
         ticket = team.take(me)
@@ -71,10 +74,11 @@ def agent(env: simpy.Environment, desk: "Desk", team: Team, me: Agent) -> Proces
         team.leave(me)
 
 
-def session(env: simpy.Environment, desk: "Desk", team: Team, me: Agent, item: "Ticket | Task") -> Process:
+def session(env: simpy.Environment, desk: Desk, team: Team, me: Agent, item: Ticket | Task) -> Process:
     """One work session: begin, spend the handle time, let the model decide what follows.
 
-    The agent stays on while the model needs it (a warm handoff, a swarm consult)."""
+    The agent stays on while the model needs it (a warm handoff, a swarm consult).
+    """
     work = desk.begin_work(item, team)
     yield env.timeout(work)
     stay = desk.end_work(item, team, work)
@@ -92,8 +96,15 @@ def warm_handoff(join: simpy.Event, held: Callable[[float, float], None]) -> Pro
     held(started, env.now - started)
 
 
-def swarm(env: simpy.Environment, escalator: "Escalator", ticket: Ticket, team: Team, consult: "Task",
-          decision: "Decision", max_wait: float) -> Process:
+def swarm(
+    env: simpy.Environment,
+    escalator: Escalator,
+    ticket: Ticket,
+    team: Team,
+    consult: Task,
+    decision: Decision,
+    max_wait: float,
+) -> Process:
     """The agent keeps the ticket and waits briefly for an expert; together they solve it, else transfer."""
     started = env.now
     outcome = yield consult.started | env.timeout(max_wait)
@@ -106,7 +117,7 @@ def swarm(env: simpy.Environment, escalator: "Escalator", ticket: Ticket, team: 
         yield from fallback
 
 
-def roster(env: simpy.Environment, desk: "Desk", team: Team, blocks: list[tuple[float, float, int]]) -> Process:
+def roster(env: simpy.Environment, desk: Desk, team: Team, blocks: list[tuple[float, float, int]]) -> Process:
     """Bring agents on duty block by block; at a block's end they finish the ticket in hand and leave."""
     for on, off, count in sorted(blocks):
         if on > env.now:

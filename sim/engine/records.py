@@ -8,17 +8,35 @@ sentinel.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
 NAN = float("nan")
 
-EVENT_KINDS = ("arrival", "queued", "picked_up", "pending_customer", "customer_replied", "escalated", "handoff",
-               "rework", "priority_raised", "task_queued", "task_started", "task_done", "task_cancelled", "resolved",
-               "reopened", "abandoned", "sla_warning", "sla_breach", "sla_met")
+EVENT_KINDS = (
+    "arrival",
+    "queued",
+    "picked_up",
+    "pending_customer",
+    "customer_replied",
+    "escalated",
+    "handoff",
+    "rework",
+    "priority_raised",
+    "task_queued",
+    "task_started",
+    "task_done",
+    "task_cancelled",
+    "resolved",
+    "reopened",
+    "abandoned",
+    "sla_warning",
+    "sla_breach",
+    "sla_met",
+)
 """Every kind of event the log can hold. ``escalated`` carries "kind|reason|to_team" as its detail."""
 """Every kind of event the log can hold, in lifecycle order."""
 
@@ -126,7 +144,7 @@ class Levels:
         self._cols.declare("team", teams)
         self._cols.declare("metric", LEVEL_METRICS)
 
-    def recorder(self, team: str, metric: str) -> "LevelRecorder":
+    def recorder(self, team: str, metric: str) -> LevelRecorder:
         return LevelRecorder(self._cols, team, metric)
 
     def frame(self) -> pd.DataFrame:
@@ -136,7 +154,7 @@ class Levels:
 class LevelRecorder:
     """One team's level of one metric; ``change`` appends a new step."""
 
-    __slots__ = ("value", "_cols", "_rows", "_team", "_metric")
+    __slots__ = ("_cols", "_metric", "_rows", "_team", "value")
 
     def __init__(self, cols: Columns, team: str, metric: str) -> None:
         self.value = 0.0
@@ -169,9 +187,16 @@ def escalations_from(events: pd.DataFrame) -> pd.DataFrame:
     parts = rows["detail"].astype(str).str.split("|", expand=True, n=2)
     if parts.empty:
         parts = pd.DataFrame(columns=[0, 1, 2])
-    return pd.DataFrame({"time": rows["time"].to_numpy(), "ticket": rows["ticket"].to_numpy(),
-                         "kind": parts[0].to_numpy(), "reason": parts[1].to_numpy(),
-                         "from_team": rows["team"].astype(str).to_numpy(), "to_team": parts[2].to_numpy()})
+    return pd.DataFrame(
+        {
+            "time": rows["time"].to_numpy(),
+            "ticket": rows["ticket"].to_numpy(),
+            "kind": parts[0].to_numpy(),
+            "reason": parts[1].to_numpy(),
+            "from_team": rows["team"].astype(str).to_numpy(),
+            "to_team": parts[2].to_numpy(),
+        }
+    )
 
 
 @dataclass

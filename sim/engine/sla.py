@@ -12,7 +12,7 @@ act at that moment. Both report the same milestones at the same times.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import simpy
 
@@ -26,11 +26,32 @@ Milestone = Callable[["SlaClock", float, float], None]
 class SlaClock:
     """One SLA clock of one ticket (``first_response`` or ``resolution``)."""
 
-    __slots__ = ("name", "target", "calendar", "due", "breached_at", "met", "_env", "_pending", "_elapsed",
-                 "_since", "_version", "_on_milestone", "_live")
+    __slots__ = (
+        "_elapsed",
+        "_env",
+        "_live",
+        "_on_milestone",
+        "_pending",
+        "_since",
+        "_version",
+        "breached_at",
+        "calendar",
+        "due",
+        "met",
+        "name",
+        "target",
+    )
 
-    def __init__(self, env: simpy.Environment, name: str, target: float, calendar: BusinessCalendar,
-                 warnings: list[float], on_milestone: Milestone, live: bool = False) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        target: float,
+        calendar: BusinessCalendar,
+        warnings: list[float],
+        on_milestone: Milestone,
+        live: bool = False,
+    ) -> None:
         self.name = name
         self.target = target
         self.calendar = calendar

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from itertools import accumulate
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -39,12 +39,12 @@ class Streams:
         seq = np.random.SeedSequence(entropy=self.seed, spawn_key=(self.replication, _name_key(name)))
         return np.random.Generator(np.random.PCG64(seq))
 
-    def sampler(self, name: str, dist: _Dist) -> "Sampler":
+    def sampler(self, name: str, dist: _Dist) -> Sampler:
         """Draws from ``dist`` on stream ``name``."""
         rng = self.generator(name)
         return Sampler(lambda size: dist.sample(rng, size))
 
-    def uniform(self, name: str) -> "Sampler":
+    def uniform(self, name: str) -> Sampler:
         """Uniform(0, 1) draws on stream ``name`` (decisions: mixes, probabilities, thinning)."""
         return Sampler(self.generator(name).random)
 
@@ -52,7 +52,7 @@ class Streams:
 class Sampler:
     """Draws from one source of randomness, a block at a time (the block never changes the values)."""
 
-    __slots__ = ("_draw", "_block", "_next")
+    __slots__ = ("_block", "_draw", "_next")
 
     def __init__(self, draw: Callable[[int], np.ndarray]) -> None:
         self._draw = draw
@@ -71,7 +71,7 @@ class Sampler:
 class Mix:
     """A discrete choice among named outcomes with given weights (category mix, priority…)."""
 
-    __slots__ = ("names", "_cumulative", "only")
+    __slots__ = ("_cumulative", "names", "only")
 
     def __init__(self, weights: dict[str, float]) -> None:
         self.names: Sequence[str] = [name for name, weight in weights.items() if weight > 0]

@@ -17,14 +17,14 @@ import simpy
 
 from sim.engine.policy import queue_order
 from sim.engine.records import Levels
-from sim.scenario.spec import TeamSpec
 from sim.engine.tickets import WAITING, Ticket
+from sim.scenario.spec import TeamSpec
 
 
 class Agent:
     """One agent on duty: how many tickets it holds and whether its shift is over."""
 
-    __slots__ = ("id", "load", "limit", "off_shift", "on_duty", "waiting")
+    __slots__ = ("id", "limit", "load", "off_shift", "on_duty", "waiting")
 
     def __init__(self, agent_id: int) -> None:
         self.id = agent_id
@@ -44,7 +44,7 @@ class Agent:
 class Team:
     """The queue and the free agents of one team, and its level monitors."""
 
-    def __init__(self, env: simpy.Environment, spec: TeamSpec, levels: Levels, numbers: "count[int]") -> None:
+    def __init__(self, env: simpy.Environment, spec: TeamSpec, levels: Levels, numbers: count[int]) -> None:
         self.env = env
         self.name = spec.name
         self.spec = spec
@@ -140,7 +140,8 @@ class Team:
         """Pop the team's next ticket in queue order, if this agent can take it.
 
         An agent holding chats takes no new chat while an exclusive ticket is ahead of it in the
-        queue: it finishes its chats and then takes that ticket, so chats cannot starve calls."""
+        queue: it finishes its chats and then takes that ticket, so chats cannot starve calls.
+        """
         if agent.off_shift:
             return None
         exclusive, concurrent = self._exclusive, self._concurrent

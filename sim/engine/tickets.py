@@ -8,8 +8,9 @@ need) and the timestamps of its lifecycle. Its final row in the per-ticket table
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from sim.engine.records import NAN, Columns
 
@@ -46,7 +47,7 @@ class Ticket:
     work_time: float = 0.0
     sessions: int = 0
     sla_policy: str = ""
-    clocks: tuple["SlaClock", ...] = ()
+    clocks: tuple[SlaClock, ...] = ()
     queue_token: int = -1
     queue_seq: int = -1
     handoffs: int = 0
@@ -102,13 +103,37 @@ class TicketTable:
     """Final per-ticket rows, one per arrived ticket."""
 
     def __init__(self, attribute_names: Sequence[str]) -> None:
-        kinds = {"ticket": "i", "channel": "c", "category": "c", "priority": "c", "final_priority": "c", "segment": "c",
-                 "arrival": "f", "outcome": "c", "first_team": "c", "resolving_team": "c", "answered_at": "f",
-                 "wait": "f", "resolved_at": "f", "abandoned_at": "f", "resolution_time": "f",
-                 "work_time": "f", "sessions": "i", "sla_policy": "c",
-                 "first_response_due": "f", "first_response_breached_at": "f", "first_response_met": "f",
-                 "resolution_due": "f", "resolution_breached_at": "f", "resolution_met": "f",
-                 "handoffs": "i", "escalations": "i", "rework_time": "f", "reopens": "i", "path": "c"}
+        kinds = {
+            "ticket": "i",
+            "channel": "c",
+            "category": "c",
+            "priority": "c",
+            "final_priority": "c",
+            "segment": "c",
+            "arrival": "f",
+            "outcome": "c",
+            "first_team": "c",
+            "resolving_team": "c",
+            "answered_at": "f",
+            "wait": "f",
+            "resolved_at": "f",
+            "abandoned_at": "f",
+            "resolution_time": "f",
+            "work_time": "f",
+            "sessions": "i",
+            "sla_policy": "c",
+            "first_response_due": "f",
+            "first_response_breached_at": "f",
+            "first_response_met": "f",
+            "resolution_due": "f",
+            "resolution_breached_at": "f",
+            "resolution_met": "f",
+            "handoffs": "i",
+            "escalations": "i",
+            "rework_time": "f",
+            "reopens": "i",
+            "path": "c",
+        }
         self.attribute_names = list(attribute_names)
         kinds.update({f"attr_{name}": "f" for name in self.attribute_names})
         self._cols = Columns(kinds)
@@ -125,12 +150,36 @@ class TicketTable:
         resolved = t.status == RESOLVED
         wait_end = t.answered_at if t.answered_at == t.answered_at else t.abandoned_at
         row = (
-            t.id, t.channel, t.category, t.arrival_priority, t.priority, t.segment, t.arrival, t.outcome, t.first_team,
-            t.resolving_team, t.answered_at, wait_end - t.arrival, t.resolved_at, t.abandoned_at,
-            t.resolved_at - t.arrival if resolved else NAN, t.work_time, t.sessions, t.sla_policy,
-            fr.due if fr else NAN, fr.breached_at if fr else NAN, fr.met if fr else NAN,
-            rs.due if rs else NAN, rs.breached_at if rs else NAN, rs.met if rs else NAN,
-            t.handoffs, t.escalations, t.rework_time, t.reopens, t.path)
+            t.id,
+            t.channel,
+            t.category,
+            t.arrival_priority,
+            t.priority,
+            t.segment,
+            t.arrival,
+            t.outcome,
+            t.first_team,
+            t.resolving_team,
+            t.answered_at,
+            wait_end - t.arrival,
+            t.resolved_at,
+            t.abandoned_at,
+            t.resolved_at - t.arrival if resolved else NAN,
+            t.work_time,
+            t.sessions,
+            t.sla_policy,
+            fr.due if fr else NAN,
+            fr.breached_at if fr else NAN,
+            fr.met if fr else NAN,
+            rs.due if rs else NAN,
+            rs.breached_at if rs else NAN,
+            rs.met if rs else NAN,
+            t.handoffs,
+            t.escalations,
+            t.rework_time,
+            t.reopens,
+            t.path,
+        )
         if self.attribute_names:
             row += tuple(t.attributes.get(name, NAN) for name in self.attribute_names)
         self._cols.add(row)

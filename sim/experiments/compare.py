@@ -19,25 +19,41 @@ import json
 import math
 import platform
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from sim.core.version import __version__
-from sim.core.atomic import new_folder, unique_path
-from sim.experiments.executors import Executor
-from sim.experiments.replications import Replication, ReplicationOutput, executor_scope, replicate
 from sim.analysis.kpi_names import kpi_problem
 from sim.analysis.kpis import confidence_interval, kpi_info
 from sim.analysis.precision import Precision, PrecisionTarget, assess, next_total
+from sim.core.atomic import new_folder, unique_path
+from sim.core.version import __version__
+from sim.experiments.executors import Executor
+from sim.experiments.replications import Replication, ReplicationOutput, executor_scope, replicate
 from sim.scenario.spec import Scenario
 
-TABLE_COLUMNS = ["scenario", "kpi", "label", "unit", "mean", "half_width", "ci_low", "ci_high", "n",
-                 "diff", "diff_half_width", "diff_ci_low", "diff_ci_high", "diff_n", "rel_diff", "significant"]
+TABLE_COLUMNS = [
+    "scenario",
+    "kpi",
+    "label",
+    "unit",
+    "mean",
+    "half_width",
+    "ci_low",
+    "ci_high",
+    "n",
+    "diff",
+    "diff_half_width",
+    "diff_ci_low",
+    "diff_ci_high",
+    "diff_n",
+    "rel_diff",
+    "significant",
+]
 
 
 @dataclass
@@ -55,10 +71,18 @@ class Comparison:
         return next(iter(self.scenarios))
 
 
-def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications: int | None = None,
-            seed: int | None = None, *, kpis: Sequence[str] | None = None, workers: int | None = None,
-            executor: Executor | None = None, progress: bool | None = None, level: float = 0.95,
-            precision: PrecisionTarget | None = None) -> Comparison:
+def compare(
+    scenarios: Mapping[str, Scenario] | Sequence[Scenario],
+    replications: int | None = None,
+    seed: int | None = None,
+    *,
+    kpis: Sequence[str] | None = None,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    progress: bool | None = None,
+    level: float = 0.95,
+    precision: PrecisionTarget | None = None,
+) -> Comparison:
     """Run every scenario with the same seeds per replication; differences are to the first one.
 
     ``scenarios`` maps labels to scenarios (or is a list, labelled by scenario name).
@@ -77,17 +101,28 @@ def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications
         outputs = _simulate(list(labelled.values()), seed, wanted, replications, ex, progress, precision)
         where = ex.describe()
     done = len(outputs) // len(labelled)
-    statuses = [assess(_values(outputs[i::len(labelled)], precision.kpi), precision)
-                for i in range(len(labelled))] if precision else []
-    meta = {"base": next(iter(labelled)), "scenarios": list(labelled), "seed": seed, "replications": done,
-            "level": level, "executor": where, "elapsed_seconds": round(time.perf_counter() - started, 3),
-            "precision": [s.as_dict() for s in statuses] or None}
+    statuses = (
+        [assess(_values(outputs[i :: len(labelled)], precision.kpi), precision) for i in range(len(labelled))]
+        if precision
+        else []
+    )
+    meta = {
+        "base": next(iter(labelled)),
+        "scenarios": list(labelled),
+        "seed": seed,
+        "replications": done,
+        "level": level,
+        "executor": where,
+        "elapsed_seconds": round(time.perf_counter() - started, 3),
+        "precision": [s.as_dict() for s in statuses] or None,
+    }
     per_replication = _per_replication(outputs, list(labelled))
     return Comparison(paired_table(per_replication, list(labelled), level), per_replication, labelled, meta, statuses)
 
 
-def _kpis_to_keep(kpis: Sequence[str] | None, precision: PrecisionTarget | None,
-                  base: Scenario) -> tuple[str, ...] | None:
+def _kpis_to_keep(
+    kpis: Sequence[str] | None, precision: PrecisionTarget | None, base: Scenario
+) -> tuple[str, ...] | None:
     """The KPIs workers send back (None: all), checked against the base scenario's names."""
     watched = [precision.kpi] if precision else []
     for name in [*(kpis or ()), *watched]:
@@ -96,9 +131,17 @@ def _kpis_to_keep(kpis: Sequence[str] | None, precision: PrecisionTarget | None,
     return tuple(dict.fromkeys([*kpis, *watched])) if kpis else None
 
 
-def _simulate(scenarios: list[Scenario], seed: int, kpis: tuple[str, ...] | None, replications: int,
-              executor: Executor, progress: bool | None, precision: PrecisionTarget | None) -> list[ReplicationOutput]:
+def _simulate(
+    scenarios: list[Scenario],
+    seed: int,
+    kpis: tuple[str, ...] | None,
+    replications: int,
+    executor: Executor,
+    progress: bool | None,
+    precision: PrecisionTarget | None,
+) -> list[ReplicationOutput]:
     """Outputs replication by replication, scenario by scenario; more replications until precise enough."""
+
     def batch(reps: range) -> list[ReplicationOutput]:
         tasks = [Replication(scenario, r, seed, kpis=kpis) for r in reps for scenario in scenarios]
         return replicate(tasks, executor, progress, "compare")
@@ -134,8 +177,10 @@ def _values(outputs: list[ReplicationOutput], kpi: str) -> list[float]:
 
 
 def _per_replication(outputs: list[ReplicationOutput], labels: list[str]) -> pd.DataFrame:
-    rows = [{"scenario": labels[i % len(labels)], "replication": out.replication, **out.kpis}
-            for i, out in enumerate(outputs)]
+    rows = [
+        {"scenario": labels[i % len(labels)], "replication": out.replication, **out.kpis}
+        for i, out in enumerate(outputs)
+    ]
     frame = pd.DataFrame(rows)
     frame["scenario"] = pd.Categorical(frame["scenario"], categories=labels)
     return frame.sort_values(["scenario", "replication"], kind="stable").reset_index(drop=True)
@@ -143,8 +188,7 @@ def _per_replication(outputs: list[ReplicationOutput], labels: list[str]) -> pd.
 
 def paired_table(per_replication: pd.DataFrame, labels: list[str], level: float = 0.95) -> pd.DataFrame:
     """Per scenario and KPI: mean and interval, and the paired difference to ``labels[0]``."""
-    wide = {label: per_replication[per_replication["scenario"] == label].set_index("replication")
-            for label in labels}
+    wide = {label: per_replication[per_replication["scenario"] == label].set_index("replication") for label in labels}
     base = wide[labels[0]]
     rows = []
     for kpi in per_replication.columns.drop(["scenario", "replication"]):
@@ -152,8 +196,17 @@ def paired_table(per_replication: pd.DataFrame, labels: list[str], level: float 
         for label in labels:
             values = wide[label][kpi]
             mean, half, n = confidence_interval(values.to_numpy(), level)
-            row = {"scenario": label, "kpi": kpi, "label": info.label, "unit": info.unit, "mean": mean,
-                   "half_width": half, "ci_low": mean - half, "ci_high": mean + half, "n": n}
+            row = {
+                "scenario": label,
+                "kpi": kpi,
+                "label": info.label,
+                "unit": info.unit,
+                "mean": mean,
+                "half_width": half,
+                "ci_low": mean - half,
+                "ci_high": mean + half,
+                "n": n,
+            }
             row.update(_difference(values, base[kpi], level, label == labels[0]))
             rows.append(row)
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
@@ -161,15 +214,28 @@ def paired_table(per_replication: pd.DataFrame, labels: list[str], level: float 
 
 def _difference(values: pd.Series, base: pd.Series, level: float, is_base: bool) -> dict:
     if is_base:
-        return {"diff": math.nan, "diff_half_width": math.nan, "diff_ci_low": math.nan, "diff_ci_high": math.nan,
-                "diff_n": 0, "rel_diff": math.nan, "significant": False}
+        return {
+            "diff": math.nan,
+            "diff_half_width": math.nan,
+            "diff_ci_low": math.nan,
+            "diff_ci_high": math.nan,
+            "diff_n": 0,
+            "rel_diff": math.nan,
+            "significant": False,
+        }
     paired = (values - base.reindex(values.index)).to_numpy(dtype=float)
     diff, half, n = confidence_interval(paired, level)
     low, high = diff - half, diff + half
     base_mean = float(np.nanmean(base.to_numpy(dtype=float))) if base.notna().any() else math.nan
-    return {"diff": diff, "diff_half_width": half, "diff_ci_low": low, "diff_ci_high": high, "diff_n": n,
-            "rel_diff": diff / abs(base_mean) if base_mean and not math.isnan(base_mean) else math.nan,
-            "significant": bool(n >= 2 and not math.isnan(half) and (low > 0 or high < 0))}
+    return {
+        "diff": diff,
+        "diff_half_width": half,
+        "diff_ci_low": low,
+        "diff_ci_high": high,
+        "diff_n": n,
+        "rel_diff": diff / abs(base_mean) if base_mean and not math.isnan(base_mean) else math.nan,
+        "significant": bool(n >= 2 and not math.isnan(half) and (low > 0 or high < 0)),
+    }
 
 
 def write_comparison(comparison: Comparison, out_root: str | Path = "results") -> Path:
@@ -181,9 +247,13 @@ def write_comparison(comparison: Comparison, out_root: str | Path = "results") -
         comparison.table.to_csv(tmp / "comparison.csv", index=False)
         comparison.table.to_parquet(tmp / "comparison.parquet", index=False)
         comparison.kpis.to_csv(tmp / "kpis_by_replication.csv", index=False)
-        doc = {**comparison.meta, "created": dt.datetime.now().isoformat(timespec="seconds"),
-               "escalation_sim_version": __version__, "python": platform.python_version(),
-               "rows": [{k: _plain(v) for k, v in row.items()} for row in comparison.table.to_dict("records")]}
+        doc = {
+            **comparison.meta,
+            "created": dt.datetime.now().isoformat(timespec="seconds"),
+            "escalation_sim_version": __version__,
+            "python": platform.python_version(),
+            "rows": [{k: _plain(v) for k, v in row.items()} for row in comparison.table.to_dict("records")],
+        }
         (tmp / "comparison.json").write_text(json.dumps(doc, indent=2, allow_nan=False), encoding="utf-8")
         (tmp / "scenarios").mkdir()
         for label, scenario in comparison.scenarios.items():

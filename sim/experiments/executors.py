@@ -24,10 +24,11 @@ import threading
 import time
 import traceback
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 Task = Callable[[Any], Any]
 
@@ -58,9 +59,10 @@ def call(fn: Task, index: int, payload: Any) -> Outcome:
     started = time.perf_counter()
     try:
         value = fn(payload)
-    except Exception as exc:  # noqa: BLE001 - a failing task is recorded, the experiment goes on
-        return Outcome(index, None, f"{type(exc).__name__}: {exc}", traceback.format_exc(),
-                       time.perf_counter() - started)
+    except Exception as exc:
+        return Outcome(
+            index, None, f"{type(exc).__name__}: {exc}", traceback.format_exc(), time.perf_counter() - started
+        )
     return Outcome(index, value, None, None, time.perf_counter() - started)
 
 
@@ -88,7 +90,7 @@ class Executor(ABC):
     def describe(self) -> str:
         return f"{self.workers} {self.name} worker{'s' * (self.workers != 1)}"
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -167,16 +169,22 @@ class DaskExecutor(Executor):
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            raise ExecutorError("the Dask executor needs the 'distributed' package: "
-                                "pip install \"escalation-sim[distributed]\"") from None
+            raise ExecutorError(
+                "the Dask executor needs the 'distributed' package: pip install \"escalation-sim[distributed]\""
+            ) from None
         self._cluster = None
         try:
             if scheduler:
                 self._client = Client(scheduler, timeout="20s")
             else:
-                self._cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1,
-                                             processes=True, host="127.0.0.1", dashboard_address=None,
-                                             silence_logs=40)
+                self._cluster = LocalCluster(
+                    n_workers=workers or available_cores(),
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    silence_logs=40,
+                )
                 self._client = Client(self._cluster)
         except OSError as exc:
             self.close()
@@ -216,8 +224,9 @@ class DaskExecutor(Executor):
             self._cluster.close()
 
 
-def make_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None,
-                  tasks: int | None = None) -> Executor:
+def make_executor(
+    kind: str = "local", workers: int | None = None, scheduler: str | None = None, tasks: int | None = None
+) -> Executor:
     """The executor for ``--executor``/``--workers``/``--scheduler``; never more local workers than tasks."""
     if kind not in EXECUTORS:
         raise ExecutorError(f"unknown executor {kind!r}; choose one of: {', '.join(EXECUTORS)}")

@@ -49,8 +49,9 @@ def write_run(result: RunResult, out_root: str | Path = "results", run_id: str |
         result.levels.to_parquet(tmp / "levels.parquet", index=False)
         result.kpis.to_csv(tmp / "kpis_by_replication.csv", index=False)
         result.summary.to_csv(tmp / "summary.csv", index=False)
-        (tmp / "summary.json").write_text(json.dumps(_summary_doc(result, final.name), indent=2, allow_nan=False,
-                                                     default=str), encoding="utf-8")
+        (tmp / "summary.json").write_text(
+            json.dumps(_summary_doc(result, final.name), indent=2, allow_nan=False, default=str), encoding="utf-8"
+        )
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -61,15 +62,32 @@ def write_run(result: RunResult, out_root: str | Path = "results", run_id: str |
 def _summary_doc(result: RunResult, run_id: str) -> dict:
     kpis = {}
     for row in result.summary.itertuples():
-        kpis[row.kpi] = {"label": row.label, "unit": row.unit, "mean": _num(row.mean), "half_width": _num(row.half_width),
-                         "ci_low": _num(row.ci_low), "ci_high": _num(row.ci_high), "n": int(row.n)}
-    return {"run_id": run_id, "scenario": result.scenario.name, "description": result.scenario.description,
-            "seed": result.meta["seed"], "replications": result.meta["replications"],
-            "horizon_minutes": result.scenario.horizon, "warmup_minutes": result.scenario.warmup,
-            "elapsed_seconds": round(result.elapsed, 3), "created": dt.datetime.now().isoformat(timespec="seconds"),
-            "executor": result.meta.get("executor"), "warmup_guidance": result.meta.get("warmup"),
-            "precision": result.meta.get("precision"),
-            "escalation_sim_version": __version__, "python": platform.python_version(), "kpis": kpis}
+        kpis[row.kpi] = {
+            "label": row.label,
+            "unit": row.unit,
+            "mean": _num(row.mean),
+            "half_width": _num(row.half_width),
+            "ci_low": _num(row.ci_low),
+            "ci_high": _num(row.ci_high),
+            "n": int(row.n),
+        }
+    return {
+        "run_id": run_id,
+        "scenario": result.scenario.name,
+        "description": result.scenario.description,
+        "seed": result.meta["seed"],
+        "replications": result.meta["replications"],
+        "horizon_minutes": result.scenario.horizon,
+        "warmup_minutes": result.scenario.warmup,
+        "elapsed_seconds": round(result.elapsed, 3),
+        "created": dt.datetime.now().isoformat(timespec="seconds"),
+        "executor": result.meta.get("executor"),
+        "warmup_guidance": result.meta.get("warmup"),
+        "precision": result.meta.get("precision"),
+        "escalation_sim_version": __version__,
+        "python": platform.python_version(),
+        "kpis": kpis,
+    }
 
 
 def _num(value: float) -> float | None:

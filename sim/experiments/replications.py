@@ -15,21 +15,21 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from sim.experiments.executors import Executor, Outcome, make_executor
 from sim.analysis.kpi_names import kpi_problem
 from sim.analysis.kpis import replication_kpis, summarise
-from sim.engine.desk import run_replication
 from sim.analysis.precision import Precision, PrecisionTarget, assess, next_total
-from sim.engine.records import RunRecords
-from sim.scenario.spec import Scenario
 from sim.analysis.warmup import WarmupGuidance, backlog_series, warmup_guidance
+from sim.engine.desk import run_replication
+from sim.engine.records import RunRecords
+from sim.experiments.executors import Executor, Outcome, make_executor
+from sim.scenario.spec import Scenario
 
 
 @dataclass
@@ -86,9 +86,17 @@ def simulate(task: Replication) -> ReplicationOutput:
     return ReplicationOutput(task.replication, kpis, records if task.tables else None)
 
 
-def run(scenario: Scenario, replications: int | None = None, seed: int | None = None,
-        progress: bool | None = None, record_events: bool = True, *, workers: int = 1,
-        executor: Executor | None = None, precision: PrecisionTarget | None = None) -> RunResult:
+def run(
+    scenario: Scenario,
+    replications: int | None = None,
+    seed: int | None = None,
+    progress: bool | None = None,
+    record_events: bool = True,
+    *,
+    workers: int = 1,
+    executor: Executor | None = None,
+    precision: PrecisionTarget | None = None,
+) -> RunResult:
     """Run the scenario's replications and summarise their KPIs with 95 % confidence intervals.
 
     ``progress=None`` shows a bar only on an interactive terminal and only once a run takes
@@ -118,17 +126,33 @@ def run(scenario: Scenario, replications: int | None = None, seed: int | None = 
         where = ex.describe()
     records = [out.records for out in outputs]
     kpis = pd.DataFrame([{"replication": out.replication, **out.kpis} for out in outputs])
-    guidance = warmup_guidance([backlog_series(rec.tickets, rec.horizon) for rec in records],
-                               scenario.horizon, scenario.warmup)
-    meta = {"seed": seed, "replications": len(outputs), "executor": where, "warmup": guidance.as_dict(),
-            "precision": status.as_dict() if status else None}
-    return RunResult(scenario=scenario, tickets=_stack(records, "tickets"), events=_stack(records, "events"),
-                     levels=_stack(records, "levels"), kpis=kpis, summary=summarise(kpis),
-                     elapsed=time.perf_counter() - started, meta=meta, warmup=guidance, precision=status)
+    guidance = warmup_guidance(
+        [backlog_series(rec.tickets, rec.horizon) for rec in records], scenario.horizon, scenario.warmup
+    )
+    meta = {
+        "seed": seed,
+        "replications": len(outputs),
+        "executor": where,
+        "warmup": guidance.as_dict(),
+        "precision": status.as_dict() if status else None,
+    }
+    return RunResult(
+        scenario=scenario,
+        tickets=_stack(records, "tickets"),
+        events=_stack(records, "events"),
+        levels=_stack(records, "levels"),
+        kpis=kpis,
+        summary=summarise(kpis),
+        elapsed=time.perf_counter() - started,
+        meta=meta,
+        warmup=guidance,
+        precision=status,
+    )
 
 
-def replicate(tasks: Sequence[Replication], executor: Executor, progress: bool | None = None,
-              desc: str = "") -> list[ReplicationOutput]:
+def replicate(
+    tasks: Sequence[Replication], executor: Executor, progress: bool | None = None, desc: str = ""
+) -> list[ReplicationOutput]:
     """Every task's output, in task order; the first failing task raises ``ReplicationError``."""
     outputs: list[ReplicationOutput | None] = [None] * len(tasks)
     with progress_bar(len(tasks), desc, progress) as bar:
@@ -141,8 +165,10 @@ def replicate(tasks: Sequence[Replication], executor: Executor, progress: bool |
 
 
 def _failure(task: Replication, outcome: Outcome) -> str:
-    return (f"replication {task.replication} of {task.scenario.name} (seed {task.seed}) failed: {outcome.error}\n"
-            f"{outcome.traceback}")
+    return (
+        f"replication {task.replication} of {task.scenario.name} (seed {task.seed}) failed: {outcome.error}\n"
+        f"{outcome.traceback}"
+    )
 
 
 class _Bar(tqdm):
@@ -153,8 +179,14 @@ class _Bar(tqdm):
 
 def progress_bar(total: int, desc: str, progress: bool | None) -> tqdm:
     """A bar with rate and ETA; ``None``: only on a terminal, and only after two seconds."""
-    return _Bar(total=total, desc=desc, unit="run", delay=2.0 if progress is None else 0.0,
-                disable=None if progress is None else not progress, smoothing=0.1)
+    return _Bar(
+        total=total,
+        desc=desc,
+        unit="run",
+        delay=2.0 if progress is None else 0.0,
+        disable=None if progress is None else not progress,
+        smoothing=0.1,
+    )
 
 
 @contextmanager

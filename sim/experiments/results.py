@@ -82,19 +82,24 @@ def kind_of(folder: str | Path) -> str:
     for name, kind in KINDS.items():
         if (folder / name).is_file():
             return kind
-    raise ResultsError(f"{folder} holds no run, comparison or sweep results (no summary.json, comparison.json "
-                       "or manifest.json); give the folder a run, compare or sweep command printed")
+    raise ResultsError(
+        f"{folder} holds no run, comparison or sweep results (no summary.json, comparison.json "
+        "or manifest.json); give the folder a run, compare or sweep command printed"
+    )
 
 
 def load_run(folder: str | Path) -> RunFolder:
     """The run results in ``folder``."""
     folder = Path(folder)
-    return RunFolder(folder=folder, scenario=validate(_yaml(folder / "scenario.resolved.yaml"),
-                                                                   str(folder / "scenario.resolved.yaml")),
-                     tickets=pd.read_parquet(folder / "tickets.parquet"),
-                     events=pd.read_parquet(folder / "events.parquet"),
-                     levels=pd.read_parquet(folder / "levels.parquet"),
-                     summary=pd.read_csv(folder / "summary.csv"), meta=_json(folder / "summary.json"))
+    return RunFolder(
+        folder=folder,
+        scenario=validate(_yaml(folder / "scenario.resolved.yaml"), str(folder / "scenario.resolved.yaml")),
+        tickets=pd.read_parquet(folder / "tickets.parquet"),
+        events=pd.read_parquet(folder / "events.parquet"),
+        levels=pd.read_parquet(folder / "levels.parquet"),
+        summary=pd.read_csv(folder / "summary.csv"),
+        meta=_json(folder / "summary.json"),
+    )
 
 
 def load_comparison(folder: str | Path) -> ComparisonFolder:
@@ -102,11 +107,18 @@ def load_comparison(folder: str | Path) -> ComparisonFolder:
     folder = Path(folder)
     meta = _json(folder / "comparison.json")
     meta.pop("rows", None)
-    scenarios = {label: validate(_yaml(path), str(path))
-                 for label in meta["scenarios"]
-                 for path in [folder / "scenarios" / f"{label}.resolved.yaml"]}
-    return ComparisonFolder(folder=folder, table=pd.read_csv(folder / "comparison.csv"),
-                            kpis=pd.read_csv(folder / "kpis_by_replication.csv"), scenarios=scenarios, meta=meta)
+    scenarios = {
+        label: validate(_yaml(path), str(path))
+        for label in meta["scenarios"]
+        for path in [folder / "scenarios" / f"{label}.resolved.yaml"]
+    }
+    return ComparisonFolder(
+        folder=folder,
+        table=pd.read_csv(folder / "comparison.csv"),
+        kpis=pd.read_csv(folder / "kpis_by_replication.csv"),
+        scenarios=scenarios,
+        meta=meta,
+    )
 
 
 def comparison_runs(folder: str | Path, labels: list[str]) -> dict[str, Path]:
@@ -123,9 +135,14 @@ def load_sweep(folder: str | Path) -> SweepFolder:
     if not points_file.is_file():
         raise ResultsError(f"{folder} holds a sweep without its points table yet; finish it with --resume first")
     base = spec["base_scenario"]
-    return SweepFolder(folder=folder, spec=spec, points=pd.read_parquet(points_file), base_document=base,
-                       base_scenario=validate(base, str(folder / "sweep.resolved.yaml")),
-                       manifest=_json(folder / "manifest.json"))
+    return SweepFolder(
+        folder=folder,
+        spec=spec,
+        points=pd.read_parquet(points_file),
+        base_document=base,
+        base_scenario=validate(base, str(folder / "sweep.resolved.yaml")),
+        manifest=_json(folder / "manifest.json"),
+    )
 
 
 def _yaml(path: Path) -> dict:

@@ -27,17 +27,18 @@ import difflib
 import hashlib
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
-from sim.experiments.design import Interval, Point, grid, latin_hypercube, random_points
 from sim.analysis.kpi_names import kpi_problem
+from sim.experiments.design import Interval, Point, grid, latin_hypercube, random_points
+from sim.scenario.fields import Path as FieldPath
 from sim.scenario.loader import ScenarioError, apply_overrides, format_path, read_mapping
 from sim.scenario.spec import Name, Scenario
-from sim.scenario.spec import Path as FieldPath
 from sim.scenario.variants import BaseDocument, override, read_document
 
 MAX_GRID_VALUES = 100_000
@@ -56,7 +57,7 @@ class ValueRange(_Spec):
     step: float = Field(default=1, gt=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "ValueRange":
+    def _ordered(self) -> ValueRange:
         if self.stop < self.start:
             raise ValueError(f"'to' ({self.stop:g}) is below 'from' ({self.start:g})")
         if (self.stop - self.start) / self.step >= MAX_GRID_VALUES:
@@ -66,8 +67,9 @@ class ValueRange(_Spec):
     def values(self) -> list[int | float]:
         count = math.floor((self.stop - self.start) / self.step + 1e-9) + 1
         whole = all(float(x).is_integer() for x in (self.start, self.step))
-        return [int(self.start + k * self.step) if whole else round(self.start + k * self.step, 10)
-                for k in range(count)]
+        return [
+            int(self.start + k * self.step) if whole else round(self.start + k * self.step, 10) for k in range(count)
+        ]
 
 
 class IntervalSpec(_Spec):
@@ -78,7 +80,7 @@ class IntervalSpec(_Spec):
     integer: bool = False
 
     @model_validator(mode="after")
-    def _ordered(self) -> "IntervalSpec":
+    def _ordered(self) -> IntervalSpec:
         if not self.low < self.high:
             raise ValueError(f"'low' ({self.low:g}) must be below 'high' ({self.high:g})")
         if self.integer and not (self.low.is_integer() and self.high.is_integer()):
@@ -104,11 +106,14 @@ def _parameter_kind(value: Any) -> str | None:
     return None
 
 
-PARAMETER_HELP = ("give a list of values [10, 12, 14], a range {from: 10, to: 14, step: 2} or, with sample:, "
-                  "an interval {low: 10, high: 14}; fix a single value with set: instead")
+PARAMETER_HELP = (
+    "give a list of values [10, 12, 14], a range {from: 10, to: 14, step: 2} or, with sample:, "
+    "an interval {low: 10, high: 14}; fix a single value with set: instead"
+)
 Parameter = Annotated[
-    Union[Annotated[list[Any], Tag("values")], Annotated[ValueRange, Tag("range")],
-          Annotated[IntervalSpec, Tag("interval")]],
+    Annotated[list[Any], Tag("values")]
+    | Annotated[ValueRange, Tag("range")]
+    | Annotated[IntervalSpec, Tag("interval")],
     Discriminator(_parameter_kind, custom_error_type="parameter_kind", custom_error_message=PARAMETER_HELP),
 ]
 
@@ -165,12 +170,20 @@ class SweepPlan:
 
     def resolved(self) -> dict:
         """The sweep with every default filled in, its points listed and its base scenario resolved."""
-        return {"name": self.name, "description": self.spec.description, "source": self.source,
-                "base": self.spec.base, "set": self.spec.set_, "design": self.spec.design,
-                "sample": self.spec.sample.model_dump() if self.spec.sample else None,
-                "replications": self.replications, "seed": self.seed, "kpis": list(self.kpis) if self.kpis else None,
-                "points": [{"point_id": i, **point} for i, point in enumerate(self.points)],
-                "base_scenario": self.base_scenario.model_dump(mode="json", by_alias=True, exclude_none=True)}
+        return {
+            "name": self.name,
+            "description": self.spec.description,
+            "source": self.source,
+            "base": self.spec.base,
+            "set": self.spec.set_,
+            "design": self.spec.design,
+            "sample": self.spec.sample.model_dump() if self.spec.sample else None,
+            "replications": self.replications,
+            "seed": self.seed,
+            "kpis": list(self.kpis) if self.kpis else None,
+            "points": [{"point_id": i, **point} for i, point in enumerate(self.points)],
+            "base_scenario": self.base_scenario.model_dump(mode="json", by_alias=True, exclude_none=True),
+        }
 
     def fingerprint(self) -> str:
         """A hash of everything that decides the results (not the name or description)."""
@@ -193,11 +206,17 @@ def load_sweep(path: str | Path) -> SweepPlan:
     points = _design_points(spec)
     fail.extend(_path_problems(spec, points, base))
     fail.raise_any()
-    plan = SweepPlan(name=spec.name or path.stem, source=str(path), spec=spec, base=base,
-                     base_scenario=base_scenario, points=points,
-                     replications=spec.replications or base_scenario.replications,
-                     seed=base_scenario.seed if spec.seed is None else spec.seed,
-                     kpis=tuple(spec.kpis) if spec.kpis else None)
+    plan = SweepPlan(
+        name=spec.name or path.stem,
+        source=str(path),
+        spec=spec,
+        base=base,
+        base_scenario=base_scenario,
+        points=points,
+        replications=spec.replications or base_scenario.replications,
+        seed=base_scenario.seed if spec.seed is None else spec.seed,
+        kpis=tuple(spec.kpis) if spec.kpis else None,
+    )
     fail.extend(_point_problems(plan))
     fail.raise_any()
     return plan
@@ -212,7 +231,7 @@ def _read_spec(path: Path) -> tuple[SweepSpec, dict[FieldPath, int]]:
         raise ScenarioError(source, [_describe(err) for err in exc.errors()], lines) from None
 
 
-def _base_document(spec: SweepSpec, base_path: Path, fail: "_Problems") -> BaseDocument:
+def _base_document(spec: SweepSpec, base_path: Path, fail: _Problems) -> BaseDocument:
     """The base scenario's document with the sweep's fixed ``set:`` overrides applied."""
     if not base_path.is_file():
         fail.add(("base",), f"no scenario file at {base_path}")
@@ -254,8 +273,10 @@ def _shape_problems(spec: SweepSpec) -> Iterator[tuple[FieldPath, str]]:
         if isinstance(parameter, list) and not parameter:
             yield ("parameters", name), "give at least one value"
         if isinstance(parameter, IntervalSpec) and spec.sample is None:
-            yield ("parameters", name), ("an interval is sampled: add sample: {method: lhs, n: 20}, "
-                                         "or give a list or a range for a grid")
+            yield (
+                ("parameters", name),
+                ("an interval is sampled: add sample: {method: lhs, n: 20}, or give a list or a range for a grid"),
+            )
     if spec.sample is None:
         size = math.prod(len(_grid_values(p)) for p in spec.parameters.values() if not isinstance(p, IntervalSpec))
         if size > MAX_GRID_VALUES:
@@ -271,8 +292,10 @@ def _design_points(spec: SweepSpec) -> list[Point]:
         return [dict(point) for point in spec.points]
     if spec.sample is None:
         return grid({name: _grid_values(p) for name, p in spec.parameters.items()})
-    space = {name: Interval(p.low, p.high, p.integer) if isinstance(p, IntervalSpec) else _grid_values(p)
-             for name, p in spec.parameters.items()}
+    space = {
+        name: Interval(p.low, p.high, p.integer) if isinstance(p, IntervalSpec) else _grid_values(p)
+        for name, p in spec.parameters.items()
+    }
     draw = latin_hypercube if spec.sample.method == "lhs" else random_points
     return draw(space, spec.sample.n, spec.sample.seed)
 

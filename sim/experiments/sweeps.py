@@ -25,18 +25,19 @@ import math
 import platform
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 import yaml
 
-from sim.core.version import __version__
+from sim.analysis.kpis import confidence_interval
 from sim.core.atomic import write_text, write_with
+from sim.core.version import __version__
 from sim.experiments.executors import Executor, Outcome
 from sim.experiments.replications import Replication, executor_scope, progress_bar, simulate
-from sim.analysis.kpis import confidence_interval
 from sim.experiments.sweep_files import SweepPlan, load_sweep
 
 MANIFEST = "manifest.json"
@@ -59,9 +60,16 @@ class SweepResult:
     meta: dict = field(default_factory=dict)
 
 
-def sweep(plan: SweepPlan | str | Path, out: str | Path | None = None, *, workers: int | None = None,
-          executor: Executor | None = None, resume: bool = False, overwrite: bool = False,
-          progress: bool | None = None) -> SweepResult:
+def sweep(
+    plan: SweepPlan | str | Path,
+    out: str | Path | None = None,
+    *,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool | None = None,
+) -> SweepResult:
     """Run (or finish, with ``resume``) a sweep; ``workers=None`` uses every core."""
     plan = plan if isinstance(plan, SweepPlan) else load_sweep(plan)
     folder = Path(out) if out is not None else Path("results") / "sweeps" / plan.name
@@ -71,8 +79,11 @@ def sweep(plan: SweepPlan | str | Path, out: str | Path | None = None, *, worker
     write_text(folder / MANIFEST, _json(manifest))
 
     def finish(status: str) -> None:
-        manifest.update(_manifest(plan, records, status), ran=len(records) - already,
-                        elapsed_seconds=round(time.perf_counter() - started, 3))
+        manifest.update(
+            _manifest(plan, records, status),
+            ran=len(records) - already,
+            elapsed_seconds=round(time.perf_counter() - started, 3),
+        )
         write_text(folder / MANIFEST, _json(manifest))
 
     try:
@@ -107,11 +118,15 @@ def _prepare(folder: Path, plan: SweepPlan, resume: bool, overwrite: bool) -> di
         if overwrite:
             shutil.rmtree(folder)
         elif not resume:
-            raise SweepError(f"{folder} already holds sweep {old.get('sweep')!r} ({old.get('done')} of "
-                             f"{old.get('tasks')} tasks done): --resume to finish it, --overwrite to start again")
+            raise SweepError(
+                f"{folder} already holds sweep {old.get('sweep')!r} ({old.get('done')} of "
+                f"{old.get('tasks')} tasks done): --resume to finish it, --overwrite to start again"
+            )
         elif old.get("fingerprint") != plan.fingerprint():
-            raise SweepError(f"{folder} holds a different sweep: its points, replications, seed, KPIs or base "
-                             "scenario have changed since it started; --overwrite to start again, or use --out")
+            raise SweepError(
+                f"{folder} holds a different sweep: its points, replications, seed, KPIs or base "
+                "scenario have changed since it started; --overwrite to start again, or use --out"
+            )
     (folder / "tasks").mkdir(parents=True, exist_ok=True)
     for stale in (folder / "tasks").glob(".*.tmp"):
         stale.unlink()
@@ -147,8 +162,13 @@ def _replications(plan: SweepPlan, todo: list[int]) -> Iterator[Replication]:
 
 def _record(plan: SweepPlan, task: int, outcome: Outcome) -> dict:
     point, replication = divmod(task, plan.replications)
-    record = {"point_id": point, "replication": replication, "seed": plan.seed,
-              "status": "ok" if outcome.ok else "failed", "seconds": round(outcome.seconds, 4)}
+    record = {
+        "point_id": point,
+        "replication": replication,
+        "seed": plan.seed,
+        "status": "ok" if outcome.ok else "failed",
+        "seconds": round(outcome.seconds, 4),
+    }
     if outcome.ok:
         record["kpis"] = outcome.value.kpis
     else:
@@ -157,13 +177,28 @@ def _record(plan: SweepPlan, task: int, outcome: Outcome) -> dict:
 
 
 def _manifest(plan: SweepPlan, records: dict[int, dict], status: str) -> dict:
-    failures = [{"point_id": r["point_id"], "replication": r["replication"], "error": r["error"]}
-                for _, r in sorted(records.items()) if r["status"] == "failed"]
-    return {"sweep": plan.name, "source": plan.source, "fingerprint": plan.fingerprint(), "status": status,
-            "design": plan.spec.design, "points": len(plan.points), "replications": plan.replications,
-            "seed": plan.seed, "tasks": plan.tasks, "done": len(records) - len(failures), "failed": len(failures),
-            "failures": failures, "updated": dt.datetime.now().isoformat(timespec="seconds"),
-            "escalation_sim_version": __version__, "python": platform.python_version()}
+    failures = [
+        {"point_id": r["point_id"], "replication": r["replication"], "error": r["error"]}
+        for _, r in sorted(records.items())
+        if r["status"] == "failed"
+    ]
+    return {
+        "sweep": plan.name,
+        "source": plan.source,
+        "fingerprint": plan.fingerprint(),
+        "status": status,
+        "design": plan.spec.design,
+        "points": len(plan.points),
+        "replications": plan.replications,
+        "seed": plan.seed,
+        "tasks": plan.tasks,
+        "done": len(records) - len(failures),
+        "failed": len(failures),
+        "failures": failures,
+        "updated": dt.datetime.now().isoformat(timespec="seconds"),
+        "escalation_sim_version": __version__,
+        "python": platform.python_version(),
+    }
 
 
 def runs_table(plan: SweepPlan, records: dict[int, dict]) -> pd.DataFrame:
@@ -183,19 +218,30 @@ def runs_table(plan: SweepPlan, records: dict[int, dict]) -> pd.DataFrame:
 
 def points_table(plan: SweepPlan, runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """A row per point: its parameters, replications done and failed, and each KPI's mean and interval."""
-    kpis = [c for c in runs.columns if c not in {"point_id", "replication", "seed", "status", "error",
-                                                   *plan.parameters}]
+    kpis = [
+        c for c in runs.columns if c not in {"point_id", "replication", "seed", "status", "error", *plan.parameters}
+    ]
     by_point = dict(list(runs.groupby("point_id", sort=False)))
     rows = []
     for point_id, point in enumerate(plan.points):
         mine = by_point.get(point_id, runs.iloc[:0])
         good = mine[mine["status"] == "ok"]
-        row = {"point_id": point_id, **{name: _cell(point.get(name)) for name in plan.parameters},
-               "replications": len(good), "failed": int((mine["status"] == "failed").sum())}
+        row = {
+            "point_id": point_id,
+            **{name: _cell(point.get(name)) for name in plan.parameters},
+            "replications": len(good),
+            "failed": int((mine["status"] == "failed").sum()),
+        }
         for kpi in kpis:
             mean, half, _ = confidence_interval(good[kpi].to_numpy(dtype=float), level)
-            row.update({f"{kpi}_mean": mean, f"{kpi}_half_width": half,
-                        f"{kpi}_ci_low": mean - half, f"{kpi}_ci_high": mean + half})
+            row.update(
+                {
+                    f"{kpi}_mean": mean,
+                    f"{kpi}_half_width": half,
+                    f"{kpi}_ci_low": mean - half,
+                    f"{kpi}_ci_high": mean + half,
+                }
+            )
         rows.append(row)
     return _arrow_safe(pd.DataFrame(rows), plan.parameters)
 

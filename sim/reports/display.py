@@ -36,7 +36,8 @@ def kpi_table(summary: pd.DataFrame) -> str:
     """The summary as aligned text: KPI, mean and 95 % confidence interval.
 
     Breakdown rows (``kpi.detail``) that are zero in every replication are left out to keep the
-    table readable; a footnote counts them (all rows are in ``summary.csv``)."""
+    table readable; a footnote counts them (all rows are in ``summary.csv``).
+    """
     rows = [("KPI", "mean", "95% CI")]
     hidden = 0
     for r in summary.itertuples():

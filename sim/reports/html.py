@@ -21,15 +21,29 @@ from pathlib import Path
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from sim.core.version import __version__
-from sim.core.atomic import write_text
-from sim.reports.plots import DPI, save_figure
-from sim.reports.sections import (KEY_KPIS, MAX_SWEEP_ROWS, Picture, comparison_kpis, comparison_pictures,
-                                 comparison_rows, flow_pictures, key_kpis, kpi_rows, run_facts, run_pictures,
-                                 scenario_glance, staffing_analysis, sweep_pictures, sweep_rows)
-from sim.experiments.results import ResultsError, comparison_runs, kind_of, load_comparison, load_run, load_sweep
 from sim.analysis.staffing import describe_cost
+from sim.core.atomic import write_text
 from sim.core.units import format_duration
+from sim.core.version import __version__
+from sim.experiments.results import ResultsError, comparison_runs, kind_of, load_comparison, load_run, load_sweep
+from sim.reports.plots import DPI, save_figure
+from sim.reports.sections import (
+    KEY_KPIS,
+    MAX_SWEEP_ROWS,
+    Picture,
+    comparison_kpis,
+    comparison_pictures,
+    comparison_rows,
+    flow_pictures,
+    key_kpis,
+    kpi_rows,
+    run_facts,
+    run_pictures,
+    scenario_glance,
+    staffing_analysis,
+    sweep_pictures,
+    sweep_rows,
+)
 
 REPORT = "report.html"
 PLOTS = "plots"
@@ -40,8 +54,13 @@ SHARP_DPI = 1.5 * DPI
 
 def environment() -> Environment:
     """The Jinja2 environment of the bundled templates (autoescaped, strict about missing values)."""
-    return Environment(loader=PackageLoader("sim.reports", "templates"), autoescape=select_autoescape(["j2", "html"]),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=PackageLoader("sim.reports", "templates"),
+        autoescape=select_autoescape(["j2", "html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def write_report(folder: str | Path) -> Path:
@@ -65,19 +84,31 @@ def embed(pictures: list[Picture], folder: Path) -> list[dict]:
     out = []
     for number, picture in enumerate(pictures, start=1):
         png = save_figure(picture.figure, folder / PLOTS / f"{number:02d}-{picture.key}", SHARP_DPI)
-        out.append({"key": picture.key, "title": picture.title, "guide": picture.guide,
-                    "width": round(picture.figure.get_figwidth() * DPI),
-                    "png": base64.b64encode(png).decode("ascii")})
+        out.append(
+            {
+                "key": picture.key,
+                "title": picture.title,
+                "guide": picture.guide,
+                "width": round(picture.figure.get_figwidth() * DPI),
+                "png": base64.b64encode(png).decode("ascii"),
+            }
+        )
     return out
 
 
 def _run_context(folder: Path) -> dict:
     run = load_run(folder)
     available = run.summary.loc[run.summary["mean"].notna(), "kpi"]
-    return {"title": f"Run report: {run.scenario.name}", "description": run.scenario.description,
-            "facts": run_facts(run.scenario, run.meta), "glance": scenario_glance(run.scenario),
-            "kpis": kpi_rows(run.summary, key_kpis(available)), "all_kpis": kpi_rows(run.summary, list(available)),
-            "pictures": embed(run_pictures(run), folder), "note": None}
+    return {
+        "title": f"Run report: {run.scenario.name}",
+        "description": run.scenario.description,
+        "facts": run_facts(run.scenario, run.meta),
+        "glance": scenario_glance(run.scenario),
+        "kpis": kpi_rows(run.summary, key_kpis(available)),
+        "all_kpis": kpi_rows(run.summary, list(available)),
+        "pictures": embed(run_pictures(run), folder),
+        "note": None,
+    }
 
 
 def _comparison_context(folder: Path) -> dict:
@@ -88,14 +119,24 @@ def _comparison_context(folder: Path) -> dict:
     runs = {label: load_run(path) for label, path in comparison_runs(folder, labels).items()}
     base = cmp.scenarios[labels[0]]
     descriptions = {label: s.description for label, s in cmp.scenarios.items()}
-    facts = [("scenarios", str(len(labels))), ("replications each", str(cmp.meta["replications"])),
-             ("seed", str(cmp.meta["seed"])), ("simulated", format_duration(base.horizon)),
-             ("warm-up", format_duration(base.warmup))]
-    return {"title": note["title"] if note else f"Comparison: {' vs '.join(labels)}",
-            "description": base.description, "descriptions": descriptions, "facts": facts, "labels": labels,
-            "rows": rows, "note": note,
-            "pictures": embed(comparison_pictures(cmp, kpis) + flow_pictures(runs), folder),
-            "glance": scenario_glance(base)}
+    facts = [
+        ("scenarios", str(len(labels))),
+        ("replications each", str(cmp.meta["replications"])),
+        ("seed", str(cmp.meta["seed"])),
+        ("simulated", format_duration(base.horizon)),
+        ("warm-up", format_duration(base.warmup)),
+    ]
+    return {
+        "title": note["title"] if note else f"Comparison: {' vs '.join(labels)}",
+        "description": base.description,
+        "descriptions": descriptions,
+        "facts": facts,
+        "labels": labels,
+        "rows": rows,
+        "note": note,
+        "pictures": embed(comparison_pictures(cmp, kpis) + flow_pictures(runs), folder),
+        "glance": scenario_glance(base),
+    }
 
 
 def _note(folder: Path) -> dict | None:
@@ -113,34 +154,55 @@ def _sweep_context(folder: Path) -> dict:
     analysis = staffing_analysis(sweep)
     header, rows = sweep_rows(sweep, kpis, analysis)
     manifest = sweep.manifest
-    facts = [("design", str(sweep.spec.get("design"))), ("points", str(len(sweep.points))),
-             ("replications per point", str(sweep.spec["replications"])), ("seed", str(sweep.spec["seed"])),
-             ("failed runs", str(manifest.get("failed", 0))), ("status", str(manifest.get("status", "")))]
+    facts = [
+        ("design", str(sweep.spec.get("design"))),
+        ("points", str(len(sweep.points))),
+        ("replications per point", str(sweep.spec["replications"])),
+        ("seed", str(sweep.spec["seed"])),
+        ("failed runs", str(manifest.get("failed", 0))),
+        ("status", str(manifest.get("status", ""))),
+    ]
     cheapest = None
     if analysis is not None and analysis.cheapest is not None:
         point = sweep.spec["points"][analysis.cheapest.point_id]
-        cheapest = {"values": [(p, point[p]) for p in sweep.parameters],
-                    "cost": describe_cost(analysis.cheapest.cost, analysis.unit),
-                    "goals": [f"{k}: {v:.0%}" for k, v in analysis.goals.items()]}
-    return {"title": f"Sweep report: {sweep.spec['name']}",
-            "description": sweep.spec.get("description") or sweep.base_scenario.description, "facts": facts,
-            "parameters": sweep.parameters, "header": header, "rows": rows,
-            "more": max(0, len(sweep.points) - MAX_SWEEP_ROWS),
-            "staffing": analysis is not None, "cheapest": cheapest, "glance": scenario_glance(sweep.base_scenario),
-            "pictures": embed(sweep_pictures(sweep, kpis, analysis), folder), "note": None}
+        cheapest = {
+            "values": [(p, point[p]) for p in sweep.parameters],
+            "cost": describe_cost(analysis.cheapest.cost, analysis.unit),
+            "goals": [f"{k}: {v:.0%}" for k, v in analysis.goals.items()],
+        }
+    return {
+        "title": f"Sweep report: {sweep.spec['name']}",
+        "description": sweep.spec.get("description") or sweep.base_scenario.description,
+        "facts": facts,
+        "parameters": sweep.parameters,
+        "header": header,
+        "rows": rows,
+        "more": max(0, len(sweep.points) - MAX_SWEEP_ROWS),
+        "staffing": analysis is not None,
+        "cheapest": cheapest,
+        "glance": scenario_glance(sweep.base_scenario),
+        "pictures": embed(sweep_pictures(sweep, kpis, analysis), folder),
+        "note": None,
+    }
 
 
 def add_report_option(parser: argparse.ArgumentParser) -> None:
     """The ``--report`` flag of run, compare and sweep."""
-    parser.add_argument("--report", action="store_true",
-                        help="also write report.html (plots and KPIs with intervals) into the results folder")
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="also write report.html (plots and KPIs with intervals) into the results folder",
+    )
 
 
 def add_report_parser(sub: argparse._SubParsersAction) -> None:
     """The ``report RESULTS_DIR`` subcommand."""
-    parser = sub.add_parser("report", help="write report.html (plots, KPIs with intervals) for a results folder",
-                            description="Write a self-contained report.html, and the plots as PNG and SVG under "
-                                        "plots/, into the folder of a run, a comparison or a sweep.")
+    parser = sub.add_parser(
+        "report",
+        help="write report.html (plots, KPIs with intervals) for a results folder",
+        description="Write a self-contained report.html, and the plots as PNG and SVG under "
+        "plots/, into the folder of a run, a comparison or a sweep.",
+    )
     parser.add_argument("results", metavar="RESULTS_DIR", help="a folder printed by run, compare or sweep")
 
 

@@ -18,14 +18,19 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from sim.engine.records import escalations_from
 from sim.reports.plots import after_warmup, by_replication, new_figure
 from sim.scenario.matching import route
-from sim.engine.records import escalations_from
 from sim.scenario.spec import Scenario
 
 ENTRY = "new tickets"
-KIND_COLORS = {"arrival": "#9e9e9e", "hierarchical": "#d62728", "functional": "#1f77b4", "automatic": "#9467bd",
-               "consult": "#2ca02c"}
+KIND_COLORS = {
+    "arrival": "#9e9e9e",
+    "hierarchical": "#d62728",
+    "functional": "#1f77b4",
+    "automatic": "#9467bd",
+    "consult": "#2ca02c",
+}
 NODE_WIDTH, NODE_HEIGHT = 1.5, 0.62
 COLUMN_GAP, ROW_GAP = 3.0, 1.45
 MAX_WIDTH = 14.0
@@ -47,10 +52,15 @@ def flows(tickets: pd.DataFrame, events: pd.DataFrame, scenario: Scenario) -> li
     counted = after_warmup(tickets, scenario)
     replications = counted["replication"].nunique() if "replication" in counted else 1
     replications = max(replications, 1)
-    routed = [route(scenario.routing, str(channel), str(category))
-              for channel, category in zip(counted["channel"], counted["category"])]
-    out = [Flow(ENTRY, str(team), "arrival", n / replications)
-           for team, n in pd.Series(routed, dtype=object).value_counts().items() if n]
+    routed = [
+        route(scenario.routing, str(channel), str(category))
+        for channel, category in zip(counted["channel"], counted["category"])
+    ]
+    out = [
+        Flow(ENTRY, str(team), "arrival", n / replications)
+        for team, n in pd.Series(routed, dtype=object).value_counts().items()
+        if n
+    ]
     moves = escalation_moves(events[events["time"] >= scenario.warmup])
     for (source, target, kind), group in moves.groupby(["from_team", "to_team", "kind"]):
         reasons = ", ".join(group["reason"].value_counts().head(2).index)
@@ -78,8 +88,13 @@ def _answered_consults(moves: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFr
     """``moves``, of kind ``consult`` where the next consult outcome (before the next escalation) is a start."""
     moves = moves.reset_index(drop=True)
     moves["next"] = moves.groupby("ticket")["time"].shift(-1)
-    found = pd.DataFrame({"at": outcomes["time"].to_numpy(), "ticket": outcomes["ticket"].to_numpy(),
-                          "outcome": outcomes["event"].astype(str).to_numpy()}).sort_values("at", kind="stable")
+    found = pd.DataFrame(
+        {
+            "at": outcomes["time"].to_numpy(),
+            "ticket": outcomes["ticket"].to_numpy(),
+            "outcome": outcomes["event"].astype(str).to_numpy(),
+        }
+    ).sort_values("at", kind="stable")
     merged = pd.merge_asof(moves, found, left_on="time", right_on="at", by="ticket", direction="forward")
     answered = (merged["outcome"] == "task_started") & ~(merged["at"] > merged["next"])
     merged.loc[answered, "kind"] = "consult"
@@ -120,8 +135,9 @@ def escalation_flow_plot(tickets: pd.DataFrame, events: pd.DataFrame, scenario: 
     ax.axis("off")
     kinds = [k for k in KIND_COLORS if any(f.kind == k for f in arrows)]
     handles = [FancyArrowPatch((0, 0), (1, 0), color=KIND_COLORS[k], label=_kind_label(k)) for k in kinds]
-    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.08), ncols=len(kinds), fontsize=8,
-              frameon=False)
+    ax.legend(
+        handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.08), ncols=len(kinds), fontsize=8, frameon=False
+    )
     fig.suptitle("Escalation flow: tickets per replication (arrow width ∝ volume)")
     return fig
 
@@ -141,15 +157,31 @@ def _box(ax: Axes, name: str, xy: tuple[float, float], resolved: float | None) -
     """A team's box with its name and the tickets it resolves per replication."""
     x, y = xy
     entry = name == ENTRY
-    box = FancyBboxPatch((x - NODE_WIDTH / 2, y - NODE_HEIGHT / 2), NODE_WIDTH, NODE_HEIGHT,
-                         boxstyle="round,pad=0.02,rounding_size=0.12", fc="#f2f2f2" if entry else "#fff7e0",
-                         ec="#555555", lw=1.2, zorder=3)
+    box = FancyBboxPatch(
+        (x - NODE_WIDTH / 2, y - NODE_HEIGHT / 2),
+        NODE_WIDTH,
+        NODE_HEIGHT,
+        boxstyle="round,pad=0.02,rounding_size=0.12",
+        fc="#f2f2f2" if entry else "#fff7e0",
+        ec="#555555",
+        lw=1.2,
+        zorder=3,
+    )
     ax.add_patch(box)
-    ax.text(x, y + (0 if entry or resolved is None else 0.1), name, ha="center", va="center", fontsize=10,
-            fontweight="bold", zorder=4)
+    ax.text(
+        x,
+        y + (0 if entry or resolved is None else 0.1),
+        name,
+        ha="center",
+        va="center",
+        fontsize=10,
+        fontweight="bold",
+        zorder=4,
+    )
     if not entry and resolved is not None:
-        ax.text(x, y - 0.15, f"resolves {resolved:,.0f}", ha="center", va="center", fontsize=7.5, color="#444444",
-                zorder=4)
+        ax.text(
+            x, y - 0.15, f"resolves {resolved:,.0f}", ha="center", va="center", fontsize=7.5, color="#444444", zorder=4
+        )
     return box
 
 
@@ -167,15 +199,32 @@ def _bends(arrows: list[Flow], positions: dict[str, tuple[float, float]]) -> lis
     return bends
 
 
-def _arrow(ax: Axes, flow: Flow, boxes: dict[str, FancyBboxPatch], positions: dict[str, tuple[float, float]],
-           bend: float, biggest: float) -> None:
+def _arrow(
+    ax: Axes,
+    flow: Flow,
+    boxes: dict[str, FancyBboxPatch],
+    positions: dict[str, tuple[float, float]],
+    bend: float,
+    biggest: float,
+) -> None:
     """One arrow of width proportional to its volume, labelled with kind and volume at its middle."""
     start, end = np.array(positions[flow.source]), np.array(positions[flow.target])
     width = 0.8 + MAX_WIDTH * flow.volume / biggest
     color = KIND_COLORS.get(flow.kind, "#333333")
-    arrow = FancyArrowPatch(tuple(start), tuple(end), patchA=boxes[flow.source], patchB=boxes[flow.target],
-                            connectionstyle=f"arc3,rad={bend}", arrowstyle="-|>", mutation_scale=12 + width,
-                            lw=width, color=color, alpha=0.75, zorder=2, label=f"{flow.source}>{flow.target}")
+    arrow = FancyArrowPatch(
+        tuple(start),
+        tuple(end),
+        patchA=boxes[flow.source],
+        patchB=boxes[flow.target],
+        connectionstyle=f"arc3,rad={bend}",
+        arrowstyle="-|>",
+        mutation_scale=12 + width,
+        lw=width,
+        color=color,
+        alpha=0.75,
+        zorder=2,
+        label=f"{flow.source}>{flow.target}",
+    )
     ax.add_patch(arrow)
     dx, dy = end - start
     middle = (start + end) / 2 + 0.5 * bend * np.array([dy, -dx])
@@ -183,5 +232,13 @@ def _arrow(ax: Axes, flow: Flow, boxes: dict[str, FancyBboxPatch], positions: di
     if flow.kind == "arrival":
         ax.text(middle[0], middle[1] + NODE_HEIGHT / 2, volume, ha="center", va="bottom", fontsize=9, color="#555555")
         return
-    ax.text(*middle, f"{flow.kind} {volume}\n({flow.reasons})", ha="center", va="center", fontsize=7.5,
-            color=color, zorder=5, bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
+    ax.text(
+        *middle,
+        f"{flow.kind} {volume}\n({flow.reasons})",
+        ha="center",
+        va="center",
+        fontsize=7.5,
+        color=color,
+        zorder=5,
+        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+    )

@@ -23,12 +23,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from sim.core.calendar import HOURS_PER_WEEK
+from sim.core.units import format_duration
 from sim.engine.desk import duty_blocks
 from sim.scenario.spec import Scenario
-from sim.core.units import format_duration
 
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-           "#bcbd22", "#17becf"]
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 """Colours of teams, channels and scenarios, in order."""
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -106,21 +105,41 @@ def backlog_plot(levels: pd.DataFrame, scenario: Scenario) -> Figure:
     for i, team in enumerate(teams):
         color = PALETTE[i % len(PALETTE)]
         queue = levels[(levels["team"] == team) & (levels["metric"] == "queue")]
-        curves = [step_values(s["time"].to_numpy(), s["value"].to_numpy(), grid)
-                  for _, s in by_replication(queue)] or [np.zeros_like(grid)]
+        curves = [step_values(s["time"].to_numpy(), s["value"].to_numpy(), grid) for _, s in by_replication(queue)] or [
+            np.zeros_like(grid)
+        ]
         ax.plot(grid / scale, np.mean(curves, axis=0), color=color, lw=1.4, label=team)
         staffed = first_replication(levels[(levels["team"] == team) & (levels["metric"] == "staffed")])
-        duty.step(np.append(staffed["time"].to_numpy(), scenario.horizon) / scale,
-                  np.append(staffed["value"].to_numpy(), staffed["value"].to_numpy()[-1:]), where="post",
-                  color=color, lw=1.2, label=team)
+        duty.step(
+            np.append(staffed["time"].to_numpy(), scenario.horizon) / scale,
+            np.append(staffed["value"].to_numpy(), staffed["value"].to_numpy()[-1:]),
+            where="post",
+            color=color,
+            lw=1.2,
+            label=team,
+        )
     changes = shift_changes(scenario)
     if len(changes):
-        ax.vlines(changes / scale, 0, 1, transform=ax.get_xaxis_transform(), colors="#777777", lw=0.6,
-                  linestyles=":", alpha=0.6, label="shift change")
+        ax.vlines(
+            changes / scale,
+            0,
+            1,
+            transform=ax.get_xaxis_transform(),
+            colors="#777777",
+            lw=0.6,
+            linestyles=":",
+            alpha=0.6,
+            label="shift change",
+        )
     for channel in scenario.channels:
         for surge in channel.surges:
-            ax.axvspan(surge.start / scale, (surge.start + surge.duration) / scale, color="#ff7f0e", alpha=0.2,
-                       label=f"surge ×{surge.multiplier:g} ({channel.name})")
+            ax.axvspan(
+                surge.start / scale,
+                (surge.start + surge.duration) / scale,
+                color="#ff7f0e",
+                alpha=0.2,
+                label=f"surge ×{surge.multiplier:g} ({channel.name})",
+            )
     if scenario.warmup > 0:
         ax.axvspan(0, scenario.warmup / scale, color="#999999", alpha=0.15, hatch="//", label="warm-up (not in KPIs)")
     ax.set_xlim(0, scenario.horizon / scale)
@@ -145,8 +164,12 @@ def first_replication(frame: pd.DataFrame) -> pd.DataFrame:
 
 def shift_changes(scenario: Scenario) -> np.ndarray:
     """Times within the run (after 0, before the horizon) at which a shift of any team starts or ends."""
-    times = {t for team in scenario.teams
-             for on, off, _ in duty_blocks(team, scenario.horizon, scenario.start_weekday) for t in (on, off)}
+    times = {
+        t
+        for team in scenario.teams
+        for on, off, _ in duty_blocks(team, scenario.horizon, scenario.start_weekday)
+        for t in (on, off)
+    }
     return np.array(sorted(t for t in times if 0 < t < scenario.horizon))
 
 
@@ -173,8 +196,14 @@ def wait_ecdf_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure:
             keep = np.linspace(0, len(waits) - 1, MAX_ECDF_POINTS).astype(int)
             waits, shares = waits[keep], shares[keep]
         color = PALETTE[i % len(PALETTE)]
-        ax.step(np.concatenate([[0.0], waits]), np.concatenate([[0.0], shares]), where="post", color=color,
-                lw=1.6, label="answered within")
+        ax.step(
+            np.concatenate([[0.0], waits]),
+            np.concatenate([[0.0], shares]),
+            where="post",
+            color=color,
+            lw=1.6,
+            label="answered within",
+        )
         limit = float(np.quantile(waits, 0.95)) if len(waits) else 1.0
         if channel.service_level is not None:
             _target_marks(ax, channel.service_level.target, channel.service_level.goal, waits, shares)
@@ -196,19 +225,25 @@ def _target_marks(ax, target: float, goal: float, waits: np.ndarray, shares: np.
     """The SLA target (vertical), the goal (horizontal) and the share reached at the target."""
     ax.axvline(target, color="#d62728", ls="--", lw=1.2, label=f"target {format_duration(target)}")
     ax.axhline(goal, color="#555555", ls=":", lw=1.0, label=f"goal {goal:.0%}")
-    reached = float(shares[np.searchsorted(waits, target, side="right") - 1]) if len(waits) and waits[0] <= target \
-        else 0.0
+    reached = (
+        float(shares[np.searchsorted(waits, target, side="right") - 1]) if len(waits) and waits[0] <= target else 0.0
+    )
     ax.plot([target], [reached], "o", color="#d62728")
-    ax.annotate(f"{reached:.0%} within target", (target, reached), xytext=(6, -14), textcoords="offset points",
-                fontsize=8, color="#d62728")
+    ax.annotate(
+        f"{reached:.0%} within target",
+        (target, reached),
+        xytext=(6, -14),
+        textcoords="offset points",
+        fontsize=8,
+        color="#d62728",
+    )
 
 
 def sla_attainment_plot(summary: pd.DataFrame, scenario: Scenario) -> Figure | None:
     """First-response and resolution SLA met per priority, with 95 % intervals."""
     rows = summary.set_index("kpi")
     clocks = {"first_response": ("first response", "#1f77b4"), "resolution": ("resolution", "#2ca02c")}
-    present = [p for p in scenario.priorities
-               if any(f"{clock}_attainment.{p}" in rows.index for clock in clocks)]
+    present = [p for p in scenario.priorities if any(f"{clock}_attainment.{p}" in rows.index for clock in clocks)]
     if not present:
         return None
     fig = new_figure(max(5.5, 1.4 * len(present) + 2.5), 3.8)
@@ -224,8 +259,14 @@ def sla_attainment_plot(summary: pd.DataFrame, scenario: Scenario) -> Figure | N
         offset = (j - 0.5) * width
         bars = ax.bar(x + offset, np.nan_to_num(means), width, color=color, label=name)
         ax.errorbar(x + offset, means, yerr=np.nan_to_num(errors), fmt="none", ecolor="#222222", capsize=4, lw=1)
-        ax.bar_label(bars, labels=["" if math.isnan(m) else f"{m:.0%}" for m in means], label_type="center",
-                     color="white", fontsize=9, fontweight="bold")
+        ax.bar_label(
+            bars,
+            labels=["" if math.isnan(m) else f"{m:.0%}" for m in means],
+            label_type="center",
+            color="white",
+            fontsize=9,
+            fontweight="bold",
+        )
     ax.set_xticks(x, present)
     ax.set_ylim(0, 1.2)
     ax.set_yticks(np.linspace(0, 1, 6))
@@ -286,14 +327,22 @@ def resolution_by_path_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure
         return None
     counts = resolved["path"].astype(str).value_counts().head(MAX_PATHS)
     paths = list(counts.index[::-1])
-    groups = [resolved.loc[resolved["path"].astype(str) == p, "resolution_time"].to_numpy(dtype=float)
-              for p in paths]
+    groups = [resolved.loc[resolved["path"].astype(str) == p, "resolution_time"].to_numpy(dtype=float) for p in paths]
     fig = new_figure(10, 1.3 + 0.55 * len(paths))
     ax = fig.add_subplot()
     total = len(resolved)
     labels = [f"{p.replace('>', ' → ')}  ({counts[p] / total:.0%})" for p in paths]
-    ax.boxplot(groups, orientation="horizontal", tick_labels=labels, whis=(5, 95), showfliers=False, widths=0.6,
-               patch_artist=True, boxprops={"facecolor": "#aec7e8"}, medianprops={"color": "#d62728", "lw": 2})
+    ax.boxplot(
+        groups,
+        orientation="horizontal",
+        tick_labels=labels,
+        whis=(5, 95),
+        showfliers=False,
+        widths=0.6,
+        patch_artist=True,
+        boxprops={"facecolor": "#aec7e8"},
+        medianprops={"color": "#d62728", "lw": 2},
+    )
     ax.set_xscale("log")
     duration_axis(ax)
     ax.set_xlabel("resolution time (log scale; box: middle half, whiskers: 5th-95th percentile)")

@@ -16,8 +16,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim.reports.display import format_value
-from sim.reports.tables import format_difference
 from sim.reports.plots import PALETTE, duration_axis, new_figure
+from sim.reports.tables import format_difference
 
 
 def value_axis(ax: Axes, unit: str, axis: str = "y") -> None:
@@ -48,8 +48,14 @@ def comparison_bars(table: pd.DataFrame, kpis: list[str]) -> Figure:
         x = np.arange(len(labels))
         bars = ax.bar(x, np.nan_to_num(means), 0.65, color=[PALETTE[j % len(PALETTE)] for j in x])
         ax.errorbar(x, means, yerr=np.vstack([low, high]), fmt="none", ecolor="#222222", capsize=5, lw=1.2)
-        ax.bar_label(bars, labels=[format_value(m, unit) for m in means], label_type="center", color="white",
-                     fontsize=8, fontweight="bold")
+        ax.bar_label(
+            bars,
+            labels=[format_value(m, unit) for m in means],
+            label_type="center",
+            color="white",
+            fontsize=8,
+            fontweight="bold",
+        )
         ax.set_xticks(x, labels, rotation=15 if len(labels) > 2 else 0, ha="right" if len(labels) > 2 else "center")
         value_axis(ax, unit)
         ax.set_title(str(rows_of["label"].dropna().iloc[0]) if rows_of["label"].notna().any() else kpi, fontsize=10)
@@ -70,13 +76,22 @@ def relative_differences(table: pd.DataFrame, kpis: list[str]) -> pd.DataFrame:
             row = mine.loc[kpi]
             scale = abs(float(base.get(kpi, math.nan)))
             ok = scale > 0 and not math.isnan(scale)
-            rows.append({"scenario": variant, "kpi": kpi, "label": row["label"], "unit": row["unit"],
-                         "diff": row["diff"], "rel": row["diff"] / scale if ok else math.nan,
-                         "rel_low": row["diff_ci_low"] / scale if ok else math.nan,
-                         "rel_high": row["diff_ci_high"] / scale if ok else math.nan,
-                         "significant": bool(row["significant"])})
-    return pd.DataFrame(rows, columns=["scenario", "kpi", "label", "unit", "diff", "rel", "rel_low", "rel_high",
-                                       "significant"])
+            rows.append(
+                {
+                    "scenario": variant,
+                    "kpi": kpi,
+                    "label": row["label"],
+                    "unit": row["unit"],
+                    "diff": row["diff"],
+                    "rel": row["diff"] / scale if ok else math.nan,
+                    "rel_low": row["diff_ci_low"] / scale if ok else math.nan,
+                    "rel_high": row["diff_ci_high"] / scale if ok else math.nan,
+                    "significant": bool(row["significant"]),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["scenario", "kpi", "label", "unit", "diff", "rel", "rel_low", "rel_high", "significant"]
+    )
 
 
 def paired_difference_plot(table: pd.DataFrame, kpis: list[str]) -> Figure:
@@ -99,11 +114,27 @@ def paired_difference_plot(table: pd.DataFrame, kpis: list[str]) -> Figure:
         errors = np.vstack([rel - mine["rel_low"].to_numpy(dtype=float), mine["rel_high"].to_numpy(dtype=float) - rel])
         ax.errorbar(rel, y, xerr=np.nan_to_num(errors), fmt="none", ecolor=color, capsize=4, lw=1.6)
         significant = mine["significant"].to_numpy(dtype=bool)
-        ax.scatter(rel, y, s=55, color=color, edgecolors=color, linewidths=1.6, zorder=3,
-                   facecolors=[color if s else "white" for s in significant], label=f"{variant} − {labels[0]}")
+        ax.scatter(
+            rel,
+            y,
+            s=55,
+            color=color,
+            edgecolors=color,
+            linewidths=1.6,
+            zorder=3,
+            facecolors=[color if s else "white" for s in significant],
+            label=f"{variant} − {labels[0]}",
+        )
         for xi, yi, (_, row) in zip(rel, y, mine.iterrows()):
-            ax.annotate(format_difference(row["diff"], row["unit"]), (xi, yi), xytext=(0, 7),
-                        textcoords="offset points", ha="center", fontsize=7.5, color=color)
+            ax.annotate(
+                format_difference(row["diff"], row["unit"]),
+                (xi, yi),
+                xytext=(0, 7),
+                textcoords="offset points",
+                ha="center",
+                fontsize=7.5,
+                color=color,
+            )
     ax.axvline(0, color="#333333", lw=1)
     names = diffs.drop_duplicates("kpi").set_index("kpi")["label"]
     ax.set_yticks(np.arange(len(shown))[::-1], [names[k] for k in shown])

@@ -20,11 +20,11 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter
 
-from sim.reports.display import format_value
 from sim.analysis.kpis import kpi_info
+from sim.analysis.staffing import Cheapest, meets_goals
+from sim.reports.display import format_value
 from sim.reports.plots import PALETTE, new_figure
 from sim.reports.plots_compare import value_axis
-from sim.analysis.staffing import Cheapest, meets_goals
 
 STAR = {"marker": "*", "s": 260, "color": "#ffd700", "edgecolors": "#222222", "linewidths": 1.0, "zorder": 5}
 
@@ -46,7 +46,7 @@ def value_label(text: str, width: int = 24) -> str:
     elif isinstance(value, list):
         value = ", ".join(str(v) for v in value)
     value = str(value)
-    return value if len(value) <= width else value[:width - 1] + "…"
+    return value if len(value) <= width else value[: width - 1] + "…"
 
 
 def _numeric(values: pd.Series) -> bool:
@@ -54,15 +54,16 @@ def _numeric(values: pd.Series) -> bool:
 
 
 def _positions(values: pd.Series) -> tuple[np.ndarray, list[str] | None]:
-    """x positions of parameter values: the numbers themselves, or category indices with their labels."""
+    """X positions of parameter values: the numbers themselves, or category indices with their labels."""
     if _numeric(values):
         return values.to_numpy(dtype=float), None
     labels = list(dict.fromkeys(values.astype(str)))
     return np.array([labels.index(v) for v in values.astype(str)], dtype=float), labels
 
 
-def sweep_kpi_plot(points: pd.DataFrame, parameters: list[str], kpis: list[str], design: str,
-                   cheapest: Cheapest | None = None) -> Figure:
+def sweep_kpi_plot(
+    points: pd.DataFrame, parameters: list[str], kpis: list[str], design: str, cheapest: Cheapest | None = None
+) -> Figure:
     """A panel per (KPI, parameter): the KPI's mean against the parameter, with its 95 % interval."""
     cols, rows = len(parameters), len(kpis)
     fig = new_figure(max(5.0, 4.3 * cols), 2.7 * rows + 0.5)
@@ -110,15 +111,17 @@ def _dots(ax: Axes, points: pd.DataFrame, parameter: str, kpi: str) -> None:
     """Every point as a dot with whiskers at its interval."""
     x, labels = _positions(points[parameter])
     mean = points[f"{kpi}_mean"].to_numpy(dtype=float)
-    errors = np.vstack([mean - points[f"{kpi}_ci_low"].to_numpy(dtype=float),
-                        points[f"{kpi}_ci_high"].to_numpy(dtype=float) - mean])
+    errors = np.vstack(
+        [mean - points[f"{kpi}_ci_low"].to_numpy(dtype=float), points[f"{kpi}_ci_high"].to_numpy(dtype=float) - mean]
+    )
     ax.errorbar(x, mean, yerr=np.nan_to_num(errors), fmt="o", ms=4, color=PALETTE[0], ecolor="#9ab7d3", capsize=2)
     if labels:
         ax.set_xticks(range(len(labels)), [value_label(text) for text in labels], fontsize=7)
 
 
-def sweep_heatmap(points: pd.DataFrame, parameters: list[str], kpis: list[str],
-                  cheapest: Cheapest | None = None) -> Figure:
+def sweep_heatmap(
+    points: pd.DataFrame, parameters: list[str], kpis: list[str], cheapest: Cheapest | None = None
+) -> Figure:
     """For a two-parameter grid: a panel per KPI, one cell per point coloured by its mean, values written in."""
     rows_p, cols_p = parameters
     row_values = sorted(points[rows_p].unique(), key=_order)
@@ -134,8 +137,15 @@ def sweep_heatmap(points: pd.DataFrame, parameters: list[str], kpis: list[str],
         grid = grid.reindex(index=row_values, columns=col_values)
         image = ax.imshow(grid.to_numpy(dtype=float), cmap="viridis", aspect="auto", origin="lower")
         for (r, c), value in np.ndenumerate(grid.to_numpy(dtype=float)):
-            ax.text(c, r, format_value(value, info.unit), ha="center", va="center", fontsize=8,
-                    color="white" if _dark(image, value) else "black")
+            ax.text(
+                c,
+                r,
+                format_value(value, info.unit),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if _dark(image, value) else "black",
+            )
         if cheapest is not None:
             best = points[points["point_id"] == cheapest.point_id].iloc[0]
             r, c = row_values.index(best[rows_p]), col_values.index(best[cols_p])
@@ -160,8 +170,9 @@ def _dark(image, value: float) -> bool:
     return 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
 
 
-def staffing_plot(points: pd.DataFrame, costs: list[float], unit: str, goals: dict[str, float],
-                  cheapest: Cheapest | None) -> Figure:
+def staffing_plot(
+    points: pd.DataFrame, costs: list[float], unit: str, goals: dict[str, float], cheapest: Cheapest | None
+) -> Figure:
     """Per service goal: each point's service level against its weekly cost; the cheapest that meets all starred."""
     fig = new_figure(max(5.5, 4.6 * len(goals)), 4.0)
     fig.suptitle("Staffing: cost against service (filled: meets every service goal; star: cheapest of those)")
@@ -170,12 +181,17 @@ def staffing_plot(points: pd.DataFrame, costs: list[float], unit: str, goals: di
     for i, (kpi, goal) in enumerate(goals.items()):
         ax = fig.add_subplot(1, len(goals), i + 1)
         mean = points[f"{kpi}_mean"].to_numpy(dtype=float)
-        errors = np.vstack([mean - points[f"{kpi}_ci_low"].to_numpy(dtype=float),
-                            points[f"{kpi}_ci_high"].to_numpy(dtype=float) - mean])
+        errors = np.vstack(
+            [
+                mean - points[f"{kpi}_ci_low"].to_numpy(dtype=float),
+                points[f"{kpi}_ci_high"].to_numpy(dtype=float) - mean,
+            ]
+        )
         ax.errorbar(cost, mean, yerr=np.nan_to_num(errors), fmt="none", ecolor="#aaaaaa", capsize=2, zorder=1)
         ax.scatter(cost[ok], mean[ok], s=40, color="#2ca02c", zorder=3, label="meets every goal")
-        ax.scatter(cost[~ok], mean[~ok], s=40, facecolors="white", edgecolors="#d62728", zorder=3,
-                   label="misses a goal")
+        ax.scatter(
+            cost[~ok], mean[~ok], s=40, facecolors="white", edgecolors="#d62728", zorder=3, label="misses a goal"
+        )
         if cheapest is not None:
             where = points["point_id"].to_numpy() == cheapest.point_id
             ax.scatter(cost[where], mean[where], label="cheapest meeting goals", **STAR)

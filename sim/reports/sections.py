@@ -9,28 +9,47 @@ from __future__ import annotations
 
 import fnmatch
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.reports.display import format_interval, format_value
-from sim.reports.tables import format_difference, format_difference_interval
 from sim.analysis.kpis import kpi_info
-from sim.reports.plot_flow import escalation_flow_plot
-from sim.reports.plots import (backlog_plot, resolution_by_path_plot, sla_attainment_plot, utilisation_heatmap,
-                       wait_ecdf_plot)
-from sim.reports.plots_compare import comparison_bars, paired_difference_plot
-from sim.reports.plots_sweep import short_name, staffing_plot, sweep_heatmap, sweep_kpi_plot
-from sim.experiments.results import ComparisonFolder, RunFolder, SweepFolder
-from sim.scenario.spec import Scenario
 from sim.analysis.staffing import Cheapest, cheapest_meeting_goals, is_staffing_sweep, point_costs, service_goals
 from sim.core.units import format_duration
+from sim.experiments.results import ComparisonFolder, RunFolder, SweepFolder
+from sim.reports.display import format_interval, format_value
+from sim.reports.plot_flow import escalation_flow_plot
+from sim.reports.plots import (
+    backlog_plot,
+    resolution_by_path_plot,
+    sla_attainment_plot,
+    utilisation_heatmap,
+    wait_ecdf_plot,
+)
+from sim.reports.plots_compare import comparison_bars, paired_difference_plot
+from sim.reports.plots_sweep import short_name, staffing_plot, sweep_heatmap, sweep_kpi_plot
+from sim.reports.tables import format_difference, format_difference_interval
+from sim.scenario.spec import Scenario
 
-KEY_KPIS = ("arrived", "asa", "service_level.*", "abandonment_rate", "first_response_attainment",
-            "resolution_attainment", "resolution_time_mean", "resolution_time_p90", "utilisation.*", "fcr",
-            "escalation_rate", "handoffs_mean", "rework_per_ticket", "reopen_rate", "cost_per_resolved")
+KEY_KPIS = (
+    "arrived",
+    "asa",
+    "service_level.*",
+    "abandonment_rate",
+    "first_response_attainment",
+    "resolution_attainment",
+    "resolution_time_mean",
+    "resolution_time_p90",
+    "utilisation.*",
+    "fcr",
+    "escalation_rate",
+    "handoffs_mean",
+    "rework_per_ticket",
+    "reopen_rate",
+    "cost_per_resolved",
+)
 """The KPIs a report leads with, in this order (patterns match every channel or team)."""
 
 MAX_PICTURE_KPIS = 9
@@ -39,49 +58,49 @@ MAX_SWEEP_ROWS = 40
 
 GUIDES = {
     "backlog": "Each line is the number of tickets waiting in a team's queue, averaged over the replications. "
-               "Dotted verticals are shift changes; the lower panel shows how many agents are on duty. "
-               "Orange bands are demand surges and the hatched band is the warm-up, which the KPIs leave out. "
-               "Peaks that outlast a surge or a shift change show where the team runs short of people.",
+    "Dotted verticals are shift changes; the lower panel shows how many agents are on duty. "
+    "Orange bands are demand surges and the hatched band is the warm-up, which the KPIs leave out. "
+    "Peaks that outlast a surge or a shift change show where the team runs short of people.",
     "waits": "For each channel, the curve's height at a given wait is the share of customers answered within "
-             "that wait (customers who hung up count as never answered, so the curve stops below 100 %). "
-             "The dashed red line is the channel's SLA target and the dotted line its goal: the red dot, where "
-             "the curve crosses the target, is the service level. A curve that rises steeply on the left is a "
-             "channel answered fast.",
+    "that wait (customers who hung up count as never answered, so the curve stops below 100 %). "
+    "The dashed red line is the channel's SLA target and the dotted line its goal: the red dot, where "
+    "the curve crosses the target, is the service level. A curve that rises steeply on the left is a "
+    "channel answered fast.",
     "sla": "For each priority, the share of SLA clocks that were met — first response (blue) and resolution "
-           "(green). Whiskers are 95 % confidence intervals across replications: when the whiskers of two bars "
-           "overlap widely, the difference may be noise.",
+    "(green). Whiskers are 95 % confidence intervals across replications: when the whiskers of two bars "
+    "overlap widely, the difference may be noise.",
     "utilisation": "Rows are teams, columns the 168 hours of a week (Monday to Sunday). Each cell is the share of "
-                   "on-duty agent time that was spent working, over all simulated weeks. Dark red means agents "
-                   "are saturated — queues grow there; pale cells are idle capacity; grey cells are hours "
-                   "nobody is on duty.",
+    "on-duty agent time that was spent working, over all simulated weeks. Dark red means agents "
+    "are saturated — queues grow there; pale cells are idle capacity; grey cells are hours "
+    "nobody is on duty.",
     "flow": "Boxes are teams, arranged by tier from left to right; the grey arrow brings new tickets to the team "
-            "routing sends them to. Coloured arrows are escalations, one per kind (red hierarchical: over an "
-            "agent's authority; blue functional: another team's skill or tier; purple automatic: time "
-            "rules; green: a swarm consult an expert took up, so the ticket stayed put), labelled with their "
-            "volume per replication and the main reasons. An arrow's width is "
-            "proportional to its volume. Each box says how many tickets that team resolves.",
+    "routing sends them to. Coloured arrows are escalations, one per kind (red hierarchical: over an "
+    "agent's authority; blue functional: another team's skill or tier; purple automatic: time "
+    "rules; green: a swarm consult an expert took up, so the ticket stayed put), labelled with their "
+    "volume per replication and the main reasons. An arrow's width is "
+    "proportional to its volume. Each box says how many tickets that team resolves.",
     "paths": "Each row is a route a resolved ticket took through the teams (the share of resolved tickets in "
-             "brackets). The box spans the middle half of resolution times, the red line is the median and "
-             "the whiskers reach the 5th and 95th percentiles; the axis is logarithmic, so each step is ten "
-             "times longer. Every extra team on a route usually adds queueing time.",
+    "brackets). The box spans the middle half of resolution times, the red line is the median and "
+    "the whiskers reach the 5th and 95th percentiles; the axis is logarithmic, so each step is ten "
+    "times longer. Every extra team on a route usually adds queueing time.",
     "bars": "One panel per KPI: a bar per scenario at its mean, with whiskers at its 95 % confidence interval. "
-            "All scenarios saw the same customers (common random numbers), so for whether a difference is "
-            "real, read the next chart rather than comparing whiskers.",
+    "All scenarios saw the same customers (common random numbers), so for whether a difference is "
+    "real, read the next chart rather than comparing whiskers.",
     "differences": "Each dot is a scenario's difference to the base scenario for one KPI, as a share of the base's "
-                   "mean (the label gives it in the KPI's own unit); the whisker is its paired 95 % confidence "
-                   "interval. Filled dots: the interval excludes zero, so the difference is more than noise. "
-                   "Hollow dots touching the zero line: no evidence of a difference.",
+    "mean (the label gives it in the KPI's own unit); the whisker is its paired 95 % confidence "
+    "interval. Filled dots: the interval excludes zero, so the difference is more than noise. "
+    "Hollow dots touching the zero line: no evidence of a difference.",
     "sweep": "Each panel shows one KPI (row) against one swept parameter (column). On a grid, each line holds the "
-             "other parameter fixed and the band is the 95 % interval of the mean; on a sample, each dot is one "
-             "point with whiskers at its interval. Where bands overlap, the points cannot be told apart with "
-             "this many replications.",
+    "other parameter fixed and the band is the 95 % interval of the mean; on a sample, each dot is one "
+    "point with whiskers at its interval. Where bands overlap, the points cannot be told apart with "
+    "this many replications.",
     "heatmap": "Each cell is one combination of the two swept parameters, coloured by the KPI's mean (value "
-               "written in). Read along a row or a column to see what one parameter buys with the other fixed. "
-               "A gold frame marks the cheapest staffing that meets every service goal.",
+    "written in). Read along a row or a column to see what one parameter buys with the other fixed. "
+    "A gold frame marks the cheapest staffing that meets every service goal.",
     "staffing": "Each dot is a staffing option: its weekly cost (right is dearer) against a channel's service "
-                "level, with 95 % whiskers. The dashed line is the channel's goal. Filled dots meet every "
-                "channel's goal; the star is the cheapest of them — the staffing to start from. Options just "
-                "above a goal with long whiskers may miss it in a bad week.",
+    "level, with 95 % whiskers. The dashed line is the channel's goal. Filled dots meet every "
+    "channel's goal; the star is the cheapest of them — the staffing to start from. Options just "
+    "above a goal with long whiskers may miss it in a bad week.",
 }
 
 
@@ -110,9 +129,15 @@ def kpi_rows(summary: pd.DataFrame, names: list[str]) -> list[dict]:
     rows = []
     for name in names:
         row = by.loc[name]
-        rows.append({"kpi": name, "label": row["label"], "mean": format_value(row["mean"], row["unit"]),
-                     "interval": format_interval(row["ci_low"], row["ci_high"], row["unit"]) or "n/a",
-                     "n": int(row["n"])})
+        rows.append(
+            {
+                "kpi": name,
+                "label": row["label"],
+                "mean": format_value(row["mean"], row["unit"]),
+                "interval": format_interval(row["ci_low"], row["ci_high"], row["unit"]) or "n/a",
+                "n": int(row["n"]),
+            }
+        )
     return rows
 
 
@@ -123,8 +148,11 @@ def scenario_glance(scenario: Scenario) -> dict:
         demand = f"{c.rate_per_hour:g}/h" if c.rate_per_hour is not None else f"{len(c.arrival_times or [])} fixed"
         if c.surges:
             demand += f", {len(c.surges)} surge{'s' * (len(c.surges) > 1)}"
-        target = (f"{c.service_level.goal:.0%} within {format_duration(c.service_level.target)}"
-                  if c.service_level else "none")
+        target = (
+            f"{c.service_level.goal:.0%} within {format_duration(c.service_level.target)}"
+            if c.service_level
+            else "none"
+        )
         patience = format_duration(c.patience.mean()) if c.patience is not None else "never abandons"
         channels.append({"name": c.name, "demand": demand, "patience": patience, "target": target})
     teams = []
@@ -133,8 +161,14 @@ def scenario_glance(scenario: Scenario) -> dict:
             staffing = f"{t.agents} around the clock"
         else:
             staffing = ", ".join(f"{s.agents} × {_clock(s.start)}-{_clock(s.end)} {_days(s.days)}" for s in t.shifts)
-        teams.append({"name": t.name, "tier": t.tier, "staffing": staffing,
-                      "cost": f"${t.cost_per_hour:,.0f}/h" if t.cost_per_hour else "—"})
+        teams.append(
+            {
+                "name": t.name,
+                "tier": t.tier,
+                "staffing": staffing,
+                "cost": f"${t.cost_per_hour:,.0f}/h" if t.cost_per_hour else "—",
+            }
+        )
     return {"channels": channels, "teams": teams}
 
 
@@ -154,9 +188,12 @@ def _clock(minutes: float) -> str:
 
 def run_facts(scenario: Scenario, meta: dict) -> list[tuple[str, str]]:
     """The run's setting in a few name/value pairs."""
-    facts = [("simulated", format_duration(scenario.horizon)), ("warm-up", format_duration(scenario.warmup)),
-             ("replications", str(meta.get("replications", scenario.replications))),
-             ("seed", str(meta.get("seed", scenario.seed)))]
+    facts = [
+        ("simulated", format_duration(scenario.horizon)),
+        ("warm-up", format_duration(scenario.warmup)),
+        ("replications", str(meta.get("replications", scenario.replications))),
+        ("seed", str(meta.get("seed", scenario.seed))),
+    ]
     if "created" in meta:
         facts.append(("created", str(meta["created"]).replace("T", " ")))
     return facts
@@ -190,8 +227,13 @@ def comparison_rows(table: pd.DataFrame, kpis: list[str]) -> tuple[list[str], li
     for kpi in kpis:
         by = table[table["kpi"] == kpi].set_index("scenario")
         unit = str(by["unit"].iloc[0]) if pd.notna(by["unit"].iloc[0]) else ""
-        values = [{"mean": format_value(by.loc[s, "mean"], unit),
-                   "interval": format_interval(by.loc[s, "ci_low"], by.loc[s, "ci_high"], unit)} for s in labels]
+        values = [
+            {
+                "mean": format_value(by.loc[s, "mean"], unit),
+                "interval": format_interval(by.loc[s, "ci_low"], by.loc[s, "ci_high"], unit),
+            }
+            for s in labels
+        ]
         diffs = [_difference(by.loc[s], unit) for s in labels[1:]]
         rows.append({"kpi": kpi, "label": kpi_info(kpi).label, "values": values, "diffs": diffs})
     return labels, rows
@@ -200,17 +242,26 @@ def comparison_rows(table: pd.DataFrame, kpis: list[str]) -> tuple[list[str], li
 def _difference(row: pd.Series, unit: str) -> dict:
     if not row["diff_n"] or (isinstance(row["diff"], float) and math.isnan(row["diff"])):
         return {"text": "n/a", "interval": "", "significant": False}
-    interval = "" if math.isnan(row["diff_half_width"]) else \
-        format_difference_interval(row["diff_ci_low"], row["diff_ci_high"], unit)
+    interval = (
+        ""
+        if math.isnan(row["diff_half_width"])
+        else format_difference_interval(row["diff_ci_low"], row["diff_ci_high"], unit)
+    )
     return {"text": format_difference(row["diff"], unit), "interval": interval, "significant": bool(row["significant"])}
 
 
 def comparison_pictures(cmp: ComparisonFolder, kpis: list[str]) -> list[Picture]:
     """KPI bars per scenario and the paired-difference chart."""
     shown = kpis[:MAX_PICTURE_KPIS]
-    return [Picture("bars", "KPIs per scenario", GUIDES["bars"], comparison_bars(cmp.table, shown)),
-            Picture("differences", "Paired differences to the base scenario", GUIDES["differences"],
-                    paired_difference_plot(cmp.table, shown))]
+    return [
+        Picture("bars", "KPIs per scenario", GUIDES["bars"], comparison_bars(cmp.table, shown)),
+        Picture(
+            "differences",
+            "Paired differences to the base scenario",
+            GUIDES["differences"],
+            paired_difference_plot(cmp.table, shown),
+        ),
+    ]
 
 
 def flow_pictures(runs: dict[str, RunFolder]) -> list[Picture]:
@@ -245,11 +296,15 @@ def staffing_analysis(sweep: SweepFolder) -> SweepAnalysis | None:
     return SweepAnalysis(costs, unit, goals, cheapest_meeting_goals(sweep.points, costs, unit, goals))
 
 
-def sweep_rows(sweep: SweepFolder, kpis: list[str], analysis: SweepAnalysis | None,
-               limit: int = MAX_SWEEP_ROWS) -> tuple[list[str], list[dict]]:
+def sweep_rows(
+    sweep: SweepFolder, kpis: list[str], analysis: SweepAnalysis | None, limit: int = MAX_SWEEP_ROWS
+) -> tuple[list[str], list[dict]]:
     """Header and rows of the points table: parameters, (cost), each KPI's mean and interval."""
-    header = [short_name(p) for p in sweep.parameters] + ([analysis.unit] if analysis else []) + \
-        [kpi_info(k).label for k in kpis]
+    header = (
+        [short_name(p) for p in sweep.parameters]
+        + ([analysis.unit] if analysis else [])
+        + [kpi_info(k).label for k in kpis]
+    )
     rows = []
     best = analysis.cheapest.point_id if analysis and analysis.cheapest else None
     for i, (_, point) in enumerate(sweep.points.head(limit).iterrows()):
@@ -258,8 +313,12 @@ def sweep_rows(sweep: SweepFolder, kpis: list[str], analysis: SweepAnalysis | No
             cells.append({"mean": f"{analysis.costs[i]:,.0f}", "interval": ""})
         for kpi in kpis:
             unit = kpi_info(kpi).unit
-            cells.append({"mean": format_value(point[f"{kpi}_mean"], unit),
-                          "interval": format_interval(point[f"{kpi}_ci_low"], point[f"{kpi}_ci_high"], unit)})
+            cells.append(
+                {
+                    "mean": format_value(point[f"{kpi}_mean"], unit),
+                    "interval": format_interval(point[f"{kpi}_ci_low"], point[f"{kpi}_ci_high"], unit),
+                }
+            )
         rows.append({"cells": cells, "best": int(point["point_id"]) == best})
     return header, rows
 
@@ -273,12 +332,30 @@ def sweep_pictures(sweep: SweepFolder, kpis: list[str], analysis: SweepAnalysis 
     cheapest = analysis.cheapest if analysis else None
     shown = kpis[:MAX_SWEEP_KPIS]
     design = sweep.spec.get("design", "grid")
-    pictures = [Picture("sweep", "Each KPI against each parameter", GUIDES["sweep"],
-                        sweep_kpi_plot(sweep.points, sweep.parameters, shown, design, cheapest))]
+    pictures = [
+        Picture(
+            "sweep",
+            "Each KPI against each parameter",
+            GUIDES["sweep"],
+            sweep_kpi_plot(sweep.points, sweep.parameters, shown, design, cheapest),
+        )
+    ]
     if design == "grid" and len(sweep.parameters) == 2:
-        pictures.append(Picture("heatmap", "The two parameters together", GUIDES["heatmap"],
-                                sweep_heatmap(sweep.points, sweep.parameters, shown[:4], cheapest)))
+        pictures.append(
+            Picture(
+                "heatmap",
+                "The two parameters together",
+                GUIDES["heatmap"],
+                sweep_heatmap(sweep.points, sweep.parameters, shown[:4], cheapest),
+            )
+        )
     if analysis is not None:
-        pictures.append(Picture("staffing", "Cheapest staffing that meets the service goals", GUIDES["staffing"],
-                                staffing_plot(sweep.points, analysis.costs, analysis.unit, analysis.goals, cheapest)))
+        pictures.append(
+            Picture(
+                "staffing",
+                "Cheapest staffing that meets the service goals",
+                GUIDES["staffing"],
+                staffing_plot(sweep.points, analysis.costs, analysis.unit, analysis.goals, cheapest),
+            )
+        )
     return pictures

@@ -10,9 +10,9 @@ import math
 
 import pandas as pd
 
-from sim.reports.display import format_interval, format_value
-from sim.core.units import duration_unit
 from sim.analysis.kpis import kpi_info
+from sim.core.units import duration_unit
+from sim.reports.display import format_interval, format_value
 
 MARK = "*"
 
@@ -58,8 +58,9 @@ def comparison_table(table: pd.DataFrame) -> str:
         by = group.set_index("scenario")
         first = by.loc[base]
         cells = [first["label"]]
-        cells += [_with_interval(by.loc[s, "mean"], by.loc[s, "ci_low"], by.loc[s, "ci_high"], first["unit"])
-                  for s in labels]
+        cells += [
+            _with_interval(by.loc[s, "mean"], by.loc[s, "ci_low"], by.loc[s, "ci_high"], first["unit"]) for s in labels
+        ]
         cells += [_difference_cell(by.loc[v]) for v in variants]
         rows.append(cells)
     return _align(rows)
@@ -72,8 +73,11 @@ def sweep_points_table(points: pd.DataFrame, parameters: list[str], kpis: list[s
         cells = [str(int(values["point_id"])), *(_param(values[p]) for p in parameters)]
         for kpi in kpis:
             unit = kpi_info(kpi).unit
-            cells.append(_with_interval(values[f"{kpi}_mean"], values[f"{kpi}_ci_low"], values[f"{kpi}_ci_high"],
-                                        unit) if values["replications"] else "failed")
+            cells.append(
+                _with_interval(values[f"{kpi}_mean"], values[f"{kpi}_ci_low"], values[f"{kpi}_ci_high"], unit)
+                if values["replications"]
+                else "failed"
+            )
         rows.append(cells)
     text = _align(rows)
     if len(points) > limit:
@@ -89,7 +93,9 @@ def _param(value: object) -> str:
 
 def _align(rows: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
-             .rstrip() for row in rows]
+    lines = [
+        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
+        for row in rows
+    ]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)

@@ -29,7 +29,9 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
             yield ("channels", i, "category_mix"), "at least one category needs a positive weight"
         for j, surge in enumerate(ch.surges):
             if surge.category_mix is not None:
-                yield from _known(("channels", i, "surges", j, "category_mix"), surge.category_mix, categories, "category")
+                yield from _known(
+                    ("channels", i, "surges", j, "category_mix"), surge.category_mix, categories, "category"
+                )
     for i, cat in enumerate(s.categories):
         yield from _known(("categories", i, "priority"), cat.priority or {}, set(s.priorities), "priority")
         yield from _known(("categories", i, "segment"), cat.segment or {}, set(s.segments), "segment")
@@ -50,8 +52,12 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
             spec = getattr(policy, clock)
             if spec is not None and spec.calendar not in calendars:
                 yield ("sla_policies", i, clock, "calendar"), _unknown("calendar", spec.calendar, sorted(calendars))
-        for field, allowed in (("priority", s.priorities), ("segment", s.segments),
-                               ("channel", [c.name for c in s.channels]), ("category", sorted(categories))):
+        for field, allowed in (
+            ("priority", s.priorities),
+            ("segment", s.segments),
+            ("channel", [c.name for c in s.channels]),
+            ("category", sorted(categories)),
+        ):
             for j, value in enumerate(getattr(policy.match, field)):
                 if value not in allowed:
                     yield ("sla_policies", i, "match", field, j), _unknown(field, value, allowed)
@@ -69,8 +75,13 @@ def _routes_are_workable(s: Scenario) -> Iterator[tuple[Path, str]]:
                 continue
             team = route(s.routing, ch.name, category)
             if team is None:
-                yield ("routing",), (f"no rule routes {ch.name} tickets of category {category!r}; "
-                                     f"add a rule (a rule without channel/category matches all)")
+                yield (
+                    ("routing",),
+                    (
+                        f"no rule routes {ch.name} tickets of category {category!r}; "
+                        f"add a rule (a rule without channel/category matches all)"
+                    ),
+                )
                 continue
             if team not in teams:
                 continue
@@ -78,13 +89,21 @@ def _routes_are_workable(s: Scenario) -> Iterator[tuple[Path, str]]:
             index = s.categories.index(cat)
             for reached in sorted(reachable_teams(s, cat, team)):
                 if reached in teams and cat.handle_time_for(reached) is None:
-                    yield (("categories", index, "handle_time"),
-                           f"tickets of {category!r} can reach team {reached!r} but it has no handle time for that team")
-            if cat.skill is not None and cat.skill not in teams[team].skills and \
-                    ("skill" not in s.escalation.triggers or not any(cat.skill in t.skills for t in s.teams)):
-                yield (("routing",), f"{category!r} needs skill {cat.skill!r}, which team {team!r} lacks "
-                       f"(its skills: {teams[team].skills or 'none'}); route it to a team with the skill, "
-                       "or give some team the skill and keep the 'skill' trigger on")
+                    yield (
+                        ("categories", index, "handle_time"),
+                        f"tickets of {category!r} can reach team {reached!r} but it has no handle time for that team",
+                    )
+            if (
+                cat.skill is not None
+                and cat.skill not in teams[team].skills
+                and ("skill" not in s.escalation.triggers or not any(cat.skill in t.skills for t in s.teams))
+            ):
+                yield (
+                    ("routing",),
+                    f"{category!r} needs skill {cat.skill!r}, which team {team!r} lacks "
+                    f"(its skills: {teams[team].skills or 'none'}); route it to a team with the skill, "
+                    "or give some team the skill and keep the 'skill' trigger on",
+                )
 
 
 def _unique_names(s: Scenario) -> Iterator[tuple[Path, str]]:
@@ -116,7 +135,8 @@ def reachable_teams(s: Scenario, category: CategorySpec, first: str) -> set[str]
     """Every team that may *work* a ticket of ``category`` first routed to ``first``.
 
     Teams that lack the category's skill only triage it (no handle time needed), and a team's
-    supervisor is reachable only if the category can exceed that team's authority."""
+    supervisor is reachable only if the category can exceed that team's authority.
+    """
     esc = s.escalation
     by_name = {t.name: t for t in s.teams}
     teams = {first, *category.path}
@@ -139,7 +159,8 @@ def reachable_teams(s: Scenario, category: CategorySpec, first: str) -> set[str]
 
 def _can_exceed(category: CategorySpec, team: TeamSpec) -> bool:
     """Whether a ticket of ``category`` can be beyond ``team``'s authority (an attribute it limits, or a
-    permission it lacks)."""
+    permission it lacks).
+    """
     limited = any(not isinstance(limit, bool) and key in category.attributes for key, limit in team.authority.items())
     return limited or any(team.authority.get(permission) is not True for permission in category.requires)
 
@@ -158,8 +179,10 @@ def escalation_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
         attributes = {a for c in s.categories for a in c.attributes}
         for key, limit in team.authority.items():
             if not isinstance(limit, bool) and key not in attributes:
-                yield (("teams", i, "authority", key),
-                       f"no category has an attribute {key!r} for this limit; attributes: {', '.join(sorted(attributes)) or 'none'}")
+                yield (
+                    ("teams", i, "authority", key),
+                    f"no category has an attribute {key!r} for this limit; attributes: {', '.join(sorted(attributes)) or 'none'}",
+                )
     granted = {k for t in s.teams for k, v in t.authority.items() if v is True}
     for i, cat in enumerate(s.categories):
         for j, name in enumerate(cat.path):
@@ -171,24 +194,32 @@ def escalation_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
                 yield from team_ref(("categories", i, "reopen", "probability", name), name)
         for j, permission in enumerate(cat.requires):
             if permission not in granted:
-                yield (("categories", i, "requires", j),
-                       f"no team's authority grants {permission!r}; add '{permission}: true' to a team's authority")
+                yield (
+                    ("categories", i, "requires", j),
+                    f"no team's authority grants {permission!r}; add '{permission}: true' to a team's authority",
+                )
         if cat.regulated and esc.compliance_team is None:
             yield ("escalation", "compliance_team"), f"category {cat.name!r} is regulated: name the compliance team"
     yield from team_ref(("escalation", "compliance_team"), esc.compliance_team)
     for i, rule in enumerate(esc.segment_rules):
         if rule.segment not in s.segments:
-            yield ("escalation", "segment_rules", i, "segment"), (
-                f"unknown segment {rule.segment!r}; allowed: {', '.join(s.segments)}")
+            yield (
+                ("escalation", "segment_rules", i, "segment"),
+                (f"unknown segment {rule.segment!r}; allowed: {', '.join(s.segments)}"),
+            )
         yield from team_ref(("escalation", "segment_rules", i, "route_to"), rule.route_to)
     warnings = {w for p in s.sla_policies for w in p.warnings}
     for i, rule in enumerate(esc.time_rules):
         yield from team_ref(("escalation", "time_rules", i, "to"), rule.to)
         yield from team_ref(("escalation", "time_rules", i, "reviewer"), rule.reviewer)
         if isinstance(rule.at, float) and rule.clock and rule.at not in warnings:
-            yield ("escalation", "time_rules", i, "at"), (
-                f"{rule.at} is not a warning fraction of any SLA policy; allowed: 'breach' or one of "
-                f"{sorted(warnings) or 'none (add warnings to an SLA policy)'}")
+            yield (
+                ("escalation", "time_rules", i, "at"),
+                (
+                    f"{rule.at} is not a warning fraction of any SLA policy; allowed: 'breach' or one of "
+                    f"{sorted(warnings) or 'none (add warnings to an SLA policy)'}"
+                ),
+            )
     if esc.dissatisfaction:
         yield from team_ref(("escalation", "dissatisfaction", "manager"), esc.dissatisfaction.manager)
     if esc.learning:

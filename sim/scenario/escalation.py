@@ -14,8 +14,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from sim.core.distributions import Distribution, Fixed
-from sim.scenario.fields import Name, Spec
 from sim.core.units import Duration
+from sim.scenario.fields import Name, Spec
 
 TRIGGERS = ("regulatory", "customer_value", "skill", "authority", "complexity", "time", "dissatisfaction")
 """Every trigger, in the default order in which they are consulted."""
@@ -27,16 +27,18 @@ class HandoffSpec(Spec):
     """How a ticket changes teams: cold (back into a queue) or warm (the sender stays on)."""
 
     mode: Literal["cold", "warm"] = Field(default="cold", description="cold: back into a queue; warm: sender stays on")
-    handoff_time: Distribution = Field(default=Fixed(dist="fixed", value=2.0),
-                                       description="warm: time sender and receiver spend together")
+    handoff_time: Distribution = Field(
+        default=Fixed(dist="fixed", value=2.0), description="warm: time sender and receiver spend together"
+    )
     context_complete: float = Field(default=1.0, ge=0, le=1, description="probability the context travels complete")
     rework_time: Distribution | None = Field(default=None, description="extra work when the context is incomplete")
     max_handoffs: int | None = Field(default=None, ge=0, description="after this many, the current team keeps it")
-    triage_time: Distribution = Field(default=Fixed(dist="fixed", value=1.0),
-                                      description="time an agent takes to see a ticket needs a skill it lacks")
+    triage_time: Distribution = Field(
+        default=Fixed(dist="fixed", value=1.0), description="time an agent takes to see a ticket needs a skill it lacks"
+    )
 
     @model_validator(mode="after")
-    def _rework_when_context_lost(self) -> "HandoffSpec":
+    def _rework_when_context_lost(self) -> HandoffSpec:
         if self.context_complete < 1 and self.rework_time is None:
             raise ValueError("context_complete below 1 needs a rework_time (the time the customer repeats the story)")
         return self
@@ -72,7 +74,7 @@ class TimeRule(Spec):
     levels: int = Field(default=1, ge=1, description="raise_priority: levels gained")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "TimeRule":
+    def _consistent(self) -> TimeRule:
         if (self.clock is None) == (self.queue_wait is None):
             raise ValueError("a time rule watches either an SLA 'clock' or a 'queue_wait', not both")
         if self.action == "move" and self.to is None:
@@ -123,7 +125,7 @@ class EscalationSpec(Spec):
     learning: LearningSpec | None = Field(default=None, description="frontline learning from escalations")
 
     @model_validator(mode="after")
-    def _swarm_needs_consults(self) -> "EscalationSpec":
+    def _swarm_needs_consults(self) -> EscalationSpec:
         if self.mode == "swarm" and self.swarm is None:
             raise ValueError("mode 'swarm' needs a 'swarm' section (consult_time, max_wait)")
         return self

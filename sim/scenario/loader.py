@@ -48,17 +48,24 @@ class _Yaml12Loader(yaml.SafeLoader):
 
 
 _Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in (
-        "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool")]
+    first: [
+        (tag, rx)
+        for tag, rx in resolvers
+        if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                                    list("tTfF"))
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 _Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
 _Yaml12Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
-    list("-+0123456789."))
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
 
 
 def parse_yaml(text: str, source: str) -> tuple[Any, dict[Path, int]]:
@@ -109,7 +116,8 @@ def read_mapping(path: str | FsPath, what: str) -> tuple[dict[str, Any], dict[Pa
     """A YAML file that must hold a mapping: (document, line of every field, source name).
 
     ``what`` completes the message for a file that is not a mapping, e.g. "a sweep must be a
-    mapping of fields (base:, parameters:, …)"."""
+    mapping of fields (base:, parameters:, …)".
+    """
     source = str(path)
     try:
         text = FsPath(path).read_text(encoding="utf-8")
@@ -163,12 +171,17 @@ def _describe(err: dict[str, Any], data: Any) -> tuple[Path, str]:
     if kind == "missing":
         return loc, "this field is required"
     if kind == "union_tag_invalid":
-        return loc + ("dist",), (f"unknown distribution {err['input'].get('dist')!r}; "
-                                 f"allowed: {', '.join(sorted(_TAGS))}")
+        return loc + ("dist",), (
+            f"unknown distribution {err['input'].get('dist')!r}; allowed: {', '.join(sorted(_TAGS))}"
+        )
     if kind == "union_tag_not_found":
         return loc, f"a distribution needs a 'dist' field, one of: {', '.join(sorted(_TAGS))}"
-    bounds = {"greater_than": "greater than", "greater_than_equal": "at least", "less_than": "less than",
-              "less_than_equal": "at most"}
+    bounds = {
+        "greater_than": "greater than",
+        "greater_than_equal": "at least",
+        "less_than": "less than",
+        "less_than_equal": "at most",
+    }
     if kind in bounds:
         limit = next(iter(err["ctx"].values()))
         return loc, f"must be {bounds[kind]} {limit:g}, got {err['input']!r}"
@@ -184,7 +197,8 @@ def _on_intended_branch(loc: tuple, data: Any) -> bool:
     for part in loc:
         if isinstance(part, str) and part.startswith(("tagged-union[", "dict[")):
             meant_one = isinstance(node, dict) and (
-                "dist" in node or not all(isinstance(value, dict) for value in node.values()))
+                "dist" in node or not all(isinstance(value, dict) for value in node.values())
+            )
             return part.startswith("tagged-union[") == meant_one
         if isinstance(node, dict):
             node = node.get(part)
@@ -200,10 +214,9 @@ def _clean_loc(loc: tuple, data: Any) -> Path:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        ):
             node = node[part]
             path.append(part)
         elif isinstance(part, str) and (part in _TAGS or "[" in part or part.startswith("function")):
@@ -223,7 +236,8 @@ def _allowed_fields(path: Path) -> list[str]:
             continue
         if isinstance(model, type) and issubclass(model, BaseModel):
             field = model.model_fields.get(part) or next(
-                (f for f in model.model_fields.values() if f.alias == part), None)
+                (f for f in model.model_fields.values() if f.alias == part), None
+            )
             model = field.annotation if field else None
         else:  # dict values
             args = typing.get_args(model)
@@ -278,20 +292,30 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]
         if isinstance(parent, list):
             _, last = _descend(parent, last, resolved, source, text)
         elif not isinstance(parent, dict):
-            raise ScenarioError(source, [(tuple(resolved), f"--set {text!r}: {format_path(tuple(resolved))} is a value, "
-                                                          "not a section")])
+            raise ScenarioError(
+                source, [(tuple(resolved), f"--set {text!r}: {format_path(tuple(resolved))} is a value, not a section")]
+            )
         parent[last] = value
     return data
 
 
-def _descend(node: Any, step: str | int, resolved: list, source: str, text: str,
-             following: str | int | None = None) -> tuple[Any, str | int]:
+def _descend(
+    node: Any, step: str | int, resolved: list, source: str, text: str, following: str | int | None = None
+) -> tuple[Any, str | int]:
     if isinstance(node, dict):
         if step not in node:
             if isinstance(following, int):
                 where = format_path(tuple(resolved) + (step,))
-                raise ScenarioError(source, [(tuple(resolved), f"--set {text!r}: {where} has no items; --set changes "
-                                                               "existing list items but cannot add them: add it in the file")])
+                raise ScenarioError(
+                    source,
+                    [
+                        (
+                            tuple(resolved),
+                            f"--set {text!r}: {where} has no items; --set changes "
+                            "existing list items but cannot add them: add it in the file",
+                        )
+                    ],
+                )
             node[step] = {}
         return node[step], step
     if isinstance(node, list):
@@ -301,7 +325,10 @@ def _descend(node: Any, step: str | int, resolved: list, source: str, text: str,
         if step in names:
             index = names.index(step)
             return node[index], index
-        raise ScenarioError(source, [(tuple(resolved), f"--set {text!r}: no item {step!r} here; "
-                                                       f"choose one of: {', '.join(map(str, names))}")])
-    raise ScenarioError(source, [(tuple(resolved), f"--set {text!r}: {format_path(tuple(resolved))} is a value, "
-                                                   "not a section")])
+        raise ScenarioError(
+            source,
+            [(tuple(resolved), f"--set {text!r}: no item {step!r} here; choose one of: {', '.join(map(str, names))}")],
+        )
+    raise ScenarioError(
+        source, [(tuple(resolved), f"--set {text!r}: {format_path(tuple(resolved))} is a value, not a section")]
+    )

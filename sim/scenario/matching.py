@@ -19,12 +19,17 @@ def route(rules: Sequence[RoutingRule], channel: str, category: str) -> str | No
     return None
 
 
-def sla_policy_for(policies: Sequence[SlaPolicy], priority: str, channel: str, segment: str,
-                   category: str) -> SlaPolicy | None:
+def sla_policy_for(
+    policies: Sequence[SlaPolicy], priority: str, channel: str, segment: str, category: str
+) -> SlaPolicy | None:
     """The SLA policy that covers a ticket: the first whose conditions all hold."""
     for policy in policies:
         m = policy.match
-        if ((not m.priority or priority in m.priority) and (not m.channel or channel in m.channel)
-                and (not m.segment or segment in m.segment) and (not m.category or category in m.category)):
+        if (
+            (not m.priority or priority in m.priority)
+            and (not m.channel or channel in m.channel)
+            and (not m.segment or segment in m.segment)
+            and (not m.category or category in m.category)
+        ):
             return policy
     return None

@@ -41,21 +41,32 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("escalation.learning", escalation.LearningSpec),
 ]
 
-DISTRIBUTIONS = [distributions.Exponential, distributions.Lognormal, distributions.Gamma, distributions.Uniform,
-                 distributions.Triangular, distributions.Fixed, distributions.Empirical]
+DISTRIBUTIONS = [
+    distributions.Exponential,
+    distributions.Lognormal,
+    distributions.Gamma,
+    distributions.Uniform,
+    distributions.Triangular,
+    distributions.Fixed,
+    distributions.Empirical,
+]
 
 
 def markdown() -> str:
     """The whole scenario reference as Markdown tables."""
-    parts = ["Times are minutes; every duration also accepts a unit: `45s`, `5m`, `4h`, `2d`, `1w`. "
-             "Rates are per hour. Unknown fields are errors. Lists of named items (`teams`, `channels`, "
-             "`categories`…) can be addressed by name in `--set`, e.g. `--set teams.tier1.agents=14`."]
+    parts = [
+        "Times are minutes; every duration also accepts a unit: `45s`, `5m`, `4h`, `2d`, `1w`. "
+        "Rates are per hour. Unknown fields are errors. Lists of named items (`teams`, `channels`, "
+        "`categories`…) can be addressed by name in `--set`, e.g. `--set teams.tier1.agents=14`."
+    ]
     for title, model in SECTIONS:
         parts.append(f"#### `{title}`\n\n{_doc(model)}\n\n| field | type | default | meaning |\n|---|---|---|---|")
         for name, field in model.model_fields.items():
             default = "required" if field.is_required() else _show(field.get_default(call_default_factory=True))
-            parts[-1] += (f"\n| `{field.alias or name}` | {_type(field.annotation, field.metadata)} | {default} | "
-                          f"{(field.description or '').replace('|', '/')} |")
+            parts[-1] += (
+                f"\n| `{field.alias or name}` | {_type(field.annotation, field.metadata)} | {default} | "
+                f"{(field.description or '').replace('|', '/')} |"
+            )
     parts.append("#### Distributions (`dist:`)\n\n| dist | parameters | meaning |\n|---|---|---|")
     for model in DISTRIBUTIONS:
         params = ", ".join(f"`{f.alias or n}`" for n, f in model.model_fields.items() if n != "dist")
@@ -92,8 +103,9 @@ def _type(annotation: Any, metadata: list) -> str:
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
         return _type(args[0], list(args[1:]))
-    if any(getattr(m, "func", None) is not None and getattr(m.func, "__name__", "") == "parse_duration"
-           for m in metadata):
+    if any(
+        getattr(m, "func", None) is not None and getattr(m.func, "__name__", "") == "parse_duration" for m in metadata
+    ):
         return "duration"
     if isinstance(annotation, type) and issubclass(annotation, distributions._Dist):
         return "distribution"

@@ -9,42 +9,52 @@ message alone. Times are minutes; durations accept units (``"5m"``, ``"4h"``); r
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Iterator, Literal
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from sim.core.calendar import parse_clock
 from sim.core.distributions import Distribution
-from sim.scenario.escalation import EscalationSpec
-from sim.scenario.fields import Name, Path, Spec, Weight
 from sim.core.units import Duration
+from sim.scenario.escalation import EscalationSpec
+from sim.scenario.fields import Name, Spec, Weight
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _CLOCK_PATTERN = r"([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00"
+
+
 def clock_text(minutes: float) -> str:
     """Minutes after midnight as ``HH:MM`` (how clock times are written back to YAML)."""
     hours, rest = divmod(round(minutes), 60)
     return f"{hours:02d}:{rest:02d}"
 
 
-Clock = Annotated[float, BeforeValidator(parse_clock), PlainSerializer(clock_text, when_used="json"),
-                  WithJsonSchema({"type": "string", "pattern": f"^({_CLOCK_PATTERN})$", "description": "HH:MM"})]
+Clock = Annotated[
+    float,
+    BeforeValidator(parse_clock),
+    PlainSerializer(clock_text, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": f"^({_CLOCK_PATTERN})$", "description": "HH:MM"}),
+]
 
 
 def _parse_window(text: object) -> tuple[float, float]:
     if not isinstance(text, str) or text.count("-") != 1:
-        raise ValueError(f"{text!r} is not a time window; write it as \"HH:MM-HH:MM\", e.g. \"09:00-17:00\"")
+        raise ValueError(f'{text!r} is not a time window; write it as "HH:MM-HH:MM", e.g. "09:00-17:00"')
     start, end = (parse_clock(part.strip()) for part in text.split("-"))
     if not start < end:
         raise ValueError(f"{text!r} ends before it starts; split a window over midnight in two")
     return start, end
 
 
-TimeWindow = Annotated[tuple[float, float], BeforeValidator(_parse_window),
-                       PlainSerializer(lambda w: f"{clock_text(w[0])}-{clock_text(w[1])}", when_used="json"),
-                       WithJsonSchema({"type": "string", "pattern": f"^({_CLOCK_PATTERN})-({_CLOCK_PATTERN})$",
-                                       "description": "HH:MM-HH:MM"})]
+TimeWindow = Annotated[
+    tuple[float, float],
+    BeforeValidator(_parse_window),
+    PlainSerializer(lambda w: f"{clock_text(w[0])}-{clock_text(w[1])}", when_used="json"),
+    WithJsonSchema(
+        {"type": "string", "pattern": f"^({_CLOCK_PATTERN})-({_CLOCK_PATTERN})$", "description": "HH:MM-HH:MM"}
+    ),
+]
 
 
 class CalendarSpec(Spec):
@@ -52,8 +62,11 @@ class CalendarSpec(Spec):
 
     name: Name = Field(description="how SLA clocks refer to this calendar")
     days: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri"], description="open weekdays")
-    hours: list[TimeWindow] = Field(default=[(540.0, 1020.0)], min_length=1,
-                                    description='open windows each day, e.g. ["08:00-12:00", "13:00-18:00"]')
+    hours: list[TimeWindow] = Field(
+        default=[(540.0, 1020.0)],
+        min_length=1,
+        description='open windows each day, e.g. ["08:00-12:00", "13:00-18:00"]',
+    )
     holidays: list[dt.date] = Field(default=[], description="dates closed all day (YYYY-MM-DD)")
 
 
@@ -79,19 +92,24 @@ class ChannelSpec(Spec):
     name: Name = Field(description="e.g. phone, chat, email, in-app")
     rate_per_hour: float | None = Field(default=None, ge=0, description="mean arrivals per hour before profiles")
     arrival_times: list[Duration] | None = Field(
-        default=None, description="fixed arrival times instead of a rate (replaying a log, or a story)")
+        default=None, description="fixed arrival times instead of a rate (replaying a log, or a story)"
+    )
     hour_of_day: list[Annotated[float, Field(ge=0)]] | None = Field(
-        default=None, min_length=24, max_length=24, description="24 multipliers, one per hour from 00:00")
+        default=None, min_length=24, max_length=24, description="24 multipliers, one per hour from 00:00"
+    )
     day_of_week: dict[Weekday, Annotated[float, Field(ge=0)]] = Field(
-        default={}, description="multiplier per weekday; a weekday left out keeps 1.0")
+        default={}, description="multiplier per weekday; a weekday left out keeps 1.0"
+    )
     surges: list[Surge] = Field(default=[], description="temporary changes of the rate (and mix)")
     category_mix: dict[Name, Weight] = Field(min_length=1, description="relative weights of categories")
-    patience: Distribution | None = Field(default=None, description="time a customer waits before abandoning; none: never")
+    patience: Distribution | None = Field(
+        default=None, description="time a customer waits before abandoning; none: never"
+    )
     concurrency: int = Field(default=1, ge=1, description="tickets of this channel an agent can work at once")
     service_level: ServiceLevelTarget | None = Field(default=None, description="speed-of-answer goal for the KPIs")
 
     @model_validator(mode="after")
-    def _rate_or_times(self) -> "ChannelSpec":
+    def _rate_or_times(self) -> ChannelSpec:
         if (self.rate_per_hour is None) == (self.arrival_times is None):
             raise ValueError("give a channel either 'rate_per_hour' or 'arrival_times', not both")
         return self
@@ -102,17 +120,21 @@ class CustomerReply(Spec):
 
     probability: float = Field(ge=0, le=1, description="share of tickets that need the customer's answer")
     delay: Distribution = Field(description="time until the customer answers (SLA clocks may pause)")
-    handle_time: Distribution | None = Field(default=None, description="work after the reply; default: a fresh handle time")
+    handle_time: Distribution | None = Field(
+        default=None, description="work after the reply; default: a fresh handle time"
+    )
 
 
 class Reopen(Spec):
     """Resolved tickets that come back: with a probability per resolving team, after a delay."""
 
     probability: float | dict[Name, Annotated[float, Field(ge=0, le=1)]] = Field(
-        description="one probability, or one per resolving team (a team left out: 0)")
+        description="one probability, or one per resolving team (a team left out: 0)"
+    )
     delay: Distribution = Field(description="time from resolution to reopening")
-    return_to: Literal["resolver", "first"] = Field(default="resolver",
-                                                    description="the resolving team, or the ticket's first team")
+    return_to: Literal["resolver", "first"] = Field(
+        default="resolver", description="the resolving team, or the ticket's first team"
+    )
 
     def probability_for(self, team: str) -> float:
         if isinstance(self.probability, dict):
@@ -127,15 +149,18 @@ class CategorySpec(Spec):
     priority: dict[Name, Weight] | None = Field(default=None, description="priority mix; default: all the least urgent")
     segment: dict[Name, Weight] | None = Field(default=None, description="segment mix; default: all the first segment")
     handle_time: Distribution | dict[Name, Distribution] = Field(
-        description="one distribution for every team, or one per team name")
+        description="one distribution for every team, or one per team name"
+    )
     skill: Name | None = Field(default=None, description="skill a team needs to work this category")
     attributes: dict[Name, Distribution] = Field(default={}, description="ticket attributes, e.g. refund_amount")
     customer_reply: CustomerReply | None = Field(default=None, description="tickets that wait on the customer once")
     path: list[Name] = Field(default=[], description="teams a failed attempt escalates through, in order")
     resolve_probability: dict[Name, Annotated[float, Field(ge=0, le=1)]] = Field(
-        default={}, description="per team: chance an attempt resolves; a team left out always resolves")
+        default={}, description="per team: chance an attempt resolves; a team left out always resolves"
+    )
     failed_attempt_time: Distribution | None = Field(
-        default=None, description="time an unsuccessful attempt costs; default: a normal handle time")
+        default=None, description="time an unsuccessful attempt costs; default: a normal handle time"
+    )
     requires: list[Name] = Field(default=[], description="permissions a team's authority must grant")
     regulated: bool = Field(default=False, description="goes to the compliance team at once, top priority")
     reopen: Reopen | None = Field(default=None, description="resolved tickets that come back")
@@ -166,12 +191,14 @@ class TeamSpec(Spec):
     handle_time_multiplier: float = Field(default=1.0, gt=0, description="scales every handle time of this team")
     cost_per_hour: float = Field(default=0.0, ge=0, description="cost of one agent-hour on duty")
     authority: dict[Name, float | bool] = Field(
-        default={}, description="limits: a number caps the ticket attribute of that name; true/false grants a permission")
+        default={},
+        description="limits: a number caps the ticket attribute of that name; true/false grants a permission",
+    )
     supervisor: Name | None = Field(default=None, description="team that takes what exceeds this team's authority")
     max_attempts: int = Field(default=1, ge=1, description="failed attempts before the ticket moves on")
 
     @model_validator(mode="after")
-    def _agents_or_shifts(self) -> "TeamSpec":
+    def _agents_or_shifts(self) -> TeamSpec:
         if (self.agents is None) == (self.shifts is None):
             raise ValueError("give a team either 'agents' (always on duty) or 'shifts', not both")
         return self
@@ -208,15 +235,19 @@ class SlaPolicy(Spec):
     match: SlaMatch = Field(default=SlaMatch(), description="which tickets it covers")
     first_response: SlaClockSpec | None = Field(default=None, description="clock from arrival to first pick-up")
     resolution: SlaClockSpec | None = Field(default=None, description="clock from arrival to resolution")
-    warnings: list[Annotated[float, Field(gt=0, lt=1)]] = Field(default=[0.5, 0.75],
-                                                                description="fractions of the target")
-    pause_while_waiting_on_customer: bool = Field(default=True, description="clocks stop while the customer owes an answer")
-    update_every: Duration | None = Field(default=None, gt=0,
-                                          description="while escalated, update the customer this often")
+    warnings: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
+        default=[0.5, 0.75], description="fractions of the target"
+    )
+    pause_while_waiting_on_customer: bool = Field(
+        default=True, description="clocks stop while the customer owes an answer"
+    )
+    update_every: Duration | None = Field(
+        default=None, gt=0, description="while escalated, update the customer this often"
+    )
     update_time: Distribution | None = Field(default=None, description="agent time one customer update takes")
 
     @model_validator(mode="after")
-    def _updates_cost_time(self) -> "SlaPolicy":
+    def _updates_cost_time(self) -> SlaPolicy:
         if (self.update_every is None) != (self.update_time is None):
             raise ValueError("customer updates need both 'update_every' and 'update_time'")
         return self
@@ -233,7 +264,9 @@ class Scenario(Spec):
     warmup: Duration = Field(default=0.0, description="initial period left out of the KPIs")
     replications: int = Field(default=10, ge=1, description="independent runs for the confidence intervals")
     priorities: list[Name] = Field(default=["P1", "P2", "P3", "P4"], min_length=1, description="most urgent first")
-    segments: list[Name] = Field(default=["standard"], min_length=1, description="customer segments, e.g. standard, vip")
+    segments: list[Name] = Field(
+        default=["standard"], min_length=1, description="customer segments, e.g. standard, vip"
+    )
     calendars: list[CalendarSpec] = Field(default=[], description="business-hours calendars ('24x7' is built in)")
     channels: list[ChannelSpec] = Field(min_length=1, description="where tickets come from")
     categories: list[CategorySpec] = Field(min_length=1, description="what tickets are about")

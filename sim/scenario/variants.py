@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
+from sim.scenario.fields import Path as FieldPath
 from sim.scenario.loader import apply_overrides, read_scenario_document, validate
-from sim.scenario.spec import Path as FieldPath
 from sim.scenario.spec import Scenario
 
 _LABEL = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -37,7 +38,7 @@ class BaseDocument:
         data = apply_overrides(self.data, list(overrides), where)
         return validate(data, where, self.lines if where == self.source else None)
 
-    def with_overrides(self, overrides: Iterable[str]) -> "BaseDocument":
+    def with_overrides(self, overrides: Iterable[str]) -> BaseDocument:
         """The document with ``overrides`` applied for good (a sweep's fixed ``set:`` list)."""
         return BaseDocument(self.source, apply_overrides(self.data, list(overrides), self.source), self.lines)
 
