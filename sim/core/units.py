@@ -12,7 +12,22 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, WithJsonSchema
 
-_UNIT_MINUTES = {"s": 1 / 60, "m": 1.0, "min": 1.0, "h": 60.0, "d": 1440.0, "w": 10080.0}
+SECONDS_PER_MINUTE = 60.0
+MINUTES_PER_HOUR = 60.0
+HOURS_PER_DAY = 24
+DAYS_PER_WEEK = 7
+MINUTES_PER_DAY = MINUTES_PER_HOUR * HOURS_PER_DAY
+MINUTES_PER_WEEK = MINUTES_PER_DAY * DAYS_PER_WEEK
+"""The simulator's clock runs in minutes; these are the only definitions of the conversions."""
+
+_UNIT_MINUTES = {
+    "s": 1 / SECONDS_PER_MINUTE,
+    "m": 1.0,
+    "min": 1.0,
+    "h": MINUTES_PER_HOUR,
+    "d": MINUTES_PER_DAY,
+    "w": MINUTES_PER_WEEK,
+}
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]+)?\s*$")
 DURATION_HELP = 'a number of minutes or a number with a unit: s, m, h, d, w (e.g. "45s", "5m", "4h", "2d")'
 
