@@ -153,8 +153,9 @@ class BusinessCalendar:
             day += 1
 
     def _weekly_table(self) -> tuple[list[float], list[float], list[float]]:
-        """Open intervals of one week in minutes from the week's start (the weekday of time 0), with
-        the open minutes before each: the holiday-free pattern that ``add`` uses for its fast path.
+        """Open intervals of one week, with the open minutes before each, for the fast path of ``add``.
+
+        Intervals are in minutes from the week's start (the weekday of time 0) and ignore holidays.
         """
         starts, ends, before = [], [], []
         total = 0.0

@@ -84,7 +84,7 @@ class Executor(ABC):
     def imap(self, fn: Task, payloads: Iterable[Any]) -> Iterator[Outcome]:
         """Outcome of ``fn(payload)`` for every payload, in completion order; ``index`` is its position."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - deliberately a no-op by default, not abstract: SerialExecutor holds nothing
         """Release workers (a no-op for executors that hold none)."""
 
     def describe(self) -> str:

@@ -205,7 +205,7 @@ def runs_table(plan: SweepPlan, records: dict[int, dict]) -> pd.DataFrame:
     """The tidy table: a row per finished (point, replication), in task order."""
     kpis = list(plan.kpis or dict.fromkeys(k for _, r in sorted(records.items()) for k in r.get("kpis", {})))
     rows = []
-    for task, record in sorted(records.items()):
+    for _, record in sorted(records.items()):
         row = {"point_id": record["point_id"], "replication": record["replication"], "seed": record["seed"]}
         row.update({name: _cell(plan.points[record["point_id"]].get(name)) for name in plan.parameters})
         values = record.get("kpis", {})

@@ -54,7 +54,7 @@ def flows(tickets: pd.DataFrame, events: pd.DataFrame, scenario: Scenario) -> li
     replications = max(replications, 1)
     routed = [
         route(scenario.routing, str(channel), str(category))
-        for channel, category in zip(counted["channel"], counted["category"])
+        for channel, category in zip(counted["channel"], counted["category"], strict=True)
     ]
     out = [
         Flow(ENTRY, str(team), "arrival", n / replications)
@@ -125,7 +125,7 @@ def escalation_flow_plot(tickets: pd.DataFrame, events: pd.DataFrame, scenario: 
     ax = fig.add_subplot()
     boxes = {name: _box(ax, name, xy, resolved.get(name)) for name, xy in positions.items()}
     biggest = max((f.volume for f in arrows), default=1.0)
-    for flow, bend in zip(arrows, _bends(arrows, positions)):
+    for flow, bend in zip(arrows, _bends(arrows, positions), strict=True):
         _arrow(ax, flow, boxes, positions, bend, biggest)
     xs = [x for x, _ in positions.values()]
     ys = [y for _, y in positions.values()]

@@ -125,7 +125,7 @@ def paired_difference_plot(table: pd.DataFrame, kpis: list[str]) -> Figure:
             facecolors=[color if s else "white" for s in significant],
             label=f"{variant} − {labels[0]}",
         )
-        for xi, yi, (_, row) in zip(rel, y, mine.iterrows()):
+        for xi, yi, (_, row) in zip(rel, y, mine.iterrows(), strict=True):
             ax.annotate(
                 format_difference(row["diff"], row["unit"]),
                 (xi, yi),

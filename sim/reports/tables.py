@@ -54,7 +54,7 @@ def comparison_table(table: pd.DataFrame) -> str:
     base, variants = labels[0], labels[1:]
     header = ["KPI", *labels, *(f"Δ {v} vs {base}" for v in variants)]
     rows = [header]
-    for kpi, group in table.groupby("kpi", sort=False):
+    for _, group in table.groupby("kpi", sort=False):
         by = group.set_index("scenario")
         first = by.loc[base]
         cells = [first["label"]]
@@ -94,7 +94,9 @@ def _param(value: object) -> str:
 def _align(rows: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
-        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
         for row in rows
     ]
     lines.insert(1, "-" * len(lines[0]))

@@ -9,6 +9,7 @@ numbers, so ``17:00`` stays a clock time instead of becoming the base-60 integer
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 import typing
 from pathlib import Path as FsPath
@@ -16,6 +17,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from sim.core.distributions import DISTRIBUTION_NAMES
 from sim.scenario.checks import reference_problems
@@ -88,13 +90,13 @@ def _collect_lines(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            child = path + (key.value,)
+            child = (*path, key.value)
             lines[child] = key.start_mark.line + 1
             _collect_lines(value, child, lines)
             lines[child] = key.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _collect_lines(item, path + (i,), lines)
+            _collect_lines(item, (*path, i), lines)
 
 
 def _nearest_line(lines: dict[Path, int], path: Path) -> int | None:
@@ -159,7 +161,7 @@ def validate(data: dict[str, Any], source: str = "<scenario>", lines: dict[Path,
 _TAGS = set(DISTRIBUTION_NAMES)
 
 
-def _describe(err: dict[str, Any], data: Any) -> tuple[Path, str]:
+def _describe(err: ErrorDetails, data: Any) -> tuple[Path, str]:
     """Turn one pydantic error into (path, message) that says what is allowed."""
     loc = _clean_loc(err["loc"], data)
     kind = err["type"]
@@ -171,7 +173,7 @@ def _describe(err: dict[str, Any], data: Any) -> tuple[Path, str]:
     if kind == "missing":
         return loc, "this field is required"
     if kind == "union_tag_invalid":
-        return loc + ("dist",), (
+        return (*loc, "dist"), (
             f"unknown distribution {err['input'].get('dist')!r}; allowed: {', '.join(sorted(_TAGS))}"
         )
     if kind == "union_tag_not_found":
@@ -285,7 +287,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]
             raise ScenarioError(source, [((), f"--set {text!r}: the path is empty")])
         parent: Any = data
         resolved: list[str | int] = []
-        for step, following in zip(steps[:-1], steps[1:]):
+        for step, following in itertools.pairwise(steps):
             parent, key = _descend(parent, step, resolved, source, text, following)
             resolved.append(key)
         last = steps[-1]
@@ -305,7 +307,7 @@ def _descend(
     if isinstance(node, dict):
         if step not in node:
             if isinstance(following, int):
-                where = format_path(tuple(resolved) + (step,))
+                where = format_path((*resolved, step))
                 raise ScenarioError(
                     source,
                     [

@@ -98,7 +98,7 @@ def _clock(minutes: float) -> str:
 
 
 def _type(annotation: Any, metadata: list) -> str:
-    """A short readable type: duration, number, list of …, one of …"""
+    """A short readable type: ``duration``, ``number``, ``list of …``, ``one of …``."""
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
