@@ -67,7 +67,7 @@ def event_log(records: RunRecords, detail: bool = False) -> list[tuple]:
 
 def ticket_rows(records: RunRecords, columns: list[str]) -> list[tuple]:
     """Selected ticket columns as tuples sorted by ticket id, NaN shown as None for exact comparison."""
-    frame = records.tickets.sort_values("ticket")[["ticket"] + columns]
+    frame = records.tickets.sort_values("ticket")[["ticket", *columns]]
     return [tuple(_plain(v) for v in row) for row in frame.itertuples(index=False)]
 
 

@@ -1,5 +1,6 @@
 """Running sweeps: tidy tables, a task file per finished run, failures recorded, kill and resume."""
 
+import contextlib
 import json
 import os
 import signal
@@ -173,7 +174,5 @@ def test_killed_sweep_resumes_with_only_the_unfinished_tasks_and_the_same_table(
 
 def _kill_group(process: subprocess.Popen) -> None:
     """Stop whatever the killed sweep left behind (its worker processes share its session)."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass

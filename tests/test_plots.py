@@ -78,7 +78,7 @@ def test_wait_ecdf_has_a_panel_per_channel_with_the_target_line_and_the_service_
     fig = wait_ecdf_plot(ran.tickets, ran.scenario)
     assert [ax.get_title().split(" ")[0] for ax in fig.axes] == ["phone", "chat"]
     summary = ran.summary.set_index("kpi")["mean"]
-    for ax, channel, target in zip(fig.axes, ["phone", "chat"], [0.5, 1.0]):
+    for ax, channel, target in zip(fig.axes, ["phone", "chat"], [0.5, 1.0], strict=True):
         ecdf, target_line, goal_line, dot = ax.lines
         shares = np.asarray(ecdf.get_ydata())
         assert np.all(np.diff(shares) >= 0) and shares[-1] <= 1
@@ -166,7 +166,7 @@ def test_a_swarm_consult_taken_up_is_a_consult_and_one_cancelled_stays_a_transfe
         }
     )
     moves = escalation_moves(events)
-    assert list(zip(moves["ticket"], moves["kind"])) == [(1, "consult"), (2, "functional")]
+    assert list(zip(moves["ticket"], moves["kind"], strict=True)) == [(1, "consult"), (2, "functional")]
 
 
 def test_resolution_by_path_has_a_box_per_route_labelled_with_its_share(ran):
@@ -211,7 +211,7 @@ def comparison() -> pd.DataFrame:
 def test_comparison_bars_have_a_panel_per_kpi_and_a_bar_per_scenario_at_its_mean(comparison):
     fig = comparison_bars(comparison, ["asa", "abandonment_rate"])
     assert [ax.get_title() for ax in fig.axes] == ["average speed of answer", "abandonment rate"]
-    for ax, kpi in zip(fig.axes, ["asa", "abandonment_rate"]):
+    for ax, kpi in zip(fig.axes, ["asa", "abandonment_rate"], strict=True):
         bars = [p for p in ax.patches if isinstance(p, Rectangle)]
         means = comparison[comparison["kpi"] == kpi]["mean"].tolist()
         assert [b.get_height() for b in bars] == pytest.approx(means)
@@ -285,7 +285,7 @@ def test_sampled_sweeps_draw_dots_and_name_mapping_values_by_their_contents(poin
 
 
 def test_the_cheapest_point_meeting_every_goal_is_found_and_starred(points):
-    costs = [10.0 * a + 25.0 * b for a, b in zip(points["teams.x.agents"], points["teams.y.agents"])]
+    costs = [10.0 * a + 25.0 * b for a, b in zip(points["teams.x.agents"], points["teams.y.agents"], strict=True)]
     best = cheapest_meeting_goals(points, costs, "$ per week", {"service_level.phone": 0.55})
     # levels: (4,1) .52 (4,2) .57 (5,1) .60 (5,2) .65 ...; costs 65, 90, 75, 100 ... -> (5,1) at 75
     assert (best.point_id, best.cost) == (2, 75.0)
@@ -299,7 +299,7 @@ def test_the_cheapest_point_meeting_every_goal_is_found_and_starred(points):
 
 
 def test_sweep_heatmap_is_a_cell_per_point_with_the_cheapest_framed(points):
-    costs = [10.0 * a + 25.0 * b for a, b in zip(points["teams.x.agents"], points["teams.y.agents"])]
+    costs = [10.0 * a + 25.0 * b for a, b in zip(points["teams.x.agents"], points["teams.y.agents"], strict=True)]
     best = cheapest_meeting_goals(points, costs, "$", {"service_level.phone": 0.55})
     ax = sweep_heatmap(points, ["teams.x.agents", "teams.y.agents"], ["service_level.phone"], best).axes[0]
     image = next(a for a in ax.get_children() if isinstance(a, AxesImage))

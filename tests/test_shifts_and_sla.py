@@ -47,7 +47,7 @@ def roster(scenario, team: str) -> list[tuple[float, float, int]]:
 
 @pytest.mark.parametrize("team", ["tier1", "billing"])
 def test_no_ticket_is_picked_up_while_its_team_has_nobody_on_duty(weekend, team):
-    scenario, records = weekend
+    _, records = weekend
     events = records.events
     picked = events[(events["event"] == "picked_up") & (events["team"] == team)]["time"].to_numpy()
     assert len(picked) > 100
@@ -81,7 +81,7 @@ def test_agents_stay_on_duty_through_their_shift_and_leave_at_its_end_or_after_t
 
 
 def test_billing_tickets_arriving_in_a_roster_gap_wait_for_the_next_shift(weekend):
-    scenario, records = weekend
+    _, records = weekend
     tickets = records.tickets
     saturday_gap = (DAY + parse_clock("08:00"), DAY + parse_clock("10:00"))  # Saturday: night shift over, day not begun
     billing = tickets[(tickets["first_team"] == "billing") & tickets["answered_at"].notna()]

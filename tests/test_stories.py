@@ -108,7 +108,7 @@ def test_shift_agent_arrives_at_shift_start_and_finishes_the_ticket_in_hand_but_
         (130.0, 1, "resolved", "desk"),
     ]
     staffed = records.levels[records.levels["metric"] == "staffed"]
-    assert list(zip(staffed["time"], staffed["value"])) == [(60.0, 1.0), (130.0, 0.0)]
+    assert list(zip(staffed["time"], staffed["value"], strict=True)) == [(60.0, 1.0), (130.0, 0.0)]
     assert ticket_rows(records, ["outcome", "answered_at"]) == [
         (0, "resolved", 60.0),
         (1, "resolved", 100.0),
@@ -227,7 +227,7 @@ def test_chat_agent_holds_two_chats_at_once_while_a_phone_call_waits():
         (21.0, 2, "resolved", "desk"),
     ]
     busy = records.levels[records.levels["metric"] == "busy"]
-    assert list(zip(busy["time"], busy["value"])) == [
+    assert list(zip(busy["time"], busy["value"], strict=True)) == [
         (0.0, 0.5),
         (1.0, 1.0),
         (10.0, 0.5),

@@ -1,5 +1,6 @@
 """Tests that the exact queueing formulas in sim.theory match published values and each other."""
 
+import itertools
 import math
 
 import numpy as np
@@ -70,7 +71,7 @@ def test_erlang_probabilities_lie_in_unit_interval():
 
 def test_more_servers_never_raise_p_wait_or_mean_wait():
     results = [mmc(ARRIVAL_RATE, SERVICE_RATE, servers) for servers in range(11, 40)]
-    for fewer, more in zip(results, results[1:]):
+    for fewer, more in itertools.pairwise(results):
         assert more.p_wait <= fewer.p_wait
         assert more.mean_wait <= fewer.mean_wait
 
@@ -135,7 +136,7 @@ def test_erlang_a_service_level_rises_from_no_wait_share_to_served_share(
     scale = 1 / (servers * service_rate)
     levels = [result.service_level(k * scale) for k in np.linspace(0.0, 50.0, 101)]
     assert all(0 <= level <= 1 for level in levels)
-    assert all(later >= earlier - 1e-12 for earlier, later in zip(levels, levels[1:]))
+    assert all(later >= earlier - 1e-12 for earlier, later in itertools.pairwise(levels))
     assert levels[0] == pytest.approx(1 - result.p_wait, abs=1e-12)
     assert result.service_level(math.inf) == pytest.approx(1 - result.p_abandon, abs=1e-12)
     assert result.service_level(1e6 / patience_rate) == pytest.approx(1 - result.p_abandon, abs=1e-12)
@@ -172,7 +173,7 @@ def test_priority_waits_conserve_fcfs_work():
     arrival_rates, service_rate, servers = [1.0, 2.5, 0.7, 3.1], 0.9, 9
     waits = mmc_priority_waits(arrival_rates, service_rate, servers)
     fcfs = mmc(sum(arrival_rates), service_rate, servers)
-    weighted = sum(rate * wait for rate, wait in zip(arrival_rates, waits)) / sum(arrival_rates)
+    weighted = sum(rate * wait for rate, wait in zip(arrival_rates, waits, strict=True)) / sum(arrival_rates)
     assert weighted == pytest.approx(fcfs.mean_wait, rel=1e-12)
     assert waits == sorted(waits)
 
