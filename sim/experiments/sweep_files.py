@@ -10,10 +10,14 @@ kpis: [asa, service_level.phone, cost_per_resolved]     # default: every KPI
 parameters:                         # every combination (a grid) ...
   teams.tier1.shifts[0].agents: [10, 12, 14]
   teams.billing.shifts[0].agents: {from: 4, to: 6}      # a range: 4, 5, 6
-# ... or, with `sample: {method: lhs, n: 20, seed: 7}` (or random), n sampled points where a
-# parameter may also be an interval {low: 8, high: 16, integer: true};
+# ... or, with `sample: {method: lhs, n: 20, seed: 7}` (or sobol, halton, random), n sampled
+# points where a parameter may also be an interval {low: 8, high: 16, integer: true};
 # ... or an explicit list of points:  points: [{teams.tier1.agents: 12, ...}, ...]
 ```
+
+Sampling methods (``sim.experiments.design``, from ``scipy.stats.qmc``): ``lhs`` (Latin hypercube,
+one point in each of n strata of every parameter), ``sobol`` (scrambled Sobol'; n must be a power
+of two, else loading fails with a suggestion), ``halton`` (scrambled Halton, any n) and ``random``.
 
 Parameter names are override paths (list items by name or ``[index]``). Loading checks the file
 against this schema (unknown fields are errors), resolves the base, builds every point and
@@ -27,15 +31,25 @@ import difflib
 import hashlib
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from sim.analysis.kpi_names import kpi_problem
-from sim.experiments.design import Interval, Point, grid, latin_hypercube, random_points
+from sim.experiments.design import DESIGNS, Interval, Point, grid, sobol_n_problem
 from sim.scenario.fields import Path as FieldPath
 from sim.scenario.loader import ScenarioError, apply_overrides, format_path, read_mapping
 from sim.scenario.spec import Name, Scenario
@@ -65,6 +79,7 @@ class ValueRange(_Spec):
         return self
 
     def values(self) -> list[int | float]:
+        """The range's values, whole numbers when ``from`` and ``step`` are."""
         count = math.floor((self.stop - self.start) / self.step + 1e-9) + 1
         whole = all(float(x).is_integer() for x in (self.start, self.step))
         return [
@@ -73,7 +88,7 @@ class ValueRange(_Spec):
 
 
 class IntervalSpec(_Spec):
-    """A range sampled by random and Latin-hypercube designs; ``integer`` draws whole numbers."""
+    """A range sampled by the sampling designs (lhs, sobol, halton, random); ``integer`` draws whole numbers."""
 
     low: float
     high: float
@@ -89,11 +104,18 @@ class IntervalSpec(_Spec):
 
 
 class Sample(_Spec):
-    """Sample ``n`` points of the parameter space at random or by Latin hypercube."""
+    """Sample ``n`` points of the parameter space: Latin hypercube, scrambled Sobol' or Halton, or at random."""
 
-    method: Literal["random", "lhs"]
-    n: int = Field(ge=1, le=MAX_GRID_VALUES)
+    method: Literal["random", "lhs", "sobol", "halton"]
+    n: int = Field(ge=1, le=MAX_GRID_VALUES, description="points; a power of two for sobol")
     seed: int = Field(default=0, ge=0, description="seed of the sampling (not of the simulation)")
+
+    @field_validator("n")
+    @classmethod
+    def _balanced(cls, n: int, info: ValidationInfo) -> int:
+        if info.data.get("method") == "sobol" and (problem := sobol_n_problem(n)):
+            raise ValueError(problem)
+        return n
 
 
 def _parameter_kind(value: Any) -> str | None:
@@ -134,6 +156,7 @@ class SweepSpec(_Spec):
 
     @property
     def design(self) -> str:
+        """``list``, ``grid`` or the sampling method."""
         if self.points is not None:
             return "list"
         return self.sample.method if self.sample else "grid"
@@ -155,13 +178,16 @@ class SweepPlan:
 
     @property
     def tasks(self) -> int:
+        """Simulation runs in all: points times replications."""
         return len(self.points) * self.replications
 
     @property
     def parameters(self) -> list[str]:
+        """Every parameter some point sets, in first-seen order."""
         return list(dict.fromkeys(name for point in self.points for name in point))
 
     def overrides(self, point_id: int) -> list[str]:
+        """One point as ``path=value`` overrides of the base."""
         return [override(path, value) for path, value in self.points[point_id].items()]
 
     def scenario(self, point_id: int) -> Scenario:
@@ -250,7 +276,8 @@ class _Problems:
     """Problems found so far in one sweep file, raised together."""
 
     def __init__(self, source: str, lines: dict[FieldPath, int]) -> None:
-        self.source, self.lines, self.items = source, lines, []
+        self.source, self.lines = source, lines
+        self.items: list[tuple[FieldPath, str]] = []
 
     def add(self, path: FieldPath, message: str) -> None:
         self.items.append((path, message))
@@ -296,8 +323,7 @@ def _design_points(spec: SweepSpec) -> list[Point]:
         name: Interval(p.low, p.high, p.integer) if isinstance(p, IntervalSpec) else _grid_values(p)
         for name, p in spec.parameters.items()
     }
-    draw = latin_hypercube if spec.sample.method == "lhs" else random_points
-    return draw(space, spec.sample.n, spec.sample.seed)
+    return DESIGNS[spec.sample.method](space, spec.sample.n, spec.sample.seed)
 
 
 def _path_problems(spec: SweepSpec, points: list[Point], base: BaseDocument) -> Iterator[tuple[FieldPath, str]]:
@@ -329,14 +355,14 @@ def _point_problems(plan: SweepPlan) -> Iterator[tuple[FieldPath, str]]:
         first = ids[0]
         values = ", ".join(f"{k}={v!r}" for k, v in plan.points[first].items())
         count = f"{len(ids)} points, e.g. point {first}" if len(ids) > 1 else f"point {first}"
-        path: FieldPath = ("points", first) if plan.spec.points is not None else ("parameters",)
-        yield path, f"{count} ({values}) makes an invalid scenario: {message}"
+        where: FieldPath = ("points", first) if plan.spec.points is not None else ("parameters",)
+        yield where, f"{count} ({values}) makes an invalid scenario: {message}"
 
 
 _TAG_MODELS: dict[str, type[BaseModel] | None] = {"values": None, "range": ValueRange, "interval": IntervalSpec}
 
 
-def _describe(err: dict[str, Any]) -> tuple[FieldPath, str]:
+def _describe(err: Mapping[str, Any]) -> tuple[FieldPath, str]:
     """One pydantic error as (field path in the file, message saying what is allowed)."""
     loc = tuple(err["loc"])
     model: type[BaseModel] | None = SweepSpec
