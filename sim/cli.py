@@ -33,6 +33,7 @@ SWEEP_FAILED = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``escalation-sim`` argument parser with one subcommand per entry of ``COMMANDS``."""
     parser = argparse.ArgumentParser(
         prog="escalation-sim", description="Simulate customer-support operations: tiers, escalations, SLAs."
     )
@@ -152,6 +153,7 @@ def _add_execution_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command and return its exit code; expected problems print one line, not a traceback."""
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
@@ -174,6 +176,7 @@ class UsageError(Exception):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """``run``: simulate a scenario, save its results folder and print its KPIs."""
     scenario = load_scenario(args.scenario, args.overrides)
     if args.replications is not None and args.replications < 1:
         raise UsageError("--replications must be at least 1")
@@ -214,6 +217,7 @@ def _headline(scenario: Scenario, replications: int, seed: int, elapsed: float, 
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    """``compare``: run scenarios on common random numbers and print the paired differences to the first."""
     scenarios = _comparison_scenarios(args)
     if args.replications is not None and args.replications < 1:
         raise UsageError("--replications must be at least 1")
@@ -271,6 +275,7 @@ def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    """``sweep``: run (or resume) a sweep file; exit 3 when some of its tasks failed."""
     plan = load_sweep(args.sweep)
     points, reps = len(plan.points), plan.replications
     with _executor(args, plan.tasks) as executor:
@@ -326,6 +331,7 @@ def _progress(args: argparse.Namespace) -> bool | None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """``validate``: load a scenario (errors exit 2 from ``main``) and print what it holds."""
     scenario = load_scenario(args.scenario, args.overrides)
     print(
         f"{Path(args.scenario)}: ok ({len(scenario.channels)} channels, {len(scenario.categories)} categories, "
@@ -335,6 +341,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    """``schema``: print the scenario JSON Schema, or with ``--markdown`` the field reference."""
     if args.markdown:
         from sim.scenario.reference import markdown
 

@@ -63,9 +63,11 @@ class Precision:
 
     @property
     def met(self) -> bool:
+        """Whether the relative half-width is within the target (False while it is undefined)."""
         return self.relative <= self.target.threshold
 
     def describe(self, scenario: str = "") -> str:
+        """One line for the console: the relative half-width after how many replications, and the verdict."""
         who = f"{scenario}: " if scenario else ""
         goal = f"target {self.target.relative:.1%}"
         if math.isnan(self.relative):
@@ -77,6 +79,7 @@ class Precision:
         )
 
     def as_dict(self) -> dict:
+        """The assessment as plain JSON values, for the metadata of a run or a comparison."""
         return {
             "kpi": self.target.kpi,
             "target": self.target.relative,

@@ -71,6 +71,7 @@ class WarmupGuidance:
         return self.configured >= self.suggested
 
     def describe(self) -> str:
+        """One line for the console: the suggested and configured warm-up, and what to do about a gap."""
         text = (
             f"MSER-5 on the backlog suggests a warm-up of {format_duration(self.suggested)} "
             f"(configured: {format_duration(self.configured)})"
@@ -80,6 +81,7 @@ class WarmupGuidance:
         return text + ("" if self.enough else "; consider a longer warm-up")
 
     def as_dict(self) -> dict:
+        """The guidance as plain JSON values, for a run's metadata."""
         return {
             "method": "MSER-5 on the backlog (mean over replications)",
             "suggested_minutes": self.suggested,

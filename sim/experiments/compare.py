@@ -68,6 +68,7 @@ class Comparison:
 
     @property
     def base(self) -> str:
+        """Label of the base scenario: the first, to which every other is compared."""
         return next(iter(self.scenarios))
 
 

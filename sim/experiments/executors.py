@@ -51,6 +51,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
+        """Whether the task returned rather than raised."""
         return self.error is None
 
 
@@ -88,6 +89,7 @@ class Executor(ABC):
         """Release workers (a no-op for executors that hold none)."""
 
     def describe(self) -> str:
+        """Where tasks run, for the console and the metadata (e.g. ``4 local workers``)."""
         return f"{self.workers} {self.name} worker{'s' * (self.workers != 1)}"
 
     def __enter__(self) -> Executor:
@@ -103,6 +105,7 @@ class SerialExecutor(Executor):
     name = "serial"
 
     def imap(self, fn: Task, payloads: Iterable[Any]) -> Iterator[Outcome]:
+        """Each task in turn in this process, so outcomes come in task order."""
         for index, payload in enumerate(payloads):
             yield call(fn, index, payload)
 
@@ -120,6 +123,7 @@ class LocalExecutor(Executor):
         self._pool.submit(int).result()  # start the workers now, while the start method is known to be safe
 
     def imap(self, fn: Task, payloads: Iterable[Any]) -> Iterator[Outcome]:
+        """Tasks on the pool with at most four per worker in flight, so a long task list is never submitted whole."""
         tasks = enumerate(payloads)
         pending: set[Future] = set()
 
@@ -140,6 +144,7 @@ class LocalExecutor(Executor):
                 future.cancel()
 
     def close(self) -> None:
+        """Stop the workers, cancelling the tasks not yet started."""
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -193,6 +198,7 @@ class DaskExecutor(Executor):
         self.workers = max(1, sum(self._client.nthreads().values()))
 
     def imap(self, fn: Task, payloads: Iterable[Any]) -> Iterator[Outcome]:
+        """Tasks on the cluster with a bounded window in flight (four per worker, at least eight)."""
         from distributed import as_completed
 
         tasks = enumerate(payloads)
@@ -213,10 +219,12 @@ class DaskExecutor(Executor):
         return self._client.submit(call, fn, index, payload, pure=False)
 
     def describe(self) -> str:
+        """How many workers, of a local cluster or of the one at the scheduler's address."""
         where = "a local Dask cluster" if self._cluster is not None else f"the Dask cluster at {self.scheduler}"
         return f"{self.workers} worker{'s' * (self.workers != 1)} of {where}"
 
     def close(self) -> None:
+        """Close the client, and the local cluster if this executor started one."""
         client = getattr(self, "_client", None)
         if client is not None:
             client.close()

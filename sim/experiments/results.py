@@ -62,10 +62,12 @@ class SweepFolder:
 
     @property
     def parameters(self) -> list[str]:
+        """The swept parameter paths, in the order the sweep's points name them."""
         return list(dict.fromkeys(k for point in self.spec["points"] for k in point if k != "point_id"))
 
     @property
     def kpis(self) -> list[str]:
+        """The KPIs the points table holds a mean for."""
         return [c.removesuffix("_mean") for c in self.points.columns if c.endswith("_mean")]
 
 

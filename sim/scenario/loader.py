@@ -35,6 +35,7 @@ class ScenarioError(Exception):
         super().__init__(self.render())
 
     def render(self) -> str:
+        """Every problem on a line of its own: ``file[:line]: field.path: message``."""
         rows = []
         for path, message in self.problems:
             where = self.source

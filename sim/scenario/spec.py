@@ -137,6 +137,7 @@ class Reopen(Spec):
     )
 
     def probability_for(self, team: str) -> float:
+        """Chance that a ticket ``team`` resolved comes back (0 for a team the mapping leaves out)."""
         if isinstance(self.probability, dict):
             return self.probability.get(team, 0.0)
         return self.probability
@@ -166,6 +167,7 @@ class CategorySpec(Spec):
     reopen: Reopen | None = Field(default=None, description="resolved tickets that come back")
 
     def handle_time_for(self, team: str) -> Distribution | None:
+        """Handle time of this category at ``team``; None when the per-team mapping leaves the team out."""
         if isinstance(self.handle_time, dict):
             return self.handle_time.get(team)
         return self.handle_time
@@ -276,11 +278,14 @@ class Scenario(Spec):
     escalation: EscalationSpec = Field(default=EscalationSpec(), description="escalation triggers and handoffs")
 
     def team(self, name: str) -> TeamSpec:
+        """The team called ``name`` (the name must exist: validation checks references)."""
         return next(t for t in self.teams if t.name == name)
 
     def category(self, name: str) -> CategorySpec:
+        """The category called ``name`` (the name must exist: validation checks references)."""
         return next(c for c in self.categories if c.name == name)
 
     @property
     def start_weekday(self) -> int:
+        """Weekday of time 0 (0 = Monday), from ``start_date``."""
         return self.start_date.weekday()
