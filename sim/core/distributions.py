@@ -21,12 +21,15 @@ class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     def mean(self) -> float:
+        """The expected value, in the unit of the draws (minutes for durations)."""
         raise NotImplementedError
 
     def variance(self) -> float:
+        """The variance, so tests can compare sample moments with theory."""
         raise NotImplementedError
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` independent draws from ``rng``."""
         raise NotImplementedError
 
     def scaled(self, factor: float) -> _Dist:
@@ -48,15 +51,22 @@ class Exponential(_Dist):
         return self
 
     def mean(self) -> float:
-        return self.mean_ if self.mean_ is not None else 1.0 / self.rate
+        """``mean``, or ``1 / rate`` when given as a rate."""
+        if self.mean_ is not None:
+            return self.mean_
+        assert self.rate is not None  # the validator requires exactly one of mean and rate
+        return 1.0 / self.rate
 
     def variance(self) -> float:
+        """The mean squared: an exponential's standard deviation equals its mean."""
         return self.mean() ** 2
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` exponential draws from ``rng``."""
         return rng.exponential(self.mean(), size)
 
     def scaled(self, factor: float) -> Exponential:
+        """An exponential with ``factor`` times the mean."""
         return Exponential(dist="exponential", mean=self.mean() * factor)
 
 
@@ -72,16 +82,20 @@ class Lognormal(_Dist):
         return math.log(self.mean_) - sigma2 / 2.0, math.sqrt(sigma2)
 
     def mean(self) -> float:
+        """The given mean (of the values, not of their logarithm)."""
         return self.mean_
 
     def variance(self) -> float:
+        """The given standard deviation, squared."""
         return self.sd**2
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` lognormal draws whose real mean and standard deviation are the given ones."""
         mu, sigma = self._log_params()
         return rng.lognormal(mu, sigma, size)
 
     def scaled(self, factor: float) -> Lognormal:
+        """Mean and standard deviation both times ``factor``: the same coefficient of variation."""
         return Lognormal(dist="lognormal", mean=self.mean_ * factor, sd=self.sd * factor)
 
 
@@ -105,23 +119,29 @@ class Gamma(_Dist):
 
     def _shape_scale(self) -> tuple[float, float]:
         if self.shape is not None:
+            assert self.scale is not None  # the validator admits shape only together with scale
             return self.shape, self.scale
+        assert self.mean_ is not None and self.sd is not None  # otherwise mean and sd, by the validator
         shape = (self.mean_ / self.sd) ** 2
         return shape, self.mean_ / shape
 
     def mean(self) -> float:
+        """``shape * scale``."""
         shape, scale = self._shape_scale()
         return shape * scale
 
     def variance(self) -> float:
+        """``shape * scale**2``."""
         shape, scale = self._shape_scale()
         return shape * scale**2
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` gamma draws from ``rng``."""
         shape, scale = self._shape_scale()
         return rng.gamma(shape, scale, size)
 
     def scaled(self, factor: float) -> Gamma:
+        """The same shape with ``factor`` times the scale."""
         shape, scale = self._shape_scale()
         return Gamma(dist="gamma", shape=shape, scale=scale * factor)
 
@@ -140,15 +160,19 @@ class Uniform(_Dist):
         return self
 
     def mean(self) -> float:
+        """``(low + high) / 2``."""
         return (self.low + self.high) / 2.0
 
     def variance(self) -> float:
+        """``(high - low)**2 / 12``."""
         return (self.high - self.low) ** 2 / 12.0
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` draws uniform between ``low`` and ``high``."""
         return rng.uniform(self.low, self.high, size)
 
     def scaled(self, factor: float) -> Uniform:
+        """Both ends times ``factor``."""
         return Uniform(dist="uniform", low=self.low * factor, high=self.high * factor)
 
 
@@ -167,16 +191,20 @@ class Triangular(_Dist):
         return self
 
     def mean(self) -> float:
+        """``(low + mode + high) / 3``."""
         return (self.low + self.mode + self.high) / 3.0
 
     def variance(self) -> float:
+        """The triangular variance, ``(a² + b² + c² - ab - ac - bc) / 18``."""
         a, c, b = self.low, self.mode, self.high
         return (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` triangular draws from ``rng``."""
         return rng.triangular(self.low, self.mode, self.high, size)
 
     def scaled(self, factor: float) -> Triangular:
+        """All three points times ``factor``."""
         return Triangular(dist="triangular", low=self.low * factor, mode=self.mode * factor, high=self.high * factor)
 
 
@@ -187,15 +215,19 @@ class Fixed(_Dist):
     value: Duration
 
     def mean(self) -> float:
+        """The value."""
         return self.value
 
     def variance(self) -> float:
+        """Zero: every draw is the value."""
         return 0.0
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` copies of the value (``rng`` is not used)."""
         return np.full(size, self.value)
 
     def scaled(self, factor: float) -> Fixed:
+        """The value times ``factor``."""
         return Fixed(dist="fixed", value=self.value * factor)
 
 
@@ -206,15 +238,19 @@ class Empirical(_Dist):
     values: list[Duration] = Field(min_length=1)
 
     def mean(self) -> float:
+        """Mean of the observed values."""
         return float(np.mean(self.values))
 
     def variance(self) -> float:
+        """Population variance of the observed values: what resampling them gives."""
         return float(np.var(self.values))
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` observed values drawn with replacement, each equally likely."""
         return rng.choice(np.asarray(self.values, dtype=float), size)
 
     def scaled(self, factor: float) -> Empirical:
+        """Every observed value times ``factor``."""
         return Empirical(dist="empirical", values=[v * factor for v in self.values])
 
 
