@@ -200,6 +200,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print()
     if result.precision is not None:
         print(f"precision: {result.precision.describe()}")
+    assert result.warmup is not None  # run() always assesses the warm-up
     print(f"warm-up: {result.warmup.describe()}")
     print(f"\nresults: {folder}")
     if args.report:

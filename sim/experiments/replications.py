@@ -124,7 +124,7 @@ def run(
                 outputs += replicate(tasks(range(len(outputs), total)), ex, progress, scenario.name)
             status = assess(_values(outputs, precision.kpi), precision)
         where = ex.describe()
-    records = [out.records for out in outputs]
+    records = [_records(out) for out in outputs]
     kpis = pd.DataFrame([{"replication": out.replication, **out.kpis} for out in outputs])
     guidance = warmup_guidance(
         [backlog_series(rec.tickets, rec.horizon) for rec in records], scenario.horizon, scenario.warmup
@@ -154,14 +154,14 @@ def replicate(
     tasks: Sequence[Replication], executor: Executor, progress: bool | None = None, desc: str = ""
 ) -> list[ReplicationOutput]:
     """Every task's output, in task order; the first failing task raises ``ReplicationError``."""
-    outputs: list[ReplicationOutput | None] = [None] * len(tasks)
+    outputs: dict[int, ReplicationOutput] = {}
     with progress_bar(len(tasks), desc, progress) as bar:
         for outcome in executor.imap(simulate, tasks):
             if not outcome.ok:
                 raise ReplicationError(_failure(tasks[outcome.index], outcome))
             outputs[outcome.index] = outcome.value
             bar.update()
-    return outputs  # type: ignore[return-value]
+    return [outputs[index] for index in range(len(tasks))]
 
 
 def _failure(task: Replication, outcome: Outcome) -> str:
@@ -200,6 +200,11 @@ def executor_scope(executor: Executor | None, workers: int | None, tasks: int) -
         yield own
     finally:
         own.close()
+
+
+def _records(output: ReplicationOutput) -> RunRecords:
+    assert output.records is not None  # run() asks every task for its tables
+    return output.records
 
 
 def _values(outputs: Sequence[ReplicationOutput], kpi: str) -> list[float]:

@@ -27,6 +27,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -102,8 +103,8 @@ def sweep(
     runs = runs_table(plan, records)
     points = points_table(plan, runs)
     for name, table in (("runs", runs), ("points", points)):
-        write_with(folder / f"{name}.parquet", lambda tmp, t=table: t.to_parquet(tmp, index=False))
-        write_with(folder / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
+        write_with(folder / f"{name}.parquet", partial(table.to_parquet, index=False))
+        write_with(folder / f"{name}.csv", partial(table.to_csv, index=False))
     finish("complete")
     return SweepResult(runs, points, folder, plan.tasks, manifest["failed"], manifest["ran"], manifest)
 
@@ -162,7 +163,7 @@ def _replications(plan: SweepPlan, todo: list[int]) -> Iterator[Replication]:
 
 def _record(plan: SweepPlan, task: int, outcome: Outcome) -> dict:
     point, replication = divmod(task, plan.replications)
-    record = {
+    record: dict[str, Any] = {
         "point_id": point,
         "replication": replication,
         "seed": plan.seed,

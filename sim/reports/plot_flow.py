@@ -233,7 +233,8 @@ def _arrow(
         ax.text(middle[0], middle[1] + NODE_HEIGHT / 2, volume, ha="center", va="bottom", fontsize=9, color="#555555")
         return
     ax.text(
-        *middle,
+        middle[0],
+        middle[1],
         f"{flow.kind} {volume}\n({flow.reasons})",
         ha="center",
         va="center",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,27 @@ from sim.reports.display import format_value
 from sim.reports.plots import PALETTE, new_figure
 from sim.reports.plots_compare import value_axis
 
-STAR = {"marker": "*", "s": 260, "color": "#ffd700", "edgecolors": "#222222", "linewidths": 1.0, "zorder": 5}
+
+class _ScatterStyle(TypedDict):
+    """Keyword arguments of ``Axes.scatter`` fixed by a style, typed so mypy checks them against matplotlib."""
+
+    marker: str
+    s: float
+    color: str
+    edgecolors: str
+    linewidths: float
+    zorder: float
+
+
+STAR: _ScatterStyle = {
+    "marker": "*",
+    "s": 260,
+    "color": "#ffd700",
+    "edgecolors": "#222222",
+    "linewidths": 1.0,
+    "zorder": 5,
+}
+"""How the cheapest point meeting every goal is drawn: a gold star above everything else."""
 
 
 def short_name(parameter: str) -> str:
@@ -82,7 +103,7 @@ def sweep_kpi_plot(
                 best = (points["point_id"] == cheapest.point_id).to_numpy()
                 x, _ = _positions(points[parameter])
                 ax.scatter(x[best], points[f"{kpi}_mean"].to_numpy()[best], label="cheapest meeting goals", **STAR)
-            if kpi in (cheapest.goals if cheapest else {}):
+            if cheapest is not None and kpi in cheapest.goals:
                 ax.axhline(cheapest.goals[kpi], color="#d62728", ls="--", lw=1, label="goal")
             value_axis(ax, info.unit)
             ax.set_xlabel(short_name(parameter) if r == rows - 1 else "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -172,7 +172,7 @@ def scenario_glance(scenario: Scenario) -> dict:
     return {"channels": channels, "teams": teams}
 
 
-def _days(days: list[str]) -> str:
+def _days(days: Sequence[str]) -> str:
     """Shift days as a rota says them: daily, Mon-Fri, or a list."""
     if len(set(days)) == 7:
         return "daily"
@@ -266,7 +266,7 @@ def comparison_pictures(cmp: ComparisonFolder, kpis: list[str]) -> list[Picture]
 
 def flow_pictures(runs: dict[str, RunFolder]) -> list[Picture]:
     """Each scenario's escalation flow, for comparisons that kept their runs."""
-    pictures = []
+    pictures: list[Picture] = []
     for label, run in runs.items():
         figure = escalation_flow_plot(run.tickets, run.events, run.scenario)
         if figure is not None:

@@ -41,7 +41,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("escalation.learning", escalation.LearningSpec),
 ]
 
-DISTRIBUTIONS = [
+DISTRIBUTIONS: list[type[BaseModel]] = [
     distributions.Exponential,
     distributions.Lognormal,
     distributions.Gamma,
@@ -70,7 +70,7 @@ def markdown() -> str:
     parts.append("#### Distributions (`dist:`)\n\n| dist | parameters | meaning |\n|---|---|---|")
     for model in DISTRIBUTIONS:
         params = ", ".join(f"`{f.alias or n}`" for n, f in model.model_fields.items() if n != "dist")
-        tag = model.model_fields["dist"].annotation.__args__[0]
+        (tag,) = typing.get_args(model.model_fields["dist"].annotation)  # Literal["exponential"] -> "exponential"
         parts[-1] += f"\n| `{tag}` | {params} | {_doc(model)} |"
     return "\n\n".join(parts) + "\n"
 
