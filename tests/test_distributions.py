@@ -17,7 +17,7 @@ from sim.core.units import parse_duration
 
 Z = 4.0
 N = 200_000
-PARSE = TypeAdapter(Distribution)
+PARSE: TypeAdapter[Distribution] = TypeAdapter(Distribution)
 
 DOCS = [
     {"dist": "exponential", "mean": "3m"},

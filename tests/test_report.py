@@ -45,14 +45,18 @@ def run_folder(tmp_path_factory) -> Path:
         "run", str(write_scenario(root)), "--out", str(root / "results"), "-w", "1", "--quiet", "--report"
     )
     assert code == 0, err
-    return Path(re.search(r"^results: (.+)$", out, re.M).group(1))
+    folder = re.search(r"^results: (.+)$", out, re.M)
+    assert folder is not None, out
+    return Path(folder.group(1))
 
 
 @pytest.fixture(scope="module")
 def comparison_folder(tmp_path_factory) -> Path:
     """The small desk against three more day-shift agents, half a day, two replications; then ``report``."""
     more = small_scenario(horizon="12h", warmup="1h")
-    more.teams[0].shifts[0].agents = 9
+    shifts = more.teams[0].shifts
+    assert shifts is not None  # the small desk is staffed by shifts
+    shifts[0].agents = 9
     result = compare(
         {"desk": small_scenario(horizon="12h", warmup="1h"), "more_agents": more}, 2, workers=1, progress=False
     )

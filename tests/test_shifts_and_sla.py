@@ -6,6 +6,8 @@ are hand-worked business-time cases run through the engine. Time 0 is Monday 202
 unless a test says otherwise.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -90,7 +92,7 @@ def test_billing_tickets_arriving_in_a_roster_gap_wait_for_the_next_shift(weeken
     assert (late["answered_at"] >= saturday_gap[1]).all()
 
 
-def _unstaffed_office_ticket(arrival: float, horizon: float, holidays: list[str] = ()):
+def _unstaffed_office_ticket(arrival: float, horizon: float, holidays: Sequence[str] = ()):
     """One ticket nobody answers (the only shift is on a Wednesday before it), on a 4-hour office-hours SLA."""
     return simulate(
         horizon=horizon,
