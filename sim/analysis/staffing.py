@@ -14,11 +14,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sim.core.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.scenario.loader import apply_overrides, validate
 from sim.scenario.spec import Scenario, TeamSpec
 from sim.scenario.variants import override
-
-MINUTES_PER_DAY = 1440.0
 
 
 @dataclass(frozen=True)
@@ -39,11 +38,11 @@ def is_staffing_sweep(parameters: list[str]) -> bool:
 def weekly_agent_hours(team: TeamSpec) -> float:
     """Paid agent-hours in a week: around-the-clock agents, or each shift's agents x length x days."""
     if team.shifts is None:
-        return (team.agents or 0) * 168.0
+        return (team.agents or 0) * float(HOURS_PER_WEEK)
     hours = 0.0
     for shift in team.shifts:
         length = (shift.end - shift.start) % MINUTES_PER_DAY or MINUTES_PER_DAY
-        hours += shift.agents * length / 60.0 * len(shift.days)
+        hours += shift.agents * length / MINUTES_PER_HOUR * len(shift.days)
     return hours
 
 

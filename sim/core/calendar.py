@@ -30,9 +30,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 
-MINUTES_PER_DAY = 1440.0
-DAYS_PER_WEEK = 7
-HOURS_PER_WEEK = 168
+from sim.core.units import DAYS_PER_WEEK, HOURS_PER_DAY, HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 
 _ROUNDING = 1e-9
 """Minutes of floating-point slack: open time that runs out this close to a closing ends at it."""
@@ -269,7 +267,7 @@ def hour_of_week(t: float, start_weekday: int = 0) -> int:
 
     Called for every candidate arrival, so it trusts ``start_weekday`` (0-6, from a date).
     """
-    return int(t // 60 + 24 * start_weekday) % HOURS_PER_WEEK
+    return int(t // MINUTES_PER_HOUR + HOURS_PER_DAY * start_weekday) % HOURS_PER_WEEK
 
 
 def shift_instances(
@@ -313,4 +311,4 @@ def parse_clock(text: str) -> float:
     match = _CLOCK.fullmatch(text) if isinstance(text, str) else None
     if match is None or (match[1] == "24" and match[2] != "00"):
         raise ValueError(f"invalid clock time {text!r}: use HH:MM between 00:00 and 24:00, e.g. 08:30")
-    return float(int(match[1]) * 60 + int(match[2]))
+    return int(match[1]) * MINUTES_PER_HOUR + int(match[2])

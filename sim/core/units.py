@@ -16,6 +16,7 @@ SECONDS_PER_MINUTE = 60.0
 MINUTES_PER_HOUR = 60.0
 HOURS_PER_DAY = 24
 DAYS_PER_WEEK = 7
+HOURS_PER_WEEK = HOURS_PER_DAY * DAYS_PER_WEEK
 MINUTES_PER_DAY = MINUTES_PER_HOUR * HOURS_PER_DAY
 MINUTES_PER_WEEK = MINUTES_PER_DAY * DAYS_PER_WEEK
 """The simulator's clock runs in minutes; these are the only definitions of the conversions."""
@@ -53,7 +54,7 @@ def parse_duration(value: object) -> float:
 def duration_unit(minutes: float) -> str:
     """The unit a person would read ``minutes`` in: s, m, h or d."""
     size = abs(minutes)
-    return "s" if size < 1 else "m" if size < 120 else "h" if size < 2880 else "d"
+    return "s" if size < 1 else "m" if size < 2 * MINUTES_PER_HOUR else "h" if size < 2 * MINUTES_PER_DAY else "d"
 
 
 def format_duration(minutes: float, unit: str | None = None) -> str:

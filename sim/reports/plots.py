@@ -22,8 +22,14 @@ from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from sim.core.calendar import HOURS_PER_WEEK
-from sim.core.units import format_duration
+from sim.core.units import (
+    HOURS_PER_DAY,
+    HOURS_PER_WEEK,
+    MINUTES_PER_DAY,
+    MINUTES_PER_HOUR,
+    SECONDS_PER_MINUTE,
+    format_duration,
+)
 from sim.engine.desk import duty_blocks
 from sim.scenario.spec import Scenario
 
@@ -63,7 +69,9 @@ def png_bytes(fig: Figure, dpi: float = DPI) -> bytes:
 
 def time_scale(horizon: float) -> tuple[float, str]:
     """Minutes per axis unit and the axis label: days for long runs, hours for short ones."""
-    return (1440.0, "days since start") if horizon >= 2880 else (60.0, "hours since start")
+    if horizon >= 2 * MINUTES_PER_DAY:
+        return MINUTES_PER_DAY, "days since start"
+    return MINUTES_PER_HOUR, "hours since start"
 
 
 def duration_axis(ax, axis: str = "x") -> None:
@@ -208,7 +216,7 @@ def wait_ecdf_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure:
         if channel.service_level is not None:
             _target_marks(ax, channel.service_level.target, channel.service_level.goal, waits, shares)
             limit = max(limit, 3 * channel.service_level.target)
-        ax.set_xlim(0, max(limit, 1 / 60))
+        ax.set_xlim(0, max(limit, 1 / SECONDS_PER_MINUTE))
         ax.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 3, 5, 10]))
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
@@ -281,10 +289,10 @@ def sla_attainment_plot(summary: pd.DataFrame, scenario: Scenario) -> Figure | N
 
 def utilisation_by_hour(levels: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """Busy over on-duty agent time per team (rows) and hour of the week (168 columns); NaN off duty."""
-    first = math.floor(scenario.warmup / 60)
-    last = math.ceil(scenario.horizon / 60)
-    edges = np.clip(np.arange(first, last + 1) * 60.0, scenario.warmup, scenario.horizon)
-    hours = (scenario.start_weekday * 24 + np.arange(first, last)) % HOURS_PER_WEEK
+    first = math.floor(scenario.warmup / MINUTES_PER_HOUR)
+    last = math.ceil(scenario.horizon / MINUTES_PER_HOUR)
+    edges = np.clip(np.arange(first, last + 1) * MINUTES_PER_HOUR, scenario.warmup, scenario.horizon)
+    hours = (scenario.start_weekday * HOURS_PER_DAY + np.arange(first, last)) % HOURS_PER_WEEK
     table = pd.DataFrame(np.nan, index=[t.name for t in scenario.teams], columns=range(HOURS_PER_WEEK))
     for team in table.index:
         totals = {}
@@ -308,8 +316,8 @@ def utilisation_heatmap(levels: pd.DataFrame, scenario: Scenario) -> Figure:
     cmap: Colormap = colormaps["YlOrRd"].with_extremes(bad="#e6e6e6")
     image = ax.imshow(table.to_numpy(dtype=float), aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     ax.set_yticks(range(len(table)), table.index)
-    ax.set_xticks(np.arange(12, HOURS_PER_WEEK, 24), WEEKDAYS)
-    ax.set_xticks(np.arange(-0.5, HOURS_PER_WEEK, 24), minor=True)
+    ax.set_xticks(np.arange(HOURS_PER_DAY // 2, HOURS_PER_WEEK, HOURS_PER_DAY), WEEKDAYS)  # labels at noon
+    ax.set_xticks(np.arange(-0.5, HOURS_PER_WEEK, HOURS_PER_DAY), minor=True)
     ax.grid(which="minor", axis="x", color="white", lw=2)
     ax.tick_params(which="minor", length=0)
     ax.set_xlabel("hour of the week")

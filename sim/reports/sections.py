@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis.kpis import kpi_info
 from sim.analysis.staffing import Cheapest, cheapest_meeting_goals, is_staffing_sweep, point_costs, service_goals
-from sim.core.units import format_duration
+from sim.core.units import DAYS_PER_WEEK, format_duration
 from sim.experiments.results import ComparisonFolder, RunFolder, SweepFolder
 from sim.reports.display import format_interval, format_value
 from sim.reports.plot_flow import escalation_flow_plot
@@ -31,7 +31,7 @@ from sim.reports.plots import (
 from sim.reports.plots_compare import comparison_bars, paired_difference_plot
 from sim.reports.plots_sweep import short_name, staffing_plot, sweep_heatmap, sweep_kpi_plot
 from sim.reports.tables import format_difference, format_difference_interval
-from sim.scenario.spec import Scenario
+from sim.scenario.spec import Scenario, clock_text
 
 KEY_KPIS = (
     "arrived",
@@ -160,7 +160,9 @@ def scenario_glance(scenario: Scenario) -> dict:
         if t.shifts is None:
             staffing = f"{t.agents} around the clock"
         else:
-            staffing = ", ".join(f"{s.agents} × {_clock(s.start)}-{_clock(s.end)} {_days(s.days)}" for s in t.shifts)
+            staffing = ", ".join(
+                f"{s.agents} × {clock_text(s.start)}-{clock_text(s.end)} {_days(s.days)}" for s in t.shifts
+            )
         teams.append(
             {
                 "name": t.name,
@@ -174,16 +176,11 @@ def scenario_glance(scenario: Scenario) -> dict:
 
 def _days(days: Sequence[str]) -> str:
     """Shift days as a rota says them: daily, Mon-Fri, or a list."""
-    if len(set(days)) == 7:
+    if len(set(days)) == DAYS_PER_WEEK:
         return "daily"
     if sorted(days) == sorted(["mon", "tue", "wed", "thu", "fri"]):
         return "Mon-Fri"
     return ", ".join(day.capitalize() for day in days)
-
-
-def _clock(minutes: float) -> str:
-    hours, rest = divmod(round(minutes), 60)
-    return f"{hours:02d}:{rest:02d}"
 
 
 def run_facts(scenario: Scenario, meta: dict) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from sim.core import distributions
+from sim.core.units import MINUTES_PER_HOUR
 from sim.scenario import escalation
 from sim.scenario import spec as scenario
 
@@ -94,7 +95,7 @@ def _show(value: Any) -> str:
 
 
 def _clock(minutes: float) -> str:
-    return f"{int(minutes // 60):02d}:{int(minutes % 60):02d}"
+    return f"{int(minutes // MINUTES_PER_HOUR):02d}:{int(minutes % MINUTES_PER_HOUR):02d}"
 
 
 def _type(annotation: Any, metadata: list) -> str:

@@ -15,7 +15,7 @@ from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, mo
 
 from sim.core.calendar import parse_clock
 from sim.core.distributions import Distribution
-from sim.core.units import Duration
+from sim.core.units import HOURS_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK, Duration
 from sim.scenario.escalation import EscalationSpec
 from sim.scenario.fields import Name, Spec, Weight
 
@@ -26,7 +26,7 @@ _CLOCK_PATTERN = r"([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00"
 
 def clock_text(minutes: float) -> str:
     """Minutes after midnight as ``HH:MM`` (how clock times are written back to YAML)."""
-    hours, rest = divmod(round(minutes), 60)
+    hours, rest = divmod(round(minutes), int(MINUTES_PER_HOUR))
     return f"{hours:02d}:{rest:02d}"
 
 
@@ -95,7 +95,10 @@ class ChannelSpec(Spec):
         default=None, description="fixed arrival times instead of a rate (replaying a log, or a story)"
     )
     hour_of_day: list[Annotated[float, Field(ge=0)]] | None = Field(
-        default=None, min_length=24, max_length=24, description="24 multipliers, one per hour from 00:00"
+        default=None,
+        min_length=HOURS_PER_DAY,
+        max_length=HOURS_PER_DAY,
+        description="24 multipliers, one per hour from 00:00",
     )
     day_of_week: dict[Weekday, Annotated[float, Field(ge=0)]] = Field(
         default={}, description="multiplier per weekday; a weekday left out keeps 1.0"
@@ -262,7 +265,7 @@ class Scenario(Spec):
     description: str = Field(default="", description="shown in reports")
     seed: int = Field(default=1, ge=0, description="base random seed (replication r uses streams of (seed, r))")
     start_date: dt.date = Field(default=dt.date(2026, 1, 5), description="date of time 0 (sets weekdays)")
-    horizon: Duration = Field(default=10080.0, gt=0, description="simulated time")
+    horizon: Duration = Field(default=MINUTES_PER_WEEK, gt=0, description="simulated time")
     warmup: Duration = Field(default=0.0, description="initial period left out of the KPIs")
     replications: int = Field(default=10, ge=1, description="independent runs for the confidence intervals")
     priorities: list[Name] = Field(default=["P1", "P2", "P3", "P4"], min_length=1, description="most urgent first")
