@@ -43,6 +43,7 @@ from conftest import ERLANG_A, ERLANG_C
 import sim
 from sim.analysis.kpis import confidence_interval, time_averages
 from sim.analysis.theory import erlang_a, mmc
+from sim.core.units import MINUTES_PER_HOUR
 
 LEVEL = 0.99
 REPLICATIONS = 10
@@ -68,7 +69,7 @@ class Load:
             f"horizon={self.horizon}",
             f"warmup={self.warmup}",
             f"teams.agents.agents={self.agents}",
-            f"channels.phone.rate_per_hour={self.per_minute * 60}",
+            f"channels.phone.rate_per_hour={self.per_minute * MINUTES_PER_HOUR}",
         ]
 
 

@@ -13,10 +13,11 @@ import pandas as pd
 from conftest import build, fixed
 from scipy import stats
 
+from sim.core.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.desk import run_replication
 
 ALPHA = 0.001
-DAY = 1440.0
+DAY = MINUTES_PER_DAY
 PROFILE = [
     0.0,
     0.0,
@@ -66,7 +67,7 @@ def test_counts_per_hour_of_day_follow_the_profile():
     tickets = arrived(
         {"name": "phone", "rate_per_hour": rate, "hour_of_day": PROFILE, "category_mix": {"question": 1}}, days
     )
-    hours = (tickets["arrival"].to_numpy() % DAY // 60).astype(int)
+    hours = (tickets["arrival"].to_numpy() % DAY // MINUTES_PER_HOUR).astype(int)
     observed = np.bincount(hours, minlength=24)
     expected = np.array(PROFILE) * rate * days
     assert chi_square_p(observed, expected) > ALPHA
@@ -77,7 +78,7 @@ def test_a_flat_profile_is_rejected_by_the_same_check():
     """The goodness-of-fit test has power: hourly counts of a flat rate do not fit the peaked profile."""
     days, rate = 7, 40.0
     tickets = arrived({"name": "phone", "rate_per_hour": rate, "category_mix": {"question": 1}}, days)
-    hours = (tickets["arrival"].to_numpy() % DAY // 60).astype(int)
+    hours = (tickets["arrival"].to_numpy() % DAY // MINUTES_PER_HOUR).astype(int)
     expected = np.array(PROFILE) * rate * days
     assert chi_square_p(np.bincount(hours, minlength=24), expected) < ALPHA
 
@@ -113,7 +114,7 @@ def test_surge_multiplies_arrivals_in_its_window_and_switches_the_category_mix()
     )
     inside = (tickets["arrival"] >= start) & (tickets["arrival"] < start + length)
     observed = np.array([inside.sum(), (~inside).sum()])
-    expected = np.array([rate * multiplier * length / 60, rate * (DAY - length) / 60])
+    expected = np.array([rate * multiplier * length / MINUTES_PER_HOUR, rate * (DAY - length) / MINUTES_PER_HOUR])
     assert chi_square_p(observed, expected) > ALPHA
     assert set(tickets.loc[inside, "category"].astype(str)) == {"outage"}
     assert set(tickets.loc[~inside, "category"].astype(str)) == {"question"}
@@ -124,7 +125,7 @@ def test_zero_rate_hours_get_no_arrivals_over_many_days():
     tickets = arrived(
         {"name": "phone", "rate_per_hour": 120, "hour_of_day": profile, "category_mix": {"question": 1}}, 5
     )
-    hours = tickets["arrival"].to_numpy() % DAY // 60
+    hours = tickets["arrival"].to_numpy() % DAY // MINUTES_PER_HOUR
     assert len(tickets) > 5000
     assert hours.min() == 6
 

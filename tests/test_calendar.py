@@ -7,8 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.core.calendar import BusinessCalendar, hour_of_week, parse_clock, shift_instances
+from sim.core.units import MINUTES_PER_DAY
 
-DAY = 1440.0
+DAY = MINUTES_PER_DAY
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 WEEKDAYS = range(MON, SAT)
 
@@ -202,8 +203,8 @@ def test_add_ends_on_open_time(calendar, t, d):
 @settings(max_examples=30)
 @given(
     st.sampled_from(CALENDARS),
-    st.integers(min_value=0, max_value=14 * 1440),
-    st.integers(min_value=0, max_value=3 * 1440),
+    st.integers(min_value=0, max_value=int(14 * DAY)),
+    st.integers(min_value=0, max_value=int(3 * DAY)),
 )
 def test_between_matches_counting_open_minutes(calendar, t0, span):
     expected = sum(calendar.is_open(minute) for minute in range(t0, t0 + span))

@@ -8,6 +8,7 @@ import pytest
 
 from sim.analysis.precision import PrecisionTarget, assess, next_total
 from sim.analysis.warmup import backlog_series, mser, warmup_guidance
+from sim.core.units import MINUTES_PER_HOUR
 from sim.experiments.replications import run
 from sim.scenario.loader import load_scenario
 
@@ -107,5 +108,5 @@ def test_run_adds_replications_until_the_target_precision_is_met():
 def test_run_reports_warmup_guidance():
     scenario = load_scenario(ERLANG_C, ["horizon=6h", "warmup=30m"])
     result = run(scenario, replications=2, progress=False, record_events=False)
-    assert 0 <= result.warmup.suggested <= 3 * 60
+    assert 0 <= result.warmup.suggested <= 3 * MINUTES_PER_HOUR
     assert result.meta["warmup"]["configured_minutes"] == 30

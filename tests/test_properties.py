@@ -15,6 +15,7 @@ from conftest import assert_conserved
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.core.units import MINUTES_PER_HOUR
 from sim.engine.desk import run_replication
 from sim.scenario.loader import validate
 
@@ -199,7 +200,7 @@ def fcfs_scenarios(draw) -> dict:
     categories = [{"name": f"cat{i}", "handle_time": draw(durations())} for i in range(draw(st.integers(1, 2)))]
     agents, channels = draw(st.integers(1, 4)), draw(st.integers(1, 2))
     longest = max(mean_of(c["handle_time"]) for c in categories)
-    per_channel = draw(st.floats(0.5, 1.2)) * agents * 60 / longest / channels
+    per_channel = draw(st.floats(0.5, 1.2)) * agents * MINUTES_PER_HOUR / longest / channels
     return {
         "name": "fcfs",
         "seed": draw(st.integers(0, 10_000)),

@@ -15,10 +15,11 @@ from conftest import BASELINE, event_log, fixed, simulate, ticket_rows
 
 import sim
 from sim.core.calendar import parse_clock, shift_instances
+from sim.core.units import MINUTES_PER_DAY
 from sim.engine.desk import run_replication
 from sim.scenario.spec import WEEKDAYS
 
-DAY = 1440.0
+DAY = MINUTES_PER_DAY
 OFFICE = {"name": "office", "days": ["mon", "tue", "wed", "thu", "fri"], "hours": ["09:00-17:00"]}
 
 

@@ -7,6 +7,8 @@ has to wait for an agent. Time 0 is Monday 2026-01-05 00:00.
 
 from conftest import event_log, fixed, simulate, ticket_rows
 
+from sim.core.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
+
 
 def test_single_agent_serves_tickets_first_come_first_served():
     records = simulate()
@@ -185,9 +187,9 @@ def test_sla_clocks_warn_at_half_and_three_quarters_and_breach_at_the_target_on_
 
 
 def test_business_hours_sla_clock_stops_overnight():
-    monday_16h, tuesday = 16 * 60, 1440
+    monday_16h, tuesday = 16 * MINUTES_PER_HOUR, MINUTES_PER_DAY
     records = simulate(
-        horizon=2 * 1440,
+        horizon=2 * MINUTES_PER_DAY,
         channels=[{"name": "phone", "arrival_times": [monday_16h], "category_mix": {"question": 1}}],
         categories=[{"name": "question", "handle_time": fixed(1230)}],
         calendars=[{"name": "office", "days": ["mon", "tue", "wed", "thu", "fri"], "hours": ["09:00-17:00"]}],
