@@ -160,7 +160,7 @@ def _process_context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["sim.experiment"])
+        context.set_forkserver_preload(["sim.experiments.replications"])
         return context
     return multiprocessing.get_context("spawn")
 
