@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from sim.engine import policy
-from sim.engine.policy import FUNCTIONAL, HIERARCHICAL, Decision
+from sim.scenario import policy
 from sim.scenario.escalation import EscalationSpec
 from sim.scenario.matching import route, sla_policy_for
+from sim.scenario.policy import Action, Decision, Facts, Kind
 from sim.scenario.spec import CategorySpec, RoutingRule, SlaPolicy, TeamSpec
 
 FIXED = {"dist": "fixed", "value": 10}
@@ -33,6 +33,24 @@ def category(**fields: Any) -> CategorySpec:
 def rules(**fields: Any) -> EscalationSpec:
     """A validated escalation section."""
     return EscalationSpec.model_validate(fields)
+
+
+def facts(cat: CategorySpec | None = None, holder: TeamSpec | None = None, **fields: Any) -> Facts:
+    """What a trigger knows about a ticket of ``cat`` held by ``holder`` (tier1 by default)."""
+    holder = holder or team("tier1")
+    teams = fields.pop("teams", {holder.name: holder})
+    return Facts(category=cat or category(), team=holder, teams=teams, **fields)
+
+
+def authorise(holder: TeamSpec, attributes: dict[str, float], cat: CategorySpec, teams: dict[str, TeamSpec]):
+    """The authority trigger at the end of a session of ``holder``."""
+    return policy.authority(facts(cat, holder, teams=teams, attributes=attributes), rules())
+
+
+def attempt(u: float, p: float, failed_here: int, holder: TeamSpec, path: list[str]):
+    """The complexity trigger after one attempt, drawn ``u``, resolving with probability ``p``."""
+    cat = category(path=path)
+    return policy.complexity(facts(cat, holder, attempt_u=u, resolve_probability=p, failed_here=failed_here), rules())
 
 
 def by_name(*teams: TeamSpec) -> dict[str, TeamSpec]:
@@ -79,19 +97,32 @@ def test_boosted_rank_rises_by_the_levels_but_never_above_the_most_urgent(rank, 
 
 # -- triggers on arrival -------------------------------------------------------------------------------------
 def test_regulatory_sends_a_regulated_category_to_the_compliance_team():
-    decision = policy.regulatory(category(regulated=True), rules(compliance_team="compliance"))
-    assert decision == Decision(policy.TRANSFER, FUNCTIONAL, "regulatory", "compliance")
+    decision = policy.regulatory(facts(category(regulated=True)), rules(compliance_team="compliance"))
+    assert decision == Decision(Action.TRANSFER, Kind.FUNCTIONAL, "regulatory", "compliance", rank=0)
 
 
 def test_regulatory_leaves_unregulated_categories_alone():
-    assert policy.regulatory(category(), rules(compliance_team="compliance")) is None
+    assert policy.regulatory(facts(), rules(compliance_team="compliance")) is None
 
 
-def test_customer_value_finds_the_rule_of_the_customer_segment():
+def test_customer_value_applies_the_rule_of_the_customer_segment():
     spec = rules(segment_rules=[{"segment": "vip", "route_to": "tier2"}, {"segment": "gold", "priority_boost": 1}])
-    assert policy.customer_value("gold", spec) is spec.segment_rules[1]
-    assert policy.customer_value("vip", spec).route_to == "tier2"
-    assert policy.customer_value("standard", spec) is None
+    gold = policy.customer_value(facts(segment="gold", rank=2), spec)
+    assert gold == Decision(Action.RAISE_PRIORITY, Kind.HIERARCHICAL, "customer_value", rank=1)
+    vip = policy.customer_value(facts(segment="vip", rank=2), spec)
+    assert vip == Decision(Action.TRANSFER, Kind.HIERARCHICAL, "customer_value", "tier2")
+    assert policy.customer_value(facts(segment="standard"), spec) is None
+
+
+def test_customer_value_routing_to_the_team_already_chosen_only_keeps_any_boost():
+    spec = rules(segment_rules=[{"segment": "vip", "route_to": "tier1", "priority_boost": 1}])
+    assert policy.customer_value(facts(segment="vip", rank=1), spec).action == Action.RAISE_PRIORITY
+    assert (
+        policy.customer_value(
+            facts(segment="vip", rank=1), rules(segment_rules=[{"segment": "vip", "route_to": "tier1"}])
+        )
+        is None
+    )
 
 
 # -- skill ---------------------------------------------------------------------------------------------------
@@ -108,7 +139,9 @@ def test_skill_gap_prefers_the_first_team_on_the_category_path_that_has_the_skil
         team("billing_experts", tier=3, skills=["billing"]),
     ]
     cat = category(skill="billing", path=["tier1", "billing_experts"])
-    assert policy.skill_gap(cat, teams[0], teams) == Decision(policy.TRANSFER, FUNCTIONAL, "skill", "billing_experts")
+    assert policy.skill_gap(cat, teams[0], teams) == Decision(
+        Action.TRANSFER, Kind.FUNCTIONAL, "skill", "billing_experts"
+    )
 
 
 def test_skill_gap_off_the_path_goes_to_the_lowest_tier_team_with_the_skill():
@@ -140,7 +173,7 @@ def test_within_authority_needs_every_required_permission_granted():
 
 def test_authority_keeps_a_ticket_within_the_team_limit():
     teams = by_name(team("tier1", authority={"refund_amount": 500}, supervisor="lead"), team("lead"))
-    assert policy.authority(teams["tier1"], {"refund_amount": 400.0}, category(), teams) is None
+    assert authorise(teams["tier1"], {"refund_amount": 400.0}, category(), teams) is None
 
 
 def test_authority_escalates_up_the_chain_skipping_a_supervisor_without_enough_authority():
@@ -150,10 +183,10 @@ def test_authority_escalates_up_the_chain_skipping_a_supervisor_without_enough_a
         team("manager", authority={"refund_amount": 5000}, supervisor="director"),
         team("director"),
     )
-    assert policy.authority(teams["tier1"], {"refund_amount": 800.0}, category(), teams) == Decision(
-        policy.TRANSFER, HIERARCHICAL, "authority", "lead"
+    assert authorise(teams["tier1"], {"refund_amount": 800.0}, category(), teams) == Decision(
+        Action.TRANSFER, Kind.HIERARCHICAL, "authority", "lead"
     )
-    assert policy.authority(teams["tier1"], {"refund_amount": 3000.0}, category(), teams).to_team == "manager"
+    assert authorise(teams["tier1"], {"refund_amount": 3000.0}, category(), teams).to_team == "manager"
 
 
 def test_authority_ends_at_the_top_of_the_chain_when_nobody_covers_the_ticket():
@@ -161,7 +194,7 @@ def test_authority_ends_at_the_top_of_the_chain_when_nobody_covers_the_ticket():
         team("tier1", authority={"refund_amount": 500}, supervisor="lead"),
         team("lead", authority={"refund_amount": 1000}),
     )
-    assert policy.authority(teams["tier1"], {"refund_amount": 9000.0}, category(), teams).to_team == "lead"
+    assert authorise(teams["tier1"], {"refund_amount": 9000.0}, category(), teams).to_team == "lead"
 
 
 def test_authority_escalates_a_missing_permission_to_the_team_that_grants_it():
@@ -171,14 +204,14 @@ def test_authority_escalates_a_missing_permission_to_the_team_that_grants_it():
         team("admin", authority={"account_change": True}),
     )
     cat = category(requires=["account_change"])
-    assert policy.authority(teams["tier1"], {}, cat, teams) == Decision(
-        policy.TRANSFER, HIERARCHICAL, "authority", "admin"
+    assert authorise(teams["tier1"], {}, cat, teams) == Decision(
+        Action.TRANSFER, Kind.HIERARCHICAL, "authority", "admin"
     )
 
 
 def test_authority_without_a_supervisor_keeps_the_ticket():
     teams = by_name(team("tier1", authority={"refund_amount": 500}))
-    assert policy.authority(teams["tier1"], {"refund_amount": 900.0}, category(), teams) is None
+    assert authorise(teams["tier1"], {"refund_amount": 900.0}, category(), teams) is None
 
 
 # -- capability ----------------------------------------------------------------------------------------------
@@ -200,39 +233,37 @@ PATH = ["tier1", "tier2", "engineering"]
 
 
 def test_complexity_lets_an_attempt_resolve_when_the_draw_is_below_the_probability():
-    assert policy.complexity(0.59, 0.6, 0, team("tier1", max_attempts=1), PATH) is None
+    assert attempt(0.59, 0.6, 0, team("tier1", max_attempts=1), PATH) is None
 
 
 def test_complexity_counts_a_draw_equal_to_the_probability_as_a_failure():
-    assert policy.complexity(0.6, 0.6, 0, team("tier1", max_attempts=1), PATH) is not None
+    assert attempt(0.6, 0.6, 0, team("tier1", max_attempts=1), PATH) is not None
 
 
 def test_complexity_retries_at_the_same_team_while_failures_are_below_max_attempts():
     tier1 = team("tier1", max_attempts=3)
-    assert policy.complexity(0.9, 0.6, 0, tier1, PATH) == Decision(policy.RETRY, FUNCTIONAL, "complexity")
-    assert policy.complexity(0.9, 0.6, 1, tier1, PATH).action == policy.RETRY
+    assert attempt(0.9, 0.6, 0, tier1, PATH) == Decision(Action.RETRY, Kind.FUNCTIONAL, "complexity")
+    assert attempt(0.9, 0.6, 1, tier1, PATH).action == Action.RETRY
 
 
 def test_complexity_moves_on_with_reason_repeated_failure_at_the_attempt_cap():
     tier1 = team("tier1", max_attempts=3)
-    assert policy.complexity(0.9, 0.6, 2, tier1, PATH) == Decision(
-        policy.TRANSFER, FUNCTIONAL, "repeated_failure", "tier2"
-    )
+    assert attempt(0.9, 0.6, 2, tier1, PATH) == Decision(Action.TRANSFER, Kind.FUNCTIONAL, "repeated_failure", "tier2")
 
 
 def test_complexity_with_one_attempt_moves_on_at_once_with_reason_complexity():
-    decision = policy.complexity(0.9, 0.6, 0, team("tier2", max_attempts=1), PATH)
-    assert decision == Decision(policy.TRANSFER, FUNCTIONAL, "complexity", "engineering")
+    decision = attempt(0.9, 0.6, 0, team("tier2", max_attempts=1), PATH)
+    assert decision == Decision(Action.TRANSFER, Kind.FUNCTIONAL, "complexity", "engineering")
 
 
 def test_complexity_at_the_last_team_of_the_path_retries_there():
-    decision = policy.complexity(0.9, 0.6, 5, team("engineering", max_attempts=1), PATH)
-    assert decision == Decision(policy.RETRY, FUNCTIONAL, "complexity")
+    decision = attempt(0.9, 0.6, 5, team("engineering", max_attempts=1), PATH)
+    assert decision == Decision(Action.RETRY, Kind.FUNCTIONAL, "complexity")
 
 
 def test_after_session_waits_on_the_customer_else_escalates_else_resolves():
-    escalation = Decision(policy.TRANSFER, FUNCTIONAL, "complexity", "tier2")
-    assert policy.after_session(True, None).action == policy.AWAIT_CUSTOMER
+    escalation = Decision(Action.TRANSFER, Kind.FUNCTIONAL, "complexity", "tier2")
+    assert policy.after_session(True, None).action == Action.AWAIT_CUSTOMER
     assert policy.after_session(False, escalation) is escalation
     assert policy.after_session(False, None) == policy.RESOLVED
 
@@ -243,14 +274,14 @@ SWARM = {"mode": "swarm", "swarm": {"consult_time": FIXED}}
 
 @pytest.mark.parametrize("reason", ["complexity", "repeated_failure"])
 def test_swarm_instead_turns_a_capability_transfer_into_a_consult_with_the_same_target(reason):
-    decision = Decision(policy.TRANSFER, FUNCTIONAL, reason, "tier2")
-    assert policy.swarm_instead(decision, rules(**SWARM)) == Decision(policy.SWARM, FUNCTIONAL, reason, "tier2")
+    decision = Decision(Action.TRANSFER, Kind.FUNCTIONAL, reason, "tier2")
+    assert policy.swarm_instead(decision, rules(**SWARM)) == Decision(Action.SWARM, Kind.FUNCTIONAL, reason, "tier2")
 
 
 def test_swarm_instead_leaves_other_decisions_and_tiered_mode_alone():
-    authority = Decision(policy.TRANSFER, HIERARCHICAL, "authority", "lead")
-    retry = Decision(policy.RETRY, FUNCTIONAL, "complexity")
-    failure = Decision(policy.TRANSFER, FUNCTIONAL, "complexity", "tier2")
+    authority = Decision(Action.TRANSFER, Kind.HIERARCHICAL, "authority", "lead")
+    retry = Decision(Action.RETRY, Kind.FUNCTIONAL, "complexity")
+    failure = Decision(Action.TRANSFER, Kind.FUNCTIONAL, "complexity", "tier2")
     assert policy.swarm_instead(authority, rules(**SWARM)) is authority
     assert policy.swarm_instead(retry, rules(**SWARM)) is retry
     assert policy.swarm_instead(failure, rules()) is failure
@@ -258,15 +289,15 @@ def test_swarm_instead_leaves_other_decisions_and_tiered_mode_alone():
 
 def test_cap_bouncing_resolves_at_the_current_team_once_the_handoff_cap_is_reached():
     capped = rules(handoff={"max_handoffs": 2})
-    for action in (policy.TRANSFER, policy.SWARM, policy.RETRY):
-        decision = Decision(action, FUNCTIONAL, "complexity", "tier2")
+    for action in (Action.TRANSFER, Action.SWARM, Action.RETRY):
+        decision = Decision(action, Kind.FUNCTIONAL, "complexity", "tier2")
         assert policy.cap_bouncing(decision, 1, capped) is decision
-        assert policy.cap_bouncing(decision, 2, capped) == Decision(policy.RESOLVE, FUNCTIONAL, "handoff_cap")
+        assert policy.cap_bouncing(decision, 2, capped) == Decision(Action.RESOLVE, Kind.FUNCTIONAL, "handoff_cap")
 
 
 def test_cap_bouncing_changes_nothing_without_a_cap_or_for_a_ticket_awaiting_its_customer():
-    transfer = Decision(policy.TRANSFER, FUNCTIONAL, "complexity", "tier2")
-    waiting = Decision(policy.AWAIT_CUSTOMER)
+    transfer = Decision(Action.TRANSFER, Kind.FUNCTIONAL, "complexity", "tier2")
+    waiting = Decision(Action.AWAIT_CUSTOMER)
     assert policy.cap_bouncing(transfer, 50, rules()) is transfer
     assert policy.cap_bouncing(waiting, 5, rules(handoff={"max_handoffs": 0})) is waiting
 

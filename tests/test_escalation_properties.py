@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sim.analysis.kpis import replication_kpis
 from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords, escalations_from
-from sim.scenario.escalation import TRIGGERS
+from sim.scenario.policy import TRIGGERS
 from sim.scenario.loader import validate
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -42,7 +42,7 @@ def maybe(strategy: st.SearchStrategy) -> st.SearchStrategy:
 @st.composite
 def triggers(draw) -> list[str]:
     """Every trigger in a random order, some left out; 'skill' stays on (billing reaches teams without it)."""
-    order = draw(st.permutations(TRIGGERS))
+    order = draw(st.permutations(list(TRIGGERS)))
     return [t for t in order if t == "skill" or draw(st.booleans())]
 
 

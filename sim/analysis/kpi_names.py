@@ -2,14 +2,17 @@
 caught before hours of simulation instead of showing up as an empty column.
 
 A KPI name is a base (``asa``, ``utilisation`` …, the ones ``metrics`` labels) optionally
-followed by ``.`` and one of the scenario's channel, team, priority, category or segment names.
+followed by ``.`` and one of the scenario's channel, team, priority, category or segment names
+(or, for ``escalation_kind`` and ``escalation_reason``, a kind or a reason the triggers record).
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 
 from sim.analysis.kpis import KPIS
+from sim.scenario.policy import Kind, escalation_reasons
 from sim.scenario.spec import Scenario
 
 
@@ -20,11 +23,27 @@ def kpi_problem(name: str, scenario: Scenario) -> str | None:
         hint = difflib.get_close_matches(base, list(KPIS), n=1)
         suggestion = f"did you mean {hint[0]!r}? " if hint else ""
         return f"unknown KPI {name!r}; {suggestion}KPIs: {', '.join(KPIS)} (some take .<channel|team|priority>)"
-    if dot and detail not in _entity_names(scenario):
+    if not dot:
+        return None
+    if base in _DETAILS:
+        allowed = _DETAILS[base](scenario)
+        if detail not in allowed:
+            return (
+                f"unknown KPI {name!r}: {detail!r} is not one of {scenario.name}'s {base} details: {', '.join(allowed)}"
+            )
+        return None
+    if detail not in _entity_names(scenario):
         return (
             f"unknown KPI {name!r}: {detail!r} is not a channel, team, priority, category or segment of {scenario.name}"
         )
     return None
+
+
+_DETAILS: dict[str, Callable[[Scenario], list[str]]] = {
+    "escalation_kind": lambda s: [kind.value for kind in Kind],
+    "escalation_reason": lambda s: escalation_reasons(s.escalation),
+}
+"""KPIs whose detail is not an entity of the scenario: escalation kinds and the triggers' reasons."""
 
 
 def _entity_names(scenario: Scenario) -> set[str]:

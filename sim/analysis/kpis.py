@@ -25,8 +25,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
+from sim.core.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.records import RunRecords
+from sim.engine.tickets import Outcome
 from sim.scenario.matching import route
+from sim.scenario.policy import Kind, TaskKind, escalation_reasons
 from sim.scenario.spec import Scenario
 
 
@@ -120,14 +123,14 @@ def _escalation(records: RunRecords, tickets: pd.DataFrame, s: Scenario) -> dict
     n = len(tickets)
     if n == 0:
         return out
-    resolved = tickets[tickets["outcome"] == "resolved"]
+    resolved = tickets[tickets["outcome"] == Outcome.RESOLVED]
     first_contact = (resolved["escalations"] == 0) & (resolved["sessions"] == 1) & (resolved["reopens"] == 0)
     out["fcr"] = float(first_contact.mean()) if len(resolved) else math.nan
     out["escalation_rate"] = float((tickets["escalations"] > 0).mean())
     esc = records.escalations[records.escalations["ticket"].isin(tickets["ticket"])]
-    for kind in ("hierarchical", "functional", "automatic"):
-        out[f"escalation_kind.{kind}"] = esc.loc[esc["kind"] == kind, "ticket"].nunique() / n
-    for reason in _reasons(s):
+    for kind in Kind:
+        out[f"escalation_kind.{kind.value}"] = esc.loc[esc["kind"] == kind, "ticket"].nunique() / n
+    for reason in escalation_reasons(s.escalation):
         out[f"escalation_reason.{reason}"] = esc.loc[esc["reason"] == reason, "ticket"].nunique() / n
     for category in s.categories:
         mine = tickets[tickets["category"] == category.name]
@@ -144,24 +147,16 @@ def _escalation(records: RunRecords, tickets: pd.DataFrame, s: Scenario) -> dict
         out[f"path_share.{path}"] = float(share)
     out["reopen_rate"] = float((resolved["reopens"] > 0).mean()) if len(resolved) else math.nan
     out.update(_cost_by_tier(records, resolved, visits, s))
-    tasks = records.tasks[records.tasks["kind"].isin(["review", "intervention"])]
-    days = (records.horizon - records.warmup) / 1440.0
+    tasks = records.tasks[records.tasks["kind"].isin([TaskKind.REVIEW, TaskKind.INTERVENTION])]
+    days = (records.horizon - records.warmup) / MINUTES_PER_DAY
     in_window = tasks[tasks["started"] >= records.warmup]
-    out["review_hours_per_day"] = float(in_window["work"].sum() / 60.0 / days)
+    out["review_hours_per_day"] = float(in_window["work"].sum() / MINUTES_PER_HOUR / days)
     return out
-
-
-def _reasons(s: Scenario) -> list[str]:
-    """Every escalation reason this scenario can produce."""
-    reasons = ["regulatory", "customer_value", "skill", "authority", "complexity", "repeated_failure", "consult"]
-    if s.escalation.dissatisfaction:
-        reasons.append("dissatisfaction")
-    return reasons + [rule.name for rule in s.escalation.time_rules]
 
 
 def _cost_by_tier(records: RunRecords, resolved: pd.DataFrame, visits: pd.DataFrame, s: Scenario) -> dict[str, float]:
     """Mean agent cost of a resolved ticket (its own work and tasks on its behalf), by resolving tier."""
-    rate = {t.name: t.cost_per_hour / 60.0 for t in s.teams}
+    rate = {t.name: t.cost_per_hour / MINUTES_PER_HOUR for t in s.teams}
     if not any(rate.values()) or resolved.empty:
         return {}
     work = pd.concat([visits[["ticket", "team", "work"]], records.tasks[["ticket", "team", "work"]]])
@@ -176,8 +171,8 @@ def _volumes(tickets: pd.DataFrame) -> dict[str, float]:
     counts = tickets["outcome"].value_counts()
     arrived = len(tickets)
     out = {"arrived": float(arrived)}
-    for outcome in ("resolved", "abandoned", "open"):
-        out[outcome] = float(counts.get(outcome, 0))
+    for outcome in Outcome:
+        out[outcome.value] = float(counts.get(outcome.value, 0))
     out["abandonment_rate"] = out["abandoned"] / arrived if arrived else math.nan
     return out
 
@@ -192,7 +187,7 @@ def _answering(tickets: pd.DataFrame, scenario: Scenario, horizon: float) -> dic
         done = mine[mine["answered_at"].notna()]
         out[f"asa.{channel.name}"] = _mean(done["wait"])
         if len(mine):
-            out[f"abandonment_rate.{channel.name}"] = float((mine["outcome"] == "abandoned").mean())
+            out[f"abandonment_rate.{channel.name}"] = float((mine["outcome"] == Outcome.ABANDONED).mean())
         if channel.service_level is not None:
             out[f"service_level.{channel.name}"] = service_level(mine, channel.service_level.target, horizon)
     if len(scenario.segments) > 1:
@@ -200,7 +195,7 @@ def _answering(tickets: pd.DataFrame, scenario: Scenario, horizon: float) -> dic
             mine = tickets[tickets["segment"] == segment]
             out[f"asa_segment.{segment}"] = _mean(mine.loc[mine["answered_at"].notna(), "wait"])
             out[f"abandonment_rate_segment.{segment}"] = (
-                float((mine["outcome"] == "abandoned").mean()) if len(mine) else math.nan
+                float((mine["outcome"] == Outcome.ABANDONED).mean()) if len(mine) else math.nan
             )
     return out
 
@@ -209,7 +204,7 @@ def service_level(tickets: pd.DataFrame, target: float, horizon: float) -> float
     """Share answered within ``target`` among tickets whose outcome at the target is known."""
     answered = tickets["answered_at"].notna()
     hit = answered & (tickets["wait"] <= target)
-    abandoned = tickets["outcome"] == "abandoned"
+    abandoned = tickets["outcome"] == Outcome.ABANDONED
     still_waiting = ~answered & ~abandoned & (horizon - tickets["arrival"] > target)
     decided = answered | abandoned | still_waiting
     return float(hit.sum() / decided.sum()) if decided.any() else math.nan
@@ -231,7 +226,7 @@ def _sla(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
 
 
 def _resolution(tickets: pd.DataFrame) -> dict[str, float]:
-    times = tickets.loc[tickets["outcome"] == "resolved", "resolution_time"]
+    times = tickets.loc[tickets["outcome"] == Outcome.RESOLVED, "resolution_time"]
     if times.empty:
         return {"resolution_time_mean": math.nan, "resolution_time_p50": math.nan, "resolution_time_p90": math.nan}
     return {
@@ -257,7 +252,7 @@ def _levels(records: RunRecords, scenario: Scenario) -> dict[str, float]:
     means = time_averages(records.levels, records.warmup, records.horizon)
     by = {(r.team, r.metric): r.mean for r in means.itertuples()}
     out: dict[str, float] = {}
-    window_hours = (records.horizon - records.warmup) / 60.0
+    window_hours = (records.horizon - records.warmup) / MINUTES_PER_HOUR
     cost = 0.0
     for team in scenario.teams:
         staffed = by.get((team.name, "staffed"), 0.0)

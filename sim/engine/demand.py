@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from sim.core.calendar import hour_of_week
-from sim.engine.streams import Mix, Sampler, Streams
+from sim.engine.streams import Mix, Sampler, Stream, Streams
 from sim.scenario.spec import WEEKDAYS, CategorySpec, ChannelSpec
 
 
@@ -37,11 +37,11 @@ class ChannelDemand:
         self.peak = self._peak_rate(horizon)
         self.constant = not self._surges and min(self._week) == self.peak
         """A constant rate needs no thinning: every candidate arrival is kept."""
-        self.gaps = streams.uniform(f"arrivals.{spec.name}")
-        self.thinning = streams.uniform(f"thinning.{spec.name}")
-        self.category = streams.uniform(f"category.{spec.name}")
+        self.gaps = streams.uniform(Stream.ARRIVALS.of(spec.name))
+        self.thinning = streams.uniform(Stream.THINNING.of(spec.name))
+        self.category = streams.uniform(Stream.CATEGORY.of(spec.name))
         self.patience: Sampler | None = (
-            streams.sampler(f"patience.{spec.name}", spec.patience) if spec.patience is not None else None
+            streams.sampler(Stream.PATIENCE.of(spec.name), spec.patience) if spec.patience is not None else None
         )
 
     def rate(self, t: float) -> float:
@@ -85,15 +85,17 @@ class CategoryDraws:
         self.name = spec.name
         self.priority = Mix(spec.priority or {priorities[-1]: 1.0})
         self.segment = Mix(spec.segment or {segments[0]: 1.0})
-        self.priority_u = streams.uniform(f"priority.{spec.name}")
-        self.segment_u = streams.uniform(f"segment.{spec.name}")
+        self.priority_u = streams.uniform(Stream.PRIORITY.of(spec.name))
+        self.segment_u = streams.uniform(Stream.SEGMENT.of(spec.name))
         self.attributes = {
-            name: streams.sampler(f"attribute.{spec.name}.{name}", dist) for name, dist in spec.attributes.items()
+            name: streams.sampler(Stream.ATTRIBUTE.of(spec.name, name), dist) for name, dist in spec.attributes.items()
         }
         reply = spec.customer_reply
         self.reply_probability = reply.probability if reply else 0.0
-        self.reply_u: Sampler | None = streams.uniform(f"reply.{spec.name}") if reply else None
-        self.reply_delay: Sampler | None = streams.sampler(f"reply_delay.{spec.name}", reply.delay) if reply else None
+        self.reply_u: Sampler | None = streams.uniform(Stream.REPLY.of(spec.name)) if reply else None
+        self.reply_delay: Sampler | None = (
+            streams.sampler(Stream.REPLY_DELAY.of(spec.name), reply.delay) if reply else None
+        )
 
     def draw_priority(self) -> str:
         return self.priority.pick(self.priority_u())

@@ -16,16 +16,26 @@ from itertools import count
 import simpy
 
 from sim.core.calendar import BusinessCalendar, shift_instances
-from sim.engine import policy
 from sim.engine.demand import CategoryDraws, ChannelDemand
 from sim.engine.escalator import Escalator
 from sim.engine.processes import Process, arrivals, roster
-from sim.engine.records import ESCALATION_COLUMNS, TASK_COLUMNS, VISIT_COLUMNS, Columns, EventLog, Levels, RunRecords
+from sim.engine.records import (
+    ESCALATION_COLUMNS,
+    TASK_COLUMNS,
+    VISIT_COLUMNS,
+    Columns,
+    Event,
+    EventLog,
+    Exit,
+    Levels,
+    RunRecords,
+)
 from sim.engine.sla import SlaClock
-from sim.engine.streams import Sampler, Streams
+from sim.engine.streams import Sampler, Stream, Streams
 from sim.engine.teams import Team
-from sim.engine.tickets import ABANDONED, IN_SERVICE, PENDING, RESOLVED, WAITING, Task, Ticket, TicketTable
+from sim.engine.tickets import Session, Status, Task, Ticket, TicketTable
 from sim.scenario.matching import route, sla_policy_for
+from sim.scenario.policy import Action
 from sim.scenario.spec import WEEKDAYS, Scenario, SlaPolicy, TeamSpec
 
 
@@ -88,7 +98,7 @@ class Desk:
         self.categories = {c.name: c for c in scenario.categories}
         self.handle = {
             (c.name, t.name): streams.sampler(
-                f"handle.{c.name}.{t.name}", c.handle_time_for(t.name).scaled(t.handle_time_multiplier)
+                Stream.HANDLE.of(c.name, t.name), c.handle_time_for(t.name).scaled(t.handle_time_multiplier)
             )
             for c in scenario.categories
             for t in scenario.teams
@@ -96,7 +106,7 @@ class Desk:
         }
         self._reply_handle = {
             (c.name, t.name): streams.sampler(
-                f"reply_handle.{c.name}.{t.name}", c.customer_reply.handle_time.scaled(t.handle_time_multiplier)
+                Stream.REPLY_HANDLE.of(c.name, t.name), c.customer_reply.handle_time.scaled(t.handle_time_multiplier)
             )
             for c in scenario.categories
             for t in scenario.teams
@@ -131,7 +141,7 @@ class Desk:
         )
         self.arrived += 1
         self.live[ticket.id] = ticket
-        self.record(now, ticket.id, "arrival", "", demand.name)
+        self.record(now, ticket.id, Event.ARRIVAL, "", demand.name)
         routed = team
         if self.escalator.arrival_rules:
             team = self.escalator.on_arrival(ticket, team)
@@ -169,7 +179,7 @@ class Desk:
     def enqueue(self, item: Ticket | Task, team: Team) -> None:
         """Send work to the team; log 'queued' when a ticket has to wait (tasks log task_queued)."""
         if not team.enqueue(item) and isinstance(item, Ticket):
-            self.record(self.env.now, item.id, "queued", team.name)
+            self.record(self.env.now, item.id, Event.QUEUED, team.name)
             self.escalator.on_queued(item, team)
 
     # -- SLA clocks ----------------------------------------------------------------------------
@@ -197,9 +207,9 @@ class Desk:
 
     def _milestone(self, ticket: Ticket, clock: SlaClock, fraction: float, when: float) -> None:
         if fraction >= 1.0:
-            self.record(when, ticket.id, "sla_breach", ticket.team, clock.name)
+            self.record(when, ticket.id, Event.SLA_BREACH, ticket.team, clock.name)
         else:
-            self.record(when, ticket.id, "sla_warning", ticket.team, f"{clock.name}@{fraction:.0%}")
+            self.record(when, ticket.id, Event.SLA_WARNING, ticket.team, f"{clock.name}@{fraction:.0%}")
         self.escalator.on_milestone(ticket, clock.name, fraction)
 
     def _stop_clock(self, ticket: Ticket, name: str, fulfilled: bool) -> None:
@@ -208,7 +218,7 @@ class Desk:
                 was_met = clock.met
                 clock.stop(self.env.now, fulfilled)
                 if fulfilled and was_met != was_met and clock.met == 1.0:
-                    self.record(self.env.now, ticket.id, "sla_met", ticket.team, name)
+                    self.record(self.env.now, ticket.id, Event.SLA_MET, ticket.team, name)
 
     # -- work ----------------------------------------------------------------------------------
     def begin_work(self, item: Ticket | Task, team: Team) -> float:
@@ -217,7 +227,7 @@ class Desk:
             return self.escalator.begin_task(item, team)
         now = self.env.now
         ticket = item
-        ticket.status = IN_SERVICE
+        ticket.status = Status.IN_SERVICE
         ticket.sessions += 1
         ticket.waited += now - ticket.queued_at
         if ticket.answered_at != ticket.answered_at:
@@ -226,7 +236,7 @@ class Desk:
                 self._stop_clock(ticket, "first_response", fulfilled=True)
         work, kind = self.escalator.session_work(ticket, team)
         ticket.session_kind = kind
-        self.record(now, ticket.id, "picked_up", team.name, "" if kind == "work" else kind)
+        self.record(now, ticket.id, Event.PICKED_UP, team.name, "" if kind == Session.WORK else kind)
         return work
 
     def work_time(self, ticket: Ticket, team: Team) -> float:
@@ -244,9 +254,9 @@ class Desk:
         ticket.work_time += work
         ticket.work_here += work
         decision = self.escalator.after_session(ticket, team)
-        if decision.action == policy.AWAIT_CUSTOMER:
+        if decision.action == Action.AWAIT_CUSTOMER:
             self._await_customer(ticket, team)
-        elif decision.action == policy.RESOLVE:
+        elif decision.action == Action.RESOLVE:
             self.resolve(ticket, team)
         else:
             return self.escalator.apply(ticket, team, decision)
@@ -254,9 +264,9 @@ class Desk:
 
     def _await_customer(self, ticket: Ticket, team: Team) -> None:
         now = self.env.now
-        ticket.status = PENDING
+        ticket.status = Status.PENDING
         ticket.needs_reply = False
-        self.record(now, ticket.id, "pending_customer", team.name)
+        self.record(now, ticket.id, Event.PENDING_CUSTOMER, team.name)
         chosen = self.sla_by_name.get(ticket.sla_policy)
         pause = chosen is not None and chosen.pause_while_waiting_on_customer
         if pause:
@@ -267,7 +277,7 @@ class Desk:
 
     def _customer_replied(self, ticket: Ticket, team: Team, paused: bool, _: simpy.Event) -> None:
         now = self.env.now
-        self.record(now, ticket.id, "customer_replied", team.name)
+        self.record(now, ticket.id, Event.CUSTOMER_REPLIED, team.name)
         if paused:
             for clock in ticket.clocks:
                 clock.resume(now)
@@ -278,14 +288,14 @@ class Desk:
     def resolve(self, ticket: Ticket, team: Team) -> None:
         """The ticket is resolved by ``team``; it may still reopen later."""
         now = self.env.now
-        ticket.status = RESOLVED
+        ticket.status = Status.RESOLVED
         ticket.resolved_at = now
         ticket.resolving_team = team.name
         if ticket.clocks:
             self._stop_clock(ticket, "first_response", fulfilled=True)
             self._stop_clock(ticket, "resolution", fulfilled=True)
-        self.record(now, ticket.id, "resolved", team.name)
-        self.leave_team(ticket, "resolved")
+        self.record(now, ticket.id, Event.RESOLVED, team.name)
+        self.leave_team(ticket, Exit.RESOLVED)
         if self.escalator.after_resolution:
             self.escalator.on_resolved(ticket, team)
         if not ticket.reopen_pending:
@@ -295,24 +305,24 @@ class Desk:
         """A resolved ticket comes back and joins ``team``'s queue again."""
         ticket.reopen_pending = False
         ticket.reopens += 1
-        ticket.status = WAITING
+        ticket.status = Status.WAITING
         ticket.resolved_at = math.nan
         ticket.resolving_team = ""
-        self.record(self.env.now, ticket.id, "reopened", team.name)
+        self.record(self.env.now, ticket.id, Event.REOPENED, team.name)
         self.enter_team(ticket, team)
 
     def _give_up(self, ticket: Ticket, _: simpy.Event) -> None:
         """The customer's patience ran out: abandon if still waiting for a first answer."""
-        if ticket.status != WAITING or ticket.answered_at == ticket.answered_at:
+        if ticket.status != Status.WAITING or ticket.answered_at == ticket.answered_at:
             return
         now = self.env.now
-        ticket.status = ABANDONED
+        ticket.status = Status.ABANDONED
         ticket.abandoned_at = now
         self.teams[ticket.team].withdraw(ticket)
         for clock in ticket.clocks:
             clock.stop(now, fulfilled=False)
-        self.record(now, ticket.id, "abandoned", ticket.team)
-        self.leave_team(ticket, "abandoned")
+        self.record(now, ticket.id, Event.ABANDONED, ticket.team)
+        self.leave_team(ticket, Exit.ABANDONED)
         self._finish(ticket)
 
     def _finish(self, ticket: Ticket) -> None:
@@ -333,8 +343,8 @@ class Desk:
         for ticket in list(self.live.values()):
             for clock in ticket.clocks:
                 clock.settle(s.horizon)
-            if ticket.status != RESOLVED:
-                self.leave_team(ticket, "open")
+            if ticket.status != Status.RESOLVED:
+                self.leave_team(ticket, Exit.OPEN)
             self.table.add(ticket)
         tickets = self.table.frame()
         self._check_conservation(tickets)

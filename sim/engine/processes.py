@@ -1,15 +1,15 @@
 """SimPy processes: arrivals, agents and shift rosters. Plumbing only.
 
 These generators move time forward and hand tickets around; every decision (which team, what
-happens after a work session) is asked of the model, which consults the pure functions in
-``policy``. Nothing here computes a statistic: the model emits records.
+happens after a work session) is asked of the desk, which consults the pure functions of
+``sim.scenario.policy``. Nothing here computes a statistic: the desk emits records.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from math import log1p
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import simpy
 
@@ -17,12 +17,14 @@ from sim.engine.demand import ChannelDemand
 from sim.engine.teams import Agent, Team
 from sim.engine.tickets import Task, Ticket
 
-if TYPE_CHECKING:
-    from sim.engine.desk import Desk
-    from sim.engine.escalator import Escalator
-    from sim.engine.policy import Decision
-
 Process = Generator[simpy.Event, object, None]
+
+
+class WorkDesk(Protocol):
+    """What agents need from the desk: how long a session takes, and what follows it."""
+
+    def begin_work(self, item: Ticket | Task, team: Team) -> float: ...
+    def end_work(self, item: Ticket | Task, team: Team, work: float) -> Process | None: ...
 
 
 def arrivals(
@@ -58,7 +60,7 @@ def _replay(
         admit(demand, t)
 
 
-def agent(env: simpy.Environment, desk: Desk, team: Team, me: Agent) -> Process:
+def agent(env: simpy.Environment, desk: WorkDesk, team: Team, me: Agent) -> Process:
     """An agent on duty: take the next ticket the team offers, work it, repeat until the shift ends."""
     while not me.off_shift:
         ticket = team.take(me)
@@ -74,7 +76,7 @@ def agent(env: simpy.Environment, desk: Desk, team: Team, me: Agent) -> Process:
         team.leave(me)
 
 
-def session(env: simpy.Environment, desk: Desk, team: Team, me: Agent, item: Ticket | Task) -> Process:
+def session(env: simpy.Environment, desk: WorkDesk, team: Team, me: Agent, item: Ticket | Task) -> Process:
     """One work session: begin, spend the handle time, let the model decide what follows.
 
     The agent stays on while the model needs it (a warm handoff, a swarm consult).
@@ -98,26 +100,27 @@ def warm_handoff(join: simpy.Event, held: Callable[[float, float], None]) -> Pro
 
 def swarm(
     env: simpy.Environment,
-    escalator: Escalator,
-    ticket: Ticket,
-    team: Team,
     consult: Task,
-    decision: Decision,
     max_wait: float,
+    consulted: Callable[[float], None],
+    fallback: Callable[[float], Process | None],
 ) -> Process:
-    """The agent keeps the ticket and waits briefly for an expert; together they solve it, else transfer."""
+    """The agent keeps the ticket and waits briefly for an expert; together they solve it, else transfer.
+
+    ``consulted`` or ``fallback`` is called with the minutes the agent held the ticket.
+    """
     started = env.now
     outcome = yield consult.started | env.timeout(max_wait)
     if consult.started in outcome:
         yield consult.done
-        escalator.consulted(ticket, team, env.now - started)
+        consulted(env.now - started)
         return
-    fallback = escalator.swarm_fallback(ticket, team, consult, decision, env.now - started)
-    if fallback is not None:
-        yield from fallback
+    then = fallback(env.now - started)
+    if then is not None:
+        yield from then
 
 
-def roster(env: simpy.Environment, desk: Desk, team: Team, blocks: list[tuple[float, float, int]]) -> Process:
+def roster(env: simpy.Environment, desk: WorkDesk, team: Team, blocks: list[tuple[float, float, int]]) -> Process:
     """Bring agents on duty block by block; at a block's end they finish the ticket in hand and leave."""
     for on, off, count in sorted(blocks):
         if on > env.now:

@@ -10,35 +10,40 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
 
 NAN = float("nan")
 
-EVENT_KINDS = (
-    "arrival",
-    "queued",
-    "picked_up",
-    "pending_customer",
-    "customer_replied",
-    "escalated",
-    "handoff",
-    "rework",
-    "priority_raised",
-    "task_queued",
-    "task_started",
-    "task_done",
-    "task_cancelled",
-    "resolved",
-    "reopened",
-    "abandoned",
-    "sla_warning",
-    "sla_breach",
-    "sla_met",
-)
-"""Every kind of event the log can hold. ``escalated`` carries "kind|reason|to_team" as its detail."""
-"""Every kind of event the log can hold, in lifecycle order."""
+
+class Event(StrEnum):
+    """Every kind of event the log can hold, in lifecycle order.
+
+    ``escalated`` carries "kind|reason|to_team" as its detail.
+    """
+
+    ARRIVAL = "arrival"
+    QUEUED = "queued"
+    PICKED_UP = "picked_up"
+    PENDING_CUSTOMER = "pending_customer"
+    CUSTOMER_REPLIED = "customer_replied"
+    ESCALATED = "escalated"
+    HANDOFF = "handoff"
+    REWORK = "rework"
+    PRIORITY_RAISED = "priority_raised"
+    TASK_QUEUED = "task_queued"
+    TASK_STARTED = "task_started"
+    TASK_DONE = "task_done"
+    TASK_CANCELLED = "task_cancelled"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    ABANDONED = "abandoned"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACH = "sla_breach"
+    SLA_MET = "sla_met"
+
 
 LEVEL_METRICS = ("queue", "busy", "staffed")
 """Time-weighted levels per team: tickets waiting, agents' busy capacity, agents on duty."""
@@ -107,7 +112,7 @@ class Columns:
                 values = np.concatenate(chunks) if chunks else np.empty(0, dtype=self.DTYPES[kind])
                 del chunks
                 if kind == "c":
-                    values = pd.Categorical.from_codes(values, categories=list(self.codes[name]))
+                    values = pd.Categorical.from_codes(values, categories=[str(c) for c in self.codes[name]])
                 columns[name] = values
             self._frame = pd.DataFrame(columns, copy=False)
         return self._frame
@@ -118,7 +123,7 @@ class EventLog:
 
     def __init__(self) -> None:
         self._cols = Columns({"time": "f", "ticket": "i", "event": "c", "team": "c", "detail": "c"})
-        self._cols.declare("event", EVENT_KINDS)
+        self._cols.declare("event", list(Event))
         self._rows = self._cols.rows
 
     def add(self, time: float, ticket: int, event: str, team: str = "", detail: str = "") -> None:
@@ -169,6 +174,15 @@ class LevelRecorder:
         rows.append((now, self._team, self._metric, self.value))
         if len(rows) >= 4096:
             self._cols.flush()
+
+
+class Exit(StrEnum):
+    """How a ticket's stay at a team ended (the ``exit`` column of the visits table)."""
+
+    RESOLVED = "resolved"
+    ESCALATED = "escalated"
+    ABANDONED = "abandoned"
+    OPEN = "open"
 
 
 VISIT_COLUMNS = {"ticket": "i", "team": "c", "entered": "f", "left": "f", "work": "f", "exit": "c"}

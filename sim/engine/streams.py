@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from enum import StrEnum
 from itertools import accumulate
 
 import numpy as np
@@ -20,6 +21,44 @@ import numpy as np
 from sim.core.distributions import _Dist
 
 BLOCK = 512
+"""Draws taken per call to numpy: large enough to amortise the call, small enough to stay in cache."""
+
+
+class Stream(StrEnum):
+    """Every random stream's name, in one place: the names are part of the common-random-numbers
+    promise, so renaming one reshuffles that input for every saved seed.
+
+    ``Stream.HANDLE.of("billing", "tier1")`` is the stream ``handle.billing.tier1``.
+    """
+
+    ARRIVALS = "arrivals"  # .<channel>: gaps between candidate arrivals
+    THINNING = "thinning"  # .<channel>: accepting a candidate at the hour's rate
+    CATEGORY = "category"  # .<channel>: the category mix
+    PATIENCE = "patience"  # .<channel>
+    PRIORITY = "priority"  # .<category>
+    SEGMENT = "segment"  # .<category>
+    ATTRIBUTE = "attribute"  # .<category>.<attribute>
+    REPLY = "reply"  # .<category>: does the ticket need a customer reply?
+    REPLY_DELAY = "reply_delay"  # .<category>
+    HANDLE = "handle"  # .<category>.<team>
+    REPLY_HANDLE = "reply_handle"  # .<category>.<team>
+    RESOLVE = "resolve"  # .<team>: did this attempt resolve the ticket?
+    FAILED_ATTEMPT = "failed_attempt"  # .<category>.<team>: the time a failed attempt takes
+    HANDOFF_CONTEXT = "handoff.context"
+    HANDOFF_REWORK = "handoff.rework"
+    HANDOFF_TIME = "handoff.time"
+    HANDOFF_TRIAGE = "handoff.triage"
+    SWARM_CONSULT = "swarm.consult"
+    REVIEW = "review"  # .<time rule>
+    DISSATISFACTION_REVIEW = "dissatisfaction.review"
+    FOLLOW_UP = "ownership.follow_up"
+    UPDATES = "updates"  # .<SLA policy>
+    REOPEN = "reopen"  # .<category>
+    REOPEN_DELAY = "reopen_delay"  # .<category>
+
+    def of(self, *parts: str) -> str:
+        """The stream's full name for these channel, category, team… names."""
+        return ".".join((self.value, *parts))
 
 
 def _name_key(name: str) -> int:

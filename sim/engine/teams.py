@@ -15,9 +15,9 @@ from itertools import count
 
 import simpy
 
-from sim.engine.policy import queue_order
 from sim.engine.records import Levels
-from sim.engine.tickets import WAITING, Ticket
+from sim.engine.tickets import Status, Ticket
+from sim.scenario.policy import queue_order
 from sim.scenario.spec import TeamSpec
 
 
@@ -66,7 +66,7 @@ class Team:
         """Hand the ticket to a free agent who can take it (True), or let it wait in the queue (False)."""
         now = self.env.now
         ticket.team = self.name
-        ticket.status = WAITING
+        ticket.status = Status.WAITING
         ticket.queued_at = now
         for i, (agent, event) in enumerate(self._free):
             if agent.can_take(ticket) and (agent.load == 0 or not self._exclusive_waits_ahead(ticket.rank)):
@@ -172,5 +172,5 @@ class Team:
 
 def _drop_stale(heap: list[tuple]) -> None:
     """Pop heap entries whose ticket has left the queue or been re-queued (lazy deletion)."""
-    while heap and (heap[0][-1].queue_token != heap[0][-2] or heap[0][-1].status != WAITING):
+    while heap and (heap[0][-1].queue_token != heap[0][-2] or heap[0][-1].status != Status.WAITING):
         heapq.heappop(heap)

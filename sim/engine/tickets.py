@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sim.engine.records import NAN, Columns
@@ -17,9 +18,36 @@ from sim.engine.records import NAN, Columns
 if TYPE_CHECKING:
     from sim.engine.sla import SlaClock
 
-WAITING, IN_SERVICE, PENDING, RESOLVED, ABANDONED = "waiting", "in_service", "pending_customer", "resolved", "abandoned"
-OUTCOMES = ("resolved", "abandoned", "open")
-"""How every arrived ticket ends: no other outcome exists."""
+
+class Status(StrEnum):
+    """Where a ticket (or a task) stands now."""
+
+    WAITING = "waiting"
+    IN_SERVICE = "in_service"
+    PENDING = "pending_customer"
+    RESOLVED = "resolved"
+    ABANDONED = "abandoned"
+    CANCELLED = "cancelled"
+    """Tasks only: a consult withdrawn, or an update or review whose ticket was already done."""
+
+
+FINISHED = (Status.RESOLVED, Status.ABANDONED)
+"""Statuses after which nothing more happens to a ticket (unless it reopens)."""
+
+
+class Session(StrEnum):
+    """What an agent's session on a ticket is: working it, or only seeing that the team cannot."""
+
+    WORK = "work"
+    TRIAGE = "triage"
+
+
+class Outcome(StrEnum):
+    """How every arrived ticket ends: no other outcome exists."""
+
+    RESOLVED = "resolved"
+    ABANDONED = "abandoned"
+    OPEN = "open"
 
 
 @dataclass(slots=True, eq=False)
@@ -36,7 +64,7 @@ class Ticket:
     patience: float | None
     next_work: float | None
     needs_reply: bool
-    status: str = WAITING
+    status: str = Status.WAITING
     team: str = ""
     first_team: str = ""
     queued_at: float = NAN
@@ -54,7 +82,7 @@ class Ticket:
     escalations: int = 0
     failed_here: int = 0
     attempt_u: float = 0.0
-    session_kind: str = ""
+    session_kind: str = Session.WORK
     rework_due: float = 0.0
     rework_time: float = 0.0
     waited: float = 0.0
@@ -69,11 +97,11 @@ class Ticket:
 
     @property
     def outcome(self) -> str:
-        if self.status == RESOLVED:
-            return "resolved"
-        if self.status == ABANDONED:
-            return "abandoned"
-        return "open"
+        if self.status == Status.RESOLVED:
+            return Outcome.RESOLVED
+        if self.status == Status.ABANDONED:
+            return Outcome.ABANDONED
+        return Outcome.OPEN
 
 
 @dataclass(slots=True, eq=False)
@@ -85,7 +113,7 @@ class Task:
     work: float
     rank: int
     concurrency: int = 1
-    status: str = WAITING
+    status: str = Status.WAITING
     team: str = ""
     queued_at: float = NAN
     queue_token: int = -1
@@ -137,7 +165,7 @@ class TicketTable:
         self.attribute_names = list(attribute_names)
         kinds.update({f"attr_{name}": "f" for name in self.attribute_names})
         self._cols = Columns(kinds)
-        self._cols.declare("outcome", OUTCOMES)
+        self._cols.declare("outcome", list(Outcome))
 
     def add(self, t: Ticket) -> None:
         """Record the ticket's final row (called once, when it leaves the system or at the horizon)."""
@@ -147,7 +175,7 @@ class TicketTable:
                 fr = clock
             elif clock.name == "resolution":
                 rs = clock
-        resolved = t.status == RESOLVED
+        resolved = t.status == Status.RESOLVED
         wait_end = t.answered_at if t.answered_at == t.answered_at else t.abandoned_at
         row = (
             t.id,

@@ -8,10 +8,12 @@ so a planner can fix the file from the message alone.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 from sim.scenario.fields import Path
 from sim.scenario.matching import route
+from sim.scenario.policy import Phase, escalation_reasons, in_phase
 from sim.scenario.spec import CategorySpec, Scenario, TeamSpec
 
 
@@ -96,7 +98,7 @@ def _routes_are_workable(s: Scenario) -> Iterator[tuple[Path, str]]:
             if (
                 cat.skill is not None
                 and cat.skill not in teams[team].skills
-                and ("skill" not in s.escalation.triggers or not any(cat.skill in t.skills for t in s.teams))
+                and (not _moved_on_pickup(s, cat, teams[team]) or not any(cat.skill in t.skills for t in s.teams))
             ):
                 yield (
                     ("routing",),
@@ -104,6 +106,11 @@ def _routes_are_workable(s: Scenario) -> Iterator[tuple[Path, str]]:
                     f"(its skills: {teams[team].skills or 'none'}); route it to a team with the skill, "
                     "or give some team the skill and keep the 'skill' trigger on",
                 )
+
+
+def _moved_on_pickup(s: Scenario, category: CategorySpec, team: TeamSpec) -> bool:
+    """Whether a trigger that acts when an agent picks a ticket up (skill) can move it from ``team``."""
+    return any(t.acts_on(category, team, s.escalation) for t in in_phase(s.escalation.triggers, Phase.PICKUP))
 
 
 def _unique_names(s: Scenario) -> Iterator[tuple[Path, str]]:
@@ -209,7 +216,16 @@ def escalation_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
             )
         yield from team_ref(("escalation", "segment_rules", i, "route_to"), rule.route_to)
     warnings = {w for p in s.sla_policies for w in p.warnings}
+    recorded = Counter(escalation_reasons(esc))
     for i, rule in enumerate(esc.time_rules):
+        if recorded[rule.name] > 1:
+            yield (
+                ("escalation", "time_rules", i, "name"),
+                (
+                    f"{rule.name!r} is already the reason another rule or trigger records; give each time rule "
+                    "its own name, e.g. breach_level1"
+                ),
+            )
         yield from team_ref(("escalation", "time_rules", i, "to"), rule.to)
         yield from team_ref(("escalation", "time_rules", i, "reviewer"), rule.reviewer)
         if isinstance(rule.at, float) and rule.clock and rule.at not in warnings:

@@ -9,18 +9,20 @@ typed schema of those rules; the decisions themselves are the pure functions in 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
 from sim.core.distributions import Distribution, Fixed
 from sim.core.units import Duration
 from sim.scenario.fields import Name, Spec
+from sim.scenario.policy import TRIGGERS
 
-TRIGGERS = ("regulatory", "customer_value", "skill", "authority", "complexity", "time", "dissatisfaction")
-"""Every trigger, in the default order in which they are consulted."""
-
-Trigger = Literal["regulatory", "customer_value", "skill", "authority", "complexity", "time", "dissatisfaction"]
+if TYPE_CHECKING:
+    TriggerName = str
+else:
+    TriggerName = Literal[tuple(TRIGGERS)]
+"""A trigger's name: one of those the policy registry declares."""
 
 
 class HandoffSpec(Spec):
@@ -113,7 +115,7 @@ class LearningSpec(Spec):
 class EscalationSpec(Spec):
     """All escalation rules of a scenario; without any, tickets stay with their first team."""
 
-    triggers: list[Trigger] = Field(default=list(TRIGGERS), description="which triggers apply, in order")
+    triggers: list[TriggerName] = Field(default=list(TRIGGERS), description="which triggers apply, in order")
     mode: Literal["tiered", "swarm"] = Field(default="tiered", description="transfer on failure, or swarm first")
     handoff: HandoffSpec = Field(default=HandoffSpec(), description="how tickets change hands")
     swarm: SwarmSpec | None = Field(default=None, description="swarming settings (mode: swarm)")

@@ -1,0 +1,439 @@
+"""The escalation policy: queueing and escalation decisions as small pure functions a trainer can read.
+
+Nothing here knows about SimPy. Each trigger takes what is known about a ticket (its ``Facts``)
+and the scenario's escalation rules, and returns a ``Decision`` or None; the engine's escalator
+carries the decision out. Random outcomes (did this attempt resolve the ticket?) arrive as a
+uniform draw in the facts, so every function is deterministic and testable on its own.
+
+Every trigger is declared once, here, by the ``@trigger`` decorator on its decision function:
+its name, the phases of a ticket's life in which it acts, what it needs in order to act, and the
+escalation reasons it records. The schema's list of trigger names, the escalator's dispatch and
+its fast path, and the KPI reasons are all derived from this registry. Adding a trigger means:
+its function here, its schema fields in ``escalation``, its test and its README line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
+
+from sim.core.units import MINUTES_PER_HOUR
+
+if TYPE_CHECKING:
+    from sim.scenario.escalation import EscalationSpec, TimeRule
+    from sim.scenario.spec import CategorySpec, TeamSpec
+
+
+class Kind(StrEnum):
+    """The kinds of escalation: up the authority chain, across to expertise, or by the clock."""
+
+    HIERARCHICAL = "hierarchical"
+    FUNCTIONAL = "functional"
+    AUTOMATIC = "automatic"
+
+
+class Action(StrEnum):
+    """What a decision does to a ticket."""
+
+    RESOLVE = "resolve"
+    RETRY = "retry"
+    AWAIT_CUSTOMER = "await_customer"
+    TRANSFER = "transfer"
+    SWARM = "swarm"
+    RAISE_PRIORITY = "raise_priority"
+    MOVE = "move"
+    REVIEW = "review"
+
+
+class Phase(StrEnum):
+    """The moments of a ticket's life at which a trigger may act."""
+
+    ARRIVAL = "arrival"
+    """A new ticket, before it first queues: it may go elsewhere or gain priority."""
+    PICKUP = "pickup"
+    """An agent picks the ticket up: the agent may find that the team cannot work it."""
+    END_OF_SESSION = "end_of_session"
+    """A work session ended: the ticket may be retried or go up or across."""
+    HANDOFF = "handoff"
+    """The ticket has just changed hands."""
+    QUEUE_WAIT = "queue_wait"
+    """The ticket has been waiting in a queue for a while."""
+    CLOCK = "clock"
+    """An SLA clock reached a warning or its breach."""
+
+
+class TaskKind(StrEnum):
+    """Work an agent does on a ticket's behalf outside its own sessions."""
+
+    REVIEW = "review"
+    INTERVENTION = "intervention"
+    CONSULT = "consult"
+    FOLLOW_UP = "follow_up"
+    UPDATE = "update"
+    WARM_HANDOFF = "warm_handoff"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happens to a ticket next; for an escalation, its kind, reason and target team.
+
+    ``rank`` is the ticket's new priority rank when the decision changes it, and ``task`` the
+    kind of task a review queues for the target team.
+    """
+
+    action: Action
+    kind: Kind | None = None
+    reason: str = ""
+    to_team: str | None = None
+    rank: int | None = None
+    task: TaskKind | None = None
+
+
+RESOLVED = Decision(Action.RESOLVE)
+AWAIT = Decision(Action.AWAIT_CUSTOMER)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What a trigger may know about a ticket when it decides.
+
+    ``team`` is the team holding the ticket (on arrival, the team routing chose). ``attempt_u``
+    is the uniform draw that decides whether this session's attempt resolved it.
+    """
+
+    category: CategorySpec
+    team: TeamSpec
+    teams: Mapping[str, TeamSpec]
+    segment: str = ""
+    rank: int = 0
+    attributes: Mapping[str, float] | None = None
+    handoffs: int = 0
+    waited: float = 0.0
+    waiting: bool = False
+    attempt_u: float = 0.0
+    resolve_probability: float = 1.0
+    failed_here: int = 0
+    intervened: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    """An SLA clock reached ``fraction`` of its target (1.0 is the breach)."""
+
+    clock: str
+    fraction: float
+
+
+Decide = Callable[[Facts, "EscalationSpec"], "Decision | None"]
+Wakeup = tuple[float, Decide]
+"""Minutes from now, and the decision to take then (if the ticket is still live)."""
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def _always(*_: object) -> bool:
+    return True
+
+
+def _never(*_: object) -> bool:
+    return False
+
+
+def _no_wakeups(facts: Facts, rules: EscalationSpec, milestone: Milestone | None) -> Iterable[Wakeup]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """One escalation trigger, as the registry knows it.
+
+    ``acts_on(category, team, rules)`` says whether the trigger can ever act on a ticket of
+    ``category`` held by ``team`` (the engine skips it where it cannot); ``reasons(rules)`` lists
+    the escalation reasons it records; triggers that act later (queue waits, SLA milestones) give
+    ``wakeups`` and say which SLA clocks they ``watch``. A trigger that ``uses_attempts`` reads
+    ``facts.attempt_u``: the engine then draws, per session, whether the attempt resolved the ticket.
+    """
+
+    name: str
+    phases: tuple[Phase, ...]
+    decide: Decide | None
+    acts_on: Callable[[CategorySpec, TeamSpec, EscalationSpec], bool]
+    reasons: Callable[[EscalationSpec], tuple[str, ...]]
+    wakeups: Callable[[Facts, EscalationSpec, Milestone | None], Iterable[Wakeup]] = _no_wakeups
+    watches: Callable[[EscalationSpec, str], bool] = _never
+    uses_attempts: bool = False
+
+    @property
+    def summary(self) -> str:
+        """The first line of the decision function's docstring: what the trigger does."""
+        function = self.decide or self.wakeups
+        return (function.__doc__ or "").strip().splitlines()[0]
+
+
+TRIGGERS: dict[str, Trigger] = {}
+"""Every trigger, in the default order in which they are consulted."""
+
+
+def trigger(
+    name: str,
+    *phases: Phase,
+    acts_on: Callable[[CategorySpec, TeamSpec, EscalationSpec], bool] = _always,
+    reasons: Callable[[EscalationSpec], tuple[str, ...]] | None = None,
+    wakeups: Callable[[Facts, EscalationSpec, Milestone | None], Iterable[Wakeup]] = _no_wakeups,
+    watches: Callable[[EscalationSpec, str], bool] = _never,
+    wakes: bool = False,
+    uses_attempts: bool = False,
+) -> Callable[[F], F]:
+    """Register the decorated function as the trigger ``name``: its one declaration.
+
+    The function decides ``(facts, rules) -> Decision | None``; with ``wakes`` it is instead the
+    trigger's ``wakeups`` (a trigger that only acts after a delay).
+    """
+
+    def register(function: F) -> F:
+        if name in TRIGGERS:
+            raise ValueError(f"trigger {name!r} is declared twice")
+        recorded = reasons or (lambda rules: (name,))
+        decide, woken = (None, function) if wakes else (function, wakeups)
+        TRIGGERS[name] = Trigger(name, phases, decide, acts_on, recorded, woken, watches, uses_attempts)  # type: ignore[arg-type]
+        return function
+
+    return register
+
+
+def in_phase(names: Iterable[str], phase: Phase) -> list[Trigger]:
+    """The triggers among ``names`` that act in ``phase``, in the order given."""
+    return [TRIGGERS[n] for n in names if phase in TRIGGERS[n].phases]
+
+
+def escalation_reasons(rules: EscalationSpec) -> list[str]:
+    """Every escalation reason the rules can record, trigger by trigger in registry order."""
+    return [reason for t in TRIGGERS.values() for reason in t.reasons(rules)]
+
+
+# -- queueing ------------------------------------------------------------------------------------
+def queue_order(priority_rank: int, arrival_seq: int) -> tuple[int, int]:
+    """Queue discipline: most urgent priority first, then first come, first served."""
+    return priority_rank, arrival_seq
+
+
+def boosted_rank(rank: int, levels: int) -> int:
+    """A priority raised by ``levels`` (rank 0 is the most urgent and cannot rise further)."""
+    return max(0, rank - levels)
+
+
+# -- triggers on arrival -------------------------------------------------------------------------
+@trigger("regulatory", Phase.ARRIVAL, acts_on=lambda category, team, rules: bool(category.regulated))
+def regulatory(facts: Facts, rules: EscalationSpec) -> Decision | None:
+    """Regulated categories (a data breach) go to compliance at once, at top priority."""
+    if facts.category.regulated and rules.compliance_team:
+        return Decision(Action.TRANSFER, Kind.FUNCTIONAL, "regulatory", rules.compliance_team, rank=0)
+    return None
+
+
+@trigger("customer_value", Phase.ARRIVAL, acts_on=lambda category, team, rules: bool(rules.segment_rules))
+def customer_value(facts: Facts, rules: EscalationSpec) -> Decision | None:
+    """The customer's segment rule: VIPs may skip the routed team, gain priority, or both."""
+    rule = next((r for r in rules.segment_rules if r.segment == facts.segment), None)
+    if rule is None:
+        return None
+    rank = boosted_rank(facts.rank, rule.priority_boost) if rule.priority_boost else None
+    if rule.route_to and rule.route_to != facts.team.name:
+        return Decision(Action.TRANSFER, Kind.HIERARCHICAL, "customer_value", rule.route_to, rank=rank)
+    if rank is not None:
+        return Decision(Action.RAISE_PRIORITY, Kind.HIERARCHICAL, "customer_value", rank=rank)
+    return None
+
+
+# -- triggers when an agent picks a ticket up ----------------------------------------------------
+def _lacks_skill(category: CategorySpec, team: TeamSpec, rules: EscalationSpec) -> bool:
+    return category.skill is not None and category.skill not in team.skills
+
+
+@trigger("skill", Phase.PICKUP, acts_on=_lacks_skill)
+def skill(facts: Facts, rules: EscalationSpec) -> Decision | None:
+    """A ticket needing a skill this team lacks goes to the first team that has it (path first)."""
+    return skill_gap(facts.category, facts.team, list(facts.teams.values()))
+
+
+def skill_gap(category: CategorySpec, team: TeamSpec, teams: Sequence[TeamSpec]) -> Decision | None:
+    """The transfer to the first team with the skill ``category`` needs, or None if ``team`` has it."""
+    if category.skill is None or category.skill in team.skills:
+        return None
+    by_name = {t.name: t for t in teams}
+    candidates = [by_name[name] for name in category.path if name in by_name] + sorted(teams, key=lambda t: t.tier)
+    target = next((t.name for t in candidates if category.skill in t.skills), None)
+    return Decision(Action.TRANSFER, Kind.FUNCTIONAL, "skill", target) if target else None
+
+
+# -- triggers at the end of a work session -------------------------------------------------------
+def within_authority(team: TeamSpec, attributes: Mapping[str, float], requires: Sequence[str]) -> bool:
+    """True when every attribute is within the team's numeric limits and every permission is granted."""
+    for key, limit in team.authority.items():
+        if not isinstance(limit, bool) and attributes.get(key, 0.0) > limit:
+            return False
+    return all(team.authority.get(permission) is True for permission in requires)
+
+
+@trigger(
+    "authority",
+    Phase.END_OF_SESSION,
+    acts_on=lambda category, team, rules: bool(team.authority or category.requires),
+)
+def authority(facts: Facts, rules: EscalationSpec) -> Decision | None:
+    """Above this team's authority: up the supervisor chain to the first team whose authority covers it."""
+    team, teams, requires = facts.team, facts.teams, facts.category.requires
+    attributes = facts.attributes or {}
+    if within_authority(team, attributes, requires):
+        return None
+    seen = {team.name}
+    step = teams.get(team.supervisor) if team.supervisor else None
+    while step is not None and step.name not in seen:
+        if within_authority(step, attributes, requires) or not step.supervisor:
+            return Decision(Action.TRANSFER, Kind.HIERARCHICAL, "authority", step.name)
+        seen.add(step.name)
+        step = teams.get(step.supervisor)
+    return None
+
+
+def next_in_path(path: Sequence[str], current: str) -> str | None:
+    """The team after ``current`` on the category's escalation path (its start if off the path)."""
+    if current in path:
+        i = path.index(current)
+        return path[i + 1] if i + 1 < len(path) else None
+    return path[0] if path else None
+
+
+def _can_fail(category: CategorySpec, team: TeamSpec, rules: EscalationSpec) -> bool:
+    learns = rules.learning is not None and rules.learning.team == team.name
+    return learns or category.resolve_probability.get(team.name, 1.0) < 1.0
+
+
+@trigger(
+    "complexity",
+    Phase.END_OF_SESSION,
+    acts_on=_can_fail,
+    reasons=lambda rules: ("complexity", "repeated_failure", "consult"),
+    uses_attempts=True,
+)
+def complexity(facts: Facts, rules: EscalationSpec) -> Decision | None:
+    """An attempt resolves with the team's probability; failures retry, then move along the path."""
+    if facts.attempt_u < facts.resolve_probability:
+        return None
+    team = facts.team
+    target = next_in_path(facts.category.path, team.name)
+    if facts.failed_here + 1 < team.max_attempts or target is None:
+        return Decision(Action.RETRY, Kind.FUNCTIONAL, "complexity")
+    reason = "repeated_failure" if team.max_attempts > 1 else "complexity"
+    return Decision(Action.TRANSFER, Kind.FUNCTIONAL, reason, target)
+
+
+# -- triggers that act later: SLA milestones and queue waits -------------------------------------
+def _at(rule: TimeRule, fraction: float) -> bool:
+    return rule.at == "breach" if fraction >= 1.0 else rule.at == fraction
+
+
+@trigger(
+    "time",
+    Phase.QUEUE_WAIT,
+    Phase.CLOCK,
+    acts_on=lambda category, team, rules: bool(rules.time_rules),
+    reasons=lambda rules: tuple(rule.name for rule in rules.time_rules),
+    watches=lambda rules, clock: any(rule.clock == clock for rule in rules.time_rules),
+    wakes=True,
+)
+def time(facts: Facts, rules: EscalationSpec, milestone: Milestone | None) -> Iterable[Wakeup]:
+    """Automatic escalation: an SLA warning or breach, or a long queue wait, raises, moves or reviews.
+
+    Each rule wakes up after its queue wait (when the ticket starts waiting) or after its delay
+    (when its SLA milestone is reached), and then decides by ``time_rule``.
+    """
+    for rule in rules.time_rules:
+        if milestone is None and rule.queue_wait is not None:
+            yield rule.queue_wait, partial(time_rule, rule)
+        elif milestone is not None and rule.clock == milestone.clock and _at(rule, milestone.fraction):
+            yield rule.after, partial(time_rule, rule)
+
+
+def time_rule(rule: TimeRule, facts: Facts, rules: EscalationSpec) -> Decision | None:
+    """What one time rule does when it fires: raise the priority, move a waiting ticket, or ask for a review."""
+    if rule.action == "raise_priority":
+        rank = boosted_rank(facts.rank, rule.levels)
+        if rank == facts.rank:
+            return None
+        target = rule.to or rule.reviewer or facts.team.name
+        return Decision(Action.RAISE_PRIORITY, Kind.AUTOMATIC, rule.name, target, rank=rank)
+    if rule.action == "move":
+        if not facts.waiting or facts.team.name == rule.to:
+            return None
+        return Decision(Action.MOVE, Kind.AUTOMATIC, rule.name, rule.to)
+    return Decision(Action.REVIEW, Kind.AUTOMATIC, rule.name, rule.reviewer, task=TaskKind.REVIEW)
+
+
+def frustration(waited_minutes: float, handoffs: int, per_hour_waiting: float, per_handoff: float) -> float:
+    """The customer's frustration score: it grows with time spent waiting and with each handoff."""
+    return per_hour_waiting * waited_minutes / MINUTES_PER_HOUR + per_handoff * handoffs
+
+
+def _frustration_wakeups(facts: Facts, rules: EscalationSpec, milestone: Milestone | None) -> Iterable[Wakeup]:
+    """While the ticket waits, the moment its customer's score would reach the threshold."""
+    d = rules.dissatisfaction
+    if milestone is not None or d is None or facts.intervened or d.per_hour_waiting <= 0:
+        return
+    score = frustration(facts.waited, facts.handoffs, d.per_hour_waiting, d.per_handoff)
+    yield max(0.0, (d.threshold - score) * MINUTES_PER_HOUR / d.per_hour_waiting), intervene
+
+
+@trigger(
+    "dissatisfaction",
+    Phase.HANDOFF,
+    Phase.QUEUE_WAIT,
+    acts_on=lambda category, team, rules: rules.dissatisfaction is not None,
+    reasons=lambda rules: ("dissatisfaction",) if rules.dissatisfaction else (),
+    wakeups=_frustration_wakeups,
+)
+def dissatisfaction(facts: Facts, rules: EscalationSpec) -> Decision | None:
+    """A fed-up customer (waiting and handoffs past a threshold): a manager reviews, at top priority."""
+    d = rules.dissatisfaction
+    if d is None or frustration(facts.waited, facts.handoffs, d.per_hour_waiting, d.per_handoff) < d.threshold:
+        return None
+    return intervene(facts, rules)
+
+
+def intervene(facts: Facts, rules: EscalationSpec) -> Decision | None:
+    """The manager's intervention, once per ticket: a review ahead of all work, and top priority."""
+    d = rules.dissatisfaction
+    if d is None or facts.intervened:
+        return None
+    return Decision(Action.REVIEW, Kind.HIERARCHICAL, "dissatisfaction", d.manager, rank=0, task=TaskKind.INTERVENTION)
+
+
+# -- what follows a session ----------------------------------------------------------------------
+def after_session(needs_customer_reply: bool, escalation: Decision | None) -> Decision:
+    """A session ends waiting on the customer, escalated or retried, or resolved."""
+    if needs_customer_reply:
+        return AWAIT
+    return escalation or RESOLVED
+
+
+def swarm_instead(decision: Decision, rules: EscalationSpec) -> Decision:
+    """Under swarming, a complexity transfer becomes a consult with the target team's expert."""
+    complex_ = decision.reason in ("complexity", "repeated_failure")
+    if rules.mode == "swarm" and decision.action == Action.TRANSFER and complex_:
+        return Decision(Action.SWARM, decision.kind, decision.reason, decision.to_team)
+    return decision
+
+
+def cap_bouncing(decision: Decision, handoffs: int, rules: EscalationSpec) -> Decision:
+    """Once a ticket has changed hands ``max_handoffs`` times, the team holding it resolves it."""
+    cap = rules.handoff.max_handoffs
+    if cap is not None and handoffs >= cap and decision.action in (Action.TRANSFER, Action.SWARM, Action.RETRY):
+        return Decision(Action.RESOLVE, decision.kind, "handoff_cap")
+    return decision
+
+
+def learned_probability(base: float, resolved_upstream: int, step: float, cap: float) -> float:
+    """Frontline resolve probability after ``resolved_upstream`` escalations of the category were solved."""
+    return max(base, min(cap, base + step * resolved_upstream))
