@@ -27,6 +27,7 @@ import pytest
 from conftest import build, fixed
 
 from sim.analysis.kpis import replication_kpis
+from sim.core.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.desk import run_replication
 
 HORIZON = 590
@@ -198,7 +199,7 @@ def test_cost_per_ticket_by_resolving_tier_includes_tasks_on_the_ticket_behalf(k
 
 
 def test_review_hours_per_day_is_supervisor_review_time_over_the_days_simulated(kpis):
-    assert kpis["review_hours_per_day"] == pytest.approx(6 / 60 / (HORIZON / 1440))
+    assert kpis["review_hours_per_day"] == pytest.approx(6 / MINUTES_PER_HOUR / (HORIZON / MINUTES_PER_DAY))
 
 
 # -- agent time outside the ticket's own sessions ------------------------------------------------------------

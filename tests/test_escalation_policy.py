@@ -116,7 +116,8 @@ def test_customer_value_applies_the_rule_of_the_customer_segment():
 
 def test_customer_value_routing_to_the_team_already_chosen_only_keeps_any_boost():
     spec = rules(segment_rules=[{"segment": "vip", "route_to": "tier1", "priority_boost": 1}])
-    assert policy.customer_value(facts(segment="vip", rank=1), spec).action == Action.RAISE_PRIORITY
+    boost_only = policy.customer_value(facts(segment="vip", rank=1), spec)
+    assert boost_only is not None and boost_only.action == Action.RAISE_PRIORITY
     assert (
         policy.customer_value(
             facts(segment="vip", rank=1), rules(segment_rules=[{"segment": "vip", "route_to": "tier1"}])
@@ -147,7 +148,8 @@ def test_skill_gap_prefers_the_first_team_on_the_category_path_that_has_the_skil
 def test_skill_gap_off_the_path_goes_to_the_lowest_tier_team_with_the_skill():
     teams = [team("tier1"), team("experts", tier=3, skills=["billing"]), team("finance", tier=2, skills=["billing"])]
     cat = category(skill="billing", path=["tier1"])
-    assert policy.skill_gap(cat, teams[0], teams).to_team == "finance"
+    gap = policy.skill_gap(cat, teams[0], teams)
+    assert gap is not None and gap.to_team == "finance"
 
 
 def test_skill_gap_keeps_the_ticket_when_no_team_has_the_skill():

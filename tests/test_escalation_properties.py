@@ -10,6 +10,8 @@ each switched on or off by the draw. One short replication per example keeps the
 
 from __future__ import annotations
 
+from typing import Any
+
 from conftest import assert_conserved, fixed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,8 +19,8 @@ from hypothesis import strategies as st
 from sim.analysis.kpis import replication_kpis
 from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords, escalations_from
-from sim.scenario.policy import TRIGGERS
 from sim.scenario.loader import validate
+from sim.scenario.policy import TRIGGERS
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TEAMS = ["tier1", "tier2", "engineering", "supervisors", "finance", "compliance"]
@@ -71,27 +73,20 @@ def escalation_rules(draw) -> dict:
                 "priority_boost": draw(st.integers(0, 2)),
             }
         ]
-    rules["time_rules"] = draw(
-        st.lists(
-            st.sampled_from(
-                [
-                    {"name": "raise_at_breach", "clock": "resolution", "action": "raise_priority"},
-                    {
-                        "name": "review_later",
-                        "clock": "resolution",
-                        "after": 30,
-                        "action": "review",
-                        "reviewer": "supervisors",
-                        "review_time": fixed(5),
-                    },
-                    {"name": "move_at_warning", "clock": "first_response", "at": 0.5, "action": "move", "to": "tier2"},
-                    {"name": "long_wait", "queue_wait": 15, "action": "move", "to": "tier2"},
-                ]
-            ),
-            max_size=3,
-            unique_by=lambda rule: rule["name"],
-        )
-    )
+    time_rules: list[dict[str, Any]] = [
+        {"name": "raise_at_breach", "clock": "resolution", "action": "raise_priority"},
+        {
+            "name": "review_later",
+            "clock": "resolution",
+            "after": 30,
+            "action": "review",
+            "reviewer": "supervisors",
+            "review_time": fixed(5),
+        },
+        {"name": "move_at_warning", "clock": "first_response", "at": 0.5, "action": "move", "to": "tier2"},
+        {"name": "long_wait", "queue_wait": 15, "action": "move", "to": "tier2"},
+    ]
+    rules["time_rules"] = draw(st.lists(st.sampled_from(time_rules), max_size=3, unique_by=lambda rule: rule["name"]))
     if draw(st.booleans()):
         rules["dissatisfaction"] = {
             "per_hour_waiting": draw(st.floats(0, 6)),
@@ -228,10 +223,10 @@ def test_no_ticket_is_worked_by_a_team_without_the_skill_its_category_needs(doc)
     records = run(doc)
     skills = {team["name"]: set(team.get("skills", [])) for team in doc["teams"]}
     needs = {c["name"]: c.get("skill") for c in doc["categories"]}
-    category = dict(zip(records.tickets["ticket"], records.tickets["category"].astype(str)))
+    category = dict(zip(records.tickets["ticket"], records.tickets["category"].astype(str), strict=True))
     events = records.events
     worked = events[(events["event"] == "picked_up") & (events["detail"] != "triage")]
-    for ticket, team in zip(worked["ticket"], worked["team"].astype(str)):
+    for ticket, team in zip(worked["ticket"], worked["team"].astype(str), strict=True):
         skill = needs[category[ticket]]
         assert skill is None or skill in skills[team], f"ticket {ticket} ({category[ticket]}) worked at {team}"
 

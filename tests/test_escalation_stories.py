@@ -49,7 +49,7 @@ def log(records: RunRecords) -> list[tuple]:
 def levels(records: RunRecords, team: str, metric: str) -> list[tuple[float, float]]:
     """A team's step series of one level metric as (time, value) pairs."""
     series = records.levels[(records.levels["team"] == team) & (records.levels["metric"] == metric)]
-    return list(zip(series["time"].tolist(), series["value"].tolist()))
+    return list(zip(series["time"].tolist(), series["value"].tolist(), strict=True))
 
 
 def visits(records: RunRecords) -> list[tuple]:
@@ -272,7 +272,8 @@ def late_story(**fields: Any) -> RunRecords:
 
 def test_resolution_breach_raises_the_waiting_ticket_priority_ahead_of_later_urgent_work():
     records = late_story(escalation={"time_rules": [RAISE]})
-    assert log(records) == BEFORE_BREACH + [
+    assert log(records) == [
+        *BEFORE_BREACH,
         (6.0, 1, "escalated", "desk", "automatic|late|desk"),
         (6.0, 1, "priority_raised", "desk", "P1"),
         (10.0, 0, "resolved", "desk", ""),
@@ -288,7 +289,8 @@ def test_resolution_breach_moves_the_waiting_ticket_to_another_team_queue():
         teams=[{"name": "desk", "agents": 1}, {"name": "tier2", "tier": 2, "agents": 1}],
         escalation={"time_rules": [{"name": "late", "clock": "resolution", "action": "move", "to": "tier2"}]},
     )
-    assert log(records) == BEFORE_BREACH + [
+    assert log(records) == [
+        *BEFORE_BREACH,
         (6.0, 1, "escalated", "desk", "automatic|late|tier2"),
         (6.0, 1, "handoff", "tier2", "cold"),
         (6.0, 1, "picked_up", "tier2", ""),
@@ -316,7 +318,8 @@ def test_escalation_ladder_raises_priority_at_breach_and_pulls_in_a_supervisor_r
             ]
         },
     )
-    assert log(records) == BEFORE_BREACH + [
+    assert log(records) == [
+        *BEFORE_BREACH,
         (6.0, 1, "escalated", "desk", "automatic|late|desk"),
         (6.0, 1, "priority_raised", "desk", "P1"),
         (9.0, 1, "escalated", "desk", "automatic|late_l2|supervisors"),
@@ -504,7 +507,7 @@ def test_incomplete_context_adds_rework_to_the_receiving_agent_session():
 def test_handoff_cap_makes_the_team_holding_the_ticket_resolve_it():
     records = one_tech_ticket(
         categories=[tech(path=["tier1", "tier2", "tier3"], resolve_probability={"tier1": 0, "tier2": 0})],
-        teams=TIERS + [{"name": "tier3", "tier": 3, "agents": 1}],
+        teams=[*TIERS, {"name": "tier3", "tier": 3, "agents": 1}],
         escalation={"handoff": {"max_handoffs": 1}},
     )
     # tier 2's attempt fails too, but the ticket has changed hands once already: tier 2 closes it

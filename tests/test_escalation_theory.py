@@ -49,6 +49,7 @@ import pytest
 
 from sim.analysis.kpis import confidence_interval, replication_kpis
 from sim.analysis.theory import MMcResult, jackson_arrival_rates, mmc, mmc_priority_waits
+from sim.core.units import MINUTES_PER_HOUR
 from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords
 from sim.scenario.loader import validate
@@ -101,12 +102,12 @@ class Network:
                         "name": "tech",
                         "path": list(TEAMS),
                         "resolve_probability": {"tier1": self.p},
-                        "handle_time": {team: exponential(m) for team, m in zip(TEAMS, self.handle)},
+                        "handle_time": {team: exponential(m) for team, m in zip(TEAMS, self.handle, strict=True)},
                     }
                 ],
                 "teams": [
                     {"name": team, "tier": tier, "agents": c}
-                    for tier, (team, c) in enumerate(zip(TEAMS, self.agents), start=1)
+                    for tier, (team, c) in enumerate(zip(TEAMS, self.agents, strict=True), start=1)
                 ],
                 "routing": [{"team": "tier1"}],
             },
@@ -114,8 +115,10 @@ class Network:
         )
 
     def theory(self) -> dict[str, MMcResult]:
-        rates = jackson_arrival_rates([self.per_hour / 60, 0.0], [[0.0, 1 - self.p], [0.0, 0.0]])
-        return {team: mmc(rate, 1 / m, c) for team, rate, m, c in zip(TEAMS, rates, self.handle, self.agents)}
+        rates = jackson_arrival_rates([self.per_hour / MINUTES_PER_HOUR, 0.0], [[0.0, 1 - self.p], [0.0, 0.0]])
+        return {
+            team: mmc(rate, 1 / m, c) for team, rate, m, c in zip(TEAMS, rates, self.handle, self.agents, strict=True)
+        }
 
 
 NETWORKS = [
@@ -181,7 +184,13 @@ class PriorityQueue:
                 "horizon": self.horizon,
                 "warmup": self.warmup,
                 "priorities": list(CLASSES),
-                "channels": [{"name": "phone", "rate_per_hour": self.per_minute * 60, "category_mix": {"question": 1}}],
+                "channels": [
+                    {
+                        "name": "phone",
+                        "rate_per_hour": self.per_minute * MINUTES_PER_HOUR,
+                        "category_mix": {"question": 1},
+                    }
+                ],
                 "categories": [
                     {
                         "name": "question",

@@ -103,7 +103,8 @@ def test_a_time_rule_raises_priority_moves_only_a_waiting_ticket_or_asks_for_a_r
         Action.RAISE_PRIORITY, Kind.AUTOMATIC, "r", "tier1", rank=1
     )
     assert policy.time_rule(raise_.time_rules[0], _facts(rank=0), raise_) is None
-    assert policy.time_rule(move.time_rules[0], _facts(waiting=True), move).action == Action.MOVE
+    moved = policy.time_rule(move.time_rules[0], _facts(waiting=True), move)
+    assert moved is not None and moved.action == Action.MOVE
     assert policy.time_rule(move.time_rules[0], _facts(waiting=False), move) is None
     assert policy.time_rule(review.time_rules[0], _facts(), review) == Decision(
         Action.REVIEW, Kind.AUTOMATIC, "v", "lead", task=TaskKind.REVIEW

@@ -1,5 +1,7 @@
-"""Which KPI names a scenario can produce, so that a typo in ``--kpi`` or a sweep's ``kpis:`` is
-caught before hours of simulation instead of showing up as an empty column.
+"""Which KPI names a scenario can produce.
+
+Checking names up front catches a typo in ``--kpi`` or a sweep's ``kpis:`` before hours of
+simulation, instead of leaving an empty column at the end.
 
 A KPI name is a base (``asa``, ``utilisation`` …, the ones ``metrics`` labels) optionally
 followed by ``.`` and one of the scenario's channel, team, priority, category or segment names

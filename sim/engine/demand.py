@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from sim.core.calendar import hour_of_week
+from sim.core.units import DAYS_PER_WEEK, HOURS_PER_DAY, HOURS_PER_WEEK, MINUTES_PER_HOUR
 from sim.engine.streams import Mix, Sampler, Stream, Streams
 from sim.scenario.spec import WEEKDAYS, CategorySpec, ChannelSpec
 
@@ -24,11 +25,13 @@ class ChannelDemand:
         self.spec = spec
         self.concurrency = spec.concurrency
         self._start_weekday = start_weekday
-        hourly = spec.hour_of_day or [1.0] * 24
-        daily = [spec.day_of_week.get(day, 1.0) for day in WEEKDAYS]
-        base = (spec.rate_per_hour or 0.0) / 60.0
+        hourly = spec.hour_of_day or [1.0] * HOURS_PER_DAY
+        daily = [1.0] * DAYS_PER_WEEK
+        for day, weight in spec.day_of_week.items():
+            daily[WEEKDAYS.index(day)] = weight
+        base = (spec.rate_per_hour or 0.0) / MINUTES_PER_HOUR
         self.fixed_times = sorted(spec.arrival_times) if spec.arrival_times is not None else None
-        self._week = [base * daily[h // 24] * hourly[h % 24] for h in range(168)]
+        self._week = [base * daily[h // HOURS_PER_DAY] * hourly[h % HOURS_PER_DAY] for h in range(HOURS_PER_WEEK)]
         self._surges = [
             (s.start, s.start + s.duration, s.multiplier, Mix(s.category_mix) if s.category_mix else None)
             for s in spec.surges
@@ -66,13 +69,14 @@ class ChannelDemand:
         return mix
 
     def rate_per_hour(self, t: float) -> float:
-        return self.rate(t) * 60.0
+        """Arrivals per hour at wall time ``t``: the rate as scenario files state it."""
+        return self.rate(t) * MINUTES_PER_HOUR
 
     def _peak_rate(self, horizon: float) -> float:
         """The exact maximum of the piecewise-constant rate over [0, horizon)."""
         if not self._surges:
             return max(self._week)
-        points = {60.0 * k for k in range(int(math.ceil(horizon / 60.0)))}
+        points = {MINUTES_PER_HOUR * k for k in range(math.ceil(horizon / MINUTES_PER_HOUR))}
         points.update(start for start, _, _, _ in self._surges if start < horizon)
         points.update(end for _, end, _, _ in self._surges if end < horizon)
         return max(self.rate(t) for t in points)
@@ -98,13 +102,13 @@ class CategoryDraws:
         )
 
     def draw_priority(self) -> str:
+        """Draw a new ticket's priority from the category's mix."""
         return self.priority.pick(self.priority_u())
 
     def draw_segment(self) -> str:
+        """Draw a new ticket's customer segment from the category's mix."""
         return self.segment.pick(self.segment_u())
 
     def draw_attributes(self) -> dict[str, float]:
+        """Draw a new ticket's attributes (``refund_amount`` …), each from its own stream."""
         return {name: sampler() for name, sampler in self.attributes.items()}
-
-    def draw_needs_reply(self) -> bool:
-        return self.reply_u() < self.reply_probability

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from functools import partial
 from itertools import count
+from typing import TYPE_CHECKING
 
 import simpy
 
@@ -38,6 +39,9 @@ from sim.scenario.matching import route, sla_policy_for
 from sim.scenario.policy import Action
 from sim.scenario.spec import WEEKDAYS, Scenario, SlaPolicy, TeamSpec
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 class ConservationError(RuntimeError):
     """Tickets were lost or double-counted: a bug in the engine, never a scenario problem."""
@@ -58,6 +62,7 @@ def duty_blocks(spec: TeamSpec, horizon: float, start_weekday: int) -> list[tupl
     """(on, off, agents) blocks of a team: around the clock, or its shifts' concrete instances."""
     if spec.agents is not None:
         return [(0.0, math.inf, spec.agents)]
+    assert spec.shifts is not None  # the schema gives a team either agents or shifts
     blocks = []
     for shift in spec.shifts:
         days = [WEEKDAYS.index(d) for d in shift.days]
@@ -97,12 +102,10 @@ class Desk:
         self.rank = {name: i for i, name in enumerate(scenario.priorities)}
         self.categories = {c.name: c for c in scenario.categories}
         self.handle = {
-            (c.name, t.name): streams.sampler(
-                Stream.HANDLE.of(c.name, t.name), c.handle_time_for(t.name).scaled(t.handle_time_multiplier)
-            )
+            (c.name, t.name): streams.sampler(Stream.HANDLE.of(c.name, t.name), dist.scaled(t.handle_time_multiplier))
             for c in scenario.categories
             for t in scenario.teams
-            if c.handle_time_for(t.name)
+            if (dist := c.handle_time_for(t.name))
         }
         self._reply_handle = {
             (c.name, t.name): streams.sampler(
@@ -112,6 +115,8 @@ class Desk:
             for t in scenario.teams
             if c.customer_reply and c.customer_reply.handle_time
         }
+        self._reply_delay = {name: d.reply_delay for name, d in self.draws.items() if d.reply_delay is not None}
+        """The customer's reply delay, for the categories whose tickets may wait on one."""
         self._recipes: dict[tuple[str, str], tuple[Team, Sampler, CategoryDraws]] = {}
         self._sla: dict[tuple[str, str, str, str], SlaPolicy | None] = {}
         self.sla_by_name = {p.name: p for p in scenario.sla_policies}
@@ -125,6 +130,7 @@ class Desk:
         category = demand.category_at(now)
         team, handle, draws = self._recipe(demand.name, category)
         priority = draws.priority.only or draws.draw_priority()
+        reply_u = draws.reply_u
         ticket = Ticket(
             self.arrived,
             demand.name,
@@ -137,7 +143,7 @@ class Desk:
             draws.draw_attributes() if draws.attributes else {},
             demand.patience() if demand.patience else None,
             handle(),
-            draws.reply_u is not None and draws.draw_needs_reply(),
+            reply_u is not None and reply_u() < draws.reply_probability,  # will the customer be asked for a reply?
         )
         self.arrived += 1
         self.live[ticket.id] = ticket
@@ -161,6 +167,7 @@ class Desk:
         recipe = self._recipes.get(key)
         if recipe is None:
             team = route(self.scenario.routing, channel, category)
+            assert team is not None  # the scenario checks route every category a channel can produce
             recipe = self._recipes[key] = (self.teams[team], self.handle[category, team], self.draws[category])
         return recipe
 
@@ -272,7 +279,7 @@ class Desk:
         if pause:
             for clock in ticket.clocks:
                 clock.pause(now)
-        delay = self.draws[ticket.category].reply_delay()
+        delay = self._reply_delay[ticket.category]()
         self.env.timeout(delay).callbacks.append(partial(self._customer_replied, ticket, team, pause))
 
     def _customer_replied(self, ticket: Ticket, team: Team, paused: bool, _: simpy.Event) -> None:
@@ -361,7 +368,7 @@ class Desk:
             self.escalations.frame(),
         )
 
-    def _check_conservation(self, tickets) -> None:
+    def _check_conservation(self, tickets: pd.DataFrame) -> None:
         counts = tickets["outcome"].value_counts()
         if len(tickets) != self.arrived or tickets["ticket"].nunique() != self.arrived or counts.sum() != self.arrived:
             raise ConservationError(

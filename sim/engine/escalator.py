@@ -47,14 +47,27 @@ class DeskPort(Protocol):
     sla_by_name: dict[str, SlaPolicy]
     tasks: Columns
     escalations: Columns
-    record: Callable[..., None]
 
-    def enqueue(self, item: Ticket | Task, team: Team) -> None: ...
-    def enter_team(self, ticket: Ticket, team: Team) -> None: ...
-    def leave_team(self, ticket: Ticket, exit: str) -> None: ...
-    def resolve(self, ticket: Ticket, team: Team) -> None: ...
-    def reopen(self, ticket: Ticket, team: Team) -> None: ...
-    def work_time(self, ticket: Ticket, team: Team) -> float: ...
+    def record(self, time: float, ticket: int, event: str, team: str = "", detail: str = "") -> None:
+        """Write one row of the event log (a no-op when the desk records no events)."""
+
+    def enqueue(self, item: Ticket | Task, team: Team) -> None:
+        """Send a ticket or task to ``team``'s queue, or straight to a free agent."""
+
+    def enter_team(self, ticket: Ticket, team: Team) -> None:
+        """Start the ticket's stay at ``team``."""
+
+    def leave_team(self, ticket: Ticket, exit: str) -> None:
+        """Close the ticket's stay at its current team, saying how it ended."""
+
+    def resolve(self, ticket: Ticket, team: Team) -> None:
+        """The ticket is resolved by ``team``."""
+
+    def reopen(self, ticket: Ticket, team: Team) -> None:
+        """A resolved ticket comes back to ``team``."""
+
+    def work_time(self, ticket: Ticket, team: Team) -> float:
+        """The handle time of the ticket's next session at ``team``."""
 
 
 class Escalator:
@@ -219,10 +232,12 @@ class Escalator:
             assert self._consult is not None and self.rules.swarm is not None  # the schema requires swarm settings
             self._log_escalation(ticket, team.name, Decision(d.action, d.kind, "consult", d.to_team))
             consult = self.queue_task(TaskKind.CONSULT, ticket, str(d.to_team), self._consult(), TOP)
-            consult.started, consult.done = self.env.event(), self.env.event()
+            started, done = self.env.event(), self.env.event()
+            consult.started, consult.done = started, done
             return swarm(
                 self.env,
-                consult,
+                started,
+                done,
                 self.rules.swarm.max_wait,
                 consulted=partial(self.consulted, ticket, team),
                 fallback=partial(self.swarm_fallback, ticket, team, consult, d),
@@ -407,6 +422,6 @@ class Escalator:
         if ticket.status == Status.WAITING and ticket.queue_token >= 0:
             self.desk.teams[ticket.team].reprioritise(ticket)
 
-    def _after(self, delay: float, action: Callable[..., object], *args: object) -> None:
+    def _after(self, delay: float, action: Callable[..., None], *args: object) -> None:
         """Call ``action(*args)`` after ``delay`` minutes of simulated time."""
         self.env.timeout(delay).callbacks.append(lambda _: action(*args))

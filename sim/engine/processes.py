@@ -8,8 +8,9 @@ happens after a work session) is asked of the desk, which consults the pure func
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from functools import partial
 from math import log1p
-from typing import Protocol
+from typing import Any, Protocol
 
 import simpy
 
@@ -17,14 +18,18 @@ from sim.engine.demand import ChannelDemand
 from sim.engine.teams import Agent, Team
 from sim.engine.tickets import Task, Ticket
 
-Process = Generator[simpy.Event, object, None]
+Process = Generator[simpy.Event, Any, None]
+"""A SimPy process; what a ``yield`` receives is the fired event's value, which SimPy does not type."""
 
 
 class WorkDesk(Protocol):
     """What agents need from the desk: how long a session takes, and what follows it."""
 
-    def begin_work(self, item: Ticket | Task, team: Team) -> float: ...
-    def end_work(self, item: Ticket | Task, team: Team, work: float) -> Process | None: ...
+    def begin_work(self, item: Ticket | Task, team: Team) -> float:
+        """An agent of ``team`` picks ``item`` up; returns the time the session takes."""
+
+    def end_work(self, item: Ticket | Task, team: Team, work: float) -> Process | None:
+        """The session is over; returns a process the agent stays on for, if any."""
 
 
 def arrivals(
@@ -32,7 +37,7 @@ def arrivals(
 ) -> Process:
     """Poisson arrivals of one channel at a time-varying rate, sampled exactly by thinning."""
     if demand.fixed_times is not None:
-        yield from _replay(env, demand, horizon, admit)
+        yield from _replay(env, demand, demand.fixed_times, horizon, admit)
         return
     peak = demand.peak
     if peak <= 0:
@@ -50,10 +55,14 @@ def arrivals(
 
 
 def _replay(
-    env: simpy.Environment, demand: ChannelDemand, horizon: float, admit: Callable[[ChannelDemand, float], None]
+    env: simpy.Environment,
+    demand: ChannelDemand,
+    times: list[float],
+    horizon: float,
+    admit: Callable[[ChannelDemand, float], None],
 ) -> Process:
-    """Arrivals at the channel's fixed times (a story, or a replayed log)."""
-    for t in demand.fixed_times:
+    """Arrivals at the channel's fixed ``times`` (a story, or a replayed log)."""
+    for t in times:
         if t >= horizon:
             return
         yield env.timeout(t - env.now)
@@ -100,19 +109,21 @@ def warm_handoff(join: simpy.Event, held: Callable[[float, float], None]) -> Pro
 
 def swarm(
     env: simpy.Environment,
-    consult: Task,
+    consult_started: simpy.Event,
+    consult_done: simpy.Event,
     max_wait: float,
     consulted: Callable[[float], None],
     fallback: Callable[[float], Process | None],
 ) -> Process:
     """The agent keeps the ticket and waits briefly for an expert; together they solve it, else transfer.
 
+    ``consult_started`` and ``consult_done`` fire when an expert starts and finishes the consult.
     ``consulted`` or ``fallback`` is called with the minutes the agent held the ticket.
     """
     started = env.now
-    outcome = yield consult.started | env.timeout(max_wait)
-    if consult.started in outcome:
-        yield consult.done
+    outcome = yield consult_started | env.timeout(max_wait)
+    if consult_started in outcome:
+        yield consult_done
         consulted(env.now - started)
         return
     then = fallback(env.now - started)
@@ -130,4 +141,10 @@ def roster(env: simpy.Environment, desk: WorkDesk, team: Team, blocks: list[tupl
             env.process(agent(env, desk, team, member))
         if off != float("inf"):
             end = env.timeout(off - env.now)
-            end.callbacks.append(lambda _, crew=crew: [team.end_shift(m) for m in crew])
+            end.callbacks.append(partial(_end_shifts, team, crew))
+
+
+def _end_shifts(team: Team, crew: list[Agent], _: simpy.Event) -> None:
+    """A duty block is over: each of its agents finishes the ticket in hand and leaves."""
+    for member in crew:
+        team.end_shift(member)

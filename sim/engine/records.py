@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -57,8 +58,10 @@ class Columns:
     million tickets' records therefore cost tens of bytes per row.
     """
 
-    BATCH = 4096
-    DTYPES = {"f": np.float64, "i": np.int64, "c": np.int32}
+    BATCH: ClassVar[int] = 4096
+    """Rows per flush: enough to amortise numpy's per-call cost, few enough to keep the tuple buffer small."""
+    DTYPES: ClassVar[dict[str, type[np.generic]]] = {"f": np.float64, "i": np.int64, "c": np.int32}
+    """The numpy type of each column kind."""
 
     def __init__(self, kinds: dict[str, str]) -> None:
         self.kinds = kinds
@@ -83,11 +86,8 @@ class Columns:
         """Move the buffered rows into the columns (the buffer list itself is kept: writers hold it)."""
         if not self.rows:
             return
-        for (name, kind), values in zip(self.kinds.items(), zip(*self.rows)):
-            if kind == "c":
-                chunk = self._encode(name, values)
-            else:
-                chunk = np.array(values, dtype=self.DTYPES[kind])
+        for (name, kind), values in zip(self.kinds.items(), zip(*self.rows, strict=True), strict=True):
+            chunk = self._encode(name, values) if kind == "c" else np.array(values, dtype=self.DTYPES[kind])
             self.chunks[name].append(chunk)
         self.rows.clear()
 
@@ -118,6 +118,10 @@ class Columns:
         return self._frame
 
 
+_BATCH = Columns.BATCH
+"""``Columns.BATCH`` as a module global, for the per-event writers (a global is cheaper than a class attribute)."""
+
+
 class EventLog:
     """The per-event log: (time, ticket, event, team, detail)."""
 
@@ -127,9 +131,10 @@ class EventLog:
         self._rows = self._cols.rows
 
     def add(self, time: float, ticket: int, event: str, team: str = "", detail: str = "") -> None:
+        """Log one event (the hot path: appends to the shared buffer, flushing a full batch)."""
         rows = self._rows
         rows.append((time, ticket, event, team, detail))
-        if len(rows) >= 4096:
+        if len(rows) >= _BATCH:
             self._cols.flush()
 
     def frame(self) -> pd.DataFrame:
@@ -150,9 +155,11 @@ class Levels:
         self._cols.declare("metric", LEVEL_METRICS)
 
     def recorder(self, team: str, metric: str) -> LevelRecorder:
+        """A writer for one team's level of one metric, starting at 0."""
         return LevelRecorder(self._cols, team, metric)
 
     def frame(self) -> pd.DataFrame:
+        """Every step of every level, in the order recorded."""
         return self._cols.frame()
 
 
@@ -169,10 +176,11 @@ class LevelRecorder:
         self._metric = metric
 
     def change(self, now: float, delta: float) -> None:
+        """Move the level by ``delta`` at ``now`` (the hot path, like ``EventLog.add``)."""
         self.value += delta
         rows = self._rows
         rows.append((now, self._team, self._metric, self.value))
-        if len(rows) >= 4096:
+        if len(rows) >= _BATCH:
             self._cols.flush()
 
 

@@ -59,7 +59,7 @@ class SlaClock:
         self.breached_at = NAN
         self.met = NAN
         self._env = env
-        self._pending = sorted(set(warnings)) + [1.0]
+        self._pending = [*sorted(set(warnings)), 1.0]
         self._elapsed = 0.0
         self._since: float | None = env.now
         self._version = 0
@@ -70,6 +70,7 @@ class SlaClock:
 
     @property
     def running(self) -> bool:
+        """Whether the clock counts now (not paused, not stopped)."""
         return self._since is not None
 
     def elapsed(self, now: float) -> float:
@@ -79,6 +80,7 @@ class SlaClock:
         return self._elapsed + self.calendar.between(self._since, now)
 
     def pause(self, now: float) -> None:
+        """Stop counting at ``now`` (the ticket waits on its customer), reporting milestones reached by then."""
         if self._since is not None:
             self.settle(now)
             self._elapsed = self.elapsed(now)
@@ -86,6 +88,7 @@ class SlaClock:
             self._version += 1
 
     def resume(self, now: float) -> None:
+        """Count again from ``now``; a clock not yet breached gets a later due time."""
         if self._since is None and self._pending:
             self._since = now
             if self.breached_at != self.breached_at:

@@ -25,10 +25,10 @@ BLOCK = 512
 
 
 class Stream(StrEnum):
-    """Every random stream's name, in one place: the names are part of the common-random-numbers
-    promise, so renaming one reshuffles that input for every saved seed.
+    """Every random stream's name, in one place.
 
-    ``Stream.HANDLE.of("billing", "tier1")`` is the stream ``handle.billing.tier1``.
+    The names are part of the common-random-numbers promise: renaming one reshuffles that input
+    for every saved seed. ``Stream.HANDLE.of("billing", "tier1")`` is the stream ``handle.billing.tier1``.
     """
 
     ARRIVALS = "arrivals"  # .<channel>: gaps between candidate arrivals
@@ -99,6 +99,7 @@ class Sampler:
         self._next = 0
 
     def __call__(self) -> float:
+        """The stream's next value."""
         if self._next == len(self._block):
             self._block = self._draw(BLOCK).tolist()
             self._next = 0

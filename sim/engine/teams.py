@@ -16,7 +16,7 @@ from itertools import count
 import simpy
 
 from sim.engine.records import Levels
-from sim.engine.tickets import Status, Ticket
+from sim.engine.tickets import Status, Task, Ticket
 from sim.scenario.policy import queue_order
 from sim.scenario.spec import TeamSpec
 
@@ -35,7 +35,8 @@ class Agent:
         self.waiting: simpy.Event | None = None
         """The agent's pending request for work, while it has one."""
 
-    def can_take(self, ticket: Ticket) -> bool:
+    def can_take(self, ticket: Ticket | Task) -> bool:
+        """Whether the agent can add ``ticket`` to what it holds (only chats alongside chats)."""
         if self.load == 0:
             return True
         return ticket.concurrency > 1 and self.limit > 1 and self.load < min(self.limit, ticket.concurrency)
@@ -59,10 +60,11 @@ class Team:
         self.staffed = levels.recorder(spec.name, "staffed")
 
     def new_agent(self) -> Agent:
+        """An agent comes on duty (counted in the ``staffed`` level)."""
         self.staffed.change(self.env.now, 1)
         return Agent(next(self._ids))
 
-    def enqueue(self, ticket: Ticket) -> bool:
+    def enqueue(self, ticket: Ticket | Task) -> bool:
         """Hand the ticket to a free agent who can take it (True), or let it wait in the queue (False)."""
         now = self.env.now
         ticket.team = self.name
@@ -84,12 +86,12 @@ class Team:
         """A waiting ticket's priority changed: it takes its new place, keeping its arrival order."""
         self._push(ticket)
 
-    def _push(self, ticket: Ticket) -> None:
+    def _push(self, ticket: Ticket | Task) -> None:
         token = ticket.queue_token = next(self._seq)
         heap = self._concurrent if ticket.concurrency > 1 else self._exclusive
         heapq.heappush(heap, (*queue_order(ticket.rank, ticket.queue_seq), token, ticket))
 
-    def withdraw(self, ticket: Ticket) -> None:
+    def withdraw(self, ticket: Ticket | Task) -> None:
         """A waiting ticket leaves the queue (abandonment); its heap entry is dropped later."""
         ticket.queue_token = -1
         self.queue.change(self.env.now, -1)
@@ -100,33 +102,35 @@ class Team:
         self._free.append((agent, event))
         return event
 
-    def release(self, agent: Agent, ticket: Ticket) -> None:
+    def release(self, agent: Agent, ticket: Ticket | Task) -> None:
         """The agent is done with ``ticket``; if it waits for more chats it may now take other work."""
         agent.load -= 1
         self.busy.change(self.env.now, -1.0 / ticket.concurrency)
         if agent.load == 0:
             agent.limit = 1
-        if agent.waiting is not None:
+        waiting = agent.waiting
+        if waiting is not None:
             nxt = self.take(agent)
             if nxt is not None:
-                self._stop_waiting(agent).succeed(nxt)
+                self._stop_waiting(agent, waiting).succeed(nxt)
         if agent.off_shift and agent.load == 0:
             self.leave(agent)
 
     def end_shift(self, agent: Agent) -> None:
         """The agent's shift is over: it takes no new work and leaves once its hands are empty."""
         agent.off_shift = True
-        if agent.waiting is not None:
-            self._stop_waiting(agent).succeed(None)
+        waiting = agent.waiting
+        if waiting is not None:
+            self._stop_waiting(agent, waiting).succeed(None)
 
-    def _stop_waiting(self, agent: Agent) -> simpy.Event:
-        """Withdraw the agent's pending request and return its event."""
-        event = agent.waiting
+    def _stop_waiting(self, agent: Agent, event: simpy.Event) -> simpy.Event:
+        """Withdraw the agent's pending request ``event`` (its ``waiting``) and return it."""
         agent.waiting = None
         self._free.remove((agent, event))
         return event
 
     def leave(self, agent: Agent) -> None:
+        """The agent goes off duty, once (counted in the ``staffed`` level)."""
         if agent.on_duty:
             agent.on_duty = False
             self.staffed.change(self.env.now, -1)
@@ -136,7 +140,7 @@ class Team:
         _drop_stale(self._exclusive)
         return bool(self._exclusive) and self._exclusive[0][0] <= rank
 
-    def take(self, agent: Agent) -> Ticket | None:
+    def take(self, agent: Agent) -> Ticket | Task | None:
         """Pop the team's next ticket in queue order, if this agent can take it.
 
         An agent holding chats takes no new chat while an exclusive ticket is ahead of it in the
@@ -162,7 +166,7 @@ class Team:
         self._assign(agent, ticket, now)
         return ticket
 
-    def _assign(self, agent: Agent, ticket: Ticket, now: float) -> None:
+    def _assign(self, agent: Agent, ticket: Ticket | Task, now: float) -> None:
         ticket.queue_token = -1
         agent.load += 1
         if ticket.concurrency > 1:

@@ -13,9 +13,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from sim.engine.records import NAN, Columns
 
 if TYPE_CHECKING:
+    import simpy
+
     from sim.engine.sla import SlaClock
 
 
@@ -52,6 +56,8 @@ class Outcome(StrEnum):
 
 @dataclass(slots=True, eq=False)
 class Ticket:
+    """One customer request: the facts drawn when it arrived, and where its lifecycle stands."""
+
     id: int
     channel: str
     category: str
@@ -92,11 +98,12 @@ class Ticket:
     path: str = ""
     entered_team_at: float = 0.0
     work_here: float = 0.0
-    warm_join: object = None
+    warm_join: simpy.Event | None = None
     arrival_priority: str = ""
 
     @property
     def outcome(self) -> str:
+        """How the ticket ends if the run stopped now: resolved, abandoned or open."""
         if self.status == Status.RESOLVED:
             return Outcome.RESOLVED
         if self.status == Status.ABANDONED:
@@ -118,12 +125,13 @@ class Task:
     queued_at: float = NAN
     queue_token: int = -1
     queue_seq: int = -1
-    started: object = None
-    done: object = None
+    started: simpy.Event | None = None
+    done: simpy.Event | None = None
     started_at: float = NAN
 
     @property
     def id(self) -> int:
+        """The id of the ticket the task is for (the event log files tasks under it)."""
         return self.ticket.id
 
 
@@ -177,7 +185,7 @@ class TicketTable:
                 rs = clock
         resolved = t.status == Status.RESOLVED
         wait_end = t.answered_at if t.answered_at == t.answered_at else t.abandoned_at
-        row = (
+        row: tuple[object, ...] = (
             t.id,
             t.channel,
             t.category,
@@ -215,7 +223,8 @@ class TicketTable:
     def __len__(self) -> int:
         return len(self._cols)
 
-    def frame(self):
+    def frame(self) -> pd.DataFrame:
+        """The per-ticket table; empty team and SLA-policy names become missing values."""
         df = self._cols.frame()
         for column in ("first_team", "resolving_team", "sla_policy"):  # "" means none: make it missing
             if "" in df[column].cat.categories:

@@ -9,7 +9,7 @@ so a planner can fix the file from the message alone.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from sim.scenario.fields import Path
 from sim.scenario.matching import route
@@ -70,7 +70,7 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
 def _routes_are_workable(s: Scenario) -> Iterator[tuple[Path, str]]:
     """Every ticket a channel can produce must reach a team, and every team it may reach can work it."""
     teams = {t.name: t for t in s.teams}
-    for i, ch in enumerate(s.channels):
+    for ch in s.channels:
         mixes = [ch.category_mix] + [sg.category_mix for sg in ch.surges if sg.category_mix]
         for category in sorted({c for mix in mixes for c, w in mix.items() if w > 0}):
             if category not in {c.name for c in s.categories}:
@@ -128,10 +128,10 @@ def _unique_names(s: Scenario) -> Iterator[tuple[Path, str]]:
             yield (field,), f"{field} must not repeat a name"
 
 
-def _known(path: Path, mapping: dict[str, float], allowed: set[str], what: str) -> Iterator[tuple[Path, str]]:
+def _known(path: Path, mapping: Mapping[str, object], allowed: set[str], what: str) -> Iterator[tuple[Path, str]]:
     for key in mapping:
         if key not in allowed:
-            yield path + (key,), _unknown(what, key, sorted(allowed))
+            yield (*path, key), _unknown(what, key, sorted(allowed))
 
 
 def _unknown(what: str, value: str, allowed: list[str]) -> str:
@@ -148,7 +148,7 @@ def reachable_teams(s: Scenario, category: CategorySpec, first: str) -> set[str]
     by_name = {t.name: t for t in s.teams}
     teams = {first, *category.path}
     teams.update(r.route_to for r in esc.segment_rules if r.route_to)
-    teams.update(r.to for r in esc.time_rules if r.action == "move")
+    teams.update(r.to for r in esc.time_rules if r.action == "move" and r.to is not None)
     if category.regulated and esc.compliance_team:
         teams.add(esc.compliance_team)
     if category.skill is not None:
@@ -165,8 +165,9 @@ def reachable_teams(s: Scenario, category: CategorySpec, first: str) -> set[str]
 
 
 def _can_exceed(category: CategorySpec, team: TeamSpec) -> bool:
-    """Whether a ticket of ``category`` can be beyond ``team``'s authority (an attribute it limits, or a
-    permission it lacks).
+    """Whether a ticket of ``category`` can be beyond ``team``'s authority.
+
+    It can when the team limits one of the category's attributes, or lacks a permission it requires.
     """
     limited = any(not isinstance(limit, bool) and key in category.attributes for key, limit in team.authority.items())
     return limited or any(team.authority.get(permission) is not True for permission in category.requires)
@@ -186,9 +187,10 @@ def escalation_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
         attributes = {a for c in s.categories for a in c.attributes}
         for key, limit in team.authority.items():
             if not isinstance(limit, bool) and key not in attributes:
+                known = ", ".join(sorted(attributes)) or "none"
                 yield (
                     ("teams", i, "authority", key),
-                    f"no category has an attribute {key!r} for this limit; attributes: {', '.join(sorted(attributes)) or 'none'}",
+                    f"no category has an attribute {key!r} for this limit; attributes: {known}",
                 )
     granted = {k for t in s.teams for k, v in t.authority.items() if v is True}
     for i, cat in enumerate(s.categories):
@@ -217,22 +219,22 @@ def escalation_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
         yield from team_ref(("escalation", "segment_rules", i, "route_to"), rule.route_to)
     warnings = {w for p in s.sla_policies for w in p.warnings}
     recorded = Counter(escalation_reasons(esc))
-    for i, rule in enumerate(esc.time_rules):
-        if recorded[rule.name] > 1:
+    for i, time_rule in enumerate(esc.time_rules):
+        if recorded[time_rule.name] > 1:
             yield (
                 ("escalation", "time_rules", i, "name"),
                 (
-                    f"{rule.name!r} is already the reason another rule or trigger records; give each time rule "
+                    f"{time_rule.name!r} is already the reason another rule or trigger records; give each time rule "
                     "its own name, e.g. breach_level1"
                 ),
             )
-        yield from team_ref(("escalation", "time_rules", i, "to"), rule.to)
-        yield from team_ref(("escalation", "time_rules", i, "reviewer"), rule.reviewer)
-        if isinstance(rule.at, float) and rule.clock and rule.at not in warnings:
+        yield from team_ref(("escalation", "time_rules", i, "to"), time_rule.to)
+        yield from team_ref(("escalation", "time_rules", i, "reviewer"), time_rule.reviewer)
+        if isinstance(time_rule.at, float) and time_rule.clock and time_rule.at not in warnings:
             yield (
                 ("escalation", "time_rules", i, "at"),
                 (
-                    f"{rule.at} is not a warning fraction of any SLA policy; allowed: 'breach' or one of "
+                    f"{time_rule.at} is not a warning fraction of any SLA policy; allowed: 'breach' or one of "
                     f"{sorted(warnings) or 'none (add warnings to an SLA policy)'}"
                 ),
             )

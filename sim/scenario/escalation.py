@@ -18,7 +18,7 @@ from sim.core.units import Duration
 from sim.scenario.fields import Name, Spec
 from sim.scenario.policy import TRIGGERS
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a Literal built at import time is beyond a static checker: to it a name is a str
     TriggerName = str
 else:
     TriggerName = Literal[tuple(TRIGGERS)]

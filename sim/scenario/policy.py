@@ -197,6 +197,7 @@ def trigger(
             raise ValueError(f"trigger {name!r} is declared twice")
         recorded = reasons or (lambda rules: (name,))
         decide, woken = (None, function) if wakes else (function, wakeups)
+        # F is bound to any callable: it is a Decide, or with ``wakes`` a wakeups function, as declared
         TRIGGERS[name] = Trigger(name, phases, decide, acts_on, recorded, woken, watches, uses_attempts)  # type: ignore[arg-type]
         return function
 
