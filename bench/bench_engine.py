@@ -62,7 +62,7 @@ DEFAULT_TICKETS = {"speed": 200_000, "memory": 1_000_000, "profile": 100_000}
 
 @dataclass(frozen=True)
 class Timing:
-    """One model's best run: tickets through the system, wall-clock and CPU seconds, waits in arrival order (minutes)."""
+    """One model's best run: tickets through the system, wall and CPU seconds, waits in arrival order (minutes)."""
 
     model: str
     tickets: int

@@ -35,9 +35,9 @@ SCENARIOS = {
 
 def tickets_per_second(path: Path, overrides: list[str], tickets: int, repeat: int) -> tuple[int, float]:
     """(tickets, best tickets per second) of one replication sized to about ``tickets``."""
-    probe = load_scenario(path, overrides + ["horizon=7d", "warmup=0"])
+    probe = load_scenario(path, [*overrides, "horizon=7d", "warmup=0"])
     per_day = len(run_replication(probe, record_events=False).tickets) / 7
-    scenario = load_scenario(path, overrides + [f"horizon={max(1.0, tickets / per_day):.3f}d", "warmup=0"])
+    scenario = load_scenario(path, [*overrides, f"horizon={max(1.0, tickets / per_day):.3f}d", "warmup=0"])
     best = float("inf")
     count = 0
     for _ in range(repeat):

@@ -20,16 +20,54 @@ from sim.experiments.compare import compare, write_comparison
 from sim.experiments.executors import EXECUTORS, Executor, ExecutorError, make_executor
 from sim.experiments.outputs import write_run
 from sim.experiments.replications import run
+from sim.experiments.results import ResultsError
 from sim.experiments.sweep_files import load_sweep
 from sim.experiments.sweeps import SweepError, sweep
 from sim.reports.display import kpi_table
-from sim.reports.html import add_report_option, add_report_parser, cmd_report, write_report
 from sim.reports.tables import MARK, comparison_table, sweep_points_table
 from sim.scenario.loader import ScenarioError, load_scenario
 from sim.scenario.spec import Scenario
 from sim.scenario.variants import parse_variant, read_document
 
 SWEEP_FAILED = 3
+
+
+def add_report_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--report`` flag of run, compare and sweep."""
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="also write report.html (plots and KPIs with intervals) into the results folder",
+    )
+
+
+def add_report_parser(sub: argparse._SubParsersAction) -> None:
+    """The ``report RESULTS_DIR`` subcommand."""
+    parser = sub.add_parser(
+        "report",
+        help="write report.html (plots, KPIs with intervals) for a results folder",
+        description="Write a self-contained report.html, and the plots as PNG and SVG under "
+        "plots/, into the folder of a run, a comparison or a sweep.",
+    )
+    parser.add_argument("results", metavar="RESULTS_DIR", help="a folder printed by run, compare or sweep")
+
+
+def write_report(folder: str | Path) -> Path:
+    """Write ``folder``'s report.html; matplotlib and Jinja2 are imported only when a report is asked for."""
+    from sim.reports.html import write_report as write
+
+    return write(folder)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the report of ``args.results``; exit 2 with one message if the folder holds no results."""
+    try:
+        path = write_report(args.results)
+    except ResultsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"report: {path}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

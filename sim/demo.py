@@ -24,7 +24,6 @@ from sim.experiments.executors import Executor
 from sim.experiments.outputs import write_run
 from sim.experiments.replications import RunResult, executor_scope, run
 from sim.experiments.results import RUNS
-from sim.reports.html import NOTE, write_report
 from sim.scenario.spec import Scenario
 from sim.scenario.variants import read_document
 
@@ -169,6 +168,8 @@ def run_demo(
     progress: bool | None = None,
 ) -> Path:
     """Run every scenario of the demo on common random numbers; write the comparison, the runs and the report."""
+    from sim.reports.html import NOTE, write_report  # matplotlib and Jinja2 only when a demo runs
+
     scenarios = demo.scenarios()
     base = next(iter(scenarios.values()))
     replications = replications or demo.replications

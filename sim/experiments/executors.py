@@ -194,7 +194,9 @@ class DaskExecutor(Executor):
         except OSError as exc:
             self.close()
             raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-        self.scheduler = self._client.scheduler.address
+        connection = self._client.scheduler
+        assert connection is not None  # a Client that connected without error has its scheduler
+        self.scheduler = connection.address
         self.workers = max(1, sum(self._client.nthreads().values()))
 
     def imap(self, fn: Task, payloads: Iterable[Any]) -> Iterator[Outcome]:

@@ -12,10 +12,8 @@ The ``report`` command (``add_report_parser``/``cmd_report``) re-renders a finis
 
 from __future__ import annotations
 
-import argparse
 import base64
 import datetime as dt
-import sys
 from pathlib import Path
 
 import yaml
@@ -25,7 +23,7 @@ from sim.analysis.staffing import describe_cost
 from sim.core.atomic import write_text
 from sim.core.units import format_duration
 from sim.core.version import __version__
-from sim.experiments.results import ResultsError, comparison_runs, kind_of, load_comparison, load_run, load_sweep
+from sim.experiments.results import comparison_runs, kind_of, load_comparison, load_run, load_sweep
 from sim.reports.plots import DPI, save_figure
 from sim.reports.sections import (
     KEY_KPIS,
@@ -184,34 +182,3 @@ def _sweep_context(folder: Path) -> dict:
         "pictures": embed(sweep_pictures(sweep, kpis, analysis), folder),
         "note": None,
     }
-
-
-def add_report_option(parser: argparse.ArgumentParser) -> None:
-    """The ``--report`` flag of run, compare and sweep."""
-    parser.add_argument(
-        "--report",
-        action="store_true",
-        help="also write report.html (plots and KPIs with intervals) into the results folder",
-    )
-
-
-def add_report_parser(sub: argparse._SubParsersAction) -> None:
-    """The ``report RESULTS_DIR`` subcommand."""
-    parser = sub.add_parser(
-        "report",
-        help="write report.html (plots, KPIs with intervals) for a results folder",
-        description="Write a self-contained report.html, and the plots as PNG and SVG under "
-        "plots/, into the folder of a run, a comparison or a sweep.",
-    )
-    parser.add_argument("results", metavar="RESULTS_DIR", help="a folder printed by run, compare or sweep")
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """Write the report of ``args.results``; exit 2 with one message if the folder holds no results."""
-    try:
-        path = write_report(args.results)
-    except ResultsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"report: {path}")
-    return 0
