@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_swp = sub.add_parser(
         "sweep",
         help="run a parameter sweep file; resumable",
-        description="Run every point of a sweep file (grid, list, random or Latin-hypercube "
+        description="Run every point of a sweep file (grid, list, or random, Latin-hypercube, Sobol' or Halton "
         "sample) with its replications. Each finished run is saved at once; after "
         "an interruption, --resume runs only what is missing.",
     )

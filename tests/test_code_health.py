@@ -51,3 +51,16 @@ def test_importing_sim_and_validating_a_scenario_load_neither_matplotlib_nor_jin
     result = run(sys.executable, "-c", code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("[]"), result.stdout
+
+
+def test_no_module_imports_itself_back_at_run_time():
+    import grimp
+
+    graph = grimp.build_graph("sim", exclude_type_checking_imports=True)
+    cycles = sorted(
+        (module, imported)
+        for module in graph.modules
+        for imported in graph.find_modules_directly_imported_by(module)
+        if graph.chain_exists(importer=imported, imported=module)
+    )
+    assert cycles == []

@@ -1,4 +1,4 @@
-"""Tests that the exact queueing formulas in sim.theory match published values and each other."""
+"""Tests that the exact queueing formulas in sim.analysis.theory match published values and each other."""
 
 import itertools
 import math

@@ -3,7 +3,7 @@
 Checking names up front catches a typo in ``--kpi`` or a sweep's ``kpis:`` before hours of
 simulation, instead of leaving an empty column at the end.
 
-A KPI name is a base (``asa``, ``utilisation`` …, the ones ``metrics`` labels) optionally
+A KPI name is a base (``asa``, ``utilisation`` …, the ones ``sim.analysis.kpis`` labels) optionally
 followed by ``.`` and one of the scenario's channel, team, priority, category or segment names
 (or, for ``escalation_kind`` and ``escalation_reason``, a kind or a reason the triggers record).
 """

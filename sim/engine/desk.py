@@ -2,7 +2,7 @@
 
 ``Desk`` owns the state of a replication (teams, live tickets, records) and the lifecycle steps
 the processes call: a ticket arrives, is routed, waits, is worked, waits on its customer, is
-escalated (see ``escalator``), resolved, reopened or abandoned. Decisions come from ``policy``;
+escalated (see ``escalator``), resolved, reopened or abandoned. Decisions come from ``sim.scenario.policy``;
 time comes from ``processes``. At the horizon every ticket still in the system is recorded as
 open, and the run checks that nothing was lost: arrived = resolved + abandoned + open.
 """

@@ -1,7 +1,7 @@
 """What a replication leaves behind: per-ticket rows, an event log and time-weighted levels.
 
 Processes only *emit* records; every statistic is computed afterwards from them (see
-``metrics``). Records are kept column by column in compact arrays so that a million-ticket run
+``sim.analysis.kpis``). Records are kept column by column in compact arrays so that a million-ticket run
 fits in memory, and become pandas DataFrames at the end. Missing values are NaN, never a
 sentinel.
 """

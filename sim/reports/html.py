@@ -1,8 +1,8 @@
 """HTML reports: one self-contained ``report.html`` per run, comparison or sweep folder.
 
-``write_report(folder)`` reads the folder (``sim.results``), draws its pictures
-(``sim.report_sections``), saves each as PNG and SVG under ``folder/plots/`` for slides, and
-renders a Jinja2 template (``sim/templates/<kind>.html.j2``) into ``folder/report.html`` with
+``write_report(folder)`` reads the folder (``sim.experiments.results``), draws its pictures
+(``sim.reports.sections``), saves each as PNG and SVG under ``folder/plots/`` for slides, and
+renders a Jinja2 template (``sim/reports/templates/<kind>.html.j2``) into ``folder/report.html`` with
 every image embedded as base64 PNG: one file to put on a projector or mail to a manager.
 A small script in the page marks, once it has loaded, how many images decoded and whether any
 script error occurred (``data-images``, ``data-broken``, ``data-errors`` on ``<html>``).

@@ -3,9 +3,9 @@
 All take the sweep's points table (``SweepResult.points`` or a folder's ``points.parquet``: a row
 per point with its parameter values and each KPI's ``_mean``, ``_ci_low`` and ``_ci_high``) and
 return a matplotlib ``Figure``. On a grid of one or two parameters, each KPI is a line with a
-95 % band per value of the other parameter; on samples (random, Latin hypercube, lists) each
+95 % band per value of the other parameter; on samples (random, Latin hypercube, Sobol', Halton, lists) each
 point is a dot with its interval. A staffing sweep's cheapest point that meets every service
-goal (see ``sim.staffing``) is drawn as a star.
+goal (see ``sim.analysis.staffing``) is drawn as a star.
 """
 
 from __future__ import annotations

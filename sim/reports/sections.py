@@ -1,8 +1,8 @@
 """What goes into a report: the KPI tables, the scenario at a glance, and the pictures with their guides.
 
-Each ``*_sections`` function turns one kind of results folder (see ``sim.results``) into plain
+Each ``*_sections`` function turns one kind of results folder (see ``sim.experiments.results``) into plain
 values for a template: rows of formatted cells and ``Picture``s (a figure, its title and a short
-"how to read this"). Nothing here knows HTML; ``sim.report`` renders and embeds.
+"how to read this"). Nothing here knows HTML; ``sim.reports.html`` renders and embeds.
 """
 
 from __future__ import annotations
