@@ -42,7 +42,7 @@ def kpi_problem(name: str, scenario: Scenario) -> str | None:
 
 
 _DETAILS: dict[str, Callable[[Scenario], list[str]]] = {
-    "escalation_kind": lambda s: [kind.value for kind in Kind],
+    "escalation_kind": lambda s: list(Kind.all()),
     "escalation_reason": lambda s: escalation_reasons(s.escalation),
 }
 """KPIs whose detail is not an entity of the scenario: escalation kinds and the triggers' reasons."""

@@ -30,7 +30,7 @@ from sim.engine.records import RunRecords
 from sim.engine.tickets import Outcome
 from sim.scenario.matching import route
 from sim.scenario.policy import Kind, TaskKind, escalation_reasons
-from sim.scenario.spec import Scenario
+from sim.scenario.spec import ClockName, Scenario
 
 
 @dataclass(frozen=True)
@@ -128,8 +128,8 @@ def _escalation(records: RunRecords, tickets: pd.DataFrame, s: Scenario) -> dict
     out["fcr"] = float(first_contact.mean()) if len(resolved) else math.nan
     out["escalation_rate"] = float((tickets["escalations"] > 0).mean())
     esc = records.escalations[records.escalations["ticket"].isin(tickets["ticket"])]
-    for kind in Kind:
-        out[f"escalation_kind.{kind.value}"] = esc.loc[esc["kind"] == kind, "ticket"].nunique() / n
+    for kind in Kind.all():
+        out[f"escalation_kind.{kind}"] = esc.loc[esc["kind"] == kind, "ticket"].nunique() / n
     for reason in escalation_reasons(s.escalation):
         out[f"escalation_reason.{reason}"] = esc.loc[esc["reason"] == reason, "ticket"].nunique() / n
     for category in s.categories:
@@ -171,8 +171,8 @@ def _volumes(tickets: pd.DataFrame) -> dict[str, float]:
     counts = tickets["outcome"].value_counts()
     arrived = len(tickets)
     out = {"arrived": float(arrived)}
-    for outcome in Outcome:
-        out[outcome.value] = float(counts.get(outcome.value, 0))
+    for outcome in Outcome.all():
+        out[outcome] = float(counts.get(outcome, 0))
     out["abandonment_rate"] = out["abandoned"] / arrived if arrived else math.nan
     return out
 
@@ -214,7 +214,7 @@ def _sla(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
     out: dict[str, float] = {}
     if not scenario.sla_policies:
         return out
-    for clock in ("first_response", "resolution"):
+    for clock in ClockName.all():
         met = tickets[f"{clock}_met"]
         if met.notna().any():
             out[f"{clock}_attainment"] = float(met.mean())

@@ -37,7 +37,7 @@ from sim.engine.teams import Team
 from sim.engine.tickets import Session, Status, Task, Ticket, TicketTable
 from sim.scenario.matching import route, sla_policy_for
 from sim.scenario.policy import Action
-from sim.scenario.spec import WEEKDAYS, Scenario, SlaPolicy, TeamSpec
+from sim.scenario.spec import WEEKDAYS, ClockName, Scenario, SlaPolicy, TeamSpec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -208,7 +208,10 @@ class Desk:
                 partial(self._milestone, ticket),
                 self.escalator.watches(name),
             )
-            for name, spec in (("first_response", chosen.first_response), ("resolution", chosen.resolution))
+            for name, spec in (
+                (ClockName.FIRST_RESPONSE, chosen.first_response),
+                (ClockName.RESOLUTION, chosen.resolution),
+            )
             if spec is not None
         )
 
@@ -240,7 +243,7 @@ class Desk:
         if ticket.answered_at != ticket.answered_at:
             ticket.answered_at = now
             if ticket.clocks:
-                self._stop_clock(ticket, "first_response", fulfilled=True)
+                self._stop_clock(ticket, ClockName.FIRST_RESPONSE, fulfilled=True)
         work, kind = self.escalator.session_work(ticket, team)
         ticket.session_kind = kind
         self.record(now, ticket.id, Event.PICKED_UP, team.name, "" if kind == Session.WORK else kind)
@@ -299,8 +302,8 @@ class Desk:
         ticket.resolved_at = now
         ticket.resolving_team = team.name
         if ticket.clocks:
-            self._stop_clock(ticket, "first_response", fulfilled=True)
-            self._stop_clock(ticket, "resolution", fulfilled=True)
+            self._stop_clock(ticket, ClockName.FIRST_RESPONSE, fulfilled=True)
+            self._stop_clock(ticket, ClockName.RESOLUTION, fulfilled=True)
         self.record(now, ticket.id, Event.RESOLVED, team.name)
         self.leave_team(ticket, Exit.RESOLVED)
         if self.escalator.after_resolution:

@@ -27,7 +27,7 @@ from sim.engine.teams import Team
 from sim.engine.tickets import FINISHED, Session, Status, Task, Ticket
 from sim.scenario import policy
 from sim.scenario.policy import Action, Decide, Decision, Facts, Milestone, Phase, TaskKind
-from sim.scenario.spec import CategorySpec, Scenario, SlaPolicy
+from sim.scenario.spec import CategorySpec, ClockName, Scenario, SlaPolicy
 
 TOP = -1
 """Queue rank of reviews and consults: ahead of every ticket."""
@@ -86,13 +86,24 @@ class Escalator:
             t.acts_on(c, team, rules) for t in self.phase[Phase.ARRIVAL] for c in s.categories for team in s.teams
         )
         """Whether any rule can act on a new ticket (regulatory, customer value)."""
-        sessions = self.phase[Phase.PICKUP] + self.phase[Phase.END_OF_SESSION]
+        self._acting = {
+            (c.name, t.name, phase): [trigger for trigger in self.phase[phase] if trigger.acts_on(c, t, rules)]
+            for phase in (Phase.PICKUP, Phase.END_OF_SESSION)
+            for c in s.categories
+            for t in s.teams
+        }
+        """The session triggers that can act on a (category, team, phase): the others are skipped."""
         self._quiet = {
-            (c.name, t.name): not any(trigger.acts_on(c, t, rules) for trigger in sessions)
+            (c.name, t.name): not (
+                self._acting[c.name, t.name, Phase.PICKUP] or self._acting[c.name, t.name, Phase.END_OF_SESSION]
+            )
             for c in s.categories
             for t in s.teams
         }
         """(category, team) pairs on which no session trigger can act: the common fast path."""
+        self._watched = {
+            clock: any(t.watches(rules, clock) for t in self.phase[Phase.CLOCK]) for clock in ClockName.all()
+        }
         self._attempts = any(t.uses_attempts for t in self.phase[Phase.END_OF_SESSION])
         """Whether a trigger reads whether each attempt resolved the ticket (then it is drawn)."""
         self.after_resolution = bool(rules.ownership or rules.learning) or any(c.reopen for c in s.categories)
@@ -167,7 +178,7 @@ class Escalator:
         return team
 
     # -- sessions ---------------------------------------------------------------------------------
-    def session_work(self, ticket: Ticket, team: Team) -> tuple[float, Session]:
+    def session_work(self, ticket: Ticket, team: Team) -> tuple[float, str]:
         """The time of the session about to start, and its kind (work, or triage)."""
         if self._quiet[ticket.category, team.name] and ticket.warm_join is None and not ticket.rework_due:
             return self.desk.work_time(ticket, team), Session.WORK
@@ -195,7 +206,8 @@ class Escalator:
 
     def _at_pickup(self, ticket: Ticket, team: Team) -> Decision | None:
         """The first pickup trigger's decision: the agent sees the team cannot work this ticket."""
-        return self._first(self.phase[Phase.PICKUP], self.facts(ticket, team.name))
+        triggers = self._acting[ticket.category, team.name, Phase.PICKUP]
+        return self._first(triggers, self.facts(ticket, team.name)) if triggers else None
 
     def _first(self, triggers: list[policy.Trigger], facts: Facts) -> Decision | None:
         for trigger in triggers:
@@ -217,7 +229,8 @@ class Escalator:
             return policy.AWAIT if ticket.needs_reply else policy.RESOLVED
         if ticket.session_kind == Session.TRIAGE:  # a missing skill is never capped: this team cannot resolve it
             return self._at_pickup(ticket, team) or policy.RESOLVED
-        escalation = self._first(self.phase[Phase.END_OF_SESSION], self.facts(ticket, team.name))
+        triggers = self._acting[ticket.category, team.name, Phase.END_OF_SESSION]
+        escalation = self._first(triggers, self.facts(ticket, team.name)) if triggers else None
         decision = policy.after_session(ticket.needs_reply and escalation is None, escalation)
         decision = policy.swarm_instead(decision, self.rules)
         return policy.cap_bouncing(decision, ticket.handoffs, self.rules)
@@ -342,7 +355,7 @@ class Escalator:
 
     def watches(self, clock: str) -> bool:
         """Whether a trigger acts on this SLA clock's milestones (then the clock runs live)."""
-        return any(t.watches(self.rules, clock) for t in self.phase[Phase.CLOCK])
+        return self._watched[clock]
 
     def on_milestone(self, ticket: Ticket, clock: str, fraction: float) -> None:
         """An SLA warning or breach: wake every clock trigger that watches it (after its delay)."""

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
+from sim.core.names import Names
+
 NAN = float("nan")
 
 
-class Event(StrEnum):
+class Event(Names):
     """Every kind of event the log can hold, in lifecycle order.
 
     ``escalated`` carries "kind|reason|to_team" as its detail.
@@ -112,7 +113,7 @@ class Columns:
                 values = np.concatenate(chunks) if chunks else np.empty(0, dtype=self.DTYPES[kind])
                 del chunks
                 if kind == "c":
-                    values = pd.Categorical.from_codes(values, categories=[str(c) for c in self.codes[name]])
+                    values = pd.Categorical.from_codes(values, categories=list(self.codes[name]))
                 columns[name] = values
             self._frame = pd.DataFrame(columns, copy=False)
         return self._frame
@@ -127,7 +128,7 @@ class EventLog:
 
     def __init__(self) -> None:
         self._cols = Columns({"time": "f", "ticket": "i", "event": "c", "team": "c", "detail": "c"})
-        self._cols.declare("event", list(Event))
+        self._cols.declare("event", Event.all())
         self._rows = self._cols.rows
 
     def add(self, time: float, ticket: int, event: str, team: str = "", detail: str = "") -> None:
@@ -184,7 +185,7 @@ class LevelRecorder:
             self._cols.flush()
 
 
-class Exit(StrEnum):
+class Exit(Names):
     """How a ticket's stay at a team ended (the ``exit`` column of the visits table)."""
 
     RESOLVED = "resolved"

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from sim.core.names import Names
 from sim.engine.records import NAN, Columns
+from sim.scenario.spec import ClockName
 
 if TYPE_CHECKING:
     import simpy
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from sim.engine.sla import SlaClock
 
 
-class Status(StrEnum):
+class Status(Names):
     """Where a ticket (or a task) stands now."""
 
     WAITING = "waiting"
@@ -39,14 +40,14 @@ FINISHED = (Status.RESOLVED, Status.ABANDONED)
 """Statuses after which nothing more happens to a ticket (unless it reopens)."""
 
 
-class Session(StrEnum):
+class Session(Names):
     """What an agent's session on a ticket is: working it, or only seeing that the team cannot."""
 
     WORK = "work"
     TRIAGE = "triage"
 
 
-class Outcome(StrEnum):
+class Outcome(Names):
     """How every arrived ticket ends: no other outcome exists."""
 
     RESOLVED = "resolved"
@@ -173,15 +174,15 @@ class TicketTable:
         self.attribute_names = list(attribute_names)
         kinds.update({f"attr_{name}": "f" for name in self.attribute_names})
         self._cols = Columns(kinds)
-        self._cols.declare("outcome", list(Outcome))
+        self._cols.declare("outcome", Outcome.all())
 
     def add(self, t: Ticket) -> None:
         """Record the ticket's final row (called once, when it leaves the system or at the horizon)."""
         fr = rs = None
         for clock in t.clocks:
-            if clock.name == "first_response":
+            if clock.name == ClockName.FIRST_RESPONSE:
                 fr = clock
-            elif clock.name == "resolution":
+            elif clock.name == ClockName.RESOLUTION:
                 rs = clock
         resolved = t.status == Status.RESOLVED
         wait_end = t.answered_at if t.answered_at == t.answered_at else t.abandoned_at

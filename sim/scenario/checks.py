@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from sim.scenario.fields import Path
 from sim.scenario.matching import route
 from sim.scenario.policy import Phase, escalation_reasons, in_phase
-from sim.scenario.spec import CategorySpec, Scenario, TeamSpec
+from sim.scenario.spec import CategorySpec, ClockName, Scenario, TeamSpec
 
 
 def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
@@ -50,7 +50,7 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
         if rule.team not in teams:
             yield ("routing", i, "team"), _unknown("team", rule.team, list(teams))
     for i, policy in enumerate(s.sla_policies):
-        for clock in ("first_response", "resolution"):
+        for clock in ClockName.all():
             spec = getattr(policy, clock)
             if spec is not None and spec.calendar not in calendars:
                 yield ("sla_policies", i, clock, "calendar"), _unknown("calendar", spec.calendar, sorted(calendars))

@@ -20,6 +20,7 @@ from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
+from sim.core.names import Names
 from sim.core.units import MINUTES_PER_HOUR
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from sim.scenario.spec import CategorySpec, TeamSpec
 
 
-class Kind(StrEnum):
+class Kind(Names):
     """The kinds of escalation: up the authority chain, across to expertise, or by the clock."""
 
     HIERARCHICAL = "hierarchical"
@@ -35,7 +36,7 @@ class Kind(StrEnum):
     AUTOMATIC = "automatic"
 
 
-class Action(StrEnum):
+class Action(Names):
     """What a decision does to a ticket."""
 
     RESOLVE = "resolve"
@@ -65,7 +66,7 @@ class Phase(StrEnum):
     """An SLA clock reached a warning or its breach."""
 
 
-class TaskKind(StrEnum):
+class TaskKind(Names):
     """Work an agent does on a ticket's behalf outside its own sessions."""
 
     REVIEW = "review"
@@ -84,19 +85,19 @@ class Decision:
     kind of task a review queues for the target team.
     """
 
-    action: Action
-    kind: Kind | None = None
+    action: str
+    kind: str | None = None
     reason: str = ""
     to_team: str | None = None
     rank: int | None = None
-    task: TaskKind | None = None
+    task: str | None = None
 
 
 RESOLVED = Decision(Action.RESOLVE)
 AWAIT = Decision(Action.AWAIT_CUSTOMER)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Facts:
     """What a trigger may know about a ticket when it decides.
 

@@ -15,6 +15,7 @@ from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, mo
 
 from sim.core.calendar import parse_clock
 from sim.core.distributions import Distribution
+from sim.core.names import Names
 from sim.core.units import HOURS_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK, Duration
 from sim.scenario.escalation import EscalationSpec
 from sim.scenario.fields import Name, Spec, Weight
@@ -224,6 +225,13 @@ class SlaMatch(Spec):
     channel: list[Name] = Field(default=[], description="channels covered")
     segment: list[Name] = Field(default=[], description="customer segments covered")
     category: list[Name] = Field(default=[], description="categories covered")
+
+
+class ClockName(Names):
+    """The two clocks an SLA policy can run (its ``first_response`` and ``resolution`` fields)."""
+
+    FIRST_RESPONSE = "first_response"
+    RESOLUTION = "resolution"
 
 
 class SlaClockSpec(Spec):
