@@ -150,9 +150,20 @@ def _add_overrides(
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE", help=text)
 
 
+def _seed(text: str) -> int:
+    """A ``--seed`` value: a whole number of 0 or more (numpy's seed sequences take no negatives)."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"{seed} is negative; use 0 or more")
+    return seed
+
+
 def _add_replication_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replications", "-r", type=int, help="number of replications (default: the scenario's)")
-    parser.add_argument("--seed", type=int, help="base random seed (default: the scenario's)")
+    parser.add_argument("--seed", type=_seed, help="base random seed, 0 or more (default: the scenario's)")
 
 
 def _add_precision_options(parser: argparse.ArgumentParser) -> None:
