@@ -28,6 +28,7 @@ from sim.reports.tables import MARK, comparison_table, sweep_points_table
 from sim.scenario.loader import ScenarioError, load_scenario
 from sim.scenario.spec import Scenario
 from sim.scenario.variants import parse_variant, read_document
+from sim.scenario.workload import estimate, total_problem
 
 SWEEP_FAILED = 3
 
@@ -130,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     again = p_swp.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="finish an interrupted sweep in its folder")
     again.add_argument("--overwrite", action="store_true", help="delete the sweep's earlier results and start again")
+    _add_force_option(p_swp)
     _add_execution_options(p_swp)
     add_report_option(p_swp)
 
@@ -161,7 +163,16 @@ def _seed(text: str) -> int:
     return seed
 
 
+def _add_force_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="run even when the estimated work is above the limits (see README: input limits)",
+    )
+
+
 def _add_replication_options(parser: argparse.ArgumentParser) -> None:
+    _add_force_option(parser)
     parser.add_argument("--replications", "-r", type=int, help="number of replications (default: the scenario's)")
     parser.add_argument("--seed", type=_seed, help="base random seed, 0 or more (default: the scenario's)")
 
@@ -231,6 +242,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError("--replications must be at least 1")
     target = _precision(args, scenario)
     planned = max(args.replications or scenario.replications, target.max_replications if target else 0)
+    _check_workload([(scenario, planned)], args.force)
     with _executor(args, planned) as executor:
         result = run(
             scenario,
@@ -275,6 +287,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     target = _precision(args, base)
     _check_kpis(args.kpis or [], base)
     per_scenario = max(args.replications or base.replications, target.max_replications if target else 0)
+    _check_workload([(scenario, per_scenario) for scenario in scenarios.values()], args.force)
     with _executor(args, per_scenario * len(scenarios)) as executor:
         result = compare(
             scenarios,
@@ -328,6 +341,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """``sweep``: run (or resume) a sweep file; exit 3 when some of its tasks failed."""
     plan = load_sweep(args.sweep)
     points, reps = len(plan.points), plan.replications
+    _check_workload([(plan.scenario(i), reps) for i in range(points)], args.force)
     with _executor(args, plan.tasks) as executor:
         print(
             f"{plan.name}: {points} point{'s' * (points != 1)} ({plan.spec.design}) x {reps} replication"
@@ -365,6 +379,12 @@ def _precision(args: argparse.Namespace, scenario: Scenario) -> PrecisionTarget 
     return target
 
 
+def _check_workload(runs: list[tuple[Scenario, int]], force: bool) -> None:
+    """Refuse, before simulating, work above the documented limits, unless ``--force``."""
+    if not force and (problem := total_problem(runs)):
+        raise UsageError(f"{problem}; add --force to run it anyway")
+
+
 def _check_kpis(names: list[str], scenario: Scenario) -> None:
     for name in names:
         if problem := kpi_problem(name, scenario):
@@ -387,6 +407,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{Path(args.scenario)}: ok ({len(scenario.channels)} channels, {len(scenario.categories)} categories, "
         f"{len(scenario.teams)} teams, {len(scenario.sla_policies)} SLA policies)"
     )
+    work = estimate(scenario)
+    print(f"estimated work: {work.describe()}")
+    for problem in work.problems():
+        print(f"warning: {problem}; run, compare and sweep refuse it without --force")
     return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Mapping
 
+from sim.core.units import MINUTES_PER_DAY
 from sim.scenario.fields import Path
 from sim.scenario.matching import route
 from sim.scenario.policy import Phase, escalation_reasons, in_phase
@@ -37,11 +38,18 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
     for i, cat in enumerate(s.categories):
         yield from _known(("categories", i, "priority"), cat.priority or {}, set(s.priorities), "priority")
         yield from _known(("categories", i, "segment"), cat.segment or {}, set(s.segments), "segment")
+        for mix in ("priority", "segment"):
+            weights = getattr(cat, mix)
+            if weights is not None and sum(weights.values()) <= 0:
+                yield ("categories", i, mix), f"at least one {mix} needs a positive weight (or leave the mix out)"
         if isinstance(cat.handle_time, dict):
             yield from _known(("categories", i, "handle_time"), cat.handle_time, set(teams), "team")
     for i, team in enumerate(s.teams):
-        if team.agents == 0:
-            yield ("teams", i, "agents"), "a team needs at least one agent; remove it from routing instead"
+        yield from _staffed(("teams", i), team)
+    yield from _supervisor_cycles(s)
+    for i, calendar in enumerate(s.calendars):
+        if not calendar.days or not calendar.hours:
+            yield ("calendars", i), "a calendar needs at least one open day and one window of hours"
     for i, rule in enumerate(s.routing):
         if rule.channel is not None and rule.channel not in {c.name for c in s.channels}:
             yield ("routing", i, "channel"), _unknown("channel", rule.channel, [c.name for c in s.channels])
@@ -106,6 +114,35 @@ def _routes_are_workable(s: Scenario) -> Iterator[tuple[Path, str]]:
                     f"(its skills: {teams[team].skills or 'none'}); route it to a team with the skill, "
                     "or give some team the skill and keep the 'skill' trigger on",
                 )
+
+
+def _staffed(path: Path, team: TeamSpec) -> Iterator[tuple[Path, str]]:
+    """A team must have agents on duty at some time: one rule for ``agents: 0`` and for empty shifts."""
+    if team.agents == 0:
+        yield (*path, "agents"), "a team needs at least one agent; remove it from routing instead"
+    for j, shift in enumerate(team.shifts or []):
+        if shift.start >= MINUTES_PER_DAY:
+            yield (*path, "shifts", j, "start"), "a shift starts before 24:00; write 00:00 (the next day)"
+    if team.shifts and not any(shift.days for shift in team.shifts):
+        yield (*path, "shifts"), "every shift has 'days: []': a team needs agents on duty on some day"
+
+
+def _supervisor_cycles(s: Scenario) -> Iterator[tuple[Path, str]]:
+    """A supervisor chain must end: a team that is (indirectly) its own supervisor is refused."""
+    supervisor = {t.name: t.supervisor for t in s.teams}
+    for i, team in enumerate(s.teams):
+        chain, step = [team.name], team.supervisor
+        while step is not None and step in supervisor and step not in chain:
+            chain.append(step)
+            step = supervisor[step]
+        if step == team.name:
+            yield (
+                ("teams", i, "supervisor"),
+                (
+                    f"the supervisor chain comes back to {team.name!r} ({' > '.join([*chain, team.name])}); "
+                    "the top of a chain has no supervisor"
+                ),
+            )
 
 
 def _moved_on_pickup(s: Scenario, category: CategorySpec, team: TeamSpec) -> bool:

@@ -21,7 +21,7 @@ from pydantic_core import ErrorDetails
 
 from sim.core.distributions import DISTRIBUTION_NAMES
 from sim.scenario.checks import reference_problems
-from sim.scenario.fields import Path
+from sim.scenario.fields import NAME_CHARACTERS, Path
 from sim.scenario.spec import Scenario
 
 
@@ -286,10 +286,34 @@ def _describe(err: ErrorDetails, data: Any) -> tuple[Path, str]:
     if kind in bounds:
         limit = next(iter(err["ctx"].values()))
         return loc, f"must be {bounds[kind]} {limit:g}, got {err['input']!r}"
+    if kind in _PLAIN:
+        return loc, _PLAIN[kind] + (f" (got {err['input']!r})" if not isinstance(err["input"], (dict, list)) else "")
     message = err["msg"].removeprefix("Value error, ")
     if kind != "value_error" and "input" in err and not isinstance(err["input"], (dict, list)):
         message += f" (got {err['input']!r})"
     return loc, message
+
+
+_PLAIN = {
+    "model_type": "must be a section of fields (key: value lines)",
+    "model_attributes_type": "must be a section of fields (key: value lines)",
+    "dict_type": "must be a mapping (name: value lines)",
+    "list_type": "must be a list ([a, b] or '- ' lines)",
+    "string_type": "must be text",
+    "string_pattern_mismatch": f"names use {NAME_CHARACTERS} only",
+    "string_too_long": "is longer than 64 characters",
+    "string_too_short": "must not be empty",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "finite_number": "must be a finite number",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "date_from_datetime_parsing": "must be a real calendar date, YYYY-MM-DD",
+}
+"""Pydantic's error kinds in the project's words: what the field must be."""
 
 
 def _on_intended_branch(loc: tuple, data: Any) -> bool:
