@@ -42,6 +42,12 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
     for i, team in enumerate(s.teams):
         if team.agents == 0:
             yield ("teams", i, "agents"), "a team needs at least one agent; remove it from routing instead"
+        channel_names = [c.name for c in s.channels]
+        for j, channel in enumerate(team.channel_order):
+            if channel not in channel_names:
+                yield ("teams", i, "channel_order", j), _unknown("channel", channel, channel_names)
+            elif channel in team.channel_order[:j]:
+                yield ("teams", i, "channel_order", j), f"channel {channel!r} is listed twice"
     for i, rule in enumerate(s.routing):
         if rule.channel is not None and rule.channel not in {c.name for c in s.channels}:
             yield ("routing", i, "channel"), _unknown("channel", rule.channel, [c.name for c in s.channels])
