@@ -191,3 +191,25 @@ def test_ticket_the_first_agent_cannot_resolve_is_not_first_contact_resolved():
         horizon=200,
     )
     assert replication_kpis(run_replication(scenario), scenario)["fcr"] == 0.0
+
+
+def test_staffing_sweep_keeps_the_overtime_its_cost_includes(tmp_path):
+    import yaml
+
+    from sim.experiments.sweep_files import load_sweep
+
+    scenario = overtime_scenario()
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(scenario.model_dump(mode="json", exclude_none=True)))
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text("base: base.yaml\nkpis: [asa]\nparameters:\n  teams.desk.shifts[0].agents: [1, 2]\n")
+    assert load_sweep(sweep).kpis == ("asa", "overtime_hours.desk")
+
+
+def test_sweep_point_costs_take_each_point_overtime_from_the_sweep_results():
+    from sim.analysis.staffing import point_costs
+
+    document = overtime_scenario().model_dump(mode="json", exclude_none=True)
+    parameter = "teams.desk.shifts[0].agents"
+    results = pd.DataFrame({"point_id": [1, 0], "overtime_hours.desk_mean": [0.0, 2.0]})
+    costs, unit = point_costs(document, [{parameter: 1}, {parameter: 2}], [parameter], results)
+    assert (costs, unit) == ([pytest.approx(60.0 * (1 + 1.5 * 2)), pytest.approx(120.0)], "$ per week")
