@@ -213,3 +213,36 @@ def test_sweep_point_costs_take_each_point_overtime_from_the_sweep_results():
     results = pd.DataFrame({"point_id": [1, 0], "overtime_hours.desk_mean": [0.0, 2.0]})
     costs, unit = point_costs(document, [{parameter: 1}, {parameter: 2}], [parameter], results)
     assert (costs, unit) == ([pytest.approx(60.0 * (1 + 1.5 * 2)), pytest.approx(120.0)], "$ per week")
+
+
+CHAT_AND_EMAIL = [
+    {
+        "name": "chat",
+        "arrival_times": [0, 2],
+        "category_mix": {"question": 1},
+        "concurrency": 2,
+        "concurrency_slowdown": 0,
+    },
+    {"name": "email", "arrival_times": [1], "category_mix": {"question": 1}},
+]
+
+
+def test_agent_holding_a_chat_takes_a_new_chat_before_an_email_when_chat_comes_first_in_the_order():
+    records = simulate(channels=CHAT_AND_EMAIL, teams=[{"name": "desk", "agents": 1, "channel_order": ["chat"]}])
+    assert event_log(records)[4:9] == [
+        (2.0, 2, "arrival", ""),
+        (2.0, 2, "picked_up", "desk"),
+        (10.0, 0, "resolved", "desk"),
+        (12.0, 2, "resolved", "desk"),
+        (12.0, 1, "picked_up", "desk"),
+    ]
+
+
+def test_without_channel_order_a_waiting_email_of_the_same_priority_holds_back_new_chats():
+    records = simulate(channels=CHAT_AND_EMAIL)
+    assert event_log(records)[4:8] == [
+        (2.0, 2, "arrival", ""),
+        (2.0, 2, "queued", "desk"),
+        (10.0, 0, "resolved", "desk"),
+        (10.0, 1, "picked_up", "desk"),
+    ]

@@ -11,7 +11,9 @@ replications that have it. Definitions follow contact-centre practice:
   tickets count as misses.
 - *SLA attainment*: clocks met over clocks decided (met, or breached — including tickets
   still open past their due time).
-- *Utilisation*: busy agent capacity over agents on duty, both time-weighted.
+- *Utilisation*: busy agent capacity over agents on duty, both time-weighted. A chat held
+  takes 1/concurrency of an agent (one slot); the concurrency slowdown makes each chat hold its
+  slot longer, so shared chats show up as higher utilisation, never above 100 %.
 - *Cost per resolved ticket*: paid agent-hours × cost per hour, over tickets resolved in the
   window. Paid hours are rota hours plus overtime (an agent finishing a ticket past its shift
   end) at the team's ``overtime_premium``; a staffing sweep prices its points the same way.
