@@ -107,8 +107,10 @@ def test_every_story_ticket_is_resolved(kpis):
     assert (kpis["arrived"], kpis["resolved"]) == (N, N)
 
 
-def test_first_contact_resolution_counts_only_the_ticket_solved_in_one_session_without_escalation(kpis):
-    assert kpis["fcr"] == pytest.approx(1 / N)
+def test_first_contact_resolution_counts_tickets_the_first_agent_resolved_in_its_one_session(kpis):
+    # 0 (simple), 3 (VIP rerouted on arrival, before any pick-up) and 5 (resolved by its first agent
+    # while a supervisor reviewed it); not 1, 2, 4 (moved after a session) nor 6 (reopened)
+    assert kpis["fcr"] == pytest.approx(3 / N)
 
 
 def test_escalation_rate_counts_every_ticket_escalated_at_least_once(kpis):

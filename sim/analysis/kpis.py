@@ -11,9 +11,14 @@ replications that have it. Definitions follow contact-centre practice:
   tickets count as misses.
 - *SLA attainment*: clocks met over clocks decided (met, or breached — including tickets
   still open past their due time).
-- *Utilisation*: busy agent capacity over agents on duty, both time-weighted.
-- *Cost per resolved ticket*: agent-hours on duty × cost per hour, over tickets resolved in the
-  window.
+- *Utilisation*: busy agent capacity over agents on duty, both time-weighted. A chat held
+  takes 1/concurrency of an agent (one slot); the concurrency slowdown makes each chat hold its
+  slot longer, so shared chats show up as higher utilisation, never above 100 %.
+- *Cost per resolved ticket*: paid agent-hours × cost per hour, over tickets resolved in the
+  window. Paid hours are rota hours plus overtime (an agent finishing a ticket past its shift
+  end) at the team's ``overtime_premium``; a staffing sweep prices its points the same way.
+- *First-contact resolution*: resolved tickets that the first agent who worked them resolved in
+  that session and that never reopened; routing before the first pick-up is not a failure.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
-from sim.core.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
+from sim.core.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.records import RunRecords
 from sim.engine.tickets import Outcome
 from sim.scenario.matching import route
@@ -68,6 +73,7 @@ KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|t
     "queue_length": ("mean queue length", "tickets"),
     "agents_on_duty": ("mean agents on duty", "agents"),
     "cost_per_resolved": ("cost per resolved ticket", "$"),
+    "overtime_hours": ("overtime past shift end, per week", "agent-hours"),
     "fcr": ("first-contact resolution", "%"),
     "escalation_rate": ("tickets escalated", "%"),
     "escalation_kind": ("tickets escalated, by kind", "%"),
@@ -124,7 +130,9 @@ def _escalation(records: RunRecords, tickets: pd.DataFrame, s: Scenario) -> dict
     if n == 0:
         return out
     resolved = tickets[tickets["outcome"] == Outcome.RESOLVED]
-    first_contact = (resolved["escalations"] == 0) & (resolved["sessions"] == 1) & (resolved["reopens"] == 0)
+    # the first agent who worked it resolved it in that one session; routing before the first
+    # pick-up (VIP, regulatory, a rule while it waited) is not a failure, any later move is one
+    first_contact = (resolved["sessions"] == 1) & (resolved["reopens"] == 0)
     out["fcr"] = float(first_contact.mean()) if len(resolved) else math.nan
     out["escalation_rate"] = float((tickets["escalations"] > 0).mean())
     esc = records.escalations[records.escalations["ticket"].isin(tickets["ticket"])]
@@ -257,10 +265,15 @@ def _levels(records: RunRecords, scenario: Scenario) -> dict[str, float]:
     for team in scenario.teams:
         staffed = by.get((team.name, "staffed"), 0.0)
         busy = by.get((team.name, "busy"), 0.0)
+        overtime = by.get((team.name, "overtime"), 0.0)
         out[f"utilisation.{team.name}"] = busy / staffed if staffed > 0 else math.nan
         out[f"queue_length.{team.name}"] = by.get((team.name, "queue"), 0.0)
         out[f"agents_on_duty.{team.name}"] = staffed
-        cost += staffed * window_hours * team.cost_per_hour
+        if team.shifts is not None:
+            out[f"overtime_hours.{team.name}"] = overtime * HOURS_PER_WEEK
+        # paid hours: rota hours (on duty, not in overtime) plus overtime at the premium
+        paid = staffed - overtime + team.overtime_premium * overtime
+        cost += paid * window_hours * team.cost_per_hour
     t = records.tickets
     resolved_in_window = int(((t["resolved_at"] >= records.warmup) & (t["resolved_at"] < records.horizon)).sum())
     if any(team.cost_per_hour > 0 for team in scenario.teams):

@@ -115,6 +115,7 @@ class Desk:
             for t in scenario.teams
             if c.customer_reply and c.customer_reply.handle_time
         }
+        self._slowdown = {c.name: c.concurrency_slowdown for c in scenario.channels}
         self._reply_delay = {name: d.reply_delay for name, d in self.draws.items() if d.reply_delay is not None}
         """The customer's reply delay, for the categories whose tickets may wait on one."""
         self._recipes: dict[tuple[str, str], tuple[Team, Sampler, CategoryDraws]] = {}
@@ -254,6 +255,10 @@ class Desk:
         work = ticket.next_work
         ticket.next_work = None
         return self.handle[ticket.category, team.name]() if work is None else work
+
+    def chat_slowdown(self, item: Ticket | Task) -> float:
+        """Handle-time increase per other chat the agent holds (the channel's ``concurrency_slowdown``)."""
+        return self._slowdown[item.channel] if isinstance(item, Ticket) else 0.0
 
     def end_work(self, item: Ticket | Task, team: Team, work: float) -> Process | None:
         """The session is over: decide what follows. May return a process the agent stays on for."""

@@ -31,6 +31,9 @@ class WorkDesk(Protocol):
     def end_work(self, item: Ticket | Task, team: Team, work: float) -> Process | None:
         """The session is over; returns a process the agent stays on for, if any."""
 
+    def chat_slowdown(self, item: Ticket | Task) -> float:
+        """Handle-time increase per other chat the agent holds (the channel's ``concurrency_slowdown``)."""
+
 
 def arrivals(
     env: simpy.Environment, demand: ChannelDemand, horizon: float, admit: Callable[[ChannelDemand, float], None]
@@ -78,7 +81,7 @@ def agent(env: simpy.Environment, desk: WorkDesk, team: Team, me: Agent) -> Proc
             if ticket is None:
                 break
         if ticket.concurrency > 1:
-            env.process(session(env, desk, team, me, ticket))
+            env.process(chat_session(env, desk, team, me, ticket))
         else:
             yield from session(env, desk, team, me, ticket)
     if me.load == 0:
@@ -91,6 +94,20 @@ def session(env: simpy.Environment, desk: WorkDesk, team: Team, me: Agent, item:
     The agent stays on while the model needs it (a warm handoff, a swarm consult).
     """
     work = desk.begin_work(item, team)
+    yield env.timeout(work)
+    stay = desk.end_work(item, team, work)
+    if stay is not None:
+        yield from stay
+    team.release(me, item)
+
+
+def chat_session(env: simpy.Environment, desk: WorkDesk, team: Team, me: Agent, item: Ticket | Task) -> Process:
+    """A session of a concurrent ticket (chat): slower by the channel's slowdown per other chat held.
+
+    The factor is fixed when the session starts, from the chats the agent holds then (this one
+    included): 1 + slowdown x (held - 1). Chats that join or end later do not change it.
+    """
+    work = desk.begin_work(item, team) * (1.0 + desk.chat_slowdown(item) * (me.load - 1))
     yield env.timeout(work)
     stay = desk.end_work(item, team, work)
     if stay is not None:

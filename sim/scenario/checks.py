@@ -46,6 +46,12 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
             yield from _known(("categories", i, "handle_time"), cat.handle_time, set(teams), "team")
     for i, team in enumerate(s.teams):
         yield from _staffed(("teams", i), team)
+        channel_names = [c.name for c in s.channels]
+        for j, channel in enumerate(team.channel_order):
+            if channel not in channel_names:
+                yield ("teams", i, "channel_order", j), _unknown("channel", channel, channel_names)
+            elif channel in team.channel_order[:j]:
+                yield ("teams", i, "channel_order", j), f"channel {channel!r} is listed twice"
     yield from _supervisor_cycles(s)
     for i, calendar in enumerate(s.calendars):
         if not calendar.days or not calendar.hours:

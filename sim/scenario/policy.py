@@ -221,6 +221,15 @@ def queue_order(priority_rank: int, arrival_seq: int) -> tuple[int, int]:
     return priority_rank, arrival_seq
 
 
+def channel_queue_order(priority_rank: int, channel_place: int, arrival_seq: int) -> tuple[int, int, int]:
+    """Queue discipline of a team that orders its channels: priority, then channel order, then arrival.
+
+    A ticket's priority always comes first: a P1 email goes before a P2 call. Within a priority, a
+    live caller goes before a waiting chat or email of the team's later channels, however old.
+    """
+    return priority_rank, channel_place, arrival_seq
+
+
 def boosted_rank(rank: int, levels: int) -> int:
     """A priority raised by ``levels`` (rank 0 is the most urgent and cannot rise further)."""
     return max(0, rank - levels)

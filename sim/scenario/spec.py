@@ -110,6 +110,14 @@ class ChannelSpec(Spec):
         default=None, description="time a customer waits before abandoning; none: never"
     )
     concurrency: int = Field(default=1, ge=1, description="tickets of this channel an agent can work at once")
+    concurrency_slowdown: float = Field(
+        default=0.2,
+        ge=0,
+        description=(
+            "handle-time increase per other chat the agent holds when a session starts "
+            "(0.2: a second chat takes 1.2x, a third 1.4x)"
+        ),
+    )
     service_level: ServiceLevelTarget | None = Field(default=None, description="speed-of-answer goal for the KPIs")
 
     @model_validator(mode="after")
@@ -196,6 +204,16 @@ class TeamSpec(Spec):
     shifts: list[ShiftSpec] | None = Field(default=None, min_length=1, description="recurring shifts instead of agents")
     handle_time_multiplier: float = Field(default=1.0, gt=0, description="scales every handle time of this team")
     cost_per_hour: float = Field(default=0.0, ge=0, description="cost of one agent-hour on duty")
+    overtime_premium: float = Field(
+        default=1.5, ge=0, description="pay factor for time an agent stays past its shift end to finish a ticket"
+    )
+    channel_order: list[Name] = Field(
+        default=[],
+        description=(
+            "channels served first within a priority, in order (e.g. [phone, chat, email]); "
+            "channels left out come after them; empty: priority, then arrival"
+        ),
+    )
     authority: dict[Name, float | bool] = Field(
         default={},
         description="limits: a number caps the ticket attribute of that name; true/false grants a permission",
