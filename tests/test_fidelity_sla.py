@@ -14,6 +14,7 @@ from conftest import build, event_log, fixed, simulate, ticket_rows
 from sim.analysis.kpis import kpi_info, replication_kpis
 from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords
+from sim.scenario.spec import Scenario
 
 ONE_TICKET = [{"name": "phone", "arrival_times": [0], "category_mix": {"question": 1}}]
 
@@ -103,6 +104,17 @@ def test_a_breach_before_the_first_resolution_stands_after_a_restart():
     assert ticket_rows(records, ["resolution_due", "resolution_breached_at", "resolution_met"]) == [(0, 35.0, 5.0, 0.0)]
 
 
+@pytest.mark.parametrize("on_reopen", ["resume", "restart"])
+def test_a_live_resolution_clock_reports_the_same_milestones_as_a_recorded_one_after_a_reopen(on_reopen):
+    story = dict(horizon=200, channels=ONE_TICKET, categories=flaky(), sla_policies=resolution_sla(on_reopen=on_reopen))
+    # a rule that acts too late to matter makes the resolution clock run on SimPy events
+    late = {"time_rules": [{"name": "late", "clock": "resolution", "after": 1000, "action": "raise_priority"}]}
+    recorded, live = simulate(**story), simulate(**story, escalation=late)
+    assert log(live) == log(recorded)
+    columns = ["resolution_due", "resolution_breached_at", "resolution_met"]
+    assert ticket_rows(live, columns) == ticket_rows(recorded, columns)
+
+
 def test_first_and_final_resolution_time_kpis_leave_out_time_closed():
     scenario = build(horizon=200, channels=ONE_TICKET, categories=flaky(), sla_policies=resolution_sla())
     kpis = replication_kpis(run_replication(scenario), scenario)
@@ -165,10 +177,43 @@ def test_asking_the_customer_a_question_is_a_first_reply():
     assert (10.0, 0, "sla_met", "desk", "first_response") in log(records)
 
 
+def test_an_escalated_tickets_customer_update_is_a_first_reply():
+    # finance works the ticket 1-11; its second agent sends the customer an update 4-5 (every 3 from the transfer)
+    records = simulate(
+        **dict(
+            BILLING, teams=[{"name": "tier1", "agents": 1}, {"name": "finance", "agents": 2, "skills": ["billing"]}]
+        ),
+        sla_policies=[
+            {
+                "name": "all",
+                "first_response": {"target": 6},
+                "warnings": [],
+                "first_response_ends": "reply",
+                "update_every": 3,
+                "update_time": fixed(1),
+            }
+        ],
+    )
+    assert [e for e in log(records) if e[2].startswith("sla") or e[2].startswith("task")][:3] == [
+        (4.0, 0, "task_queued", "finance", "update"),
+        (4.0, 0, "task_started", "finance", "update"),
+        (5.0, 0, "task_done", "finance", "update"),
+    ]
+    assert (5.0, 0, "sla_met", "finance", "first_response") in log(records)
+    assert ticket_rows(records, ["first_response_met"]) == [(0, 1.0)]
+
+
 # -- item 10: a priority change re-evaluates the SLA policy ----------------------------------------------------
-def raised(first_response_p2: float) -> RunRecords:
-    """Ticket 1 (P2) waits behind ticket 0 and is raised to P1 when its first-response target runs out."""
-    return simulate(
+def raised_scenario(first_response_p2: float, watch_resolution: bool = False) -> Scenario:
+    """Ticket 1 (P2) waits behind ticket 0 and is raised to P1 when its first-response target runs out.
+
+    ``watch_resolution`` adds a time rule on the resolution clock that acts too late to matter, so
+    that clock runs live (SimPy events) instead of being worked out after the fact.
+    """
+    rules = [{"name": "urgent", "clock": "first_response", "action": "raise_priority"}]
+    if watch_resolution:
+        rules.append({"name": "late", "clock": "resolution", "after": 1000, "action": "raise_priority"})
+    return build(
         horizon=200,
         channels=[{"name": "phone", "arrival_times": [0, 1], "category_mix": {"question": 1}}],
         categories=[{"name": "question", "priority": {"P2": 1}, "handle_time": fixed(30)}],
@@ -185,11 +230,15 @@ def raised(first_response_p2: float) -> RunRecords:
                 "match": {"priority": ["P2"]},
                 "first_response": {"target": first_response_p2},
                 "resolution": {"target": 60},
-                "warnings": [],
+                "warnings": [0.5],
             },
         ],
-        escalation={"time_rules": [{"name": "urgent", "clock": "first_response", "action": "raise_priority"}]},
+        escalation={"time_rules": rules},
     )
+
+
+def raised(first_response_p2: float) -> RunRecords:
+    return run_replication(raised_scenario(first_response_p2))
 
 
 COLUMNS = ["priority", "final_priority", "sla_policy", "resolution_due", "resolution_breached_at", "resolution_met"]
@@ -202,11 +251,29 @@ def test_a_priority_raise_applies_the_new_policy_targets_measured_from_arrival()
     assert (21.0, 1, "sla_breach", "desk", "resolution") in log(records)
 
 
+def test_attainment_by_priority_counts_a_raised_ticket_under_the_priority_it_was_measured_against():
+    scenario = raised_scenario(5)
+    kpis = replication_kpis(run_replication(scenario), scenario)
+    # ticket 0 (P2, resolved at 30 against 60) met; ticket 1 (raised to P1) breached
+    assert (kpis["resolution_attainment.P1"], kpis["resolution_attainment.P2"]) == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("first_response_p2", [5, 25])
+def test_a_live_resolution_clock_reports_the_same_milestones_as_a_recorded_one_after_a_raise(first_response_p2):
+    def sla(records: RunRecords) -> list[tuple]:
+        return [e for e in log(records) if e[2].startswith("sla")]
+
+    live = run_replication(raised_scenario(first_response_p2, watch_resolution=True))
+    assert sla(live) == sla(raised(first_response_p2))
+    assert ticket_rows(live, COLUMNS) == ticket_rows(raised(first_response_p2), COLUMNS)
+
+
 def test_a_new_target_already_run_out_at_the_raise_is_breached_when_it_ran_out():
     # raised at 26 (1 + 25): the P1 resolution target ran out at 21, before the raise
     records = raised(25)
     assert ticket_rows(records, COLUMNS)[1] == (1, "P2", "P1", "urgent", 21.0, 21.0, 0.0)
     assert [e for e in log(records) if e[1] == 1 and e[2].startswith("sla")] == [
+        (13.5, 1, "sla_warning", "desk", "first_response@50%"),
         (21.0, 1, "sla_breach", "desk", "resolution"),
         (26.0, 1, "sla_breach", "desk", "first_response"),
     ]
