@@ -655,7 +655,7 @@ def test_a_waiting_task_is_not_logged_as_its_ticket_queueing():
 # -- reopen --------------------------------------------------------------------------------------------------
 def test_reopened_ticket_returns_to_the_team_that_resolved_it():
     records = one_tech_ticket(horizon=60, categories=[tech(reopen={"probability": 1, "delay": fixed(20)})])
-    # it would reopen again at 64, after the horizon
+    # it reopens once: a ticket reopens at most reopen.max times (default 1)
     assert log(records) == [
         (0.0, 0, "arrival", "", "phone"),
         (0.0, 0, "picked_up", "tier1", ""),

@@ -10,7 +10,13 @@ replications that have it. Definitions follow contact-centre practice:
   the target is known (answered, abandoned, or still waiting past the target). Abandoned
   tickets count as misses.
 - *SLA attainment*: clocks met over clocks decided (met, or breached — including tickets
-  still open past their due time).
+  still open past their due time), by the priority whose targets the ticket was last measured
+  against (``final_priority``). An abandoned ticket's clock that had not run out counts as
+  missed, so more abandonment never improves attainment; an SLA policy with
+  ``abandoned: excluded`` leaves its abandoned tickets out, and ``sla_abandoned_excluded`` says
+  how many were left out.
+- *Resolution time*: first resolution (arrival to first resolved) and final resolution (arrival
+  to last resolved, minus the time the ticket sat resolved before it reopened).
 - *Utilisation*: busy agent capacity over agents on duty, both time-weighted. A chat held
   takes 1/concurrency of an agent (one slot); the concurrency slowdown makes each chat hold its
   slot longer, so shared chats show up as higher utilisation, never above 100 %.
@@ -66,9 +72,13 @@ KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|t
     "p_wait": ("share of tickets that waited", "%"),
     "first_response_attainment": ("first-response SLA met", "%"),
     "resolution_attainment": ("resolution SLA met", "%"),
-    "resolution_time_mean": ("resolution time, mean", "min"),
-    "resolution_time_p50": ("resolution time, median", "min"),
-    "resolution_time_p90": ("resolution time, 90th pct", "min"),
+    "sla_abandoned_excluded": ("abandoned tickets left out of SLA attainment", "count"),
+    "first_resolution_time_mean": ("first resolution time, mean", "min"),
+    "first_resolution_time_p50": ("first resolution time, median", "min"),
+    "first_resolution_time_p90": ("first resolution time, 90th pct", "min"),
+    "resolution_time_mean": ("final resolution time (time closed left out), mean", "min"),
+    "resolution_time_p50": ("final resolution time (time closed left out), median", "min"),
+    "resolution_time_p90": ("final resolution time (time closed left out), 90th pct", "min"),
     "utilisation": ("agent utilisation", "%"),
     "queue_length": ("mean queue length", "tickets"),
     "agents_on_duty": ("mean agents on duty", "agents"),
@@ -222,26 +232,34 @@ def _sla(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
     out: dict[str, float] = {}
     if not scenario.sla_policies:
         return out
+    excluding = [p.name for p in scenario.sla_policies if p.abandoned == "excluded"]
+    if excluding:
+        left_out = (tickets["outcome"] == Outcome.ABANDONED) & tickets["sla_policy"].isin(excluding)
+        out["sla_abandoned_excluded"] = float(left_out.sum())
+        tickets = tickets[~left_out]
     for clock in ClockName.all():
         met = tickets[f"{clock}_met"]
         if met.notna().any():
             out[f"{clock}_attainment"] = float(met.mean())
         for priority in scenario.priorities:
-            mine = met[tickets["priority"] == priority]
+            mine = met[tickets["final_priority"] == priority]
             if mine.notna().any():
                 out[f"{clock}_attainment.{priority}"] = float(mine.mean())
     return out
 
 
 def _resolution(tickets: pd.DataFrame) -> dict[str, float]:
-    times = tickets.loc[tickets["outcome"] == Outcome.RESOLVED, "resolution_time"]
-    if times.empty:
-        return {"resolution_time_mean": math.nan, "resolution_time_p50": math.nan, "resolution_time_p90": math.nan}
-    return {
-        "resolution_time_mean": float(times.mean()),
-        "resolution_time_p50": float(times.quantile(0.5)),
-        "resolution_time_p90": float(times.quantile(0.9)),
-    }
+    """Final resolution time of resolved tickets; first resolution time of tickets resolved at least once."""
+    out: dict[str, float] = {}
+    for name, times in (
+        ("resolution_time", tickets.loc[tickets["outcome"] == Outcome.RESOLVED, "resolution_time"]),
+        ("first_resolution_time", tickets["first_resolution_time"].dropna()),
+    ):
+        empty = times.empty
+        out[f"{name}_mean"] = math.nan if empty else float(times.mean())
+        out[f"{name}_p50"] = math.nan if empty else float(times.quantile(0.5))
+        out[f"{name}_p90"] = math.nan if empty else float(times.quantile(0.9))
+    return out
 
 
 def time_averages(levels: pd.DataFrame, start: float, end: float) -> pd.DataFrame:

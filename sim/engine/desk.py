@@ -37,10 +37,13 @@ from sim.engine.teams import Team
 from sim.engine.tickets import Session, Status, Task, Ticket, TicketTable
 from sim.scenario.matching import route, sla_policy_for
 from sim.scenario.policy import Action
-from sim.scenario.spec import WEEKDAYS, ClockName, Scenario, SlaPolicy, TeamSpec
+from sim.scenario.spec import WEEKDAYS, ClockName, FirstResponseEnd, Scenario, SlaPolicy, SlaReopen, TeamSpec
 
 if TYPE_CHECKING:
     import pandas as pd
+
+_ON_PICKUP = FirstResponseEnd.PICKUP
+_ON_REPLY = FirstResponseEnd.REPLY
 
 
 class ConservationError(RuntimeError):
@@ -191,14 +194,19 @@ class Desk:
             self.escalator.on_queued(item, team)
 
     # -- SLA clocks ----------------------------------------------------------------------------
-    def _start_clocks(self, ticket: Ticket) -> None:
+    def _policy_for(self, ticket: Ticket) -> SlaPolicy | None:
         key = (ticket.priority, ticket.channel, ticket.segment, ticket.category)
         if key not in self._sla:
             self._sla[key] = sla_policy_for(self.scenario.sla_policies, *key)
-        chosen = self._sla[key]
+        return self._sla[key]
+
+    def _start_clocks(self, ticket: Ticket) -> None:
+        chosen = self._policy_for(ticket)
         if chosen is None:
             return
         ticket.sla_policy = chosen.name
+        if chosen.first_response is not None:
+            ticket.response_on = chosen.first_response_ends
         ticket.clocks = tuple(
             SlaClock(
                 self.env,
@@ -215,6 +223,29 @@ class Desk:
             )
             if spec is not None
         )
+
+    def reevaluate_sla(self, ticket: Ticket) -> None:
+        """The ticket's priority changed: the SLA policy that now matches sets its clocks' targets.
+
+        Targets stay measured from the clocks' start (Zendesk, Freshdesk). A clock the new policy
+        does not define keeps its target; a ticket that no policy matches any more keeps its policy.
+        """
+        chosen = self._policy_for(ticket) if ticket.clocks else None
+        if chosen is None or chosen.name == ticket.sla_policy:
+            return
+        ticket.sla_policy = chosen.name
+        now = self.env.now
+        for clock in ticket.clocks:
+            spec = chosen.first_response if clock.name == ClockName.FIRST_RESPONSE else chosen.resolution
+            if spec is not None:
+                clock.retarget(now, spec.target, chosen.warnings)
+        if ticket.response_on and chosen.first_response is not None:
+            ticket.response_on = chosen.first_response_ends
+
+    def responded(self, ticket: Ticket) -> None:
+        """The first response the ticket's SLA policy counts: its first-response clock stops, met."""
+        ticket.response_on = ""
+        self._stop_clock(ticket, ClockName.FIRST_RESPONSE, fulfilled=True)
 
     def _milestone(self, ticket: Ticket, clock: SlaClock, fraction: float, when: float) -> None:
         if fraction >= 1.0:
@@ -243,10 +274,10 @@ class Desk:
         ticket.waited += now - ticket.queued_at
         if ticket.answered_at != ticket.answered_at:
             ticket.answered_at = now
-            if ticket.clocks:
-                self._stop_clock(ticket, ClockName.FIRST_RESPONSE, fulfilled=True)
         work, kind = self.escalator.session_work(ticket, team)
         ticket.session_kind = kind
+        if ticket.response_on == _ON_PICKUP and kind == Session.WORK:
+            self.responded(ticket)
         self.record(now, ticket.id, Event.PICKED_UP, team.name, "" if kind == Session.WORK else kind)
         return work
 
@@ -282,6 +313,8 @@ class Desk:
         ticket.status = Status.PENDING
         ticket.needs_reply = False
         self.record(now, ticket.id, Event.PENDING_CUSTOMER, team.name)
+        if ticket.response_on == _ON_REPLY:
+            self.responded(ticket)
         chosen = self.sla_by_name.get(ticket.sla_policy)
         pause = chosen is not None and chosen.pause_while_waiting_on_customer
         if pause:
@@ -305,9 +338,12 @@ class Desk:
         now = self.env.now
         ticket.status = Status.RESOLVED
         ticket.resolved_at = now
+        if ticket.first_resolved_at != ticket.first_resolved_at:
+            ticket.first_resolved_at = now
         ticket.resolving_team = team.name
         if ticket.clocks:
-            self._stop_clock(ticket, ClockName.FIRST_RESPONSE, fulfilled=True)
+            if ticket.response_on:
+                self.responded(ticket)
             self._stop_clock(ticket, ClockName.RESOLUTION, fulfilled=True)
         self.record(now, ticket.id, Event.RESOLVED, team.name)
         self.leave_team(ticket, Exit.RESOLVED)
@@ -321,6 +357,13 @@ class Desk:
         ticket.reopen_pending = False
         ticket.reopens += 1
         ticket.status = Status.WAITING
+        now = self.env.now
+        ticket.closed_time += now - ticket.resolved_at
+        if ticket.clocks:
+            chosen = self.sla_by_name[ticket.sla_policy]
+            for clock in ticket.clocks:
+                if clock.name == ClockName.RESOLUTION:
+                    clock.reopen(now, restart=chosen.on_reopen == SlaReopen.RESTART)
         ticket.resolved_at = math.nan
         ticket.resolving_team = ""
         self.record(self.env.now, ticket.id, Event.REOPENED, team.name)

@@ -27,7 +27,7 @@ from sim.engine.teams import Team
 from sim.engine.tickets import FINISHED, Session, Status, Task, Ticket
 from sim.scenario import policy
 from sim.scenario.policy import Action, Decide, Decision, Facts, Milestone, Phase, TaskKind
-from sim.scenario.spec import CategorySpec, ClockName, Scenario, SlaPolicy
+from sim.scenario.spec import CategorySpec, ClockName, FirstResponseEnd, Scenario, SlaPolicy
 
 TOP = -1
 """Queue rank of reviews and consults: ahead of every ticket."""
@@ -68,6 +68,12 @@ class DeskPort(Protocol):
 
     def work_time(self, ticket: Ticket, team: Team) -> float:
         """The handle time of the ticket's next session at ``team``."""
+
+    def reevaluate_sla(self, ticket: Ticket) -> None:
+        """The ticket's priority changed: apply the SLA policy that matches it now."""
+
+    def responded(self, ticket: Ticket) -> None:
+        """The customer got the first response the ticket's SLA policy counts."""
 
 
 class Escalator:
@@ -337,6 +343,8 @@ class Escalator:
         if task.status == Status.CANCELLED:
             return
         self.desk.record(self.env.now, task.id, Event.TASK_DONE, team.name, task.kind)
+        if task.kind == TaskKind.UPDATE and task.ticket.response_on == FirstResponseEnd.REPLY:
+            self.desk.responded(task.ticket)
         self.desk.tasks.add((task.id, task.kind, team.name, task.queued_at, task.started_at, work))
         if task.done is not None:
             task.done.succeed()
@@ -414,7 +422,11 @@ class Escalator:
         if learning and ticket.first_team == learning.team and team.name != learning.team:
             self.learned[ticket.category] += 1
         reopen = self.desk.categories[ticket.category].reopen
-        if reopen and self._reopen_u[ticket.category]() < reopen.probability_for(team.name):
+        if (
+            reopen
+            and ticket.reopens < reopen.max
+            and self._reopen_u[ticket.category]() < reopen.probability_for(team.name)
+        ):
             ticket.reopen_pending = True
             target = self.desk.teams[team.name if reopen.return_to == "resolver" else ticket.first_team]
             self._after(self._reopen_delay[ticket.category](), self.desk.reopen, ticket, target)
@@ -432,6 +444,8 @@ class Escalator:
         ticket.rank = rank
         ticket.priority = self.desk.scenario.priorities[rank]
         self.desk.record(self.env.now, ticket.id, Event.PRIORITY_RAISED, ticket.team, ticket.priority)
+        if ticket.clocks:
+            self.desk.reevaluate_sla(ticket)
         if ticket.status == Status.WAITING and ticket.queue_token >= 0:
             self.desk.teams[ticket.team].reprioritise(ticket)
 

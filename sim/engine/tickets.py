@@ -77,12 +77,16 @@ class Ticket:
     queued_at: float = NAN
     answered_at: float = NAN
     resolved_at: float = NAN
+    first_resolved_at: float = NAN
+    closed_time: float = 0.0
     abandoned_at: float = NAN
     resolving_team: str = ""
     work_time: float = 0.0
     sessions: int = 0
     sla_policy: str = ""
     clocks: tuple[SlaClock, ...] = ()
+    response_on: str = ""
+    """What stops the running first-response clock (``FirstResponseEnd``); "" when none runs."""
     queue_token: int = -1
     queue_seq: int = -1
     handoffs: int = 0
@@ -155,6 +159,8 @@ class TicketTable:
             "wait": "f",
             "resolved_at": "f",
             "abandoned_at": "f",
+            "first_resolution_time": "f",
+            "closed_time": "f",
             "resolution_time": "f",
             "work_time": "f",
             "sessions": "i",
@@ -201,7 +207,9 @@ class TicketTable:
             wait_end - t.arrival,
             t.resolved_at,
             t.abandoned_at,
-            t.resolved_at - t.arrival if resolved else NAN,
+            t.first_resolved_at - t.arrival,
+            t.closed_time,
+            t.resolved_at - t.arrival - t.closed_time if resolved else NAN,
             t.work_time,
             t.sessions,
             t.sla_policy,

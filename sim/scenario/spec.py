@@ -147,6 +147,9 @@ class Reopen(Spec):
     return_to: Literal["resolver", "first"] = Field(
         default="resolver", description="the resolving team, or the ticket's first team"
     )
+    max: int = Field(
+        default=1, ge=0, description="reopens per ticket at most; the chance is drawn at each resolution until then"
+    )
 
     def probability_for(self, team: str) -> float:
         """Chance that a ticket ``team`` resolved comes back (0 for a team the mapping leaves out)."""
@@ -252,6 +255,24 @@ class ClockName(Names):
     RESOLUTION = "resolution"
 
 
+class FirstResponseEnd(Names):
+    """What ends an SLA policy's first-response clock (its ``first_response_ends`` field)."""
+
+    PICKUP = "pickup"
+    """The first pick-up by a team able to work the ticket (a triage pick-up does not count)."""
+    REPLY = "reply"
+    """The first message to the customer: a question, the resolution, or an escalated ticket's update."""
+
+
+class SlaReopen(Names):
+    """What a reopened ticket's resolution clock does (an SLA policy's ``on_reopen`` field)."""
+
+    RESUME = "resume"
+    """Count on from where it stopped: the time the ticket sat resolved is left out."""
+    RESTART = "restart"
+    """Count the whole target again from the reopening; a breach before it stands."""
+
+
 class SlaClockSpec(Spec):
     """One SLA clock: a target in business time on a calendar."""
 
@@ -264,13 +285,30 @@ class SlaPolicy(Spec):
 
     name: Name = Field(description="shown in the ticket table")
     match: SlaMatch = Field(default=SlaMatch(), description="which tickets it covers")
-    first_response: SlaClockSpec | None = Field(default=None, description="clock from arrival to first pick-up")
+    first_response: SlaClockSpec | None = Field(
+        default=None, description="clock from arrival to the first response (see first_response_ends)"
+    )
     resolution: SlaClockSpec | None = Field(default=None, description="clock from arrival to resolution")
     warnings: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
         default=[0.5, 0.75], description="fractions of the target"
     )
     pause_while_waiting_on_customer: bool = Field(
         default=True, description="clocks stop while the customer owes an answer"
+    )
+    first_response_ends: Literal["pickup", "reply"] = Field(
+        default="pickup",
+        description="pickup: first pick-up by a team able to work the ticket (triage does not count); "
+        "reply: first message to the customer (a question, the resolution, an update)",
+    )
+    on_reopen: Literal["resume", "restart"] = Field(
+        default="resume",
+        description="a reopened ticket's resolution clock: resume: counts on from where it stopped; "
+        "restart: the full target again (a breach before the reopen stands)",
+    )
+    abandoned: Literal["breached", "excluded"] = Field(
+        default="breached",
+        description="abandoned tickets in SLA attainment: breached (a clock not yet decided counts as missed), "
+        "or excluded (left out of attainment; the KPIs say how many)",
     )
     update_every: Duration | None = Field(
         default=None, gt=0, description="while escalated, update the customer this often"
