@@ -49,7 +49,10 @@ class HandoffSpec(Spec):
 class SwarmSpec(Spec):
     """Swarming: the frontline agent keeps the ticket and pulls in an expert for a consult."""
 
-    consult_time: Distribution = Field(description="time the expert and the frontline agent spend together")
+    consult_time: Distribution | None = Field(
+        default=None,
+        description="time the expert and the frontline agent spend together; none: the expert team's handle time",
+    )
     max_wait: Duration = Field(default=2.0, description="how long to wait for a free expert before transferring")
 
 
@@ -107,9 +110,14 @@ class OwnershipSpec(Spec):
 class LearningSpec(Spec):
     """Knowledge-base feedback: the frontline gets better at categories it sees resolved upstream."""
 
-    team: Name = Field(description="the frontline team that learns")
+    team: Name | list[Name] = Field(description="the team (or teams) that learn; a team left out never learns")
     step: float = Field(default=0.002, gt=0, description="gain in resolve probability per escalated resolution")
     cap: float = Field(default=0.95, gt=0, le=1, description="the learned probability never exceeds this")
+
+    @property
+    def teams(self) -> list[str]:
+        """The teams that learn."""
+        return [self.team] if isinstance(self.team, str) else list(self.team)
 
 
 class EscalationSpec(Spec):
@@ -129,5 +137,5 @@ class EscalationSpec(Spec):
     @model_validator(mode="after")
     def _swarm_needs_consults(self) -> EscalationSpec:
         if self.mode == "swarm" and self.swarm is None:
-            raise ValueError("mode 'swarm' needs a 'swarm' section (consult_time, max_wait)")
+            raise ValueError("mode 'swarm' needs a 'swarm' section (max_wait, and consult_time or none)")
         return self
