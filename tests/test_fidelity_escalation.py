@@ -206,6 +206,21 @@ def test_an_approval_keeps_the_ticket_at_the_frontline_while_the_supervisor_sign
     assert kpis["fcr"] == 0.0
 
 
+def test_the_flow_diagram_draws_an_approval_apart_since_the_ticket_stayed():
+    from sim.reports.plot_flow import escalation_moves
+
+    records = simulate(
+        channels=REFUND,
+        categories=REFUND_CATEGORY,
+        teams=approval_teams(authority_mode="approve", approval_time=fixed(2)),
+        routing=TO_TIER1,
+    )
+    moves = escalation_moves(records.events)
+    assert list(zip(moves["kind"], moves["from_team"], moves["to_team"], strict=True)) == [
+        ("approval", "tier1", "lead")
+    ]
+
+
 def test_authority_mode_transfer_is_the_default_and_hands_the_ticket_to_the_supervisor():
     records = simulate(channels=REFUND, categories=REFUND_CATEGORY, teams=approval_teams(), routing=TO_TIER1)
     assert ticket_rows(records, ["resolving_team", "path", "handoffs"]) == [(0, "lead", "tier1>lead", 1)]

@@ -47,7 +47,12 @@ class HandoffSpec(Spec):
 
 
 class SwarmSpec(Spec):
-    """Swarming: the frontline agent keeps the ticket and pulls in an expert for a consult."""
+    """Swarming: the frontline agent keeps the ticket and pulls in an expert for a consult.
+
+    The consult solves the ticket with the expert team's own resolve probability for its category;
+    a failed consult transfers the ticket to the expert's team. ``consult_time``, when given, is the
+    consult's length; left out, the consult takes the expert team's handle time for the category.
+    """
 
     consult_time: Distribution | None = Field(
         default=None,
@@ -108,7 +113,14 @@ class OwnershipSpec(Spec):
 
 
 class LearningSpec(Spec):
-    """Knowledge-base feedback: the frontline gets better at categories it sees resolved upstream."""
+    """Knowledge-base feedback: the frontline gets better at categories it sees resolved upstream.
+
+    A learning team's resolve probability for a category rises by ``step`` with each ticket it held
+    first that another team resolved, up to ``cap``. The desk therefore never settles: its escalation
+    rate falls over the run, so a warm-up (MSER) and replication intervals, which assume a stationary
+    process, describe a transient. Read learning scenarios as "how the first weeks unfold", and
+    compare them at equal horizons.
+    """
 
     team: Name | list[Name] = Field(description="the team (or teams) that learn; a team left out never learns")
     step: float = Field(default=0.002, gt=0, description="gain in resolve probability per escalated resolution")
