@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from conftest import build, event_log, fixed, simulate, ticket_rows
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sim.analysis.kpis import replication_kpis
 from sim.engine.desk import Desk
@@ -336,3 +338,28 @@ def test_several_teams_learn_each_from_its_own_escalated_tickets():
     )
     records = Desk(scenario).run()
     assert ticket_rows(records, ["resolving_team"]) == [(0, "tier2"), (1, "tier1"), (2, "tier1"), (3, "email")]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cap=st.integers(0, 2),
+    p1=st.floats(0, 1),
+    p2=st.floats(0, 1),
+    swarming=st.booleans(),
+    warm=st.booleans(),
+    seed=st.integers(0, 1000),
+)
+def test_no_ticket_changes_hands_more_often_than_the_handoff_cap_for_capability(cap, p1, p2, swarming, warm, seed):
+    escalation: dict[str, Any] = {"handoff": {"max_handoffs": cap, "mode": "warm" if warm else "cold"}}
+    if swarming:
+        escalation.update(SWARM)
+    records = simulate(
+        seed=seed,
+        horizon=600,
+        channels=[{"name": "phone", "rate_per_hour": 6, "category_mix": {"tech": 1}}],
+        categories=[tech(resolve_probability={"tier1": p1, "tier2": p2, "tier3": 0.5})],
+        teams=TIERS,
+        routing=TO_TIER1,
+        escalation=escalation,
+    )
+    assert int(records.tickets["handoffs"].max()) <= cap
