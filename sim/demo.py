@@ -106,7 +106,8 @@ DEMOS = {
             story="A B2B software company's support: when a frontline attempt fails, the tiered desk transfers the "
             "ticket cold to tier 2 (and on to engineering), where it queues and often arrives without enough "
             "context. The swarming desk keeps the ticket at the frontline and asks tier 2 for a consult; if "
-            "a specialist picks it up within minutes, the two solve it together.",
+            "a specialist picks it up within minutes, the two work it together (and solve it as often as tier 2 "
+            "would; a failed consult is transferred).",
             look_for=(
                 "Handoffs per ticket and rework fall; most tickets end where they started (tier 1).",
                 "The flow diagrams: blue tier1 → tier2 transfers in the tiered desk turn into green consults "

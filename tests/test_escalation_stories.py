@@ -504,20 +504,24 @@ def test_incomplete_context_adds_rework_to_the_receiving_agent_session():
     assert ticket_rows(records, ["rework_time", "work_time"]) == [(0, 3.0, 17.0)]
 
 
-def test_handoff_cap_makes_the_team_holding_the_ticket_resolve_it():
+def test_handoff_cap_makes_the_team_holding_the_ticket_keep_trying():
     records = one_tech_ticket(
+        horizon=13,
         categories=[tech(path=["tier1", "tier2", "tier3"], resolve_probability={"tier1": 0, "tier2": 0})],
         teams=[*TIERS, {"name": "tier3", "tier": 3, "agents": 1}],
         escalation={"handoff": {"max_handoffs": 1}},
     )
-    # tier 2's attempt fails too, but the ticket has changed hands once already: tier 2 closes it
+    # tier 2's attempt fails too, but the ticket has changed hands once already: tier 2 tries again
     assert log(records) == [
         (0.0, 0, "arrival", "", "phone"),
         (0.0, 0, "picked_up", "tier1", ""),
         (4.0, 0, "escalated", "tier1", "functional|complexity|tier2"),
         (4.0, 0, "handoff", "tier2", "cold"),
         (4.0, 0, "picked_up", "tier2", ""),
-        (8.0, 0, "resolved", "tier2", ""),
+        (8.0, 0, "queued", "tier2", ""),
+        (8.0, 0, "picked_up", "tier2", ""),
+        (12.0, 0, "queued", "tier2", ""),
+        (12.0, 0, "picked_up", "tier2", ""),
     ]
 
 

@@ -329,6 +329,8 @@ class Desk:
         if paused:
             for clock in ticket.clocks:
                 clock.resume(now)
+        if self.escalator.moves_later and self.escalator.move_on_reply(ticket, team):
+            return
         reply_handle = self._reply_handle.get((ticket.category, team.name))
         ticket.next_work = reply_handle() if reply_handle else None
         self.enqueue(ticket, team)

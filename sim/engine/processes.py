@@ -129,23 +129,31 @@ def swarm(
     consult_started: simpy.Event,
     consult_done: simpy.Event,
     max_wait: float,
-    consulted: Callable[[float], None],
+    consulted: Callable[[float], Process | None],
     fallback: Callable[[float], Process | None],
 ) -> Process:
-    """The agent keeps the ticket and waits briefly for an expert; together they solve it, else transfer.
+    """The agent keeps the ticket and waits briefly for an expert; they consult, else the ticket transfers.
 
     ``consult_started`` and ``consult_done`` fire when an expert starts and finishes the consult.
-    ``consulted`` or ``fallback`` is called with the minutes the agent held the ticket.
+    ``consulted`` or ``fallback`` is called with the minutes the agent held the ticket; either may
+    return a process the agent stays on for (a warm transfer after a failed consult, or a fallback).
     """
     started = env.now
     outcome = yield consult_started | env.timeout(max_wait)
     if consult_started in outcome:
         yield consult_done
-        consulted(env.now - started)
-        return
-    then = fallback(env.now - started)
+        then = consulted(env.now - started)
+    else:
+        then = fallback(env.now - started)
     if then is not None:
         yield from then
+
+
+def hold(done: simpy.Event, then: Callable[[float], None]) -> Process:
+    """The agent keeps the ticket until ``done`` fires (a supervisor's sign-off), then ``then(minutes held)``."""
+    started = done.env.now
+    yield done
+    then(done.env.now - started)
 
 
 def roster(env: simpy.Environment, desk: WorkDesk, team: Team, blocks: list[tuple[float, float, int]]) -> Process:

@@ -49,6 +49,9 @@ class Stream(StrEnum):
     HANDOFF_TIME = "handoff.time"
     HANDOFF_TRIAGE = "handoff.triage"
     SWARM_CONSULT = "swarm.consult"
+    SWARM_CONSULT_HANDLE = "swarm.consult_handle"  # .<category>.<expert team>: consult at the expert's handle time
+    SWARM_RESOLVE = "swarm.resolve"  # .<expert team>: did the consult resolve the ticket?
+    APPROVAL = "approval"  # .<requesting team>: the supervisor's sign-off time
     REVIEW = "review"  # .<time rule>
     DISSATISFACTION_REVIEW = "dissatisfaction.review"
     FOLLOW_UP = "ownership.follow_up"

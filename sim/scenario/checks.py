@@ -185,7 +185,8 @@ def reachable_teams(s: Scenario, category: CategorySpec, first: str) -> set[str]
     """Every team that may *work* a ticket of ``category`` first routed to ``first``.
 
     Teams that lack the category's skill only triage it (no handle time needed), and a team's
-    supervisor is reachable only if the category can exceed that team's authority.
+    supervisor is reachable only if the category can exceed that team's authority and the team
+    transfers such tickets (an approving supervisor only signs off).
     """
     esc = s.escalation
     by_name = {t.name: t for t in s.teams}
@@ -199,7 +200,13 @@ def reachable_teams(s: Scenario, category: CategorySpec, first: str) -> set[str]
     frontier = list(teams)
     while frontier:
         team = by_name.get(frontier.pop())
-        if team is not None and team.supervisor and team.supervisor not in teams and _can_exceed(category, team):
+        if (
+            team is not None
+            and team.supervisor
+            and team.supervisor not in teams
+            and team.authority_mode == "transfer"  # a sign-off leaves the ticket with the team
+            and _can_exceed(category, team)
+        ):
             teams.add(team.supervisor)
             frontier.append(team.supervisor)
     if category.skill is not None:
@@ -284,4 +291,8 @@ def escalation_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
     if esc.dissatisfaction:
         yield from team_ref(("escalation", "dissatisfaction", "manager"), esc.dissatisfaction.manager)
     if esc.learning:
-        yield from team_ref(("escalation", "learning", "team"), esc.learning.team)
+        if isinstance(esc.learning.team, str):
+            yield from team_ref(("escalation", "learning", "team"), esc.learning.team)
+        else:
+            for i, name in enumerate(esc.learning.team):
+                yield from team_ref(("escalation", "learning", "team", i), name)

@@ -222,12 +222,21 @@ class TeamSpec(Spec):
         description="limits: a number caps the ticket attribute of that name; true/false grants a permission",
     )
     supervisor: Name | None = Field(default=None, description="team that takes what exceeds this team's authority")
+    authority_mode: Literal["transfer", "approve"] = Field(
+        default="transfer",
+        description="above its authority: transfer the ticket up, or keep it and ask the supervisor for a sign-off",
+    )
+    approval_time: Distribution | None = Field(
+        default=None, description="approve: the approving supervisor's time per sign-off"
+    )
     max_attempts: int = Field(default=1, ge=1, description="failed attempts before the ticket moves on")
 
     @model_validator(mode="after")
     def _agents_or_shifts(self) -> TeamSpec:
         if (self.agents is None) == (self.shifts is None):
             raise ValueError("give a team either 'agents' (always on duty) or 'shifts', not both")
+        if self.authority_mode == "approve" and self.approval_time is None:
+            raise ValueError("authority_mode 'approve' needs an 'approval_time' (the supervisor's time per sign-off)")
         return self
 
 
