@@ -23,8 +23,8 @@ import simpy
 from sim.engine.processes import Process, swarm, warm_handoff
 from sim.engine.records import Columns, Event, Exit
 from sim.engine.streams import Sampler, Stream, Streams
-from sim.engine.teams import Team
-from sim.engine.tickets import FINISHED, Session, Status, Task, Ticket
+from sim.engine.teams import Agent, Team
+from sim.engine.tickets import FINISHED, Session, Status, Task, Ticket, Wait
 from sim.scenario import policy
 from sim.scenario.policy import Action, Decide, Decision, Facts, Milestone, Phase, TaskKind
 from sim.scenario.spec import CategorySpec, ClockName, Scenario, SlaPolicy
@@ -56,6 +56,9 @@ class DeskPort(Protocol):
 
     def enter_team(self, ticket: Ticket, team: Team) -> None:
         """Start the ticket's stay at ``team``."""
+
+    def wait_again(self, ticket: Ticket, kind: str) -> None:
+        """A live ticket's customer is about to wait again (``kind``: a ``Wait``): set the patience for it."""
 
     def leave_team(self, ticket: Ticket, exit: str) -> None:
         """Close the ticket's stay at its current team, saying how it ended."""
@@ -183,12 +186,14 @@ class Escalator:
         if self._quiet[ticket.category, team.name] and ticket.warm_join is None and not ticket.rework_due:
             return self.desk.work_time(ticket, team), Session.WORK
         extra = 0.0
-        if ticket.warm_join is not None:
-            joint = self._handoff_time()
-            ticket.warm_join.succeed(joint)
+        join = ticket.warm_join
+        if join is not None:
             ticket.warm_join = None
-            self.desk.record(self.env.now, ticket.id, Event.HANDOFF, team.name, "warm")
-            extra += joint
+            if not join.triggered:  # else the sender has just stopped holding: a cold transfer after all
+                joint = self._handoff_time()
+                join.succeed(joint)
+                self.desk.record(self.env.now, ticket.id, Event.HANDOFF, team.name, "warm")
+                extra += joint
         if self._at_pickup(ticket, team) is not None:
             return extra + self._triage(), Session.TRIAGE
         if ticket.rework_due:
@@ -235,10 +240,11 @@ class Escalator:
         decision = policy.swarm_instead(decision, self.rules)
         return policy.cap_bouncing(decision, ticket.handoffs, self.rules)
 
-    def apply(self, ticket: Ticket, team: Team, d: Decision) -> Process | None:
-        """Carry out a retry, transfer or swarm; returns a process the agent stays on for, if any."""
+    def apply(self, ticket: Ticket, team: Team, d: Decision, sender: Agent) -> Process | None:
+        """Carry out ``sender``'s retry, transfer or swarm; returns a process the agent stays on for, if any."""
         if d.action == Action.RETRY:
             ticket.failed_here += 1
+            self.desk.wait_again(ticket, Wait.REQUEUE)
             self.desk.enqueue(ticket, team)
             return None
         if d.action == Action.SWARM:  # a request for another team's expert: an escalation, not a handoff
@@ -253,12 +259,19 @@ class Escalator:
                 done,
                 self.rules.swarm.max_wait,
                 consulted=partial(self.consulted, ticket, team),
-                fallback=partial(self.swarm_fallback, ticket, team, consult, d),
+                fallback=partial(self.swarm_fallback, ticket, team, consult, d, sender),
             )
-        return self.transfer(ticket, team, d, held=True)
+        return self.transfer(ticket, team, d, sender)
 
-    def transfer(self, ticket: Ticket, team: Team, d: Decision, held: bool) -> Process | None:
-        """Move the ticket to ``d.to_team``: cold into its queue, or warm with the sender on the line."""
+    def transfer(self, ticket: Ticket, team: Team, d: Decision, sender: Agent | None) -> Process | None:
+        """Move the ticket to ``d.to_team``: cold into its queue, or warm with the ``sender`` on the line.
+
+        Only a live ticket (its customer on the line: a channel with a patience) goes warm, and only
+        while the sender is on shift; the sender holds for at most ``max_hold``. A ticket moved while
+        it waits (``sender`` None) goes cold and its customer's wait goes on.
+        """
+        if ticket.status != Status.WAITING:
+            self.desk.wait_again(ticket, Wait.AFTER_TRANSFER)
         self._log_escalation(ticket, team.name, d)
         ticket.handoffs += 1
         if ticket.handoffs == 1:
@@ -271,15 +284,34 @@ class Escalator:
         self._on_handoff(ticket)
         target = self.desk.teams[str(d.to_team)]
         process = None
-        if held and self.rules.handoff.mode == "warm":
-            ticket.warm_join = self.env.event()
+        handoff = self.rules.handoff
+        if sender is not None and handoff.mode == "warm" and ticket.patience is not None and not sender.off_shift:
+            ticket.warm_join = join = self.env.event()
             process = warm_handoff(
-                ticket.warm_join, partial(self._record_hold, ticket, team.name, TaskKind.WARM_HANDOFF)
+                sender,
+                join,
+                handoff.max_hold,
+                held=partial(self._record_hold, ticket, team.name, TaskKind.WARM_HANDOFF),
+                gave_up=partial(self._warm_fallback, ticket, team.name, target.name, join),
             )
         else:
-            self.desk.record(self.env.now, ticket.id, Event.HANDOFF, target.name, "cold")
+            warm = sender is not None and handoff.mode == "warm" and ticket.patience is not None
+            self.desk.record(self.env.now, ticket.id, Event.HANDOFF, target.name, "cold_fallback" if warm else "cold")
         self.desk.enter_team(ticket, target)
         return process
+
+    def _warm_fallback(
+        self, ticket: Ticket, team: str, target: str, join: simpy.Event, started: float, held: float
+    ) -> None:
+        """The warm sender stopped holding before a receiver joined: the ticket stays in the receiving queue.
+
+        The hold ends after ``max_hold``, at the end of the sender's shift, or when the customer hangs up.
+        """
+        self._record_hold(ticket, team, TaskKind.WARM_HANDOFF, started, held)
+        if ticket.warm_join is join:
+            ticket.warm_join = None
+        if ticket.status != Status.ABANDONED:
+            self.desk.record(self.env.now, ticket.id, Event.HANDOFF, target, "cold_fallback")
 
     def _on_handoff(self, ticket: Ticket) -> None:
         """Handoff triggers (dissatisfaction) look at the ticket that just changed hands."""
@@ -292,14 +324,16 @@ class Escalator:
         self._held(ticket, held)
         self.desk.resolve(ticket, team)
 
-    def swarm_fallback(self, ticket: Ticket, team: Team, consult: Task, d: Decision, held: float) -> Process | None:
+    def swarm_fallback(
+        self, ticket: Ticket, team: Team, consult: Task, d: Decision, sender: Agent, held: float
+    ) -> Process | None:
         """No expert came in time: withdraw the consult request and transfer the ticket."""
         if consult.status == Status.WAITING:
             self.desk.teams[consult.team].withdraw(consult)
             consult.status = Status.CANCELLED
             self.desk.record(self.env.now, ticket.id, Event.TASK_CANCELLED, consult.team, TaskKind.CONSULT)
         self._held(ticket, held)
-        return self.transfer(ticket, team, Decision(Action.TRANSFER, d.kind, d.reason, d.to_team), held=True)
+        return self.transfer(ticket, team, Decision(Action.TRANSFER, d.kind, d.reason, d.to_team), sender)
 
     @staticmethod
     def _held(ticket: Ticket, minutes: float) -> None:
@@ -378,7 +412,9 @@ class Escalator:
         if d.action == Action.MOVE:
             team = self.desk.teams[ticket.team]
             team.withdraw(ticket)
-            self.transfer(ticket, team, d, held=False)
+            if ticket.patience is not None:  # the customer's wait goes on in the new queue
+                ticket.patience -= self.env.now - ticket.queued_at
+            self.transfer(ticket, team, d, None)
             return
         self._log_escalation(ticket, ticket.team, d)
         if d.action == Action.REVIEW:
