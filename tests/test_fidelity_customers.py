@@ -294,3 +294,48 @@ def test_email_transfers_cold_even_when_handoffs_are_warm():
     assert log(records)[5:7] == [(4.0, 0, "handoff", "tier2", "cold"), (4.0, 0, "queued", "tier2", "")]
     assert tasks(records) == []
     assert levels(records, "tier1", "busy") == [(0.0, 1.0), (4.0, 0.0)]
+
+
+def test_a_ticket_moved_by_a_rule_during_a_warm_hold_releases_the_sender():
+    teams = [*TIERS, {"name": "tier3", "tier": 3, "agents": 1}]
+    records = simulate(
+        channels=[phone([0], patience=60), {"name": "direct", "arrival_times": [0], "category_mix": {"other": 1}}],
+        categories=[TECH, OTHER],
+        teams=teams,
+        routing=ROUTING,
+        escalation={
+            "handoff": {"mode": "warm", "max_hold": "10m"},
+            "time_rules": [{"name": "long_wait", "queue_wait": 1, "action": "move", "to": "tier3"}],
+        },
+    )
+    # the sender held for tier 2, not for tier 3: released when the rule moves the ticket at 5
+    assert log(records) == [
+        *START,
+        (4.0, 0, "queued", "tier2", ""),
+        (5.0, 0, "escalated", "tier2", "automatic|long_wait|tier3"),
+        (5.0, 0, "handoff", "tier3", "cold"),
+        (5.0, 0, "picked_up", "tier3", ""),
+        (15.0, 0, "resolved", "tier3", ""),
+        (20.0, 1, "resolved", "tier2", ""),
+    ]
+    assert tasks(records) == [(0, "warm_handoff", "tier1", 4.0, 4.0, 1.0)]
+    assert levels(records, "tier1", "busy") == [(0.0, 1.0), (5.0, 0.0)]
+
+
+def test_a_caller_moved_by_a_rule_before_an_answer_keeps_waiting_on_the_same_patience():
+    records = simulate(
+        channels=[
+            {"name": "phone", "arrival_times": [0, 0], "category_mix": {"other": 1}, "patience": fixed(5)},
+            {"name": "direct", "arrival_times": [0], "category_mix": {"other": 1}},
+        ],
+        categories=[OTHER],
+        teams=TIERS,
+        routing=ROUTING,
+        escalation={"time_rules": [{"name": "long_wait", "queue_wait": 2, "action": "move", "to": "tier2"}]},
+    )
+    # the second caller waits 2 minutes at tier 1, is moved to the busy tier 2 and hangs up at 5, not 7
+    assert ticket_rows(records, ["channel", "outcome", "abandoned_at", "abandoned_wait", "path"]) == [
+        (0, "phone", "resolved", None, None, "tier1"),
+        (1, "direct", "resolved", None, None, "tier2"),
+        (2, "phone", "abandoned", 5.0, "first_queue", "tier1>tier2"),
+    ]

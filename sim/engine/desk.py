@@ -362,11 +362,7 @@ class Desk:
         ticket.status = Status.ABANDONED
         ticket.abandoned_at = now
         self.teams[ticket.team].withdraw(ticket)
-        join = ticket.warm_join
-        if join is not None:
-            ticket.warm_join = None
-            if not join.triggered:
-                join.succeed(None)
+        self.escalator.end_hold(ticket)
         for clock in ticket.clocks:
             clock.stop(now, fulfilled=False)
         self.record(now, ticket.id, Event.ABANDONED, ticket.team, ticket.wait_kind)

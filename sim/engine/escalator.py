@@ -3,7 +3,8 @@
 The triggers in ``sim.scenario.policy`` decide; the escalator asks the ones the scenario turns on,
 phase by phase of a ticket's life (arrival, pickup, end of session, handoff, queue wait, SLA
 milestone), and carries each decision out on the live ticket. It moves the ticket between team
-queues (cold) or keeps the sending agent on until a receiving agent joins (warm), loses context
+queues (cold) or keeps the sending agent on until a receiving agent joins (warm: only for a customer
+on the line, and for at most ``max_hold``, never past the sender's shift), loses context
 with some probability (rework for the next agent), queues tasks for other agents (reviews, swarm
 consults, follow-ups, customer updates), wakes timers up, schedules reopenings and keeps the
 learning counts. Every change is written to the event log.
@@ -285,7 +286,8 @@ class Escalator:
         target = self.desk.teams[str(d.to_team)]
         process = None
         handoff = self.rules.handoff
-        if sender is not None and handoff.mode == "warm" and ticket.patience is not None and not sender.off_shift:
+        warm = handoff.mode == "warm" and ticket.patience is not None and sender is not None
+        if warm and sender is not None and not sender.off_shift:
             ticket.warm_join = join = self.env.event()
             process = warm_handoff(
                 sender,
@@ -294,8 +296,7 @@ class Escalator:
                 held=partial(self._record_hold, ticket, team.name, TaskKind.WARM_HANDOFF),
                 gave_up=partial(self._warm_fallback, ticket, team.name, target.name, join),
             )
-        else:
-            warm = sender is not None and handoff.mode == "warm" and ticket.patience is not None
+        else:  # a warm handoff whose sender's shift is over is cold at once
             self.desk.record(self.env.now, ticket.id, Event.HANDOFF, target.name, "cold_fallback" if warm else "cold")
         self.desk.enter_team(ticket, target)
         return process
@@ -310,8 +311,17 @@ class Escalator:
         self._record_hold(ticket, team, TaskKind.WARM_HANDOFF, started, held)
         if ticket.warm_join is join:
             ticket.warm_join = None
-        if ticket.status != Status.ABANDONED:
+        if ticket.status != Status.ABANDONED and ticket.team == target:  # not gone, nor moved on by a rule
             self.desk.record(self.env.now, ticket.id, Event.HANDOFF, target, "cold_fallback")
+
+    @staticmethod
+    def end_hold(ticket: Ticket) -> None:
+        """The ticket leaves the queue a warm sender is holding for (abandoned, moved): release the sender."""
+        join = ticket.warm_join
+        if join is not None:
+            ticket.warm_join = None
+            if not join.triggered:
+                join.succeed(None)
 
     def _on_handoff(self, ticket: Ticket) -> None:
         """Handoff triggers (dissatisfaction) look at the ticket that just changed hands."""
@@ -412,6 +422,7 @@ class Escalator:
         if d.action == Action.MOVE:
             team = self.desk.teams[ticket.team]
             team.withdraw(ticket)
+            self.end_hold(ticket)
             if ticket.patience is not None:  # the customer's wait goes on in the new queue
                 ticket.patience -= self.env.now - ticket.queued_at
             self.transfer(ticket, team, d, None)
