@@ -456,7 +456,10 @@ def test_cold_handoff_frees_the_sender_at_once_and_the_ticket_waits_in_the_recei
 
 
 def test_warm_handoff_keeps_the_sender_busy_until_a_receiver_joins_then_both_for_the_handoff_time():
-    records = simulate(**BUSY_TIER2, escalation={"handoff": {"mode": "warm", "handoff_time": fixed(2)}})
+    # callers on the line (a patience, here never reached) go warm; senders may hold up to 10 minutes
+    live = [{**BUSY_TIER2["channels"][0], "patience": fixed(60)}, BUSY_TIER2["channels"][1]]
+    warm = {"mode": "warm", "handoff_time": fixed(2), "max_hold": "10m"}
+    records = simulate(**{**BUSY_TIER2, "channels": live}, escalation={"handoff": warm})
     # ticket 0: tier-1 agent holds on 4-8 until tier 2 is free, both brief 8-10, tier 2 works 10-20;
     # ticket 2 therefore waits at tier 1 until 10; its sender holds on 14-20 and briefs 20-22
     assert log(records) == [

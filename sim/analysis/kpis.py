@@ -9,6 +9,9 @@ replications that have it. Definitions follow contact-centre practice:
 - *Service level* of a channel: tickets answered within its target, over tickets whose fate at
   the target is known (answered, abandoned, or still waiting past the target). Abandoned
   tickets count as misses.
+- *Abandonment rate*: abandoned tickets over arrived tickets, whichever wait the customer gave up
+  in. Split: *in the first queue* (before a first answer), over arrived tickets; *after a transfer*
+  (in the receiving queue, or on hold during a warm handoff), over tickets handed off at least once.
 - *SLA attainment*: clocks met over clocks decided (met, or breached — including tickets
   still open past their due time), by the priority whose targets the ticket was last measured
   against (``final_priority``). An abandoned ticket's clock that had not run out counts as
@@ -38,7 +41,7 @@ from scipy.special import stdtrit
 
 from sim.core.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.records import RunRecords
-from sim.engine.tickets import Outcome
+from sim.engine.tickets import Outcome, Wait
 from sim.scenario.matching import route
 from sim.scenario.policy import Kind, TaskKind, escalation_reasons
 from sim.scenario.spec import ClockName, Scenario
@@ -69,6 +72,8 @@ KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|t
     "asa_segment": ("average speed of answer, by segment", "min"),
     "abandonment_rate_segment": ("abandonment rate, by segment", "%"),
     "abandonment_rate": ("abandonment rate", "%"),
+    "abandonment_rate_first_queue": ("abandoned in the first queue", "%"),
+    "abandonment_rate_after_transfer": ("transferred tickets abandoned after a transfer", "%"),
     "p_wait": ("share of tickets that waited", "%"),
     "first_response_attainment": ("first-response SLA met", "%"),
     "resolution_attainment": ("resolution SLA met", "%"),
@@ -106,6 +111,8 @@ def replication_kpis(records: RunRecords, scenario: Scenario) -> dict[str, float
     kpis: dict[str, float] = {}
     kpis.update(_volumes(tickets))
     kpis.update(_answering(tickets, scenario, records.horizon))
+    if any(c.patience is not None for c in scenario.channels):
+        kpis.update(_abandonment(tickets, scenario))
     kpis.update(_sla(tickets, scenario))
     kpis.update(_resolution(tickets))
     kpis.update(_levels(records, scenario))
@@ -216,6 +223,27 @@ def _answering(tickets: pd.DataFrame, scenario: Scenario, horizon: float) -> dic
                 float((mine["outcome"] == Outcome.ABANDONED).mean()) if len(mine) else math.nan
             )
     return out
+
+
+def _abandonment(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
+    """Abandonment split by the wait the customer gave up in, overall and per live channel."""
+    wait = tickets["abandoned_wait"].astype(object)
+    first = (wait == Wait.FIRST_QUEUE).to_numpy()
+    after = (wait == Wait.AFTER_TRANSFER).to_numpy()
+    transferred = (tickets["handoffs"] > 0).to_numpy()
+    channel = tickets["channel"].astype(object).to_numpy()
+    groups = {"": np.ones(len(tickets), dtype=bool)}
+    groups.update({f".{c.name}": channel == c.name for c in scenario.channels if c.patience is not None})
+    out: dict[str, float] = {}
+    for suffix, mine in groups.items():
+        out[f"abandonment_rate_first_queue{suffix}"] = _share(first, mine)
+        out[f"abandonment_rate_after_transfer{suffix}"] = _share(after, mine & transferred)
+    return out
+
+
+def _share(flags: np.ndarray, among: np.ndarray) -> float:
+    """The share of ``among`` (a mask) whose ``flags`` are set; NaN if ``among`` is empty."""
+    return float(flags[among].mean()) if among.any() else math.nan
 
 
 def service_level(tickets: pd.DataFrame, target: float, horizon: float) -> float:

@@ -33,8 +33,8 @@ from sim.engine.records import (
 )
 from sim.engine.sla import SlaClock
 from sim.engine.streams import Sampler, Stream, Streams
-from sim.engine.teams import Team
-from sim.engine.tickets import Session, Status, Task, Ticket, TicketTable
+from sim.engine.teams import Agent, Team
+from sim.engine.tickets import Session, Status, Task, Ticket, TicketTable, Wait
 from sim.scenario.matching import route, sla_policy_for
 from sim.scenario.policy import Action
 from sim.scenario.spec import WEEKDAYS, ClockName, FirstResponseEnd, Scenario, SlaPolicy, SlaReopen, TeamSpec
@@ -121,6 +121,14 @@ class Desk:
         self._slowdown = {c.name: c.concurrency_slowdown for c in scenario.channels}
         self._reply_delay = {name: d.reply_delay for name, d in self.draws.items() if d.reply_delay is not None}
         """The customer's reply delay, for the categories whose tickets may wait on one."""
+        self._fresh_patience = {
+            (c.name, kind): streams.sampler(stream.of(c.name), c.patience)
+            for c in scenario.channels
+            if c.patience is not None
+            for kind, stream in ((Wait.AFTER_TRANSFER, Stream.PATIENCE_TRANSFER), (Wait.RETURN, Stream.PATIENCE_RETURN))
+            if kind == Wait.RETURN or c.patience_after_transfer == "fresh"
+        }
+        """Live channels: fresh patience for a customer who comes back, and after a transfer if the channel says so."""
         self._recipes: dict[tuple[str, str], tuple[Team, Sampler, CategoryDraws]] = {}
         self._sla: dict[tuple[str, str, str, str], SlaPolicy | None] = {}
         self.sla_by_name = {p.name: p for p in scenario.sla_policies}
@@ -162,8 +170,6 @@ class Desk:
             self.escalator.start_updates(ticket)
         ticket.first_team = team.name
         self.enter_team(ticket, team)
-        if ticket.patience is not None:
-            self.env.timeout(ticket.patience).callbacks.append(partial(self._give_up, ticket))
 
     def _recipe(self, channel: str, category: str) -> tuple[Team, Sampler, CategoryDraws]:
         """First team, its handle-time sampler and the category's draws, for a new ticket (cached)."""
@@ -188,10 +194,29 @@ class Desk:
         self.visits.add((ticket.id, ticket.team, ticket.entered_team_at, self.env.now, ticket.work_here, exit))
 
     def enqueue(self, item: Ticket | Task, team: Team) -> None:
-        """Send work to the team; log 'queued' when a ticket has to wait (tasks log task_queued)."""
+        """Send work to the team; log 'queued' when a ticket has to wait (tasks log task_queued).
+
+        A live ticket (one with a patience) that has to wait is abandoned if its patience runs out first.
+        """
         if not team.enqueue(item) and isinstance(item, Ticket):
             self.record(self.env.now, item.id, Event.QUEUED, team.name)
             self.escalator.on_queued(item, team)
+            if item.patience is not None:
+                self.env.timeout(max(item.patience, 0.0)).callbacks.append(partial(self._give_up, item, item.queue_seq))
+
+    def wait_again(self, ticket: Ticket, kind: str) -> None:
+        """A live ticket's customer is about to wait again (``kind``: a ``Wait``): the patience for it.
+
+        After a transfer the customer keeps what is left of the contact's patience, or draws a fresh
+        one if the channel says so; back in the same queue after a failed attempt, what is left; back
+        after a reply or a reopening (a new contact), a fresh one.
+        """
+        if ticket.patience is None:
+            return
+        ticket.wait_kind = kind
+        fresh = self._fresh_patience.get((ticket.channel, kind))
+        if fresh is not None:
+            ticket.patience = fresh()
 
     # -- SLA clocks ----------------------------------------------------------------------------
     def _policy_for(self, ticket: Ticket) -> SlaPolicy | None:
@@ -271,7 +296,10 @@ class Desk:
         ticket = item
         ticket.status = Status.IN_SERVICE
         ticket.sessions += 1
-        ticket.waited += now - ticket.queued_at
+        waited = now - ticket.queued_at
+        ticket.waited += waited
+        if ticket.patience is not None:
+            ticket.patience -= waited
         if ticket.answered_at != ticket.answered_at:
             ticket.answered_at = now
         work, kind = self.escalator.session_work(ticket, team)
@@ -291,8 +319,8 @@ class Desk:
         """Handle-time increase per other chat the agent holds (the channel's ``concurrency_slowdown``)."""
         return self._slowdown[item.channel] if isinstance(item, Ticket) else 0.0
 
-    def end_work(self, item: Ticket | Task, team: Team, work: float) -> Process | None:
-        """The session is over: decide what follows. May return a process the agent stays on for."""
+    def end_work(self, item: Ticket | Task, team: Team, work: float, agent: Agent) -> Process | None:
+        """``agent``'s session is over: decide what follows. May return a process the agent stays on for."""
         if isinstance(item, Task):
             self.escalator.end_task(item, team, work)
             return None
@@ -305,7 +333,7 @@ class Desk:
         elif decision.action == Action.RESOLVE:
             self.resolve(ticket, team)
         else:
-            return self.escalator.apply(ticket, team, decision)
+            return self.escalator.apply(ticket, team, decision, agent)
         return None
 
     def _await_customer(self, ticket: Ticket, team: Team) -> None:
@@ -333,6 +361,7 @@ class Desk:
             return
         reply_handle = self._reply_handle.get((ticket.category, team.name))
         ticket.next_work = reply_handle() if reply_handle else None
+        self.wait_again(ticket, Wait.RETURN)
         self.enqueue(ticket, team)
 
     def resolve(self, ticket: Ticket, team: Team) -> None:
@@ -369,19 +398,24 @@ class Desk:
         ticket.resolved_at = math.nan
         ticket.resolving_team = ""
         self.record(self.env.now, ticket.id, Event.REOPENED, team.name)
+        self.wait_again(ticket, Wait.RETURN)
         self.enter_team(ticket, team)
 
-    def _give_up(self, ticket: Ticket, _: simpy.Event) -> None:
-        """The customer's patience ran out: abandon if still waiting for a first answer."""
-        if ticket.status != Status.WAITING or ticket.answered_at == ticket.answered_at:
+    def _give_up(self, ticket: Ticket, stay: int, _: simpy.Event) -> None:
+        """The customer's patience ran out: abandon if still in the queue stay ``stay`` (any live wait).
+
+        A customer on hold during a warm handoff waits in the receiving queue: the sender is released.
+        """
+        if ticket.status != Status.WAITING or ticket.queue_seq != stay or ticket.queue_token < 0:
             return
         now = self.env.now
         ticket.status = Status.ABANDONED
         ticket.abandoned_at = now
         self.teams[ticket.team].withdraw(ticket)
+        self.escalator.end_hold(ticket)
         for clock in ticket.clocks:
             clock.stop(now, fulfilled=False)
-        self.record(now, ticket.id, Event.ABANDONED, ticket.team)
+        self.record(now, ticket.id, Event.ABANDONED, ticket.team, ticket.wait_kind)
         self.leave_team(ticket, Exit.ABANDONED)
         self._finish(ticket)
 

@@ -3,7 +3,8 @@
 The triggers in ``sim.scenario.policy`` decide; the escalator asks the ones the scenario turns on,
 phase by phase of a ticket's life (arrival, pickup, end of session, handoff, queue wait, SLA
 milestone), and carries each decision out on the live ticket. It moves the ticket between team
-queues (cold) or keeps the sending agent on until a receiving agent joins (warm), loses context
+queues (cold) or keeps the sending agent on until a receiving agent joins (warm: only for a customer
+on the line, and for at most ``max_hold``, never past the sender's shift), loses context
 with some probability (rework for the next agent), queues tasks for other agents (reviews, swarm
 consults, follow-ups, customer updates), wakes timers up, schedules reopenings and keeps the
 learning counts. Every change is written to the event log.
@@ -23,8 +24,8 @@ import simpy
 from sim.engine.processes import Process, hold, swarm, warm_handoff
 from sim.engine.records import Columns, Event, Exit
 from sim.engine.streams import Sampler, Stream, Streams
-from sim.engine.teams import Team
-from sim.engine.tickets import FINISHED, Session, Status, Task, Ticket
+from sim.engine.teams import Agent, Team
+from sim.engine.tickets import FINISHED, Session, Status, Task, Ticket, Wait
 from sim.scenario import policy
 from sim.scenario.policy import Action, Decide, Decision, Facts, Milestone, Phase, TaskKind
 from sim.scenario.spec import CategorySpec, ClockName, FirstResponseEnd, Scenario, SlaPolicy
@@ -56,6 +57,9 @@ class DeskPort(Protocol):
 
     def enter_team(self, ticket: Ticket, team: Team) -> None:
         """Start the ticket's stay at ``team``."""
+
+    def wait_again(self, ticket: Ticket, kind: str) -> None:
+        """A live ticket's customer is about to wait again (``kind``: a ``Wait``): set the patience for it."""
 
     def leave_team(self, ticket: Ticket, exit: str) -> None:
         """Close the ticket's stay at its current team, saying how it ended."""
@@ -207,12 +211,14 @@ class Escalator:
         if self._quiet[ticket.category, team.name] and ticket.warm_join is None and not ticket.rework_due:
             return self.desk.work_time(ticket, team), Session.WORK
         extra = 0.0
-        if ticket.warm_join is not None:
-            joint = self._handoff_time()
-            ticket.warm_join.succeed(joint)
+        join = ticket.warm_join
+        if join is not None:
             ticket.warm_join = None
-            self.desk.record(self.env.now, ticket.id, Event.HANDOFF, team.name, "warm")
-            extra += joint
+            if not join.triggered:  # else the sender has just stopped holding: a cold transfer after all
+                joint = self._handoff_time()
+                join.succeed(joint)
+                self.desk.record(self.env.now, ticket.id, Event.HANDOFF, team.name, "warm")
+                extra += joint
         if self._at_pickup(ticket, team) is not None:
             return extra + self._triage(), Session.TRIAGE
         if ticket.rework_due:
@@ -261,10 +267,11 @@ class Escalator:
             decision = policy.cap_bouncing(decision, ticket.handoffs, self.rules)
         return self._pending_move(ticket, decision)
 
-    def apply(self, ticket: Ticket, team: Team, d: Decision) -> Process | None:
-        """Carry out a retry, transfer, swarm, approval or move; returns a process the agent stays on for, if any."""
+    def apply(self, ticket: Ticket, team: Team, d: Decision, sender: Agent | None) -> Process | None:
+        """Carry out ``sender``'s retry, transfer, swarm, approval or move; returns a process the agent stays on for."""
         if d.action == Action.RETRY:
             ticket.failed_here += 1
+            self.desk.wait_again(ticket, Wait.REQUEUE)
             self.desk.enqueue(ticket, team)
             return None
         if d.action == Action.SWARM:  # a request for another team's expert: an escalation, not a handoff
@@ -279,8 +286,8 @@ class Escalator:
                 started,
                 done,
                 self.rules.swarm.max_wait,
-                consulted=partial(self.consulted, ticket, team, d),
-                fallback=partial(self.swarm_fallback, ticket, team, consult, d),
+                consulted=partial(self.consulted, ticket, team, d, sender),
+                fallback=partial(self.swarm_fallback, ticket, team, consult, d, sender),
             )
         if d.action == Action.APPROVE:  # a supervisor's sign-off: an escalation, not a handoff
             assert d.task is not None and d.to_team is not None
@@ -288,7 +295,7 @@ class Escalator:
             approval = self.queue_task(d.task, ticket, d.to_team, self._approval[team.name](), TOP)
             approval.done = self.env.event()
             return hold(approval.done, partial(self.approved, ticket, team))
-        return self.transfer(ticket, team, d, held=d.action != Action.MOVE)
+        return self.transfer(ticket, team, d, None if d.action == Action.MOVE else sender)
 
     def _consult_time(self, ticket: Ticket, expert: str) -> float:
         """The consult's length: ``swarm.consult_time``, or else the expert team's handle time for the category."""
@@ -309,8 +316,15 @@ class Escalator:
         self._held(ticket, held)
         self.desk.resolve(ticket, team)
 
-    def transfer(self, ticket: Ticket, team: Team, d: Decision, held: bool) -> Process | None:
-        """Move the ticket to ``d.to_team``: cold into its queue, or warm with the sender on the line."""
+    def transfer(self, ticket: Ticket, team: Team, d: Decision, sender: Agent | None) -> Process | None:
+        """Move the ticket to ``d.to_team``: cold into its queue, or warm with the ``sender`` on the line.
+
+        Only a live ticket (its customer on the line: a channel with a patience) goes warm, and only
+        while the sender is on shift; the sender holds for at most ``max_hold``. A ticket moved while
+        it waits (``sender`` None) goes cold and its customer's wait goes on.
+        """
+        if ticket.status != Status.WAITING:
+            self.desk.wait_again(ticket, Wait.AFTER_TRANSFER)
         self._log_escalation(ticket, team.name, d)
         ticket.handoffs += 1
         if ticket.handoffs == 1:
@@ -323,15 +337,43 @@ class Escalator:
         self._on_handoff(ticket)
         target = self.desk.teams[str(d.to_team)]
         process = None
-        if held and self.rules.handoff.mode == "warm":
-            ticket.warm_join = self.env.event()
+        handoff = self.rules.handoff
+        warm = handoff.mode == "warm" and ticket.patience is not None and sender is not None
+        if warm and sender is not None and not sender.off_shift:
+            ticket.warm_join = join = self.env.event()
             process = warm_handoff(
-                ticket.warm_join, partial(self._record_hold, ticket, team.name, TaskKind.WARM_HANDOFF)
+                sender,
+                join,
+                handoff.max_hold,
+                held=partial(self._record_hold, ticket, team.name, TaskKind.WARM_HANDOFF),
+                gave_up=partial(self._warm_fallback, ticket, team.name, target.name, join),
             )
-        else:
-            self.desk.record(self.env.now, ticket.id, Event.HANDOFF, target.name, "cold")
+        else:  # a warm handoff whose sender's shift is over is cold at once
+            self.desk.record(self.env.now, ticket.id, Event.HANDOFF, target.name, "cold_fallback" if warm else "cold")
         self.desk.enter_team(ticket, target)
         return process
+
+    def _warm_fallback(
+        self, ticket: Ticket, team: str, target: str, join: simpy.Event, started: float, held: float
+    ) -> None:
+        """The warm sender stopped holding before a receiver joined: the ticket stays in the receiving queue.
+
+        The hold ends after ``max_hold``, at the end of the sender's shift, or when the customer hangs up.
+        """
+        self._record_hold(ticket, team, TaskKind.WARM_HANDOFF, started, held)
+        if ticket.warm_join is join:
+            ticket.warm_join = None
+        if ticket.status != Status.ABANDONED and ticket.team == target:  # not gone, nor moved on by a rule
+            self.desk.record(self.env.now, ticket.id, Event.HANDOFF, target, "cold_fallback")
+
+    @staticmethod
+    def end_hold(ticket: Ticket) -> None:
+        """The ticket leaves the queue a warm sender is holding for (abandoned, moved): release the sender."""
+        join = ticket.warm_join
+        if join is not None:
+            ticket.warm_join = None
+            if not join.triggered:
+                join.succeed(None)
 
     def _on_handoff(self, ticket: Ticket) -> None:
         """Handoff triggers (dissatisfaction) look at the ticket that just changed hands."""
@@ -339,7 +381,7 @@ class Escalator:
         if triggers and (d := self._first(triggers, self.facts(ticket, ticket.team))) is not None:
             self._act(ticket, d)
 
-    def consulted(self, ticket: Ticket, team: Team, d: Decision, held: float) -> Process | None:
+    def consulted(self, ticket: Ticket, team: Team, d: Decision, sender: Agent | None, held: float) -> Process | None:
         """After a swarm consult the frontline agent, who held the ticket throughout, resolves it.
 
         The consult succeeds with the expert team's own resolve probability; a failed consult
@@ -352,9 +394,11 @@ class Escalator:
         if outcome.action == Action.RESOLVE:
             self.desk.resolve(ticket, team)
             return None
-        return self.apply(ticket, team, self._pending_move(ticket, outcome))
+        return self.apply(ticket, team, self._pending_move(ticket, outcome), sender)
 
-    def swarm_fallback(self, ticket: Ticket, team: Team, consult: Task, d: Decision, held: float) -> Process | None:
+    def swarm_fallback(
+        self, ticket: Ticket, team: Team, consult: Task, d: Decision, sender: Agent | None, held: float
+    ) -> Process | None:
         """No expert came in time: withdraw the consult request and transfer the ticket."""
         if consult.status == Status.WAITING:
             self.desk.teams[consult.team].withdraw(consult)
@@ -362,7 +406,7 @@ class Escalator:
             self.desk.record(self.env.now, ticket.id, Event.TASK_CANCELLED, consult.team, TaskKind.CONSULT)
         self._held(ticket, held)
         transfer = Decision(Action.TRANSFER, d.kind, d.reason, d.to_team)
-        return self.apply(ticket, team, self._pending_move(ticket, transfer))
+        return self.apply(ticket, team, self._pending_move(ticket, transfer), sender)
 
     def _pending_move(self, ticket: Ticket, decision: Decision) -> Decision:
         """``decision``, or the move that fell due while the agent held the ticket, which then takes its place."""
@@ -452,7 +496,10 @@ class Escalator:
             if ticket.status == Status.WAITING and ticket.queue_token >= 0:  # in a queue: moved now
                 team = self.desk.teams[ticket.team]
                 team.withdraw(ticket)
-                self.transfer(ticket, team, d, held=False)
+                self.end_hold(ticket)
+                if ticket.patience is not None:  # the customer's wait goes on in the new queue
+                    ticket.patience -= self.env.now - ticket.queued_at
+                self.transfer(ticket, team, d, None)
             else:  # in a session or a consult, or waiting on its customer: moved when that ends
                 self._pending_moves[ticket.id] = d
             return
@@ -470,7 +517,7 @@ class Escalator:
         d = self._pending_moves.pop(ticket.id, None)
         if d is None:
             return False
-        self.transfer(ticket, team, d, held=False)
+        self.transfer(ticket, team, d, None)
         return True
 
     # -- customer updates -------------------------------------------------------------------------

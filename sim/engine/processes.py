@@ -28,8 +28,8 @@ class WorkDesk(Protocol):
     def begin_work(self, item: Ticket | Task, team: Team) -> float:
         """An agent of ``team`` picks ``item`` up; returns the time the session takes."""
 
-    def end_work(self, item: Ticket | Task, team: Team, work: float) -> Process | None:
-        """The session is over; returns a process the agent stays on for, if any."""
+    def end_work(self, item: Ticket | Task, team: Team, work: float, agent: Agent) -> Process | None:
+        """``agent``'s session is over; returns a process the agent stays on for, if any."""
 
     def chat_slowdown(self, item: Ticket | Task) -> float:
         """Handle-time increase per other chat the agent holds (the channel's ``concurrency_slowdown``)."""
@@ -95,7 +95,7 @@ def session(env: simpy.Environment, desk: WorkDesk, team: Team, me: Agent, item:
     """
     work = desk.begin_work(item, team)
     yield env.timeout(work)
-    stay = desk.end_work(item, team, work)
+    stay = desk.end_work(item, team, work, me)
     if stay is not None:
         yield from stay
     team.release(me, item)
@@ -109,19 +109,39 @@ def chat_session(env: simpy.Environment, desk: WorkDesk, team: Team, me: Agent, 
     """
     work = desk.begin_work(item, team) * (1.0 + desk.chat_slowdown(item) * (me.load - 1))
     yield env.timeout(work)
-    stay = desk.end_work(item, team, work)
+    stay = desk.end_work(item, team, work, me)
     if stay is not None:
         yield from stay
     team.release(me, item)
 
 
-def warm_handoff(join: simpy.Event, held: Callable[[float, float], None]) -> Process:
-    """The sending agent stays on the line until a receiving agent joins, then briefs them."""
+def warm_handoff(
+    sender: Agent,
+    join: simpy.Event,
+    max_hold: float | None,
+    held: Callable[[float, float], None],
+    gave_up: Callable[[float, float], None],
+) -> Process:
+    """The sending agent stays on the line until a receiving agent joins, then briefs them.
+
+    ``join`` fires with the briefing time when a receiver picks the ticket up, or with None when the
+    hold ends without one: the customer hung up, or the sender's shift ended (``Team.end_shift``).
+    The sender also stops holding after ``max_hold`` minutes (None: no limit). ``held`` or
+    ``gave_up`` is called with the start of the hold and the minutes the sender spent on it.
+    """
     env = join.env
     started = env.now
-    handoff_time = yield join
-    yield env.timeout(handoff_time)
-    held(started, env.now - started)
+    sender.holds.append(join)
+    if max_hold is None:
+        yield join
+    else:
+        yield join | env.timeout(max_hold)
+    sender.holds.remove(join)
+    if join.triggered and join.value is not None:
+        yield env.timeout(join.value)
+        held(started, env.now - started)
+    else:
+        gave_up(started, env.now - started)
 
 
 def swarm(

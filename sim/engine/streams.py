@@ -35,6 +35,8 @@ class Stream(StrEnum):
     THINNING = "thinning"  # .<channel>: accepting a candidate at the hour's rate
     CATEGORY = "category"  # .<channel>: the category mix
     PATIENCE = "patience"  # .<channel>
+    PATIENCE_TRANSFER = "patience_transfer"  # .<channel>: a fresh patience after a transfer ('fresh')
+    PATIENCE_RETURN = "patience_return"  # .<channel>: a customer back after a reply or a reopening
     PRIORITY = "priority"  # .<category>
     SEGMENT = "segment"  # .<category>
     ATTRIBUTE = "attribute"  # .<category>.<attribute>

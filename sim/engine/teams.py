@@ -26,7 +26,7 @@ from sim.scenario.spec import TeamSpec
 class Agent:
     """One agent on duty: how many tickets it holds and whether its shift is over."""
 
-    __slots__ = ("id", "limit", "load", "off_shift", "on_duty", "overtime", "waiting")
+    __slots__ = ("holds", "id", "limit", "load", "off_shift", "on_duty", "overtime", "waiting")
 
     def __init__(self, agent_id: int) -> None:
         self.id = agent_id
@@ -38,6 +38,8 @@ class Agent:
         """Whether the agent is past its shift end, finishing work it held when the shift ended."""
         self.waiting: simpy.Event | None = None
         """The agent's pending request for work, while it has one."""
+        self.holds: list[simpy.Event] = []
+        """The warm handoffs the agent holds the line for: the events a receiver's joining fires."""
 
     def can_take(self, ticket: Ticket | Task) -> bool:
         """Whether the agent can add ``ticket`` to what it holds (only chats alongside chats)."""
@@ -137,7 +139,8 @@ class Team:
     def end_shift(self, agent: Agent) -> None:
         """The agent's shift is over: it takes no new work and leaves once its hands are empty.
 
-        An agent still holding work stays on in overtime (the ``overtime`` level) until it leaves.
+        An agent still holding work stays on in overtime (the ``overtime`` level) until it leaves;
+        an agent holding the line in a warm handoff stops holding (the transfer becomes cold).
         """
         agent.off_shift = True
         if agent.load and agent.on_duty:
@@ -146,6 +149,9 @@ class Team:
         waiting = agent.waiting
         if waiting is not None:
             self._stop_waiting(agent, waiting).succeed(None)
+        for hold in agent.holds:
+            if not hold.triggered:
+                hold.succeed(None)
 
     def _stop_waiting(self, agent: Agent, event: simpy.Event) -> simpy.Event:
         """Withdraw the agent's pending request ``event`` (its ``waiting``) and return it."""

@@ -28,7 +28,10 @@ else:
 class HandoffSpec(Spec):
     """How a ticket changes teams: cold (back into a queue) or warm (the sender stays on)."""
 
-    mode: Literal["cold", "warm"] = Field(default="cold", description="cold: back into a queue; warm: sender stays on")
+    mode: Literal["cold", "warm"] = Field(
+        default="cold",
+        description="cold: back into a queue; warm: the sender stays on (customers with a patience; others go cold)",
+    )
     handoff_time: Distribution = Field(
         default=Fixed(dist="fixed", value=2.0), description="warm: time sender and receiver spend together"
     )
@@ -37,6 +40,11 @@ class HandoffSpec(Spec):
     max_handoffs: int | None = Field(default=None, ge=0, description="after this many, the current team keeps it")
     triage_time: Distribution = Field(
         default=Fixed(dist="fixed", value=1.0), description="time an agent takes to see a ticket needs a skill it lacks"
+    )
+    max_hold: Duration | None = Field(
+        default=3.0,
+        gt=0,
+        description="warm: longest the sender holds for a receiver, then the transfer is cold; null: no limit",
     )
 
     @model_validator(mode="after")

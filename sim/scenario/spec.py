@@ -107,7 +107,12 @@ class ChannelSpec(Spec):
     surges: list[Surge] = Field(default=[], description="temporary changes of the rate (and mix)")
     category_mix: dict[Name, Weight] = Field(min_length=1, description="relative weights of categories")
     patience: Distribution | None = Field(
-        default=None, description="time a customer waits before abandoning; none: never"
+        default=None,
+        description="time a customer waits before abandoning, over all waits of one contact; none: never abandons",
+    )
+    patience_after_transfer: Literal["remaining", "fresh"] = Field(
+        default="remaining",
+        description="after a transfer: 'remaining' keeps what is left of the contact's patience, 'fresh' draws anew",
     )
     concurrency: int = Field(default=1, ge=1, description="tickets of this channel an agent can work at once")
     concurrency_slowdown: float = Field(
@@ -124,6 +129,8 @@ class ChannelSpec(Spec):
     def _rate_or_times(self) -> ChannelSpec:
         if (self.rate_per_hour is None) == (self.arrival_times is None):
             raise ValueError("give a channel either 'rate_per_hour' or 'arrival_times', not both")
+        if self.patience_after_transfer == "fresh" and self.patience is None:
+            raise ValueError("'patience_after_transfer: fresh' needs a 'patience' (customers who never abandon)")
         return self
 
 
