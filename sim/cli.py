@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sim.analysis.kpi_names import kpi_problem
 from sim.analysis.precision import DEFAULT_CAP, DEFAULT_KPI, PrecisionTarget
-from sim.core.atomic import OutputError, check_writable, clean_leftovers
+from sim.core.atomic import OutputError, check_writable, clean_leftovers, describe_os_error
 from sim.core.units import format_duration
 from sim.demo import add_demo_parser, cmd_demo
 from sim.experiments.compare import compare, write_comparison
@@ -59,7 +59,10 @@ def write_report(folder: str | Path) -> Path:
     """Write ``folder``'s report.html; matplotlib and Jinja2 are imported only when a report is asked for."""
     from sim.reports.html import write_report as write
 
-    return write(folder)
+    try:
+        return write(folder)
+    except OSError as exc:  # a disk that filled after the results were written
+        raise OutputError(f"cannot write the report in {folder}: {describe_os_error(exc)}") from None
 
 
 def cmd_report(args: argparse.Namespace) -> int:

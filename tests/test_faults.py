@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from sim.core.atomic import check_writable, clean_leftovers, dumps_json, safe_name
+from sim.experiments import sweeps
 from sim.experiments.outputs import write_run
 from sim.experiments.replications import run
 from sim.scenario.loader import validate
@@ -167,6 +168,21 @@ def test_kill_9_of_a_run_leaves_no_worker_processes_alive(tmp_path):
 
 
 @linux_only
+def test_kill_9_of_a_run_on_a_local_dask_cluster_leaves_no_worker_processes_alive(tmp_path):
+    pytest.importorskip("distributed")
+    args = ["--set", "horizon=5d", "-r", "40", "--executor", "dask", "-w", "2", "--out", str(tmp_path), "--quiet"]
+    proc = start("run", str(ERLANG_C), *args)
+    try:
+        wait_for(lambda: len(descendants(proc.pid)) >= 2, "two Dask workers to start")
+        time.sleep(2)  # let the cluster finish starting, so that every worker is counted
+        workers = descendants(proc.pid)
+        kill(proc, signal.SIGKILL)
+        assert_all_exit(workers, seconds=30)
+    finally:
+        proc.kill()
+
+
+@linux_only
 def test_kill_9_of_a_sweep_keeps_saved_tasks_counted_and_resume_equals_an_uninterrupted_sweep(tmp_path):
     plan = sweep_file(tmp_path)
     killed, whole = tmp_path / "killed", tmp_path / "whole"
@@ -188,7 +204,7 @@ def test_kill_9_of_a_sweep_keeps_saved_tasks_counted_and_resume_equals_an_uninte
     resumed = cli("sweep", str(plan), "--out", str(killed), "--resume", "-w", "2", "--quiet")
     assert resumed.returncode == 0, resumed.stderr
     assert f"resumed: {saved} runs were already done" in resumed.stdout
-    assert cli("sweep", str(plan), "--out", str(whole), "-w", "2", "--quiet").returncode == 0
+    sweeps.sweep(plan, whole, workers=1, progress=False)  # the same sweep, uninterrupted (in this process)
     pd.testing.assert_frame_equal(pd.read_parquet(killed / "runs.parquet"), pd.read_parquet(whole / "runs.parquet"))
     pd.testing.assert_frame_equal(pd.read_parquet(killed / "points.parquet"), pd.read_parquet(whole / "points.parquet"))
     manifest = json.loads((killed / "manifest.json").read_text())
@@ -197,8 +213,6 @@ def test_kill_9_of_a_sweep_keeps_saved_tasks_counted_and_resume_equals_an_uninte
 
 
 def test_the_sweep_manifest_counts_tasks_while_the_sweep_runs(tmp_path, monkeypatch):
-    from sim.experiments import sweeps
-
     seen: list[int] = []
     real = sweeps.write_text
 
@@ -236,7 +250,7 @@ def test_leftover_temporary_files_of_a_killed_sweep_are_reported_and_removed(tmp
         tmp_path, set=["horizon=2h", "warmup=0"], replications=1, parameters={"teams.agents.agents": [14]}
     )
     out = tmp_path / "out"
-    assert cli("sweep", str(plan), "--out", str(out), "--quiet").returncode == 0
+    sweeps.sweep(plan, out, workers=1, progress=False)
     stale = out / "tasks" / f".p00000-r000.json.{dead_pid()}-89abcdef.tmp"
     stale.write_text('{"point_id": 0, "repl')
     result = cli("sweep", str(plan), "--out", str(out), "--resume", "--quiet")
@@ -275,7 +289,6 @@ def test_ctrl_c_of_a_sweep_exits_130_with_one_line_stops_workers_and_resumes(tmp
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "interrupted"
     assert manifest["done"] == saved_tasks(out)
-    assert cli("sweep", str(plan), "--out", str(out), "--resume", "--quiet").returncode == 0
 
 
 @linux_only
