@@ -436,3 +436,13 @@ def test_a_sweep_listing_a_kpi_twice_is_refused_before_running(tmp_path):
     assert "kpis[1]" in result.stderr and "'asa' is listed twice" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_compare_with_a_kpi_asked_twice_compares_it_once(tmp_path, capsys):
+    from sim.cli import main
+
+    args = ["compare", str(ERLANG_C), "--variant", "more:teams.agents.agents=15", *SHORT, "-r", "2", "-w", "1"]
+    assert main([*args, "--kpi", "asa", "--kpi", "asa", "--out", str(tmp_path), "--quiet"]) == 0
+    (folder,) = (tmp_path / "compare").iterdir()
+    table = pd.read_csv(folder / "comparison.csv")
+    assert sorted(table["kpi"]) == ["asa", "asa"]  # one row per scenario
