@@ -230,6 +230,8 @@ def load_sweep(path: str | Path) -> SweepPlan:
     for i, name in enumerate(spec.kpis or ()):
         if problem := kpi_problem(name, base_scenario):
             fail.add(("kpis", i), problem)
+        elif name in (spec.kpis or [])[:i]:
+            fail.add(("kpis", i), f"{name!r} is listed twice; list each KPI once")
     points = _design_points(spec)
     fail.extend(_path_problems(spec, points, base))
     fail.raise_any()
