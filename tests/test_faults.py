@@ -410,18 +410,20 @@ def test_dumps_json_writes_null_for_nan_and_infinities():
     assert json.loads(dumps_json(doc)) == {"a": None, "b": [None, 1.5], "c": None, "d": 3}
 
 
-def test_a_300_character_scenario_name_gets_a_short_folder_with_a_hash(tmp_path):
+def test_a_300_character_scenario_name_is_refused_before_anything_is_written(tmp_path):
     doc = yaml.safe_load(ERLANG_C.read_text())
     doc.update(name="n" * 300, horizon="2h", warmup=0, replications=1)
     path = tmp_path / "long.yaml"
     path.write_text(yaml.safe_dump(doc))
     result = cli("run", str(path), "-w", "1", "--out", str(tmp_path / "out"), "--quiet")
-    assert result.returncode == 0, result.stderr
-    (folder,) = (tmp_path / "out").iterdir()
-    assert folder.name == safe_name("n" * 300)
-    assert len(folder.name) == 100 and folder.name.startswith("n" * 91 + "-")
-    assert safe_name("n" * 299 + "m") != folder.name
-    assert (next(folder.iterdir()) / "summary.json").is_file()
+    assert result.returncode == 2 and "name: is longer than 64 characters" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_safe_name_shortens_a_long_name_with_a_hash_that_tells_names_apart():
+    long = safe_name("n" * 300)
+    assert len(long) == 100 and long.startswith("n" * 91 + "-")
+    assert safe_name("n" * 299 + "m") != long
 
 
 def test_safe_name_keeps_short_names_and_never_leaves_the_folder():

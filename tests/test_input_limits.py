@@ -114,6 +114,26 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "categories[0].handle_time",
         "more than 1,000 times its mean",
     ),
+    (
+        "reopen_probability_above_one",
+        {
+            "categories": [
+                {"name": "question", "handle_time": fixed(10), "reopen": {"probability": 7, "delay": fixed(5)}}
+            ]
+        },
+        "categories[0].reopen.probability",
+        "must be at most 1, got 7",
+    ),
+    (
+        "negative_reopen_probability",
+        {
+            "categories": [
+                {"name": "question", "handle_time": fixed(10), "reopen": {"probability": -0.5, "delay": fixed(5)}}
+            ]
+        },
+        "categories[0].reopen.probability",
+        "must be at least 0, got -0.5",
+    ),
     ("section_that_is_a_number", {"escalation": 5}, "escalation", "must be a section of fields"),
 ]
 

@@ -316,21 +316,38 @@ _PLAIN = {
 """Pydantic's error kinds in the project's words: what the field must be."""
 
 
+_SCALAR_BRANCHES = {"float", "int", "bool", "str", "constrained-float", "constrained-int", "constrained-str"}
+"""How pydantic tags the single-value branch of a union (``0.5`` or ``{team: 0.5}``)."""
+
+
 def _on_intended_branch(loc: tuple, data: Any) -> bool:
-    """For 'one distribution or one per team' fields, keep only the errors of the form the user wrote."""
+    """For 'one value or one per name' fields, keep only the errors of the form the user wrote.
+
+    A single value (a number, or one distribution: a mapping with ``dist``, or a mapping of
+    numbers such as a distribution missing its ``dist``) means the single-value branch; a mapping of
+    names to values means the per-name branch.
+    """
     node = data
     for part in loc:
-        if isinstance(part, str) and part.startswith(("tagged-union[", "dict[")):
-            meant_one = isinstance(node, dict) and (
-                "dist" in node or not all(isinstance(value, dict) for value in node.values())
-            )
-            return part.startswith("tagged-union[") == meant_one
+        if isinstance(part, str) and (part in _SCALAR_BRANCHES or part.startswith(("tagged-union[", "dict["))):
+            if isinstance(node, dict) and part in node:  # a field that happens to be called 'float'
+                node = node[part]
+                continue
+            return part.startswith("dict[") != _one_value(node, distribution="tagged-union[" in part)
         if isinstance(node, dict):
             node = node.get(part)
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
         else:
             return True
+    return True
+
+
+def _one_value(node: Any, distribution: bool) -> bool:
+    """Whether ``node`` is written as one value rather than a mapping of names to values."""
+    if not isinstance(node, dict):
+        return True
+    return "dist" in node or (distribution and not all(isinstance(v, dict) for v in node.values()))
     return True
 
 
@@ -346,6 +363,8 @@ def _clean_loc(loc: tuple, data: Any) -> Path:
             path.append(part)
         elif isinstance(part, str) and (part in _TAGS or "[" in part or part.startswith("function")):
             continue
+        elif isinstance(part, str) and node is not None and not isinstance(node, (dict, list)):
+            continue  # a type tag below a single value (e.g. constrained-float), not a field
         else:
             path.append(part)
             node = None

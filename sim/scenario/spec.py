@@ -147,7 +147,7 @@ class CustomerReply(Spec):
 class Reopen(Spec):
     """Resolved tickets that come back: with a probability per resolving team, after a delay."""
 
-    probability: float | dict[Name, Annotated[float, Field(ge=0, le=1)]] = Field(
+    probability: Annotated[float, Field(ge=0, le=1)] | dict[Name, Annotated[float, Field(ge=0, le=1)]] = Field(
         description="one probability, or one per resolving team (a team left out: 0)"
     )
     delay: Distribution = Field(description="time from resolution to reopening")
