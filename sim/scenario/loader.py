@@ -249,7 +249,7 @@ def validate(data: dict[str, Any], source: str = "<scenario>", lines: dict[Path,
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        errors = [err for err in exc.errors() if _on_intended_branch(err["loc"], data)]
+        errors = [err for err in exc.errors() if _on_intended_branch(err["loc"], data)] or exc.errors()
         raise ScenarioError(source, [_describe(err, data) for err in errors], lines) from None
     problems = list(reference_problems(scenario))
     if problems:
