@@ -116,6 +116,8 @@ DEMOS = {
                 "under swarming, and tier 2 resolves far fewer tickets itself.",
                 "Resolution time: does it fall on average, and for the slowest tenth (90th percentile)?",
                 "Tier 1 is busier (waiting for and sitting in consults): the price of the faster answer.",
+                "Abandonment: tickets that still go to tier 2 wait behind the consults, and more of those "
+                "customers hang up (resolution times count only the tickets that were resolved).",
             ),
             kpis=(
                 "handoffs_mean",
