@@ -4,6 +4,8 @@
     python bench/theory_checks.py mutations [NAME ...]    # which checks each mutation makes fail
     python bench/theory_checks.py grid                    # M/M/c at utilisation 0.5-0.95
 
+``THEORY_CASES=priority,erlang_a`` limits ``mutations`` to the cases whose names start so.
+
 Each run prints one line per (case, check): pass/FAIL and ``conftest.within``'s account, and CPU seconds
 per case. The mutations perturb the engine from outside (scenario documents, or monkeypatched engine
 functions) and never edit it:
@@ -20,6 +22,7 @@ its case; that is recorded as ``unstable``.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -128,7 +131,7 @@ def mutations(names: list[str]) -> None:
     for name in names or list(MUTATIONS):
         perturb, patch, applies = MUTATIONS[name]
         for case in SUITE:
-            if not applies(case):
+            if not applies(case) or not case.name.startswith(tuple(os.environ.get("THEORY_CASES", "").split(","))):
                 continue
             with patch():
                 result = report(case, perturb=perturb, label=f"[{name}] ")
