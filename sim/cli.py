@@ -1,7 +1,8 @@
 """The command line: ``run``, ``compare``, ``sweep``, ``report``, ``demo``, ``validate`` and ``schema`` (``--help``).
 
-Exit codes: 0 success, 2 a scenario or usage problem (one clear message, no traceback),
-3 a sweep finished but some of its tasks failed, 1 an unexpected failure.
+Exit codes: 0 success, 2 a scenario or usage problem, or a results folder (``--out``) that cannot
+be written (one clear message, no traceback), 3 a sweep finished but some of its tasks failed,
+130 interrupted (Ctrl-C), 1 an unexpected failure.
 """
 
 from __future__ import annotations
@@ -10,24 +11,27 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sim.analysis.kpi_names import kpi_problem
 from sim.analysis.precision import DEFAULT_CAP, DEFAULT_KPI, PrecisionTarget
+from sim.core.atomic import OutputError, check_writable, clean_leftovers, describe_os_error
 from sim.core.units import format_duration
 from sim.demo import add_demo_parser, cmd_demo
 from sim.experiments.compare import compare, write_comparison
 from sim.experiments.executors import EXECUTORS, Executor, ExecutorError, make_executor
-from sim.experiments.outputs import write_run
+from sim.experiments.outputs import run_folder_parent, write_run
 from sim.experiments.replications import run
 from sim.experiments.results import ResultsError
 from sim.experiments.sweep_files import load_sweep
-from sim.experiments.sweeps import SweepError, sweep
+from sim.experiments.sweeps import SweepError, leftovers, sweep, sweep_folder
 from sim.reports.display import kpi_table
 from sim.reports.tables import MARK, comparison_table, sweep_points_table
 from sim.scenario.loader import ScenarioError, load_scenario
 from sim.scenario.spec import Scenario
 from sim.scenario.variants import parse_variant, read_document
+from sim.scenario.workload import estimate, total_problem
 
 SWEEP_FAILED = 3
 
@@ -56,7 +60,10 @@ def write_report(folder: str | Path) -> Path:
     """Write ``folder``'s report.html; matplotlib and Jinja2 are imported only when a report is asked for."""
     from sim.reports.html import write_report as write
 
-    return write(folder)
+    try:
+        return write(folder)
+    except OSError as exc:  # a disk that filled after the results were written
+        raise OutputError(f"cannot write the report in {folder}: {describe_os_error(exc)}") from None
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -130,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     again = p_swp.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="finish an interrupted sweep in its folder")
     again.add_argument("--overwrite", action="store_true", help="delete the sweep's earlier results and start again")
+    _add_force_option(p_swp)
     _add_execution_options(p_swp)
     add_report_option(p_swp)
 
@@ -150,9 +158,29 @@ def _add_overrides(
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE", help=text)
 
 
+def _seed(text: str) -> int:
+    """A ``--seed`` value: a whole number of 0 or more (numpy's seed sequences take no negatives)."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"{seed} is negative; use 0 or more")
+    return seed
+
+
+def _add_force_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="run even when the estimated work is above the limits (see README: input limits)",
+    )
+
+
 def _add_replication_options(parser: argparse.ArgumentParser) -> None:
+    _add_force_option(parser)
     parser.add_argument("--replications", "-r", type=int, help="number of replications (default: the scenario's)")
-    parser.add_argument("--seed", type=int, help="base random seed (default: the scenario's)")
+    parser.add_argument("--seed", type=_seed, help="base random seed, 0 or more (default: the scenario's)")
 
 
 def _add_precision_options(parser: argparse.ArgumentParser) -> None:
@@ -198,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as exc:
         print(f"error: {exc.render()}", file=sys.stderr)
         return 2
-    except (SweepError, ExecutorError, UsageError) as exc:
+    except (SweepError, ExecutorError, UsageError, OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into a reader that stopped early (e.g. `| head`): not an error
@@ -220,6 +248,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError("--replications must be at least 1")
     target = _precision(args, scenario)
     planned = max(args.replications or scenario.replications, target.max_replications if target else 0)
+    _check_workload([(scenario, planned)], args.force)
+    _ready_to_write(run_folder_parent(scenario.name, args.out))
     with _executor(args, planned) as executor:
         result = run(
             scenario,
@@ -262,8 +292,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise UsageError("--replications must be at least 1")
     base = next(iter(scenarios.values()))
     target = _precision(args, base)
+    if args.kpis:
+        args.kpis = list(dict.fromkeys(args.kpis))  # --kpi asa --kpi asa: one column, not two
     _check_kpis(args.kpis or [], base)
     per_scenario = max(args.replications or base.replications, target.max_replications if target else 0)
+    _check_workload([(scenario, per_scenario) for scenario in scenarios.values()], args.force)
+    _ready_to_write(Path(args.out) / "compare")
     with _executor(args, per_scenario * len(scenarios)) as executor:
         result = compare(
             scenarios,
@@ -317,6 +351,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """``sweep``: run (or resume) a sweep file; exit 3 when some of its tasks failed."""
     plan = load_sweep(args.sweep)
     points, reps = len(plan.points), plan.replications
+    _check_workload([(plan.scenario(i), reps) for i in range(points)], args.force)
+    _ready_to_write(sweep_folder(plan, args.out), leftovers)
     with _executor(args, plan.tasks) as executor:
         print(
             f"{plan.name}: {points} point{'s' * (points != 1)} ({plan.spec.design}) x {reps} replication"
@@ -343,6 +379,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return SWEEP_FAILED if result.failed else 0
 
 
+def _ready_to_write(folder: Path, clean: Callable[[Path], list[Path]] = clean_leftovers) -> None:
+    """Before simulating: fail now if ``folder`` cannot be written, and clear what a killed run left there.
+
+    An unwritable ``--out`` is an ``OutputError`` (exit 2) before any work is done. Hidden
+    ``.partial`` folders and ``.tmp`` files of a run that was killed while writing are removed,
+    one line each on stderr, so they are neither kept forever nor mistaken for results.
+    """
+    check_writable(folder)
+    for path in clean(folder):
+        kind = "results folder" if path.suffix == ".partial" else "file"
+        print(f"note: removed unfinished {kind} {path} left by an interrupted run", file=sys.stderr)
+
+
 def _precision(args: argparse.Namespace, scenario: Scenario) -> PrecisionTarget | None:
     if args.precision is None:
         return None
@@ -352,6 +401,12 @@ def _precision(args: argparse.Namespace, scenario: Scenario) -> PrecisionTarget 
         raise UsageError(f"--precision: {exc}") from None
     _check_kpis([target.kpi], scenario)
     return target
+
+
+def _check_workload(runs: list[tuple[Scenario, int]], force: bool) -> None:
+    """Refuse, before simulating, work above the documented limits, unless ``--force``."""
+    if not force and (problem := total_problem(runs)):
+        raise UsageError(f"{problem}; add --force to run it anyway")
 
 
 def _check_kpis(names: list[str], scenario: Scenario) -> None:
@@ -376,6 +431,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{Path(args.scenario)}: ok ({len(scenario.channels)} channels, {len(scenario.categories)} categories, "
         f"{len(scenario.teams)} teams, {len(scenario.sla_policies)} SLA policies)"
     )
+    work = estimate(scenario)
+    print(f"estimated work: {work.describe()}")
+    for problem in work.problems():
+        print(f"warning: {problem}; run, compare and sweep refuse it without --force")
     return 0
 
 

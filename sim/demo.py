@@ -79,11 +79,12 @@ DEMOS = {
             story="An energy supplier's frontline moves a quarter of its contacts to collections, complaints or "
             "metering. Cold: the customer goes back into the specialists' queue and half the time the notes "
             "are not enough, so the specialist asks again. Warm: the frontline agent stays on the line until "
-            "a specialist picks up, introduces the customer, and the story travels almost always.",
+            "a specialist picks up (for up to three minutes; then the transfer goes cold), introduces the "
+            "customer, and the story travels almost always. Callers can hang up in either queue.",
             look_for=(
                 "Rework from lost context per ticket falls sharply: specialists stop re-asking.",
-                "Frontline utilisation rises: warm senders hold the line until a specialist picks up, then "
-                "introduce the customer.",
+                "Frontline utilisation rises: warm senders hold the line until a specialist picks up (or "
+                "three minutes pass), then introduce the customer.",
                 "With the frontline busier, do phone and chat customers wait longer? Look at the service "
                 "level and abandonment, and at what a resolved ticket costs.",
             ),
@@ -92,6 +93,7 @@ DEMOS = {
                 "utilisation.tier1",
                 "service_level.phone",
                 "abandonment_rate",
+                "abandonment_rate_after_transfer",
                 "utilisation.collections",
                 "cost_per_resolved",
             ),
@@ -106,7 +108,8 @@ DEMOS = {
             story="A B2B software company's support: when a frontline attempt fails, the tiered desk transfers the "
             "ticket cold to tier 2 (and on to engineering), where it queues and often arrives without enough "
             "context. The swarming desk keeps the ticket at the frontline and asks tier 2 for a consult; if "
-            "a specialist picks it up within minutes, the two solve it together.",
+            "a specialist picks it up within minutes, the two work it together (and solve it as often as tier 2 "
+            "would; a failed consult is transferred).",
             look_for=(
                 "Handoffs per ticket and rework fall; most tickets end where they started (tier 1).",
                 "The flow diagrams: blue tier1 → tier2 transfers in the tiered desk turn into green consults "

@@ -133,10 +133,12 @@ def test_bundled_scenarios_satisfy_the_printed_schema(capsys):
 def test_validate_reports_ok_with_a_short_inventory(capsys):
     s = load_scenario(BASELINE)
     assert main(["validate", str(BASELINE)]) == 0
-    assert capsys.readouterr().out.strip() == (
+    first, work = capsys.readouterr().out.strip().splitlines()
+    assert first == (
         f"{BASELINE}: ok ({len(s.channels)} channels, {len(s.categories)} categories, {len(s.teams)} teams, "
         f"{len(s.sla_policies)} SLA policies)"
     )
+    assert work.startswith("estimated work: about ") and "tickets per replication" in work
 
 
 def test_run_sim_script_prints_help():

@@ -289,12 +289,19 @@ def test_swarm_instead_leaves_other_decisions_and_tiered_mode_alone():
     assert policy.swarm_instead(failure, rules()) is failure
 
 
-def test_cap_bouncing_resolves_at_the_current_team_once_the_handoff_cap_is_reached():
+def test_cap_bouncing_keeps_a_failed_ticket_retrying_at_the_current_team_once_the_handoff_cap_is_reached():
     capped = rules(handoff={"max_handoffs": 2})
-    for action in (Action.TRANSFER, Action.SWARM, Action.RETRY):
+    for action in (Action.TRANSFER, Action.SWARM):
         decision = Decision(action, Kind.FUNCTIONAL, "complexity", "tier2")
         assert policy.cap_bouncing(decision, 1, capped) is decision
-        assert policy.cap_bouncing(decision, 2, capped) == Decision(Action.RESOLVE, Kind.FUNCTIONAL, "handoff_cap")
+        assert policy.cap_bouncing(decision, 2, capped) == Decision(Action.RETRY, Kind.FUNCTIONAL, "complexity")
+    retry = Decision(Action.RETRY, Kind.FUNCTIONAL, "complexity")
+    assert policy.cap_bouncing(retry, 2, capped) is retry
+
+
+def test_cap_bouncing_never_holds_back_an_authority_transfer():
+    authority = Decision(Action.TRANSFER, Kind.HIERARCHICAL, "authority", "lead")
+    assert policy.cap_bouncing(authority, 5, rules(handoff={"max_handoffs": 0})) is authority
 
 
 def test_cap_bouncing_changes_nothing_without_a_cap_or_for_a_ticket_awaiting_its_customer():

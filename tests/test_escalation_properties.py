@@ -4,8 +4,9 @@ Each example is a small desk: tier 1 (with a refund authority limit and a superv
 engineering, supervisors, finance (the only team with the billing skill) and compliance; categories
 that escalate by capability (tech), authority (refund), skill (billing) and regulation (breach);
 random triggers and their order, tiered or swarm mode, cold or warm handoffs with lost context and
-a cap, VIP rules, time rules, dissatisfaction, ownership, customer updates, reopening and learning,
-each switched on or off by the draw. One short replication per example keeps the module at seconds.
+a cap, transfers or sign-off approvals above tier 1's authority, VIP rules, time rules,
+dissatisfaction, ownership, customer updates, reopening and learning, each switched on or off by
+the draw. One short replication per example keeps the module at seconds.
 """
 
 from __future__ import annotations
@@ -159,6 +160,8 @@ def escalation_scenarios(draw) -> dict:
                 "max_attempts": draw(st.integers(1, 3)),
                 "authority": {"refund_amount": draw(st.floats(0, 2000)), "refund_approval": False},
                 "supervisor": "supervisors",
+                "authority_mode": draw(st.sampled_from(["transfer", "approve"])),
+                "approval_time": draw(durations()),
             },
             {"name": "tier2", "tier": 2, "agents": draw(st.integers(1, 2)), "max_attempts": draw(st.integers(1, 2))},
             {"name": "engineering", "tier": 3, "agents": 1},

@@ -456,7 +456,10 @@ def test_cold_handoff_frees_the_sender_at_once_and_the_ticket_waits_in_the_recei
 
 
 def test_warm_handoff_keeps_the_sender_busy_until_a_receiver_joins_then_both_for_the_handoff_time():
-    records = simulate(**BUSY_TIER2, escalation={"handoff": {"mode": "warm", "handoff_time": fixed(2)}})
+    # callers on the line (a patience, here never reached) go warm; senders may hold up to 10 minutes
+    live = [{**BUSY_TIER2["channels"][0], "patience": fixed(60)}, BUSY_TIER2["channels"][1]]
+    warm = {"mode": "warm", "handoff_time": fixed(2), "max_hold": "10m"}
+    records = simulate(**{**BUSY_TIER2, "channels": live}, escalation={"handoff": warm})
     # ticket 0: tier-1 agent holds on 4-8 until tier 2 is free, both brief 8-10, tier 2 works 10-20;
     # ticket 2 therefore waits at tier 1 until 10; its sender holds on 14-20 and briefs 20-22
     assert log(records) == [
@@ -504,20 +507,24 @@ def test_incomplete_context_adds_rework_to_the_receiving_agent_session():
     assert ticket_rows(records, ["rework_time", "work_time"]) == [(0, 3.0, 17.0)]
 
 
-def test_handoff_cap_makes_the_team_holding_the_ticket_resolve_it():
+def test_handoff_cap_makes_the_team_holding_the_ticket_keep_trying():
     records = one_tech_ticket(
+        horizon=13,
         categories=[tech(path=["tier1", "tier2", "tier3"], resolve_probability={"tier1": 0, "tier2": 0})],
         teams=[*TIERS, {"name": "tier3", "tier": 3, "agents": 1}],
         escalation={"handoff": {"max_handoffs": 1}},
     )
-    # tier 2's attempt fails too, but the ticket has changed hands once already: tier 2 closes it
+    # tier 2's attempt fails too, but the ticket has changed hands once already: tier 2 tries again
     assert log(records) == [
         (0.0, 0, "arrival", "", "phone"),
         (0.0, 0, "picked_up", "tier1", ""),
         (4.0, 0, "escalated", "tier1", "functional|complexity|tier2"),
         (4.0, 0, "handoff", "tier2", "cold"),
         (4.0, 0, "picked_up", "tier2", ""),
-        (8.0, 0, "resolved", "tier2", ""),
+        (8.0, 0, "queued", "tier2", ""),
+        (8.0, 0, "picked_up", "tier2", ""),
+        (12.0, 0, "queued", "tier2", ""),
+        (12.0, 0, "picked_up", "tier2", ""),
     ]
 
 
@@ -661,7 +668,7 @@ def test_a_waiting_task_is_not_logged_as_its_ticket_queueing():
 # -- reopen --------------------------------------------------------------------------------------------------
 def test_reopened_ticket_returns_to_the_team_that_resolved_it():
     records = one_tech_ticket(horizon=60, categories=[tech(reopen={"probability": 1, "delay": fixed(20)})])
-    # it would reopen again at 64, after the horizon
+    # it reopens once: a ticket reopens at most reopen.max times (default 1)
     assert log(records) == [
         (0.0, 0, "arrival", "", "phone"),
         (0.0, 0, "picked_up", "tier1", ""),

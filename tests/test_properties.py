@@ -137,9 +137,15 @@ def test_each_ticket_outcome_agrees_with_its_timestamps(doc):
     assert (t.loc[resolved, "resolved_at"] >= t.loc[resolved, "answered_at"]).all()
     assert np.allclose(t.loc[resolved, "resolution_time"], t.loc[resolved, "resolved_at"] - t.loc[resolved, "arrival"])
     assert (t.loc[resolved, "sessions"] >= 1).all() and (t.loc[resolved, "work_time"] > 0).all()
-    assert t.loc[abandoned, "abandoned_at"].notna().all() and not answered[abandoned].any()
-    assert t.loc[abandoned, "resolved_at"].isna().all() and (t.loc[abandoned, "sessions"] == 0).all()
-    assert np.allclose(t.loc[abandoned, "wait"], t.loc[abandoned, "abandoned_at"] - t.loc[abandoned, "arrival"])
+    # a customer can hang up in any wait: before a first answer (then no session), or a later one
+    first_queue = abandoned & (t["abandoned_wait"] == "first_queue")
+    later = abandoned & ~first_queue
+    assert t.loc[abandoned, "abandoned_at"].notna().all() and t.loc[abandoned, "abandoned_wait"].notna().all()
+    assert not answered[first_queue].any() and (t.loc[first_queue, "sessions"] == 0).all()
+    assert answered[later].all() and (t.loc[later, "sessions"] >= 1).all()
+    assert (t.loc[later, "abandoned_at"] >= t.loc[later, "answered_at"]).all()
+    assert t.loc[abandoned, "resolved_at"].isna().all() and t.loc[~abandoned, "abandoned_wait"].isna().all()
+    assert np.allclose(t.loc[first_queue, "wait"], t.loc[first_queue, "abandoned_at"] - t.loc[first_queue, "arrival"])
     assert t.loc[still_open, ["resolved_at", "abandoned_at", "resolution_time"]].isna().all().all()
     assert t.loc[~resolved & ~abandoned].index.equals(t.loc[still_open].index)
     assert np.allclose(t.loc[answered, "wait"], t.loc[answered, "answered_at"] - t.loc[answered, "arrival"])

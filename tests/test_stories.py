@@ -224,18 +224,18 @@ def test_chat_agent_holds_two_chats_at_once_while_a_phone_call_waits():
         (2.0, 2, "arrival", ""),
         (2.0, 2, "queued", "desk"),
         (10.0, 0, "resolved", "desk"),
-        (11.0, 1, "resolved", "desk"),
-        (11.0, 2, "picked_up", "desk"),
-        (21.0, 2, "resolved", "desk"),
+        (13.0, 1, "resolved", "desk"),  # the second chat takes 10 x 1.2 (default concurrency_slowdown)
+        (13.0, 2, "picked_up", "desk"),
+        (23.0, 2, "resolved", "desk"),
     ]
     busy = records.levels[records.levels["metric"] == "busy"]
     assert list(zip(busy["time"], busy["value"], strict=True)) == [
         (0.0, 0.5),
         (1.0, 1.0),
         (10.0, 0.5),
-        (11.0, 0.0),
-        (11.0, 1.0),
-        (21.0, 0.0),
+        (13.0, 0.0),
+        (13.0, 1.0),
+        (23.0, 0.0),
     ]
 
 

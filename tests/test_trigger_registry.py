@@ -93,7 +93,7 @@ def test_a_queue_wait_rule_wakes_after_its_wait_and_a_clock_rule_only_at_its_mil
     assert [delay for delay, _ in timer(_facts(), rules, policy.Milestone("resolution", 1.0))] == [60.0]
 
 
-def test_a_time_rule_raises_priority_moves_only_a_waiting_ticket_or_asks_for_a_review():
+def test_a_time_rule_raises_priority_moves_the_ticket_wherever_it_is_or_asks_for_a_review():
     raise_ = _rules(time_rules=[{"name": "r", "queue_wait": 5, "action": "raise_priority", "levels": 2}])
     move = _rules(time_rules=[{"name": "m", "queue_wait": 5, "action": "move", "to": "tier2"}])
     review = _rules(
@@ -105,7 +105,10 @@ def test_a_time_rule_raises_priority_moves_only_a_waiting_ticket_or_asks_for_a_r
     assert policy.time_rule(raise_.time_rules[0], _facts(rank=0), raise_) is None
     moved = policy.time_rule(move.time_rules[0], _facts(waiting=True), move)
     assert moved is not None and moved.action == Action.MOVE
-    assert policy.time_rule(move.time_rules[0], _facts(waiting=False), move) is None
+    assert policy.time_rule(move.time_rules[0], _facts(waiting=False), move) == moved
+    at_target = _facts(waiting=True)
+    at_target.team = _team("tier2")
+    assert policy.time_rule(move.time_rules[0], at_target, move) is None
     assert policy.time_rule(review.time_rules[0], _facts(), review) == Decision(
         Action.REVIEW, Kind.AUTOMATIC, "v", "lead", task=TaskKind.REVIEW
     )

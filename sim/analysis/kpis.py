@@ -9,11 +9,25 @@ replications that have it. Definitions follow contact-centre practice:
 - *Service level* of a channel: tickets answered within its target, over tickets whose fate at
   the target is known (answered, abandoned, or still waiting past the target). Abandoned
   tickets count as misses.
+- *Abandonment rate*: abandoned tickets over arrived tickets, whichever wait the customer gave up
+  in. Split: *in the first queue* (before a first answer), over arrived tickets; *after a transfer*
+  (in the receiving queue, or on hold during a warm handoff), over tickets handed off at least once.
 - *SLA attainment*: clocks met over clocks decided (met, or breached — including tickets
-  still open past their due time).
-- *Utilisation*: busy agent capacity over agents on duty, both time-weighted.
-- *Cost per resolved ticket*: agent-hours on duty × cost per hour, over tickets resolved in the
-  window.
+  still open past their due time), by the priority whose targets the ticket was last measured
+  against (``final_priority``). An abandoned ticket's clock that had not run out counts as
+  missed, so more abandonment never improves attainment; an SLA policy with
+  ``abandoned: excluded`` leaves its abandoned tickets out, and ``sla_abandoned_excluded`` says
+  how many were left out.
+- *Resolution time*: first resolution (arrival to first resolved) and final resolution (arrival
+  to last resolved, minus the time the ticket sat resolved before it reopened).
+- *Utilisation*: busy agent capacity over agents on duty, both time-weighted. A chat held
+  takes 1/concurrency of an agent (one slot); the concurrency slowdown makes each chat hold its
+  slot longer, so shared chats show up as higher utilisation, never above 100 %.
+- *Cost per resolved ticket*: paid agent-hours × cost per hour, over tickets resolved in the
+  window. Paid hours are rota hours plus overtime (an agent finishing a ticket past its shift
+  end) at the team's ``overtime_premium``; a staffing sweep prices its points the same way.
+- *First-contact resolution*: resolved tickets that the first agent who worked them resolved in
+  that session and that never reopened; routing before the first pick-up is not a failure.
 """
 
 from __future__ import annotations
@@ -25,9 +39,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
-from sim.core.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
+from sim.core.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.records import RunRecords
-from sim.engine.tickets import Outcome
+from sim.engine.tickets import Outcome, Wait
 from sim.scenario.matching import route
 from sim.scenario.policy import Kind, TaskKind, escalation_reasons
 from sim.scenario.spec import ClockName, Scenario
@@ -58,16 +72,23 @@ KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|t
     "asa_segment": ("average speed of answer, by segment", "min"),
     "abandonment_rate_segment": ("abandonment rate, by segment", "%"),
     "abandonment_rate": ("abandonment rate", "%"),
+    "abandonment_rate_first_queue": ("abandoned in the first queue", "%"),
+    "abandonment_rate_after_transfer": ("transferred tickets abandoned after a transfer", "%"),
     "p_wait": ("share of tickets that waited", "%"),
     "first_response_attainment": ("first-response SLA met", "%"),
     "resolution_attainment": ("resolution SLA met", "%"),
-    "resolution_time_mean": ("resolution time, mean", "min"),
-    "resolution_time_p50": ("resolution time, median", "min"),
-    "resolution_time_p90": ("resolution time, 90th pct", "min"),
+    "sla_abandoned_excluded": ("abandoned tickets left out of SLA attainment", "count"),
+    "first_resolution_time_mean": ("first resolution time, mean", "min"),
+    "first_resolution_time_p50": ("first resolution time, median", "min"),
+    "first_resolution_time_p90": ("first resolution time, 90th pct", "min"),
+    "resolution_time_mean": ("final resolution time (time closed left out), mean", "min"),
+    "resolution_time_p50": ("final resolution time (time closed left out), median", "min"),
+    "resolution_time_p90": ("final resolution time (time closed left out), 90th pct", "min"),
     "utilisation": ("agent utilisation", "%"),
     "queue_length": ("mean queue length", "tickets"),
     "agents_on_duty": ("mean agents on duty", "agents"),
     "cost_per_resolved": ("cost per resolved ticket", "$"),
+    "overtime_hours": ("overtime past shift end, per week", "agent-hours"),
     "fcr": ("first-contact resolution", "%"),
     "escalation_rate": ("tickets escalated", "%"),
     "escalation_kind": ("tickets escalated, by kind", "%"),
@@ -90,6 +111,8 @@ def replication_kpis(records: RunRecords, scenario: Scenario) -> dict[str, float
     kpis: dict[str, float] = {}
     kpis.update(_volumes(tickets))
     kpis.update(_answering(tickets, scenario, records.horizon))
+    if any(c.patience is not None for c in scenario.channels):
+        kpis.update(_abandonment(tickets, scenario))
     kpis.update(_sla(tickets, scenario))
     kpis.update(_resolution(tickets))
     kpis.update(_levels(records, scenario))
@@ -124,7 +147,9 @@ def _escalation(records: RunRecords, tickets: pd.DataFrame, s: Scenario) -> dict
     if n == 0:
         return out
     resolved = tickets[tickets["outcome"] == Outcome.RESOLVED]
-    first_contact = (resolved["escalations"] == 0) & (resolved["sessions"] == 1) & (resolved["reopens"] == 0)
+    # the first agent who worked it resolved it in that one session; routing before the first
+    # pick-up (VIP, regulatory, a rule while it waited) is not a failure, any later move is one
+    first_contact = (resolved["sessions"] == 1) & (resolved["reopens"] == 0)
     out["fcr"] = float(first_contact.mean()) if len(resolved) else math.nan
     out["escalation_rate"] = float((tickets["escalations"] > 0).mean())
     esc = records.escalations[records.escalations["ticket"].isin(tickets["ticket"])]
@@ -200,6 +225,27 @@ def _answering(tickets: pd.DataFrame, scenario: Scenario, horizon: float) -> dic
     return out
 
 
+def _abandonment(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
+    """Abandonment split by the wait the customer gave up in, overall and per live channel."""
+    wait = tickets["abandoned_wait"].astype(object)
+    first = (wait == Wait.FIRST_QUEUE).to_numpy()
+    after = (wait == Wait.AFTER_TRANSFER).to_numpy()
+    transferred = (tickets["handoffs"] > 0).to_numpy()
+    channel = tickets["channel"].astype(object).to_numpy()
+    groups = {"": np.ones(len(tickets), dtype=bool)}
+    groups.update({f".{c.name}": channel == c.name for c in scenario.channels if c.patience is not None})
+    out: dict[str, float] = {}
+    for suffix, mine in groups.items():
+        out[f"abandonment_rate_first_queue{suffix}"] = _share(first, mine)
+        out[f"abandonment_rate_after_transfer{suffix}"] = _share(after, mine & transferred)
+    return out
+
+
+def _share(flags: np.ndarray, among: np.ndarray) -> float:
+    """The share of ``among`` (a mask) whose ``flags`` are set; NaN if ``among`` is empty."""
+    return float(flags[among].mean()) if among.any() else math.nan
+
+
 def service_level(tickets: pd.DataFrame, target: float, horizon: float) -> float:
     """Share answered within ``target`` among tickets whose outcome at the target is known."""
     answered = tickets["answered_at"].notna()
@@ -214,26 +260,34 @@ def _sla(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
     out: dict[str, float] = {}
     if not scenario.sla_policies:
         return out
+    excluding = [p.name for p in scenario.sla_policies if p.abandoned == "excluded"]
+    if excluding:
+        left_out = (tickets["outcome"] == Outcome.ABANDONED) & tickets["sla_policy"].isin(excluding)
+        out["sla_abandoned_excluded"] = float(left_out.sum())
+        tickets = tickets[~left_out]
     for clock in ClockName.all():
         met = tickets[f"{clock}_met"]
         if met.notna().any():
             out[f"{clock}_attainment"] = float(met.mean())
         for priority in scenario.priorities:
-            mine = met[tickets["priority"] == priority]
+            mine = met[tickets["final_priority"] == priority]
             if mine.notna().any():
                 out[f"{clock}_attainment.{priority}"] = float(mine.mean())
     return out
 
 
 def _resolution(tickets: pd.DataFrame) -> dict[str, float]:
-    times = tickets.loc[tickets["outcome"] == Outcome.RESOLVED, "resolution_time"]
-    if times.empty:
-        return {"resolution_time_mean": math.nan, "resolution_time_p50": math.nan, "resolution_time_p90": math.nan}
-    return {
-        "resolution_time_mean": float(times.mean()),
-        "resolution_time_p50": float(times.quantile(0.5)),
-        "resolution_time_p90": float(times.quantile(0.9)),
-    }
+    """Final resolution time of resolved tickets; first resolution time of tickets resolved at least once."""
+    out: dict[str, float] = {}
+    for name, times in (
+        ("resolution_time", tickets.loc[tickets["outcome"] == Outcome.RESOLVED, "resolution_time"]),
+        ("first_resolution_time", tickets["first_resolution_time"].dropna()),
+    ):
+        empty = times.empty
+        out[f"{name}_mean"] = math.nan if empty else float(times.mean())
+        out[f"{name}_p50"] = math.nan if empty else float(times.quantile(0.5))
+        out[f"{name}_p90"] = math.nan if empty else float(times.quantile(0.9))
+    return out
 
 
 def time_averages(levels: pd.DataFrame, start: float, end: float) -> pd.DataFrame:
@@ -257,10 +311,15 @@ def _levels(records: RunRecords, scenario: Scenario) -> dict[str, float]:
     for team in scenario.teams:
         staffed = by.get((team.name, "staffed"), 0.0)
         busy = by.get((team.name, "busy"), 0.0)
+        overtime = by.get((team.name, "overtime"), 0.0)
         out[f"utilisation.{team.name}"] = busy / staffed if staffed > 0 else math.nan
         out[f"queue_length.{team.name}"] = by.get((team.name, "queue"), 0.0)
         out[f"agents_on_duty.{team.name}"] = staffed
-        cost += staffed * window_hours * team.cost_per_hour
+        if team.shifts is not None:
+            out[f"overtime_hours.{team.name}"] = overtime * HOURS_PER_WEEK
+        # paid hours: rota hours (on duty, not in overtime) plus overtime at the premium
+        paid = staffed - overtime + team.overtime_premium * overtime
+        cost += paid * window_hours * team.cost_per_hour
     t = records.tickets
     resolved_in_window = int(((t["resolved_at"] >= records.warmup) & (t["resolved_at"] < records.horizon)).sum())
     if any(team.cost_per_hour > 0 for team in scenario.teams):

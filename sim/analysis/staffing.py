@@ -1,8 +1,11 @@
 """Staffing sweeps: what each point's rota costs, and the cheapest one that meets the service goals.
 
 A sweep is a *staffing* sweep when every parameter it varies is a head count (an override path
-ending in ``agents``). A point's cost is its rota's paid agent-hours per week, priced at each
-team's ``cost_per_hour`` (plain agent-hours when no team has a price). A point *meets the
+ending in ``agents``). A point's cost is its paid agent-hours per week, priced at each team's
+``cost_per_hour`` (plain agent-hours when no team has a price). Paid hours are the same as for
+the ``cost_per_resolved`` KPI: the rota's hours, plus the overtime the simulation measured (agents
+finishing a ticket past their shift end, the ``overtime_hours.<team>`` KPI, mean over
+replications) at the team's ``overtime_premium``. A point *meets the
 target* when the mean service level of every channel with a goal, among the KPIs the sweep
 kept, reaches that goal (``service_level.<channel>`` ≥ ``channels[].service_level.goal``).
 """
@@ -47,10 +50,24 @@ def weekly_agent_hours(team: TeamSpec) -> float:
 
 
 def weekly_cost(scenario: Scenario) -> tuple[float, str]:
-    """The rota's cost per week in dollars, or its agent-hours when no team has a price."""
-    if any(team.cost_per_hour > 0 for team in scenario.teams):
-        return sum(weekly_agent_hours(t) * t.cost_per_hour for t in scenario.teams), "$ per week"
-    return sum(weekly_agent_hours(t) for t in scenario.teams), "agent-hours per week"
+    """The rota's cost per week in dollars, or its agent-hours when no team has a price (no overtime)."""
+    return paid_weekly_cost(scenario, pd.Series(dtype=float))
+
+
+def paid_weekly_cost(scenario: Scenario, point: pd.Series) -> tuple[float, str]:
+    """Paid cost per week: rota hours plus the point's mean overtime hours at the premium, priced.
+
+    ``point`` is a row of a sweep's points table; a team whose ``overtime_hours.<team>_mean`` the
+    sweep did not keep (or that works around the clock) adds no overtime.
+    """
+    priced = any(team.cost_per_hour > 0 for team in scenario.teams)
+    total = 0.0
+    for team in scenario.teams:
+        overtime = point.get(f"overtime_hours.{team.name}_mean", 0.0)
+        overtime = 0.0 if overtime != overtime else float(overtime)  # NaN: no overtime measured
+        hours = weekly_agent_hours(team) + team.overtime_premium * overtime
+        total += hours * team.cost_per_hour if priced else hours
+    return total, "$ per week" if priced else "paid agent-hours per week"
 
 
 def describe_cost(cost: float, unit: str) -> str:
@@ -58,13 +75,20 @@ def describe_cost(cost: float, unit: str) -> str:
     return f"${cost:,.0f} per week" if unit.startswith("$") else f"{cost:,.0f} {unit}"
 
 
-def point_costs(base: dict, points: list[dict], parameters: list[str]) -> tuple[list[float], str]:
-    """Each point's weekly cost: the base scenario document with the point's values applied."""
+def point_costs(
+    base: dict, points: list[dict], parameters: list[str], results: pd.DataFrame | None = None
+) -> tuple[list[float], str]:
+    """Each point's weekly paid cost: the base scenario document with the point's values applied.
+
+    ``results`` (the sweep's points table, by ``point_id``) supplies each point's measured overtime.
+    """
+    by_id = results.set_index("point_id") if results is not None and "point_id" in results else None
     costs, unit = [], ""
     for i, point in enumerate(points):
         changes = [override(name, point[name]) for name in parameters if name in point]
         scenario = validate(apply_overrides(base, changes, f"point {i}"), f"point {i}")
-        cost, unit = weekly_cost(scenario)
+        row = by_id.loc[i] if by_id is not None and i in by_id.index else pd.Series(dtype=float)
+        cost, unit = paid_weekly_cost(scenario, row)
         costs.append(cost)
     return costs, unit
 

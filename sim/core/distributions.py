@@ -16,9 +16,29 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.core.units import Duration
 
+MAX_CV = 1_000.0
+"""Coefficient of variation above which draws are numerically meaningless (lognormal mean 1e-300, sd 1e300)."""
+
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _not_degenerate(self) -> _Dist:
+        try:
+            mean, variance = self.mean(), self.variance()
+        except OverflowError:
+            mean, variance = math.inf, math.inf
+        except Exception:  # an incomplete distribution: its own validator says what is missing
+            return self
+        if not (math.isfinite(mean) and math.isfinite(variance)):
+            raise ValueError("its mean and variance must be finite numbers")
+        if mean > 0 and math.sqrt(variance) > MAX_CV * mean:
+            raise ValueError(
+                f"its standard deviation is more than {MAX_CV:,.0f} times its mean: draws would be numerically "
+                "meaningless; check the parameters"
+            )
+        return self
 
     def mean(self) -> float:
         """The expected value, in the unit of the draws (minutes for durations)."""

@@ -46,6 +46,7 @@ class ChannelDemand:
         self.patience: Sampler | None = (
             streams.sampler(Stream.PATIENCE.of(spec.name), spec.patience) if spec.patience is not None else None
         )
+        """The customer's patience on arrival: None for a channel whose customers never abandon (not live)."""
 
     def rate(self, t: float) -> float:
         """Arrivals per minute at wall time ``t``."""

@@ -33,14 +33,17 @@ from sim.engine.records import (
 )
 from sim.engine.sla import SlaClock
 from sim.engine.streams import Sampler, Stream, Streams
-from sim.engine.teams import Team
-from sim.engine.tickets import Session, Status, Task, Ticket, TicketTable
+from sim.engine.teams import Agent, Team
+from sim.engine.tickets import Session, Status, Task, Ticket, TicketTable, Wait
 from sim.scenario.matching import route, sla_policy_for
 from sim.scenario.policy import Action
-from sim.scenario.spec import WEEKDAYS, ClockName, Scenario, SlaPolicy, TeamSpec
+from sim.scenario.spec import WEEKDAYS, ClockName, FirstResponseEnd, Scenario, SlaPolicy, SlaReopen, TeamSpec
 
 if TYPE_CHECKING:
     import pandas as pd
+
+_ON_PICKUP = FirstResponseEnd.PICKUP
+_ON_REPLY = FirstResponseEnd.REPLY
 
 
 class ConservationError(RuntimeError):
@@ -115,8 +118,17 @@ class Desk:
             for t in scenario.teams
             if c.customer_reply and c.customer_reply.handle_time
         }
+        self._slowdown = {c.name: c.concurrency_slowdown for c in scenario.channels}
         self._reply_delay = {name: d.reply_delay for name, d in self.draws.items() if d.reply_delay is not None}
         """The customer's reply delay, for the categories whose tickets may wait on one."""
+        self._fresh_patience = {
+            (c.name, kind): streams.sampler(stream.of(c.name), c.patience)
+            for c in scenario.channels
+            if c.patience is not None
+            for kind, stream in ((Wait.AFTER_TRANSFER, Stream.PATIENCE_TRANSFER), (Wait.RETURN, Stream.PATIENCE_RETURN))
+            if kind == Wait.RETURN or c.patience_after_transfer == "fresh"
+        }
+        """Live channels: fresh patience for a customer who comes back, and after a transfer if the channel says so."""
         self._recipes: dict[tuple[str, str], tuple[Team, Sampler, CategoryDraws]] = {}
         self._sla: dict[tuple[str, str, str, str], SlaPolicy | None] = {}
         self.sla_by_name = {p.name: p for p in scenario.sla_policies}
@@ -158,8 +170,6 @@ class Desk:
             self.escalator.start_updates(ticket)
         ticket.first_team = team.name
         self.enter_team(ticket, team)
-        if ticket.patience is not None:
-            self.env.timeout(ticket.patience).callbacks.append(partial(self._give_up, ticket))
 
     def _recipe(self, channel: str, category: str) -> tuple[Team, Sampler, CategoryDraws]:
         """First team, its handle-time sampler and the category's draws, for a new ticket (cached)."""
@@ -184,20 +194,44 @@ class Desk:
         self.visits.add((ticket.id, ticket.team, ticket.entered_team_at, self.env.now, ticket.work_here, exit))
 
     def enqueue(self, item: Ticket | Task, team: Team) -> None:
-        """Send work to the team; log 'queued' when a ticket has to wait (tasks log task_queued)."""
+        """Send work to the team; log 'queued' when a ticket has to wait (tasks log task_queued).
+
+        A live ticket (one with a patience) that has to wait is abandoned if its patience runs out first.
+        """
         if not team.enqueue(item) and isinstance(item, Ticket):
             self.record(self.env.now, item.id, Event.QUEUED, team.name)
             self.escalator.on_queued(item, team)
+            if item.patience is not None:
+                self.env.timeout(max(item.patience, 0.0)).callbacks.append(partial(self._give_up, item, item.queue_seq))
+
+    def wait_again(self, ticket: Ticket, kind: str) -> None:
+        """A live ticket's customer is about to wait again (``kind``: a ``Wait``): the patience for it.
+
+        After a transfer the customer keeps what is left of the contact's patience, or draws a fresh
+        one if the channel says so; back in the same queue after a failed attempt, what is left; back
+        after a reply or a reopening (a new contact), a fresh one.
+        """
+        if ticket.patience is None:
+            return
+        ticket.wait_kind = kind
+        fresh = self._fresh_patience.get((ticket.channel, kind))
+        if fresh is not None:
+            ticket.patience = fresh()
 
     # -- SLA clocks ----------------------------------------------------------------------------
-    def _start_clocks(self, ticket: Ticket) -> None:
+    def _policy_for(self, ticket: Ticket) -> SlaPolicy | None:
         key = (ticket.priority, ticket.channel, ticket.segment, ticket.category)
         if key not in self._sla:
             self._sla[key] = sla_policy_for(self.scenario.sla_policies, *key)
-        chosen = self._sla[key]
+        return self._sla[key]
+
+    def _start_clocks(self, ticket: Ticket) -> None:
+        chosen = self._policy_for(ticket)
         if chosen is None:
             return
         ticket.sla_policy = chosen.name
+        if chosen.first_response is not None:
+            ticket.response_on = chosen.first_response_ends
         ticket.clocks = tuple(
             SlaClock(
                 self.env,
@@ -214,6 +248,29 @@ class Desk:
             )
             if spec is not None
         )
+
+    def reevaluate_sla(self, ticket: Ticket) -> None:
+        """The ticket's priority changed: the SLA policy that now matches sets its clocks' targets.
+
+        Targets stay measured from the clocks' start (Zendesk, Freshdesk). A clock the new policy
+        does not define keeps its target; a ticket that no policy matches any more keeps its policy.
+        """
+        chosen = self._policy_for(ticket) if ticket.clocks else None
+        if chosen is None or chosen.name == ticket.sla_policy:
+            return
+        ticket.sla_policy = chosen.name
+        now = self.env.now
+        for clock in ticket.clocks:
+            spec = chosen.first_response if clock.name == ClockName.FIRST_RESPONSE else chosen.resolution
+            if spec is not None:
+                clock.retarget(now, spec.target, chosen.warnings)
+        if ticket.response_on and chosen.first_response is not None:
+            ticket.response_on = chosen.first_response_ends
+
+    def responded(self, ticket: Ticket) -> None:
+        """The first response the ticket's SLA policy counts: its first-response clock stops, met."""
+        ticket.response_on = ""
+        self._stop_clock(ticket, ClockName.FIRST_RESPONSE, fulfilled=True)
 
     def _milestone(self, ticket: Ticket, clock: SlaClock, fraction: float, when: float) -> None:
         if fraction >= 1.0:
@@ -239,13 +296,16 @@ class Desk:
         ticket = item
         ticket.status = Status.IN_SERVICE
         ticket.sessions += 1
-        ticket.waited += now - ticket.queued_at
+        waited = now - ticket.queued_at
+        ticket.waited += waited
+        if ticket.patience is not None:
+            ticket.patience -= waited
         if ticket.answered_at != ticket.answered_at:
             ticket.answered_at = now
-            if ticket.clocks:
-                self._stop_clock(ticket, ClockName.FIRST_RESPONSE, fulfilled=True)
         work, kind = self.escalator.session_work(ticket, team)
         ticket.session_kind = kind
+        if ticket.response_on == _ON_PICKUP and kind == Session.WORK:
+            self.responded(ticket)
         self.record(now, ticket.id, Event.PICKED_UP, team.name, "" if kind == Session.WORK else kind)
         return work
 
@@ -255,8 +315,12 @@ class Desk:
         ticket.next_work = None
         return self.handle[ticket.category, team.name]() if work is None else work
 
-    def end_work(self, item: Ticket | Task, team: Team, work: float) -> Process | None:
-        """The session is over: decide what follows. May return a process the agent stays on for."""
+    def chat_slowdown(self, item: Ticket | Task) -> float:
+        """Handle-time increase per other chat the agent holds (the channel's ``concurrency_slowdown``)."""
+        return self._slowdown[item.channel] if isinstance(item, Ticket) else 0.0
+
+    def end_work(self, item: Ticket | Task, team: Team, work: float, agent: Agent) -> Process | None:
+        """``agent``'s session is over: decide what follows. May return a process the agent stays on for."""
         if isinstance(item, Task):
             self.escalator.end_task(item, team, work)
             return None
@@ -269,7 +333,7 @@ class Desk:
         elif decision.action == Action.RESOLVE:
             self.resolve(ticket, team)
         else:
-            return self.escalator.apply(ticket, team, decision)
+            return self.escalator.apply(ticket, team, decision, agent)
         return None
 
     def _await_customer(self, ticket: Ticket, team: Team) -> None:
@@ -277,6 +341,8 @@ class Desk:
         ticket.status = Status.PENDING
         ticket.needs_reply = False
         self.record(now, ticket.id, Event.PENDING_CUSTOMER, team.name)
+        if ticket.response_on == _ON_REPLY:
+            self.responded(ticket)
         chosen = self.sla_by_name.get(ticket.sla_policy)
         pause = chosen is not None and chosen.pause_while_waiting_on_customer
         if pause:
@@ -291,8 +357,11 @@ class Desk:
         if paused:
             for clock in ticket.clocks:
                 clock.resume(now)
+        if self.escalator.moves_later and self.escalator.move_on_reply(ticket, team):
+            return
         reply_handle = self._reply_handle.get((ticket.category, team.name))
         ticket.next_work = reply_handle() if reply_handle else None
+        self.wait_again(ticket, Wait.RETURN)
         self.enqueue(ticket, team)
 
     def resolve(self, ticket: Ticket, team: Team) -> None:
@@ -300,9 +369,12 @@ class Desk:
         now = self.env.now
         ticket.status = Status.RESOLVED
         ticket.resolved_at = now
+        if ticket.first_resolved_at != ticket.first_resolved_at:
+            ticket.first_resolved_at = now
         ticket.resolving_team = team.name
         if ticket.clocks:
-            self._stop_clock(ticket, ClockName.FIRST_RESPONSE, fulfilled=True)
+            if ticket.response_on:
+                self.responded(ticket)
             self._stop_clock(ticket, ClockName.RESOLUTION, fulfilled=True)
         self.record(now, ticket.id, Event.RESOLVED, team.name)
         self.leave_team(ticket, Exit.RESOLVED)
@@ -316,22 +388,34 @@ class Desk:
         ticket.reopen_pending = False
         ticket.reopens += 1
         ticket.status = Status.WAITING
+        now = self.env.now
+        ticket.closed_time += now - ticket.resolved_at
+        if ticket.clocks:
+            chosen = self.sla_by_name[ticket.sla_policy]
+            for clock in ticket.clocks:
+                if clock.name == ClockName.RESOLUTION:
+                    clock.reopen(now, restart=chosen.on_reopen == SlaReopen.RESTART)
         ticket.resolved_at = math.nan
         ticket.resolving_team = ""
         self.record(self.env.now, ticket.id, Event.REOPENED, team.name)
+        self.wait_again(ticket, Wait.RETURN)
         self.enter_team(ticket, team)
 
-    def _give_up(self, ticket: Ticket, _: simpy.Event) -> None:
-        """The customer's patience ran out: abandon if still waiting for a first answer."""
-        if ticket.status != Status.WAITING or ticket.answered_at == ticket.answered_at:
+    def _give_up(self, ticket: Ticket, stay: int, _: simpy.Event) -> None:
+        """The customer's patience ran out: abandon if still in the queue stay ``stay`` (any live wait).
+
+        A customer on hold during a warm handoff waits in the receiving queue: the sender is released.
+        """
+        if ticket.status != Status.WAITING or ticket.queue_seq != stay or ticket.queue_token < 0:
             return
         now = self.env.now
         ticket.status = Status.ABANDONED
         ticket.abandoned_at = now
         self.teams[ticket.team].withdraw(ticket)
+        self.escalator.end_hold(ticket)
         for clock in ticket.clocks:
             clock.stop(now, fulfilled=False)
-        self.record(now, ticket.id, Event.ABANDONED, ticket.team)
+        self.record(now, ticket.id, Event.ABANDONED, ticket.team, ticket.wait_kind)
         self.leave_team(ticket, Exit.ABANDONED)
         self._finish(ticket)
 

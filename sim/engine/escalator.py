@@ -3,7 +3,8 @@
 The triggers in ``sim.scenario.policy`` decide; the escalator asks the ones the scenario turns on,
 phase by phase of a ticket's life (arrival, pickup, end of session, handoff, queue wait, SLA
 milestone), and carries each decision out on the live ticket. It moves the ticket between team
-queues (cold) or keeps the sending agent on until a receiving agent joins (warm), loses context
+queues (cold) or keeps the sending agent on until a receiving agent joins (warm: only for a customer
+on the line, and for at most ``max_hold``, never past the sender's shift), loses context
 with some probability (rework for the next agent), queues tasks for other agents (reviews, swarm
 consults, follow-ups, customer updates), wakes timers up, schedules reopenings and keeps the
 learning counts. Every change is written to the event log.
@@ -20,14 +21,14 @@ from typing import Protocol
 
 import simpy
 
-from sim.engine.processes import Process, swarm, warm_handoff
+from sim.engine.processes import Process, hold, swarm, warm_handoff
 from sim.engine.records import Columns, Event, Exit
 from sim.engine.streams import Sampler, Stream, Streams
-from sim.engine.teams import Team
-from sim.engine.tickets import FINISHED, Session, Status, Task, Ticket
+from sim.engine.teams import Agent, Team
+from sim.engine.tickets import FINISHED, Session, Status, Task, Ticket, Wait
 from sim.scenario import policy
 from sim.scenario.policy import Action, Decide, Decision, Facts, Milestone, Phase, TaskKind
-from sim.scenario.spec import CategorySpec, ClockName, Scenario, SlaPolicy
+from sim.scenario.spec import CategorySpec, ClockName, FirstResponseEnd, Scenario, SlaPolicy
 
 TOP = -1
 """Queue rank of reviews and consults: ahead of every ticket."""
@@ -57,6 +58,9 @@ class DeskPort(Protocol):
     def enter_team(self, ticket: Ticket, team: Team) -> None:
         """Start the ticket's stay at ``team``."""
 
+    def wait_again(self, ticket: Ticket, kind: str) -> None:
+        """A live ticket's customer is about to wait again (``kind``: a ``Wait``): set the patience for it."""
+
     def leave_team(self, ticket: Ticket, exit: str) -> None:
         """Close the ticket's stay at its current team, saying how it ended."""
 
@@ -68,6 +72,12 @@ class DeskPort(Protocol):
 
     def work_time(self, ticket: Ticket, team: Team) -> float:
         """The handle time of the ticket's next session at ``team``."""
+
+    def reevaluate_sla(self, ticket: Ticket) -> None:
+        """The ticket's priority changed: apply the SLA policy that matches it now."""
+
+    def responded(self, ticket: Ticket) -> None:
+        """The customer got the first response the ticket's SLA policy counts."""
 
 
 class Escalator:
@@ -81,7 +91,13 @@ class Escalator:
         self.specs = {t.name: t for t in s.teams}
         self.phase = {phase: policy.in_phase(rules.triggers, phase) for phase in Phase}
         self._samplers(desk.streams, s)
-        self.learned: Counter[str] = Counter()
+        self.learned: Counter[tuple[str, str]] = Counter()
+        """Escalated resolutions per (learning team, category): tickets it held first that another team solved."""
+        self._learners = frozenset(rules.learning.teams if rules.learning else ())
+        self.moves_later = any(r.action == Action.MOVE for r in rules.time_rules)
+        """Whether a time rule can move a ticket that is in a session or waiting on its customer (then later)."""
+        self._pending_moves: dict[int, Decision] = {}
+        """Moves that fell due while their ticket was in a session, a consult or waiting on its customer."""
         self.arrival_rules = any(
             t.acts_on(c, team, rules) for t in self.phase[Phase.ARRIVAL] for c in s.categories for team in s.teams
         )
@@ -95,19 +111,23 @@ class Escalator:
         """The session triggers that can act on a (category, team, phase): the others are skipped."""
         self._quiet = {
             (c.name, t.name): not (
-                self._acting[c.name, t.name, Phase.PICKUP] or self._acting[c.name, t.name, Phase.END_OF_SESSION]
+                self.moves_later
+                or self._acting[c.name, t.name, Phase.PICKUP]
+                or self._acting[c.name, t.name, Phase.END_OF_SESSION]
             )
             for c in s.categories
             for t in s.teams
         }
-        """(category, team) pairs on which no session trigger can act: the common fast path."""
+        """(category, team) pairs on which no session trigger (nor a pending move) can act: the common fast path."""
         self._watched = {
             clock: any(t.watches(rules, clock) for t in self.phase[Phase.CLOCK]) for clock in ClockName.all()
         }
         self._attempts = any(t.uses_attempts for t in self.phase[Phase.END_OF_SESSION])
         """Whether a trigger reads whether each attempt resolved the ticket (then it is drawn)."""
-        self.after_resolution = bool(rules.ownership or rules.learning) or any(c.reopen for c in s.categories)
-        """Whether anything follows a resolution (follow-up, learning, reopening)."""
+        self.after_resolution = (
+            bool(rules.ownership or rules.learning) or self.moves_later or any(c.reopen for c in s.categories)
+        )
+        """Whether anything follows a resolution (follow-up, learning, reopening, dropping a pending move)."""
 
     def _samplers(self, streams: Streams, s: Scenario) -> None:
         rules = s.escalation
@@ -125,7 +145,15 @@ class Escalator:
         self._rework = streams.sampler(Stream.HANDOFF_REWORK, handoff.rework_time) if handoff.rework_time else None
         self._handoff_time = streams.sampler(Stream.HANDOFF_TIME, handoff.handoff_time)
         self._triage = streams.sampler(Stream.HANDOFF_TRIAGE, handoff.triage_time)
-        self._consult = streams.sampler(Stream.SWARM_CONSULT, rules.swarm.consult_time) if rules.swarm else None
+        swarm = rules.swarm
+        consult = swarm.consult_time if swarm else None
+        self._consult = streams.sampler(Stream.SWARM_CONSULT, consult) if consult else None
+        self._consult_handle: dict[tuple[str, str], Sampler] = {}
+        """Consults at the expert team's handle time (no ``consult_time``), per (category, team), made on first use."""
+        self._consult_u = {t.name: streams.uniform(Stream.SWARM_RESOLVE.of(t.name)) for t in s.teams} if swarm else {}
+        self._approval = {
+            t.name: streams.sampler(Stream.APPROVAL.of(t.name), t.approval_time) for t in s.teams if t.approval_time
+        }
         self._reviews: dict[str, Sampler] = {
             r.name: streams.sampler(Stream.REVIEW.of(r.name), r.review_time) for r in rules.time_rules if r.review_time
         }
@@ -183,12 +211,14 @@ class Escalator:
         if self._quiet[ticket.category, team.name] and ticket.warm_join is None and not ticket.rework_due:
             return self.desk.work_time(ticket, team), Session.WORK
         extra = 0.0
-        if ticket.warm_join is not None:
-            joint = self._handoff_time()
-            ticket.warm_join.succeed(joint)
+        join = ticket.warm_join
+        if join is not None:
             ticket.warm_join = None
-            self.desk.record(self.env.now, ticket.id, Event.HANDOFF, team.name, "warm")
-            extra += joint
+            if not join.triggered:  # else the sender has just stopped holding: a cold transfer after all
+                joint = self._handoff_time()
+                join.succeed(joint)
+                self.desk.record(self.env.now, ticket.id, Event.HANDOFF, team.name, "warm")
+                extra += joint
         if self._at_pickup(ticket, team) is not None:
             return extra + self._triage(), Session.TRIAGE
         if ticket.rework_due:
@@ -219,8 +249,8 @@ class Escalator:
         """The chance an attempt of ``team`` resolves a ticket of ``category`` (after any learning)."""
         base = self.desk.categories[category].resolve_probability.get(team, 1.0)
         learning = self.rules.learning
-        if learning is not None and team == learning.team:
-            return policy.learned_probability(base, self.learned[category], learning.step, learning.cap)
+        if learning is not None and team in self._learners:
+            return policy.learned_probability(base, self.learned[team, category], learning.step, learning.cap)
         return base
 
     def after_session(self, ticket: Ticket, team: Team) -> Decision:
@@ -228,23 +258,27 @@ class Escalator:
         if self._quiet[ticket.category, team.name]:
             return policy.AWAIT if ticket.needs_reply else policy.RESOLVED
         if ticket.session_kind == Session.TRIAGE:  # a missing skill is never capped: this team cannot resolve it
-            return self._at_pickup(ticket, team) or policy.RESOLVED
-        triggers = self._acting[ticket.category, team.name, Phase.END_OF_SESSION]
-        escalation = self._first(triggers, self.facts(ticket, team.name)) if triggers else None
-        decision = policy.after_session(ticket.needs_reply and escalation is None, escalation)
-        decision = policy.swarm_instead(decision, self.rules)
-        return policy.cap_bouncing(decision, ticket.handoffs, self.rules)
+            decision = self._at_pickup(ticket, team) or policy.RESOLVED
+        else:
+            triggers = self._acting[ticket.category, team.name, Phase.END_OF_SESSION]
+            escalation = self._first(triggers, self.facts(ticket, team.name)) if triggers else None
+            decision = policy.after_session(ticket.needs_reply and escalation is None, escalation)
+            decision = policy.swarm_instead(decision, self.rules)
+            decision = policy.cap_bouncing(decision, ticket.handoffs, self.rules)
+        return self._pending_move(ticket, decision)
 
-    def apply(self, ticket: Ticket, team: Team, d: Decision) -> Process | None:
-        """Carry out a retry, transfer or swarm; returns a process the agent stays on for, if any."""
+    def apply(self, ticket: Ticket, team: Team, d: Decision, sender: Agent | None) -> Process | None:
+        """Carry out ``sender``'s retry, transfer, swarm, approval or move; returns a process the agent stays on for."""
         if d.action == Action.RETRY:
             ticket.failed_here += 1
+            self.desk.wait_again(ticket, Wait.REQUEUE)
             self.desk.enqueue(ticket, team)
             return None
         if d.action == Action.SWARM:  # a request for another team's expert: an escalation, not a handoff
-            assert self._consult is not None and self.rules.swarm is not None  # the schema requires swarm settings
-            self._log_escalation(ticket, team.name, Decision(d.action, d.kind, "consult", d.to_team))
-            consult = self.queue_task(TaskKind.CONSULT, ticket, str(d.to_team), self._consult(), TOP)
+            assert self.rules.swarm is not None  # the schema requires swarm settings
+            expert = str(d.to_team)
+            self._log_escalation(ticket, team.name, Decision(d.action, d.kind, "consult", expert))
+            consult = self.queue_task(TaskKind.CONSULT, ticket, expert, self._consult_time(ticket, expert), TOP)
             started, done = self.env.event(), self.env.event()
             consult.started, consult.done = started, done
             return swarm(
@@ -252,13 +286,45 @@ class Escalator:
                 started,
                 done,
                 self.rules.swarm.max_wait,
-                consulted=partial(self.consulted, ticket, team),
-                fallback=partial(self.swarm_fallback, ticket, team, consult, d),
+                consulted=partial(self.consulted, ticket, team, d, sender),
+                fallback=partial(self.swarm_fallback, ticket, team, consult, d, sender),
             )
-        return self.transfer(ticket, team, d, held=True)
+        if d.action == Action.APPROVE:  # a supervisor's sign-off: an escalation, not a handoff
+            assert d.task is not None and d.to_team is not None
+            self._log_escalation(ticket, team.name, d)
+            approval = self.queue_task(d.task, ticket, d.to_team, self._approval[team.name](), TOP)
+            approval.done = self.env.event()
+            return hold(approval.done, partial(self.approved, ticket, team))
+        return self.transfer(ticket, team, d, None if d.action == Action.MOVE else sender)
 
-    def transfer(self, ticket: Ticket, team: Team, d: Decision, held: bool) -> Process | None:
-        """Move the ticket to ``d.to_team``: cold into its queue, or warm with the sender on the line."""
+    def _consult_time(self, ticket: Ticket, expert: str) -> float:
+        """The consult's length: ``swarm.consult_time``, or else the expert team's handle time for the category."""
+        if self._consult is not None:
+            return self._consult()
+        key = (ticket.category, expert)
+        sampler = self._consult_handle.get(key)
+        if sampler is None:
+            dist = self.desk.categories[ticket.category].handle_time_for(expert)
+            assert dist is not None  # the checks give every team on a category's path a handle time for it
+            multiplier = self.specs[expert].handle_time_multiplier
+            name = Stream.SWARM_CONSULT_HANDLE.of(*key)
+            sampler = self._consult_handle[key] = self.desk.streams.sampler(name, dist.scaled(multiplier))
+        return sampler()
+
+    def approved(self, ticket: Ticket, team: Team, held: float) -> None:
+        """The supervisor signed off: the agent, who held the ticket throughout, resolves it."""
+        self._held(ticket, held)
+        self.desk.resolve(ticket, team)
+
+    def transfer(self, ticket: Ticket, team: Team, d: Decision, sender: Agent | None) -> Process | None:
+        """Move the ticket to ``d.to_team``: cold into its queue, or warm with the ``sender`` on the line.
+
+        Only a live ticket (its customer on the line: a channel with a patience) goes warm, and only
+        while the sender is on shift; the sender holds for at most ``max_hold``. A ticket moved while
+        it waits (``sender`` None) goes cold and its customer's wait goes on.
+        """
+        if ticket.status != Status.WAITING:
+            self.desk.wait_again(ticket, Wait.AFTER_TRANSFER)
         self._log_escalation(ticket, team.name, d)
         ticket.handoffs += 1
         if ticket.handoffs == 1:
@@ -271,15 +337,43 @@ class Escalator:
         self._on_handoff(ticket)
         target = self.desk.teams[str(d.to_team)]
         process = None
-        if held and self.rules.handoff.mode == "warm":
-            ticket.warm_join = self.env.event()
+        handoff = self.rules.handoff
+        warm = handoff.mode == "warm" and ticket.patience is not None and sender is not None
+        if warm and sender is not None and not sender.off_shift:
+            ticket.warm_join = join = self.env.event()
             process = warm_handoff(
-                ticket.warm_join, partial(self._record_hold, ticket, team.name, TaskKind.WARM_HANDOFF)
+                sender,
+                join,
+                handoff.max_hold,
+                held=partial(self._record_hold, ticket, team.name, TaskKind.WARM_HANDOFF),
+                gave_up=partial(self._warm_fallback, ticket, team.name, target.name, join),
             )
-        else:
-            self.desk.record(self.env.now, ticket.id, Event.HANDOFF, target.name, "cold")
+        else:  # a warm handoff whose sender's shift is over is cold at once
+            self.desk.record(self.env.now, ticket.id, Event.HANDOFF, target.name, "cold_fallback" if warm else "cold")
         self.desk.enter_team(ticket, target)
         return process
+
+    def _warm_fallback(
+        self, ticket: Ticket, team: str, target: str, join: simpy.Event, started: float, held: float
+    ) -> None:
+        """The warm sender stopped holding before a receiver joined: the ticket stays in the receiving queue.
+
+        The hold ends after ``max_hold``, at the end of the sender's shift, or when the customer hangs up.
+        """
+        self._record_hold(ticket, team, TaskKind.WARM_HANDOFF, started, held)
+        if ticket.warm_join is join:
+            ticket.warm_join = None
+        if ticket.status != Status.ABANDONED and ticket.team == target:  # not gone, nor moved on by a rule
+            self.desk.record(self.env.now, ticket.id, Event.HANDOFF, target, "cold_fallback")
+
+    @staticmethod
+    def end_hold(ticket: Ticket) -> None:
+        """The ticket leaves the queue a warm sender is holding for (abandoned, moved): release the sender."""
+        join = ticket.warm_join
+        if join is not None:
+            ticket.warm_join = None
+            if not join.triggered:
+                join.succeed(None)
 
     def _on_handoff(self, ticket: Ticket) -> None:
         """Handoff triggers (dissatisfaction) look at the ticket that just changed hands."""
@@ -287,19 +381,40 @@ class Escalator:
         if triggers and (d := self._first(triggers, self.facts(ticket, ticket.team))) is not None:
             self._act(ticket, d)
 
-    def consulted(self, ticket: Ticket, team: Team, held: float) -> None:
-        """After a swarm consult the frontline agent, who held the ticket throughout, resolves it."""
-        self._held(ticket, held)
-        self.desk.resolve(ticket, team)
+    def consulted(self, ticket: Ticket, team: Team, d: Decision, sender: Agent | None, held: float) -> Process | None:
+        """After a swarm consult the frontline agent, who held the ticket throughout, resolves it.
 
-    def swarm_fallback(self, ticket: Ticket, team: Team, consult: Task, d: Decision, held: float) -> Process | None:
+        The consult succeeds with the expert team's own resolve probability; a failed consult
+        transfers the ticket to the expert's team (or to a move that fell due meanwhile).
+        """
+        self._held(ticket, held)
+        expert = str(d.to_team)
+        p = self.resolve_probability(ticket.category, expert)
+        outcome = policy.after_consult(self._consult_u[expert]() if p < 1.0 else 0.0, p, d)
+        if outcome.action == Action.RESOLVE:
+            self.desk.resolve(ticket, team)
+            return None
+        return self.apply(ticket, team, self._pending_move(ticket, outcome), sender)
+
+    def swarm_fallback(
+        self, ticket: Ticket, team: Team, consult: Task, d: Decision, sender: Agent | None, held: float
+    ) -> Process | None:
         """No expert came in time: withdraw the consult request and transfer the ticket."""
         if consult.status == Status.WAITING:
             self.desk.teams[consult.team].withdraw(consult)
             consult.status = Status.CANCELLED
             self.desk.record(self.env.now, ticket.id, Event.TASK_CANCELLED, consult.team, TaskKind.CONSULT)
         self._held(ticket, held)
-        return self.transfer(ticket, team, Decision(Action.TRANSFER, d.kind, d.reason, d.to_team), held=True)
+        transfer = Decision(Action.TRANSFER, d.kind, d.reason, d.to_team)
+        return self.apply(ticket, team, self._pending_move(ticket, transfer), sender)
+
+    def _pending_move(self, ticket: Ticket, decision: Decision) -> Decision:
+        """``decision``, or the move that fell due while the agent held the ticket, which then takes its place."""
+        if self.moves_later and ticket.id in self._pending_moves:
+            decision = policy.move_instead(self._pending_moves[ticket.id], decision)
+            if decision.action == Action.MOVE:
+                del self._pending_moves[ticket.id]
+        return decision
 
     @staticmethod
     def _held(ticket: Ticket, minutes: float) -> None:
@@ -337,6 +452,8 @@ class Escalator:
         if task.status == Status.CANCELLED:
             return
         self.desk.record(self.env.now, task.id, Event.TASK_DONE, team.name, task.kind)
+        if task.kind == TaskKind.UPDATE and task.ticket.response_on == FirstResponseEnd.REPLY:
+            self.desk.responded(task.ticket)
         self.desk.tasks.add((task.id, task.kind, team.name, task.queued_at, task.started_at, work))
         if task.done is not None:
             task.done.succeed()
@@ -376,9 +493,15 @@ class Escalator:
     def _act(self, ticket: Ticket, d: Decision) -> None:
         """Carry out a decision taken outside a session: raise the priority, move the ticket, or review it."""
         if d.action == Action.MOVE:
-            team = self.desk.teams[ticket.team]
-            team.withdraw(ticket)
-            self.transfer(ticket, team, d, held=False)
+            if ticket.status == Status.WAITING and ticket.queue_token >= 0:  # in a queue: moved now
+                team = self.desk.teams[ticket.team]
+                team.withdraw(ticket)
+                self.end_hold(ticket)
+                if ticket.patience is not None:  # the customer's wait goes on in the new queue
+                    ticket.patience -= self.env.now - ticket.queued_at
+                self.transfer(ticket, team, d, None)
+            else:  # in a session or a consult, or waiting on its customer: moved when that ends
+                self._pending_moves[ticket.id] = d
             return
         self._log_escalation(ticket, ticket.team, d)
         if d.action == Action.REVIEW:
@@ -388,6 +511,14 @@ class Escalator:
             self.queue_task(d.task, ticket, d.to_team, self._reviews[d.reason](), TOP)
         if d.rank is not None:
             self._set_rank(ticket, d.rank)
+
+    def move_on_reply(self, ticket: Ticket, team: Team) -> bool:
+        """The customer replied: a move that fell due meanwhile takes the ticket now (True if it did)."""
+        d = self._pending_moves.pop(ticket.id, None)
+        if d is None:
+            return False
+        self.transfer(ticket, team, d, None)
+        return True
 
     # -- customer updates -------------------------------------------------------------------------
     def start_updates(self, ticket: Ticket) -> None:
@@ -410,11 +541,16 @@ class Escalator:
         """Follow-up by the owner, learning, and a possible reopening."""
         if self._follow_up is not None and team.name != ticket.first_team:
             self.queue_task(TaskKind.FOLLOW_UP, ticket, ticket.first_team, self._follow_up(), ticket.rank)
-        learning = self.rules.learning
-        if learning and ticket.first_team == learning.team and team.name != learning.team:
-            self.learned[ticket.category] += 1
+        if ticket.first_team in self._learners and team.name != ticket.first_team:
+            self.learned[ticket.first_team, ticket.category] += 1
+        if self.moves_later:
+            self._pending_moves.pop(ticket.id, None)
         reopen = self.desk.categories[ticket.category].reopen
-        if reopen and self._reopen_u[ticket.category]() < reopen.probability_for(team.name):
+        if (
+            reopen
+            and ticket.reopens < reopen.max
+            and self._reopen_u[ticket.category]() < reopen.probability_for(team.name)
+        ):
             ticket.reopen_pending = True
             target = self.desk.teams[team.name if reopen.return_to == "resolver" else ticket.first_team]
             self._after(self._reopen_delay[ticket.category](), self.desk.reopen, ticket, target)
@@ -432,6 +568,8 @@ class Escalator:
         ticket.rank = rank
         ticket.priority = self.desk.scenario.priorities[rank]
         self.desk.record(self.env.now, ticket.id, Event.PRIORITY_RAISED, ticket.team, ticket.priority)
+        if ticket.clocks:
+            self.desk.reevaluate_sla(ticket)
         if ticket.status == Status.WAITING and ticket.queue_token >= 0:
             self.desk.teams[ticket.team].reprioritise(ticket)
 

@@ -28,8 +28,11 @@ class WorkDesk(Protocol):
     def begin_work(self, item: Ticket | Task, team: Team) -> float:
         """An agent of ``team`` picks ``item`` up; returns the time the session takes."""
 
-    def end_work(self, item: Ticket | Task, team: Team, work: float) -> Process | None:
-        """The session is over; returns a process the agent stays on for, if any."""
+    def end_work(self, item: Ticket | Task, team: Team, work: float, agent: Agent) -> Process | None:
+        """``agent``'s session is over; returns a process the agent stays on for, if any."""
+
+    def chat_slowdown(self, item: Ticket | Task) -> float:
+        """Handle-time increase per other chat the agent holds (the channel's ``concurrency_slowdown``)."""
 
 
 def arrivals(
@@ -78,7 +81,7 @@ def agent(env: simpy.Environment, desk: WorkDesk, team: Team, me: Agent) -> Proc
             if ticket is None:
                 break
         if ticket.concurrency > 1:
-            env.process(session(env, desk, team, me, ticket))
+            env.process(chat_session(env, desk, team, me, ticket))
         else:
             yield from session(env, desk, team, me, ticket)
     if me.load == 0:
@@ -92,19 +95,53 @@ def session(env: simpy.Environment, desk: WorkDesk, team: Team, me: Agent, item:
     """
     work = desk.begin_work(item, team)
     yield env.timeout(work)
-    stay = desk.end_work(item, team, work)
+    stay = desk.end_work(item, team, work, me)
     if stay is not None:
         yield from stay
     team.release(me, item)
 
 
-def warm_handoff(join: simpy.Event, held: Callable[[float, float], None]) -> Process:
-    """The sending agent stays on the line until a receiving agent joins, then briefs them."""
+def chat_session(env: simpy.Environment, desk: WorkDesk, team: Team, me: Agent, item: Ticket | Task) -> Process:
+    """A session of a concurrent ticket (chat): slower by the channel's slowdown per other chat held.
+
+    The factor is fixed when the session starts, from the chats the agent holds then (this one
+    included): 1 + slowdown x (held - 1). Chats that join or end later do not change it.
+    """
+    work = desk.begin_work(item, team) * (1.0 + desk.chat_slowdown(item) * (me.load - 1))
+    yield env.timeout(work)
+    stay = desk.end_work(item, team, work, me)
+    if stay is not None:
+        yield from stay
+    team.release(me, item)
+
+
+def warm_handoff(
+    sender: Agent,
+    join: simpy.Event,
+    max_hold: float | None,
+    held: Callable[[float, float], None],
+    gave_up: Callable[[float, float], None],
+) -> Process:
+    """The sending agent stays on the line until a receiving agent joins, then briefs them.
+
+    ``join`` fires with the briefing time when a receiver picks the ticket up, or with None when the
+    hold ends without one: the customer hung up, or the sender's shift ended (``Team.end_shift``).
+    The sender also stops holding after ``max_hold`` minutes (None: no limit). ``held`` or
+    ``gave_up`` is called with the start of the hold and the minutes the sender spent on it.
+    """
     env = join.env
     started = env.now
-    handoff_time = yield join
-    yield env.timeout(handoff_time)
-    held(started, env.now - started)
+    sender.holds.append(join)
+    if max_hold is None:
+        yield join
+    else:
+        yield join | env.timeout(max_hold)
+    sender.holds.remove(join)
+    if join.triggered and join.value is not None:
+        yield env.timeout(join.value)
+        held(started, env.now - started)
+    else:
+        gave_up(started, env.now - started)
 
 
 def swarm(
@@ -112,23 +149,31 @@ def swarm(
     consult_started: simpy.Event,
     consult_done: simpy.Event,
     max_wait: float,
-    consulted: Callable[[float], None],
+    consulted: Callable[[float], Process | None],
     fallback: Callable[[float], Process | None],
 ) -> Process:
-    """The agent keeps the ticket and waits briefly for an expert; together they solve it, else transfer.
+    """The agent keeps the ticket and waits briefly for an expert; they consult, else the ticket transfers.
 
     ``consult_started`` and ``consult_done`` fire when an expert starts and finishes the consult.
-    ``consulted`` or ``fallback`` is called with the minutes the agent held the ticket.
+    ``consulted`` or ``fallback`` is called with the minutes the agent held the ticket; either may
+    return a process the agent stays on for (a warm transfer after a failed consult, or a fallback).
     """
     started = env.now
     outcome = yield consult_started | env.timeout(max_wait)
     if consult_started in outcome:
         yield consult_done
-        consulted(env.now - started)
-        return
-    then = fallback(env.now - started)
+        then = consulted(env.now - started)
+    else:
+        then = fallback(env.now - started)
     if then is not None:
         yield from then
+
+
+def hold(done: simpy.Event, then: Callable[[float], None]) -> Process:
+    """The agent keeps the ticket until ``done`` fires (a supervisor's sign-off), then ``then(minutes held)``."""
+    started = done.env.now
+    yield done
+    then(done.env.now - started)
 
 
 def roster(env: simpy.Environment, desk: WorkDesk, team: Team, blocks: list[tuple[float, float, int]]) -> Process:

@@ -47,8 +47,9 @@ class Event(Names):
     SLA_MET = "sla_met"
 
 
-LEVEL_METRICS = ("queue", "busy", "staffed")
-"""Time-weighted levels per team: tickets waiting, agents' busy capacity, agents on duty."""
+LEVEL_METRICS = ("queue", "busy", "staffed", "overtime")
+"""Time-weighted levels per team: tickets waiting, agents' busy capacity, agents on duty, and those of
+them past their shift end finishing work (overtime; part of ``staffed``)."""
 
 
 class Columns:

@@ -8,6 +8,11 @@ Most clocks are only *recorded*: their milestones are worked out exactly, with t
 the clock pauses or stops (or at the horizon), which costs no simulation events. A clock that an
 automatic-escalation rule watches is *live*: each milestone is a SimPy timeout, so the rule can
 act at that moment. Both report the same milestones at the same times.
+
+Two changes reach a clock after it started. A reopened ticket's resolution clock counts again
+(``reopen``): on from where it stopped, or the whole target anew. A priority change that brings
+another SLA policy gives the clock the new target (``retarget``), still measured from its start; a
+target that has already run out by then is breached at the moment it ran out.
 """
 
 from __future__ import annotations
@@ -29,10 +34,13 @@ class SlaClock:
     __slots__ = (
         "_elapsed",
         "_env",
+        "_fractions",
         "_live",
         "_on_milestone",
         "_pending",
+        "_resumed",
         "_since",
+        "_start",
         "_version",
         "breached_at",
         "calendar",
@@ -59,9 +67,13 @@ class SlaClock:
         self.breached_at = NAN
         self.met = NAN
         self._env = env
-        self._pending = [*sorted(set(warnings)), 1.0]
+        self._fractions = (*sorted(set(warnings)), 1.0)
+        self._pending = list(self._fractions)
         self._elapsed = 0.0
         self._since: float | None = env.now
+        self._start = env.now
+        self._resumed: list[tuple[float, float]] | None = None
+        """(time, business minutes counted) at each resume after a pause, to find when a new target ran out."""
         self._version = 0
         self._on_milestone = on_milestone
         self._live = live
@@ -91,17 +103,80 @@ class SlaClock:
         """Count again from ``now``; a clock not yet breached gets a later due time."""
         if self._since is None and self._pending:
             self._since = now
-            if self.breached_at != self.breached_at:
-                self.due = self.calendar.add(now, self.target - self._elapsed)
+            self.due = self.calendar.add(now, self.target - self._elapsed)
+            if self._resumed is None:
+                self._resumed = []
+            self._resumed.append((now, self._elapsed))
             if self._live:
                 self._schedule()
 
     def stop(self, now: float, fulfilled: bool) -> None:
-        """End the clock: ``fulfilled`` when its goal was reached (not when the ticket was abandoned)."""
+        """End the clock: ``fulfilled`` when its goal was reached; not (the ticket was abandoned), it is missed."""
         self.pause(now)
         self._pending = []
-        if fulfilled and self.met != self.met:
-            self.met = 1.0
+        if self.met != self.met:
+            self.met = 1.0 if fulfilled else 0.0
+
+    def reopen(self, now: float, restart: bool) -> None:
+        """The ticket came back: count again from ``now``, the whole target anew or on from where it stopped.
+
+        A breach stands: resumed, a breached clock stays breached; restarted, the new round cannot
+        make the ticket's clock a met one, and ``breached_at`` keeps the first breach.
+        """
+        if restart:
+            self._elapsed = 0.0
+            self._start = now
+            self._resumed = None
+            self._pending = list(self._fractions)
+        elif self.met == 0.0:
+            return
+        else:
+            self._pending = [f for f in self._fractions if f * self.target > self._elapsed]
+        if self.met == 1.0:
+            self.met = NAN
+        self.resume(now)
+
+    def retarget(self, now: float, target: float, warnings: list[float]) -> None:
+        """A new target (another SLA policy), measured from the clock's start; a stopped clock keeps its outcome.
+
+        Milestones of the old target reached by ``now`` are reported first. If the new target has
+        already run out, the breach is reported at the time it ran out; warnings the new target
+        has already passed are not raised after the fact.
+        """
+        if not self._pending:
+            return
+        self.settle(now)
+        if not self._pending:
+            return
+        counted = self.elapsed(now)
+        running = self._since is not None
+        self._version += 1
+        self.target = target
+        self._fractions = (*sorted(set(warnings)), 1.0)
+        if target <= counted:
+            self._elapsed = counted
+            self._since = None
+            self._pending = []
+            self.due = self._crossing(target)
+            if self.breached_at != self.breached_at:
+                self.breached_at = self.due
+            self.met = 0.0
+            self._on_milestone(self, 1.0, self.due)
+            return
+        self._pending = [f for f in self._fractions if f * target > counted]
+        if running:
+            self._elapsed, self._since = counted, now
+        self.due = self.calendar.add(now, target - counted)
+        if self._live and running:
+            self._schedule()
+
+    def _crossing(self, minutes: float) -> float:
+        """When the clock had counted ``minutes`` (at most what it has counted so far)."""
+        t, counted = self._start, 0.0
+        for when, before in self._resumed or ():
+            if before < minutes:
+                t, counted = when, before
+        return self.calendar.add(t, minutes - counted)
 
     def settle(self, now: float) -> None:
         """Report every milestone reached by ``now`` that has not been reported yet."""
@@ -131,6 +206,7 @@ class SlaClock:
         self._elapsed = fraction * self.target
         self._since = when
         if fraction >= 1.0:
-            self.breached_at = when
+            if self.breached_at != self.breached_at:
+                self.breached_at = when
             self.met = 0.0
         self._on_milestone(self, fraction, when)

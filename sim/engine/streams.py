@@ -35,6 +35,8 @@ class Stream(StrEnum):
     THINNING = "thinning"  # .<channel>: accepting a candidate at the hour's rate
     CATEGORY = "category"  # .<channel>: the category mix
     PATIENCE = "patience"  # .<channel>
+    PATIENCE_TRANSFER = "patience_transfer"  # .<channel>: a fresh patience after a transfer ('fresh')
+    PATIENCE_RETURN = "patience_return"  # .<channel>: a customer back after a reply or a reopening
     PRIORITY = "priority"  # .<category>
     SEGMENT = "segment"  # .<category>
     ATTRIBUTE = "attribute"  # .<category>.<attribute>
@@ -49,6 +51,9 @@ class Stream(StrEnum):
     HANDOFF_TIME = "handoff.time"
     HANDOFF_TRIAGE = "handoff.triage"
     SWARM_CONSULT = "swarm.consult"
+    SWARM_CONSULT_HANDLE = "swarm.consult_handle"  # .<category>.<expert team>: consult at the expert's handle time
+    SWARM_RESOLVE = "swarm.resolve"  # .<expert team>: did the consult resolve the ticket?
+    APPROVAL = "approval"  # .<requesting team>: the supervisor's sign-off time
     REVIEW = "review"  # .<time rule>
     DISSATISFACTION_REVIEW = "dissatisfaction.review"
     FOLLOW_UP = "ownership.follow_up"

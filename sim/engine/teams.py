@@ -1,11 +1,13 @@
-"""A team: agents who share one queue, ordered by priority and then arrival.
+"""A team: agents who share one queue, ordered by priority, then the team's channel order, then arrival.
 
 The team matches waiting tickets with free agents. An agent takes work with ``take``, or waits
 for it with ``wait_for_work`` (a SimPy event that fires with a ticket, or with ``None`` when the
-agent's shift ends first); a ticket joins with ``enqueue``. Tickets of concurrent channels (chat) can be worked
-several at once by one agent, up to the channel's concurrency, and only alongside other
-concurrent tickets. Abandoned or moved tickets are dropped lazily when they reach the head.
-The team also records its time-weighted levels: queue length, busy capacity and agents on duty.
+agent's shift ends first); a ticket joins with ``enqueue``. Tickets of concurrent channels (chat)
+can be worked several at once by one agent, up to the channel's concurrency, and only alongside
+other concurrent tickets (each slower by the channel's slowdown, see ``processes.chat_session``).
+Abandoned or moved tickets are dropped lazily when they reach the head. The team also records its
+time-weighted levels: queue length, busy capacity (1/concurrency per chat held), agents on duty,
+and those of them in overtime past their shift end.
 """
 
 from __future__ import annotations
@@ -17,14 +19,14 @@ import simpy
 
 from sim.engine.records import Levels
 from sim.engine.tickets import Status, Task, Ticket
-from sim.scenario.policy import queue_order
+from sim.scenario.policy import channel_queue_order, queue_order
 from sim.scenario.spec import TeamSpec
 
 
 class Agent:
     """One agent on duty: how many tickets it holds and whether its shift is over."""
 
-    __slots__ = ("id", "limit", "load", "off_shift", "on_duty", "waiting")
+    __slots__ = ("holds", "id", "limit", "load", "off_shift", "on_duty", "overtime", "waiting")
 
     def __init__(self, agent_id: int) -> None:
         self.id = agent_id
@@ -32,8 +34,12 @@ class Agent:
         self.limit = 1
         self.off_shift = False
         self.on_duty = True
+        self.overtime = False
+        """Whether the agent is past its shift end, finishing work it held when the shift ended."""
         self.waiting: simpy.Event | None = None
         """The agent's pending request for work, while it has one."""
+        self.holds: list[simpy.Event] = []
+        """The warm handoffs the agent holds the line for: the events a receiver's joining fires."""
 
     def can_take(self, ticket: Ticket | Task) -> bool:
         """Whether the agent can add ``ticket`` to what it holds (only chats alongside chats)."""
@@ -55,9 +61,12 @@ class Team:
         self._seq = numbers
         """Queue numbers, shared by all teams of a run: a ticket's number names its stay in a queue."""
         self._ids = count()
+        self._channel_rank = {name: i for i, name in enumerate(spec.channel_order)} or None
+        """Place of each listed channel in the team's channel order; None when the team orders none."""
         self.queue = levels.recorder(spec.name, "queue")
         self.busy = levels.recorder(spec.name, "busy")
         self.staffed = levels.recorder(spec.name, "staffed")
+        self.overtime = levels.recorder(spec.name, "overtime")
 
     def new_agent(self) -> Agent:
         """An agent comes on duty (counted in the ``staffed`` level)."""
@@ -71,7 +80,7 @@ class Team:
         ticket.status = Status.WAITING
         ticket.queued_at = now
         for i, (agent, event) in enumerate(self._free):
-            if agent.can_take(ticket) and (agent.load == 0 or not self._exclusive_waits_ahead(ticket.rank)):
+            if agent.can_take(ticket) and (agent.load == 0 or not self._exclusive_waits_ahead(ticket)):
                 del self._free[i]
                 agent.waiting = None
                 self._assign(agent, ticket, now)
@@ -89,7 +98,18 @@ class Team:
     def _push(self, ticket: Ticket | Task) -> None:
         token = ticket.queue_token = next(self._seq)
         heap = self._concurrent if ticket.concurrency > 1 else self._exclusive
-        heapq.heappush(heap, (*queue_order(ticket.rank, ticket.queue_seq), token, ticket))
+        if self._channel_rank is None:
+            heapq.heappush(heap, (*queue_order(ticket.rank, ticket.queue_seq), token, ticket))
+        else:
+            order = channel_queue_order(ticket.rank, self._channel_place(ticket), ticket.queue_seq)
+            heapq.heappush(heap, (*order, token, ticket))
+
+    def _channel_place(self, item: Ticket | Task) -> int:
+        """The place of the item's channel in the team's order (a task takes its ticket's); unlisted: last."""
+        ranks = self._channel_rank
+        assert ranks is not None
+        channel = item.channel if isinstance(item, Ticket) else item.ticket.channel
+        return ranks.get(channel, len(ranks))
 
     def withdraw(self, ticket: Ticket | Task) -> None:
         """A waiting ticket leaves the queue (abandonment); its heap entry is dropped later."""
@@ -117,11 +137,21 @@ class Team:
             self.leave(agent)
 
     def end_shift(self, agent: Agent) -> None:
-        """The agent's shift is over: it takes no new work and leaves once its hands are empty."""
+        """The agent's shift is over: it takes no new work and leaves once its hands are empty.
+
+        An agent still holding work stays on in overtime (the ``overtime`` level) until it leaves;
+        an agent holding the line in a warm handoff stops holding (the transfer becomes cold).
+        """
         agent.off_shift = True
+        if agent.load and agent.on_duty:
+            agent.overtime = True
+            self.overtime.change(self.env.now, 1)
         waiting = agent.waiting
         if waiting is not None:
             self._stop_waiting(agent, waiting).succeed(None)
+        for hold in agent.holds:
+            if not hold.triggered:
+                hold.succeed(None)
 
     def _stop_waiting(self, agent: Agent, event: simpy.Event) -> simpy.Event:
         """Withdraw the agent's pending request ``event`` (its ``waiting``) and return it."""
@@ -134,11 +164,18 @@ class Team:
         if agent.on_duty:
             agent.on_duty = False
             self.staffed.change(self.env.now, -1)
+            if agent.overtime:
+                self.overtime.change(self.env.now, -1)
 
-    def _exclusive_waits_ahead(self, rank: int) -> bool:
-        """Whether a waiting exclusive ticket (phone, email) would be served before a new one of ``rank``."""
-        _drop_stale(self._exclusive)
-        return bool(self._exclusive) and self._exclusive[0][0] <= rank
+    def _exclusive_waits_ahead(self, ticket: Ticket | Task) -> bool:
+        """Whether a waiting exclusive ticket (phone, email) would be served before the new ``ticket``."""
+        exclusive = self._exclusive
+        _drop_stale(exclusive)
+        if not exclusive:
+            return False
+        if self._channel_rank is None:
+            return bool(exclusive[0][0] <= ticket.rank)
+        return bool(exclusive[0][:2] <= (ticket.rank, self._channel_place(ticket)))
 
     def take(self, agent: Agent) -> Ticket | Task | None:
         """Pop the team's next ticket in queue order, if this agent can take it.

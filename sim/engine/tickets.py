@@ -40,6 +40,19 @@ FINISHED = (Status.RESOLVED, Status.ABANDONED)
 """Statuses after which nothing more happens to a ticket (unless it reopens)."""
 
 
+class Wait(Names):
+    """Which wait of a live ticket (a channel with a patience) is under way: where it may be abandoned."""
+
+    FIRST_QUEUE = "first_queue"
+    """Waiting for the first answer (a rule moving the ticket meanwhile does not end this wait)."""
+    AFTER_TRANSFER = "after_transfer"
+    """Waiting after a handoff: in the receiving queue, or on hold during a warm handoff."""
+    REQUEUE = "requeue"
+    """Back in the same team's queue after a failed attempt: the contact goes on."""
+    RETURN = "return"
+    """The customer came back (with a reply, or the ticket reopened): a new contact, a fresh patience."""
+
+
 class Session(Names):
     """What an agent's session on a ticket is: working it, or only seeing that the team cannot."""
 
@@ -69,6 +82,7 @@ class Ticket:
     concurrency: int
     attributes: dict[str, float]
     patience: float | None
+    """Live tickets: the patience left for the waits of the current contact; None: never abandons."""
     next_work: float | None
     needs_reply: bool
     status: str = Status.WAITING
@@ -77,12 +91,16 @@ class Ticket:
     queued_at: float = NAN
     answered_at: float = NAN
     resolved_at: float = NAN
+    first_resolved_at: float = NAN
+    closed_time: float = 0.0
     abandoned_at: float = NAN
     resolving_team: str = ""
     work_time: float = 0.0
     sessions: int = 0
     sla_policy: str = ""
     clocks: tuple[SlaClock, ...] = ()
+    response_on: str = ""
+    """What stops the running first-response clock (``FirstResponseEnd``); "" when none runs."""
     queue_token: int = -1
     queue_seq: int = -1
     handoffs: int = 0
@@ -101,6 +119,7 @@ class Ticket:
     work_here: float = 0.0
     warm_join: simpy.Event | None = None
     arrival_priority: str = ""
+    wait_kind: str = Wait.FIRST_QUEUE
 
     @property
     def outcome(self) -> str:
@@ -155,6 +174,8 @@ class TicketTable:
             "wait": "f",
             "resolved_at": "f",
             "abandoned_at": "f",
+            "first_resolution_time": "f",
+            "closed_time": "f",
             "resolution_time": "f",
             "work_time": "f",
             "sessions": "i",
@@ -170,11 +191,13 @@ class TicketTable:
             "rework_time": "f",
             "reopens": "i",
             "path": "c",
+            "abandoned_wait": "c",
         }
         self.attribute_names = list(attribute_names)
         kinds.update({f"attr_{name}": "f" for name in self.attribute_names})
         self._cols = Columns(kinds)
         self._cols.declare("outcome", Outcome.all())
+        self._cols.declare("abandoned_wait", ("", *Wait.all()))
 
     def add(self, t: Ticket) -> None:
         """Record the ticket's final row (called once, when it leaves the system or at the horizon)."""
@@ -201,7 +224,9 @@ class TicketTable:
             wait_end - t.arrival,
             t.resolved_at,
             t.abandoned_at,
-            t.resolved_at - t.arrival if resolved else NAN,
+            t.first_resolved_at - t.arrival,
+            t.closed_time,
+            t.resolved_at - t.arrival - t.closed_time if resolved else NAN,
             t.work_time,
             t.sessions,
             t.sla_policy,
@@ -216,6 +241,7 @@ class TicketTable:
             t.rework_time,
             t.reopens,
             t.path,
+            t.wait_kind if t.status == Status.ABANDONED else "",
         )
         if self.attribute_names:
             row += tuple(t.attributes.get(name, NAN) for name in self.attribute_names)
@@ -227,7 +253,7 @@ class TicketTable:
     def frame(self) -> pd.DataFrame:
         """The per-ticket table; empty team and SLA-policy names become missing values."""
         df = self._cols.frame()
-        for column in ("first_team", "resolving_team", "sla_policy"):  # "" means none: make it missing
+        for column in ("first_team", "resolving_team", "sla_policy", "abandoned_wait"):  # "": none, missing
             if "" in df[column].cat.categories:
                 df[column] = df[column].cat.remove_categories([""])
         return df

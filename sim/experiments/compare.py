@@ -15,7 +15,6 @@ JSON with every scenario fully resolved.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import platform
 import time
@@ -30,7 +29,7 @@ import yaml
 from sim.analysis.kpi_names import kpi_problem
 from sim.analysis.kpis import confidence_interval, kpi_info
 from sim.analysis.precision import Precision, PrecisionTarget, assess, next_total
-from sim.core.atomic import new_folder, unique_path
+from sim.core.atomic import dumps_json, new_folder, safe_name, unique_path
 from sim.core.version import __version__
 from sim.experiments.executors import Executor
 from sim.experiments.replications import Replication, ReplicationOutput, executor_scope, replicate
@@ -242,7 +241,7 @@ def _difference(values: pd.Series, base: pd.Series, level: float, is_base: bool)
 def write_comparison(comparison: Comparison, out_root: str | Path = "results") -> Path:
     """Save the comparison in a new folder under ``out_root/compare/``; return the folder."""
     stamp = f"{dt.datetime.now():%Y%m%d-%H%M%S}"
-    name = f"{stamp}-{'-vs-'.join(comparison.scenarios)}"[:100]
+    name = safe_name(f"{stamp}-{'-vs-'.join(comparison.scenarios)}")
     final = unique_path(Path(out_root) / "compare", name)
     with new_folder(final) as tmp:
         comparison.table.to_csv(tmp / "comparison.csv", index=False)
@@ -255,12 +254,12 @@ def write_comparison(comparison: Comparison, out_root: str | Path = "results") -
             "python": platform.python_version(),
             "rows": [{k: _plain(v) for k, v in row.items()} for row in comparison.table.to_dict("records")],
         }
-        (tmp / "comparison.json").write_text(json.dumps(doc, indent=2, allow_nan=False), encoding="utf-8")
+        (tmp / "comparison.json").write_text(dumps_json(doc), encoding="utf-8")
         (tmp / "scenarios").mkdir()
         for label, scenario in comparison.scenarios.items():
             resolved = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
             resolved["seed"], resolved["replications"] = comparison.meta["seed"], comparison.meta["replications"]
-            with open(tmp / "scenarios" / f"{label}.resolved.yaml", "w", encoding="utf-8") as fh:
+            with open(tmp / "scenarios" / f"{safe_name(label)}.resolved.yaml", "w", encoding="utf-8") as fh:
                 yaml.safe_dump(resolved, fh, sort_keys=False, allow_unicode=True)
     return final
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -119,7 +120,9 @@ class LocalExecutor(Executor):
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.workers = workers
-        self._pool = ProcessPoolExecutor(workers, mp_context=_process_context())
+        self._pool = ProcessPoolExecutor(
+            workers, mp_context=_process_context(), initializer=die_with_parent, initargs=(os.getpid(),)
+        )
         self._pool.submit(int).result()  # start the workers now, while the start method is known to be safe
 
     def imap(self, fn: Task, payloads: Iterable[Any]) -> Iterator[Outcome]:
@@ -146,6 +149,67 @@ class LocalExecutor(Executor):
     def close(self) -> None:
         """Stop the workers, cancelling the tasks not yet started."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __exit__(self, *exc: object) -> None:
+        if len(exc) > 1 and isinstance(exc[1], KeyboardInterrupt):
+            self.terminate()
+        self.close()
+
+    def terminate(self) -> None:
+        """Stop the workers at once, abandoning the tasks they run (after Ctrl-C: do not wait for them)."""
+        for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+            process.terminate()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+PR_SET_PDEATHSIG = 1
+"""Linux ``prctl`` option: the signal a process receives when its parent dies."""
+
+
+def die_with_parent(main: int) -> None:
+    """Worker start-up: exit when the parent process dies, and leave Ctrl-C to the main process.
+
+    A ``kill -9`` of the main process gives it no chance to stop its workers. On Linux the
+    kernel sends each worker SIGKILL when its parent (the main process, or the fork server that
+    dies with it) dies: ``prctl(PR_SET_PDEATHSIG)``. Elsewhere a daemon thread checks every
+    second whether the parent is still there. Ctrl-C reaches the whole process group; workers
+    ignore it, so the main process reports one line and stops them, instead of every worker
+    printing a traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    if not _set_parent_death_signal():
+        threading.Thread(target=_watch_parent, args=(parent,), name="watch-parent", daemon=True).start()
+    if parent == 1 or not _alive(main):  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _set_parent_death_signal() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _process_context() -> multiprocessing.context.BaseContext:

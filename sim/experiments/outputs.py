@@ -8,14 +8,13 @@ under a temporary name and renamed when complete: a folder that exists is a fini
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
+import math
 import platform
-import shutil
 from pathlib import Path
 
 import yaml
 
+from sim.core.atomic import dumps_json, new_folder, safe_name, unique_path
 from sim.core.version import __version__
 from sim.experiments.replications import RunResult
 
@@ -28,20 +27,20 @@ def resolved_scenario(result: RunResult) -> dict:
     return doc
 
 
+def run_folder_parent(scenario_name: str, out_root: str | Path = "results") -> Path:
+    """The folder that holds a scenario's runs: ``out_root/<scenario name, shortened if long>``."""
+    return Path(out_root) / safe_name(scenario_name)
+
+
 def write_run(result: RunResult, out_root: str | Path = "results", run_id: str | None = None) -> Path:
-    """Write tables, summary and resolved scenario to a new run folder; return its path."""
-    run_id = run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-seed{result.meta['seed']}"
-    parent = Path(out_root) / result.scenario.name
-    parent.mkdir(parents=True, exist_ok=True)
-    final = parent / run_id
-    suffix = 1
-    while final.exists():
-        final = parent / f"{run_id}-{suffix}"
-        suffix += 1
-    tmp = parent / f".{final.name}.partial"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
+    """Write tables, summary and resolved scenario to a new run folder; return its path.
+
+    The folder is filled under a hidden temporary name and renamed when complete; a failure to
+    write (a full disk) is an ``OutputError`` and leaves no folder that looks finished.
+    """
+    run_id = safe_name(run_id or f"{dt.datetime.now():%Y%m%d-%H%M%S}-seed{result.meta['seed']}")
+    final = unique_path(run_folder_parent(result.scenario.name, out_root), run_id)
+    with new_folder(final) as tmp:
         with open(tmp / "scenario.resolved.yaml", "w", encoding="utf-8") as fh:
             yaml.safe_dump(resolved_scenario(result), fh, sort_keys=False, allow_unicode=True)
         result.tickets.to_parquet(tmp / "tickets.parquet", index=False)
@@ -49,13 +48,7 @@ def write_run(result: RunResult, out_root: str | Path = "results", run_id: str |
         result.levels.to_parquet(tmp / "levels.parquet", index=False)
         result.kpis.to_csv(tmp / "kpis_by_replication.csv", index=False)
         result.summary.to_csv(tmp / "summary.csv", index=False)
-        (tmp / "summary.json").write_text(
-            json.dumps(_summary_doc(result, final.name), indent=2, allow_nan=False, default=str), encoding="utf-8"
-        )
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        (tmp / "summary.json").write_text(dumps_json(_summary_doc(result, final.name)), encoding="utf-8")
     return final
 
 
@@ -91,4 +84,6 @@ def _summary_doc(result: RunResult, run_id: str) -> dict:
 
 
 def _num(value: float) -> float | None:
-    return None if value != value else float(value)
+    """A number for JSON: NaN and infinities (no JSON numbers) become None, shown as null."""
+    value = float(value)
+    return value if math.isfinite(value) else None

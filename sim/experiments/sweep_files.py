@@ -49,6 +49,7 @@ from pydantic import (
 )
 
 from sim.analysis.kpi_names import kpi_problem
+from sim.analysis.staffing import is_staffing_sweep
 from sim.experiments.design import DESIGNS, Interval, Point, grid, sobol_n_problem
 from sim.scenario.fields import Path as FieldPath
 from sim.scenario.loader import ScenarioError, apply_overrides, format_path, read_mapping
@@ -229,6 +230,8 @@ def load_sweep(path: str | Path) -> SweepPlan:
     for i, name in enumerate(spec.kpis or ()):
         if problem := kpi_problem(name, base_scenario):
             fail.add(("kpis", i), problem)
+        elif name in (spec.kpis or [])[:i]:
+            fail.add(("kpis", i), f"{name!r} is listed twice; list each KPI once")
     points = _design_points(spec)
     fail.extend(_path_problems(spec, points, base))
     fail.raise_any()
@@ -241,11 +244,21 @@ def load_sweep(path: str | Path) -> SweepPlan:
         points=points,
         replications=spec.replications or base_scenario.replications,
         seed=base_scenario.seed if spec.seed is None else spec.seed,
-        kpis=tuple(spec.kpis) if spec.kpis else None,
+        kpis=_with_overtime(spec.kpis, points, base_scenario),
     )
     fail.extend(_point_problems(plan))
     fail.raise_any()
     return plan
+
+
+def _with_overtime(kpis: list[str] | None, points: list[Point], base: Scenario) -> tuple[str, ...] | None:
+    """The KPIs a sweep keeps; a staffing sweep also keeps each shift team's overtime, which its cost includes."""
+    if not kpis:
+        return None
+    if not is_staffing_sweep(list(dict.fromkeys(name for point in points for name in point))):
+        return tuple(kpis)
+    overtime = [f"overtime_hours.{t.name}" for t in base.teams if t.shifts is not None]
+    return tuple(dict.fromkeys([*kpis, *overtime]))
 
 
 def _read_spec(path: Path) -> tuple[SweepSpec, dict[FieldPath, int]]:

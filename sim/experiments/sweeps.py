@@ -26,6 +26,7 @@ import platform
 import shutil
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -35,13 +36,15 @@ import pandas as pd
 import yaml
 
 from sim.analysis.kpis import confidence_interval
-from sim.core.atomic import write_text, write_with
+from sim.core.atomic import OutputError, check_writable, clean_leftovers, dumps_json, safe_name, write_text, write_with
 from sim.core.version import __version__
 from sim.experiments.executors import Executor, Outcome
 from sim.experiments.replications import Replication, executor_scope, progress_bar, simulate
 from sim.experiments.sweep_files import SweepPlan, load_sweep
 
 MANIFEST = "manifest.json"
+MANIFEST_EVERY = 1.0
+"""Seconds between updates of the manifest's counts while a sweep runs (task files are saved at once)."""
 
 
 class SweepError(Exception):
@@ -73,11 +76,12 @@ def sweep(
 ) -> SweepResult:
     """Run (or finish, with ``resume``) a sweep; ``workers=None`` uses every core."""
     plan = plan if isinstance(plan, SweepPlan) else load_sweep(plan)
-    folder = Path(out) if out is not None else Path("results") / "sweeps" / plan.name
+    folder = sweep_folder(plan, out)
     records = _prepare(folder, plan, resume, overwrite)
     already, started = len(records), time.perf_counter()
     manifest = _manifest(plan, records, "running")
     write_text(folder / MANIFEST, _json(manifest))
+    last_saved = time.monotonic()
 
     def finish(status: str) -> None:
         manifest.update(
@@ -95,10 +99,14 @@ def sweep(
                 for outcome in ex.imap(simulate, _replications(plan, todo)):
                     task = todo[outcome.index]
                     records[task] = _record(plan, task, outcome)
-                    write_text(_task_file(folder, plan, task), _json(records[task]))
+                    write_text(_task_file(folder, plan, task), _task_json(records[task]))
                     bar.update()
+                    if time.monotonic() - last_saved >= MANIFEST_EVERY:  # counts stay current during a run
+                        finish("running")
+                        last_saved = time.monotonic()
     except BaseException:
-        finish("interrupted")
+        with suppress(OutputError):  # the disk that failed the task file fails the manifest too; report the first
+            finish("interrupted")
         raise
     runs = runs_table(plan, records)
     points = points_table(plan, runs)
@@ -109,18 +117,29 @@ def sweep(
     return SweepResult(runs, points, folder, plan.tasks, manifest["failed"], manifest["ran"], manifest)
 
 
+def sweep_folder(plan: SweepPlan, out: str | Path | None = None) -> Path:
+    """Where a sweep's results go: ``out``, or ``results/sweeps/<name, shortened if long>``."""
+    return Path(out) if out is not None else Path("results") / "sweeps" / safe_name(plan.name)
+
+
+def leftovers(folder: Path) -> list[Path]:
+    """Remove what an interrupted writer left in a sweep folder (temporary files); return them."""
+    return clean_leftovers(folder) + clean_leftovers(folder / "tasks")
+
+
 def _prepare(folder: Path, plan: SweepPlan, resume: bool, overwrite: bool) -> dict[int, dict]:
     """Make the folder ready; return the finished tasks' records found there (when resuming)."""
     manifest_path = folder / MANIFEST
-    if folder.exists() and any(folder.iterdir()):
+    if folder.is_dir() and any(folder.iterdir()):
         if not manifest_path.is_file():
             raise SweepError(f"{folder} exists and holds no sweep; choose another folder (--out)")
         old = json.loads(manifest_path.read_text(encoding="utf-8"))
         if overwrite:
             shutil.rmtree(folder)
         elif not resume:
+            saved = len(_finished(folder, plan)) if old.get("fingerprint") == plan.fingerprint() else old.get("done")
             raise SweepError(
-                f"{folder} already holds sweep {old.get('sweep')!r} ({old.get('done')} of "
+                f"{folder} already holds sweep {old.get('sweep')!r} ({saved} of "
                 f"{old.get('tasks')} tasks done): --resume to finish it, --overwrite to start again"
             )
         elif old.get("fingerprint") != plan.fingerprint():
@@ -128,9 +147,8 @@ def _prepare(folder: Path, plan: SweepPlan, resume: bool, overwrite: bool) -> di
                 f"{folder} holds a different sweep: its points, replications, seed, KPIs or base "
                 "scenario have changed since it started; --overwrite to start again, or use --out"
             )
-    (folder / "tasks").mkdir(parents=True, exist_ok=True)
-    for stale in (folder / "tasks").glob(".*.tmp"):
-        stale.unlink()
+    check_writable(folder / "tasks")
+    leftovers(folder)
     write_text(folder / "sweep.resolved.yaml", yaml.safe_dump(plan.resolved(), sort_keys=False, allow_unicode=True))
     return _finished(folder, plan)
 
@@ -262,4 +280,9 @@ def _arrow_safe(frame: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
 
 
 def _json(doc: dict) -> str:
-    return json.dumps(doc, indent=1, default=str)
+    return dumps_json(doc, indent=1)
+
+
+def _task_json(record: dict) -> str:
+    """A task file: Python's JSON keeps NaN and infinite KPIs exactly, so a resumed sweep equals a fresh one."""
+    return json.dumps(record, indent=1, default=str)

@@ -3,9 +3,10 @@
 Teams are boxes laid out in columns by tier (new tickets enter from the left); an arrow from
 "new tickets" to a team carries the tickets routed there on arrival, and an arrow between two
 teams carries the escalations of one kind (hierarchical, functional, automatic) from one to the
-other (a swarm consult an expert took up is drawn as a *consult*: the ticket stayed where it
-was). An arrow's width is proportional to its volume, and its label gives the volume per
-replication. Drawn with matplotlib patches only, so no graph-layout tool is needed.
+other (a swarm consult an expert took up is drawn as a *consult*, and a supervisor's sign-off as
+an *approval*: in both the ticket stayed where it was). An arrow's width is proportional to its
+volume, and its label gives the volume per replication. Drawn with matplotlib patches only, so
+no graph-layout tool is needed.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ KIND_COLORS = {
     "functional": "#1f77b4",
     "automatic": "#9467bd",
     "consult": "#2ca02c",
+    "approval": "#ff7f0e",
 }
 NODE_WIDTH, NODE_HEIGHT = 1.5, 0.62
 COLUMN_GAP, ROW_GAP = 3.0, 1.45
@@ -79,6 +81,7 @@ def escalation_moves(events: pd.DataFrame) -> pd.DataFrame:
     for _, log in by_replication(events):
         moves = escalations_from(log)
         moves = moves[moves["from_team"] != moves["to_team"]].sort_values("time", kind="stable")
+        moves.loc[moves["reason"] == "approval", "kind"] = "approval"  # a sign-off: the ticket stayed
         outcomes = log[log["event"].isin(["task_started", "task_cancelled"]) & (log["detail"] == "consult")]
         frames.append(_answered_consults(moves, outcomes) if len(outcomes) and len(moves) else moves)
     return pd.concat(frames, ignore_index=True) if frames else escalations_from(events)
@@ -143,7 +146,12 @@ def escalation_flow_plot(tickets: pd.DataFrame, events: pd.DataFrame, scenario: 
 
 
 def _kind_label(kind: str) -> str:
-    return {"arrival": "routed on arrival", "consult": "swarm consult (ticket stays)"}.get(kind, f"{kind} escalation")
+    labels = {
+        "arrival": "routed on arrival",
+        "consult": "swarm consult (ticket stays)",
+        "approval": "approval (ticket stays)",
+    }
+    return labels.get(kind, f"{kind} escalation")
 
 
 def _resolved_per_team(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:

@@ -288,7 +288,7 @@ def staffing_analysis(sweep: SweepFolder) -> SweepAnalysis | None:
     if not is_staffing_sweep(sweep.parameters) or not goals:
         return None
     points = [{k: v for k, v in p.items() if k != "point_id"} for p in sweep.spec["points"]]
-    costs, unit = point_costs(sweep.base_document, points, sweep.parameters)
+    costs, unit = point_costs(sweep.base_document, points, sweep.parameters, sweep.points)
     costs = [costs[int(i)] for i in sweep.points["point_id"]]
     return SweepAnalysis(costs, unit, goals, cheapest_meeting_goals(sweep.points, costs, unit, goals))
 

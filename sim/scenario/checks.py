@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Mapping
 
+from sim.core.units import MINUTES_PER_DAY
 from sim.scenario.fields import Path
 from sim.scenario.matching import route
 from sim.scenario.policy import Phase, escalation_reasons, in_phase
@@ -37,11 +38,24 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
     for i, cat in enumerate(s.categories):
         yield from _known(("categories", i, "priority"), cat.priority or {}, set(s.priorities), "priority")
         yield from _known(("categories", i, "segment"), cat.segment or {}, set(s.segments), "segment")
+        for mix in ("priority", "segment"):
+            weights = getattr(cat, mix)
+            if weights is not None and sum(weights.values()) <= 0:
+                yield ("categories", i, mix), f"at least one {mix} needs a positive weight (or leave the mix out)"
         if isinstance(cat.handle_time, dict):
             yield from _known(("categories", i, "handle_time"), cat.handle_time, set(teams), "team")
     for i, team in enumerate(s.teams):
-        if team.agents == 0:
-            yield ("teams", i, "agents"), "a team needs at least one agent; remove it from routing instead"
+        yield from _staffed(("teams", i), team)
+        channel_names = [c.name for c in s.channels]
+        for j, channel in enumerate(team.channel_order):
+            if channel not in channel_names:
+                yield ("teams", i, "channel_order", j), _unknown("channel", channel, channel_names)
+            elif channel in team.channel_order[:j]:
+                yield ("teams", i, "channel_order", j), f"channel {channel!r} is listed twice"
+    yield from _supervisor_cycles(s)
+    for i, calendar in enumerate(s.calendars):
+        if not calendar.days or not calendar.hours:
+            yield ("calendars", i), "a calendar needs at least one open day and one window of hours"
     for i, rule in enumerate(s.routing):
         if rule.channel is not None and rule.channel not in {c.name for c in s.channels}:
             yield ("routing", i, "channel"), _unknown("channel", rule.channel, [c.name for c in s.channels])
@@ -108,6 +122,35 @@ def _routes_are_workable(s: Scenario) -> Iterator[tuple[Path, str]]:
                 )
 
 
+def _staffed(path: Path, team: TeamSpec) -> Iterator[tuple[Path, str]]:
+    """A team must have agents on duty at some time: one rule for ``agents: 0`` and for empty shifts."""
+    if team.agents == 0:
+        yield (*path, "agents"), "a team needs at least one agent; remove it from routing instead"
+    for j, shift in enumerate(team.shifts or []):
+        if shift.start >= MINUTES_PER_DAY:
+            yield (*path, "shifts", j, "start"), "a shift starts before 24:00; write 00:00 (the next day)"
+    if team.shifts and not any(shift.days for shift in team.shifts):
+        yield (*path, "shifts"), "every shift has 'days: []': a team needs agents on duty on some day"
+
+
+def _supervisor_cycles(s: Scenario) -> Iterator[tuple[Path, str]]:
+    """A supervisor chain must end: a team that is (indirectly) its own supervisor is refused."""
+    supervisor = {t.name: t.supervisor for t in s.teams}
+    for i, team in enumerate(s.teams):
+        chain, step = [team.name], team.supervisor
+        while step is not None and step in supervisor and step not in chain:
+            chain.append(step)
+            step = supervisor[step]
+        if step == team.name:
+            yield (
+                ("teams", i, "supervisor"),
+                (
+                    f"the supervisor chain comes back to {team.name!r} ({' > '.join([*chain, team.name])}); "
+                    "the top of a chain has no supervisor"
+                ),
+            )
+
+
 def _moved_on_pickup(s: Scenario, category: CategorySpec, team: TeamSpec) -> bool:
     """Whether a trigger that acts when an agent picks a ticket up (skill) can move it from ``team``."""
     return any(t.acts_on(category, team, s.escalation) for t in in_phase(s.escalation.triggers, Phase.PICKUP))
@@ -142,7 +185,8 @@ def reachable_teams(s: Scenario, category: CategorySpec, first: str) -> set[str]
     """Every team that may *work* a ticket of ``category`` first routed to ``first``.
 
     Teams that lack the category's skill only triage it (no handle time needed), and a team's
-    supervisor is reachable only if the category can exceed that team's authority.
+    supervisor is reachable only if the category can exceed that team's authority and the team
+    transfers such tickets (an approving supervisor only signs off).
     """
     esc = s.escalation
     by_name = {t.name: t for t in s.teams}
@@ -156,7 +200,13 @@ def reachable_teams(s: Scenario, category: CategorySpec, first: str) -> set[str]
     frontier = list(teams)
     while frontier:
         team = by_name.get(frontier.pop())
-        if team is not None and team.supervisor and team.supervisor not in teams and _can_exceed(category, team):
+        if (
+            team is not None
+            and team.supervisor
+            and team.supervisor not in teams
+            and team.authority_mode == "transfer"  # a sign-off leaves the ticket with the team
+            and _can_exceed(category, team)
+        ):
             teams.add(team.supervisor)
             frontier.append(team.supervisor)
     if category.skill is not None:
@@ -241,4 +291,8 @@ def escalation_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
     if esc.dissatisfaction:
         yield from team_ref(("escalation", "dissatisfaction", "manager"), esc.dissatisfaction.manager)
     if esc.learning:
-        yield from team_ref(("escalation", "learning", "team"), esc.learning.team)
+        if isinstance(esc.learning.team, str):
+            yield from team_ref(("escalation", "learning", "team"), esc.learning.team)
+        else:
+            for i, name in enumerate(esc.learning.team):
+                yield from team_ref(("escalation", "learning", "team", i), name)

@@ -28,7 +28,10 @@ else:
 class HandoffSpec(Spec):
     """How a ticket changes teams: cold (back into a queue) or warm (the sender stays on)."""
 
-    mode: Literal["cold", "warm"] = Field(default="cold", description="cold: back into a queue; warm: sender stays on")
+    mode: Literal["cold", "warm"] = Field(
+        default="cold",
+        description="cold: back into a queue; warm: the sender stays on (customers with a patience; others go cold)",
+    )
     handoff_time: Distribution = Field(
         default=Fixed(dist="fixed", value=2.0), description="warm: time sender and receiver spend together"
     )
@@ -37,6 +40,11 @@ class HandoffSpec(Spec):
     max_handoffs: int | None = Field(default=None, ge=0, description="after this many, the current team keeps it")
     triage_time: Distribution = Field(
         default=Fixed(dist="fixed", value=1.0), description="time an agent takes to see a ticket needs a skill it lacks"
+    )
+    max_hold: Duration | None = Field(
+        default=3.0,
+        gt=0,
+        description="warm: longest the sender holds for a receiver, then the transfer is cold; null: no limit",
     )
 
     @model_validator(mode="after")
@@ -47,9 +55,17 @@ class HandoffSpec(Spec):
 
 
 class SwarmSpec(Spec):
-    """Swarming: the frontline agent keeps the ticket and pulls in an expert for a consult."""
+    """Swarming: the frontline agent keeps the ticket and pulls in an expert for a consult.
 
-    consult_time: Distribution = Field(description="time the expert and the frontline agent spend together")
+    The consult solves the ticket with the expert team's own resolve probability for its category;
+    a failed consult transfers the ticket to the expert's team. ``consult_time``, when given, is the
+    consult's length; left out, the consult takes the expert team's handle time for the category.
+    """
+
+    consult_time: Distribution | None = Field(
+        default=None,
+        description="time the expert and the frontline agent spend together; none: the expert team's handle time",
+    )
     max_wait: Duration = Field(default=2.0, description="how long to wait for a free expert before transferring")
 
 
@@ -105,11 +121,23 @@ class OwnershipSpec(Spec):
 
 
 class LearningSpec(Spec):
-    """Knowledge-base feedback: the frontline gets better at categories it sees resolved upstream."""
+    """Knowledge-base feedback: the frontline gets better at categories it sees resolved upstream.
 
-    team: Name = Field(description="the frontline team that learns")
+    A learning team's resolve probability for a category rises by ``step`` with each ticket it held
+    first that another team resolved, up to ``cap``. The desk therefore never settles: its escalation
+    rate falls over the run, so a warm-up (MSER) and replication intervals, which assume a stationary
+    process, describe a transient. Read learning scenarios as "how the first weeks unfold", and
+    compare them at equal horizons.
+    """
+
+    team: Name | list[Name] = Field(description="the team (or teams) that learn; a team left out never learns")
     step: float = Field(default=0.002, gt=0, description="gain in resolve probability per escalated resolution")
     cap: float = Field(default=0.95, gt=0, le=1, description="the learned probability never exceeds this")
+
+    @property
+    def teams(self) -> list[str]:
+        """The teams that learn."""
+        return [self.team] if isinstance(self.team, str) else list(self.team)
 
 
 class EscalationSpec(Spec):
@@ -129,5 +157,5 @@ class EscalationSpec(Spec):
     @model_validator(mode="after")
     def _swarm_needs_consults(self) -> EscalationSpec:
         if self.mode == "swarm" and self.swarm is None:
-            raise ValueError("mode 'swarm' needs a 'swarm' section (consult_time, max_wait)")
+            raise ValueError("mode 'swarm' needs a 'swarm' section (max_wait, and consult_time or none)")
         return self

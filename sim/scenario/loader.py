@@ -21,7 +21,7 @@ from pydantic_core import ErrorDetails
 
 from sim.core.distributions import DISTRIBUTION_NAMES
 from sim.scenario.checks import reference_problems
-from sim.scenario.fields import Path
+from sim.scenario.fields import NAME_CHARACTERS, Path
 from sim.scenario.spec import Scenario
 
 
@@ -71,33 +71,114 @@ _Yaml12Loader.add_implicit_resolver(
 )
 
 
+MAX_FILE_BYTES = 5_000_000
+"""A scenario or sweep file is a few kilobytes; a thousand times the largest bundled one is refused unread."""
+MAX_DEPTH = 64
+"""Nesting deeper than any schema needs (a 1,000-deep document would exhaust Python's recursion)."""
+MAX_NODES = 200_000
+"""YAML nodes after expanding aliases: ample for a scenario, a wall against alias bombs ("billion laughs")."""
+
+
+def _keep_bad_date_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    """A YAML date such as 2026-02-30 that is no calendar day stays text, for the schema to refuse by field."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Yaml12Loader.add_constructor("tag:yaml.org,2002:timestamp", _keep_bad_date_as_text)
+
+
 def parse_yaml(text: str, source: str) -> tuple[Any, dict[Path, int]]:
-    """The document and the line number of every node, by field path."""
+    """The document and the line number of every node, by field path.
+
+    Refused with one message each: text that is not YAML (with its line), a key given twice,
+    nesting deeper than ``MAX_DEPTH``, a document that refers to itself, and more than
+    ``MAX_NODES`` nodes once aliases are expanded.
+    """
     try:
         node = yaml.compose(text, Loader=_Yaml12Loader)
-        data = yaml.load(text, Loader=_Yaml12Loader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(where, [((), f"this is not valid YAML: {problem}")]) from None
+        raise ScenarioError(_where(exc, text, source), [((), f"this is not valid YAML: {_problem(exc)}")]) from None
+    except RecursionError:
+        raise ScenarioError(
+            source, [((), f"nested more than {MAX_DEPTH} levels deep; no scenario needs that")]
+        ) from None
     lines: dict[Path, int] = {}
-    if node is not None:
-        _collect_lines(node, (), lines)
+    if node is None:
+        return None, lines
+    _walk(node, source, lines)
+    loader = _Yaml12Loader(text)
+    try:
+        data = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(_where(exc, text, source), [((), f"this is not valid YAML: {_problem(exc)}")]) from None
+    finally:
+        loader.dispose()
     return data, lines
 
 
-def _collect_lines(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            child = (*path, key.value)
-            lines[child] = key.start_mark.line + 1
-            _collect_lines(value, child, lines)
-            lines[child] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _collect_lines(item, (*path, i), lines)
+def _where(exc: yaml.YAMLError, text: str, source: str) -> str:
+    """``file:line`` of a YAML error (a reader error knows only its character position)."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        return f"{source}:{mark.line + 1}"
+    position = getattr(exc, "position", None)
+    return f"{source}:{text.count(chr(10), 0, position) + 1}" if isinstance(position, int) else source
+
+
+def _problem(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.reader.ReaderError):
+        character = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        return f"the character {character!r} is not allowed in YAML text"
+    return getattr(exc, "problem", None) or str(exc)
+
+
+def _walk(root: yaml.Node, source: str, lines: dict[Path, int]) -> None:
+    """Record each node's line by field path, refusing duplicate keys, deep nesting, cycles and bombs."""
+    stack: list[tuple[yaml.Node, Path, tuple[int, ...]]] = [(root, (), ())]
+    visited = 0
+    while stack:
+        node, path, ancestors = stack.pop()
+        visited += 1
+        if visited > MAX_NODES:
+            raise ScenarioError(
+                source,
+                [
+                    (
+                        (),
+                        f"more than {MAX_NODES:,} values once aliases are expanded; "
+                        "write the document out instead of nesting aliases",
+                    )
+                ],
+            )
+        if len(path) > MAX_DEPTH:
+            raise ScenarioError(
+                source, [(path[:3], f"nested more than {MAX_DEPTH} levels deep; no scenario needs that")], lines
+            )
+        if id(node) in ancestors:
+            raise ScenarioError(
+                source, [(path[:3], "this value contains itself (a YAML alias to its own anchor)")], lines
+            )
+        lines.setdefault(path, node.start_mark.line + 1)
+        inner = (*ancestors, id(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[object, int] = {}
+            for key, value in node.value:
+                line = key.start_mark.line + 1
+                if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                    if key.value in seen:
+                        raise ScenarioError(
+                            f"{source}:{line}",
+                            [(path, f"{key.value!r} is given twice (lines {seen[key.value]} and {line}); keep one")],
+                        )
+                    seen[key.value] = line
+                child = (*path, key.value)
+                lines[child] = line
+                stack.append((value, child, inner))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, (*path, i), inner) for i, item in enumerate(node.value))
 
 
 def _nearest_line(lines: dict[Path, int], path: Path) -> int | None:
@@ -122,15 +203,32 @@ def read_mapping(path: str | FsPath, what: str) -> tuple[dict[str, Any], dict[Pa
     mapping of fields (base:, parameters:, …)".
     """
     source = str(path)
-    try:
-        text = FsPath(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(source, [((), f"cannot read the file ({exc.strerror}); check the path")]) from None
-    data, lines = parse_yaml(text, source)
+    data, lines = parse_yaml(read_text(path), source)
     data = {} if data is None else data
     if not isinstance(data, dict):
         raise ScenarioError(source, [((), what)], lines)
     return data, lines, source
+
+
+def read_text(path: str | FsPath) -> str:
+    """A YAML file's text: UTF-8 and at most ``MAX_FILE_BYTES``, or one message saying what is wrong."""
+    source = str(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(source, [((), f"cannot read the file ({exc.strerror}); check the path")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(source, [((), f"larger than {MAX_FILE_BYTES // 1_000_000} MB; a scenario is a few kB")])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ScenarioError(source, [((), "UTF-16 text; save the file as UTF-8")]) from None
+        raise ScenarioError(
+            f"{source}:{line}", [((), (f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"))]
+        ) from None
 
 
 def read_scenario_document(path: str | FsPath) -> tuple[dict[str, Any], dict[Path, int], str]:
@@ -188,27 +286,68 @@ def _describe(err: ErrorDetails, data: Any) -> tuple[Path, str]:
     if kind in bounds:
         limit = next(iter(err["ctx"].values()))
         return loc, f"must be {bounds[kind]} {limit:g}, got {err['input']!r}"
+    if kind in _PLAIN:
+        return loc, _PLAIN[kind] + (f" (got {err['input']!r})" if not isinstance(err["input"], (dict, list)) else "")
     message = err["msg"].removeprefix("Value error, ")
     if kind != "value_error" and "input" in err and not isinstance(err["input"], (dict, list)):
         message += f" (got {err['input']!r})"
     return loc, message
 
 
+_PLAIN = {
+    "model_type": "must be a section of fields (key: value lines)",
+    "model_attributes_type": "must be a section of fields (key: value lines)",
+    "dict_type": "must be a mapping (name: value lines)",
+    "list_type": "must be a list ([a, b] or '- ' lines)",
+    "string_type": "must be text",
+    "string_pattern_mismatch": f"names use {NAME_CHARACTERS} only",
+    "string_too_long": "is longer than 64 characters",
+    "string_too_short": "must not be empty",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "finite_number": "must be a finite number",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "date_from_datetime_parsing": "must be a real calendar date, YYYY-MM-DD",
+}
+"""Pydantic's error kinds in the project's words: what the field must be."""
+
+
+_SCALAR_BRANCHES = {"float", "int", "bool", "str", "constrained-float", "constrained-int", "constrained-str"}
+"""How pydantic tags the single-value branch of a union (``0.5`` or ``{team: 0.5}``)."""
+
+
 def _on_intended_branch(loc: tuple, data: Any) -> bool:
-    """For 'one distribution or one per team' fields, keep only the errors of the form the user wrote."""
+    """For 'one value or one per name' fields, keep only the errors of the form the user wrote.
+
+    A single value (a number, or one distribution: a mapping with ``dist``, or a mapping of
+    numbers such as a distribution missing its ``dist``) means the single-value branch; a mapping of
+    names to values means the per-name branch.
+    """
     node = data
     for part in loc:
-        if isinstance(part, str) and part.startswith(("tagged-union[", "dict[")):
-            meant_one = isinstance(node, dict) and (
-                "dist" in node or not all(isinstance(value, dict) for value in node.values())
-            )
-            return part.startswith("tagged-union[") == meant_one
+        if isinstance(part, str) and (part in _SCALAR_BRANCHES or part.startswith(("tagged-union[", "dict["))):
+            if isinstance(node, dict) and part in node:  # a field that happens to be called 'float'
+                node = node[part]
+                continue
+            return part.startswith("dict[") != _one_value(node, distribution="tagged-union[" in part)
         if isinstance(node, dict):
             node = node.get(part)
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
         else:
             return True
+    return True
+
+
+def _one_value(node: Any, distribution: bool) -> bool:
+    """Whether ``node`` is written as one value rather than a mapping of names to values."""
+    if not isinstance(node, dict):
+        return True
+    return "dist" in node or (distribution and not all(isinstance(v, dict) for v in node.values()))
     return True
 
 
@@ -224,6 +363,8 @@ def _clean_loc(loc: tuple, data: Any) -> Path:
             path.append(part)
         elif isinstance(part, str) and (part in _TAGS or "[" in part or part.startswith("function")):
             continue
+        elif isinstance(part, str) and node is not None and not isinstance(node, (dict, list)):
+            continue  # a type tag below a single value (e.g. constrained-float), not a field
         else:
             path.append(part)
             node = None
@@ -282,7 +423,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]
         if "=" not in text:
             raise ScenarioError(source, [((), f"--set {text!r}: write it as path=value, e.g. teams.tier1.agents=14")])
         dotted, raw = text.split("=", 1)
-        value = yaml.load(raw, Loader=_Yaml12Loader) if raw.strip() else raw
+        value = _override_value(raw, text, source)
         steps = [name if name else int(index) for name, index in _STEP.findall(dotted.strip())]
         if not steps:
             raise ScenarioError(source, [((), f"--set {text!r}: the path is empty")])
@@ -300,6 +441,27 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]
             )
         parent[last] = value
     return data
+
+
+def _override_value(raw: str, text: str, source: str) -> Any:
+    """The YAML value of one ``--set`` (blank stays an empty string)."""
+    if not raw.strip():
+        return raw
+    try:
+        value, _ = parse_yaml(raw, source)
+    except ScenarioError as exc:
+        problem = exc.problems[0][1] if exc.problems else "not valid YAML"
+        raise ScenarioError(
+            source,
+            [
+                (
+                    (),
+                    f"--set {text!r}: the value is {problem.removeprefix('this is ')}; "
+                    "quote text that YAML would read otherwise, e.g. name='a: b'",
+                )
+            ],
+        ) from None
+    return value
 
 
 def _descend(

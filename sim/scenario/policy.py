@@ -47,6 +47,7 @@ class Action(Names):
     RAISE_PRIORITY = "raise_priority"
     MOVE = "move"
     REVIEW = "review"
+    APPROVE = "approve"
 
 
 class Phase(StrEnum):
@@ -75,6 +76,7 @@ class TaskKind(Names):
     FOLLOW_UP = "follow_up"
     UPDATE = "update"
     WARM_HANDOFF = "warm_handoff"
+    APPROVAL = "approval"
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,15 @@ def queue_order(priority_rank: int, arrival_seq: int) -> tuple[int, int]:
     return priority_rank, arrival_seq
 
 
+def channel_queue_order(priority_rank: int, channel_place: int, arrival_seq: int) -> tuple[int, int, int]:
+    """Queue discipline of a team that orders its channels: priority, then channel order, then arrival.
+
+    A ticket's priority always comes first: a P1 email goes before a P2 call. Within a priority, a
+    live caller goes before a waiting chat or email of the team's later channels, however old.
+    """
+    return priority_rank, channel_place, arrival_seq
+
+
 def boosted_rank(rank: int, levels: int) -> int:
     """A priority raised by ``levels`` (rank 0 is the most urgent and cannot rise further)."""
     return max(0, rank - levels)
@@ -283,9 +294,14 @@ def within_authority(team: TeamSpec, attributes: Mapping[str, float], requires: 
     "authority",
     Phase.END_OF_SESSION,
     acts_on=lambda category, team, rules: bool(team.authority or category.requires),
+    reasons=lambda rules: ("authority", "approval"),
 )
 def authority(facts: Facts, rules: EscalationSpec) -> Decision | None:
-    """Above this team's authority: up the supervisor chain to the first team whose authority covers it."""
+    """Above this team's authority: up the supervisor chain to the first team whose authority covers it.
+
+    That team takes the ticket over, or, when the team's ``authority_mode`` is ``approve``, only signs
+    off (an approval task) while the team keeps the ticket and resolves it.
+    """
     team, teams, requires = facts.team, facts.teams, facts.category.requires
     attributes = facts.attributes or {}
     if within_authority(team, attributes, requires):
@@ -294,6 +310,8 @@ def authority(facts: Facts, rules: EscalationSpec) -> Decision | None:
     step = teams.get(team.supervisor) if team.supervisor else None
     while step is not None and step.name not in seen:
         if within_authority(step, attributes, requires) or not step.supervisor:
+            if team.authority_mode == "approve":
+                return Decision(Action.APPROVE, Kind.HIERARCHICAL, "approval", step.name, task=TaskKind.APPROVAL)
             return Decision(Action.TRANSFER, Kind.HIERARCHICAL, "authority", step.name)
         seen.add(step.name)
         step = teams.get(step.supervisor)
@@ -309,7 +327,7 @@ def next_in_path(path: Sequence[str], current: str) -> str | None:
 
 
 def _can_fail(category: CategorySpec, team: TeamSpec, rules: EscalationSpec) -> bool:
-    learns = rules.learning is not None and rules.learning.team == team.name
+    learns = rules.learning is not None and team.name in rules.learning.teams
     return learns or category.resolve_probability.get(team.name, 1.0) < 1.0
 
 
@@ -360,7 +378,12 @@ def time(facts: Facts, rules: EscalationSpec, milestone: Milestone | None) -> It
 
 
 def time_rule(rule: TimeRule, facts: Facts, rules: EscalationSpec) -> Decision | None:
-    """What one time rule does when it fires: raise the priority, move a waiting ticket, or ask for a review."""
+    """What one time rule does when it fires: raise the priority, move the ticket, or ask for a review.
+
+    A move acts on the ticket wherever it is (the engine moves a waiting ticket at once, and one in
+    a session or waiting on its customer when the session ends or the customer replies: see
+    ``move_instead``); it does nothing only if the ticket is already at the rule's team.
+    """
     if rule.action == "raise_priority":
         rank = boosted_rank(facts.rank, rule.levels)
         if rank == facts.rank:
@@ -368,7 +391,7 @@ def time_rule(rule: TimeRule, facts: Facts, rules: EscalationSpec) -> Decision |
         target = rule.to or rule.reviewer or facts.team.name
         return Decision(Action.RAISE_PRIORITY, Kind.AUTOMATIC, rule.name, target, rank=rank)
     if rule.action == "move":
-        if not facts.waiting or facts.team.name == rule.to:
+        if facts.team.name == rule.to:
             return None
         return Decision(Action.MOVE, Kind.AUTOMATIC, rule.name, rule.to)
     return Decision(Action.REVIEW, Kind.AUTOMATIC, rule.name, rule.reviewer, task=TaskKind.REVIEW)
@@ -420,6 +443,22 @@ def after_session(needs_customer_reply: bool, escalation: Decision | None) -> De
     return escalation or RESOLVED
 
 
+def move_instead(move: Decision, decision: Decision) -> Decision:
+    """A move that fell due during a session takes the ticket at its end, unless the session resolved it.
+
+    A ticket left waiting on its customer keeps the move until the customer replies; any other outcome
+    (a retry, a transfer, a consult, an approval) gives way to the move.
+    """
+    return decision if decision.action in (Action.RESOLVE, Action.AWAIT_CUSTOMER) else move
+
+
+def after_consult(attempt_u: float, expert_probability: float, consult: Decision) -> Decision:
+    """A swarm consult resolves with the expert team's own probability; else the ticket transfers to it."""
+    if attempt_u < expert_probability:
+        return RESOLVED
+    return Decision(Action.TRANSFER, consult.kind, consult.reason, consult.to_team)
+
+
 def swarm_instead(decision: Decision, rules: EscalationSpec) -> Decision:
     """Under swarming, a complexity transfer becomes a consult with the target team's expert."""
     complex_ = decision.reason in ("complexity", "repeated_failure")
@@ -428,11 +467,25 @@ def swarm_instead(decision: Decision, rules: EscalationSpec) -> Decision:
     return decision
 
 
+CAPPED_REASONS = ("complexity", "repeated_failure")
+"""Capability escalations: the ones a handoff cap holds back (authority and skill cannot be waived)."""
+
+
 def cap_bouncing(decision: Decision, handoffs: int, rules: EscalationSpec) -> Decision:
-    """Once a ticket has changed hands ``max_handoffs`` times, the team holding it resolves it."""
+    """Once a ticket has changed hands ``max_handoffs`` times, the team holding it keeps trying.
+
+    A failed attempt that would move the ticket on (a transfer or a swarm consult) becomes a retry at
+    the current team, whose own resolve probability still decides each attempt. Transfers for
+    authority or a missing skill are not held back: the team cannot resolve those at all.
+    """
     cap = rules.handoff.max_handoffs
-    if cap is not None and handoffs >= cap and decision.action in (Action.TRANSFER, Action.SWARM, Action.RETRY):
-        return Decision(Action.RESOLVE, decision.kind, "handoff_cap")
+    if (
+        cap is not None
+        and handoffs >= cap
+        and decision.action in (Action.TRANSFER, Action.SWARM)
+        and decision.reason in CAPPED_REASONS
+    ):
+        return Decision(Action.RETRY, decision.kind, decision.reason)
     return decision
 
 

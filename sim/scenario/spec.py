@@ -107,15 +107,30 @@ class ChannelSpec(Spec):
     surges: list[Surge] = Field(default=[], description="temporary changes of the rate (and mix)")
     category_mix: dict[Name, Weight] = Field(min_length=1, description="relative weights of categories")
     patience: Distribution | None = Field(
-        default=None, description="time a customer waits before abandoning; none: never"
+        default=None,
+        description="time a customer waits before abandoning, over all waits of one contact; none: never abandons",
+    )
+    patience_after_transfer: Literal["remaining", "fresh"] = Field(
+        default="remaining",
+        description="after a transfer: 'remaining' keeps what is left of the contact's patience, 'fresh' draws anew",
     )
     concurrency: int = Field(default=1, ge=1, description="tickets of this channel an agent can work at once")
+    concurrency_slowdown: float = Field(
+        default=0.2,
+        ge=0,
+        description=(
+            "handle-time increase per other chat the agent holds when a session starts "
+            "(0.2: a second chat takes 1.2x, a third 1.4x)"
+        ),
+    )
     service_level: ServiceLevelTarget | None = Field(default=None, description="speed-of-answer goal for the KPIs")
 
     @model_validator(mode="after")
     def _rate_or_times(self) -> ChannelSpec:
         if (self.rate_per_hour is None) == (self.arrival_times is None):
             raise ValueError("give a channel either 'rate_per_hour' or 'arrival_times', not both")
+        if self.patience_after_transfer == "fresh" and self.patience is None:
+            raise ValueError("'patience_after_transfer: fresh' needs a 'patience' (customers who never abandon)")
         return self
 
 
@@ -132,12 +147,15 @@ class CustomerReply(Spec):
 class Reopen(Spec):
     """Resolved tickets that come back: with a probability per resolving team, after a delay."""
 
-    probability: float | dict[Name, Annotated[float, Field(ge=0, le=1)]] = Field(
+    probability: Annotated[float, Field(ge=0, le=1)] | dict[Name, Annotated[float, Field(ge=0, le=1)]] = Field(
         description="one probability, or one per resolving team (a team left out: 0)"
     )
     delay: Distribution = Field(description="time from resolution to reopening")
     return_to: Literal["resolver", "first"] = Field(
         default="resolver", description="the resolving team, or the ticket's first team"
+    )
+    max: int = Field(
+        default=1, ge=0, description="reopens per ticket at most; the chance is drawn at each resolution until then"
     )
 
     def probability_for(self, team: str) -> float:
@@ -196,17 +214,36 @@ class TeamSpec(Spec):
     shifts: list[ShiftSpec] | None = Field(default=None, min_length=1, description="recurring shifts instead of agents")
     handle_time_multiplier: float = Field(default=1.0, gt=0, description="scales every handle time of this team")
     cost_per_hour: float = Field(default=0.0, ge=0, description="cost of one agent-hour on duty")
+    overtime_premium: float = Field(
+        default=1.5, ge=0, description="pay factor for time an agent stays past its shift end to finish a ticket"
+    )
+    channel_order: list[Name] = Field(
+        default=[],
+        description=(
+            "channels served first within a priority, in order (e.g. [phone, chat, email]); "
+            "channels left out come after them; empty: priority, then arrival"
+        ),
+    )
     authority: dict[Name, float | bool] = Field(
         default={},
         description="limits: a number caps the ticket attribute of that name; true/false grants a permission",
     )
     supervisor: Name | None = Field(default=None, description="team that takes what exceeds this team's authority")
+    authority_mode: Literal["transfer", "approve"] = Field(
+        default="transfer",
+        description="above its authority: transfer the ticket up, or keep it and ask the supervisor for a sign-off",
+    )
+    approval_time: Distribution | None = Field(
+        default=None, description="approve: the approving supervisor's time per sign-off"
+    )
     max_attempts: int = Field(default=1, ge=1, description="failed attempts before the ticket moves on")
 
     @model_validator(mode="after")
     def _agents_or_shifts(self) -> TeamSpec:
         if (self.agents is None) == (self.shifts is None):
             raise ValueError("give a team either 'agents' (always on duty) or 'shifts', not both")
+        if self.authority_mode == "approve" and self.approval_time is None:
+            raise ValueError("authority_mode 'approve' needs an 'approval_time' (the supervisor's time per sign-off)")
         return self
 
 
@@ -234,6 +271,24 @@ class ClockName(Names):
     RESOLUTION = "resolution"
 
 
+class FirstResponseEnd(Names):
+    """What ends an SLA policy's first-response clock (its ``first_response_ends`` field)."""
+
+    PICKUP = "pickup"
+    """The first pick-up by a team able to work the ticket (a triage pick-up does not count)."""
+    REPLY = "reply"
+    """The first message to the customer: a question, the resolution, or an escalated ticket's update."""
+
+
+class SlaReopen(Names):
+    """What a reopened ticket's resolution clock does (an SLA policy's ``on_reopen`` field)."""
+
+    RESUME = "resume"
+    """Count on from where it stopped: the time the ticket sat resolved is left out."""
+    RESTART = "restart"
+    """Count the whole target again from the reopening; a breach before it stands."""
+
+
 class SlaClockSpec(Spec):
     """One SLA clock: a target in business time on a calendar."""
 
@@ -246,13 +301,30 @@ class SlaPolicy(Spec):
 
     name: Name = Field(description="shown in the ticket table")
     match: SlaMatch = Field(default=SlaMatch(), description="which tickets it covers")
-    first_response: SlaClockSpec | None = Field(default=None, description="clock from arrival to first pick-up")
+    first_response: SlaClockSpec | None = Field(
+        default=None, description="clock from arrival to the first response (see first_response_ends)"
+    )
     resolution: SlaClockSpec | None = Field(default=None, description="clock from arrival to resolution")
     warnings: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
         default=[0.5, 0.75], description="fractions of the target"
     )
     pause_while_waiting_on_customer: bool = Field(
         default=True, description="clocks stop while the customer owes an answer"
+    )
+    first_response_ends: Literal["pickup", "reply"] = Field(
+        default="pickup",
+        description="pickup: first pick-up by a team able to work the ticket (triage does not count); "
+        "reply: first message to the customer (a question, the resolution, an update)",
+    )
+    on_reopen: Literal["resume", "restart"] = Field(
+        default="resume",
+        description="a reopened ticket's resolution clock: resume: counts on from where it stopped; "
+        "restart: the full target again (a breach before the reopen stands)",
+    )
+    abandoned: Literal["breached", "excluded"] = Field(
+        default="breached",
+        description="abandoned tickets in SLA attainment: breached (a clock not yet decided counts as missed), "
+        "or excluded (left out of attainment; the KPIs say how many)",
     )
     update_every: Duration | None = Field(
         default=None, gt=0, description="while escalated, update the customer this often"

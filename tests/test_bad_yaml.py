@@ -1,0 +1,87 @@
+"""Files and values that are not sensible YAML are refused with one line, never a traceback or a hang.
+
+Each case is a document a fuzzer (or a tired planner) produces: another encoding, binary bytes,
+a key given twice, nesting a thousand deep, an alias to itself, an alias bomb, a file far larger
+than any scenario, an impossible date, and ``--set`` values that are not YAML.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import BASELINE, ROOT
+
+from sim.scenario.loader import MAX_FILE_BYTES, MAX_NODES, ScenarioError, load_scenario
+
+
+def _bomb() -> str:
+    text = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
+        text += f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]\n"
+    return text
+
+
+FILES = [
+    # name, bytes, (line or None), fragment of the message
+    ("utf16", "name: x\n".encode("utf-16"), None, "UTF-16 text; save the file as UTF-8"),
+    ("latin1", "name: caf\xe9\n".encode("latin-1"), 1, "not UTF-8 text (byte 0xe9)"),
+    ("binary", bytes(range(256)), 2, "not UTF-8 text (byte 0x80)"),
+    ("nul", b"name: x\nhorizon: 1\x00\n", 2, "the character '\\x00' is not allowed"),
+    (
+        "duplicate_key",
+        b"name: x\nhorizon: 14d\nwarmup: 0\nhorizon: 2d\n",
+        4,
+        "'horizon' is given twice (lines 2 and 4)",
+    ),
+    ("deep", ("a: " + "[" * 1000 + "]" * 1000 + "\n").encode(), None, "nested more than 64 levels deep"),
+    ("self_reference", b"a: &x [1, *x]\n", 1, "this value contains itself"),
+    ("alias_bomb", _bomb().encode(), None, f"more than {MAX_NODES:,} values once aliases are expanded"),
+    ("too_large", b"#" * (MAX_FILE_BYTES + 1), None, "larger than 5 MB"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "line", "fragment"), FILES, ids=[f[0] for f in FILES])
+def test_a_file_that_is_not_sensible_yaml_gets_one_message_naming_the_file(tmp_path, name, content, line, fragment):
+    path = tmp_path / f"{name}.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    message = str(caught.value)
+    assert message.count("\n") == 0, message
+    assert message.startswith(f"{path}:{line}:" if line else f"{path}:"), message
+    assert fragment in message
+
+
+def test_an_impossible_date_is_refused_by_its_field_not_by_the_yaml_reader(tmp_path):
+    with pytest.raises(ScenarioError, match=r"start_date: must be a real calendar date, YYYY-MM-DD \(got"):
+        load_scenario(BASELINE, ["start_date=2026-02-30"])
+    text = BASELINE.read_text(encoding="utf-8").replace("holidays: [", "holidays: [2026-13-01, ", 1)
+    assert text != BASELINE.read_text(encoding="utf-8"), "the baseline lists holidays"
+    path = tmp_path / "holiday.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"holidays\[0\]"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize("value", ["[1,", "*a", "'x", "{", "\t1"])
+def test_a_set_value_that_is_not_yaml_is_one_message_saying_how_to_quote(value):
+    with pytest.raises(ScenarioError, match=r"--set .horizon=.*.: the value is not valid YAML: .*quote text"):
+        load_scenario(BASELINE, [f"horizon={value}"])
+
+
+@pytest.mark.parametrize(
+    ("seed", "fragment"), [("-1", "-1 is negative; use 0 or more"), ("x", "'x' is not a whole number")]
+)
+def test_a_bad_seed_is_refused_before_anything_runs(seed, fragment):
+    done = subprocess.run(
+        [sys.executable, "run_sim.py", "run", str(BASELINE), "--seed", seed, "--quiet"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert fragment in done.stderr and "Traceback" not in done.stderr

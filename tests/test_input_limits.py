@@ -1,0 +1,179 @@
+"""Nonsense that validated before, and work too large to run, are refused before anything runs.
+
+Each case once passed ``validate`` and then crashed, hung or quietly produced nonsense in ``run``:
+infinite numbers, names that are folders, mixes of only zeros, a shift starting at 24:00, a calendar
+that is never open, supervisor chains that loop, a team whose shifts have no days, distributions
+whose draws are meaningless. Work far beyond the documented limits needs ``--force``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from conftest import BASELINE, ROOT, build, fixed
+
+from sim.scenario.loader import ScenarioError
+from sim.scenario.workload import MAX_TICKETS_PER_REPLICATION, estimate
+
+INF = float("inf")
+REFUND = {"refund_amount": fixed(50)}
+
+CASES: list[tuple[str, dict[str, Any], str, str]] = [
+    # id, scenario fields, field path in the message, fragment of the message
+    (
+        "infinite_rate",
+        {"channels": [{"name": "phone", "rate_per_hour": INF, "category_mix": {"question": 1}}]},
+        "channels[0].rate_per_hour",
+        "must be a finite number",
+    ),
+    (
+        "infinite_profile",
+        {
+            "channels": [
+                {"name": "phone", "rate_per_hour": 1, "hour_of_day": [INF] * 24, "category_mix": {"question": 1}}
+            ]
+        },
+        "channels[0].hour_of_day[0]",
+        "must be a finite number",
+    ),
+    (
+        "infinite_weight",
+        {"channels": [{"name": "phone", "rate_per_hour": 1, "category_mix": {"question": INF}}]},
+        "channels[0].category_mix.question",
+        "must be a finite number",
+    ),
+    ("name_is_a_folder", {"name": ".."}, "name", "'..' cannot be a name: it means a folder"),
+    ("name_with_a_separator", {"name": "a/b"}, "name", "names use letters, digits, '_', '.' and '-' only"),
+    ("name_too_long", {"name": "x" * 300}, "name", "longer than 64 characters"),
+    (
+        "priority_mix_of_zeros",
+        {"categories": [{"name": "question", "handle_time": fixed(10), "priority": {"P1": 0}}]},
+        "categories[0].priority",
+        "at least one priority needs a positive weight",
+    ),
+    (
+        "segment_mix_of_zeros",
+        {"categories": [{"name": "question", "handle_time": fixed(10), "segment": {"standard": 0}}]},
+        "categories[0].segment",
+        "at least one segment needs a positive weight",
+    ),
+    (
+        "shift_starting_at_24",
+        {"teams": [{"name": "desk", "shifts": [{"start": "24:00", "end": "08:00", "agents": 1}]}]},
+        "teams[0].shifts[0].start",
+        "a shift starts before 24:00",
+    ),
+    (
+        "shifts_without_days",
+        {"teams": [{"name": "desk", "shifts": [{"start": "09:00", "end": "17:00", "agents": 1, "days": []}]}]},
+        "teams[0].shifts",
+        "a team needs agents on duty on some day",
+    ),
+    (
+        "calendar_never_open",
+        {
+            "calendars": [{"name": "biz", "days": []}],
+            "sla_policies": [{"name": "p", "first_response": {"target": 60, "calendar": "biz"}}],
+        },
+        "calendars[0]",
+        "at least one open day",
+    ),
+    (
+        "own_supervisor",
+        {
+            "teams": [{"name": "desk", "agents": 1, "supervisor": "desk", "authority": {"refund_amount": 9}}],
+            "categories": [{"name": "question", "handle_time": fixed(10), "attributes": REFUND}],
+        },
+        "teams[0].supervisor",
+        "the supervisor chain comes back to 'desk' (desk > desk)",
+    ),
+    (
+        "supervisor_loop",
+        {
+            "teams": [
+                {"name": "desk", "agents": 1, "supervisor": "lead", "authority": {"refund_amount": 9}},
+                {"name": "lead", "agents": 1, "supervisor": "desk"},
+            ],
+            "categories": [{"name": "question", "handle_time": fixed(10), "attributes": REFUND}],
+        },
+        "teams[1].supervisor",
+        "comes back to 'lead' (lead > desk > lead)",
+    ),
+    (
+        "degenerate_lognormal",
+        {"categories": [{"name": "question", "handle_time": {"dist": "lognormal", "mean": 1e-300, "sd": 1e300}}]},
+        "categories[0].handle_time",
+        "must be finite numbers",
+    ),
+    (
+        "wild_lognormal",
+        {"categories": [{"name": "question", "handle_time": {"dist": "lognormal", "mean": 1, "sd": 1e4}}]},
+        "categories[0].handle_time",
+        "more than 1,000 times its mean",
+    ),
+    (
+        "reopen_probability_above_one",
+        {
+            "categories": [
+                {"name": "question", "handle_time": fixed(10), "reopen": {"probability": 7, "delay": fixed(5)}}
+            ]
+        },
+        "categories[0].reopen.probability",
+        "must be at most 1, got 7",
+    ),
+    (
+        "negative_reopen_probability",
+        {
+            "categories": [
+                {"name": "question", "handle_time": fixed(10), "reopen": {"probability": -0.5, "delay": fixed(5)}}
+            ]
+        },
+        "categories[0].reopen.probability",
+        "must be at least 0, got -0.5",
+    ),
+    ("section_that_is_a_number", {"escalation": 5}, "escalation", "must be a section of fields"),
+]
+
+
+@pytest.mark.parametrize(("fields", "where", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_nonsense_that_used_to_validate_is_refused_by_its_field(fields, where, fragment):
+    with pytest.raises(ScenarioError) as caught:
+        build(**fields)
+    assert f": {where}: " in str(caught.value) and fragment in str(caught.value), str(caught.value)
+
+
+def test_the_work_estimate_is_close_to_what_a_replication_really_does():
+    scenario = build(channels=[{"name": "phone", "rate_per_hour": 30, "category_mix": {"question": 1}}], horizon="10d")
+    assert estimate(scenario).tickets == pytest.approx(30 * 24 * 10)
+    assert estimate(scenario).agents == 1
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "run_sim.py", "run", str(BASELINE), "--quiet", *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        (["--set", "channels.phone.rate_per_hour=1e20"], "tickets per replication, above the limit of 5,000,000"),
+        (["--set", "horizon=1e300"], "about 6.1e+299 tickets per replication"),
+        (["--replications", "1000000000"], "tickets in all replications, above the limit of 200,000,000"),
+    ],
+)
+def test_work_far_beyond_the_limits_is_refused_before_simulating_unless_forced(overrides, fragment):
+    done = _run(*overrides)
+    assert done.returncode == 2, done.stderr
+    assert fragment in done.stderr and "add --force to run it anyway" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_limits_let_the_million_ticket_benchmark_through():
+    scenario = build(
+        channels=[{"name": "phone", "rate_per_hour": 200, "category_mix": {"question": 1}}], horizon="208d"
+    )
+    assert 900_000 < estimate(scenario).tickets < MAX_TICKETS_PER_REPLICATION
+    assert estimate(scenario).problems() == []
