@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from scipy.special import stdtrit
 
 from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords
@@ -95,3 +98,59 @@ def assert_conserved(tickets: pd.DataFrame, events: pd.DataFrame) -> None:
     last = endings.groupby(keys, observed=True, sort=False)["event"].last().astype(str)
     fate = last.reindex(outcomes.index).fillna("open").replace("reopened", "open")
     assert fate.equals(outcomes)
+
+
+# -- statistical checks against theory -----------------------------------------------------------------------
+CHECK_RISK = 1e-4
+"""Probability that one theory check fails a correct engine by chance: its interval is at level 1 - CHECK_RISK.
+
+The suite's false-failure rate is at most the sum over its checks (test_against_theory counts them)."""
+
+
+def controlled_mean(values: Any, controls: Any = None) -> tuple[float, float, int]:
+    """Mean of per-replication values adjusted by control variates of known mean 0, its standard error, dof.
+
+    Ordinary least squares of the values on the controls: the intercept is the values' mean where the
+    controls take their expected value (0), and its standard error has n - 1 - k degrees of freedom.
+    Without controls this is the plain mean and its standard error (n - 1 degrees of freedom).
+    """
+    y = np.asarray(values, dtype=float)
+    x = np.ones((len(y), 1))
+    if controls is not None:
+        given = np.asarray(controls, dtype=float).reshape(len(y), -1)
+        x = np.column_stack([x, given[:, given.std(axis=0) > 0]])  # a constant control (fixed times) adds nothing
+    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    residual = y - x @ coef
+    dof = len(y) - x.shape[1]
+    variance = float(residual @ residual) / dof * np.linalg.inv(x.T @ x)[0, 0]
+    return float(coef[0]), math.sqrt(variance), dof
+
+
+def within(values: Any, theory: Any, bound: float, controls: Any = None, risk: float = CHECK_RISK) -> tuple[bool, str]:
+    """Whether a simulated mean is within ``bound`` of theory, with an interval narrow enough to say so.
+
+    ``bound`` is relative to ``theory`` (to 1 where theory is 0). Both must hold: the controlled mean
+    lies within the bound of theory, and the half-width of its interval at level 1 - ``risk`` is at
+    most the bound, so the check cannot silently lose power. A correct engine then fails with
+    probability at most ``risk`` (plus the chance that the interval comes out wider than the bound),
+    and a relative bias of bound + 1.28 standard errors (the account's ``power``) fails it with
+    probability 0.9 or more. ``theory`` may also be another simulator's per-replication values: the
+    check is then two-sample (the difference of the means, Welch's standard error and degrees of
+    freedom). Returns the verdict and a readable account.
+    """
+    mean, se, dof = controlled_mean(values, controls)
+    if np.ndim(theory):
+        other, other_se, other_dof = controlled_mean(theory)
+        variance = se**2 + other_se**2
+        dof = int(variance**2 / (se**4 / dof + other_se**4 / other_dof))
+        se, theory = math.sqrt(variance), other
+    scale = abs(theory) if theory != 0 else 1.0
+    half = float(stdtrit(dof, 1 - risk / 2)) * se
+    limit = bound * scale
+    ok = abs(mean - theory) <= limit and half <= limit
+    account = (
+        f"theory {theory:.5g}, simulated {mean:.5g} ± {half:.3g} (level 1-{risk:g}, dof {dof}); "
+        f"relative error {(mean - theory) / scale:+.4f}, bound {bound:.4f}, half-width {half / scale:.4f}, "
+        f"power {(limit + 1.2816 * se) / scale:.4f}"
+    )
+    return ok, account

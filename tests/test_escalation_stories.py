@@ -650,8 +650,14 @@ def test_customer_updates_start_with_the_transfer_even_after_an_earlier_priority
 def test_no_customer_update_is_worked_after_its_ticket_was_resolved():
     records = one_tech_ticket(categories=[tech(handle_time=fixed(30))], sla_policies=UPDATES)
     # tier 2's only agent works the ticket 4-34; updates fall due at 14 and 24 while it is busy
-    resolved_at = ticket_rows(records, ["resolved_at"])[0][1]
-    assert [t for t in tasks(records) if t[4] >= resolved_at] == []
+    updates = [e for e in log(records) if e[2].startswith("task_")]
+    assert updates == [
+        (14.0, 0, "task_queued", "tier2", "update"),
+        (24.0, 0, "task_queued", "tier2", "update"),
+        (34.0, 0, "task_cancelled", "tier2", "update"),
+        (34.0, 0, "task_cancelled", "tier2", "update"),
+    ]
+    assert tasks(records) == []  # both were cancelled at the resolution, none worked
 
 
 def test_a_waiting_task_is_not_logged_as_its_ticket_queueing():

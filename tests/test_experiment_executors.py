@@ -54,9 +54,22 @@ def dask(dask_cluster):
         yield executor
 
 
-def test_local_pool_yields_in_completion_order_with_the_task_index():
+def finish_after_the_others(task: tuple[int, str]) -> int:
+    """Task 0 waits until tasks 1 and 2 have left their marks in the folder, so it finishes last."""
+    index, folder = task
+    marks = Path(folder)
+    if index == 0:
+        deadline = time.monotonic() + 120  # a guard against a hang, not a timing expectation
+        while len(list(marks.glob("done-*"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    else:
+        (marks / f"done-{index}").touch()
+    return index
+
+
+def test_local_pool_yields_in_completion_order_with_the_task_index(tmp_path):
     with LocalExecutor(2) as pool:
-        outcomes = list(pool.imap(time.sleep, [0.6, 0.0, 0.0]))
+        outcomes = list(pool.imap(finish_after_the_others, [(i, str(tmp_path)) for i in range(3)]))
     assert [o.index for o in outcomes][-1] == 0
     assert sorted(o.index for o in outcomes) == [0, 1, 2]
 

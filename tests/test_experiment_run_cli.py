@@ -1,5 +1,6 @@
 """The ``run`` command with workers, a precision target and warm-up guidance; progress bars."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -61,4 +62,5 @@ def test_run_command_rejects_bad_execution_options_with_exit_status_2(args, mess
 def test_progress_bar_shows_count_rate_and_eta(capsys):
     run(load_scenario(ERLANG_C, ["horizon=2h", "warmup=0"]), replications=3, progress=True, record_events=False)
     bar = capsys.readouterr().err
-    assert "3/3" in bar and "run/s" in bar and "<00:00" in bar
+    # elapsed<remaining and the rate's unit; the numbers depend on the machine, so they are not asserted
+    assert re.search(r"3/3 \[\d\d:\d\d<\d\d:\d\d, +[\d.?]+(run/s|s/run)\]", bar), bar

@@ -142,8 +142,9 @@ def test_report_of_a_folder_without_results_is_a_clear_error(tmp_path):
     assert err.startswith(f"error: {tmp_path} holds no run, comparison or sweep results")
 
 
-def test_a_run_folder_scenario_loads_as_written(run_folder):
-    load_scenario(run_folder / "scenario.resolved.yaml")
+def test_a_run_folder_scenario_loads_as_the_scenario_that_was_run(run_folder):
+    written = next(p / "small_desk.yaml" for p in run_folder.parents if (p / "small_desk.yaml").exists())
+    assert load_scenario(run_folder / "scenario.resolved.yaml") == load_scenario(written)
 
 
 def chromium() -> str:

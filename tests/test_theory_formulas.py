@@ -76,9 +76,23 @@ def test_more_servers_never_raise_p_wait_or_mean_wait():
         assert more.mean_wait <= fewer.mean_wait
 
 
-def test_mmc_obeys_littles_law():
-    result = mmc(ARRIVAL_RATE, SERVICE_RATE, 12)
-    assert result.mean_queue_length == pytest.approx(ARRIVAL_RATE * result.mean_wait)
+def birth_death_stationary_law(arrival_rate, service_rate, patience_rate, servers, states):
+    """The stationary law of the number in system, solved from the truncated generator by linear algebra."""
+    n = np.arange(states)
+    deaths = np.minimum(n, servers) * service_rate + np.maximum(n - servers, 0) * patience_rate
+    generator = np.diag(np.full(states - 1, arrival_rate), 1) + np.diag(deaths[1:], -1)
+    generator -= np.diag(generator.sum(axis=1))
+    system = np.vstack([generator.T, np.ones(states)])
+    law, *_ = np.linalg.lstsq(system, np.r_[np.zeros(states), 1.0], rcond=None)
+    return law
+
+
+def test_mmc_matches_its_birth_death_chain_solved_numerically():
+    servers = 12
+    result = mmc(ARRIVAL_RATE, SERVICE_RATE, servers)
+    law = birth_death_stationary_law(ARRIVAL_RATE, SERVICE_RATE, 0.0, servers, 400)
+    assert result.p_wait == pytest.approx(law[servers:].sum(), rel=1e-7)
+    assert result.mean_queue_length == pytest.approx(np.dot(np.arange(400 - servers), law[servers:]), rel=1e-7)
     assert result.utilisation == pytest.approx(10.0 / 12)
 
 
@@ -113,11 +127,13 @@ def test_erlang_a_with_patience_equal_to_service_rate_behaves_as_infinite_server
 
 
 @pytest.mark.parametrize("arrival_rate, service_rate, patience_rate, servers", ERLANG_A_CASES)
-def test_erlang_a_is_consistent_with_littles_law(arrival_rate, service_rate, patience_rate, servers):
+def test_erlang_a_matches_its_birth_death_chain_solved_numerically(arrival_rate, service_rate, patience_rate, servers):
     result = erlang_a(arrival_rate, service_rate, patience_rate, servers)
+    states = servers + 800
+    law = birth_death_stationary_law(arrival_rate, service_rate, patience_rate, servers, states)
+    assert result.p_wait == pytest.approx(law[servers:].sum(), rel=1e-7)
+    assert result.mean_queue_length == pytest.approx(np.dot(np.arange(states - servers), law[servers:]), rel=1e-7)
     assert 0 <= result.p_abandon <= 1
-    assert 0 <= result.p_wait <= 1
-    assert result.mean_queue_length == pytest.approx(arrival_rate * result.mean_wait, rel=1e-12)
     served_rate = servers * service_rate * result.utilisation
     assert served_rate == pytest.approx(arrival_rate * (1 - result.p_abandon), rel=1e-9)
 

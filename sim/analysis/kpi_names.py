@@ -5,7 +5,8 @@ simulation, instead of leaving an empty column at the end.
 
 A KPI name is a base (``asa``, ``utilisation`` …, the ones ``sim.analysis.kpis`` labels) optionally
 followed by ``.`` and one of the scenario's channel, team, priority, category or segment names
-(or, for ``escalation_kind`` and ``escalation_reason``, a kind or a reason the triggers record).
+(or, for ``escalation_kind`` and ``escalation_reason``, a kind or a reason the triggers record; for
+``path_share`` a route of team names joined by ``>``; for ``cost_per_ticket_tier`` a team's tier).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ def kpi_problem(name: str, scenario: Scenario) -> str | None:
     if not dot:
         return None
     if base in _DETAILS:
-        allowed = _DETAILS[base](scenario)
-        if detail not in allowed:
+        allowed, accepts = _DETAILS[base](scenario)
+        if not accepts(detail):
             return (
                 f"unknown KPI {name!r}: {detail!r} is not one of {scenario.name}'s {base} details: {', '.join(allowed)}"
             )
@@ -41,11 +42,24 @@ def kpi_problem(name: str, scenario: Scenario) -> str | None:
     return None
 
 
-_DETAILS: dict[str, Callable[[Scenario], list[str]]] = {
-    "escalation_kind": lambda s: list(Kind.all()),
-    "escalation_reason": lambda s: escalation_reasons(s.escalation),
+def _one_of(names: list[str]) -> tuple[list[str], Callable[[str], bool]]:
+    return names, set(names).__contains__
+
+
+def _routes(scenario: Scenario) -> tuple[list[str], Callable[[str], bool]]:
+    teams = [t.name for t in scenario.teams]
+    return [f"routes of team names joined by '>' ({'>'.join(teams[:2])} …)"], lambda d: set(d.split(">")) <= set(teams)
+
+
+_DETAILS: dict[str, Callable[[Scenario], tuple[list[str], Callable[[str], bool]]]] = {
+    "escalation_kind": lambda s: _one_of(list(Kind.all())),
+    "escalation_reason": lambda s: _one_of(escalation_reasons(s.escalation)),
+    "path_share": _routes,
+    "cost_per_ticket_tier": lambda s: _one_of(sorted({str(t.tier) for t in s.teams}, key=int)),
 }
-"""KPIs whose detail is not an entity of the scenario: escalation kinds and the triggers' reasons."""
+"""KPIs whose detail is not an entity of the scenario: escalation kinds, the triggers' reasons, the routes
+tickets take (``path_share.tier1>tier2``) and the teams' tiers (``cost_per_ticket_tier.2``); the names and
+the predicate that accepts a detail."""
 
 
 def _entity_names(scenario: Scenario) -> set[str]:
