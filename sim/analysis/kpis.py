@@ -345,22 +345,23 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     return mean, half, n
 
 
+def interval_row(name: str, values: np.ndarray, level: float = 0.95) -> dict[str, object]:
+    """One KPI's row of a summary: its label and unit, mean, half-width, interval and replications."""
+    mean, half, n = confidence_interval(values, level)
+    info = kpi_info(name)
+    return {
+        "kpi": name,
+        "label": info.label,
+        "unit": info.unit,
+        "mean": mean,
+        "half_width": half,
+        "ci_low": mean - half,
+        "ci_high": mean + half,
+        "n": n,
+    }
+
+
 def summarise(per_replication: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """One row per KPI: mean, half-width, interval, replications used, label and unit."""
-    rows = []
-    for name in per_replication.columns.drop("replication", errors="ignore"):
-        mean, half, n = confidence_interval(per_replication[name].to_numpy(), level)
-        info = kpi_info(name)
-        rows.append(
-            {
-                "kpi": name,
-                "label": info.label,
-                "unit": info.unit,
-                "mean": mean,
-                "half_width": half,
-                "ci_low": mean - half,
-                "ci_high": mean + half,
-                "n": n,
-            }
-        )
-    return pd.DataFrame(rows)
+    names = per_replication.columns.drop("replication", errors="ignore")
+    return pd.DataFrame([interval_row(name, per_replication[name].to_numpy(), level) for name in names])

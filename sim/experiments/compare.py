@@ -27,7 +27,7 @@ import pandas as pd
 import yaml
 
 from sim.analysis.kpi_names import kpi_problem
-from sim.analysis.kpis import confidence_interval, kpi_info
+from sim.analysis.kpis import confidence_interval, interval_row
 from sim.analysis.precision import Precision, PrecisionTarget, assess, next_total
 from sim.core.atomic import dumps_json, new_folder, safe_name, unique_path
 from sim.core.version import __version__
@@ -192,21 +192,9 @@ def paired_table(per_replication: pd.DataFrame, labels: list[str], level: float 
     base = wide[labels[0]]
     rows = []
     for kpi in per_replication.columns.drop(["scenario", "replication"]):
-        info = kpi_info(kpi)
         for label in labels:
             values = wide[label][kpi]
-            mean, half, n = confidence_interval(values.to_numpy(), level)
-            row = {
-                "scenario": label,
-                "kpi": kpi,
-                "label": info.label,
-                "unit": info.unit,
-                "mean": mean,
-                "half_width": half,
-                "ci_low": mean - half,
-                "ci_high": mean + half,
-                "n": n,
-            }
+            row = {"scenario": label, **interval_row(kpi, values.to_numpy(), level)}
             row.update(_difference(values, base[kpi], level, label == labels[0]))
             rows.append(row)
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
