@@ -134,6 +134,27 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "categories[0].reopen.probability",
         "must be at least 0, got -0.5",
     ),
+    (
+        "timeless_failing_attempt",
+        {"categories": [{"name": "question", "handle_time": fixed(0), "resolve_probability": {"desk": 0.0}}]},
+        "categories[0].handle_time",
+        "takes no time, so it could fail again and again at one instant",
+    ),
+    (
+        "timeless_failed_attempt_time",
+        {
+            "categories": [
+                {
+                    "name": "question",
+                    "handle_time": fixed(5),
+                    "failed_attempt_time": fixed(0),
+                    "resolve_probability": {"desk": 0.5},
+                }
+            ]
+        },
+        "categories[0].failed_attempt_time",
+        "fails with probability 0.5 and takes no time",
+    ),
     ("section_that_is_a_number", {"escalation": 5}, "escalation", "must be a section of fields"),
 ]
 

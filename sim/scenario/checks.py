@@ -78,7 +78,26 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
                 if value not in allowed:
                     yield ("sla_policies", i, "match", field, j), _unknown(field, value, allowed)
     yield from _routes_are_workable(s)
+    yield from _timeless_failures(s)
     yield from escalation_problems(s)
+
+
+def _timeless_failures(s: Scenario) -> Iterator[tuple[Path, str]]:
+    """An attempt that can fail must take time: else failures repeat forever at one instant (a hang)."""
+    for i, cat in enumerate(s.categories):
+        for team, p in cat.resolve_probability.items():
+            if p >= 1.0:
+                continue
+            field = "failed_attempt_time" if cat.failed_attempt_time is not None else "handle_time"
+            spent = cat.failed_attempt_time or cat.handle_time_for(team)
+            if spent is not None and spent.mean() <= 0:
+                yield (
+                    ("categories", i, field),
+                    (
+                        f"an attempt at team {team!r} fails with probability {1 - p:g} and takes no time, so it could "
+                        "fail again and again at one instant; give it a time above zero"
+                    ),
+                )
 
 
 def _routes_are_workable(s: Scenario) -> Iterator[tuple[Path, str]]:
