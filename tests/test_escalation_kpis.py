@@ -240,3 +240,12 @@ def test_cost_per_ticket_counts_the_sending_agent_time_in_a_warm_handoff():
     live = [{**channel("phone", 0, "tech"), "patience": fixed(60)}]
     costs = cost_by_tier(channels=live, escalation={"handoff": {"mode": "warm", "handoff_time": fixed(2)}})
     assert costs == pytest.approx({"cost_per_ticket_tier.2": 30.0})
+
+
+def test_escalation_kpis_are_the_same_with_the_event_log_on_or_off(kpis):
+    """The escalation KPIs come from the escalations table, kept even when events are not recorded."""
+    scenario = build(**STORY)
+    quiet = replication_kpis(run_replication(scenario, record_events=False), scenario)
+    assert quiet.keys() == kpis.keys()
+    for name, value in kpis.items():
+        assert quiet[name] == pytest.approx(value, nan_ok=True), name
