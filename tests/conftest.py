@@ -118,7 +118,8 @@ def controlled_mean(values: Any, controls: Any = None) -> tuple[float, float, in
     x = np.ones((len(y), 1))
     if controls is not None:
         given = np.asarray(controls, dtype=float).reshape(len(y), -1)
-        x = np.column_stack([x, given[:, given.std(axis=0) > 0]])  # a constant control (fixed times) adds nothing
+        varies = given.std(axis=0) > 1e-9 * (np.abs(given).mean(axis=0) + 1)
+        x = np.column_stack([x, given[:, varies]])  # a constant control (fixed times, up to rounding) adds nothing
     coef, *_ = np.linalg.lstsq(x, y, rcond=None)
     residual = y - x @ coef
     dof = len(y) - x.shape[1]
