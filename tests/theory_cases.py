@@ -203,8 +203,10 @@ def erlang_a_case(utilisation: float, agents: int, horizon: str, warmup: str, re
     )
 
 
-# -- open Jackson network: tier 1 -> tier 2 ------------------------------------------------------------------
+# -- open Jackson network: tier 1 -> tier 2, with or without feedback to tier 1 ---------------------------------
 TEAMS = ("tier1", "tier2")
+FEEDBACK = {"delay": {"dist": "fixed", "value": 0}, "return_to": "first", "max": 1000}
+"""A return from tier 2 to tier 1, as a reopening: at once, to the first team, never capped in practice."""
 
 
 def jackson_case(
@@ -215,13 +217,24 @@ def jackson_case(
     horizon: str,
     warmup: str,
     reps: int,
+    q: float = 0.0,
 ) -> Case:
     """Tier 1 resolves with probability p, else transfers to tier 2: each tier is M/M/c at its Jackson rate.
 
+    With ``q`` > 0 the network has feedback: tier 2 returns a ticket to tier 1 with probability q,
+    drawn afresh on every tier-2 visit. The traffic equations are then lambda1 = lambda0 + q lambda2
+    and lambda2 = (1 - p) lambda1, so lambda1 = lambda0 / (1 - q (1 - p)). The return is expressed
+    with the engine's reopening: a category reopening with probability q after a tier-2 resolution
+    only, at once (delay 0), to its first team (tier 1), with a cap (``max``) that never binds. The
+    reopening chance is drawn from its own stream at every resolution and a returned ticket draws a
+    fresh tier-1 handle time and a fresh resolve chance, joining the back of tier 1's queue (FIFO):
+    exactly Jackson's independent Markov routing with exponential service at every visit.
+
     A ticket's queueing at a team is its stay minus its work there (one session per stay, no rework),
-    read from the visits table over stays begun in the window.
+    read from the visits table over stays begun in the window; ``arrivals`` counts every stay at
+    tier 1 (first visits and returns) against lambda1.
     """
-    rates = jackson_arrival_rates([per_hour / MINUTES_PER_HOUR, 0.0], [[0.0, 1 - p], [0.0, 0.0]])
+    rates = jackson_arrival_rates([per_hour / MINUTES_PER_HOUR, 0.0], [[0.0, 1 - p], [q, 0.0]])
     theory = {t: mmc(rate, 1 / m, c) for t, rate, m, c in zip(TEAMS, rates, handle, agents, strict=True)}
     doc = {
         "name": "jackson",
@@ -234,6 +247,7 @@ def jackson_case(
                 "path": list(TEAMS),
                 "resolve_probability": {"tier1": p},
                 "handle_time": {team: exponential(m) for team, m in zip(TEAMS, handle, strict=True)},
+                **({"reopen": {**FEEDBACK, "probability": {"tier2": q}}} if q else {}),
             }
         ],
         "teams": [
@@ -261,6 +275,8 @@ def jackson_case(
             out[f"mean_wait.{t}"] = float(waits[t])
             out[f"utilisation.{t}"] = kpis[f"utilisation.{t}"]
         out["visits.tier2"] = int((team == "tier2").sum()) / (rates[1] * (end - start)) - 1
+        if q:
+            out.update(returns(records.visits, start, end, q))
         return out
 
     checks = []
@@ -274,8 +290,30 @@ def jackson_case(
         Check("arrivals", 0.0, CONTROL_BOUND),
         Check("handle", 0.0, CONTROL_BOUND),
     ]
-    util = max(q.utilisation for q in theory.values())
-    return Case(f"jackson-{per_hour:g}perh-p{p}-rho{util:.2f}", doc, reps, measure, checks)
+    if q:  # a ticket's later tier-2 stays are ~10 times fewer than first ones: the wait bound fits their noise
+        checks += [Check("returns.first", 0.0, RATE_BOUND), Check("returns.later", 0.0, WAIT_BOUND)]
+    util = max(tier.utilisation for tier in theory.values())
+    feedback = f"-q{q:g}" if q else ""
+    return Case(f"jackson-{per_hour:g}perh-p{p}{feedback}-rho{util:.2f}", doc, reps, measure, checks)
+
+
+def returns(visits: pd.DataFrame, start: float, end: float, q: float) -> dict[str, float]:
+    """Share of tier-2 stays begun in the window that return the ticket to tier 1, relative to q, minus 1.
+
+    ``returns.first`` over each ticket's first tier-2 stay, ``returns.later`` over its second and later
+    ones: Jackson's routing draws the return afresh at every visit, so both shares are q (an engine
+    that decided once per ticket would return every returned ticket again, or none).
+    """
+    stays = visits.sort_values(["ticket", "entered"], kind="stable")
+    team = stays["team"].astype(str)
+    returned = team.groupby(stays["ticket"]).shift(-1) == "tier1"
+    at_tier2 = team == "tier2"
+    nth = at_tier2.groupby(stays["ticket"]).cumsum()
+    measured = at_tier2 & (stays["entered"] >= start) & (stays["entered"] < end)
+    return {
+        "returns.first": float(returned[measured & (nth == 1)].mean()) / q - 1,
+        "returns.later": float(returned[measured & (nth > 1)].mean()) / q - 1,
+    }
 
 
 # -- non-preemptive priority M/M/c with three classes --------------------------------------------------------
@@ -399,6 +437,7 @@ SUITE = [
     erlang_a_case(0.80, 12, "36h", "2h", REPLICATIONS),  # under-load
     erlang_a_case(1.30, 12, "1d", "2h", REPLICATIONS),  # over-load
     jackson_case(120, 0.7, (8, 4), (3, 5), "4d", "4h", REPLICATIONS),  # both tiers at 0.75
+    jackson_case(120, 0.7, (9, 5), (3, 5), "4d", "4h", REPLICATIONS, q=0.3),  # feedback: tiers at 0.73, 0.66
     priority_case(0.80, (0.2, 0.3, 0.5), 4, 4, "5d", "8h", REPLICATIONS),
     mgc_case("deterministic", 0.8, 4, 5, REPLICATIONS),  # 3 days left the Ciw interval at 0.96 x its bound
     mgc_case("lognormal", 0.8, 4, 6, REPLICATIONS),
