@@ -13,25 +13,21 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sim.analysis.kpi_names import kpi_problem
 from sim.analysis.precision import DEFAULT_CAP, DEFAULT_KPI, PrecisionTarget
 from sim.core.atomic import OutputError, check_writable, clean_leftovers, describe_os_error
-from sim.core.units import format_duration
 from sim.demo import add_demo_parser, cmd_demo
-from sim.experiments.compare import compare, write_comparison
-from sim.experiments.executors import EXECUTORS, Executor, ExecutorError, make_executor
-from sim.experiments.outputs import run_folder_parent, write_run
-from sim.experiments.replications import run
-from sim.experiments.results import ResultsError
-from sim.experiments.sweep_files import load_sweep
-from sim.experiments.sweeps import SweepError, leftovers, sweep, sweep_folder
-from sim.reports.display import kpi_table
-from sim.reports.tables import MARK, comparison_table, sweep_points_table
-from sim.scenario.loader import ScenarioError, load_scenario
-from sim.scenario.spec import Scenario
-from sim.scenario.variants import parse_variant, read_document
-from sim.scenario.workload import estimate, total_problem
+from sim.experiments.executors import EXECUTORS, ExecutorError, make_executor
+from sim.reports.marks import MARK
+
+if TYPE_CHECKING:
+    from sim.experiments.executors import Executor
+    from sim.scenario.spec import Scenario
+
+# Each command imports what it needs (SimPy, pandas, SciPy, the experiments and the tables) when
+# it runs, so `--help`, `validate` and `schema` answer at once; tests/test_code_health.py checks
+# which libraries they load.
 
 SWEEP_FAILED = 3
 
@@ -68,6 +64,8 @@ def write_report(folder: str | Path) -> Path:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the report of ``args.results``; exit 2 with one message if the folder holds no results."""
+    from sim.experiments.results import ResultsError
+
     try:
         path = write_report(args.results)
     except ResultsError as exc:
@@ -223,18 +221,35 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except ScenarioError as exc:
-        print(f"error: {exc.render()}", file=sys.stderr)
-        return 2
-    except (SweepError, ExecutorError, UsageError, OutputError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # output piped into a reader that stopped early (e.g. `| head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        problem = _expected_problem(exc)
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+
+
+def _raised_from(exc: Exception, module: str, name: str) -> bool:
+    """Whether ``exc`` is a ``module.name``; a module not imported yet cannot have raised it (nor is imported now)."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(exc, getattr(loaded, name))
+
+
+def _expected_problem(exc: Exception) -> str | None:
+    """The one-line message of an expected problem (exit 2), or None for a bug (a traceback, exit 1)."""
+    if _raised_from(exc, "sim.scenario.loader", "ScenarioError"):
+        return exc.render()  # type: ignore[attr-defined]
+    if isinstance(exc, (ExecutorError, UsageError, OutputError)) or _raised_from(
+        exc, "sim.experiments.sweeps", "SweepError"
+    ):
+        return str(exc)
+    return None
 
 
 class UsageError(Exception):
@@ -243,6 +258,11 @@ class UsageError(Exception):
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``run``: simulate a scenario, save its results folder and print its KPIs."""
+    from sim.experiments.outputs import run_folder_parent, write_run
+    from sim.experiments.replications import run
+    from sim.reports.display import kpi_table
+    from sim.scenario.loader import load_scenario
+
     scenario = load_scenario(args.scenario, args.overrides)
     if args.replications is not None and args.replications < 1:
         raise UsageError("--replications must be at least 1")
@@ -277,6 +297,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _headline(scenario: Scenario, replications: int, seed: int, elapsed: float, where: str = "") -> str:
+    from sim.core.units import format_duration
+
     warm = f", {format_duration(scenario.warmup)} warm-up" if scenario.warmup else ""
     on = f" on {where}" if where else ""
     return (
@@ -287,6 +309,9 @@ def _headline(scenario: Scenario, replications: int, seed: int, elapsed: float, 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """``compare``: run scenarios on common random numbers and print the paired differences to the first."""
+    from sim.experiments.compare import compare, write_comparison
+    from sim.reports.tables import comparison_table
+
     scenarios = _comparison_scenarios(args)
     if args.replications is not None and args.replications < 1:
         raise UsageError("--replications must be at least 1")
@@ -326,6 +351,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
     """Labelled scenarios: the files (by scenario name, else by path), then the variants of the first."""
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.variants import parse_variant, read_document
+
     scenarios: dict[str, Scenario] = {}
     if len({Path(path).resolve() for path in args.scenarios}) < len(args.scenarios):
         raise UsageError("a scenario file is given twice; vary one with --variant NAME:PATH=VALUE instead")
@@ -349,6 +377,10 @@ def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``sweep``: run (or resume) a sweep file; exit 3 when some of its tasks failed."""
+    from sim.experiments.sweep_files import load_sweep
+    from sim.experiments.sweeps import leftovers, sweep, sweep_folder
+    from sim.reports.tables import sweep_points_table
+
     plan = load_sweep(args.sweep)
     points, reps = len(plan.points), plan.replications
     _check_workload([(plan.scenario(i), reps) for i in range(points)], args.force)
@@ -405,11 +437,15 @@ def _precision(args: argparse.Namespace, scenario: Scenario) -> PrecisionTarget 
 
 def _check_workload(runs: list[tuple[Scenario, int]], force: bool) -> None:
     """Refuse, before simulating, work above the documented limits, unless ``--force``."""
+    from sim.scenario.workload import total_problem
+
     if not force and (problem := total_problem(runs)):
         raise UsageError(f"{problem}; add --force to run it anyway")
 
 
 def _check_kpis(names: list[str], scenario: Scenario) -> None:
+    from sim.analysis.kpi_names import kpi_problem
+
     for name in names:
         if problem := kpi_problem(name, scenario):
             raise UsageError(problem)
@@ -426,6 +462,9 @@ def _progress(args: argparse.Namespace) -> bool | None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``validate``: load a scenario (errors exit 2 from ``main``) and print what it holds."""
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.workload import estimate
+
     scenario = load_scenario(args.scenario, args.overrides)
     print(
         f"{Path(args.scenario)}: ok ({len(scenario.channels)} channels, {len(scenario.categories)} categories, "
@@ -445,6 +484,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
         print(markdown(), end="")
         return 0
+    from sim.scenario.spec import Scenario
+
     print(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2))
     return 0
 
