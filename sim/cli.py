@@ -351,7 +351,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
     """Labelled scenarios: the files (by scenario name, else by path), then the variants of the first."""
-    from sim.scenario.loader import load_scenario
+    from sim.scenario.loader import Override, load_scenario
     from sim.scenario.variants import parse_variant, read_document
 
     scenarios: dict[str, Scenario] = {}
@@ -369,7 +369,8 @@ def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
                 raise UsageError(str(exc)) from None
             if variant.name in scenarios:
                 raise UsageError(f"--variant {text!r}: the name {variant.name!r} is already taken")
-            scenarios[variant.name] = base.scenario([*args.overrides, *variant.overrides])
+            named = [Override(text, f"--variant {variant.name}:{text}") for text in variant.overrides]
+            scenarios[variant.name] = base.scenario([*args.overrides, *named])
     if len(scenarios) < 2:
         raise UsageError("compare needs at least two scenarios: more files, or --variant NAME:PATH=VALUE")
     return scenarios
