@@ -75,14 +75,53 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps the prose of a help text, and keeps indented example lines (the epilogs) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n\n".join(
+            "\n".join(indent + line for line in part.splitlines())
+            if part.startswith("  ") or "\n  " in part
+            else super(_HelpFormatter, self)._fill_text(part, width, indent)
+            for part in text.split("\n\n")
+        )
+
+
+def _examples(*commands: str) -> str:
+    """An epilog of example commands; tests/test_readme_commands.py runs each of them."""
+    return "examples:\n" + "\n".join(f"  python run_sim.py {command}" for command in commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``escalation-sim`` argument parser with one subcommand per entry of ``COMMANDS``."""
     parser = argparse.ArgumentParser(
-        prog="escalation-sim", description="Simulate customer-support operations: tiers, escalations, SLAs."
+        prog="escalation-sim",
+        description="Simulate customer-support operations: tiers, escalations, SLAs.",
+        formatter_class=_HelpFormatter,
+        epilog=_examples(
+            "validate scenarios/baseline.yaml",
+            "run scenarios/baseline.yaml -r 5",
+            "compare scenarios/tiered.yaml --variant 'training:categories.connectivity.resolve_probability.tier1=0.8'",
+            "sweep scenarios/sweeps/staffing.yaml",
+            "demo swarming",
+        )
+        + "\n\nEach command's --help says more; README.md has the whole story.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p_run = sub.add_parser("run", help="simulate a scenario and print its KPIs with 95%% confidence intervals")
+    p_run = sub.add_parser(
+        "run",
+        help="simulate a scenario and print its KPIs with 95%% confidence intervals",
+        description="Simulate a scenario's replications, print each KPI's mean with its 95%% confidence "
+        "interval and write the tables to a results folder.",
+        formatter_class=_HelpFormatter,
+        epilog=_examples(
+            "run scenarios/baseline.yaml",
+            "run scenarios/baseline.yaml -r 20 --seed 7",
+            "run scenarios/baseline.yaml --set teams.tier1.shifts[0].agents=11 --set horizon=7d",
+            "run scenarios/tiered.yaml -r 5 --report",
+        ),
+    )
     p_run.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
     _add_replication_options(p_run)
     _add_overrides(p_run)
@@ -98,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Compare scenarios under common random numbers: each scenario's KPIs with "
         "95%% intervals, and the paired difference to the first (the base), marked "
         f"{MARK} when its interval excludes zero.",
+        formatter_class=_HelpFormatter,
+        epilog=_examples(
+            "compare scenarios/baseline.yaml --variant 'tier1_11:teams.tier1.shifts[0].agents=11'",
+            "compare scenarios/handoff.yaml --variant 'warm:escalation.handoff.mode=warm' --set horizon=3d -r 5",
+        ),
     )
     p_cmp.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files; the first is the base")
     p_cmp.add_argument(
@@ -105,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME:PATH=VALUE[,PATH=VALUE]",
-        help="a variant of the first scenario, e.g. more_tier1:teams.tier1.shifts[0].agents=14 (repeatable)",
+        help="a variant of the first scenario, e.g. more_tier1:teams.tier1.shifts[0].agents=11 (repeatable)",
     )
     _add_replication_options(p_cmp)
     _add_overrides(p_cmp, "override a field of every scenario, e.g. --set horizon=3d (repeatable)")
@@ -129,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every point of a sweep file (grid, list, or random, Latin-hypercube, Sobol' or Halton "
         "sample) with its replications. Each finished run is saved at once; after "
         "an interruption, --resume runs only what is missing.",
+        formatter_class=_HelpFormatter,
+        epilog=_examples("sweep scenarios/sweeps/staffing.yaml", "sweep scenarios/sweeps/staffing.yaml --resume"),
     )
     p_swp.add_argument("sweep", help="sweep YAML file, e.g. scenarios/sweeps/staffing.yaml")
     p_swp.add_argument("--out", help="results folder of this sweep (default: results/sweeps/<name>/)")
@@ -139,7 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_execution_options(p_swp)
     add_report_option(p_swp)
 
-    p_val = sub.add_parser("validate", help="check a scenario file and report every problem")
+    p_val = sub.add_parser(
+        "validate",
+        help="check a scenario file and report every problem",
+        description="Check a scenario file (and its --set overrides) without simulating: every problem "
+        "on a line of its own, then the expected tickets per replication.",
+        formatter_class=_HelpFormatter,
+        epilog=_examples(
+            "validate scenarios/baseline.yaml",
+            "validate scenarios/baseline.yaml --set teams.tier1.shifts[0].agents=11",
+        ),
+    )
     p_val.add_argument("scenario")
     _add_overrides(p_val)
 
@@ -151,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_overrides(
-    parser: argparse.ArgumentParser, text: str = "override a field, e.g. --set teams.tier1.agents=14 (repeatable)"
+    parser: argparse.ArgumentParser,
+    text: str = "override a field, e.g. --set teams.tier1.shifts[0].agents=11 (repeatable)",
 ) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE", help=text)
 

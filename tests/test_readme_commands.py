@@ -171,15 +171,31 @@ PLACEHOLDERS = ("candidate.yaml", "big.yaml", "results/compare/20260302-101500-c
 def readme_commands() -> list[str]:
     """Every ``python run_sim.py …`` command in README.md's code blocks and inline code, joined over ``\\``."""
     text = README.read_text(encoding="utf-8")
-    commands = []
-    for block in re.findall(r"```(?:bash|sh|console)?\n(.*?)```", text, flags=re.S):
-        joined = block.replace("\\\n", " ")
-        for line in joined.splitlines():
-            line = line.split(" #", 1)[0].strip() if not line.lstrip().startswith("#") else ""
-            if "python run_sim.py" in line:
-                commands.append(line[line.index("python run_sim.py") :].split(" && ")[0].strip())
-    commands += re.findall(r"`(python run_sim\.py [^`]+)`", text)
+    commands, prose, block, fence = [], [], [], None
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if fence is None:
+                fence, block = line[3:].strip(), []
+            else:
+                if fence in ("bash", "sh", ""):
+                    commands += _block_commands("\n".join(block))
+                fence = None
+        elif fence is None:
+            prose.append(line)
+        else:
+            block.append(line)
+    commands += re.findall(r"`(python run_sim\.py [^`]+)`", "\n".join(prose))
     return list(dict.fromkeys(commands))
+
+
+def _block_commands(block: str) -> list[str]:
+    """The ``python run_sim.py`` commands of a shell block, comments dropped and continued lines joined."""
+    found = []
+    for line in block.replace("\\\n", " ").splitlines():
+        line = re.sub(r"\s+#.*$", "", line).strip()
+        if "python run_sim.py" in line and not line.startswith("#"):
+            found.append(line[line.index("python run_sim.py") :].split(" && ")[0].strip())
+    return found
 
 
 def help_commands() -> list[str]:
@@ -192,6 +208,29 @@ def help_commands() -> list[str]:
     for text in texts:
         found += [m.strip() for m in re.findall(r"(python run_sim\.py [^\n]+)", text)]
     return list(dict.fromkeys(found))
+
+
+def help_examples() -> list[str]:
+    """The ``--set`` and ``--variant`` examples in the options' help (``e.g. --set PATH=VALUE``)."""
+    parser = build_parser()
+    helps = []
+    for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
+        for sub in action.choices.values():
+            helps += [option.help or "" for option in sub._actions]
+    found = []
+    for text in helps:
+        found += [f"--set {m}" for m in re.findall(r"--set (\S+=[^\s)]+)", text)]
+        found += [f"--variant {m}" for m in re.findall(r"e\.g\. ([A-Za-z0-9_]+:\S+=[^\s)]+)", text)]
+    return list(dict.fromkeys(found))
+
+
+def test_every_override_example_in_the_help_is_valid_on_the_bundled_baseline(capsys):
+    examples = help_examples()
+    assert "--set horizon=3d" in examples and any(e.startswith("--variant ") for e in examples), examples
+    for example in examples:
+        flag, value = example.split(" ", 1)
+        text = value.split(":", 1)[1] if flag == "--variant" else value
+        assert main(["validate", str(BASELINE), "--set", text]) == 0, (example, capsys.readouterr().err)
 
 
 def runnable(command: str, out: Path) -> list[str] | None:
