@@ -45,8 +45,13 @@ _HOME = {
 line's ``--help`` and ``validate`` do not pay for SimPy, pandas and SciPy."""
 
 
+_LAYERS = ("core", "scenario", "engine", "analysis", "experiments", "reports")
+
+
 def __getattr__(name: str) -> Any:
-    """Import a facade name from its module on first use."""
+    """Import a facade name (or a layer, ``sim.engine``) from its module on first use."""
+    if name in _LAYERS:
+        return importlib.import_module(f"sim.{name}")
     if name not in _HOME:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
     value = getattr(importlib.import_module(_HOME[name]), name)

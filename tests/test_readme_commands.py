@@ -157,15 +157,9 @@ SHORT = {
     "run": ["--set", "horizon=1d", "--set", "warmup=2h", "-r", "2", "-w", "1", "--quiet"],
     "compare": ["--set", "horizon=1d", "--set", "warmup=2h", "-r", "2", "-w", "1", "--quiet"],
     "demo": ["-r", "2", "-w", "1", "--quiet"],
-    "sweep": ["-w", "1", "--quiet"],
+    "sweep": ["--quiet"],
 }
 """What each command gets appended: a day of simulated time, two replications, one worker."""
-
-NEEDS = {"--executor dask": "dask", "--scheduler": "distributed"}
-"""Text in a command that needs an optional extra, and the module that extra provides."""
-
-PLACEHOLDERS = ("candidate.yaml", "big.yaml", "results/compare/20260302-101500-cold-vs-warm", "tcp://10.0.0.5")
-"""Names the README uses as examples of the reader's own files and machines."""
 
 
 def readme_commands() -> list[str]:
@@ -199,7 +193,7 @@ def _block_commands(block: str) -> list[str]:
 
 
 def help_commands() -> list[str]:
-    """Every example command in the ``--help`` texts (description and epilog of each subcommand)."""
+    """Every example command in the ``--help`` texts (the epilogs of the commands)."""
     parser = build_parser()
     texts = [parser.format_help()]
     for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
@@ -224,6 +218,13 @@ def help_examples() -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def test_the_readme_and_the_help_document_commands_to_run():
+    commands = readme_commands()
+    assert len(commands) >= 15, commands
+    assert any(c.startswith("python run_sim.py compare scenarios/tiered.yaml") for c in commands)
+    assert len(help_commands()) >= 5
+
+
 def test_every_override_example_in_the_help_is_valid_on_the_bundled_baseline(capsys):
     examples = help_examples()
     assert "--set horizon=3d" in examples and any(e.startswith("--variant ") for e in examples), examples
@@ -233,56 +234,93 @@ def test_every_override_example_in_the_help_is_valid_on_the_bundled_baseline(cap
         assert main(["validate", str(BASELINE), "--set", text]) == 0, (example, capsys.readouterr().err)
 
 
-def runnable(command: str, out: Path) -> list[str] | None:
-    """The command as an argv with the short settings and ``--out`` appended; None for placeholders."""
-    argv = shlex.split(command)[2:]
-    if any(p in command for p in PLACEHOLDERS):
-        return None
-    verb = argv[0]
-    extra = list(SHORT.get(verb, []))
-    if verb == "demo" and ("--list" in argv):
-        extra = []
-    if verb in ("run", "compare", "demo"):
-        extra += ["--out", str(out)]
-        for flag in ("-r", "--replications"):  # the documented count, capped at two
-            if flag in argv:
-                at = argv.index(flag)
-                del argv[at : at + 2]
-    if verb == "sweep":
-        extra += (
-            ["--out", str(out / "sweep"), "--overwrite"] if "--resume" not in argv else ["--out", str(out / "sweep")]
-        )
-    return argv + extra
+DOCUMENTED = list(dict.fromkeys(readme_commands() + help_commands()))
 
 
-def test_the_readme_documents_commands_to_run():
-    commands = readme_commands()
-    assert len(commands) >= 15, commands
-    assert any(c.startswith("python run_sim.py compare scenarios/tiered.yaml") for c in commands)
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    """One results folder for every documented command, so `--resume` and `report` find earlier results."""
+    return tmp_path_factory.mktemp("documented")
 
 
 @pytest.mark.slow
-def test_every_readme_and_help_command_runs_as_written(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    ran, failures = [], []
-    commands = readme_commands() + help_commands()
-    for command in commands:
-        argv = runnable(command, tmp_path / "out")
-        if argv is None:
-            continue
-        missing = [module for needle, module in NEEDS.items() if needle in command and not _importable(module)]
-        if missing:
-            continue
-        if argv[0] == "sweep":
-            argv = _short_sweep(argv, tmp_path)
-        result = subprocess.run(
-            [sys.executable, "run_sim.py", *argv], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+@pytest.mark.parametrize("command", DOCUMENTED, ids=[c.removeprefix("python run_sim.py ")[:70] for c in DOCUMENTED])
+def test_documented_command_runs_as_written(command, workspace):
+    argv = _as_run_here(command, workspace)
+    result = subprocess.run(
+        [sys.executable, "run_sim.py", *argv],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, f"{command}\nran as: {shlex.join(argv)}\n{result.stderr[-1500:]}"
+
+
+def _as_run_here(command: str, workspace: Path) -> list[str]:
+    """The command's arguments with short settings and ``--out`` in ``workspace`` appended.
+
+    The README's stand-ins for the reader's own files become real ones: ``candidate.yaml`` a
+    restaffed baseline, ``big.yaml`` the staffing sweep, the report's folder the newest comparison.
+    A command that needs a Dask scheduler on another machine, or an extra that is not installed,
+    is skipped with the reason.
+    """
+    argv = shlex.split(command)[2:]
+    verb = argv[0]
+    if "--scheduler" in argv:
+        pytest.skip("needs a Dask scheduler running at the address the README gives")
+    if "dask" in argv and not (_importable("dask") and _importable("distributed")):
+        pytest.skip("needs the optional extra: pip install -e '.[distributed]'")
+    if "candidate.yaml" in argv:
+        candidate = workspace / "candidate.yaml"
+        doc = yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+        doc["name"] = "candidate"
+        doc["teams"][0]["shifts"][0]["agents"] += 2
+        candidate.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        argv[argv.index("candidate.yaml")] = str(candidate)
+    if verb == "report":
+        folders = sorted((workspace / "out" / "compare").glob("*"), key=lambda p: p.stat().st_mtime)
+        if not folders:
+            assert (
+                main(
+                    [
+                        "compare",
+                        "scenarios/validation/erlang_c.yaml",
+                        "--variant",
+                        "x:seed=3",
+                        "--set",
+                        "horizon=4h",
+                        "--set",
+                        "warmup=30m",
+                        "-r",
+                        "2",
+                        "-w",
+                        "1",
+                        "--quiet",
+                        "--out",
+                        str(workspace / "out"),
+                    ]
+                )
+                == 0
+            )
+            folders = sorted((workspace / "out" / "compare").glob("*"))
+        argv[1] = str(folders[-1])
+        return argv
+    if verb == "sweep":
+        argv[1] = str(
+            _short_sweep(ROOT / ("scenarios/sweeps/staffing.yaml" if argv[1] == "big.yaml" else argv[1]), workspace)
         )
-        ran.append(command)
-        if result.returncode != 0:
-            failures.append(f"{command}\n  exit {result.returncode}: {result.stderr.strip()[-600:]}")
-    assert not failures, "\n".join(failures)
-    assert len(ran) >= 15
+        resuming = "--resume" in argv
+        return [*argv, *SHORT["sweep"], "--out", str(workspace / "sweep"), *([] if resuming else ["--overwrite"])]
+    extra = [] if verb == "demo" and "--list" in argv else list(SHORT.get(verb, []))
+    for flag in ("-r", "--replications"):  # the documented count gives way to two
+        if flag in argv and extra:
+            at = argv.index(flag)
+            del argv[at : at + 2]
+    if verb in ("run", "compare", "demo"):
+        extra += ["--out", str(workspace / "out")]
+    return argv + extra
 
 
 def _importable(module: str) -> bool:
@@ -291,9 +329,8 @@ def _importable(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _short_sweep(argv: list[str], tmp_path: Path) -> list[str]:
-    """A bundled sweep file, shortened: the same base and parameters, a day each, two replications, 3 points."""
-    source = ROOT / argv[1]
+def _short_sweep(source: Path, workspace: Path) -> Path:
+    """A sweep file shortened: the same base and parameters, a day each, two replications, few points."""
     doc = yaml.safe_load(source.read_text(encoding="utf-8"))
     doc["base"] = str((source.parent / doc["base"]).resolve())
     doc["set"] = [*doc.get("set", []), "horizon=1d", "warmup=2h"]
@@ -302,9 +339,9 @@ def _short_sweep(argv: list[str], tmp_path: Path) -> list[str]:
         doc["sample"]["n"] = 4 if doc["sample"].get("method") == "sobol" else 3
     else:
         doc["parameters"] = {name: _first_two(values) for name, values in doc["parameters"].items()}
-    short = tmp_path / source.name
+    short = workspace / source.name
     short.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    return ["sweep", str(short), *argv[2:]]
+    return short
 
 
 def _first_two(values):
