@@ -551,7 +551,7 @@ _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 def apply_overrides(data: dict[str, Any], overrides: Iterable[str | Override], source: str) -> dict[str, Any]:
-    """A copy of ``data`` with each ``path=value`` applied; list items may be named (teams.tier1.agents)."""
+    """A copy of ``data`` with each ``path=value`` applied; list items may be named (teams.tier1.shifts[0].agents)."""
     return _apply(data, [Override.of(item) for item in overrides], source)[0]
 
 

@@ -1,6 +1,6 @@
 """Scenario variants: a base scenario file plus ``path=value`` overrides, checked like ``--set``.
 
-Comparisons (``--variant more_staff:teams.tier1.agents=14``) and sweeps (one variant per point)
+Comparisons (``--variant more_staff:teams.tier1.shifts[0].agents=14``) and sweeps (one variant per point)
 read the base file once and derive every variant from its raw document with the loader's own
 override machinery, so a variant is validated exactly as ``run --set`` would validate it and
 its errors name the same field paths.
