@@ -7,15 +7,62 @@ differences; ``sweep`` runs a sweep file. The layers below (``core`` → ``scena
 ``analysis`` → ``experiments`` → ``reports``) are importable on their own.
 """
 
-from sim.analysis.precision import PrecisionTarget
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from sim.core.version import __version__
-from sim.engine import RunRecords, run_replication
-from sim.experiments.compare import Comparison, compare
-from sim.experiments.executors import DaskExecutor, LocalExecutor, SerialExecutor
-from sim.experiments.replications import RunResult, run
-from sim.experiments.sweeps import SweepResult, sweep
-from sim.scenario.loader import ScenarioError, load_scenario
-from sim.scenario.spec import Scenario
+
+if TYPE_CHECKING:  # the names below are imported when first used, so `import sim` stays light
+    from sim.analysis.precision import PrecisionTarget
+    from sim.engine import RunRecords, run_replication
+    from sim.experiments.compare import Comparison, compare
+    from sim.experiments.executors import DaskExecutor, LocalExecutor, SerialExecutor
+    from sim.experiments.replications import RunResult, run
+    from sim.experiments.sweeps import SweepResult, sweep
+    from sim.scenario.loader import ScenarioError, load_scenario
+    from sim.scenario.spec import Scenario
+
+_HOME = {
+    "PrecisionTarget": "sim.analysis.precision",
+    "RunRecords": "sim.engine",
+    "run_replication": "sim.engine",
+    "Comparison": "sim.experiments.compare",
+    "compare": "sim.experiments.compare",
+    "DaskExecutor": "sim.experiments.executors",
+    "LocalExecutor": "sim.experiments.executors",
+    "SerialExecutor": "sim.experiments.executors",
+    "RunResult": "sim.experiments.replications",
+    "run": "sim.experiments.replications",
+    "SweepResult": "sim.experiments.sweeps",
+    "sweep": "sim.experiments.sweeps",
+    "ScenarioError": "sim.scenario.loader",
+    "load_scenario": "sim.scenario.loader",
+    "Scenario": "sim.scenario.spec",
+}
+"""Where each name of the facade lives; it is imported on first use (PEP 562), so that the command
+line's ``--help`` and ``validate`` do not pay for SimPy, pandas and SciPy."""
+
+
+_LAYERS = ("core", "scenario", "engine", "analysis", "experiments", "reports")
+
+
+def __getattr__(name: str) -> Any:
+    """Import a facade name (or a layer, ``sim.engine``) from its module on first use."""
+    if name in _LAYERS:
+        return importlib.import_module(f"sim.{name}")
+    if name not in _HOME:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOME[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The facade's names, imported or not (for completion in notebooks)."""
+    return sorted([*globals(), *_HOME])
+
 
 __all__ = [
     "Comparison",

@@ -13,25 +13,21 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sim.analysis.kpi_names import kpi_problem
 from sim.analysis.precision import DEFAULT_CAP, DEFAULT_KPI, PrecisionTarget
 from sim.core.atomic import OutputError, check_writable, clean_leftovers, describe_os_error
-from sim.core.units import format_duration
 from sim.demo import add_demo_parser, cmd_demo
-from sim.experiments.compare import compare, write_comparison
-from sim.experiments.executors import EXECUTORS, Executor, ExecutorError, make_executor
-from sim.experiments.outputs import run_folder_parent, write_run
-from sim.experiments.replications import run
-from sim.experiments.results import ResultsError
-from sim.experiments.sweep_files import load_sweep
-from sim.experiments.sweeps import SweepError, leftovers, sweep, sweep_folder
-from sim.reports.display import kpi_table
-from sim.reports.tables import MARK, comparison_table, sweep_points_table
-from sim.scenario.loader import ScenarioError, load_scenario
-from sim.scenario.spec import Scenario
-from sim.scenario.variants import parse_variant, read_document
-from sim.scenario.workload import estimate, total_problem
+from sim.experiments.executors import EXECUTORS, ExecutorError, make_executor
+from sim.reports.marks import MARK
+
+if TYPE_CHECKING:
+    from sim.experiments.executors import Executor
+    from sim.scenario.spec import Scenario
+
+# Each command imports what it needs (SimPy, pandas, SciPy, the experiments and the tables) when
+# it runs, so `--help`, `validate` and `schema` answer at once; tests/test_code_health.py checks
+# which libraries they load.
 
 SWEEP_FAILED = 3
 
@@ -68,6 +64,8 @@ def write_report(folder: str | Path) -> Path:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the report of ``args.results``; exit 2 with one message if the folder holds no results."""
+    from sim.experiments.results import ResultsError
+
     try:
         path = write_report(args.results)
     except ResultsError as exc:
@@ -77,14 +75,53 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps the prose of a help text, and keeps indented example lines (the epilogs) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n\n".join(
+            "\n".join(indent + line for line in part.splitlines())
+            if part.startswith("  ") or "\n  " in part
+            else super(_HelpFormatter, self)._fill_text(part, width, indent)
+            for part in text.split("\n\n")
+        )
+
+
+def _examples(*commands: str) -> str:
+    """An epilog of example commands; tests/test_readme_commands.py runs each of them."""
+    return "examples:\n" + "\n".join(f"  python run_sim.py {command}" for command in commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``escalation-sim`` argument parser with one subcommand per entry of ``COMMANDS``."""
     parser = argparse.ArgumentParser(
-        prog="escalation-sim", description="Simulate customer-support operations: tiers, escalations, SLAs."
+        prog="escalation-sim",
+        description="Simulate customer-support operations: tiers, escalations, SLAs.",
+        formatter_class=_HelpFormatter,
+        epilog=_examples(
+            "validate scenarios/baseline.yaml",
+            "run scenarios/baseline.yaml -r 5",
+            "compare scenarios/tiered.yaml --variant 'training:categories.connectivity.resolve_probability.tier1=0.8'",
+            "sweep scenarios/sweeps/staffing.yaml",
+            "demo swarming",
+        )
+        + "\n\nEach command's --help says more; README.md has the whole story.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p_run = sub.add_parser("run", help="simulate a scenario and print its KPIs with 95%% confidence intervals")
+    p_run = sub.add_parser(
+        "run",
+        help="simulate a scenario and print its KPIs with 95%% confidence intervals",
+        description="Simulate a scenario's replications, print each KPI's mean with its 95%% confidence "
+        "interval and write the tables to a results folder.",
+        formatter_class=_HelpFormatter,
+        epilog=_examples(
+            "run scenarios/baseline.yaml",
+            "run scenarios/baseline.yaml -r 20 --seed 7",
+            "run scenarios/baseline.yaml --set teams.tier1.shifts[0].agents=11 --set horizon=7d",
+            "run scenarios/tiered.yaml -r 5 --report",
+        ),
+    )
     p_run.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
     _add_replication_options(p_run)
     _add_overrides(p_run)
@@ -100,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Compare scenarios under common random numbers: each scenario's KPIs with "
         "95%% intervals, and the paired difference to the first (the base), marked "
         f"{MARK} when its interval excludes zero.",
+        formatter_class=_HelpFormatter,
+        epilog=_examples(
+            "compare scenarios/baseline.yaml --variant 'tier1_11:teams.tier1.shifts[0].agents=11'",
+            "compare scenarios/handoff.yaml --variant 'warm:escalation.handoff.mode=warm' --set horizon=3d -r 5",
+        ),
     )
     p_cmp.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files; the first is the base")
     p_cmp.add_argument(
@@ -107,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME:PATH=VALUE[,PATH=VALUE]",
-        help="a variant of the first scenario, e.g. more_tier1:teams.tier1.shifts[0].agents=14 (repeatable)",
+        help="a variant of the first scenario, e.g. more_tier1:teams.tier1.shifts[0].agents=11 (repeatable)",
     )
     _add_replication_options(p_cmp)
     _add_overrides(p_cmp, "override a field of every scenario, e.g. --set horizon=3d (repeatable)")
@@ -131,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every point of a sweep file (grid, list, or random, Latin-hypercube, Sobol' or Halton "
         "sample) with its replications. Each finished run is saved at once; after "
         "an interruption, --resume runs only what is missing.",
+        formatter_class=_HelpFormatter,
+        epilog=_examples("sweep scenarios/sweeps/staffing.yaml", "sweep scenarios/sweeps/staffing.yaml --resume"),
     )
     p_swp.add_argument("sweep", help="sweep YAML file, e.g. scenarios/sweeps/staffing.yaml")
     p_swp.add_argument("--out", help="results folder of this sweep (default: results/sweeps/<name>/)")
@@ -141,7 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_execution_options(p_swp)
     add_report_option(p_swp)
 
-    p_val = sub.add_parser("validate", help="check a scenario file and report every problem")
+    p_val = sub.add_parser(
+        "validate",
+        help="check a scenario file and report every problem",
+        description="Check a scenario file (and its --set overrides) without simulating: every problem "
+        "on a line of its own, then the expected tickets per replication.",
+        formatter_class=_HelpFormatter,
+        epilog=_examples(
+            "validate scenarios/baseline.yaml",
+            "validate scenarios/baseline.yaml --set teams.tier1.shifts[0].agents=11",
+        ),
+    )
     p_val.add_argument("scenario")
     _add_overrides(p_val)
 
@@ -153,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_overrides(
-    parser: argparse.ArgumentParser, text: str = "override a field, e.g. --set teams.tier1.agents=14 (repeatable)"
+    parser: argparse.ArgumentParser,
+    text: str = "override a field, e.g. --set teams.tier1.shifts[0].agents=11 (repeatable)",
 ) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE", help=text)
 
@@ -223,18 +278,35 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except ScenarioError as exc:
-        print(f"error: {exc.render()}", file=sys.stderr)
-        return 2
-    except (SweepError, ExecutorError, UsageError, OutputError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # output piped into a reader that stopped early (e.g. `| head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        problem = _expected_problem(exc)
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+
+
+def _raised_from(exc: Exception, module: str, name: str) -> bool:
+    """Whether ``exc`` is a ``module.name``; a module not imported yet cannot have raised it (nor is imported now)."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(exc, getattr(loaded, name))
+
+
+def _expected_problem(exc: Exception) -> str | None:
+    """The one-line message of an expected problem (exit 2), or None for a bug (a traceback, exit 1)."""
+    if _raised_from(exc, "sim.scenario.loader", "ScenarioError"):
+        return exc.render()  # type: ignore[attr-defined]
+    if isinstance(exc, (ExecutorError, UsageError, OutputError)) or _raised_from(
+        exc, "sim.experiments.sweeps", "SweepError"
+    ):
+        return str(exc)
+    return None
 
 
 class UsageError(Exception):
@@ -243,6 +315,11 @@ class UsageError(Exception):
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``run``: simulate a scenario, save its results folder and print its KPIs."""
+    from sim.experiments.outputs import run_folder_parent, write_run
+    from sim.experiments.replications import run
+    from sim.reports.display import kpi_table
+    from sim.scenario.loader import load_scenario
+
     scenario = load_scenario(args.scenario, args.overrides)
     if args.replications is not None and args.replications < 1:
         raise UsageError("--replications must be at least 1")
@@ -277,6 +354,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _headline(scenario: Scenario, replications: int, seed: int, elapsed: float, where: str = "") -> str:
+    from sim.core.units import format_duration
+
     warm = f", {format_duration(scenario.warmup)} warm-up" if scenario.warmup else ""
     on = f" on {where}" if where else ""
     return (
@@ -287,6 +366,9 @@ def _headline(scenario: Scenario, replications: int, seed: int, elapsed: float, 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """``compare``: run scenarios on common random numbers and print the paired differences to the first."""
+    from sim.experiments.compare import compare, write_comparison
+    from sim.reports.tables import comparison_table
+
     scenarios = _comparison_scenarios(args)
     if args.replications is not None and args.replications < 1:
         raise UsageError("--replications must be at least 1")
@@ -326,6 +408,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
     """Labelled scenarios: the files (by scenario name, else by path), then the variants of the first."""
+    from sim.scenario.loader import Override, load_scenario
+    from sim.scenario.variants import parse_variant, read_document
+
     scenarios: dict[str, Scenario] = {}
     if len({Path(path).resolve() for path in args.scenarios}) < len(args.scenarios):
         raise UsageError("a scenario file is given twice; vary one with --variant NAME:PATH=VALUE instead")
@@ -341,7 +426,8 @@ def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
                 raise UsageError(str(exc)) from None
             if variant.name in scenarios:
                 raise UsageError(f"--variant {text!r}: the name {variant.name!r} is already taken")
-            scenarios[variant.name] = base.scenario([*args.overrides, *variant.overrides])
+            named = [Override(text, f"--variant {variant.name}:{text}") for text in variant.overrides]
+            scenarios[variant.name] = base.scenario([*args.overrides, *named])
     if len(scenarios) < 2:
         raise UsageError("compare needs at least two scenarios: more files, or --variant NAME:PATH=VALUE")
     return scenarios
@@ -349,6 +435,10 @@ def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``sweep``: run (or resume) a sweep file; exit 3 when some of its tasks failed."""
+    from sim.experiments.sweep_files import load_sweep
+    from sim.experiments.sweeps import leftovers, sweep, sweep_folder
+    from sim.reports.tables import sweep_points_table
+
     plan = load_sweep(args.sweep)
     points, reps = len(plan.points), plan.replications
     _check_workload([(plan.scenario(i), reps) for i in range(points)], args.force)
@@ -405,11 +495,15 @@ def _precision(args: argparse.Namespace, scenario: Scenario) -> PrecisionTarget 
 
 def _check_workload(runs: list[tuple[Scenario, int]], force: bool) -> None:
     """Refuse, before simulating, work above the documented limits, unless ``--force``."""
+    from sim.scenario.workload import total_problem
+
     if not force and (problem := total_problem(runs)):
         raise UsageError(f"{problem}; add --force to run it anyway")
 
 
 def _check_kpis(names: list[str], scenario: Scenario) -> None:
+    from sim.analysis.kpi_names import kpi_problem
+
     for name in names:
         if problem := kpi_problem(name, scenario):
             raise UsageError(problem)
@@ -426,6 +520,9 @@ def _progress(args: argparse.Namespace) -> bool | None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``validate``: load a scenario (errors exit 2 from ``main``) and print what it holds."""
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.workload import estimate
+
     scenario = load_scenario(args.scenario, args.overrides)
     print(
         f"{Path(args.scenario)}: ok ({len(scenario.channels)} channels, {len(scenario.categories)} categories, "
@@ -445,6 +542,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
         print(markdown(), end="")
         return 0
+    from sim.scenario.spec import Scenario
+
     print(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2))
     return 0
 

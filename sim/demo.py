@@ -15,17 +15,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import yaml
-
-from sim.experiments.compare import Comparison, paired_table, write_comparison
-from sim.experiments.executors import Executor
-from sim.experiments.outputs import write_run
-from sim.experiments.replications import RunResult, executor_scope, run
-from sim.experiments.results import RUNS
-from sim.scenario.spec import Scenario
-from sim.scenario.variants import read_document
+if TYPE_CHECKING:  # the demos' code is imported when a demo runs, so `--help` stays quick
+    from sim.experiments.executors import Executor
+    from sim.experiments.replications import RunResult
+    from sim.scenario.spec import Scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -48,6 +43,8 @@ class Demo:
 
     def scenarios(self) -> dict[str, Scenario]:
         """The base and its variants, labelled, in order."""
+        from sim.scenario.variants import read_document
+
         document = read_document(SCENARIOS / self.scenario)
         labelled = {self.base: document.scenario(self.overrides)}
         for label, changes in self.variants.items():
@@ -173,6 +170,12 @@ def run_demo(
     progress: bool | None = None,
 ) -> Path:
     """Run every scenario of the demo on common random numbers; write the comparison, the runs and the report."""
+    import pandas as pd
+    import yaml
+
+    from sim.experiments.compare import Comparison, paired_table, write_comparison
+    from sim.experiments.replications import executor_scope, run
+    from sim.experiments.results import RUNS
     from sim.reports.html import NOTE, write_report  # matplotlib and Jinja2 only when a demo runs
 
     scenarios = demo.scenarios()
@@ -206,6 +209,8 @@ def run_demo(
 
 def write_runs(runs: dict[str, RunResult], root: Path) -> None:
     """Each scenario's run under ``root/<scenario name>/<label>`` (its tables, for the report's flow diagrams)."""
+    from sim.experiments.outputs import write_run
+
     for label, result in runs.items():
         write_run(result, root, run_id=label)
 

@@ -170,7 +170,10 @@ def test_compare_command_prints_marked_differences_and_writes_tidy_files(tmp_pat
     [
         ([str(ERLANG_C)], "compare needs at least two scenarios"),
         ([str(ERLANG_C), "--variant", "oops"], "write it as name:path=value"),
-        ([str(ERLANG_C), "--variant", "x:teams.nobody.agents=3"], "no item 'nobody' here"),
+        (
+            [str(ERLANG_C), "--variant", "x:teams.nobody.agents=3"],
+            "--variant x:teams.nobody.agents=3: no item 'nobody' in teams",
+        ),
         ([str(ERLANG_C), str(ERLANG_C)], "is given twice"),
         ([str(ERLANG_C), "--variant", "x:seed=3", "--kpi", "speed"], "unknown KPI 'speed'"),
     ],

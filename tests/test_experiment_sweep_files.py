@@ -196,11 +196,11 @@ BAD = {
     ),
     "no_such_team": (
         "parameters:\n  teams.tier9.agents: [12, 13]\n",
-        ":3: parameters.teams.tier9.agents: --set 'teams.tier9.agents=12': no item 'tier9' here; choose one of: agents",
+        ":3: parameters.teams.tier9.agents: no item 'tier9' in teams; choose one of: agents",
     ),
     "invalid_point": (
         "parameters:\n  teams.agents.agents: [0, 14]\n",
-        ":2: parameters: point 0 (teams.agents.agents=0) makes an invalid scenario: teams[0].agents: "
+        ":2: parameters: point 0 (teams.agents.agents=0) makes an invalid scenario: teams.agents.agents: "
         "a team needs at least one agent",
     ),
     "interval_without_sample": (
@@ -235,7 +235,7 @@ BAD = {
     "nothing_to_vary": ("replications: 2\n", ":1: parameters: name at least one parameter"),
     "bad_fixed_override": (
         "set: [teams.nobody.agents=3]\nparameters:\n  teams.agents.agents: [12]\n",
-        ":2: set[0]: --set 'teams.nobody.agents=3': no item 'nobody' here",
+        ":2: set[0]: teams.nobody.agents=3: no item 'nobody' in teams",
     ),
 }
 

@@ -16,9 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import stdtrit
-
-from sim.analysis.kpis import confidence_interval
 
 DEFAULT_KPI = "asa"
 DEFAULT_CAP = 100
@@ -92,6 +89,8 @@ class Precision:
 
 def assess(values: Sequence[float], target: PrecisionTarget) -> Precision:
     """The KPI's mean, half-width and relative precision over the replications so far."""
+    from sim.analysis.kpis import confidence_interval  # pandas and SciPy only when replications are assessed
+
     mean, half, _ = confidence_interval(np.asarray(values, dtype=float), target.level)
     return Precision(target, mean, half, len(values))
 
@@ -111,6 +110,8 @@ def next_total(values: Sequence[float], target: PrecisionTarget) -> int:
         if math.isnan(status.mean) or status.mean == 0:
             return n  # the KPI never took a value, or has a zero mean: no relative precision exists
         return min(n + 1, target.max_replications)
+    from scipy.special import stdtrit
+
     sd = float(np.nanstd(np.asarray(values, dtype=float), ddof=1))
     quantile = 0.5 + target.level / 2
     limit = min(2 * n, target.max_replications)

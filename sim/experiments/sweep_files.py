@@ -52,7 +52,7 @@ from sim.analysis.kpi_names import kpi_problem
 from sim.analysis.staffing import is_staffing_sweep
 from sim.experiments.design import DESIGNS, Interval, Point, grid, sobol_n_problem
 from sim.scenario.fields import Path as FieldPath
-from sim.scenario.loader import ScenarioError, apply_overrides, format_path, read_mapping
+from sim.scenario.loader import Override, ScenarioError, apply_overrides, read_mapping
 from sim.scenario.spec import Name, Scenario
 from sim.scenario.variants import BaseDocument, override, read_document
 
@@ -193,7 +193,9 @@ class SweepPlan:
 
     def scenario(self, point_id: int) -> Scenario:
         """The validated scenario of one point."""
-        return self.base.scenario(self.overrides(point_id), f"{self.source} point {point_id}")
+        # a problem names the parameter (not its value), so points with the same problem are counted together
+        changes = [Override(text, text.split("=", 1)[0]) for text in self.overrides(point_id)]
+        return self.base.scenario(changes, f"{self.source} point {point_id}")
 
     def resolved(self) -> dict:
         """The sweep with every default filled in, its points listed and its base scenario resolved."""
@@ -225,7 +227,7 @@ def load_sweep(path: str | Path) -> SweepPlan:
     spec, lines = _read_spec(path)
     fail = _Problems(str(path), lines)
     fail.extend(_shape_problems(spec))
-    base = _base_document(spec, path.parent / spec.base, fail)
+    base = _base_document(spec, path.parent / spec.base, fail, lines)
     base_scenario = base.scenario()
     for i, name in enumerate(spec.kpis or ()):
         if problem := kpi_problem(name, base_scenario):
@@ -270,17 +272,23 @@ def _read_spec(path: Path) -> tuple[SweepSpec, dict[FieldPath, int]]:
         raise ScenarioError(source, [_describe(err) for err in exc.errors()], lines) from None
 
 
-def _base_document(spec: SweepSpec, base_path: Path, fail: _Problems) -> BaseDocument:
-    """The base scenario's document with the sweep's fixed ``set:`` overrides applied."""
+def _base_document(spec: SweepSpec, base_path: Path, fail: _Problems, lines: dict[FieldPath, int]) -> BaseDocument:
+    """The base scenario's document with the sweep's fixed ``set:`` overrides applied.
+
+    Each override is named by its line of the sweep file, so a problem it causes in the base
+    scenario points there, not to the base file.
+    """
     if not base_path.is_file():
         fail.add(("base",), f"no scenario file at {base_path}")
     fail.raise_any()
     base = read_document(base_path)
     for i, text in enumerate(spec.set_):
+        line = lines.get(("set", i), lines.get(("set",)))
+        name = f"{fail.source}{f':{line}' if line else ''}: set[{i}]: {text}"
         try:
-            base = base.with_overrides([text])
+            base = base.with_overrides([Override(text, name)])
         except ScenarioError as exc:
-            fail.extend((("set", i), message) for _, message in exc.problems)
+            fail.extend((("set", i), f"{text}: {message}") for _, message in exc.problems)
     fail.raise_any()
     return base
 
@@ -362,8 +370,8 @@ def _point_problems(plan: SweepPlan) -> Iterator[tuple[FieldPath, str]]:
         try:
             plan.scenario(point_id)
         except ScenarioError as exc:
-            for path, message in exc.problems:
-                hits.setdefault(f"{format_path(path) or '(top level)'}: {message}", []).append(point_id)
+            for index in range(len(exc.problems)):
+                hits.setdefault(exc.describe(index), []).append(point_id)
     for message, ids in list(hits.items())[:MAX_REPORTED]:
         first = ids[0]
         values = ", ".join(f"{k}={v!r}" for k, v in plan.points[first].items())

@@ -13,8 +13,7 @@ import pandas as pd
 from sim.analysis.kpis import kpi_info
 from sim.core.units import duration_unit
 from sim.reports.display import format_interval, format_value
-
-MARK = "*"
+from sim.reports.marks import MARK
 
 
 def format_difference(value: float, unit: str, time_unit: str | None = None) -> str:

@@ -12,6 +12,8 @@ import difflib
 import itertools
 import re
 import typing
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -22,27 +24,79 @@ from pydantic_core import ErrorDetails
 from sim.core.distributions import DISTRIBUTION_NAMES
 from sim.scenario.checks import reference_problems
 from sim.scenario.fields import NAME_CHARACTERS, Path
-from sim.scenario.spec import Scenario
+from sim.scenario.spec import WEEKDAYS, Scenario
+
+_SHELL_SAFE = re.compile(r"^[A-Za-z0-9_.,=:/+@%\[\]\-]+$")
+
+
+@dataclass(frozen=True)
+class Override:
+    """One ``path=value`` override, and how a message names it when it causes a problem.
+
+    ``name`` is what the user typed: ``--set teams.tier1.shifts[0].agents=11`` (the default),
+    ``--variant more:teams.tier1.shifts[0].agents=11``, or a sweep file's line.
+    """
+
+    text: str
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            word = self.text if _SHELL_SAFE.match(self.text) else "'" + self.text.replace("'", "'\\''") + "'"
+            object.__setattr__(self, "name", f"--set {word}")
+
+    @classmethod
+    def of(cls, item: str | Override) -> Override:
+        """``item`` as an override (plain text is a ``--set``)."""
+        return item if isinstance(item, Override) else cls(item)
+
+
+Origin = tuple[str, Path]
+"""The override a problem comes from: its name, and the field path it set."""
 
 
 class ScenarioError(Exception):
-    """A scenario that cannot be used, with every problem found and where it is."""
+    """A scenario that cannot be used, with every problem found and where it is.
 
-    def __init__(self, source: str, problems: list[tuple[Path, str]], lines: dict[Path, int] | None = None) -> None:
+    ``origins[i]``, when given, is the override that caused ``problems[i]``: such a problem is
+    named by the override (``--set teams[0].agent=3: unknown field agent; …``), not by a line of
+    the file, which does not hold the bad value.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        problems: list[tuple[Path, str]],
+        lines: dict[Path, int] | None = None,
+        origins: list[Origin | None] | None = None,
+    ) -> None:
         self.source = source
         self.problems = problems
         self.lines = lines or {}
+        self.origins = origins or [None] * len(problems)
         super().__init__(self.render())
 
+    def describe(self, index: int) -> str:
+        """One problem without its file: ``field.path: message``, or ``--set path=value: message``."""
+        path, message = self.problems[index]
+        origin = self.origins[index]
+        if origin is None:
+            return f"{format_path(path) or '(top level)'}: {message}"
+        name, target = origin
+        return f"{name}: {message}" if path == target else f"{name}: {format_path(path) or '(top level)'}: {message}"
+
     def render(self) -> str:
-        """Every problem on a line of its own: ``file[:line]: field.path: message``."""
+        """Every problem on a line of its own: ``file[:line]: field.path: message``, or the override's."""
         rows = []
-        for path, message in self.problems:
+        for index, (path, _) in enumerate(self.problems):
+            if self.origins[index] is not None:
+                rows.append(self.describe(index))
+                continue
             where = self.source
             line = _nearest_line(self.lines, path)
             if line is not None:
                 where += f":{line}"
-            rows.append(f"{where}: {format_path(path) or '(top level)'}: {message}")
+            rows.append(f"{where}: {self.describe(index)}")
         return "\n".join(rows)
 
 
@@ -238,10 +292,92 @@ def read_scenario_document(path: str | FsPath) -> tuple[dict[str, Any], dict[Pat
     return data, lines, source
 
 
-def load_scenario(path: str | FsPath, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+def load_scenario(path: str | FsPath, overrides: Sequence[str | Override] = ()) -> Scenario:
     """Read, override and validate a scenario file; raise ``ScenarioError`` with every problem."""
     data, lines, source = read_scenario_document(path)
-    return validate(apply_overrides(data, overrides, source), source, lines)
+    return validate_overridden(data, overrides, source, lines)
+
+
+def validate_overridden(
+    data: dict[str, Any], overrides: Sequence[str | Override], source: str, lines: dict[Path, int] | None = None
+) -> Scenario:
+    """Apply ``overrides`` to the raw document ``data`` and validate the result.
+
+    A problem that the document without the overrides does not have is named by the override
+    that set its field (or a field under or above it); one unrelated to any override's field
+    (a renamed team that routing still names) is named by every override.
+    """
+    changes = [Override.of(item) for item in overrides]
+    changed, targets = _apply(data, changes, source)
+    try:
+        return validate(changed, source, lines)
+    except ScenarioError as exc:
+        if not changes:
+            raise
+        try:
+            validate(data, source, lines)
+            before: set[tuple[Path, str]] = set()
+        except ScenarioError as plain:
+            before = set(plain.problems)
+        problems, origins = [], []
+        for path, message in exc.problems:
+            origin = None if (path, message) in before else _culprit(path, changes, targets)
+            if origin is not None:
+                message, origin = _in_override_words(path, message, origin, changed)
+            problems.append((path, message))
+            origins.append(origin)
+        raise ScenarioError(source, problems, lines, origins) from None
+
+
+def _culprit(path: Path, changes: list[Override], targets: list[Path]) -> Origin:
+    """The last override whose field is ``path``, above it or under it; else all of them, named together."""
+    for change, target in zip(reversed(changes), reversed(targets), strict=True):
+        if path[: len(target)] == target or target[: len(path)] == path:
+            return change.name, target
+    return ", ".join(change.name for change in changes), ()
+
+
+def _in_override_words(path: Path, message: str, origin: Origin, data: dict[str, Any]) -> tuple[str, Origin]:
+    """A validation message said about an override rather than about a line of the file."""
+    name, target = origin
+    if path == target and message.startswith("unknown field;"):
+        return f"unknown field {path[-1]}" + message.removeprefix("unknown field"), origin
+    if len(target) == 3 and target[0] == "teams" and target[2] == "agents" and path == target[:2]:
+        team = data["teams"][target[1]]
+        if isinstance(team, dict) and isinstance(team.get("shifts"), list) and team.get("agents") is not None:
+            return _shift_team_hint(team), (name, path)
+    return message, origin
+
+
+def _days_text(days: Any) -> str:
+    """``mon-fri `` for a run of weekdays, ``mon,wed `` otherwise, empty when not a list of weekdays."""
+    week = list(WEEKDAYS)
+    if not isinstance(days, list) or not days or not all(day in week for day in days):
+        return ""
+    first = week.index(days[0])
+    if len(days) > 2 and days == week[first : first + len(days)]:
+        return f"{days[0]}-{days[-1]} "
+    return ",".join(days) + " "
+
+
+def _shift_team_hint(team: dict[str, Any]) -> str:
+    """What to set instead of ``agents`` on a team that works in shifts."""
+    name = team.get("name")
+    shifts = team["shifts"]
+    where = f"teams.{name}" if isinstance(name, str) and name else "teams[…]"
+    shown = []
+    for i, shift in enumerate(shifts[:6]):
+        text = f"{where}.shifts[{i}].agents"
+        if isinstance(shift, dict):
+            text += (
+                f" ({_days_text(shift.get('days'))}{shift.get('start')}-{shift.get('end')}, {shift.get('agents')} now)"
+            )
+        shown.append(text)
+    more = f" and {len(shifts) - 6} more" if len(shifts) > 6 else ""
+    return (
+        f"{name} works in shifts, so 'agents' (on duty around the clock) does not apply; set a shift's "
+        f"agents instead: {', '.join(shown)}{more}; or also --set {where}.shifts=null to drop the shifts"
+    )
 
 
 def validate(data: dict[str, Any], source: str = "<scenario>", lines: dict[Path, int] | None = None) -> Scenario:
@@ -414,72 +550,76 @@ def _unwrap(annotation: Any) -> Any:
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...], source: str) -> dict[str, Any]:
-    """A copy of ``data`` with each ``path=value`` applied; list items may be named (teams.tier1.agents)."""
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str | Override], source: str) -> dict[str, Any]:
+    """A copy of ``data`` with each ``path=value`` applied; list items may be named (teams.tier1.shifts[0].agents)."""
+    return _apply(data, [Override.of(item) for item in overrides], source)[0]
+
+
+def _apply(data: dict[str, Any], overrides: list[Override], source: str) -> tuple[dict[str, Any], list[Path]]:
+    """``apply_overrides``, also returning the field path each override set (list items by index)."""
     import copy
 
     data = copy.deepcopy(data)
-    for text in overrides:
+    targets: list[Path] = []
+    for change in overrides:
+        text = change.text
+
+        def refuse(path: Path, message: str, change: Override = change) -> ScenarioError:
+            return ScenarioError(source, [(path, message)], origins=[(change.name, path)])
+
         if "=" not in text:
-            raise ScenarioError(source, [((), f"--set {text!r}: write it as path=value, e.g. teams.tier1.agents=14")])
+            raise refuse((), "write it as path=value, e.g. teams.tier1.shifts[0].agents=11")
         dotted, raw = text.split("=", 1)
-        value = _override_value(raw, text, source)
+        value = _override_value(raw, refuse)
         steps = [name if name else int(index) for name, index in _STEP.findall(dotted.strip())]
         if not steps:
-            raise ScenarioError(source, [((), f"--set {text!r}: the path is empty")])
+            raise refuse((), "the path is empty; write it as path=value")
         parent: Any = data
         resolved: list[str | int] = []
         for step, following in itertools.pairwise(steps):
-            parent, key = _descend(parent, step, resolved, source, text, following)
+            parent, key = _descend(parent, step, tuple(resolved), refuse, following)
             resolved.append(key)
         last = steps[-1]
         if isinstance(parent, list):
-            _, last = _descend(parent, last, resolved, source, text)
+            _, last = _descend(parent, last, tuple(resolved), refuse)
         elif not isinstance(parent, dict):
-            raise ScenarioError(
-                source, [(tuple(resolved), f"--set {text!r}: {format_path(tuple(resolved))} is a value, not a section")]
-            )
+            raise refuse(tuple(resolved), f"{format_path(tuple(resolved))} is a value, not a section")
         parent[last] = value
-    return data
+        targets.append((*resolved, last))
+    return data, targets
 
 
-def _override_value(raw: str, text: str, source: str) -> Any:
+def _override_value(raw: str, refuse: typing.Callable[[Path, str], ScenarioError]) -> Any:
     """The YAML value of one ``--set`` (blank stays an empty string)."""
     if not raw.strip():
         return raw
     try:
-        value, _ = parse_yaml(raw, source)
+        value, _ = parse_yaml(raw, "--set")
     except ScenarioError as exc:
         problem = exc.problems[0][1] if exc.problems else "not valid YAML"
-        raise ScenarioError(
-            source,
-            [
-                (
-                    (),
-                    f"--set {text!r}: the value is {problem.removeprefix('this is ')}; "
-                    "quote text that YAML would read otherwise, e.g. name='a: b'",
-                )
-            ],
+        raise refuse(
+            (),
+            f"the value is {problem.removeprefix('this is ')}; "
+            "quote text that YAML would read otherwise, e.g. name='a: b'",
         ) from None
     return value
 
 
 def _descend(
-    node: Any, step: str | int, resolved: list, source: str, text: str, following: str | int | None = None
+    node: Any,
+    step: str | int,
+    resolved: Path,
+    refuse: typing.Callable[[Path, str], ScenarioError],
+    following: str | int | None = None,
 ) -> tuple[Any, str | int]:
+    where = format_path(resolved) or "the top level"
     if isinstance(node, dict):
         if step not in node:
             if isinstance(following, int):
-                where = format_path((*resolved, step))
-                raise ScenarioError(
-                    source,
-                    [
-                        (
-                            tuple(resolved),
-                            f"--set {text!r}: {where} has no items; --set changes "
-                            "existing list items but cannot add them: add it in the file",
-                        )
-                    ],
+                raise refuse(
+                    resolved,
+                    f"{format_path((*resolved, step))} has no items; --set changes existing list items "
+                    "but cannot add them: add it in the file",
                 )
             node[step] = {}
         return node[step], step
@@ -490,10 +630,16 @@ def _descend(
         if step in names:
             index = names.index(step)
             return node[index], index
-        raise ScenarioError(
-            source,
-            [(tuple(resolved), f"--set {text!r}: no item {step!r} here; choose one of: {', '.join(map(str, names))}")],
-        )
-    raise ScenarioError(
-        source, [(tuple(resolved), f"--set {text!r}: {format_path(tuple(resolved))} is a value, not a section")]
-    )
+        raise refuse(resolved, f"no item {step!r} in {where}; {_list_choices(node, names)}")
+    raise refuse(resolved, f"{where} is a value, not a section")
+
+
+def _list_choices(items: list[Any], names: list[Any]) -> str:
+    """How the items of a list can be addressed: by name where they have one, else by index."""
+    if not items:
+        return "the list is empty; add items in the file"
+    indices = "[0]" if len(items) == 1 else f"[0] to [{len(items) - 1}]"
+    named = [str(name) for name in names if isinstance(name, str)]
+    if named:
+        return f"choose one of: {', '.join(named)} (or an index {indices})"
+    return f"it has {len(items)} item{'s' * (len(items) != 1)}, addressed by index {indices}"

@@ -58,7 +58,8 @@ def markdown() -> str:
     parts = [
         "Times are minutes; every duration also accepts a unit: `45s`, `5m`, `4h`, `2d`, `1w`. "
         "Rates are per hour. Unknown fields are errors. Lists of named items (`teams`, `channels`, "
-        "`categories`…) can be addressed by name in `--set`, e.g. `--set teams.tier1.agents=14`."
+        "`categories`…) can be addressed by name in `--set`, e.g. `--set teams.tier1.shifts[0].agents=11`; "
+        "items without names (`shifts`) by index."
     ]
     for title, model in SECTIONS:
         parts.append(f"#### `{title}`\n\n{_doc(model)}\n\n| field | type | default | meaning |\n|---|---|---|---|")
@@ -108,6 +109,8 @@ def _type(annotation: Any, metadata: list) -> str:
         getattr(m, "func", None) is not None and getattr(m.func, "__name__", "") == "parse_duration" for m in metadata
     ):
         return "duration"
+    if any(getattr(getattr(m, "func", None), "__name__", "") == "parse_clock" for m in metadata):
+        return "clock time `HH:MM`"
     if isinstance(annotation, type) and issubclass(annotation, distributions._Dist):
         return "distribution"
     if origin in (typing.Union, types.UnionType):

@@ -1,6 +1,6 @@
 """Scenario variants: a base scenario file plus ``path=value`` overrides, checked like ``--set``.
 
-Comparisons (``--variant more_staff:teams.tier1.agents=14``) and sweeps (one variant per point)
+Comparisons (``--variant more_staff:teams.tier1.shifts[0].agents=14``) and sweeps (one variant per point)
 read the base file once and derive every variant from its raw document with the loader's own
 override machinery, so a variant is validated exactly as ``run --set`` would validate it and
 its errors name the same field paths.
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.scenario.fields import Path as FieldPath
-from sim.scenario.loader import apply_overrides, read_scenario_document, validate
+from sim.scenario.loader import Override, apply_overrides, read_scenario_document, validate_overridden
 from sim.scenario.spec import Scenario
 
 _LABEL = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -26,21 +26,36 @@ _NEXT_OVERRIDE = re.compile(r",(?=\s*[A-Za-z_][A-Za-z0-9_.\[\]\-]*\s*=)")
 
 @dataclass(frozen=True)
 class BaseDocument:
-    """A scenario file's raw document (``name`` filled in), and the line of every field."""
+    """A scenario file's raw document (``name`` filled in), the line of every field, and fixed overrides.
+
+    ``data`` has the ``fixed`` overrides applied (a sweep's ``set:`` list); ``original`` is the
+    document as the file has it, against which a problem is traced back to the override that
+    caused it.
+    """
 
     source: str
     data: dict[str, Any]
     lines: dict[FieldPath, int]
+    fixed: tuple[Override, ...] = ()
+    original: dict[str, Any] | None = None
 
-    def scenario(self, overrides: Iterable[str] = (), source: str | None = None) -> Scenario:
-        """The validated scenario with ``overrides`` applied (``ScenarioError`` names ``source``)."""
+    def scenario(self, overrides: Iterable[str | Override] = (), source: str | None = None) -> Scenario:
+        """The validated scenario with ``overrides`` applied (``ScenarioError`` names ``source`` or the override)."""
         where = source or self.source
-        data = apply_overrides(self.data, list(overrides), where)
-        return validate(data, where, self.lines if where == self.source else None)
+        changes = [*self.fixed, *map(Override.of, overrides)]
+        document = self.data if self.original is None else self.original
+        return validate_overridden(document, changes, where, self.lines if where == self.source else None)
 
-    def with_overrides(self, overrides: Iterable[str]) -> BaseDocument:
+    def with_overrides(self, overrides: Iterable[str | Override]) -> BaseDocument:
         """The document with ``overrides`` applied for good (a sweep's fixed ``set:`` list)."""
-        return BaseDocument(self.source, apply_overrides(self.data, list(overrides), self.source), self.lines)
+        changes = tuple(map(Override.of, overrides))
+        return BaseDocument(
+            self.source,
+            apply_overrides(self.data, changes, self.source),
+            self.lines,
+            (*self.fixed, *changes),
+            self.data if self.original is None else self.original,
+        )
 
 
 def read_document(path: str | Path) -> BaseDocument:
