@@ -108,6 +108,7 @@ def run(
     seed = scenario.seed if seed is None else seed
     if replications < 1:
         raise ValueError("replications must be at least 1")
+    precision = precision.for_scenario(scenario) if precision is not None else None
     if precision is not None and (problem := kpi_problem(precision.kpi, scenario)):
         raise ValueError(problem)
     started = time.perf_counter()
