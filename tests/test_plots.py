@@ -227,7 +227,10 @@ def test_paired_differences_are_dots_relative_to_the_base_filled_only_when_signi
     filled = [tuple(d.get_facecolors()[0][:3]) != (1.0, 1.0, 1.0) for d in dots]
     significant = comparison.set_index(["scenario", "kpi"])["significant"]
     assert filled == [bool(significant[("b", "asa")]), bool(significant[("c", "asa")])] == [True, False]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["average speed of answer, all channels pooled", "abandonment rate"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "average speed of answer, all channels pooled",
+        "abandonment rate",
+    ]
 
 
 @pytest.fixture(scope="module")

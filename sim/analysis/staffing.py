@@ -166,6 +166,6 @@ def describe_answer(answer: StaffingAnswer, points: list[dict], parameters: list
         return f"no point meets every goal ({goals}); try more agents"
     values = ", ".join(f"{p}={points[answer.cheapest.point_id][p]}" for p in parameters)
     return (
-        f"cheapest staffing that meets every goal ({goals}): point {answer.cheapest.point_id}, {values}, "
-        f"{describe_cost(answer.cheapest.cost, answer.unit)}"
+        f"cheapest staffing that meets every goal ({goals}):\n"
+        f"  point {answer.cheapest.point_id}: {values}, {describe_cost(answer.cheapest.cost, answer.unit)}"
     )

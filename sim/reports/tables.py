@@ -35,6 +35,8 @@ WIDTH = 100
 """Terminal tables fit this many columns."""
 LABEL_WIDTH = 46
 """A KPI label longer than this wraps onto a second line."""
+MIN_LABEL_WIDTH = 28
+"""Labels wrap at most this tightly to make a table fit."""
 MAX_SHOWN_CHANGES = 4
 """A scenario's legend line lists at most this many of its changes to the base."""
 
@@ -100,7 +102,7 @@ def scenario_legend(labels: Sequence[str], changes: Mapping[str, Sequence[str]] 
         own = list((changes or {}).get(label, []))
         who = label if short == label else f"{short} = {label}"
         if i == 0:
-            what = "the base"
+            what = "the base (Δ: a variant's paired difference to it)"
         elif own:
             shown = ", ".join(own[:MAX_SHOWN_CHANGES])
             more = len(own) - MAX_SHOWN_CHANGES
@@ -134,9 +136,12 @@ def comparison_table(
     rows, hidden, cut = _comparison_rows(table, labels)
     label_width = min(LABEL_WIDTH, max([len("KPI"), *(len(r["label"]) for r in rows)]))
     groups = _pack(rows, names, label_width, width)
+    # a single variant wider than the page: wrap the labels tighter (down to MIN_LABEL_WIDTH)
+    excess = max(_group_width(rows, names, label_width, group) for group in groups) - width
+    label_width = max(MIN_LABEL_WIDTH, label_width - max(excess, 0))
     parts = [legend]
     for group in groups:
-        header = ["KPI", names[0], *(cell for v in group for cell in (names[v], f"Δ {names[v]} vs {names[0]}"))]
+        header = ["KPI", names[0], *(cell for v in group for cell in (names[v], f"Δ {names[v]}"))]
         body = [
             [r["label"], r["means"][0], *(c for v in group for c in (r["means"][v], r["diffs"][v - 1]))] for r in rows
         ]
@@ -147,7 +152,7 @@ def comparison_table(
     if cut:
         notes.append(f"({CUT_NOTE})")
     notes.append(f"(each scenario's 95% interval, and every KPI: {where})")
-    return "\n\n".join(parts) + "\n" + "\n".join(notes)
+    return "\n\n".join(parts) + "\n" + _notes(notes, width)
 
 
 def _comparison_rows(table: pd.DataFrame, labels: list[str]) -> tuple[list[dict], int, bool]:
@@ -170,20 +175,25 @@ def _comparison_rows(table: pd.DataFrame, labels: list[str]) -> tuple[list[dict]
     return rows, hidden, cut
 
 
+def _group_width(rows: list[dict], names: list[str], label_width: int, group: list[int]) -> int:
+    """The printed width of one table: the labels, the base's means, and each variant's mean and difference."""
+    size = label_width + 2 + max([len(names[0]), *(len(r["means"][0]) for r in rows)])
+    for v in group:
+        size += 2 + max([len(names[v]), *(len(r["means"][v]) for r in rows)])
+        size += 2 + max([len(f"Δ {names[v]}"), *(len(r["diffs"][v - 1]) for r in rows)])
+    return size
+
+
 def _pack(rows: list[dict], names: list[str], label_width: int, width: int) -> list[list[int]]:
     """Variants (1-based) grouped so that each table fits ``width`` (at least one variant per table)."""
     if len(names) < 2:
         return [[]]
 
-    def column(cells: list[str], title: str) -> int:
-        return max([len(title), *(len(c) for c in cells)])
-
-    base = label_width + 2 + column([r["means"][0] for r in rows], names[0])
+    base = _group_width(rows, names, label_width, [])
     groups: list[list[int]] = []
     used = base
     for v in range(1, len(names)):
-        mean = column([r["means"][v] for r in rows], names[v])
-        extra = 2 + mean + 2 + column([r["diffs"][v - 1] for r in rows], f"Δ {names[v]} vs {names[0]}")
+        extra = _group_width(rows, names, label_width, [v]) - base
         if groups and used + extra <= width:
             groups[-1].append(v)
             used += extra
@@ -248,7 +258,14 @@ def sweep_points_table(
         notes.append(f"({more} more KPI{'s' * (more > 1)} not shown to fit {width} columns: {left}; all in {where})")
     if cut:
         notes.append(f"({CUT_NOTE})")
-    return "\n".join([text, *notes])
+    return "\n".join([text, _notes(notes, width)]).rstrip()
+
+
+def _notes(notes: list[str], width: int) -> str:
+    """Footnotes, each wrapped to ``width`` columns."""
+    return "\n".join(
+        line for note in notes for line in textwrap.wrap(note, width, subsequent_indent=" ", break_on_hyphens=False)
+    )
 
 
 def _column(title: str, cells: list[str]) -> list[str]:
