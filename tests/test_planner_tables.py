@@ -279,3 +279,14 @@ def test_a_staffing_sweep_prints_cost_the_cheapest_answer_and_says_which_kpis_it
     assert "more KPIs not shown to fit 100 columns" in words and "all in points.csv" in words
     assert "cheapest staffing that meets every goal" in out or "no point meets every goal" in out
     assert max(len(line) for line in table.splitlines()) <= WIDTH
+
+
+def test_share_axes_of_comparison_and_sweep_charts_read_in_percent():
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
+
+    from sim.reports.plots_compare import value_axis
+
+    ax = Figure().add_subplot()
+    value_axis(ax, SHARE)  # the unit the KPI registry gives shares
+    assert isinstance(ax.yaxis.get_major_formatter(), PercentFormatter)
