@@ -26,7 +26,13 @@ from sim.experiments.replications import run
 from sim.experiments.results import load_comparison
 from sim.reports.display import format_estimate, format_interval, format_value, kpi_table
 from sim.reports.sections import KEY_KPIS
-from sim.reports.tables import WIDTH, comparison_table, format_difference, format_difference_estimate
+from sim.reports.tables import (
+    WIDTH,
+    comparison_table,
+    format_difference,
+    format_difference_estimate,
+    sweep_points_table,
+)
 from sim.scenario.loader import load_scenario
 from sim.scenario.variants import read_document
 
@@ -290,3 +296,20 @@ def test_share_axes_of_comparison_and_sweep_charts_read_in_percent():
     ax = Figure().add_subplot()
     value_axis(ax, SHARE)  # the unit the KPI registry gives shares
     assert isinstance(ax.yaxis.get_major_formatter(), PercentFormatter)
+
+
+def test_a_sweep_table_shows_a_distribution_parameter_as_its_values_not_json():
+    points = pd.DataFrame(
+        {
+            "point_id": [0],
+            "channels.phone.patience": ['{"dist": "exponential", "mean": "4m"}'],
+            "replications": [2],
+            "asa.phone_mean": [0.5],
+            "asa.phone_half_width": [0.1],
+            "asa.phone_ci_low": [0.4],
+            "asa.phone_ci_high": [0.6],
+        }
+    )
+    text = sweep_points_table(points, ["channels.phone.patience"], ["asa.phone"])
+    assert "exponential, 4m" in text and "{" not in text
+    assert "30.0s [24.0s, 36.0s]" in text

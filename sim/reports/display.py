@@ -57,7 +57,8 @@ def _base_decimals(shown: list[float], unit: str) -> int:
     if unit == "$":
         return 2
     if unit == "count":
-        return 0 if not shown or max(abs(v) for v in shown) >= 100 else 1
+        whole = all(float(v).is_integer() for v in shown)
+        return 0 if whole or max(abs(v) for v in shown) >= 100 else 1
     if unit == "min" or unit in PERCENT_UNITS:
         return 1
     return 2

@@ -10,6 +10,7 @@ the files the command wrote.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import textwrap
@@ -284,8 +285,16 @@ def _short(parameter: str) -> str:
 
 
 def _param(value: object) -> str:
+    """A parameter value for a cell; a mapping or list (JSON text) as its values: ``exponential, 4m``."""
     if isinstance(value, float):
         return f"{value:.4g}"
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return value
+        items = parsed.values() if isinstance(parsed, dict) else parsed if isinstance(parsed, list) else [parsed]
+        return ", ".join(_param(item) for item in items)
     return "" if value is None else str(value)
 
 
