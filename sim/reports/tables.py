@@ -323,9 +323,9 @@ def _align(rows: list[list[str]], label_width: int | None = None) -> str:
 
 
 def _stacked(title: str, width: int) -> str:
-    """A long column title over several lines, broken after dots, each at most ``width`` long where it can be."""
+    """A long column title over several lines, broken after dots and before ``[``, each at most ``width`` long."""
     lines: list[str] = []
-    for token in re.split(r"(?<=[.])", title):
+    for token in re.split(r"(?<=[.])|(?=\[)", title):
         if lines and len(lines[-1]) + len(token) <= width:
             lines[-1] += token
         elif token:
