@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="kpis",
         action="append",
         metavar="NAME",
-        help="compare only these KPIs, e.g. --kpi asa --kpi service_level.phone (default: all)",
+        help="compare only these KPIs, e.g. --kpi service_level.phone --kpi asa.phone (default: all)",
     )
     p_cmp.add_argument(
         "--out", default="results", help="results folder (default: results/; the comparison lands in results/compare/)"
@@ -250,7 +250,8 @@ def _add_precision_options(parser: argparse.ArgumentParser) -> None:
         "--precision-kpi",
         default=DEFAULT_KPI,
         metavar="NAME",
-        help=f"the KPI --precision watches (default: {DEFAULT_KPI}, the mean wait)",
+        help="the KPI --precision watches (default: the service level of the first live channel with a "
+        "target, e.g. service_level.phone; else that channel's ASA)",
     )
     parser.add_argument(
         "--max-replications",
@@ -390,14 +391,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
             progress=_progress(args),
             precision=target,
         )
+    result.meta["set"] = list(args.overrides)
     folder = write_comparison(result, args.out)
     meta = result.meta
     print(
         f"{len(scenarios)} scenarios, {meta['replications']} replications each on common random numbers, "
         f"seed {meta['seed']} ({meta['elapsed_seconds']:.1f}s on {meta['executor']})\n"
     )
-    print(comparison_table(result.table))
-    print(f"\n{MARK} the paired 95% interval of the difference to {result.base} excludes zero")
+    if args.overrides:
+        print(f"every scenario: {', '.join(args.overrides)}")
+    print(comparison_table(result.table, result.meta["changes"]))
+    print(f"{MARK} the paired 95% interval of the difference to {result.base} excludes zero")
     for status in result.precision:
         print(f"precision: {status.describe()}")
     print(f"\nresults: {folder}")
@@ -435,6 +439,8 @@ def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``sweep``: run (or resume) a sweep file; exit 3 when some of its tasks failed."""
+    from sim.analysis.kpis import headline_kpis
+    from sim.analysis.staffing import describe_answer, staffing_answer
     from sim.experiments.sweep_files import load_sweep
     from sim.experiments.sweeps import leftovers, sweep, sweep_folder
     from sim.reports.tables import sweep_points_table
@@ -453,11 +459,23 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
     if result.ran < result.tasks:
         print(f"resumed: {result.tasks - result.ran} runs were already done")
-    kpis = list(
-        plan.kpis or [k for k in ("asa", "abandonment_rate", "cost_per_resolved") if f"{k}_mean" in result.points]
-    )[:4]
+    headline = [*headline_kpis(plan.base_scenario), "abandonment_rate", "cost_per_resolved"]
+    kpis = [k for k in (plan.kpis or headline) if f"{k}_mean" in result.points and not k.startswith("overtime_hours.")]
+    values = [dict(p) for p in plan.points]
+    base = plan.base_scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    answer = staffing_answer(base, plan.base_scenario, values, plan.parameters, result.points, list(plan.kpis or kpis))
     print()
-    print(sweep_points_table(result.points, plan.parameters, kpis))
+    print(
+        sweep_points_table(
+            result.points,
+            plan.parameters,
+            kpis,
+            costs=answer.costs if answer else None,
+            cost_unit=answer.unit if answer else "",
+        )
+    )
+    if answer is not None:
+        print(f"\n{describe_answer(answer, values, plan.parameters)}")
     print(
         f"\n{result.ran} runs in {result.meta['elapsed_seconds']:.1f}s; "
         f"{result.failed} of {result.tasks} failed"
@@ -486,7 +504,7 @@ def _precision(args: argparse.Namespace, scenario: Scenario) -> PrecisionTarget 
     if args.precision is None:
         return None
     try:
-        target = PrecisionTarget(args.precision, args.precision_kpi, args.max_replications)
+        target = PrecisionTarget(args.precision, args.precision_kpi, args.max_replications).for_scenario(scenario)
     except ValueError as exc:
         raise UsageError(f"--precision: {exc}") from None
     _check_kpis([target.kpi], scenario)

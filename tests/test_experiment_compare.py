@@ -115,11 +115,11 @@ def test_bad_variant_text_says_how_to_write_it(text, message):
     "value, unit, text",
     [
         (-0.25, "min", "-15.0s"),
-        (0.021, "%", "+2.1 pp"),
+        (0.021, "share", "+2.1 pp"),
         (1.2, "$", "+$1.20"),
         (2.0, "agents", "+2.00"),
         (-0.6, "count", "-0.6"),
-        (0.0, "count", "+0"),
+        (0.0, "count", "0"),  # a zero difference has no sign (was "+0")
         (-3.0, "count", "-3"),
     ],
 )

@@ -267,6 +267,7 @@ EXACT_TESTS = {
     "abandoned": "test_volumes_count_arrived_resolved_abandoned_and_open_tickets",
     "open": "test_volumes_count_arrived_resolved_abandoned_and_open_tickets",
     "asa": "test_asa_and_p_wait_are_over_answered_tickets_only",
+    "asa_live": "test_planner_tables::test_headline_kpis_are_per_channel_and_the_live_asa_leaves_email_out",
     "service_level": "test_service_level_counts_abandoned_and_still_waiting_tickets_past_the_target_as_misses",
     "asa_segment": "test_asa_and_abandonment_by_segment",
     "abandonment_rate_segment": "test_asa_and_abandonment_by_segment",

@@ -210,7 +210,7 @@ def comparison() -> pd.DataFrame:
 
 def test_comparison_bars_have_a_panel_per_kpi_and_a_bar_per_scenario_at_its_mean(comparison):
     fig = comparison_bars(comparison, ["asa", "abandonment_rate"])
-    assert [ax.get_title() for ax in fig.axes] == ["average speed of answer", "abandonment rate"]
+    assert [ax.get_title() for ax in fig.axes] == ["average speed of answer, all channels pooled", "abandonment rate"]
     for ax, kpi in zip(fig.axes, ["asa", "abandonment_rate"], strict=True):
         bars = [p for p in ax.patches if isinstance(p, Rectangle)]
         means = comparison[comparison["kpi"] == kpi]["mean"].tolist()
@@ -227,7 +227,10 @@ def test_paired_differences_are_dots_relative_to_the_base_filled_only_when_signi
     filled = [tuple(d.get_facecolors()[0][:3]) != (1.0, 1.0, 1.0) for d in dots]
     significant = comparison.set_index(["scenario", "kpi"])["significant"]
     assert filled == [bool(significant[("b", "asa")]), bool(significant[("c", "asa")])] == [True, False]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["average speed of answer", "abandonment rate"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "average speed of answer, all channels pooled",
+        "abandonment rate",
+    ]
 
 
 @pytest.fixture(scope="module")

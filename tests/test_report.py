@@ -106,7 +106,7 @@ def test_run_report_is_one_file_with_every_picture_embedded_and_saved_as_png_and
 def test_run_report_leads_with_key_kpis_and_their_intervals_and_explains_every_picture(run_folder):
     page = html(run_folder)
     table = page[page.index('<table id="kpi-table">') : page.index("</table>")]
-    assert re.findall(r'data-kpi="([^"]+)"', table)[:3] == ["arrived", "asa", "service_level.phone"]
+    assert re.findall(r'data-kpi="([^"]+)"', table)[:3] == ["arrived", "service_level.phone", "service_level.chat"]
     summary = load_run(run_folder).summary.set_index("kpi")
     low, high = summary.loc["service_level.phone", ["ci_low", "ci_high"]]
     assert f"[{100 * low:.1f}%, {100 * high:.1f}%]" in table

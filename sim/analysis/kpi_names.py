@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 
-from sim.analysis.kpis import KPIS
+from sim.analysis.kpis import KPIS, live_channels
 from sim.scenario.policy import Kind, escalation_reasons
 from sim.scenario.spec import Scenario
 
@@ -26,6 +26,8 @@ def kpi_problem(name: str, scenario: Scenario) -> str | None:
         hint = difflib.get_close_matches(base, list(KPIS), n=1)
         suggestion = f"did you mean {hint[0]!r}? " if hint else ""
         return f"unknown KPI {name!r}; {suggestion}KPIs: {', '.join(KPIS)} (some take .<channel|team|priority>)"
+    if base == "asa_live" and not live_channels(scenario):
+        return f"{name!r}: {scenario.name} has no live channel (one with a patience); use asa.<channel>"
     if not dot:
         return None
     if base in _DETAILS:

@@ -46,10 +46,13 @@ from sim.scenario.matching import route
 from sim.scenario.policy import Kind, TaskKind, escalation_reasons
 from sim.scenario.spec import ClockName, Scenario
 
+SHARE = "share"
+"""The unit of a fraction in [0, 1] (a service level, a rate): stored as a fraction, shown in percent."""
+
 
 @dataclass(frozen=True)
 class Kpi:
-    """How to show a KPI: a label, a unit ('min', '%', 'count', 'agents', '$') and a direction."""
+    """How to show a KPI: a label and a unit ('min', 'share', 'count', 'agents', '$' …)."""
 
     label: str
     unit: str
@@ -59,7 +62,11 @@ def kpi_info(name: str) -> Kpi:
     """Label and unit of a KPI name such as ``service_level.phone``."""
     base, _, detail = name.partition(".")
     label, unit = KPIS.get(base, (base.replace("_", " "), ""))
-    return Kpi(f"{label} [{detail}]" if detail else label, unit)
+    return Kpi(f"{label.removesuffix(POOLED)} [{detail}]" if detail else label, unit)
+
+
+POOLED = ", all channels pooled"
+"""Ends the label of a KPI that pools every channel (``asa``); its per-channel names drop it."""
 
 
 KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|team|priority|…>)
@@ -67,16 +74,17 @@ KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|t
     "resolved": ("tickets resolved", "count"),
     "abandoned": ("tickets abandoned", "count"),
     "open": ("tickets open at horizon", "count"),
-    "asa": ("average speed of answer", "min"),
-    "service_level": ("service level", "%"),
-    "asa_segment": ("average speed of answer, by segment", "min"),
-    "abandonment_rate_segment": ("abandonment rate, by segment", "%"),
-    "abandonment_rate": ("abandonment rate", "%"),
-    "abandonment_rate_first_queue": ("abandoned in the first queue", "%"),
-    "abandonment_rate_after_transfer": ("transferred tickets abandoned after a transfer", "%"),
-    "p_wait": ("share of tickets that waited", "%"),
-    "first_response_attainment": ("first-response SLA met", "%"),
-    "resolution_attainment": ("resolution SLA met", "%"),
+    "asa": ("average speed of answer" + POOLED, "min"),
+    "asa_live": ("average speed of answer, live channels pooled", "min"),
+    "service_level": ("service level", SHARE),
+    "asa_segment": ("average speed of answer, by segment (all channels pooled)", "min"),
+    "abandonment_rate_segment": ("abandonment rate, by segment", SHARE),
+    "abandonment_rate": ("abandonment rate", SHARE),
+    "abandonment_rate_first_queue": ("abandoned in the first queue", SHARE),
+    "abandonment_rate_after_transfer": ("transferred tickets abandoned after a transfer", SHARE),
+    "p_wait": ("share of answered tickets that waited, all channels pooled", SHARE),
+    "first_response_attainment": ("first-response SLA met", SHARE),
+    "resolution_attainment": ("resolution SLA met", SHARE),
     "sla_abandoned_excluded": ("abandoned tickets left out of SLA attainment", "count"),
     "first_resolution_time_mean": ("first resolution time, mean", "min"),
     "first_resolution_time_p50": ("first resolution time, median", "min"),
@@ -84,22 +92,22 @@ KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|t
     "resolution_time_mean": ("final resolution time (time closed left out), mean", "min"),
     "resolution_time_p50": ("final resolution time (time closed left out), median", "min"),
     "resolution_time_p90": ("final resolution time (time closed left out), 90th pct", "min"),
-    "utilisation": ("agent utilisation", "%"),
+    "utilisation": ("agent utilisation", SHARE),
     "queue_length": ("mean queue length", "tickets"),
     "agents_on_duty": ("mean agents on duty", "agents"),
     "cost_per_resolved": ("cost per resolved ticket", "$"),
     "overtime_hours": ("overtime past shift end, per week", "agent-hours"),
-    "fcr": ("first-contact resolution", "%"),
-    "escalation_rate": ("tickets escalated", "%"),
-    "escalation_kind": ("tickets escalated, by kind", "%"),
-    "escalation_reason": ("tickets escalated, by reason", "%"),
-    "escalation_rate_category": ("tickets escalated, by category", "%"),
+    "fcr": ("first-contact resolution", SHARE),
+    "escalation_rate": ("tickets escalated", SHARE),
+    "escalation_kind": ("tickets escalated, by kind", SHARE),
+    "escalation_reason": ("tickets escalated, by reason", SHARE),
+    "escalation_rate_category": ("tickets escalated, by category", SHARE),
     "handoffs_mean": ("handoffs per ticket", ""),
-    "handoffs_3plus": ("tickets with 3+ handoffs", "%"),
+    "handoffs_3plus": ("tickets with 3+ handoffs", SHARE),
     "rework_per_ticket": ("rework from lost context, per ticket", "min"),
     "time_in_team": ("time in team per stay", "min"),
-    "path_share": ("route share", "%"),
-    "reopen_rate": ("resolved tickets reopened", "%"),
+    "path_share": ("route share", SHARE),
+    "reopen_rate": ("resolved tickets reopened", SHARE),
     "cost_per_ticket_tier": ("handling cost per ticket, by resolving tier", "$"),
     "review_hours_per_day": ("review and intervention hours per day", ""),
 }
@@ -203,18 +211,22 @@ def _volumes(tickets: pd.DataFrame) -> dict[str, float]:
 
 
 def _answering(tickets: pd.DataFrame, scenario: Scenario, horizon: float) -> dict[str, float]:
+    """Per channel first (the headline KPIs: service level, ASA, abandonment), then pooled figures."""
     out: dict[str, float] = {}
-    answered = tickets[tickets["answered_at"].notna()]
-    out["asa"] = _mean(answered["wait"])
-    out["p_wait"] = _mean(answered["wait"] > 1e-9) if len(answered) else math.nan
     for channel in scenario.channels:
         mine = tickets[tickets["channel"] == channel.name]
         done = mine[mine["answered_at"].notna()]
+        if channel.service_level is not None:
+            out[f"service_level.{channel.name}"] = service_level(mine, channel.service_level.target, horizon)
         out[f"asa.{channel.name}"] = _mean(done["wait"])
         if len(mine):
             out[f"abandonment_rate.{channel.name}"] = float((mine["outcome"] == Outcome.ABANDONED).mean())
-        if channel.service_level is not None:
-            out[f"service_level.{channel.name}"] = service_level(mine, channel.service_level.target, horizon)
+    answered = tickets[tickets["answered_at"].notna()]
+    live = live_channels(scenario)
+    if live:
+        out["asa_live"] = _mean(answered.loc[answered["channel"].isin(live), "wait"])
+    out["asa"] = _mean(answered["wait"])
+    out["p_wait"] = _mean(answered["wait"] > 1e-9) if len(answered) else math.nan
     if len(scenario.segments) > 1:
         for segment in scenario.segments:
             mine = tickets[tickets["segment"] == segment]
@@ -223,6 +235,37 @@ def _answering(tickets: pd.DataFrame, scenario: Scenario, horizon: float) -> dic
                 float((mine["outcome"] == Outcome.ABANDONED).mean()) if len(mine) else math.nan
             )
     return out
+
+
+def headline_kpis(scenario: Scenario) -> list[str]:
+    """The KPIs a planner reads first: per channel, its service level (if it has a target) and its ASA."""
+    names = []
+    for channel in scenario.channels:
+        if channel.service_level is not None:
+            names.append(f"service_level.{channel.name}")
+        names.append(f"asa.{channel.name}")
+    return names
+
+
+def precision_kpi(scenario: Scenario) -> str:
+    """The default KPI of a precision target: the service level of the first live channel with a target.
+
+    Planners staff a live channel (phone) to a service level, and a share's relative half-width
+    stays meaningful where a relative target on an ASA near zero is out of reach. Without such a
+    channel: the first channel's service level, else the first live channel's ASA, else the first
+    channel's ASA.
+    """
+    live = set(live_channels(scenario))
+    ordered = sorted(scenario.channels, key=lambda c: c.name not in live)  # live channels first, stable
+    for channel in ordered:
+        if channel.service_level is not None:
+            return f"service_level.{channel.name}"
+    return f"asa.{ordered[0].name}" if ordered else "asa"
+
+
+def live_channels(scenario: Scenario) -> list[str]:
+    """The live channels: those whose customers wait on the line and may hang up (they have a patience)."""
+    return [c.name for c in scenario.channels if c.patience is not None]
 
 
 def _abandonment(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
@@ -345,18 +388,49 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     return mean, half, n
 
 
+NON_NEGATIVE = frozenset({"min", "count", "tickets", "agents", "agent-hours", "$"})
+"""Units of KPIs that cannot be negative (times, counts, head counts, money)."""
+
+
+def kpi_bounds(unit: str, difference: bool = False) -> tuple[float, float]:
+    """Where a KPI in ``unit`` (or a difference of two such KPIs) can lie: [0, 1] for a share, and so on."""
+    if unit == SHARE:
+        return (-1.0, 1.0) if difference else (0.0, 1.0)
+    if unit in NON_NEGATIVE and not difference:
+        return 0.0, math.inf
+    return -math.inf, math.inf
+
+
+def bounded_interval(
+    values: np.ndarray, unit: str = "", level: float = 0.95, difference: bool = False
+) -> tuple[float, float, float, float, int]:
+    """Mean, half-width, low, high and replications: the Student-t interval, cut to the KPI's bounds.
+
+    A share's interval stays in [0, 1] (a paired difference of shares in [-1, 1]), a time or a
+    count's above 0. Cutting never lowers the coverage: a true mean inside the bounds lies in the
+    cut interval exactly when it lies in the uncut one. When every replication is 0 (or 1) the
+    interval is [0, 0] (or [1, 1]). The half-width is the uncut one (the precision rule uses it).
+    """
+    mean, half, n = confidence_interval(values, level)
+    lo, hi = kpi_bounds(unit, difference)
+    low, high = mean - half, mean + half
+    if not math.isnan(half):
+        low, high = min(max(low, lo), mean), max(min(high, hi), mean)
+    return mean, half, low, high, n
+
+
 def interval_row(name: str, values: np.ndarray, level: float = 0.95) -> dict[str, object]:
     """One KPI's row of a summary: its label and unit, mean, half-width, interval and replications."""
-    mean, half, n = confidence_interval(values, level)
     info = kpi_info(name)
+    mean, half, low, high, n = bounded_interval(values, info.unit, level)
     return {
         "kpi": name,
         "label": info.label,
         "unit": info.unit,
         "mean": mean,
         "half_width": half,
-        "ci_low": mean - half,
-        "ci_high": mean + half,
+        "ci_low": low,
+        "ci_high": high,
         "n": n,
     }
 

@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-DEFAULT_KPI = "asa"
+if TYPE_CHECKING:
+    from sim.scenario.spec import Scenario
+
+DEFAULT_KPI = ""
+"""No KPI named: the scenario's ``precision_kpi`` (the first live channel's service level)."""
 DEFAULT_CAP = 100
 
 
@@ -35,6 +40,12 @@ class PrecisionTarget:
             raise ValueError(f"the precision target must lie between 0 and 1 (0.05 for 5 %), got {self.relative}")
         if self.max_replications < 2:
             raise ValueError("the replication cap must be at least 2")
+
+    def for_scenario(self, scenario: Scenario) -> PrecisionTarget:
+        """The target, watching the scenario's default KPI when none was named."""
+        from sim.analysis.kpis import precision_kpi  # pandas only when a run is assessed
+
+        return self if self.kpi else replace(self, kpi=precision_kpi(scenario))
 
     @property
     def threshold(self) -> float:

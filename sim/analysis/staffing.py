@@ -124,3 +124,48 @@ def cheapest_meeting_goals(
         return None
     best = good.iloc[0]
     return Cheapest(int(best["point_id"]), float(best["cost"]), unit, goals)
+
+
+@dataclass(frozen=True)
+class StaffingAnswer:
+    """A staffing sweep's answer: each point's weekly cost (in the points table's order), the goals, the cheapest."""
+
+    costs: list[float]
+    unit: str
+    goals: dict[str, float]
+    cheapest: Cheapest | None
+
+
+def staffing_answer(
+    base: dict,
+    base_scenario: Scenario,
+    points: list[dict],
+    parameters: list[str],
+    results: pd.DataFrame,
+    kpis: list[str],
+) -> StaffingAnswer | None:
+    """For a staffing sweep: every point's paid weekly cost and the cheapest point meeting the goals; else None.
+
+    ``base`` is the base scenario's document, ``points`` the sweep's points (parameter values),
+    ``results`` its points table and ``kpis`` the KPIs it kept (the goals need their service levels).
+    """
+    if not is_staffing_sweep(parameters):
+        return None
+    goals = service_goals(base_scenario, kpis)
+    by_id, unit = point_costs(base, points, parameters, results)
+    costs = [by_id[int(i)] for i in results["point_id"]]
+    return StaffingAnswer(costs, unit, goals, cheapest_meeting_goals(results, costs, unit, goals))
+
+
+def describe_answer(answer: StaffingAnswer, points: list[dict], parameters: list[str]) -> str:
+    """The answer in a sentence or two: the cheapest staffing meeting every goal, or that none does."""
+    goals = ", ".join(f"{kpi} ≥ {goal:.0%}" for kpi, goal in answer.goals.items())
+    if not answer.goals:
+        return "no service-level goal among the sweep's KPIs: list service_level.<channel> in kpis for the answer"
+    if answer.cheapest is None:
+        return f"no point meets every goal ({goals}); try more agents"
+    values = ", ".join(f"{p}={points[answer.cheapest.point_id][p]}" for p in parameters)
+    return (
+        f"cheapest staffing that meets every goal ({goals}):\n"
+        f"  point {answer.cheapest.point_id}: {values}, {describe_cost(answer.cheapest.cost, answer.unit)}"
+    )

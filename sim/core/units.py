@@ -57,12 +57,21 @@ def duration_unit(minutes: float) -> str:
     return "s" if size < 1 else "m" if size < 2 * MINUTES_PER_HOUR else "h" if size < 2 * MINUTES_PER_DAY else "d"
 
 
-def format_duration(minutes: float, unit: str | None = None) -> str:
-    """Render minutes the way a person reads them (``"7.8s"``, ``"12.5m"``, ``"3.2h"``), or in ``unit``."""
+def minutes_in(unit: str) -> float:
+    """How many minutes one ``unit`` (s, m, h, d, w) is."""
+    return _UNIT_MINUTES[unit]
+
+
+def format_duration(minutes: float, unit: str | None = None, decimals: int = 1) -> str:
+    """Render minutes the way a person reads them (``"7.8s"``, ``"12.5m"``, ``"3.2h"``), or in ``unit``.
+
+    To keep one unit for several values (an estimate and its interval, an axis), pick it once with
+    ``duration_unit`` of the largest and pass it to each.
+    """
     if minutes != minutes:  # NaN
         return "n/a"
     unit = unit or duration_unit(minutes)
-    return f"{minutes / _UNIT_MINUTES[unit]:.1f}{unit}"
+    return f"{minutes / _UNIT_MINUTES[unit]:.{decimals}f}{unit}"
 
 
 DURATION_JSON_SCHEMA = {

@@ -15,10 +15,11 @@ JSON with every scenario fully resolved.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import platform
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,7 @@ import pandas as pd
 import yaml
 
 from sim.analysis.kpi_names import kpi_problem
-from sim.analysis.kpis import confidence_interval, interval_row
+from sim.analysis.kpis import bounded_interval, interval_row, kpi_info
 from sim.analysis.precision import Precision, PrecisionTarget, assess, next_total
 from sim.core.atomic import dumps_json, new_folder, safe_name, unique_path
 from sim.core.version import __version__
@@ -94,6 +95,7 @@ def compare(
     seed = base.seed if seed is None else seed
     if replications < 1:
         raise ValueError("replications must be at least 1")
+    precision = precision.for_scenario(base) if precision is not None else None
     wanted = _kpis_to_keep(kpis, precision, base)
     started = time.perf_counter()
     planned = len(labelled) * (max(replications, precision.max_replications) if precision else replications)
@@ -115,6 +117,7 @@ def compare(
         "executor": where,
         "elapsed_seconds": round(time.perf_counter() - started, 3),
         "precision": [s.as_dict() for s in statuses] or None,
+        "changes": scenario_changes(labelled),
     }
     per_replication = _per_replication(outputs, list(labelled))
     return Comparison(paired_table(per_replication, list(labelled), level), per_replication, labelled, meta, statuses)
@@ -195,12 +198,12 @@ def paired_table(per_replication: pd.DataFrame, labels: list[str], level: float 
         for label in labels:
             values = wide[label][kpi]
             row = {"scenario": label, **interval_row(kpi, values.to_numpy(), level)}
-            row.update(_difference(values, base[kpi], level, label == labels[0]))
+            row.update(_difference(values, base[kpi], level, label == labels[0], kpi_info(kpi).unit))
             rows.append(row)
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
-def _difference(values: pd.Series, base: pd.Series, level: float, is_base: bool) -> dict:
+def _difference(values: pd.Series, base: pd.Series, level: float, is_base: bool, unit: str = "") -> dict:
     if is_base:
         return {
             "diff": math.nan,
@@ -212,8 +215,7 @@ def _difference(values: pd.Series, base: pd.Series, level: float, is_base: bool)
             "significant": False,
         }
     paired = (values - base.reindex(values.index)).to_numpy(dtype=float)
-    diff, half, n = confidence_interval(paired, level)
-    low, high = diff - half, diff + half
+    diff, half, low, high, n = bounded_interval(paired, unit, level, difference=True)
     base_mean = float(np.nanmean(base.to_numpy(dtype=float))) if base.notna().any() else math.nan
     return {
         "diff": diff,
@@ -237,6 +239,7 @@ def write_comparison(comparison: Comparison, out_root: str | Path = "results") -
         comparison.kpis.to_csv(tmp / "kpis_by_replication.csv", index=False)
         doc = {
             **comparison.meta,
+            "changes": comparison.meta.get("changes") or scenario_changes(comparison.scenarios),
             "created": dt.datetime.now().isoformat(timespec="seconds"),
             "escalation_sim_version": __version__,
             "python": platform.python_version(),
@@ -250,6 +253,64 @@ def write_comparison(comparison: Comparison, out_root: str | Path = "results") -
             with open(tmp / "scenarios" / f"{safe_name(label)}.resolved.yaml", "w", encoding="utf-8") as fh:
                 yaml.safe_dump(resolved, fh, sort_keys=False, allow_unicode=True)
     return final
+
+
+UNCHANGED_FIELDS = ("name", "description")
+"""Top-level fields a scenario's changes leave out: they name a scenario, they do not change the desk."""
+
+
+def scenario_changes(scenarios: Mapping[str, Scenario]) -> dict[str, list[str]]:
+    """What each scenario changes against the first, as ``--set`` overrides (``PATH=VALUE``); the first: none.
+
+    Found from the resolved scenarios, so variants, other files and Python-built scenarios are
+    described alike; list items with a name are addressed by it (``teams.tier1.shifts[0].agents=14``).
+    """
+    docs = {label: s.model_dump(mode="json", by_alias=True, exclude_none=True) for label, s in scenarios.items()}
+    base = next(iter(docs.values()), {})
+    base = {k: v for k, v in base.items() if k not in UNCHANGED_FIELDS}
+    return {
+        label: list(_changes(base, {k: v for k, v in doc.items() if k not in UNCHANGED_FIELDS}, ""))
+        for label, doc in docs.items()
+    }
+
+
+def _changes(old: object, new: object, path: str) -> Iterator[str]:
+    if old == new:
+        return
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in dict.fromkeys([*old, *new]):
+            yield from _changes(old.get(key), new.get(key), f"{path}.{key}" if path else str(key))
+        return
+    if isinstance(old, list) and isinstance(new, list):
+        old_names, new_names = _names(old), _names(new)
+        if old_names is not None and old_names == new_names:
+            for name, a, b in zip(old_names, old, new, strict=True):
+                yield from _changes(a, b, f"{path}.{name}")
+            return
+        if len(old) == len(new) and old_names is None and new_names is None:
+            for i, (a, b) in enumerate(zip(old, new, strict=True)):
+                yield from _changes(a, b, f"{path}[{i}]")
+            return
+    yield f"{path}={_yaml_value(new)}"
+
+
+def _names(items: list) -> list[str] | None:
+    """The items' names, if every item is a mapping with a distinct ``name``."""
+    names = [item.get("name") for item in items if isinstance(item, dict)]
+    if len(names) != len(items) or None in names or len(set(names)) != len(names):
+        return None
+    return [str(name) for name in names]
+
+
+def _yaml_value(value: object) -> str:
+    """A value as ``--set`` takes it (YAML): null, true/false, numbers, and JSON flow for mappings and lists."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(", ", ": "))
+    return str(value)
 
 
 def _plain(value: object) -> object:

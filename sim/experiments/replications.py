@@ -34,7 +34,13 @@ from sim.scenario.spec import Scenario
 
 @dataclass
 class RunResult:
-    """Everything one run of a scenario produced, as DataFrames."""
+    """Everything one run of a scenario produced, as DataFrames.
+
+    ``summary`` has a row per KPI: ``kpi, label, unit, mean, half_width, ci_low, ci_high, n``.
+    Values are in the KPI's ``unit``: durations in minutes (``min``), shares as fractions in
+    [0, 1] (``share``: 0.8 is 80 %, shown in percent only by the tables and reports), counts,
+    ``$``. ``ci_low``/``ci_high`` are the 95 % Student-t interval cut to the KPI's bounds.
+    """
 
     scenario: Scenario
     tickets: pd.DataFrame
@@ -108,6 +114,7 @@ def run(
     seed = scenario.seed if seed is None else seed
     if replications < 1:
         raise ValueError("replications must be at least 1")
+    precision = precision.for_scenario(scenario) if precision is not None else None
     if precision is not None and (problem := kpi_problem(precision.kpi, scenario)):
         raise ValueError(problem)
     started = time.perf_counter()

@@ -6,7 +6,7 @@ base: ../baseline.yaml              # relative to this file
 set: [horizon=7d]                   # fixed overrides of the base, exactly like --set
 replications: 5                     # per point (default: the base's)
 seed: 42                            # default: the base's
-kpis: [asa, service_level.phone, cost_per_resolved]     # default: every KPI
+kpis: [service_level.phone, asa.phone, cost_per_resolved]     # default: every KPI
 parameters:                         # every combination (a grid) ...
   teams.tier1.shifts[0].agents: [10, 12, 14]
   teams.billing.shifts[0].agents: {from: 4, to: 6}      # a range: 4, 5, 6

@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from sim.analysis.kpis import confidence_interval
+from sim.analysis.kpis import bounded_interval, kpi_info
 from sim.core.atomic import OutputError, check_writable, clean_leftovers, dumps_json, safe_name, write_text, write_with
 from sim.core.version import __version__
 from sim.experiments.executors import Executor, Outcome
@@ -252,13 +252,13 @@ def points_table(plan: SweepPlan, runs: pd.DataFrame, level: float = 0.95) -> pd
             "failed": int((mine["status"] == "failed").sum()),
         }
         for kpi in kpis:
-            mean, half, _ = confidence_interval(good[kpi].to_numpy(dtype=float), level)
+            mean, half, low, high, _ = bounded_interval(good[kpi].to_numpy(dtype=float), kpi_info(kpi).unit, level)
             row.update(
                 {
                     f"{kpi}_mean": mean,
                     f"{kpi}_half_width": half,
-                    f"{kpi}_ci_low": mean - half,
-                    f"{kpi}_ci_high": mean + half,
+                    f"{kpi}_ci_low": low,
+                    f"{kpi}_ci_high": high,
                 }
             )
         rows.append(row)

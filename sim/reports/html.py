@@ -23,6 +23,7 @@ from sim.analysis.staffing import describe_cost
 from sim.core.atomic import write_text
 from sim.core.units import format_duration
 from sim.core.version import __version__
+from sim.experiments.compare import scenario_changes
 from sim.experiments.results import comparison_runs, kind_of, load_comparison, load_run, load_sweep
 from sim.reports.plots import DPI, save_figure
 from sim.reports.sections import (
@@ -128,6 +129,7 @@ def _comparison_context(folder: Path) -> dict:
         "title": note["title"] if note else f"Comparison: {' vs '.join(labels)}",
         "description": base.description,
         "descriptions": descriptions,
+        "changes": cmp.meta.get("changes") or scenario_changes(cmp.scenarios),
         "facts": facts,
         "labels": labels,
         "rows": rows,

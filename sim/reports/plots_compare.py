@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from sim.reports.display import format_value
+from sim.reports.display import PERCENT_UNITS, format_value
 from sim.reports.plots import PALETTE, duration_axis, new_figure
 from sim.reports.tables import format_difference
 
@@ -25,7 +25,7 @@ def value_axis(ax: Axes, unit: str, axis: str = "y") -> None:
     target = ax.yaxis if axis == "y" else ax.xaxis
     if unit == "min":
         duration_axis(ax, axis)
-    elif unit == "%":
+    elif unit in PERCENT_UNITS:  # shares are stored as fractions
         target.set_major_formatter(PercentFormatter(1.0))
     elif unit == "$":
         target.set_major_formatter(FuncFormatter(lambda value, _: f"${value:,.2f}"))

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter
 
-from sim.analysis.kpis import kpi_info
+from sim.analysis.kpis import SHARE, kpi_info
 from sim.analysis.staffing import Cheapest, meets_goals
 from sim.reports.display import format_value
 from sim.reports.plots import PALETTE, new_figure
@@ -217,7 +217,7 @@ def staffing_plot(
             where = points["point_id"].to_numpy() == cheapest.point_id
             ax.scatter(cost[where], mean[where], label="cheapest meeting goals", **STAR)
         ax.axhline(goal, color="#d62728", ls="--", lw=1, label=f"goal {goal:.0%}")
-        value_axis(ax, "%")
+        value_axis(ax, SHARE)
         if unit.startswith("$"):
             ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"${value:,.0f}"))
         ax.set_xlabel(unit)

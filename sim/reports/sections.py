@@ -19,7 +19,7 @@ from sim.analysis.kpis import kpi_info
 from sim.analysis.staffing import Cheapest, cheapest_meeting_goals, is_staffing_sweep, point_costs, service_goals
 from sim.core.units import DAYS_PER_WEEK, format_duration
 from sim.experiments.results import ComparisonFolder, RunFolder, SweepFolder
-from sim.reports.display import format_interval, format_value
+from sim.reports.display import estimate_parts, time_unit_of
 from sim.reports.plot_flow import escalation_flow_plot
 from sim.reports.plots import (
     backlog_plot,
@@ -30,13 +30,14 @@ from sim.reports.plots import (
 )
 from sim.reports.plots_compare import comparison_bars, paired_difference_plot
 from sim.reports.plots_sweep import short_name, staffing_plot, sweep_heatmap, sweep_kpi_plot
-from sim.reports.tables import format_difference, format_difference_interval
+from sim.reports.tables import difference_parts
 from sim.scenario.spec import Scenario, clock_text
 
 KEY_KPIS = (
     "arrived",
-    "asa",
     "service_level.*",
+    "asa.*",
+    "asa_live",
     "abandonment_rate",
     "first_response_attainment",
     "resolution_attainment",
@@ -129,14 +130,9 @@ def kpi_rows(summary: pd.DataFrame, names: list[str]) -> list[dict]:
     rows = []
     for name in names:
         row = by.loc[name]
+        mean, interval = estimate_parts(row["mean"], row["ci_low"], row["ci_high"], row["unit"])
         rows.append(
-            {
-                "kpi": name,
-                "label": row["label"],
-                "mean": format_value(row["mean"], row["unit"]),
-                "interval": format_interval(row["ci_low"], row["ci_high"], row["unit"]) or "n/a",
-                "n": int(row["n"]),
-            }
+            {"kpi": name, "label": row["label"], "mean": mean, "interval": interval or "n/a", "n": int(row["n"])}
         )
     return rows
 
@@ -224,11 +220,15 @@ def comparison_rows(table: pd.DataFrame, kpis: list[str]) -> tuple[list[str], li
     for kpi in kpis:
         by = table[table["kpi"] == kpi].set_index("scenario")
         unit = str(by["unit"].iloc[0]) if pd.notna(by["unit"].iloc[0]) else ""
+        same = time_unit_of(by["mean"], unit)  # one time unit for the KPI's row
         values = [
-            {
-                "mean": format_value(by.loc[s, "mean"], unit),
-                "interval": format_interval(by.loc[s, "ci_low"], by.loc[s, "ci_high"], unit),
-            }
+            dict(
+                zip(
+                    ("mean", "interval"),
+                    estimate_parts(by.loc[s, "mean"], by.loc[s, "ci_low"], by.loc[s, "ci_high"], unit, same),
+                    strict=True,
+                )
+            )
             for s in labels
         ]
         diffs = [_difference(by.loc[s], unit) for s in labels[1:]]
@@ -239,12 +239,8 @@ def comparison_rows(table: pd.DataFrame, kpis: list[str]) -> tuple[list[str], li
 def _difference(row: pd.Series, unit: str) -> dict:
     if not row["diff_n"] or (isinstance(row["diff"], float) and math.isnan(row["diff"])):
         return {"text": "n/a", "interval": "", "significant": False}
-    interval = (
-        ""
-        if math.isnan(row["diff_half_width"])
-        else format_difference_interval(row["diff_ci_low"], row["diff_ci_high"], unit)
-    )
-    return {"text": format_difference(row["diff"], unit), "interval": interval, "significant": bool(row["significant"])}
+    text, interval = difference_parts(row["diff"], row["diff_ci_low"], row["diff_ci_high"], unit)
+    return {"text": text, "interval": interval, "significant": bool(row["significant"])}
 
 
 def comparison_pictures(cmp: ComparisonFolder, kpis: list[str]) -> list[Picture]:
@@ -304,18 +300,17 @@ def sweep_rows(
     )
     rows = []
     best = analysis.cheapest.point_id if analysis and analysis.cheapest else None
+    # one time unit per KPI column, from its largest mean
+    columns = [(k, kpi_info(k).unit, time_unit_of(sweep.points[f"{k}_mean"], kpi_info(k).unit)) for k in kpis]
     for i, (_, point) in enumerate(sweep.points.head(limit).iterrows()):
         cells = [{"mean": _parameter(point[p]), "interval": ""} for p in sweep.parameters]
         if analysis:
             cells.append({"mean": f"{analysis.costs[i]:,.0f}", "interval": ""})
-        for kpi in kpis:
-            unit = kpi_info(kpi).unit
-            cells.append(
-                {
-                    "mean": format_value(point[f"{kpi}_mean"], unit),
-                    "interval": format_interval(point[f"{kpi}_ci_low"], point[f"{kpi}_ci_high"], unit),
-                }
+        for kpi, unit, same in columns:
+            mean, interval = estimate_parts(
+                point[f"{kpi}_mean"], point[f"{kpi}_ci_low"], point[f"{kpi}_ci_high"], unit, same
             )
+            cells.append({"mean": mean, "interval": interval})
         rows.append({"cells": cells, "best": int(point["point_id"]) == best})
     return header, rows
 
