@@ -31,7 +31,7 @@ from sim.reports.tables import MARK, comparison_table, sweep_points_table
 from sim.scenario.loader import ScenarioError, load_scenario
 from sim.scenario.spec import Scenario
 from sim.scenario.variants import parse_variant, read_document
-from sim.scenario.workload import estimate, total_problem
+from sim.scenario.workload import Workload, estimate, total_problem
 
 SWEEP_FAILED = 3
 
@@ -351,7 +351,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """``sweep``: run (or resume) a sweep file; exit 3 when some of its tasks failed."""
     plan = load_sweep(args.sweep)
     points, reps = len(plan.points), plan.replications
-    _check_workload([(plan.scenario(i), reps) for i in range(points)], args.force)
+    _check_workload([(workload, reps) for workload in plan.workloads], args.force)
     _ready_to_write(sweep_folder(plan, args.out), leftovers)
     with _executor(args, plan.tasks) as executor:
         print(
@@ -403,7 +403,7 @@ def _precision(args: argparse.Namespace, scenario: Scenario) -> PrecisionTarget 
     return target
 
 
-def _check_workload(runs: list[tuple[Scenario, int]], force: bool) -> None:
+def _check_workload(runs: list[tuple[Scenario, int]] | list[tuple[Workload, int]], force: bool) -> None:
     """Refuse, before simulating, work above the documented limits, unless ``--force``."""
     if not force and (problem := total_problem(runs)):
         raise UsageError(f"{problem}; add --force to run it anyway")

@@ -13,10 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ERLANG_C, ROOT, build, event_log, fixed, simulate
+from conftest import BASELINE, ERLANG_C, ROOT, build, event_log, fixed, simulate
 
 from sim.core.atomic import OLD_FORMAT_QUIET, clean_leftovers
+from sim.experiments.sweep_files import load_sweep
 from sim.scenario.loader import ScenarioError
+from sim.scenario.workload import estimate
 
 
 # -- a reopen that takes no time after a resolution that takes no time ---------------------------------------
@@ -123,3 +125,128 @@ def test_an_old_format_partial_folder_touched_recently_is_kept_a_writer_may_stil
     (tmp_path / ".notes.partial").write_text("a file, not a results folder")
     assert clean_leftovers(tmp_path) == [old]
     assert recent.is_dir() and (tmp_path / ".notes.partial").is_file()
+
+
+# -- a sweep varying one field under two spellings ------------------------------------------------------------
+def _sweep(tmp_path: Path, body: str, base: Path = BASELINE) -> Path:
+    path = tmp_path / "sweep.yaml"
+    path.write_text(f"base: {base}\nset: [horizon=1d, warmup=0]\nreplications: 1\n{body}", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "field"),
+    [
+        ("teams.tier1.shifts[0].agents", "teams[0].shifts[0].agents", "teams[0].shifts[0].agents"),
+        ("teams.tier1.shifts[0].agents", "teams[tier1].shifts.[0].agents", "teams[0].shifts[0].agents"),
+        ("channels.phone.rate_per_hour", ".channels..phone.rate_per_hour.", "channels[0].rate_per_hour"),
+        ("teams[0].shifts[0].agents", "teams[00].shifts[0].agents", "teams[0].shifts[0].agents"),
+        ("categories.technical.handle_time.mean", "categories[1].handle_time.mean_", "categories[1].handle_time.mean"),
+    ],
+)
+def test_a_sweep_varying_one_field_under_two_spellings_is_refused_naming_both(tmp_path, first, second, field):
+    path = _sweep(tmp_path, f"parameters:\n  '{first}': [5, 6]\n  '{second}': [7, 8]\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_sweep(path)
+    message = caught.value.render()
+    assert f"{first!r} and {second!r} are the same field" in message, message
+    assert field in message and message.count("\n") == 0
+
+
+def test_a_sweep_varying_a_section_and_a_field_inside_it_is_refused(tmp_path):
+    path = _sweep(
+        tmp_path,
+        "parameters:\n  teams.billing.shifts[0]: [{start: '08:00', end: '16:00', agents: 2}]\n"
+        "  teams[2].shifts[0].agents: [3, 4]\n",
+    )
+    with pytest.raises(
+        ScenarioError, match=r"'teams\[2\]\.shifts\[0\]\.agents' lies inside 'teams\.billing\.shifts\[0\]'"
+    ):
+        load_sweep(path)
+
+
+def test_explicit_points_spelling_one_field_two_ways_are_refused(tmp_path):
+    path = _sweep(
+        tmp_path,
+        "points:\n  - {channels.phone.rate_per_hour: 20}\n  - {'channels[0].rate_per_hour': 30}\n",
+    )
+    with pytest.raises(ScenarioError, match=r"'channels\.phone\.rate_per_hour' and 'channels\[0\]\.rate_per_hour'"):
+        load_sweep(path)
+
+
+# -- large sweeps validate fast and are checked against the work limits -------------------------------------------
+BIG_GRID = (
+    "parameters:\n"
+    "  teams.tier1.shifts[0].agents: {from: 5, to: 14}\n"
+    "  teams.billing.shifts[0].agents: {from: 1, to: 10}\n"
+    "  channels.phone.rate_per_hour: {from: 10, to: 28, step: 2}\n"
+    "  channels.chat.rate_per_hour: {from: 5, to: 14}\n"
+    "  teams.backoffice.shifts[0].agents: {from: 1, to: 10}\n"
+)
+
+
+def test_a_100000_point_grid_validates_in_seconds(tmp_path):
+    started = time.process_time()
+    plan = load_sweep(_sweep(tmp_path, BIG_GRID))
+    assert len(plan.points) == 100_000
+    assert time.process_time() - started < 30  # every point validated one by one took minutes
+    assert max(w.tickets for w in plan.workloads) == pytest.approx(estimate(plan.scenario(99_999)).tickets)
+
+
+def test_an_invalid_value_in_a_large_grid_is_found_with_its_count(tmp_path):
+    body = BIG_GRID.replace("{from: 1, to: 10}\n  channels", "{from: 0, to: 9}\n  channels")
+    with pytest.raises(ScenarioError) as caught:
+        load_sweep(_sweep(tmp_path, body))
+    message = caught.value.render()
+    assert "10000 points, e.g. point 0 (" in message, message
+    assert "makes an invalid scenario: teams[2].shifts[0].agents: must be at least 1, got 0" in message, message
+
+
+def test_points_combining_two_valid_values_into_an_invalid_scenario_are_found(tmp_path):
+    # warmup 20h is valid with the base horizon (1d), and horizon 12h with the base warmup (0); together not
+    path = _sweep(
+        tmp_path, "parameters:\n  warmup: [0, 20h]\n  horizon: [12h, 2d]\n  teams.tier1.shifts[0].agents: [8, 9]\n"
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_sweep(path)
+    assert (
+        "2 points, e.g. point 4 (warmup='20h', horizon='12h', teams.tier1.shifts[0].agents=8)" in caught.value.render()
+    )
+
+
+def test_sampled_points_whose_values_interact_are_each_validated(tmp_path):
+    body = (
+        "sample: {method: lhs, n: 50, seed: 3}\n"
+        "parameters:\n  warmup: {low: 0, high: 1200}\n  horizon: {low: 600, high: 2000}\n"
+    )
+    with pytest.raises(
+        ScenarioError,
+        match=r"point 4 \(warmup=1159\.\d+, horizon=855\.\d+\) makes an invalid scenario: warmup: warmup \(1159\.48 min\)",
+    ):
+        load_sweep(_sweep(tmp_path, body))
+
+
+def test_a_sweep_too_large_for_the_work_limits_is_refused_before_simulating(tmp_path):
+    path = _sweep(tmp_path, "parameters:\n  channels.phone.rate_per_hour: [20, 1e9]\n")
+    command = [sys.executable, "run_sim.py", "sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "tickets per replication, above the limit of 5,000,000" in done.stderr
+    assert "add --force" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+# -- found by the fuzzer ----------------------------------------------------------------------------------------
+def test_a_sweep_set_entry_that_breaks_the_base_is_named_in_the_sweep_file_not_the_base(tmp_path):
+    # the message named baseline.yaml:38, a line that is fine, and not the sweep file at all
+    path = tmp_path / "sweep.yaml"
+    path.write_text(
+        f"base: {BASELINE}\nset: [horizon=2d, 'channels.phone.day_of_week.sat=-4']\n"
+        "parameters:\n  teams.tier1.shifts[0].agents: [8, 9]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_sweep(path)
+    assert caught.value.render() == (
+        f"{path}:2: set[1]: the base scenario becomes invalid: channels[0].day_of_week.sat: must be at least 0, got -4"
+    )

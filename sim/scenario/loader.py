@@ -414,6 +414,15 @@ def _unwrap(annotation: Any) -> Any:
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
+def path_steps(dotted: str) -> list[str | int]:
+    """The steps of a ``--set`` path: ``teams.tier1.shifts[0].agents`` → ``['teams', 'tier1', 'shifts', 0, 'agents']``.
+
+    Dots and brackets only separate steps: empty steps are dropped, ``[0]`` and ``[00]`` are index
+    0, and ``[tier1]`` is the name ``tier1`` (``variants.field_path`` maps every spelling to one path).
+    """
+    return [name if name else int(index) for name, index in _STEP.findall(dotted.strip())]
+
+
 def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...], source: str) -> dict[str, Any]:
     """A copy of ``data`` with each ``path=value`` applied; list items may be named (teams.tier1.agents)."""
     import copy
@@ -424,7 +433,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]
             raise ScenarioError(source, [((), f"--set {text!r}: write it as path=value, e.g. teams.tier1.agents=14")])
         dotted, raw = text.split("=", 1)
         value = _override_value(raw, text, source)
-        steps = [name if name else int(index) for name, index in _STEP.findall(dotted.strip())]
+        steps = path_steps(dotted)
         if not steps:
             raise ScenarioError(source, [((), f"--set {text!r}: the path is empty")])
         parent: Any = data
