@@ -30,7 +30,7 @@ from sim.reports.display import kpi_table
 from sim.reports.tables import MARK, comparison_table, sweep_points_table
 from sim.scenario.loader import ScenarioError, load_scenario
 from sim.scenario.spec import Scenario
-from sim.scenario.variants import parse_variant, read_document
+from sim.scenario.variants import clash_message, parse_variant, read_document, spelling_clashes
 from sim.scenario.workload import Workload, estimate, total_problem
 
 SWEEP_FAILED = 3
@@ -341,6 +341,9 @@ def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
                 raise UsageError(str(exc)) from None
             if variant.name in scenarios:
                 raise UsageError(f"--variant {text!r}: the name {variant.name!r} is already taken")
+            paths = [part.split("=", 1)[0] for part in variant.overrides]
+            for first, second in spelling_clashes(base.data, paths):
+                raise UsageError(f"--variant {text!r}: {clash_message(base.data, first, second)}")
             scenarios[variant.name] = base.scenario([*args.overrides, *variant.overrides])
     if len(scenarios) < 2:
         raise UsageError("compare needs at least two scenarios: more files, or --variant NAME:PATH=VALUE")

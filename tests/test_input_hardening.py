@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from conftest import BASELINE, ERLANG_C, ROOT, build, event_log, fixed, simulate
 
+from sim.cli import main
 from sim.core.atomic import OLD_FORMAT_QUIET, clean_leftovers
 from sim.experiments.sweep_files import load_sweep
-from sim.scenario.loader import ScenarioError
+from sim.scenario.loader import ScenarioError, load_scenario
 from sim.scenario.workload import estimate
 
 
@@ -221,7 +222,7 @@ def test_sampled_points_whose_values_interact_are_each_validated(tmp_path):
     )
     with pytest.raises(
         ScenarioError,
-        match=r"point 4 \(warmup=1159\.\d+, horizon=855\.\d+\) makes an invalid scenario: warmup: warmup \(1159\.48 min\)",
+        match=r"point 4 \(warmup=1159\.\d+, horizon=855\.\d+\) makes an invalid scenario: warmup: warmup \(1159",
     ):
         load_sweep(_sweep(tmp_path, body))
 
@@ -249,4 +250,40 @@ def test_a_sweep_set_entry_that_breaks_the_base_is_named_in_the_sweep_file_not_t
         load_sweep(path)
     assert caught.value.render() == (
         f"{path}:2: set[1]: the base scenario becomes invalid: channels[0].day_of_week.sat: must be at least 0, got -4"
+    )
+
+
+@pytest.mark.parametrize("tagged", ["!!int x", "!!float x", "!!bool x", "!!timestamp x", "[1, !!int 1e5]"])
+def test_an_explicit_yaml_tag_that_does_not_fit_its_value_is_one_line_naming_the_file_and_line(tmp_path, tagged):
+    # ValueError, KeyError or AttributeError escaped from the YAML constructors as a traceback
+    path = tmp_path / "tagged.yaml"
+    path.write_text(f"name: tagged\nhorizon: {tagged}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.render().startswith(f"{path}:2: (top level): this is not valid YAML: ")
+    assert "is not a valid !!" in caught.value.render()
+
+
+def test_an_explicit_yaml_tag_in_a_set_value_is_refused_naming_the_override():
+    with pytest.raises(
+        ScenarioError, match=r"--set 'horizon=!!int x': the value is not valid YAML: 'x' is not a valid"
+    ):
+        load_scenario(ERLANG_C, ["horizon=!!int x"])
+
+
+def test_a_number_with_a_leading_zero_is_decimal_as_in_yaml_1_2(tmp_path):
+    # PyYAML's YAML 1.1 reading silently made 010 agents eight
+    assert load_scenario(ERLANG_C, ["teams.agents.agents=010"]).teams[0].agents == 10
+    path = tmp_path / "zero.yaml"
+    path.write_text(ERLANG_C.read_text(encoding="utf-8").replace("agents: 14", "agents: 014"), encoding="utf-8")
+    assert load_scenario(path).teams[0].agents == 14
+
+
+def test_a_variant_setting_one_field_under_two_spellings_is_refused_naming_both(capsys):
+    variant = "more:teams.agents.agents=15,teams[0].agents=16"
+    assert main(["compare", str(ERLANG_C), "--variant", variant, "--out", "/dev/null/x"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: --variant {variant!r}: 'teams.agents.agents' and 'teams[0].agents' are the same field "
+        "(teams[0].agents); set it under one spelling\n"
     )

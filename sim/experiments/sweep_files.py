@@ -59,7 +59,14 @@ from sim.experiments.design import DESIGNS, Interval, Point, grid, sobol_n_probl
 from sim.scenario.fields import Path as FieldPath
 from sim.scenario.loader import ScenarioError, apply_overrides, format_path, read_mapping
 from sim.scenario.spec import Name, Scenario
-from sim.scenario.variants import BaseDocument, field_path, override, read_document
+from sim.scenario.variants import (
+    BaseDocument,
+    clash_message,
+    field_path,
+    override,
+    read_document,
+    spelling_clashes,
+)
 from sim.scenario.workload import Workload, channel_tickets, team_agents
 
 MAX_GRID_VALUES = 100_000
@@ -398,26 +405,10 @@ def _spelling_problems(spec: SweepSpec, points: list[Point], base: BaseDocument)
     The later one would silently win (or change part of the other), so the points would not be what
     the file says; every spelling the path syntax accepts is mapped to one path before comparing.
     """
-    names = list(dict.fromkeys(name for point in points for name in point))
-    paths = {name: field_path(base.data, name) for name in names}
-    for j, later in enumerate(names):
-        for earlier in names[:j]:
-            a, b = paths[earlier], paths[later]
-            where: FieldPath = ("points",) if spec.points is not None else ("parameters", later)
-            if a == b:
-                yield (
-                    where,
-                    f"{earlier!r} and {later!r} are the same field ({format_path(a)}); vary it under one spelling",
-                )
-            elif b[: len(a)] == a or a[: len(b)] == b:
-                inner, outer = (later, earlier) if len(b) > len(a) else (earlier, later)
-                yield (
-                    where,
-                    (
-                        f"{inner!r} lies inside {outer!r} ({format_path(paths[inner])} is part of "
-                        f"{format_path(paths[outer])}); vary one or the other"
-                    ),
-                )
+    names = [name for point in points for name in point]
+    for first, second in spelling_clashes(base.data, names):
+        where: FieldPath = ("points",) if spec.points is not None else ("parameters", second)
+        yield where, clash_message(base.data, first, second).replace("; set ", "; vary ")
 
 
 _RECORDS = ("channels", "categories", "teams", "calendars", "sla_policies")

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from sim.scenario.fields import Path as FieldPath
-from sim.scenario.loader import apply_overrides, path_steps, read_scenario_document, validate
+from sim.scenario.loader import apply_overrides, format_path, path_steps, read_scenario_document, validate
 from sim.scenario.spec import Scenario
 
 _LABEL = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -107,6 +107,33 @@ def field_path(data: Any, dotted: str) -> FieldPath:
         else:
             node = None
     return tuple(path)
+
+
+def spelling_clashes(data: Any, names: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """Pairs of override paths (first, second) where ``second`` names the field of ``first``, or one inside the other.
+
+    With both, the later one silently wins or changes part of the other (``teams.tier1.agents``
+    and ``teams[0].agents``): ``clash_message`` says which field they share.
+    """
+    names = list(dict.fromkeys(names))
+    paths = {name: field_path(data, name) for name in names}
+    for j, later in enumerate(names):
+        for earlier in names[:j]:
+            a, b = paths[earlier], paths[later]
+            if b[: len(a)] == a or a[: len(b)] == b:
+                yield earlier, later
+
+
+def clash_message(data: Any, first: str, second: str) -> str:
+    """Why ``first`` and ``second`` cannot both be set (see ``spelling_clashes``)."""
+    a, b = field_path(data, first), field_path(data, second)
+    if a == b:
+        return f"{first!r} and {second!r} are the same field ({format_path(a)}); set it under one spelling"
+    inner, outer = (second, first) if len(b) > len(a) else (first, second)
+    return (
+        f"{inner!r} lies inside {outer!r} ({format_path(field_path(data, inner))} is part of "
+        f"{format_path(field_path(data, outer))}); set one or the other"
+    )
 
 
 def _alias(node: dict, step: str) -> str:
