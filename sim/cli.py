@@ -24,6 +24,7 @@ from sim.reports.marks import MARK
 if TYPE_CHECKING:
     from sim.experiments.executors import Executor
     from sim.scenario.spec import Scenario
+    from sim.scenario.workload import Workload
 
 # Each command imports what it needs (SimPy, pandas, SciPy, the experiments and the tables) when
 # it runs, so `--help`, `validate` and `schema` answer at once; tests/test_code_health.py checks
@@ -413,7 +414,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
     """Labelled scenarios: the files (by scenario name, else by path), then the variants of the first."""
     from sim.scenario.loader import Override, load_scenario
-    from sim.scenario.variants import parse_variant, read_document
+    from sim.scenario.variants import clash_message, parse_variant, read_document, spelling_clashes
 
     scenarios: dict[str, Scenario] = {}
     if len({Path(path).resolve() for path in args.scenarios}) < len(args.scenarios):
@@ -430,6 +431,9 @@ def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
                 raise UsageError(str(exc)) from None
             if variant.name in scenarios:
                 raise UsageError(f"--variant {text!r}: the name {variant.name!r} is already taken")
+            paths = [part.split("=", 1)[0] for part in variant.overrides]
+            for first, second in spelling_clashes(base.data, paths):
+                raise UsageError(f"--variant {text!r}: {clash_message(base.data, first, second)}")
             named = [Override(text, f"--variant {variant.name}:{text}") for text in variant.overrides]
             scenarios[variant.name] = base.scenario([*args.overrides, *named])
     if len(scenarios) < 2:
@@ -447,7 +451,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     plan = load_sweep(args.sweep)
     points, reps = len(plan.points), plan.replications
-    _check_workload([(plan.scenario(i), reps) for i in range(points)], args.force)
+    _check_workload([(workload, reps) for workload in plan.workloads], args.force)
     _ready_to_write(sweep_folder(plan, args.out), leftovers)
     with _executor(args, plan.tasks) as executor:
         print(
@@ -511,7 +515,7 @@ def _precision(args: argparse.Namespace, scenario: Scenario) -> PrecisionTarget 
     return target
 
 
-def _check_workload(runs: list[tuple[Scenario, int]], force: bool) -> None:
+def _check_workload(runs: list[tuple[Scenario, int]] | list[tuple[Workload, int]], force: bool) -> None:
     """Refuse, before simulating, work above the documented limits, unless ``--force``."""
     from sim.scenario.workload import total_problem
 

@@ -7,7 +7,8 @@ or a resumed sweep — never sees half a file.
 
 A ``kill -9`` cannot clean up after itself: it leaves a hidden ``.<name>.<pid>-<tag>.partial``
 folder or ``.<name>.<pid>-<tag>.tmp`` file. ``clean_leftovers`` removes those whose writer is no
-longer alive and says which, so the next run reports and clears them. A results folder that
+longer alive and says which, so the next run reports and clears them (and the ``.<name>.partial``
+folders of earlier versions, which carry no pid, once they have been untouched for ten minutes). A results folder that
 cannot be written (under a regular file, read-only, full) is an ``OutputError`` with one line:
 ``check_writable`` finds it before hours of simulation, and the writers turn a disk that fills
 half-way into the same error, leaving only the temporary name behind to be removed.
@@ -22,6 +23,7 @@ import math
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -32,6 +34,10 @@ NAME_LIMIT = 100
 """Longest folder or file name the writers make (bytes); most file systems allow 255."""
 
 _LEFTOVER = re.compile(r"^\..+\.(\d+)-[0-9a-f]{8}\.(partial|tmp)$")
+_OLD_LEFTOVER = re.compile(r"^\..+\.partial$")
+"""Versions before the writer's pid was in the name left ``.<run>.partial`` results folders."""
+OLD_FORMAT_QUIET = 600.0
+"""Seconds an old-format folder must be untouched before it is removed (its writer cannot be asked)."""
 
 
 class OutputError(Exception):
@@ -146,7 +152,8 @@ def clean_leftovers(folder: Path) -> list[Path]:
     """Remove the temporary files and folders an interrupted writer left in ``folder``; return them.
 
     Only leftovers whose writing process is gone are removed: a run still writing next door
-    keeps its own.
+    keeps its own. Old-format ``.<run>.partial`` folders (earlier versions put no pid in the
+    name) are removed once nothing in them changed for ``OLD_FORMAT_QUIET`` seconds.
     """
     removed: list[Path] = []
     try:
@@ -155,7 +162,9 @@ def clean_leftovers(folder: Path) -> list[Path]:
         return removed
     for path in sorted(entries):
         match = _LEFTOVER.match(path.name)
-        if not match or _alive(int(match.group(1))):
+        if match is None and not _old_and_quiet(path):
+            continue
+        if match is not None and _alive(int(match.group(1))):
             continue
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
@@ -183,6 +192,17 @@ def _finite(value: Any) -> Any:
         except (TypeError, ValueError):
             return value
     return value
+
+
+def _old_and_quiet(path: Path) -> bool:
+    """Whether ``path`` is an old-format results folder that nothing has touched for a while."""
+    if not _OLD_LEFTOVER.match(path.name) or path.is_symlink() or not path.is_dir():
+        return False
+    try:
+        newest = max([path.stat().st_mtime, *(entry.stat().st_mtime for entry in path.iterdir())])
+    except OSError:
+        return False
+    return time.time() - newest >= OLD_FORMAT_QUIET
 
 
 def _alive(pid: int) -> bool:

@@ -79,6 +79,7 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
                     yield ("sla_policies", i, "match", field, j), _unknown(field, value, allowed)
     yield from _routes_are_workable(s)
     yield from _timeless_failures(s)
+    yield from _timeless_reopens(s)
     yield from escalation_problems(s)
 
 
@@ -98,6 +99,30 @@ def _timeless_failures(s: Scenario) -> Iterator[tuple[Path, str]]:
                         "fail again and again at one instant; give it a time above zero"
                     ),
                 )
+
+
+def _timeless_reopens(s: Scenario) -> Iterator[tuple[Path, str]]:
+    """A reopen after no delay, of a ticket resolved in no time, would repeat at one instant: refused.
+
+    Refused whatever ``reopen.max`` is (it bounds the loop, but a reopen that takes no time after
+    work that takes no time models nothing); a positive delay or handle time makes time pass.
+    """
+    for i, cat in enumerate(s.categories):
+        if cat.reopen is None or cat.reopen.delay.mean() > 0:
+            continue
+        for team in s.teams:
+            p = cat.reopen.probability_for(team.name)
+            handle = cat.handle_time_for(team.name)
+            if p > 0 and handle is not None and handle.mean() <= 0:
+                yield (
+                    ("categories", i, "reopen", "delay"),
+                    (
+                        f"a ticket team {team.name!r} resolves in no time and it reopens with probability {p:g} "
+                        "after no time, so it could be resolved and reopened again and again at one instant; "
+                        "give the reopen delay (or the handle time) a time above zero"
+                    ),
+                )
+                break
 
 
 def _routes_are_workable(s: Scenario) -> Iterator[tuple[Path, str]]:

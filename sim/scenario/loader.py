@@ -8,6 +8,7 @@ numbers, so ``17:00`` stays a clock time instead of becoming the base-60 integer
 
 from __future__ import annotations
 
+import copy
 import difflib
 import itertools
 import re
@@ -103,6 +104,17 @@ class ScenarioError(Exception):
 class _Yaml12Loader(yaml.SafeLoader):
     """SafeLoader without YAML 1.1's base-60 numbers and yes/no booleans."""
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A value, or a YAML error at its line when an explicit tag does not fit it (``!!int x``)."""
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
+            tag = node.tag.rsplit(":", 1)[-1]
+            value = node.value if isinstance(node, yaml.ScalarNode) else node.id
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{value!r} is not a valid !!{tag} value", node.start_mark
+            ) from None
+
 
 _Yaml12Loader.yaml_implicit_resolvers = {
     first: [
@@ -125,6 +137,10 @@ _Yaml12Loader.add_implicit_resolver(
 )
 
 
+_INTEGER = re.compile(r"^[-+]?[0-9]+$")
+_NUMBER = re.compile(r"^(?:[-+]?[0-9]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)$")
+"""Plain YAML 1.2 numbers (what the implicit int and float resolvers above accept, without inf and nan)."""
+
 MAX_FILE_BYTES = 5_000_000
 """A scenario or sweep file is a few kilobytes; a thousand times the largest bundled one is refused unread."""
 MAX_DEPTH = 64
@@ -142,6 +158,17 @@ def _keep_bad_date_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> object:
 
 
 _Yaml12Loader.add_constructor("tag:yaml.org,2002:timestamp", _keep_bad_date_as_text)
+
+
+def _decimal_int(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    """YAML 1.2 integers are decimal: ``010`` is ten (PyYAML's 1.1 reading made it eight, silently)."""
+    text = loader.construct_scalar(node)
+    if isinstance(text, str) and _INTEGER.match(text):
+        return int(text)
+    return yaml.SafeLoader.construct_yaml_int(loader, node)  # an explicit !!int such as 0x1F
+
+
+_Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _decimal_int)
 
 
 def parse_yaml(text: str, source: str) -> tuple[Any, dict[Path, int]]:
@@ -550,16 +577,27 @@ def _unwrap(annotation: Any) -> Any:
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
+def path_steps(dotted: str) -> list[str | int]:
+    """The steps of a ``--set`` path: ``teams.tier1.shifts[0].agents`` → ``['teams', 'tier1', 'shifts', 0, 'agents']``.
+
+    Dots and brackets only separate steps: empty steps are dropped, ``[0]`` and ``[00]`` are index
+    0, and ``[tier1]`` is the name ``tier1`` (``variants.field_path`` maps every spelling to one path).
+    """
+    return [name if name else int(index) for name, index in _STEP.findall(dotted.strip())]
+
+
 def apply_overrides(data: dict[str, Any], overrides: Iterable[str | Override], source: str) -> dict[str, Any]:
     """A copy of ``data`` with each ``path=value`` applied; list items may be named (teams.tier1.shifts[0].agents)."""
     return _apply(data, [Override.of(item) for item in overrides], source)[0]
 
 
 def _apply(data: dict[str, Any], overrides: list[Override], source: str) -> tuple[dict[str, Any], list[Path]]:
-    """``apply_overrides``, also returning the field path each override set (list items by index)."""
-    import copy
+    """``apply_overrides``, also returning the field path each override set (list items by index).
 
-    data = copy.deepcopy(data)
+    Only the sections along each path are copied (``data`` is never changed, and the copy shares
+    the rest with it): a sweep derives thousands of points from one base document.
+    """
+    data = dict(data)
     targets: list[Path] = []
     for change in overrides:
         text = change.text
@@ -571,13 +609,17 @@ def _apply(data: dict[str, Any], overrides: list[Override], source: str) -> tupl
             raise refuse((), "write it as path=value, e.g. teams.tier1.shifts[0].agents=11")
         dotted, raw = text.split("=", 1)
         value = _override_value(raw, refuse)
-        steps = [name if name else int(index) for name, index in _STEP.findall(dotted.strip())]
+        steps = path_steps(dotted)
         if not steps:
             raise refuse((), "the path is empty; write it as path=value")
         parent: Any = data
         resolved: list[str | int] = []
         for step, following in itertools.pairwise(steps):
-            parent, key = _descend(parent, step, tuple(resolved), refuse, following)
+            child, key = _descend(parent, step, tuple(resolved), refuse, following)
+            if isinstance(child, (dict, list)):
+                child = copy.copy(child)  # copy on write: the caller's document stays as it was
+                parent[key] = child
+            parent = child
             resolved.append(key)
         last = steps[-1]
         if isinstance(parent, list):
@@ -593,6 +635,8 @@ def _override_value(raw: str, refuse: typing.Callable[[Path, str], ScenarioError
     """The YAML value of one ``--set`` (blank stays an empty string)."""
     if not raw.strip():
         return raw
+    if _NUMBER.match(raw):  # what YAML 1.2 reads from a plain number, without parsing YAML
+        return int(raw) if _INTEGER.match(raw) else float(raw)
     try:
         value, _ = parse_yaml(raw, "--set")
     except ScenarioError as exc:

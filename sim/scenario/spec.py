@@ -155,7 +155,10 @@ class Reopen(Spec):
         default="resolver", description="the resolving team, or the ticket's first team"
     )
     max: int = Field(
-        default=1, ge=0, description="reopens per ticket at most; the chance is drawn at each resolution until then"
+        default=1,
+        ge=0,
+        le=100,
+        description="reopens per ticket at most (up to 100); the chance is drawn at each resolution until then",
     )
 
     def probability_for(self, team: str) -> float:

@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+import typing
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from sim.scenario.fields import Path as FieldPath
-from sim.scenario.loader import Override, apply_overrides, read_scenario_document, validate_overridden
+from sim.scenario.loader import (
+    Override,
+    apply_overrides,
+    format_path,
+    path_steps,
+    read_scenario_document,
+    validate_overridden,
+)
 from sim.scenario.spec import Scenario
 
 _LABEL = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -91,3 +101,90 @@ def parse_variant(text: str) -> Variant:
         if "=" not in part:
             raise ValueError(f"--variant {text!r}: {part!r} is not path=value, {example}")
     return Variant(name, overrides)
+
+
+def field_path(data: Any, dotted: str) -> FieldPath:
+    """The one field a ``--set`` path names in ``data``, however it is spelled.
+
+    The path syntax accepts several spellings of one field: a list item by name or by index
+    (``teams.tier1`` / ``teams[0]`` / ``teams[tier1]`` / ``teams[00]``), stray dots
+    (``.teams..tier1.``) and a field's Python name for its alias (``mean_`` for ``mean``). This
+    gives the path with indices for list items and aliases for fields; steps past the end of
+    ``data`` are kept as written.
+    """
+    path: list[str | int] = []
+    node = data
+    for step in path_steps(dotted):
+        if isinstance(node, list):
+            names = [item.get("name") if isinstance(item, dict) else None for item in node]
+            if isinstance(step, str) and step in names:
+                step = names.index(step)
+        elif isinstance(node, dict) and isinstance(step, str) and step not in node:
+            step = _alias(node, step)
+        path.append(step)
+        if isinstance(node, dict):
+            node = node.get(step)
+        elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+            node = node[step]
+        else:
+            node = None
+    return tuple(path)
+
+
+def spelling_clashes(data: Any, names: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """Pairs of override paths (first, second) where ``second`` names the field of ``first``, or one inside the other.
+
+    With both, the later one silently wins or changes part of the other (``teams.tier1.agents``
+    and ``teams[0].agents``): ``clash_message`` says which field they share.
+    """
+    names = list(dict.fromkeys(names))
+    paths = {name: field_path(data, name) for name in names}
+    for j, later in enumerate(names):
+        for earlier in names[:j]:
+            a, b = paths[earlier], paths[later]
+            if b[: len(a)] == a or a[: len(b)] == b:
+                yield earlier, later
+
+
+def clash_message(data: Any, first: str, second: str) -> str:
+    """Why ``first`` and ``second`` cannot both be set (see ``spelling_clashes``)."""
+    a, b = field_path(data, first), field_path(data, second)
+    if a == b:
+        return f"{first!r} and {second!r} are the same field ({format_path(a)}); set it under one spelling"
+    inner, outer = (second, first) if len(b) > len(a) else (first, second)
+    return (
+        f"{inner!r} lies inside {outer!r} ({format_path(field_path(data, inner))} is part of "
+        f"{format_path(field_path(data, outer))}); set one or the other"
+    )
+
+
+def _alias(node: dict, step: str) -> str:
+    """``step`` written as its alias when ``node`` is a record of a model whose field ``step`` has one."""
+    for accepted, aliases in _ALIASED:
+        if step in aliases and node.keys() <= accepted:
+            return aliases[step]
+    return step
+
+
+def _models(annotation: Any, seen: set[type]) -> Iterator[type[BaseModel]]:
+    """Every pydantic model inside a type annotation, recursively."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation in seen:
+            return
+        seen.add(annotation)
+        yield annotation
+        for field in annotation.model_fields.values():
+            yield from _models(field.annotation, seen)
+    for arg in typing.get_args(annotation):
+        yield from _models(arg, seen)
+
+
+_ALIASED = [
+    (
+        frozenset(name for n, f in model.model_fields.items() for name in (n, f.alias) if name),
+        {n: f.alias for n, f in model.model_fields.items() if f.alias and f.alias != n},
+    )
+    for model in _models(Scenario, set())
+    if any(f.alias and f.alias != n for n, f in model.model_fields.items())
+]
+"""(keys a model accepts, its field names → aliases) for every scenario model with an alias."""

@@ -47,12 +47,13 @@ class Workload:
         return found
 
 
-def total_problem(runs: list[tuple[Scenario, int]]) -> str | None:
-    """What exceeds a limit when each scenario runs its number of replications, or None."""
-    for scenario, _ in runs:
-        if found := estimate(scenario).problems():
+def total_problem(runs: list[tuple[Scenario, int]] | list[tuple[Workload, int]]) -> str | None:
+    """What exceeds a limit when each scenario (or estimated workload) runs its replications, or None."""
+    work = [(item if isinstance(item, Workload) else estimate(item), replications) for item, replications in runs]
+    for workload, _ in work:
+        if found := workload.problems():
             return found[0]
-    tickets = sum(estimate(scenario).tickets * replications for scenario, replications in runs)
+    tickets = sum(workload.tickets * replications for workload, replications in work)
     if tickets > MAX_TICKETS:
         return f"about {_count(tickets)} tickets in all replications, above the limit of {MAX_TICKETS:,}"
     return None
@@ -60,12 +61,20 @@ def total_problem(runs: list[tuple[Scenario, int]]) -> str | None:
 
 def estimate(scenario: Scenario) -> Workload:
     """Expected arrivals per replication and the largest team's agents on duty at once."""
-    tickets = sum(_arrivals(channel, scenario.horizon) for channel in scenario.channels)
-    agents = max(
+    return Workload(sum(channel_tickets(scenario)), max(team_agents(scenario)))
+
+
+def channel_tickets(scenario: Scenario) -> list[float]:
+    """Expected arrivals of each channel in one replication (they add up: ``estimate``'s tickets)."""
+    return [_arrivals(channel, scenario.horizon) for channel in scenario.channels]
+
+
+def team_agents(scenario: Scenario) -> list[int]:
+    """Agents each team can have on duty at once (their largest: ``estimate``'s agents)."""
+    return [
         team.agents if team.agents is not None else sum(shift.agents for shift in team.shifts or [])
         for team in scenario.teams
-    )
-    return Workload(tickets, agents)
+    ]
 
 
 def _arrivals(channel: ChannelSpec, horizon: float) -> float:
