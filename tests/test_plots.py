@@ -148,25 +148,37 @@ def test_arrivals_into_the_flow_are_the_counted_tickets_per_replication(ran):
     assert arrivals.volume == counted / 2
 
 
-def test_a_swarm_consult_taken_up_is_a_consult_and_one_cancelled_stays_a_transfer():
+def test_a_swarm_consult_taken_up_is_a_consult_and_one_cancelled_is_only_its_transfer():
     events = pd.DataFrame(
         {
-            "time": [1.0, 1.0, 2.0, 5.0, 5.0, 8.0],
-            "ticket": [1, 1, 1, 2, 2, 2],
-            "event": ["escalated", "task_queued", "task_started", "escalated", "task_queued", "task_cancelled"],
-            "team": ["tier1", "tier2", "tier2", "tier1", "tier2", "tier2"],
+            "time": [1.0, 1.0, 2.0, 5.0, 5.0, 8.0, 8.0],
+            "ticket": [1, 1, 1, 2, 2, 2, 2],
+            "event": [
+                "escalated",
+                "task_queued",
+                "task_started",
+                "escalated",
+                "task_queued",
+                "task_cancelled",
+                "escalated",
+            ],
+            "team": ["tier1", "tier2", "tier2", "tier1", "tier2", "tier2", "tier1"],
             "detail": [
-                "functional|complexity|tier2",
+                "functional|consult|tier2",
+                "consult",
+                "consult",
+                "functional|consult|tier2",
                 "consult",
                 "consult",
                 "functional|complexity|tier2",
-                "consult",
-                "consult",
             ],
         }
     )
     moves = escalation_moves(events)
-    assert list(zip(moves["ticket"], moves["kind"], strict=True)) == [(1, "consult"), (2, "functional")]
+    assert list(zip(moves["ticket"], moves["kind"], moves["reason"], strict=True)) == [
+        (1, "consult", "consult"),
+        (2, "functional", "complexity"),
+    ]
 
 
 def test_resolution_by_path_has_a_box_per_route_labelled_with_its_share(ran):

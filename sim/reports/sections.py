@@ -74,11 +74,13 @@ GUIDES = {
     "are saturated — queues grow there; pale cells are idle capacity; grey cells are hours "
     "nobody is on duty.",
     "flow": "Boxes are teams, arranged by tier from left to right; the grey arrow brings new tickets to the team "
-    "routing sends them to. Coloured arrows are escalations, one per kind (red hierarchical: over an "
-    "agent's authority; blue functional: another team's skill or tier; purple automatic: time "
-    "rules; green: a swarm consult an expert took up, so the ticket stayed put), labelled with their "
-    "volume per replication and the main reasons. An arrow's width is "
-    "proportional to its volume. Each box says how many tickets that team resolves.",
+    "they start at (by routing, or by a VIP or regulatory rule on arrival). Coloured arrows are "
+    "transfers, one per kind (red hierarchical: over an agent's authority; blue functional: another "
+    "team's skill or tier; purple automatic: time rules): they add up to the handoffs the KPI table "
+    "counts. Green is a swarm consult an expert took up and orange a supervisor's sign-off: the "
+    "ticket stayed put. Arrows are labelled with their volume per replication (tickets that "
+    "arrived after the warm-up) and the main reasons; an arrow's width is proportional to its "
+    "volume. Each box says how many tickets that team resolves.",
     "paths": "Each row is a route a resolved ticket took through the teams (the share of resolved tickets in "
     "brackets). The box spans the middle half of resolution times, the red line is the median and "
     "the whiskers reach the 5th and 95th percentiles; the axis is logarithmic, so each step is ten "
