@@ -7,8 +7,15 @@ report kind in headless Chromium (skipped, with its reason, when Chromium is abs
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
-from conftest import SCENARIOS, build, fixed
+import yaml
+from conftest import ROOT, SCENARIOS, build, fixed
 
 from sim.analysis.kpis import replication_kpis
 from sim.engine.desk import run_replication
@@ -115,3 +122,119 @@ def test_every_escalation_record_is_an_arrow_or_a_rule_on_arrival_or_a_consult_n
     esc = records.escalations[records.escalations["ticket"].isin(counted)]
     unanswered = (esc["reason"] == "consult").sum() - (moves["kind"] == "consult").sum()
     assert (moves["kind"] != "arrival").sum() + unanswered == len(esc)
+
+
+# -- every report kind, rendered in headless Chromium --------------------------------------------------------
+SHORT = ["--set", "horizon=3d", "--set", "warmup=1d", "-r", "2", "--quiet"]
+
+
+def report_folders(out: Path) -> dict[str, Path]:
+    """Every report kind, on short horizons: a run, a comparison, a staffing and a sampled sweep, each demo."""
+    import dataclasses
+
+    from sim.demo import DEMOS, run_demo
+    from sim.reports.html import write_report
+
+    def cli(*args: str) -> None:
+        subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], check=True, cwd=ROOT, capture_output=True)
+
+    def only(folder: Path) -> Path:
+        (found,) = [p.parent for p in folder.rglob("report.html")] or [next(p.parent for p in folder.rglob("*.json"))]
+        return found
+
+    folders = {}
+    cli("run", str(SCENARIOS / "tiered.yaml"), *SHORT, "--out", str(out / "run"), "--report")
+    folders["run-tiered"] = only(out / "run")
+    cli(
+        "compare",
+        str(SCENARIOS / "swarming.yaml"),
+        "--variant",
+        "swarm:escalation.mode=swarm",
+        *SHORT,
+        "--out",
+        str(out / "compare"),
+        "--report",
+    )
+    folders["compare-swarming"] = only(out / "compare")
+    for name in ("staffing", "demand_lhs"):
+        spec = yaml.safe_load((SCENARIOS / "sweeps" / f"{name}.yaml").read_text(encoding="utf-8"))
+        spec["base"] = str((SCENARIOS / "sweeps" / spec["base"]).resolve())
+        spec["set"] = [s for s in spec.get("set", []) if not s.startswith(("horizon", "warmup"))]
+        spec["set"] += ["horizon=3d", "warmup=1d"]
+        spec["replications"] = 2
+        if "sample" in spec:
+            spec["sample"]["n"] = min(spec["sample"]["n"], 8)
+        path = out / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+        cli("sweep", str(path), "--out", str(out / f"sweep-{name}"), "--quiet", "--report")
+        folders[f"sweep-{name}"] = out / f"sweep-{name}"
+    for name, demo in DEMOS.items():
+        short = dataclasses.replace(demo, overrides=(*demo.overrides, "horizon=3d", "warmup=1d"))
+        folder = run_demo(short, out / f"demo-{name}", 2, workers=1, progress=False)
+        write_report(folder)
+        folders[f"demo-{name}"] = folder
+    return folders
+
+
+def screenshot(chromium: str, report: Path, png: Path, width: int = 1400, height: int = 3000) -> None:
+    """A headless Chromium screenshot of ``report`` at the report's design width."""
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--screenshot={png}",
+            f"--window-size={width},{height}",
+            report.resolve().as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def screenshots(out: Path, chromium: str) -> dict[str, Path]:
+    """Each report kind's screenshot (``<kind>.png``) and its plots, under ``out``."""
+    shots = {}
+    for kind, folder in report_folders(out / "results").items():
+        png = out / f"{kind}.png"
+        screenshot(chromium, folder / "report.html", png)
+        shots[kind] = png
+    return shots
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed: no report screenshots")
+def test_every_report_kind_renders_in_chromium_to_a_non_blank_screenshot(tmp_path):
+    """Screenshots land in $PICTURES_DIR (kept as artefacts) or a temporary folder."""
+    from PIL import Image, ImageStat
+
+    out = Path(os.environ.get("PICTURES_DIR") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    assert CHROMIUM is not None
+    shots = screenshots(out, CHROMIUM)
+    assert set(shots) == {
+        "run-tiered",
+        "compare-swarming",
+        "sweep-staffing",
+        "sweep-demand_lhs",
+        "demo-handoff",
+        "demo-swarming",
+        "demo-authority",
+    }
+    for kind, png in shots.items():
+        with Image.open(png) as image:
+            assert image.size == (1400, 3000), kind
+            spread = ImageStat.Stat(image.convert("L")).stddev[0]
+            assert spread > 10, f"{kind}: the screenshot is blank"
+
+
+if __name__ == "__main__":  # python tests/test_pictures.py OUT: the screenshots, for a person to look at
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "results/screenshots")
+    target.mkdir(parents=True, exist_ok=True)
+    for kind, png in screenshots(target, CHROMIUM or "chromium").items():
+        print(f"{kind}: {png}")

@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import FuncFormatter, Locator, LogLocator, MaxNLocator, NullLocator, PercentFormatter
 
 from sim.core.units import (
     HOURS_PER_DAY,
@@ -28,6 +29,7 @@ from sim.core.units import (
     MINUTES_PER_DAY,
     MINUTES_PER_HOUR,
     SECONDS_PER_MINUTE,
+    duration_unit,
     format_duration,
 )
 from sim.engine.desk import duty_blocks
@@ -74,10 +76,102 @@ def time_scale(horizon: float) -> tuple[float, str]:
     return MINUTES_PER_HOUR, "hours since start"
 
 
-def duration_axis(ax, axis: str = "x") -> None:
-    """Show an axis of minutes as readable durations (30.0s, 12.5m, 3.2h)."""
-    formatter = FuncFormatter(lambda value, _: format_duration(value) if value >= 0 else "")
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(formatter)
+TIME_UNITS = {
+    "s": (1 / SECONDS_PER_MINUTE, "seconds"),
+    "m": (1.0, "minutes"),
+    "h": (MINUTES_PER_HOUR, "hours"),
+    "d": (MINUTES_PER_DAY, "days"),
+}
+"""Minutes per axis unit, and the unit's name in an axis label, per ``duration_unit`` symbol."""
+NICE_STEPS = [1, 2, 2.5, 5, 10]
+SHARE_UNITS = ("%", "share")
+"""KPI units of shares (fractions of 1), shown as percentages."""
+MIN_SHARE_SPAN = 0.05
+"""A share axis spans at least 5 percentage points, so that noise of a tenth of a point looks like noise."""
+
+
+class ScaledLocator(Locator):
+    """The ticks ``base`` would place on the axis in another unit (``scale`` data units per unit)."""
+
+    def __init__(self, base: Locator, scale: float) -> None:
+        self.base = base
+        self.scale = scale
+
+    def __call__(self) -> np.ndarray:
+        """The ticks for the axis's current view."""
+        assert self.axis is not None
+        vmin, vmax = self.axis.get_view_interval()
+        return self.tick_values(vmin, vmax)
+
+    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:
+        """The ticks between ``vmin`` and ``vmax`` (data units)."""
+        return np.asarray(self.base.tick_values(vmin / self.scale, vmax / self.scale)) * self.scale
+
+
+def plain_number(value: float) -> str:
+    """A tick value without trailing zeros or float noise: 0.3, 12, 2.5, 1,200."""
+    if abs(value) < 1e-12:
+        return "0"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return np.format_float_positional(float(f"{value:.4g}"), trim="-")
+
+
+def time_axis(ax: Axes, axis: str = "x", label: str = "", largest: float | None = None) -> str:
+    """Show an axis of minutes in one unit, the one its largest value reads best in; return the unit.
+
+    The unit is ``duration_unit`` of ``largest`` (default: the larger end of the axis as drawn); it
+    goes into the axis label ("wait (minutes)"), and the ticks are plain numbers on round steps of
+    it (MaxNLocator with nice steps; 1-2-5 steps on a log axis). Call it once the data are drawn.
+    """
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    low, high = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    unit = duration_unit(largest if largest is not None else max(abs(low), abs(high)))
+    scale, name = TIME_UNITS[unit]
+    log = (ax.get_xscale() if axis == "x" else ax.get_yscale()) == "log"
+    base = LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12) if log else MaxNLocator(6, steps=NICE_STEPS)
+    target.set_major_locator(ScaledLocator(base, scale))
+    target.set_major_formatter(FuncFormatter(lambda value, _: plain_number(value / scale)))
+    if log:
+        target.set_minor_locator(NullLocator())
+    target.set_label_text(f"{label} ({name})" if label else name)
+    return unit
+
+
+def share_axis(ax: Axes, axis: str = "y", min_span: float = MIN_SHARE_SPAN) -> None:
+    """Show an axis of shares (0..1) as percentages, at least ``min_span`` wide, inside [0, 1] where the data are.
+
+    A spread of a tenth of a point is not drawn across the whole panel: the axis widens around
+    its middle to ``min_span`` (5 percentage points by default), kept within [0, 100 %].
+    """
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    low, high = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    if high - low < min_span:
+        middle = (low + high) / 2
+        low, high = middle - min_span / 2, middle + min_span / 2
+        if low < 0 <= (low + high) / 2:
+            low, high = 0.0, min_span
+        if high > 1 >= (low + high) / 2:
+            low, high = 1 - min_span, 1.0
+        (ax.set_xlim if axis == "x" else ax.set_ylim)(low, high)
+    target.set_major_locator(MaxNLocator(6, steps=NICE_STEPS))
+    target.set_major_formatter(PercentFormatter(1.0, decimals=None))
+
+
+def share_text(value: float) -> str:
+    """A share as a percentage with enough decimals not to round up to 100 % (or down to 0 %) when it is not."""
+    if value != value:
+        return ""
+    for decimals in (0, 1, 2):
+        text = f"{100 * value:.{decimals}f}%"
+        if (text not in ("100%", "100.0%") or value >= 1) and (text not in ("0%", "0.0%") or value <= 0):
+            return text
+    return f"{100 * value:.2f}%"
+
+
+def integer_axis(ax: Axes, axis: str = "x") -> None:
+    """Ticks on whole numbers only (head counts, a number of agents)."""
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_locator(MaxNLocator(integer=True, steps=NICE_STEPS))
 
 
 def step_values(times: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -217,11 +311,9 @@ def wait_ecdf_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure:
             _target_marks(ax, channel.service_level.target, channel.service_level.goal, waits, shares)
             limit = max(limit, 3 * channel.service_level.target)
         ax.set_xlim(0, max(limit, 1 / SECONDS_PER_MINUTE))
-        ax.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 3, 5, 10]))
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        duration_axis(ax)
-        ax.set_xlabel("wait")
+        time_axis(ax, "x", "wait")
         ax.set_ylabel("share of customers answered")
         ax.set_title(f"{channel.name} (n={len(decided):,})")
         ax.grid(alpha=0.3)
@@ -352,8 +444,7 @@ def resolution_by_path_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure
         medianprops={"color": "#d62728", "lw": 2},
     )
     ax.set_xscale("log")
-    duration_axis(ax)
-    ax.set_xlabel("resolution time (log scale; box: middle half, whiskers: 5th-95th percentile)")
+    time_axis(ax, "x", "resolution time, log scale; box: middle half, whiskers: 5th-95th percentile")
     ax.set_title("Resolution time by route through the teams (share of resolved tickets)")
     ax.grid(axis="x", alpha=0.3, which="both")
     return fig

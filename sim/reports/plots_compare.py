@@ -16,19 +16,22 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim.reports.display import format_value
-from sim.reports.plots import PALETTE, duration_axis, new_figure
+from sim.reports.plots import PALETTE, SHARE_UNITS, new_figure, share_axis, time_axis
 from sim.reports.tables import format_difference
 
 
-def value_axis(ax: Axes, unit: str, axis: str = "y") -> None:
-    """Format an axis in a KPI's unit: durations, percent, dollars, or plain numbers."""
+def value_axis(ax: Axes, unit: str, axis: str = "y", label: str = "") -> None:
+    """Format an axis in a KPI's unit: durations in one time unit, shares in percent, dollars, or plain numbers."""
     target = ax.yaxis if axis == "y" else ax.xaxis
     if unit == "min":
-        duration_axis(ax, axis)
-    elif unit == "%":
-        target.set_major_formatter(PercentFormatter(1.0))
+        time_axis(ax, axis, label)
+        return
+    if unit in SHARE_UNITS:
+        share_axis(ax, axis)
     elif unit == "$":
         target.set_major_formatter(FuncFormatter(lambda value, _: f"${value:,.2f}"))
+    if label:
+        target.set_label_text(label)
 
 
 def comparison_bars(table: pd.DataFrame, kpis: list[str]) -> Figure:
