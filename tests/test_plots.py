@@ -86,7 +86,7 @@ def test_wait_ecdf_has_a_panel_per_channel_with_the_target_line_and_the_service_
         assert list(goal_line.get_ydata()) == [0.8, 0.8]
         assert dot.get_ydata()[0] == pytest.approx(summary[f"service_level.{channel}"], abs=0.05)
         assert ax.get_xlabel() in ("wait (seconds)", "wait (minutes)")
-            assert ax.get_ylabel() == "share of customers answered"
+        assert ax.get_ylabel() == "share of customers answered"
 
 
 def test_sla_attainment_draws_two_bars_per_priority_at_the_summary_means(ran):
