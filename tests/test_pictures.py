@@ -176,7 +176,7 @@ def report_folders(out: Path) -> dict[str, Path]:
     return folders
 
 
-def screenshot(chromium: str, report: Path, png: Path, width: int = 1400, height: int = 3000) -> None:
+def screenshot(chromium: str, report: Path, png: Path, width: int = 1400, height: int = 8000) -> None:
     """A headless Chromium screenshot of ``report`` at the report's design width."""
     subprocess.run(
         [
@@ -228,7 +228,7 @@ def test_every_report_kind_renders_in_chromium_to_a_non_blank_screenshot(tmp_pat
     }
     for kind, png in shots.items():
         with Image.open(png) as image:
-            assert image.size == (1400, 3000), kind
+            assert image.size == (1400, 8000), kind
             spread = ImageStat.Stat(image.convert("L")).stddev[0]
             assert spread > 10, f"{kind}: the screenshot is blank"
 

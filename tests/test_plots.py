@@ -54,11 +54,13 @@ def test_backlog_plot_draws_a_queue_line_and_a_staffing_step_per_team_and_marks_
     assert [line.get_label() for line in backlog.lines] == TEAMS
     assert [line.get_label() for line in duty.lines] == TEAMS
     assert max(duty.lines[1].get_ydata()) == 2  # the leads, around the clock
-    changes = [c for c in backlog.collections if isinstance(c, LineCollection)]
+    changes = [c for c in duty.collections if isinstance(c, LineCollection)]  # light, below the backlog
     assert len(changes) == 1 and len(changes[0].get_segments()) == 4
-    assert {"surge ×2 (phone)", "warm-up (not in KPIs)", "shift change"} <= set(legend_texts(backlog))
+    assert not [c for c in backlog.collections if isinstance(c, LineCollection)]
+    assert {"surge ×2 (phone)", "warm-up (not in KPIs)"} <= set(legend_texts(backlog))
     assert backlog.get_ylabel().startswith("tickets waiting")
-    assert duty.get_xlabel() == "days since start"
+    assert duty.get_xlabel() == "day (ticks at midnight)"
+    assert [t.get_text() for t in duty.get_xticklabels()] == ["Mon 5 Jan", "Tue 6 Jan", "Wed 7 Jan"]
     assert duty.get_ylabel() == "agents on duty"
 
 
@@ -136,7 +138,7 @@ def test_flow_diagram_draws_an_arrow_per_flow_with_width_growing_with_volume(ran
     assert np.argsort(widths).tolist() == np.argsort([f.volume for f in expected]).tolist()
     texts = {t.get_text().split("\n")[0] for t in ax.texts}
     assert {"new tickets", *TEAMS} <= texts
-    assert legend_texts(ax) == ["routed on arrival", "hierarchical escalation", "functional escalation"]
+    assert legend_texts(ax) == ["new tickets into their first team", "hierarchical transfer", "functional transfer"]
 
 
 def test_a_run_without_an_event_log_has_no_flow_diagram(ran):

@@ -199,11 +199,11 @@ def escalation_flow_plot(tickets: pd.DataFrame, events: pd.DataFrame, scenario: 
 
 def _kind_label(kind: str) -> str:
     labels = {
-        "arrival": "routed on arrival",
+        "arrival": "new tickets into their first team",
         "consult": "swarm consult (ticket stays)",
         "approval": "approval (ticket stays)",
     }
-    return labels.get(kind, f"{kind} escalation")
+    return labels.get(kind, f"{kind} transfer")
 
 
 def _resolved_per_team(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
@@ -254,7 +254,11 @@ def _bends(arrows: list[Flow], positions: dict[str, tuple[float, float]]) -> lis
         order = seen.get(pair, 0)
         seen[pair] = order + 1
         same_column = positions[flow.source][0] == positions[flow.target][0]
-        base = 0.45 if same_column else (0.0 if flow.kind == "arrival" else 0.22)
+        if flow.kind == "arrival":  # past the first column: bow around the frontline's boxes, not through them
+            beyond = positions[flow.target][0] > COLUMN_GAP
+            bends.append((0.3 if positions[flow.target][1] <= 0 else -0.3) if beyond else 0.0)
+            continue
+        base = 0.45 if same_column else 0.22
         bends.append((base + 0.3 * (order // 2)) * (1 if order % 2 == 0 else -1))
     return bends
 
@@ -290,7 +294,18 @@ def _arrow(
     middle = (start + end) / 2 + 0.5 * bend * np.array([dy, -dx])
     volume = f"{flow.volume:,.0f}" if flow.volume >= 10 else f"{flow.volume:.1f}"
     if flow.kind == "arrival":
-        ax.text(middle[0], middle[1] + NODE_HEIGHT / 2, volume, ha="center", va="bottom", fontsize=9, color="#555555")
+        y, va = (middle[1], "center") if bend else (middle[1] + NODE_HEIGHT / 2, "bottom")
+        ax.text(
+            middle[0],
+            y,
+            volume,
+            ha="center",
+            va=va,
+            fontsize=9,
+            color="#555555",
+            zorder=5,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85} if bend else None,
+        )
         return
     ax.text(
         middle[0],

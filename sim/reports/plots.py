@@ -10,6 +10,7 @@ Tallies count tickets that arrived after the warm-up, as the KPIs do.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 from pathlib import Path
@@ -24,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, Locator, LogLocator, MaxNLocator, NullLocator, PercentFormatter
 
 from sim.core.units import (
+    DAYS_PER_WEEK,
     HOURS_PER_DAY,
     HOURS_PER_WEEK,
     MINUTES_PER_DAY,
@@ -155,18 +157,23 @@ def share_axis(ax: Axes, axis: str = "y", min_span: float = MIN_SHARE_SPAN) -> N
             low, high = 1 - min_span, 1.0
         (ax.set_xlim if axis == "x" else ax.set_ylim)(low, high)
     target.set_major_locator(MaxNLocator(6, steps=NICE_STEPS))
-    target.set_major_formatter(PercentFormatter(1.0, decimals=None))
+    target.set_major_formatter(PercentFormatter(1.0, decimals=share_decimals(high - low)))
 
 
-def share_text(value: float) -> str:
-    """A share as a percentage with enough decimals not to round up to 100 % (or down to 0 %) when it is not."""
+def share_decimals(span: float) -> int:
+    """Decimals of percentage ticks over a span of shares: none down to 4 points, then one, then two."""
+    return 0 if span >= 0.04 else 1 if span >= 0.004 else 2
+
+
+def share_text(value: float, decimals: int = 0) -> str:
+    """A share as a percentage, with enough decimals (up to 2) not to show 100 % or 0 % when it is not."""
     if value != value:
         return ""
-    for decimals in (0, 1, 2):
-        text = f"{100 * value:.{decimals}f}%"
-        if (text not in ("100%", "100.0%") or value >= 1) and (text not in ("0%", "0.0%") or value <= 0):
-            return text
-    return f"{100 * value:.2f}%"
+    for places in range(decimals, 3):
+        shown = round(100 * value, places)
+        if (shown < 100 or value >= 1) and (shown > 0 or value <= 0):
+            break
+    return f"{100 * value:.{places}f}%"
 
 
 def integer_axis(ax: Axes, axis: str = "x") -> None:
@@ -221,16 +228,16 @@ def backlog_plot(levels: pd.DataFrame, scenario: Scenario) -> Figure:
             label=team,
         )
     changes = shift_changes(scenario)
-    if len(changes):
-        ax.vlines(
+    if len(changes):  # light, and in the panel of agents on duty: the backlog stays readable
+        duty.vlines(
             changes / scale,
             0,
             1,
-            transform=ax.get_xaxis_transform(),
-            colors="#777777",
-            lw=0.6,
+            transform=duty.get_xaxis_transform(),
+            colors="#aaaaaa",
+            lw=0.5,
             linestyles=":",
-            alpha=0.6,
+            alpha=0.5,
             label="shift change",
         )
     for channel in scenario.channels:
@@ -248,13 +255,38 @@ def backlog_plot(levels: pd.DataFrame, scenario: Scenario) -> Figure:
     ax.set_ylim(bottom=0)
     ax.set_ylabel("tickets waiting\n(mean over replications)")
     ax.set_title("Backlog: tickets waiting per team, and agents on duty")
-    ax.legend(loc="upper left", fontsize=8, ncols=3, framealpha=0.9)
+    ax.legend(loc="upper left", fontsize=9, ncols=3, framealpha=0.9)
     ax.grid(axis="y", alpha=0.3)
     duty.set_ylim(bottom=0)
     duty.set_ylabel("agents on duty")
     duty.set_xlabel(label)
     duty.grid(axis="y", alpha=0.3)
+    weekday_axis(duty, scenario, scale)
+    ax.grid(axis="x", alpha=0.25)
     return fig
+
+
+def weekday_axis(ax: Axes, scenario: Scenario, scale: float) -> None:
+    """Ticks of a time axis (in ``scale`` minutes) at midnights, named by weekday and date ("Mon 2 Mar").
+
+    A run of up to two weeks gets a tick per day, a longer one a tick per week; a short run (hours)
+    gets its ticks every few hours, named by weekday and clock time.
+    """
+    start = dt.datetime.combine(scenario.start_date, dt.time())
+    if scale >= MINUTES_PER_DAY:
+        days = int(scenario.horizon // MINUTES_PER_DAY)
+        every = 1 if days <= 2 * DAYS_PER_WEEK else DAYS_PER_WEEK
+        ticks = np.arange(0, days + 1, every, dtype=float)
+        dates = [start + dt.timedelta(days=float(d)) for d in ticks]
+        labels = [f"{d:%a} {d.day} {d:%b}" for d in dates]
+        ax.set_xticks(ticks, labels, fontsize=8 if len(ticks) > 8 else 9)
+        ax.set_xlabel("day (ticks at midnight)")
+        return
+    hours = scenario.horizon / MINUTES_PER_HOUR
+    every = next(h for h in (1, 2, 3, 6, 12, 24) if hours / h <= 12)
+    ticks = np.arange(0, hours + 1e-9, every)
+    ax.set_xticks(ticks, [f"{start + dt.timedelta(hours=float(h)):%a %H:%M}" for h in ticks], fontsize=8)
+    ax.set_xlabel("time")
 
 
 def first_replication(frame: pd.DataFrame) -> pd.DataFrame:
@@ -286,7 +318,7 @@ def wait_ecdf_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure:
     channels = scenario.channels
     cols = min(3, len(channels))
     rows = math.ceil(len(channels) / cols)
-    fig = new_figure(max(7.0, 4.2 * cols), 3.3 * rows)
+    fig = new_figure(max(7.0, 3.6 * cols), 3.4 * rows)
     fig.suptitle("Waiting time to first answer, per channel")
     for i, channel in enumerate(channels):
         ax = fig.add_subplot(rows, cols, i + 1)
@@ -317,7 +349,7 @@ def wait_ecdf_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure:
         ax.set_ylabel("share of customers answered")
         ax.set_title(f"{channel.name} (n={len(decided):,})")
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="lower right", fontsize=9.5)
     return fig
 
 
@@ -330,11 +362,11 @@ def _target_marks(ax, target: float, goal: float, waits: np.ndarray, shares: np.
     )
     ax.plot([target], [reached], "o", color="#d62728")
     ax.annotate(
-        f"{reached:.0%} within target",
+        f"{share_text(reached)} within target",
         (target, reached),
         xytext=(6, -14),
         textcoords="offset points",
-        fontsize=8,
+        fontsize=9.5,
         color="#d62728",
     )
 
@@ -361,7 +393,7 @@ def sla_attainment_plot(summary: pd.DataFrame, scenario: Scenario) -> Figure | N
         ax.errorbar(x + offset, means, yerr=np.nan_to_num(errors), fmt="none", ecolor="#222222", capsize=4, lw=1)
         ax.bar_label(
             bars,
-            labels=["" if math.isnan(m) else f"{m:.0%}" for m in means],
+            labels=[share_text(m) for m in means],
             label_type="center",
             color="white",
             fontsize=9,
@@ -374,7 +406,7 @@ def sla_attainment_plot(summary: pd.DataFrame, scenario: Scenario) -> Figure | N
     ax.set_xlabel("priority")
     ax.set_ylabel("SLA met (share of decided clocks)")
     ax.set_title("SLA attainment per priority, with 95% intervals")
-    ax.legend(loc="upper center", fontsize=8, ncols=2)
+    ax.legend(loc="upper center", fontsize=9, ncols=2)
     ax.grid(axis="y", alpha=0.3)
     return fig
 
@@ -431,7 +463,7 @@ def resolution_by_path_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure
     fig = new_figure(10, 1.3 + 0.55 * len(paths))
     ax = fig.add_subplot()
     total = len(resolved)
-    labels = [f"{p.replace('>', ' → ')}  ({counts[p] / total:.0%})" for p in paths]
+    labels = [f"{p.replace('>', ' → ')}  ({share_text(counts[p] / total)})" for p in paths]
     ax.boxplot(
         groups,
         orientation="horizontal",

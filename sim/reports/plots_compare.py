@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from sim.core.units import duration_unit
 from sim.reports.display import format_value
-from sim.reports.plots import PALETTE, SHARE_UNITS, new_figure, share_axis, time_axis
+from sim.reports.plots import NICE_STEPS, PALETTE, SHARE_UNITS, new_figure, share_axis, share_text, time_axis
 from sim.reports.tables import format_difference
 
 
@@ -53,7 +54,7 @@ def comparison_bars(table: pd.DataFrame, kpis: list[str]) -> Figure:
         ax.errorbar(x, means, yerr=np.vstack([low, high]), fmt="none", ecolor="#222222", capsize=5, lw=1.2)
         ax.bar_label(
             bars,
-            labels=[format_value(m, unit) for m in means],
+            labels=[_bar_text(m, unit, means) for m in means],
             label_type="center",
             color="white",
             fontsize=8,
@@ -61,9 +62,21 @@ def comparison_bars(table: pd.DataFrame, kpis: list[str]) -> Figure:
         )
         ax.set_xticks(x, labels, rotation=15 if len(labels) > 2 else 0, ha="right" if len(labels) > 2 else "center")
         value_axis(ax, unit)
+        if unit == "count" or not unit:
+            ax.yaxis.set_major_locator(MaxNLocator(6, steps=NICE_STEPS))
         ax.set_title(str(rows_of["label"].dropna().iloc[0]) if rows_of["label"].notna().any() else kpi, fontsize=10)
         ax.grid(axis="y", alpha=0.3)
     return fig
+
+
+def _bar_text(value: float, unit: str, panel: np.ndarray) -> str:
+    """A bar's label: times in the panel's one unit (that of its largest bar), shares not rounded to 100 %."""
+    if unit == "min":
+        finite = panel[np.isfinite(panel)]
+        return format_value(value, unit, duration_unit(float(np.abs(finite).max())) if len(finite) else None)
+    if unit in SHARE_UNITS:
+        return share_text(value) or "n/a"
+    return format_value(value, unit)
 
 
 def relative_differences(table: pd.DataFrame, kpis: list[str]) -> pd.DataFrame:
