@@ -8,11 +8,13 @@ report kind in headless Chromium (skipped, with its reason, when Chromium is abs
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from conftest import ROOT, SCENARIOS, build, fixed
@@ -20,6 +22,7 @@ from conftest import ROOT, SCENARIOS, build, fixed
 from sim.analysis.kpis import replication_kpis
 from sim.engine.desk import run_replication
 from sim.reports.plot_flow import STAYS, flow_moves, flows
+from sim.reports.plots import new_figure, share_axis, share_text, time_axis
 from sim.scenario.variants import read_document
 
 TIERS = [{"name": "tier1", "agents": 1}, {"name": "tier2", "tier": 2, "agents": 1}]
@@ -122,6 +125,176 @@ def test_every_escalation_record_is_an_arrow_or_a_rule_on_arrival_or_a_consult_n
     esc = records.escalations[records.escalations["ticket"].isin(counted)]
     unanswered = (esc["reason"] == "consult").sum() - (moves["kind"] == "consult").sum()
     assert (moves["kind"] != "arrival").sum() + unanswered == len(esc)
+
+
+# -- one unit per time axis ---------------------------------------------------------------------------------
+TIME_LABEL = re.compile(r"(^|\()(seconds|minutes|hours|days)\)?$")
+DURATION_TICK = re.compile(r"^-?[0-9.,]+\s*(s|m|h|d|min)$")
+
+
+def _ticks(ax, axis: str) -> list[str]:
+    """The tick labels shown on an axis (within its view), after a draw."""
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    low, high = sorted(target.get_view_interval())
+    slack = 1e-9 * max(abs(low), abs(high), 1.0)
+    return [
+        tick.label1.get_text()
+        for tick in target.get_major_ticks()
+        if tick.label1.get_text() and low - slack <= tick.get_loc() <= high + slack
+    ]
+
+
+def _time_axes(fig) -> list[tuple[str, list[str]]]:
+    """(label, tick labels) of every axis of ``fig`` whose label names a time unit."""
+    fig.canvas.draw()
+    found = []
+    for ax in fig.axes:
+        for axis, label in (("x", ax.get_xlabel()), ("y", ax.get_ylabel())):
+            if TIME_LABEL.search(label):
+                found.append((label, _ticks(ax, axis)))
+    return found
+
+
+def _no_duration_ticks(fig) -> list[str]:
+    """Tick labels that carry their own time unit (``18.0s``, ``1.2m``): there must be none."""
+    fig.canvas.draw()
+    return [t for ax in fig.axes for axis in "xy" for t in _ticks(ax, axis) if DURATION_TICK.match(t)]
+
+
+@pytest.mark.parametrize(
+    ("largest", "label", "ticks"),
+    [
+        (10_000.0, "days", ["0", "2", "4", "6"]),
+        (1.2, "minutes", ["0", "0.2", "0.4", "0.6", "0.8", "1", "1.2"]),
+        (0.9, "seconds", ["0", "10", "20", "30", "40", "50"]),
+        (300.0, "hours", ["0", "1", "2", "3", "4", "5"]),
+    ],
+)
+def test_a_time_axis_reads_in_the_unit_of_its_largest_value_with_round_plain_ticks(largest, label, ticks):
+    fig = new_figure(5, 3)
+    ax = fig.add_subplot()
+    ax.plot([0, largest], [0, 1])
+    ax.set_xlim(0, largest)
+    time_axis(ax, "x", "wait")
+    fig.canvas.draw()
+    assert ax.get_xlabel() == f"wait ({label})"
+    assert _ticks(ax, "x") == ticks
+
+
+def test_a_log_time_axis_has_one_unit_and_1_2_5_ticks():
+    fig = new_figure(5, 3)
+    ax = fig.add_subplot()
+    ax.set_xscale("log")
+    ax.set_xlim(5, 10_000)  # 5 minutes to a week: the example that read 10.0m, 100.0m, 16.7h, 6.9d
+    time_axis(ax, "x", "resolution time")
+    fig.canvas.draw()
+    assert ax.get_xlabel() == "resolution time (days)"
+    assert _ticks(ax, "x") == ["0.005", "0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1", "2", "5"]
+
+
+@pytest.fixture(scope="module")
+def small():
+    from small_desk import small_run
+
+    return small_run()
+
+
+def test_every_time_axis_of_every_run_plot_has_one_unit_in_its_label_and_plain_ticks(small):
+    from sim.reports.sections import run_pictures
+
+    figures = [picture.figure for picture in run_pictures(small)]
+    time_axes = [axis for fig in figures for axis in _time_axes(fig)]
+    assert len(time_axes) == 3  # two wait panels (phone, chat) and the route plot
+    for label, ticks in time_axes:
+        assert ticks and all(_is_number(t) for t in ticks), (label, ticks)
+    assert [t for fig in figures for t in _no_duration_ticks(fig)] == []
+
+
+def test_comparison_and_sweep_time_axes_have_one_unit(comparison_table, sweep_points):
+    from sim.reports.plots_compare import comparison_bars
+    from sim.reports.plots_sweep import sweep_kpi_plot
+
+    bars = comparison_bars(comparison_table, ["asa", "service_level.phone"])
+    sweep = sweep_kpi_plot(sweep_points, ["teams.x.agents"], ["asa"], "grid")
+    for fig in (bars, sweep):
+        (label, ticks), *_ = _time_axes(fig)
+        assert all(_is_number(t) for t in ticks), (label, ticks)
+        assert _no_duration_ticks(fig) == []
+    # the bars' own labels: one unit per panel, that of the longest bar (59.7 s reads 1.0m next to 1.2m)
+    asa = bars.axes[0]
+    assert sorted(t.get_text() for t in asa.texts) == ["1.0m", "1.2m"]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", "").replace("\u2212", "-"))
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.fixture
+def comparison_table() -> pd.DataFrame:
+    rows = []
+    for scenario, asa, level in (("base", 59.7 / 60, 0.995), ("variant", 1.2, 0.97)):
+        for kpi, mean, unit, label in (
+            ("asa", asa, "min", "average speed of answer"),
+            ("service_level.phone", level, "%", "service level [phone]"),
+        ):
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "kpi": kpi,
+                    "label": label,
+                    "unit": unit,
+                    "mean": mean,
+                    "ci_low": mean * 0.99,
+                    "ci_high": min(mean * 1.01, 1.0) if unit == "%" else mean * 1.01,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def sweep_points() -> pd.DataFrame:
+    rows = []
+    for point_id, agents in enumerate((4, 5, 6)):
+        asa = [1.2, 0.6, 0.3][point_id]  # 72 s, 36 s, 18 s: one unit (minutes), not 18.0s ... 1.2m
+        rows.append(
+            {
+                "point_id": point_id,
+                "teams.x.agents": agents,
+                "asa_mean": asa,
+                "asa_ci_low": asa * 0.9,
+                "asa_ci_high": asa * 1.1,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def test_share_labels_never_round_a_miss_up_to_100_percent_and_share_axes_span_5_points():
+    assert share_text(0.995) == "99.5%" and share_text(1.0) == "100%" and share_text(0.0004) == "0.04%"
+    fig = new_figure(4, 3)
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0.931, 0.932])
+    share_axis(ax)
+    low, high = ax.get_ylim()
+    assert high - low == pytest.approx(0.05)
+
+
+def test_integer_parameters_are_ticked_on_whole_numbers(sweep_points):
+    from sim.reports.plots_sweep import sweep_kpi_plot
+
+    fig = sweep_kpi_plot(sweep_points, ["teams.x.agents"], ["asa"], "grid")
+    fig.canvas.draw()
+    assert all(float(t).is_integer() for t in _ticks(fig.axes[0], "x"))
+
+
+def test_sweep_tables_show_a_distribution_parameter_as_words_not_json():
+    from sim.reports.sections import _parameter
+
+    assert _parameter('{"dist": "exponential", "mean": "2m"}') == "exponential, mean 2m"
+    assert _parameter(12.0) == "12"
 
 
 # -- every report kind, rendered in headless Chromium --------------------------------------------------------
