@@ -381,6 +381,7 @@ def screenshots(out: Path, chromium: str) -> dict[str, Path]:
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
+@pytest.mark.slow  # a minute or two: every report kind is simulated and rendered
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed: no report screenshots")
 def test_every_report_kind_renders_in_chromium_to_a_non_blank_screenshot(tmp_path):
     """Screenshots land in $PICTURES_DIR (kept as artefacts) or a temporary folder."""

@@ -176,7 +176,7 @@ def escalation_flow_plot(tickets: pd.DataFrame, events: pd.DataFrame, scenario: 
     resolved = _resolved_per_team(tickets, scenario)
     columns = 1 + len({t.tier for t in scenario.teams})
     tallest = max(sum(1 for t in scenario.teams if t.tier == tier) for tier in {t.tier for t in scenario.teams})
-    fig = new_figure(max(7.0, 2.6 * columns), max(3.6, 1.35 * tallest + 1.4))
+    fig = new_figure(max(7.0, 2.6 * columns), max(2.9, 1.35 * tallest + 1.4))
     ax = fig.add_subplot()
     boxes = {name: _box(ax, name, xy, resolved.get(name)) for name, xy in positions.items()}
     biggest = max((f.volume for f in arrows), default=1.0)
@@ -313,7 +313,7 @@ def _arrow(
         f"{flow.kind} {volume}\n({flow.reasons})",
         ha="center",
         va="center",
-        fontsize=7.5,
+        fontsize=8.5,
         color=color,
         zorder=5,
         bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},

@@ -57,7 +57,7 @@ def comparison_bars(table: pd.DataFrame, kpis: list[str]) -> Figure:
             labels=[_bar_text(m, unit, means) for m in means],
             label_type="center",
             color="white",
-            fontsize=8,
+            fontsize=10,
             fontweight="bold",
         )
         ax.set_xticks(x, labels, rotation=15 if len(labels) > 2 else 0, ha="right" if len(labels) > 2 else "center")
@@ -75,7 +75,7 @@ def _bar_text(value: float, unit: str, panel: np.ndarray) -> str:
         finite = panel[np.isfinite(panel)]
         return format_value(value, unit, duration_unit(float(np.abs(finite).max())) if len(finite) else None)
     if unit in SHARE_UNITS:
-        return share_text(value) or "n/a"
+        return share_text(value, 1) or "n/a"
     return format_value(value, unit)
 
 
@@ -148,8 +148,9 @@ def paired_difference_plot(table: pd.DataFrame, kpis: list[str]) -> Figure:
                 xytext=(0, 7),
                 textcoords="offset points",
                 ha="center",
-                fontsize=7.5,
+                fontsize=9,
                 color=color,
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
             )
     ax.axvline(0, color="#333333", lw=1)
     names = diffs.drop_duplicates("kpi").set_index("kpi")["label"]

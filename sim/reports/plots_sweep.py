@@ -148,7 +148,7 @@ def _lines(ax: Axes, points: pd.DataFrame, parameter: str, other: str | None, kp
         ax.plot(x, group[f"{kpi}_mean"], "o-", color=color, ms=4, lw=1.5, label=label)
         ax.fill_between(x, group[f"{kpi}_ci_low"], group[f"{kpi}_ci_high"], color=color, alpha=0.18, lw=0)
         if labels:
-            ax.set_xticks(range(len(labels)), [value_label(text) for text in labels], fontsize=7)
+            ax.set_xticks(range(len(labels)), [value_label(text) for text in labels], fontsize=8.5)
 
 
 def _dots(ax: Axes, points: pd.DataFrame, parameter: str, kpi: str) -> None:
@@ -160,7 +160,7 @@ def _dots(ax: Axes, points: pd.DataFrame, parameter: str, kpi: str) -> None:
     )
     ax.errorbar(x, mean, yerr=np.nan_to_num(errors), fmt="o", ms=4, color=PALETTE[0], ecolor="#9ab7d3", capsize=2)
     if labels:
-        ax.set_xticks(range(len(labels)), [value_label(text) for text in labels], fontsize=7)
+        ax.set_xticks(range(len(labels)), [value_label(text) for text in labels], fontsize=8.5)
 
 
 HIGHER_IS_BETTER = {"service_level", "first_response_attainment", "resolution_attainment", "fcr", "resolved"}
@@ -387,13 +387,13 @@ def staffing_plot(
             ax.annotate(tag, (x, y), xytext=(5, 4), textcoords="offset points", fontsize=7.5, color="#333333")
         ax.axhline(goal, color="#d62728", ls="--", lw=1, label=f"goal {goal:.0%}")
         value_axis(ax, "%")
-        ax.xaxis.set_major_locator(MaxNLocator(4, steps=NICE_STEPS))
+        ax.xaxis.set_major_locator(MaxNLocator(5, steps=NICE_STEPS))
         if unit.startswith("$"):
             ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: _money(value)))
         ax.set_xlabel(unit)
         ax.set_ylabel(kpi_info(kpi).label)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7.5, loc="lower right")
+        ax.legend(fontsize=7.5, loc="best")
     return fig
 
 
