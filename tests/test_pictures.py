@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import ROOT, SCENARIOS, build, fixed
+from matplotlib.image import AxesImage
 
 from sim.analysis.kpis import replication_kpis
 from sim.engine.desk import run_replication
@@ -295,6 +296,70 @@ def test_sweep_tables_show_a_distribution_parameter_as_words_not_json():
 
     assert _parameter('{"dist": "exponential", "mean": "2m"}') == "exponential, mean 2m"
     assert _parameter(12.0) == "12"
+
+
+# -- sweep pictures: cost in the heatmaps, one colour direction, the goal actually missed ----------------------
+@pytest.fixture
+def grid() -> pd.DataFrame:
+    """A 2 x 2 staffing grid: phone needs 2 agents in x, chat needs 2 in y; asa falls with x."""
+    rows = []
+    for point_id, (x, y) in enumerate([(1, 1), (1, 2), (2, 1), (2, 2)]):
+        phone, chat, asa = 0.6 + 0.2 * (x - 1), 0.6 + 0.2 * (y - 1), 2.0 / x
+        row = {"point_id": point_id, "teams.x.agents": x, "teams.y.agents": y}
+        for kpi, mean in (("service_level.phone", phone), ("service_level.chat", chat), ("asa", asa)):
+            row |= {f"{kpi}_mean": mean, f"{kpi}_ci_low": mean - 0.01, f"{kpi}_ci_high": mean + 0.01}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_staffing_heatmaps_start_with_cost_and_colour_the_better_end_blue_with_a_colour_bar(grid):
+    from sim.reports.plots_sweep import sweep_heatmap
+
+    costs = [100.0, 150.0, 180.0, 230.0]
+    fig = sweep_heatmap(grid, ["teams.x.agents", "teams.y.agents"], ["asa", "service_level.phone"], None, costs, "$")
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == [
+        "staffing cost per week",
+        "average speed of answer",
+        "service level [phone]",
+    ]
+    images = [next(a for a in ax.get_children() if isinstance(a, AxesImage)) for ax in panels]
+    # lower is better for cost and ASA, higher for service level: the better end is blue in each
+    assert [image.get_cmap().name for image in images] == ["RdYlBu_r", "RdYlBu_r", "RdYlBu"]
+    assert len(fig.axes) == 2 * len(panels)  # a colour bar beside every panel
+    bars = [ax for ax in fig.axes if not ax.get_title()]
+    assert [bar.get_ylabel() for bar in bars] == [
+        "$; lower is better",
+        "minutes; lower is better",
+        "%; higher is better",
+    ]
+    assert sorted(t.get_text() for t in panels[0].texts) == ["$100", "$150", "$180", "$230"]
+    low, high = images[2].get_clim()
+    assert high - low >= 0.05
+
+
+def test_a_staffing_dot_that_meets_this_channels_goal_is_not_marked_as_missing_it(grid):
+    from sim.reports.plots_sweep import staffing_plot
+
+    goals = {"service_level.phone": 0.75, "service_level.chat": 0.75}
+    fig = staffing_plot(
+        grid, [100.0, 150.0, 180.0, 230.0], "$ per week", goals, None, ["teams.x.agents", "teams.y.agents"]
+    )
+    phone, chat = fig.axes
+
+    def marked(ax, label):
+        found = [c for c in ax.collections if c.get_label() == label]
+        return sorted(map(tuple, found[0].get_offsets().tolist())) if found else []
+
+    # (x=1, y=2) costs 150: misses phone (0.6) but meets chat (0.8); (x=2, y=1) costs 180: the other way round
+    assert marked(phone, "misses this goal") == [(100.0, pytest.approx(0.6)), (150.0, pytest.approx(0.6))]
+    assert marked(phone, "misses another channel's goal") == [(180.0, pytest.approx(0.8))]
+    assert marked(chat, "misses this goal") == [(100.0, pytest.approx(0.6)), (180.0, pytest.approx(0.6))]
+    assert marked(phone, "meets every goal") == [(230.0, pytest.approx(0.8))]
+    assert sorted(t.get_text() for t in phone.texts) == ["1/1", "1/2", "2/1", "2/2"]  # which staffing each dot is
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in phone.get_xticklabels() if t.get_text()]
+    assert len(ticks) <= 6 and all(t.startswith("$") for t in ticks)
 
 
 # -- every report kind, rendered in headless Chromium --------------------------------------------------------

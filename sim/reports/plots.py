@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -99,15 +100,15 @@ class ScaledLocator(Locator):
         self.base = base
         self.scale = scale
 
-    def __call__(self) -> np.ndarray:
+    def __call__(self) -> Sequence[float]:
         """The ticks for the axis's current view."""
         assert self.axis is not None
         vmin, vmax = self.axis.get_view_interval()
         return self.tick_values(vmin, vmax)
 
-    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:
+    def tick_values(self, vmin: float, vmax: float) -> Sequence[float]:
         """The ticks between ``vmin`` and ``vmax`` (data units)."""
-        return np.asarray(self.base.tick_values(vmin / self.scale, vmax / self.scale)) * self.scale
+        return list(np.asarray(self.base.tick_values(vmin / self.scale, vmax / self.scale)) * self.scale)
 
 
 def plain_number(value: float) -> str:

@@ -8,6 +8,7 @@ KPIs to show, and return a matplotlib ``Figure``.
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -64,7 +65,8 @@ def comparison_bars(table: pd.DataFrame, kpis: list[str]) -> Figure:
         value_axis(ax, unit)
         if unit == "count" or not unit:
             ax.yaxis.set_major_locator(MaxNLocator(6, steps=NICE_STEPS))
-        ax.set_title(str(rows_of["label"].dropna().iloc[0]) if rows_of["label"].notna().any() else kpi, fontsize=10)
+        title = str(rows_of["label"].dropna().iloc[0]) if rows_of["label"].notna().any() else kpi
+        ax.set_title(textwrap.fill(title, 38), fontsize=10)
         ax.grid(axis="y", alpha=0.3)
     return fig
 

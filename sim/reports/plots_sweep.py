@@ -133,7 +133,7 @@ def sweep_kpi_plot(
             ax.set_xlabel(short_name(parameter) if r == rows - 1 else "")
             ax.grid(alpha=0.3)
             if r == 0 and ax.get_legend_handles_labels()[0]:
-                ax.legend(fontsize=7, loc="best")
+                ax.legend(fontsize=8.5, loc="best")
     return fig
 
 
@@ -221,7 +221,7 @@ def sweep_heatmap(
         cmap = GOOD_LOW if kpi == COST else heatmap_colours(kpi)
         low, high = colour_range(values, unit)
         image = ax.imshow(values, cmap=cmap, aspect="auto", origin="lower", vmin=low, vmax=high)
-        text = _cell_text(values, unit)
+        text = _cell_text(values, unit) if kpi != COST else _whole_money if unit == "$" else plain_number
         for (r, c), value in np.ndenumerate(values):
             ax.text(
                 c,
@@ -264,6 +264,11 @@ def colour_range(values: np.ndarray, unit: str) -> tuple[float, float]:
     if unit in SHARE_UNITS:
         low, high = (0.0, span) if low < 0 else (1 - span, 1.0) if high > 1 else (low, high)
     return low, high
+
+
+def _whole_money(value: float) -> str:
+    """A weekly cost in whole dollars."""
+    return f"${value:,.0f}" if value == value else "n/a"
 
 
 def _cost_label(unit: str) -> str:
