@@ -54,11 +54,13 @@ def test_backlog_plot_draws_a_queue_line_and_a_staffing_step_per_team_and_marks_
     assert [line.get_label() for line in backlog.lines] == TEAMS
     assert [line.get_label() for line in duty.lines] == TEAMS
     assert max(duty.lines[1].get_ydata()) == 2  # the leads, around the clock
-    changes = [c for c in backlog.collections if isinstance(c, LineCollection)]
+    changes = [c for c in duty.collections if isinstance(c, LineCollection)]  # light, below the backlog
     assert len(changes) == 1 and len(changes[0].get_segments()) == 4
-    assert {"surge ×2 (phone)", "warm-up (not in KPIs)", "shift change"} <= set(legend_texts(backlog))
+    assert not [c for c in backlog.collections if isinstance(c, LineCollection)]
+    assert {"surge ×2 (phone)", "warm-up (not in KPIs)"} <= set(legend_texts(backlog))
     assert backlog.get_ylabel().startswith("tickets waiting")
-    assert duty.get_xlabel() == "days since start"
+    assert duty.get_xlabel() == "day (ticks at midnight)"
+    assert [t.get_text() for t in duty.get_xticklabels()] == ["Mon 5 Jan", "Tue 6 Jan", "Wed 7 Jan"]
     assert duty.get_ylabel() == "agents on duty"
 
 
@@ -85,7 +87,8 @@ def test_wait_ecdf_has_a_panel_per_channel_with_the_target_line_and_the_service_
         assert list(target_line.get_xdata()) == [target, target]
         assert list(goal_line.get_ydata()) == [0.8, 0.8]
         assert dot.get_ydata()[0] == pytest.approx(summary[f"service_level.{channel}"], abs=0.05)
-        assert ax.get_xlabel() == "wait" and ax.get_ylabel() == "share of customers answered"
+        assert ax.get_xlabel() in ("wait (seconds)", "wait (minutes)")
+        assert ax.get_ylabel() == "share of customers answered"
 
 
 def test_sla_attainment_draws_two_bars_per_priority_at_the_summary_means(ran):
@@ -135,7 +138,7 @@ def test_flow_diagram_draws_an_arrow_per_flow_with_width_growing_with_volume(ran
     assert np.argsort(widths).tolist() == np.argsort([f.volume for f in expected]).tolist()
     texts = {t.get_text().split("\n")[0] for t in ax.texts}
     assert {"new tickets", *TEAMS} <= texts
-    assert legend_texts(ax) == ["routed on arrival", "hierarchical escalation", "functional escalation"]
+    assert legend_texts(ax) == ["new tickets into their first team", "hierarchical transfer", "functional transfer"]
 
 
 def test_a_run_without_an_event_log_has_no_flow_diagram(ran):
@@ -148,25 +151,37 @@ def test_arrivals_into_the_flow_are_the_counted_tickets_per_replication(ran):
     assert arrivals.volume == counted / 2
 
 
-def test_a_swarm_consult_taken_up_is_a_consult_and_one_cancelled_stays_a_transfer():
+def test_a_swarm_consult_taken_up_is_a_consult_and_one_cancelled_is_only_its_transfer():
     events = pd.DataFrame(
         {
-            "time": [1.0, 1.0, 2.0, 5.0, 5.0, 8.0],
-            "ticket": [1, 1, 1, 2, 2, 2],
-            "event": ["escalated", "task_queued", "task_started", "escalated", "task_queued", "task_cancelled"],
-            "team": ["tier1", "tier2", "tier2", "tier1", "tier2", "tier2"],
+            "time": [1.0, 1.0, 2.0, 5.0, 5.0, 8.0, 8.0],
+            "ticket": [1, 1, 1, 2, 2, 2, 2],
+            "event": [
+                "escalated",
+                "task_queued",
+                "task_started",
+                "escalated",
+                "task_queued",
+                "task_cancelled",
+                "escalated",
+            ],
+            "team": ["tier1", "tier2", "tier2", "tier1", "tier2", "tier2", "tier1"],
             "detail": [
-                "functional|complexity|tier2",
+                "functional|consult|tier2",
+                "consult",
+                "consult",
+                "functional|consult|tier2",
                 "consult",
                 "consult",
                 "functional|complexity|tier2",
-                "consult",
-                "consult",
             ],
         }
     )
     moves = escalation_moves(events)
-    assert list(zip(moves["ticket"], moves["kind"], strict=True)) == [(1, "consult"), (2, "functional")]
+    assert list(zip(moves["ticket"], moves["kind"], moves["reason"], strict=True)) == [
+        (1, "consult", "consult"),
+        (2, "functional", "complexity"),
+    ]
 
 
 def test_resolution_by_path_has_a_box_per_route_labelled_with_its_share(ran):

@@ -1,12 +1,14 @@
 """The escalation flow diagram: where tickets enter, and how they move between teams.
 
 Teams are boxes laid out in columns by tier (new tickets enter from the left); an arrow from
-"new tickets" to a team carries the tickets routed there on arrival, and an arrow between two
-teams carries the escalations of one kind (hierarchical, functional, automatic) from one to the
-other (a swarm consult an expert took up is drawn as a *consult*, and a supervisor's sign-off as
-an *approval*: in both the ticket stayed where it was). An arrow's width is proportional to its
-volume, and its label gives the volume per replication. Drawn with matplotlib patches only, so
-no graph-layout tool is needed.
+"new tickets" to a team carries the tickets that started there (where routing sent them, or a
+VIP or regulatory rule on arrival), and an arrow between two teams carries the transfers of one
+kind (hierarchical, functional, automatic) from one to the other. The transfer arrows count
+exactly what the KPIs count as handoffs: the tickets that arrived after the warm-up, each
+transfer once, so they sum to handoffs per ticket × tickets. A swarm consult an expert took up
+is drawn as a *consult*, and a supervisor's sign-off as an *approval*: in both the ticket stayed
+where it was. An arrow's width is proportional to its volume, and its label gives the volume per
+replication. Drawn with matplotlib patches only, so no graph-layout tool is needed.
 """
 
 from __future__ import annotations
@@ -33,9 +35,12 @@ KIND_COLORS = {
     "consult": "#2ca02c",
     "approval": "#ff7f0e",
 }
+STAYS = ("consult", "approval")
+"""Arrow kinds in which the ticket stayed with its team: not handoffs."""
 NODE_WIDTH, NODE_HEIGHT = 1.5, 0.62
 COLUMN_GAP, ROW_GAP = 3.0, 1.45
 MAX_WIDTH = 14.0
+MOVE_COLUMNS = ["replication", "ticket", "source", "target", "kind", "reason"]
 
 
 @dataclass(frozen=True)
@@ -50,58 +55,105 @@ class Flow:
 
 
 def flows(tickets: pd.DataFrame, events: pd.DataFrame, scenario: Scenario) -> list[Flow]:
-    """Arrivals per routed team and escalations per (from, to, kind): per replication, after the warm-up."""
+    """The arrows: ``flow_moves`` counted per (source, target, kind), per replication; arrivals first."""
+    moves = flow_moves(tickets, events, scenario)
     counted = after_warmup(tickets, scenario)
-    replications = counted["replication"].nunique() if "replication" in counted else 1
-    replications = max(replications, 1)
-    routed = [
-        route(scenario.routing, str(channel), str(category))
-        for channel, category in zip(counted["channel"], counted["category"], strict=True)
-    ]
-    out = [
-        Flow(ENTRY, str(team), "arrival", n / replications)
-        for team, n in pd.Series(routed, dtype=object).value_counts().items()
-        if n
-    ]
-    moves = escalation_moves(events[events["time"] >= scenario.warmup])
-    for (source, target, kind), group in moves.groupby(["from_team", "to_team", "kind"]):
+    replications = max(counted["replication"].nunique() if "replication" in counted else 1, 1)
+    arrivals = moves.loc[moves["kind"] == "arrival", "target"].value_counts()
+    teams = [t.name for t in scenario.teams]
+    out = [Flow(ENTRY, team, "arrival", arrivals[team] / replications) for team in teams if arrivals.get(team, 0)]
+    rest = moves[moves["kind"] != "arrival"]
+    for (source, target, kind), group in rest.groupby(["source", "target", "kind"], sort=True):
         reasons = ", ".join(group["reason"].value_counts().head(2).index)
-        out.append(Flow(source, target, kind, len(group) / replications, reasons))
+        out.append(Flow(str(source), str(target), str(kind), len(group) / replications, reasons))
     return out
 
 
-def escalation_moves(events: pd.DataFrame) -> pd.DataFrame:
-    """Escalations between two teams; a swarm consult that an expert took up is of kind ``consult``.
+def flow_moves(tickets: pd.DataFrame, events: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """One row per arrow's ticket, for the tickets the KPIs count (those that arrived after the warm-up).
 
-    Under swarming the log records ``escalated`` when the frontline agent asks for a consult;
-    if the consult starts (``task_started``) before the ticket escalates again, the ticket stayed
-    with the frontline and only the expert's time moved.
+    Columns: replication, ticket, source, target, kind, reason. ``kind`` is ``arrival`` (into the
+    ticket's first team: where routing sent it, or where a VIP or regulatory rule sent it on
+    arrival, which is no transfer out of the routed team); an escalation kind (hierarchical,
+    functional, automatic) for a transfer, which is exactly what the KPIs count as a handoff;
+    ``consult`` (an expert took up a swarm consult) or ``approval`` (a supervisor's sign-off),
+    in both of which the ticket stayed. A consult request no expert took up is no arrow; the
+    transfer that followed it is one.
+    """
+    counted = after_warmup(tickets, scenario)
+    frames = [pd.DataFrame(columns=MOVE_COLUMNS)]
+    logs = dict(iter(by_replication(events)))
+    for replication, mine in by_replication(counted):
+        log = logs.get(replication, events.iloc[:0])
+        frames.append(_moves_of(int(replication), mine, log, scenario))
+    moves = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+    return moves.astype({"replication": int, "ticket": int})
+
+
+def _moves_of(replication: int, tickets: pd.DataFrame, log: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """``flow_moves`` of one replication."""
+    pairs = tickets[["channel", "category"]].astype(str).drop_duplicates()
+    routed = {(ch, cat): route(scenario.routing, ch, cat) for ch, cat in pairs.itertuples(index=False)}
+    first = tickets["first_team"].astype(str).to_numpy()
+    rerouted = {
+        int(ticket)
+        for ticket, ch, cat, team in zip(
+            tickets["ticket"], tickets["channel"].astype(str), tickets["category"].astype(str), first, strict=True
+        )
+        if routed[ch, cat] != team
+    }
+    arrivals = pd.DataFrame(
+        {"ticket": tickets["ticket"].to_numpy(), "source": ENTRY, "target": first, "kind": "arrival", "reason": ""}
+    )
+    moves = escalation_moves(log[log["ticket"].isin(tickets["ticket"])])
+    # a rule on arrival (VIP, regulatory) sent the ticket elsewhere before any team held it: its
+    # first escalation, which the arrival arrow into its first team already shows
+    on_arrival = moves["ticket"].isin(rerouted) & ~moves.duplicated("ticket")
+    moves = moves[~on_arrival].rename(columns={"from_team": "source", "to_team": "target"})
+    both = pd.concat([arrivals, moves[["ticket", "source", "target", "kind", "reason"]]], ignore_index=True)
+    return both.assign(replication=replication)[MOVE_COLUMNS]
+
+
+def escalation_moves(events: pd.DataFrame) -> pd.DataFrame:
+    """The escalations of an event log that moved a ticket or brought an expert to it, in log order.
+
+    Transfers keep their kind; an approval is of kind ``approval``. Under swarming the log
+    records ``escalated`` (reason ``consult``) when the frontline agent asks for a consult: if the
+    consult starts (``task_started``) before the ticket escalates again, the ticket stayed with
+    the frontline and only the expert's time moved (kind ``consult``); if nobody took it up the
+    request moved nothing and is left out (the transfer that follows is logged on its own).
     """
     frames = []
     for _, log in by_replication(events):
-        moves = escalations_from(log)
-        moves = moves[moves["from_team"] != moves["to_team"]].sort_values("time", kind="stable")
+        moves = escalations_from(log).reset_index(drop=True)
         moves.loc[moves["reason"] == "approval", "kind"] = "approval"  # a sign-off: the ticket stayed
         outcomes = log[log["event"].isin(["task_started", "task_cancelled"]) & (log["detail"] == "consult")]
-        frames.append(_answered_consults(moves, outcomes) if len(outcomes) and len(moves) else moves)
+        moves = _answered_consults(moves, outcomes)
+        frames.append(moves[(moves["reason"] != "consult") | (moves["kind"] == "consult")])
     return pd.concat(frames, ignore_index=True) if frames else escalations_from(events)
 
 
 def _answered_consults(moves: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
-    """``moves``, of kind ``consult`` where the next consult outcome (before the next escalation) is a start."""
-    moves = moves.reset_index(drop=True)
-    moves["next"] = moves.groupby("ticket")["time"].shift(-1)
+    """``moves``, with consult requests an expert took up (before the next escalation) of kind ``consult``."""
+    requests = moves["reason"] == "consult"
+    if not requests.any() or outcomes.empty:
+        return moves
+    order = moves.assign(row=np.arange(len(moves))).sort_values("time", kind="stable")
+    order["next"] = order.groupby("ticket")["time"].shift(-1)
     found = pd.DataFrame(
         {
-            "at": outcomes["time"].to_numpy(),
+            "at": outcomes["time"].to_numpy(dtype=float),
             "ticket": outcomes["ticket"].to_numpy(),
             "outcome": outcomes["event"].astype(str).to_numpy(),
         }
     ).sort_values("at", kind="stable")
-    merged = pd.merge_asof(moves, found, left_on="time", right_on="at", by="ticket", direction="forward")
-    answered = (merged["outcome"] == "task_started") & ~(merged["at"] > merged["next"])
-    merged.loc[answered, "kind"] = "consult"
-    return merged[moves.columns.drop("next")]
+    merged = pd.merge_asof(order, found, left_on="time", right_on="at", by="ticket", direction="forward")
+    answered = (
+        (merged["outcome"] == "task_started") & ~(merged["at"] > merged["next"]) & (merged["reason"] == "consult")
+    )
+    moves = moves.copy()
+    moves.loc[merged.loc[answered, "row"].to_numpy(), "kind"] = "consult"
+    return moves
 
 
 def layout(scenario: Scenario) -> dict[str, tuple[float, float]]:
@@ -124,7 +176,7 @@ def escalation_flow_plot(tickets: pd.DataFrame, events: pd.DataFrame, scenario: 
     resolved = _resolved_per_team(tickets, scenario)
     columns = 1 + len({t.tier for t in scenario.teams})
     tallest = max(sum(1 for t in scenario.teams if t.tier == tier) for tier in {t.tier for t in scenario.teams})
-    fig = new_figure(max(7.0, 2.6 * columns), max(3.6, 1.35 * tallest + 1.4))
+    fig = new_figure(max(7.0, 2.6 * columns), max(2.9, 1.35 * tallest + 1.4))
     ax = fig.add_subplot()
     boxes = {name: _box(ax, name, xy, resolved.get(name)) for name, xy in positions.items()}
     biggest = max((f.volume for f in arrows), default=1.0)
@@ -147,11 +199,11 @@ def escalation_flow_plot(tickets: pd.DataFrame, events: pd.DataFrame, scenario: 
 
 def _kind_label(kind: str) -> str:
     labels = {
-        "arrival": "routed on arrival",
+        "arrival": "new tickets into their first team",
         "consult": "swarm consult (ticket stays)",
         "approval": "approval (ticket stays)",
     }
-    return labels.get(kind, f"{kind} escalation")
+    return labels.get(kind, f"{kind} transfer")
 
 
 def _resolved_per_team(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
@@ -202,7 +254,11 @@ def _bends(arrows: list[Flow], positions: dict[str, tuple[float, float]]) -> lis
         order = seen.get(pair, 0)
         seen[pair] = order + 1
         same_column = positions[flow.source][0] == positions[flow.target][0]
-        base = 0.45 if same_column else (0.0 if flow.kind == "arrival" else 0.22)
+        if flow.kind == "arrival":  # past the first column: bow around the frontline's boxes, not through them
+            beyond = positions[flow.target][0] > COLUMN_GAP
+            bends.append((0.3 if positions[flow.target][1] <= 0 else -0.3) if beyond else 0.0)
+            continue
+        base = 0.45 if same_column else 0.22
         bends.append((base + 0.3 * (order // 2)) * (1 if order % 2 == 0 else -1))
     return bends
 
@@ -238,7 +294,18 @@ def _arrow(
     middle = (start + end) / 2 + 0.5 * bend * np.array([dy, -dx])
     volume = f"{flow.volume:,.0f}" if flow.volume >= 10 else f"{flow.volume:.1f}"
     if flow.kind == "arrival":
-        ax.text(middle[0], middle[1] + NODE_HEIGHT / 2, volume, ha="center", va="bottom", fontsize=9, color="#555555")
+        y, va = (middle[1], "center") if bend else (middle[1] + NODE_HEIGHT / 2, "bottom")
+        ax.text(
+            middle[0],
+            y,
+            volume,
+            ha="center",
+            va=va,
+            fontsize=9,
+            color="#555555",
+            zorder=5,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85} if bend else None,
+        )
         return
     ax.text(
         middle[0],
@@ -246,7 +313,7 @@ def _arrow(
         f"{flow.kind} {volume}\n({flow.reasons})",
         ha="center",
         va="center",
-        fontsize=7.5,
+        fontsize=8.5,
         color=color,
         zorder=5,
         bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},

@@ -10,27 +10,33 @@ Tallies count tickets that arrived after the warm-up, as the KPIs do.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import FuncFormatter, Locator, LogLocator, MaxNLocator, NullLocator, PercentFormatter
 
 from sim.core.units import (
+    DAYS_PER_WEEK,
     HOURS_PER_DAY,
     HOURS_PER_WEEK,
     MINUTES_PER_DAY,
     MINUTES_PER_HOUR,
     SECONDS_PER_MINUTE,
+    duration_unit,
     format_duration,
 )
 from sim.engine.desk import duty_blocks
+from sim.reports.display import PERCENT_UNITS
 from sim.scenario.spec import Scenario
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -74,10 +80,107 @@ def time_scale(horizon: float) -> tuple[float, str]:
     return MINUTES_PER_HOUR, "hours since start"
 
 
-def duration_axis(ax, axis: str = "x") -> None:
-    """Show an axis of minutes as readable durations (30.0s, 12.5m, 3.2h)."""
-    formatter = FuncFormatter(lambda value, _: format_duration(value) if value >= 0 else "")
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(formatter)
+TIME_UNITS = {
+    "s": (1 / SECONDS_PER_MINUTE, "seconds"),
+    "m": (1.0, "minutes"),
+    "h": (MINUTES_PER_HOUR, "hours"),
+    "d": (MINUTES_PER_DAY, "days"),
+}
+"""Minutes per axis unit, and the unit's name in an axis label, per ``duration_unit`` symbol."""
+NICE_STEPS = [1, 2, 2.5, 5, 10]
+SHARE_UNITS = PERCENT_UNITS
+"""KPI units of shares (fractions of 1), shown as percentages."""
+MIN_SHARE_SPAN = 0.05
+"""A share axis spans at least 5 percentage points, so that noise of a tenth of a point looks like noise."""
+
+
+class ScaledLocator(Locator):
+    """The ticks ``base`` would place on the axis in another unit (``scale`` data units per unit)."""
+
+    def __init__(self, base: Locator, scale: float) -> None:
+        self.base = base
+        self.scale = scale
+
+    def __call__(self) -> Sequence[float]:
+        """The ticks for the axis's current view."""
+        assert self.axis is not None
+        vmin, vmax = self.axis.get_view_interval()
+        return self.tick_values(vmin, vmax)
+
+    def tick_values(self, vmin: float, vmax: float) -> Sequence[float]:
+        """The ticks between ``vmin`` and ``vmax`` (data units)."""
+        return list(np.asarray(self.base.tick_values(vmin / self.scale, vmax / self.scale)) * self.scale)
+
+
+def plain_number(value: float) -> str:
+    """A tick value without trailing zeros or float noise: 0.3, 12, 2.5, 1,200."""
+    if abs(value) < 1e-12:
+        return "0"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return np.format_float_positional(float(f"{value:.4g}"), trim="-")
+
+
+def time_axis(ax: Axes, axis: str = "x", label: str = "", largest: float | None = None) -> str:
+    """Show an axis of minutes in one unit, the one its largest value reads best in; return the unit.
+
+    The unit is ``duration_unit`` of ``largest`` (default: the larger end of the axis as drawn); it
+    goes into the axis label ("wait (minutes)"), and the ticks are plain numbers on round steps of
+    it (MaxNLocator with nice steps; 1-2-5 steps on a log axis). Call it once the data are drawn.
+    """
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    low, high = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    unit = duration_unit(largest if largest is not None else max(abs(low), abs(high)))
+    scale, name = TIME_UNITS[unit]
+    log = (ax.get_xscale() if axis == "x" else ax.get_yscale()) == "log"
+    base = LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12) if log else MaxNLocator(6, steps=NICE_STEPS)
+    target.set_major_locator(ScaledLocator(base, scale))
+    target.set_major_formatter(FuncFormatter(lambda value, _: plain_number(value / scale)))
+    if log:
+        target.set_minor_locator(NullLocator())
+    target.set_label_text(f"{label} ({name})" if label else name)
+    return unit
+
+
+def share_axis(ax: Axes, axis: str = "y", min_span: float = MIN_SHARE_SPAN) -> None:
+    """Show an axis of shares (0..1) as percentages, at least ``min_span`` wide, inside [0, 1] where the data are.
+
+    A spread of a tenth of a point is not drawn across the whole panel: the axis widens around
+    its middle to ``min_span`` (5 percentage points by default), kept within [0, 100 %].
+    """
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    low, high = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    if high - low < min_span:
+        middle = (low + high) / 2
+        low, high = middle - min_span / 2, middle + min_span / 2
+        if low < 0 <= (low + high) / 2:
+            low, high = 0.0, min_span
+        if high > 1 >= (low + high) / 2:
+            low, high = 1 - min_span, 1.0
+        (ax.set_xlim if axis == "x" else ax.set_ylim)(low, high)
+    target.set_major_locator(MaxNLocator(6, steps=NICE_STEPS))
+    target.set_major_formatter(PercentFormatter(1.0, decimals=share_decimals(high - low)))
+
+
+def share_decimals(span: float) -> int:
+    """Decimals of percentage ticks over a span of shares: none down to 4 points, then one, then two."""
+    return 0 if span >= 0.04 else 1 if span >= 0.004 else 2
+
+
+def share_text(value: float, decimals: int = 0) -> str:
+    """A share as a percentage, with enough decimals (up to 2) not to show 100 % or 0 % when it is not."""
+    if value != value:
+        return ""
+    for places in range(decimals, 3):
+        shown = round(100 * value, places)
+        if (shown < 100 or value >= 1) and (shown > 0 or value <= 0):
+            break
+    return f"{100 * value:.{places}f}%"
+
+
+def integer_axis(ax: Axes, axis: str = "x") -> None:
+    """Ticks on whole numbers only (head counts, a number of agents)."""
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_locator(MaxNLocator(integer=True, steps=NICE_STEPS))
 
 
 def step_values(times: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -127,16 +230,16 @@ def backlog_plot(levels: pd.DataFrame, scenario: Scenario) -> Figure:
             label=team,
         )
     changes = shift_changes(scenario)
-    if len(changes):
-        ax.vlines(
+    if len(changes):  # light, and in the panel of agents on duty: the backlog stays readable
+        duty.vlines(
             changes / scale,
             0,
             1,
-            transform=ax.get_xaxis_transform(),
-            colors="#777777",
-            lw=0.6,
+            transform=duty.get_xaxis_transform(),
+            colors="#aaaaaa",
+            lw=0.5,
             linestyles=":",
-            alpha=0.6,
+            alpha=0.5,
             label="shift change",
         )
     for channel in scenario.channels:
@@ -154,13 +257,38 @@ def backlog_plot(levels: pd.DataFrame, scenario: Scenario) -> Figure:
     ax.set_ylim(bottom=0)
     ax.set_ylabel("tickets waiting\n(mean over replications)")
     ax.set_title("Backlog: tickets waiting per team, and agents on duty")
-    ax.legend(loc="upper left", fontsize=8, ncols=3, framealpha=0.9)
+    ax.legend(loc="upper left", fontsize=9, ncols=3, framealpha=0.9)
     ax.grid(axis="y", alpha=0.3)
     duty.set_ylim(bottom=0)
     duty.set_ylabel("agents on duty")
     duty.set_xlabel(label)
     duty.grid(axis="y", alpha=0.3)
+    weekday_axis(duty, scenario, scale)
+    ax.grid(axis="x", alpha=0.25)
     return fig
+
+
+def weekday_axis(ax: Axes, scenario: Scenario, scale: float) -> None:
+    """Ticks of a time axis (in ``scale`` minutes) at midnights, named by weekday and date ("Mon 2 Mar").
+
+    A run of up to two weeks gets a tick per day, a longer one a tick per week; a short run (hours)
+    gets its ticks every few hours, named by weekday and clock time.
+    """
+    start = dt.datetime.combine(scenario.start_date, dt.time())
+    if scale >= MINUTES_PER_DAY:
+        days = int(scenario.horizon // MINUTES_PER_DAY)
+        every = 1 if days <= 2 * DAYS_PER_WEEK else DAYS_PER_WEEK
+        ticks = np.arange(0, days + 1, every, dtype=float)
+        dates = [start + dt.timedelta(days=float(d)) for d in ticks]
+        labels = [f"{d:%a} {d.day} {d:%b}" for d in dates]
+        ax.set_xticks(ticks, labels, fontsize=8 if len(ticks) > 8 else 9)
+        ax.set_xlabel("day (ticks at midnight)")
+        return
+    hours = scenario.horizon / MINUTES_PER_HOUR
+    every = next(h for h in (1, 2, 3, 6, 12, 24) if hours / h <= 12)
+    ticks = np.arange(0, hours + 1e-9, every)
+    ax.set_xticks(ticks, [f"{start + dt.timedelta(hours=float(h)):%a %H:%M}" for h in ticks], fontsize=8)
+    ax.set_xlabel("time")
 
 
 def first_replication(frame: pd.DataFrame) -> pd.DataFrame:
@@ -192,7 +320,7 @@ def wait_ecdf_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure:
     channels = scenario.channels
     cols = min(3, len(channels))
     rows = math.ceil(len(channels) / cols)
-    fig = new_figure(max(7.0, 4.2 * cols), 3.3 * rows)
+    fig = new_figure(max(7.0, 3.6 * cols), 3.4 * rows)
     fig.suptitle("Waiting time to first answer, per channel")
     for i, channel in enumerate(channels):
         ax = fig.add_subplot(rows, cols, i + 1)
@@ -217,15 +345,13 @@ def wait_ecdf_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure:
             _target_marks(ax, channel.service_level.target, channel.service_level.goal, waits, shares)
             limit = max(limit, 3 * channel.service_level.target)
         ax.set_xlim(0, max(limit, 1 / SECONDS_PER_MINUTE))
-        ax.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 3, 5, 10]))
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        duration_axis(ax)
-        ax.set_xlabel("wait")
+        time_axis(ax, "x", "wait")
         ax.set_ylabel("share of customers answered")
         ax.set_title(f"{channel.name} (n={len(decided):,})")
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="lower right", fontsize=9.5)
     return fig
 
 
@@ -238,11 +364,11 @@ def _target_marks(ax, target: float, goal: float, waits: np.ndarray, shares: np.
     )
     ax.plot([target], [reached], "o", color="#d62728")
     ax.annotate(
-        f"{reached:.0%} within target",
+        f"{share_text(reached)} within target",
         (target, reached),
         xytext=(6, -14),
         textcoords="offset points",
-        fontsize=8,
+        fontsize=9.5,
         color="#d62728",
     )
 
@@ -269,7 +395,7 @@ def sla_attainment_plot(summary: pd.DataFrame, scenario: Scenario) -> Figure | N
         ax.errorbar(x + offset, means, yerr=np.nan_to_num(errors), fmt="none", ecolor="#222222", capsize=4, lw=1)
         ax.bar_label(
             bars,
-            labels=["" if math.isnan(m) else f"{m:.0%}" for m in means],
+            labels=[share_text(m) for m in means],
             label_type="center",
             color="white",
             fontsize=9,
@@ -282,7 +408,7 @@ def sla_attainment_plot(summary: pd.DataFrame, scenario: Scenario) -> Figure | N
     ax.set_xlabel("priority")
     ax.set_ylabel("SLA met (share of decided clocks)")
     ax.set_title("SLA attainment per priority, with 95% intervals")
-    ax.legend(loc="upper center", fontsize=8, ncols=2)
+    ax.legend(loc="upper center", fontsize=9, ncols=2)
     ax.grid(axis="y", alpha=0.3)
     return fig
 
@@ -339,7 +465,7 @@ def resolution_by_path_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure
     fig = new_figure(10, 1.3 + 0.55 * len(paths))
     ax = fig.add_subplot()
     total = len(resolved)
-    labels = [f"{p.replace('>', ' → ')}  ({counts[p] / total:.0%})" for p in paths]
+    labels = [f"{p.replace('>', ' → ')}  ({share_text(counts[p] / total)})" for p in paths]
     ax.boxplot(
         groups,
         orientation="horizontal",
@@ -352,8 +478,7 @@ def resolution_by_path_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure
         medianprops={"color": "#d62728", "lw": 2},
     )
     ax.set_xscale("log")
-    duration_axis(ax)
-    ax.set_xlabel("resolution time (log scale; box: middle half, whiskers: 5th-95th percentile)")
+    time_axis(ax, "x", "resolution time, log scale; box: middle half, whiskers: 5th-95th percentile")
     ax.set_title("Resolution time by route through the teams (share of resolved tickets)")
     ax.grid(axis="x", alpha=0.3, which="both")
     return fig

@@ -8,27 +8,32 @@ KPIs to show, and return a matplotlib ``Figure``.
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from sim.reports.display import PERCENT_UNITS, format_value
-from sim.reports.plots import PALETTE, duration_axis, new_figure
+from sim.core.units import duration_unit
+from sim.reports.display import format_value
+from sim.reports.plots import NICE_STEPS, PALETTE, SHARE_UNITS, new_figure, share_axis, share_text, time_axis
 from sim.reports.tables import format_difference
 
 
-def value_axis(ax: Axes, unit: str, axis: str = "y") -> None:
-    """Format an axis in a KPI's unit: durations, percent, dollars, or plain numbers."""
+def value_axis(ax: Axes, unit: str, axis: str = "y", label: str = "") -> None:
+    """Format an axis in a KPI's unit: durations in one time unit, shares in percent, dollars, or plain numbers."""
     target = ax.yaxis if axis == "y" else ax.xaxis
     if unit == "min":
-        duration_axis(ax, axis)
-    elif unit in PERCENT_UNITS:  # shares are stored as fractions
-        target.set_major_formatter(PercentFormatter(1.0))
+        time_axis(ax, axis, label)
+        return
+    if unit in SHARE_UNITS:
+        share_axis(ax, axis)
     elif unit == "$":
         target.set_major_formatter(FuncFormatter(lambda value, _: f"${value:,.2f}"))
+    if label:
+        target.set_label_text(label)
 
 
 def comparison_bars(table: pd.DataFrame, kpis: list[str]) -> Figure:
@@ -50,17 +55,30 @@ def comparison_bars(table: pd.DataFrame, kpis: list[str]) -> Figure:
         ax.errorbar(x, means, yerr=np.vstack([low, high]), fmt="none", ecolor="#222222", capsize=5, lw=1.2)
         ax.bar_label(
             bars,
-            labels=[format_value(m, unit) for m in means],
+            labels=[_bar_text(m, unit, means) for m in means],
             label_type="center",
             color="white",
-            fontsize=8,
+            fontsize=10,
             fontweight="bold",
         )
         ax.set_xticks(x, labels, rotation=15 if len(labels) > 2 else 0, ha="right" if len(labels) > 2 else "center")
         value_axis(ax, unit)
-        ax.set_title(str(rows_of["label"].dropna().iloc[0]) if rows_of["label"].notna().any() else kpi, fontsize=10)
+        if unit == "count" or not unit:
+            ax.yaxis.set_major_locator(MaxNLocator(6, steps=NICE_STEPS))
+        title = str(rows_of["label"].dropna().iloc[0]) if rows_of["label"].notna().any() else kpi
+        ax.set_title(textwrap.fill(title, 38), fontsize=10)
         ax.grid(axis="y", alpha=0.3)
     return fig
+
+
+def _bar_text(value: float, unit: str, panel: np.ndarray) -> str:
+    """A bar's label: times in the panel's one unit (that of its largest bar), shares not rounded to 100 %."""
+    if unit == "min":
+        finite = panel[np.isfinite(panel)]
+        return format_value(value, unit, duration_unit(float(np.abs(finite).max())) if len(finite) else None)
+    if unit in SHARE_UNITS:
+        return share_text(value, 1) or "n/a"
+    return format_value(value, unit)
 
 
 def relative_differences(table: pd.DataFrame, kpis: list[str]) -> pd.DataFrame:
@@ -132,8 +150,9 @@ def paired_difference_plot(table: pd.DataFrame, kpis: list[str]) -> Figure:
                 xytext=(0, 7),
                 textcoords="offset points",
                 ha="center",
-                fontsize=7.5,
+                fontsize=9,
                 color=color,
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
             )
     ax.axvline(0, color="#333333", lw=1)
     names = diffs.drop_duplicates("kpi").set_index("kpi")["label"]

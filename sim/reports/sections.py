@@ -8,6 +8,7 @@ values for a template: rows of formatted cells and ``Picture``s (a figure, its t
 from __future__ import annotations
 
 import fnmatch
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -59,7 +60,7 @@ MAX_SWEEP_ROWS = 40
 
 GUIDES = {
     "backlog": "Each line is the number of tickets waiting in a team's queue, averaged over the replications. "
-    "Dotted verticals are shift changes; the lower panel shows how many agents are on duty. "
+    "The lower panel shows how many agents are on duty (faint dotted verticals: shift changes). "
     "Orange bands are demand surges and the hatched band is the warm-up, which the KPIs leave out. "
     "Peaks that outlast a surge or a shift change show where the team runs short of people.",
     "waits": "For each channel, the curve's height at a given wait is the share of customers answered within "
@@ -75,11 +76,13 @@ GUIDES = {
     "are saturated — queues grow there; pale cells are idle capacity; grey cells are hours "
     "nobody is on duty.",
     "flow": "Boxes are teams, arranged by tier from left to right; the grey arrow brings new tickets to the team "
-    "routing sends them to. Coloured arrows are escalations, one per kind (red hierarchical: over an "
-    "agent's authority; blue functional: another team's skill or tier; purple automatic: time "
-    "rules; green: a swarm consult an expert took up, so the ticket stayed put), labelled with their "
-    "volume per replication and the main reasons. An arrow's width is "
-    "proportional to its volume. Each box says how many tickets that team resolves.",
+    "they start at (by routing, or by a VIP or regulatory rule on arrival). Coloured arrows are "
+    "transfers, one per kind (red hierarchical: over an agent's authority; blue functional: another "
+    "team's skill or tier; purple automatic: time rules): they add up to the handoffs the KPI table "
+    "counts. Green is a swarm consult an expert took up and orange a supervisor's sign-off: the "
+    "ticket stayed put. Arrows are labelled with their volume per replication (tickets that "
+    "arrived after the warm-up) and the main reasons; an arrow's width is proportional to its "
+    "volume. Each box says how many tickets that team resolves.",
     "paths": "Each row is a route a resolved ticket took through the teams (the share of resolved tickets in "
     "brackets). The box spans the middle half of resolution times, the red line is the median and "
     "the whiskers reach the 5th and 95th percentiles; the axis is logarithmic, so each step is ten "
@@ -96,12 +99,16 @@ GUIDES = {
     "point with whiskers at its interval. Where bands overlap, the points cannot be told apart with "
     "this many replications.",
     "heatmap": "Each cell is one combination of the two swept parameters, coloured by the KPI's mean (value "
-    "written in). Read along a row or a column to see what one parameter buys with the other fixed. "
-    "A gold frame marks the cheapest staffing that meets every service goal.",
-    "staffing": "Each dot is a staffing option: its weekly cost (right is dearer) against a channel's service "
-    "level, with 95 % whiskers. The dashed line is the channel's goal. Filled dots meet every "
-    "channel's goal; the star is the cheapest of them — the staffing to start from. Options just "
-    "above a goal with long whiskers may miss it in a bad week.",
+    "written in): in every panel blue is better and red worse (a short wait, a high service level, a "
+    "low cost), and the colour bar gives the scale. Utilisation has no better direction and is drawn "
+    "in purple. Read along a row or a column to see what one parameter buys with the other fixed; "
+    "the cost panel shows what it costs. A black frame marks the cheapest staffing that meets every "
+    "service goal.",
+    "staffing": "Each dot is a staffing option, labelled with its head counts: its weekly cost (right is "
+    "dearer) against a channel's service level, with 95 % whiskers. The dashed line is the channel's "
+    "goal. Green dots meet every channel's goal; hollow red ones miss this panel's goal; hollow grey "
+    "ones meet it but miss another channel's. The star is the cheapest option that meets every goal "
+    "— the staffing to start from. Options just above a goal with long whiskers may miss it in a bad week.",
 }
 
 
@@ -294,7 +301,7 @@ def sweep_rows(
 ) -> tuple[list[str], list[dict]]:
     """Header and rows of the points table: parameters, (cost), each KPI's mean and interval."""
     header = (
-        [short_name(p) for p in sweep.parameters]
+        [short_name(p).replace(".", ".\u200b") for p in sweep.parameters]  # a narrow column breaks at the dots
         + ([analysis.unit] if analysis else [])
         + [kpi_info(k).label for k in kpis]
     )
@@ -316,7 +323,21 @@ def sweep_rows(
 
 
 def _parameter(value: object) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+    """A swept value as people write it: 12, 0.85, a distribution as ``exponential, mean 2m`` (not JSON)."""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.4g}"
+    text = str(value)
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(parsed, dict):
+        kind = parsed.get("dist")
+        rest = ", ".join(f"{k} {v}" for k, v in parsed.items() if k != "dist")
+        return f"{kind}, {rest}" if kind and rest else str(kind or rest)
+    if isinstance(parsed, list):
+        return ", ".join(str(v) for v in parsed)
+    return text
 
 
 def sweep_pictures(sweep: SweepFolder, kpis: list[str], analysis: SweepAnalysis | None) -> list[Picture]:
@@ -338,7 +359,14 @@ def sweep_pictures(sweep: SweepFolder, kpis: list[str], analysis: SweepAnalysis 
                 "heatmap",
                 "The two parameters together",
                 GUIDES["heatmap"],
-                sweep_heatmap(sweep.points, sweep.parameters, shown[:4], cheapest),
+                sweep_heatmap(
+                    sweep.points,
+                    sweep.parameters,
+                    shown[:5],
+                    cheapest,
+                    analysis.costs if analysis else None,
+                    analysis.unit if analysis else "",
+                ),
             )
         )
     if analysis is not None:
@@ -347,7 +375,7 @@ def sweep_pictures(sweep: SweepFolder, kpis: list[str], analysis: SweepAnalysis 
                 "staffing",
                 "Cheapest staffing that meets the service goals",
                 GUIDES["staffing"],
-                staffing_plot(sweep.points, analysis.costs, analysis.unit, analysis.goals, cheapest),
+                staffing_plot(sweep.points, analysis.costs, analysis.unit, analysis.goals, cheapest, sweep.parameters),
             )
         )
     return pictures
