@@ -320,7 +320,7 @@ def test_staffing_heatmaps_start_with_cost_and_colour_the_better_end_blue_with_a
     panels = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in panels] == [
         "staffing cost per week",
-        "average speed of answer",
+        "average speed of answer, all channels pooled",
         "service level [phone]",
     ]
     images = [next(a for a in ax.get_children() if isinstance(a, AxesImage)) for ax in panels]

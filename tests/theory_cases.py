@@ -205,7 +205,7 @@ def erlang_a_case(utilisation: float, agents: int, horizon: str, warmup: str, re
 
 # -- open Jackson network: tier 1 -> tier 2, with or without feedback to tier 1 ---------------------------------
 TEAMS = ("tier1", "tier2")
-FEEDBACK = {"delay": {"dist": "fixed", "value": 0}, "return_to": "first", "max": 1000}
+FEEDBACK = {"delay": {"dist": "fixed", "value": 0}, "return_to": "first", "max": 100}
 """A return from tier 2 to tier 1, as a reopening: at once, to the first team, never capped in practice."""
 
 

@@ -486,7 +486,7 @@ def _check_points(plan: SweepPlan) -> tuple[list[tuple[FieldPath, str]], list[Wo
     for record, names in groups.items():
         for ids in keys[record].values():
             point = plan.points[ids[0]]
-            overrides = [override(name, point[name]) for name in names if name in point]
+            overrides = [Override(override(name, point[name]), name) for name in names if name in point]
             try:
                 scenario = plan.base.scenario(overrides, f"{plan.source} point {ids[0]}")
             except ScenarioError as exc:
