@@ -285,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
+        if argv is None:  # a program, not a call: leave without joining a stopped worker pool's threads
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         return 130
     except Exception as exc:
         problem = _expected_problem(exc)

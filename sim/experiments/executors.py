@@ -153,13 +153,18 @@ class LocalExecutor(Executor):
     def __exit__(self, *exc: object) -> None:
         if len(exc) > 1 and isinstance(exc[1], KeyboardInterrupt):
             self.terminate()
-        self.close()
+        else:
+            self.close()
 
     def terminate(self) -> None:
-        """Stop the workers at once, abandoning the tasks they run (after Ctrl-C: do not wait for them)."""
+        """Stop the workers at once, abandoning the tasks they run (after Ctrl-C: do not wait for them).
+
+        The pool is not waited for: a worker stopped while it writes a result leaves half a message
+        in the result pipe, and the pool's manager thread then waits for the rest for ever.
+        """
         for process in list((getattr(self._pool, "_processes", None) or {}).values()):
             process.terminate()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 PR_SET_PDEATHSIG = 1
