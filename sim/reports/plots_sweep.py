@@ -63,6 +63,11 @@ STAR: _ScatterStyle = {
 """How the cheapest point meeting every goal is drawn: a gold star above everything else."""
 
 
+def _hollow(ax: Axes, x: np.ndarray, y: np.ndarray, colour: str, label: str) -> None:
+    """Staffing points that miss a goal: hollow circles, red for this panel's goal, grey for another's."""
+    ax.scatter(x, y, s=42, facecolors="white", edgecolors=colour, lw=1.5, zorder=3, label=label)
+
+
 def short_name(parameter: str) -> str:
     """A parameter path shortened for an axis label: ``teams.tier1.shifts[0].agents`` -> ``tier1.shifts[0].agents``."""
     parts = parameter.split(".")
@@ -363,28 +368,10 @@ def staffing_plot(
         here = meets_goals(points, {kpi: goal}).to_numpy()
         ax.errorbar(cost, mean, yerr=np.nan_to_num(errors), fmt="none", ecolor="#bbbbbb", capsize=2, zorder=1)
         ax.scatter(cost[ok], mean[ok], s=42, color="#2ca02c", zorder=3, label="meets every goal")
-        ax.scatter(
-            cost[~here],
-            mean[~here],
-            s=42,
-            facecolors="white",
-            edgecolors="#d62728",
-            lw=1.5,
-            zorder=3,
-            label="misses this goal",
-        )
+        _hollow(ax, cost[~here], mean[~here], "#d62728", "misses this goal")
         other = here & ~ok
         if other.any():
-            ax.scatter(
-                cost[other],
-                mean[other],
-                s=42,
-                facecolors="white",
-                edgecolors="#777777",
-                lw=1.5,
-                zorder=3,
-                label="misses another channel's goal",
-            )
+            _hollow(ax, cost[other], mean[other], "#777777", "misses another channel's goal")
         if cheapest is not None:
             where = points["point_id"].to_numpy() == cheapest.point_id
             ax.scatter(cost[where], mean[where], label="cheapest meeting goals", **STAR)
