@@ -415,6 +415,11 @@ class Scenario(Spec):
         """The team called ``name`` (the name must exist: validation checks references)."""
         return next(t for t in self.teams if t.name == name)
 
+    @property
+    def pools(self) -> list[TeamSpec | AgentGroupSpec]:
+        """Every pool of agents, as staffing and cost see them: the teams' own agents, then the agent groups."""
+        return [*self.teams, *self.agent_groups]
+
     def category(self, name: str) -> CategorySpec:
         """The category called ``name`` (the name must exist: validation checks references)."""
         return next(c for c in self.categories if c.name == name)
