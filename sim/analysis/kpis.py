@@ -115,7 +115,7 @@ KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|t
     "reopen_rate": ("resolved tickets reopened", SHARE),
     "cost_per_ticket_tier": ("handling cost per ticket, by resolving tier", "$"),
     "review_hours_per_day": ("review and intervention hours per day", ""),
-    "served_by": ("stays at a team first picked up by a pool (team.team or team.agent group)", SHARE),
+    "served_by": ("stays first picked up by a pool (team.pool)", SHARE),
 }
 
 
