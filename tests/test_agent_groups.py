@@ -16,6 +16,7 @@ import pytest
 from conftest import assert_conserved, build, event_log, fixed, scenario_doc, simulate, within
 
 from sim.analysis.kpis import replication_kpis
+from sim.analysis.staffing import weekly_cost
 from sim.analysis.theory import mmc
 from sim.engine.desk import run_replication
 from sim.scenario.loader import ScenarioError, validate
@@ -443,3 +444,19 @@ def test_the_pooled_check_fails_an_engine_whose_cross_trained_agents_are_slower(
     assert not verdicts["handle"][0]
     assert not verdicts["mean_wait"][0]
     assert slower["mean_wait"].mean() > 3 * mmc(2 * POOL_RATE, 1 / POOL_HANDLE, 6).mean_wait
+
+
+def test_a_staffing_sweep_prices_agent_group_hours_at_the_group_rate():
+    scenario = build(
+        teams=[{"name": "desk", "agents": 2, "cost_per_hour": 10}],
+        agent_groups=[
+            {
+                "name": "helpers",
+                "shifts": [{"days": ["mon", "tue"], "start": "09:00", "end": "17:00", "agents": 3}],
+                "cost_per_hour": 20,
+                "serves": [{"team": "desk"}],
+            }
+        ],
+    )
+    # desk: 2 agents x 168 h x $10; helpers: 3 agents x 8 h x 2 days x $20
+    assert weekly_cost(scenario) == (2 * 168 * 10 + 3 * 8 * 2 * 20, "$ per week")
