@@ -5,7 +5,7 @@ priority (which queue its agents serve first), a proficiency (a handle-time fact
 overflow threshold (``after``: the group takes that queue's tickets only once they have waited
 that long). A team that some group serves is a ``SharedTeam``: its queue is offered both to its
 own agents and to the groups' agents. Teams no group serves stay plain ``Team``s, so a scenario
-without agent groups runs exactly the code it ran before.
+without agent groups runs the queue code it ran before and gives the same records.
 
 Work order of a group agent (``policy.shared_work_order``): the group's queue priority, then the
 ticket's priority, then its team's channel order, then the order tickets joined their queues. At an
