@@ -314,6 +314,7 @@ EXACT_TESTS = {
     "review_hours_per_day": (
         "test_escalation_kpis::test_review_hours_per_day_is_supervisor_review_time_over_the_days_simulated"
     ),
+    "served_by": "test_agent_groups::test_served_by_is_each_pools_share_of_a_teams_picked_up_stays",
 }
 """KPI base name -> the test that checks it against a hand-computed value ('module::test' outside this file)."""
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 
-from sim.analysis.kpis import KPIS, live_channels
+from sim.analysis.kpis import KPIS, live_channels, served_by_details
 from sim.scenario.policy import Kind, escalation_reasons
 from sim.scenario.spec import Scenario
 
@@ -58,16 +58,18 @@ _DETAILS: dict[str, Callable[[Scenario], tuple[list[str], Callable[[str], bool]]
     "escalation_reason": lambda s: _one_of(escalation_reasons(s.escalation)),
     "path_share": _routes,
     "cost_per_ticket_tier": lambda s: _one_of(sorted({str(t.tier) for t in s.teams}, key=int)),
+    "served_by": lambda s: _one_of(served_by_details(s)),
 }
 """KPIs whose detail is not an entity of the scenario: escalation kinds, the triggers' reasons, the routes
 tickets take (``path_share.tier1>tier2``) and the teams' tiers (``cost_per_ticket_tier.2``); the names and
-the predicate that accepts a detail."""
+the predicate that accepts a detail. ``served_by`` takes ``team.pool``: a team and a pool that serves it."""
 
 
 def _entity_names(scenario: Scenario) -> set[str]:
     return (
         {c.name for c in scenario.channels}
         | {t.name for t in scenario.teams}
+        | {g.name for g in scenario.agent_groups}
         | set(scenario.priorities)
         | {c.name for c in scenario.categories}
         | set(scenario.segments)

@@ -22,10 +22,15 @@ replications that have it. Definitions follow contact-centre practice:
   to last resolved, minus the time the ticket sat resolved before it reopened).
 - *Utilisation*: busy agent capacity over agents on duty, both time-weighted. A chat held
   takes 1/concurrency of an agent (one slot); the concurrency slowdown makes each chat hold its
-  slot longer, so shared chats show up as higher utilisation, never above 100 %.
+  slot longer, so shared chats show up as higher utilisation, never above 100 %. Per pool: a
+  team's own agents (``utilisation.<team>``) and each agent group (``utilisation.<group>``).
 - *Cost per resolved ticket*: paid agent-hours × cost per hour, over tickets resolved in the
   window. Paid hours are rota hours plus overtime (an agent finishing a ticket past its shift
   end) at the team's ``overtime_premium``; a staffing sweep prices its points the same way.
+  Agent groups' hours are priced at the group's ``cost_per_hour`` and premium.
+- *Served by* (with agent groups): per team, the share of its stays that were picked up, whose
+  first pick-up was by each pool (``served_by.<team>.<team>``: its own agents;
+  ``served_by.<team>.<group>``: a group's), over tickets arriving after the warm-up.
 - *First-contact resolution*: resolved tickets that the first agent who worked them resolved in
   that session and that never reopened; routing before the first pick-up is not a failure.
 """
@@ -44,7 +49,7 @@ from sim.engine.records import RunRecords
 from sim.engine.tickets import Outcome, Wait
 from sim.scenario.matching import route
 from sim.scenario.policy import Kind, TaskKind, escalation_reasons
-from sim.scenario.spec import ClockName, Scenario
+from sim.scenario.spec import ClockName, Scenario, TeamSpec
 
 SHARE = "share"
 """The unit of a fraction in [0, 1] (a service level, a rate): stored as a fraction, shown in percent."""
@@ -110,6 +115,7 @@ KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|t
     "reopen_rate": ("resolved tickets reopened", SHARE),
     "cost_per_ticket_tier": ("handling cost per ticket, by resolving tier", "$"),
     "review_hours_per_day": ("review and intervention hours per day", ""),
+    "served_by": ("stays first picked up by a pool (team.pool)", SHARE),
 }
 
 
@@ -124,6 +130,8 @@ def replication_kpis(records: RunRecords, scenario: Scenario) -> dict[str, float
     kpis.update(_sla(tickets, scenario))
     kpis.update(_resolution(tickets))
     kpis.update(_levels(records, scenario))
+    if scenario.agent_groups:
+        kpis.update(_served_by(records, tickets, scenario))
     if escalates(scenario):
         kpis.update(_escalation(records, tickets, scenario))
     return kpis
@@ -189,9 +197,12 @@ def _escalation(records: RunRecords, tickets: pd.DataFrame, s: Scenario) -> dict
 
 def _cost_by_tier(records: RunRecords, resolved: pd.DataFrame, visits: pd.DataFrame, s: Scenario) -> dict[str, float]:
     """Mean agent cost of a resolved ticket (its own work and tasks on its behalf), by resolving tier."""
-    rate = {t.name: t.cost_per_hour / MINUTES_PER_HOUR for t in s.teams}
+    rate = {t.name: t.cost_per_hour / MINUTES_PER_HOUR for t in s.pools}
     if not any(rate.values()) or resolved.empty:
         return {}
+    if "served_by" in visits:  # with agent groups: a stay's work at the rate of the pool that picked it up
+        pool = visits["served_by"].astype(str)
+        visits = visits.assign(team=pool.where(pool != "", visits["team"].astype(str)))
     work = pd.concat([visits[["ticket", "team", "work"]], records.tasks[["ticket", "team", "work"]]])
     work = work[work["ticket"].isin(resolved["ticket"])]
     cost = (work["work"] * work["team"].astype(str).map(rate)).groupby(work["ticket"]).sum()
@@ -351,12 +362,13 @@ def _levels(records: RunRecords, scenario: Scenario) -> dict[str, float]:
     out: dict[str, float] = {}
     window_hours = (records.horizon - records.warmup) / MINUTES_PER_HOUR
     cost = 0.0
-    for team in scenario.teams:
+    for team in scenario.pools:
         staffed = by.get((team.name, "staffed"), 0.0)
         busy = by.get((team.name, "busy"), 0.0)
         overtime = by.get((team.name, "overtime"), 0.0)
         out[f"utilisation.{team.name}"] = busy / staffed if staffed > 0 else math.nan
-        out[f"queue_length.{team.name}"] = by.get((team.name, "queue"), 0.0)
+        if isinstance(team, TeamSpec):
+            out[f"queue_length.{team.name}"] = by.get((team.name, "queue"), 0.0)
         out[f"agents_on_duty.{team.name}"] = staffed
         if team.shifts is not None:
             out[f"overtime_hours.{team.name}"] = overtime * HOURS_PER_WEEK
@@ -365,8 +377,31 @@ def _levels(records: RunRecords, scenario: Scenario) -> dict[str, float]:
         cost += paid * window_hours * team.cost_per_hour
     t = records.tickets
     resolved_in_window = int(((t["resolved_at"] >= records.warmup) & (t["resolved_at"] < records.horizon)).sum())
-    if any(team.cost_per_hour > 0 for team in scenario.teams):
+    if any(pool.cost_per_hour > 0 for pool in scenario.pools):
         out["cost_per_resolved"] = cost / resolved_in_window if resolved_in_window else math.nan
+    return out
+
+
+def served_by_details(scenario: Scenario) -> list[str]:
+    """``team.pool`` for each team and each pool that may pick its tickets up (its own agents, its groups)."""
+    details = []
+    for team in scenario.teams:
+        if team.agents or team.shifts:
+            details.append(f"{team.name}.{team.name}")
+        details += [f"{team.name}.{g.name}" for g in scenario.agent_groups if team.name in {q.team for q in g.serves}]
+    return details
+
+
+def _served_by(records: RunRecords, tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
+    """Per team, the share of its picked-up stays (tickets after the warm-up) each pool picked up first."""
+    visits = records.visits[records.visits["ticket"].isin(tickets["ticket"])]
+    served = visits["served_by"].astype(str)
+    teams = visits["team"].astype(str)
+    out: dict[str, float] = {}
+    for detail in served_by_details(scenario):
+        team, _, pool = detail.partition(".")
+        mine = served[(teams == team) & (served != "")]
+        out[f"served_by.{detail}"] = float((mine == pool).mean()) if len(mine) else math.nan
     return out
 
 

@@ -2,7 +2,8 @@
 
 A sweep is a *staffing* sweep when every parameter it varies is a head count (an override path
 ending in ``agents``). A point's cost is its paid agent-hours per week, priced at each team's
-``cost_per_hour`` (plain agent-hours when no team has a price). Paid hours are the same as for
+``cost_per_hour`` (plain agent-hours when no team has a price); agent groups count like teams.
+Paid hours are the same as for
 the ``cost_per_resolved`` KPI: the rota's hours, plus the overtime the simulation measured (agents
 finishing a ticket past their shift end, the ``overtime_hours.<team>`` KPI, mean over
 replications) at the team's ``overtime_premium``. A point *meets the
@@ -19,7 +20,7 @@ import pandas as pd
 
 from sim.core.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.scenario.loader import apply_overrides, validate
-from sim.scenario.spec import Scenario, TeamSpec
+from sim.scenario.spec import AgentGroupSpec, Scenario, TeamSpec
 from sim.scenario.variants import override
 
 
@@ -38,7 +39,7 @@ def is_staffing_sweep(parameters: list[str]) -> bool:
     return bool(parameters) and all(p.rsplit(".", 1)[-1] == "agents" for p in parameters)
 
 
-def weekly_agent_hours(team: TeamSpec) -> float:
+def weekly_agent_hours(team: TeamSpec | AgentGroupSpec) -> float:
     """Paid agent-hours in a week: around-the-clock agents, or each shift's agents x length x days."""
     if team.shifts is None:
         return (team.agents or 0) * float(HOURS_PER_WEEK)
@@ -60,9 +61,10 @@ def paid_weekly_cost(scenario: Scenario, point: pd.Series) -> tuple[float, str]:
     ``point`` is a row of a sweep's points table; a team whose ``overtime_hours.<team>_mean`` the
     sweep did not keep (or that works around the clock) adds no overtime.
     """
-    priced = any(team.cost_per_hour > 0 for team in scenario.teams)
+    pools = scenario.pools
+    priced = any(team.cost_per_hour > 0 for team in pools)
     total = 0.0
-    for team in scenario.teams:
+    for team in pools:
         overtime = point.get(f"overtime_hours.{team.name}_mean", 0.0)
         overtime = 0.0 if overtime != overtime else float(overtime)  # NaN: no overtime measured
         hours = weekly_agent_hours(team) + team.overtime_premium * overtime

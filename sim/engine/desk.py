@@ -19,6 +19,7 @@ import simpy
 from sim.core.calendar import BusinessCalendar, shift_instances
 from sim.engine.demand import CategoryDraws, ChannelDemand
 from sim.engine.escalator import Escalator
+from sim.engine.groups import Group, SharedTeam, Sharing
 from sim.engine.processes import Process, arrivals, roster
 from sim.engine.records import (
     ESCALATION_COLUMNS,
@@ -37,7 +38,16 @@ from sim.engine.teams import Agent, Team
 from sim.engine.tickets import Session, Status, Task, Ticket, TicketTable, Wait
 from sim.scenario.matching import route, sla_policy_for
 from sim.scenario.policy import Action
-from sim.scenario.spec import WEEKDAYS, ClockName, FirstResponseEnd, Scenario, SlaPolicy, SlaReopen, TeamSpec
+from sim.scenario.spec import (
+    WEEKDAYS,
+    AgentGroupSpec,
+    ClockName,
+    FirstResponseEnd,
+    Scenario,
+    SlaPolicy,
+    SlaReopen,
+    TeamSpec,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,11 +71,15 @@ def build_calendars(scenario: Scenario) -> dict[str, BusinessCalendar]:
     return calendars
 
 
-def duty_blocks(spec: TeamSpec, horizon: float, start_weekday: int) -> list[tuple[float, float, int]]:
-    """(on, off, agents) blocks of a team: around the clock, or its shifts' concrete instances."""
+def duty_blocks(spec: TeamSpec | AgentGroupSpec, horizon: float, start_weekday: int) -> list[tuple[float, float, int]]:
+    """(on, off, agents) blocks of a team or agent group: around the clock, or its shifts' concrete instances.
+
+    A team with neither agents nor shifts (only agent groups serve it) has none.
+    """
     if spec.agents is not None:
         return [(0.0, math.inf, spec.agents)]
-    assert spec.shifts is not None  # the schema gives a team either agents or shifts
+    if spec.shifts is None:
+        return []
     blocks = []
     for shift in spec.shifts:
         days = [WEEKDAYS.index(d) for d in shift.days]
@@ -88,14 +102,19 @@ class Desk:
         self.streams = streams = Streams(self.seed, replication)
         self.log = EventLog()
         self.record = self.log.add if record_events else _ignore
-        self.levels = Levels([t.name for t in scenario.teams])
+        self.levels = Levels([t.name for t in scenario.teams] + [g.name for g in scenario.agent_groups])
         self.table = TicketTable(sorted({a for c in scenario.categories for a in c.attributes}))
         self.visits = Columns(VISIT_COLUMNS)
         self.tasks = Columns(TASK_COLUMNS)
         self.escalations = Columns(ESCALATION_COLUMNS)
         self.calendars = build_calendars(scenario)
         numbers = count()
-        self.teams = {spec.name: Team(self.env, spec, self.levels, numbers) for spec in scenario.teams}
+        self.teams: dict[str, Team] = {}
+        self.groups: list[Group] = []
+        if scenario.agent_groups:
+            self._share(scenario, numbers)
+        else:
+            self.teams = {spec.name: Team(self.env, spec, self.levels, numbers) for spec in scenario.teams}
         self.channels = [
             ChannelDemand(spec, scenario.start_weekday, scenario.horizon, streams) for spec in scenario.channels
         ]
@@ -135,6 +154,27 @@ class Desk:
         self.live: dict[int, Ticket] = {}
         self.arrived = 0
         self.escalator = Escalator(self)
+
+    def _share(self, scenario: Scenario, numbers: count[int]) -> None:
+        """Agent groups: the teams they serve share their queues; visits record who served each stay."""
+        sharing = self.sharing = Sharing(self.env, scenario.agent_selection)
+        served = {q.team for g in scenario.agent_groups for q in g.serves}
+        shared: dict[str, SharedTeam] = {}
+        for spec in scenario.teams:
+            if spec.name in served:
+                self.teams[spec.name] = shared[spec.name] = SharedTeam(self.env, spec, self.levels, numbers, sharing)
+            else:
+                self.teams[spec.name] = Team(self.env, spec, self.levels, numbers)
+        self.groups = [Group(self.env, g, self.levels, shared, sharing) for g in scenario.agent_groups]
+        self.visits = Columns({**VISIT_COLUMNS, "served_by": "c"})
+        self.leave_team = self._leave_shared_team  # type: ignore[method-assign]
+
+    def _leave_shared_team(self, ticket: Ticket, exit: str) -> None:
+        """``leave_team`` with agent groups: the row also names the pool that first picked the stay up."""
+        served_by = self.sharing.served.pop(ticket, "")
+        self.visits.add(
+            (ticket.id, ticket.team, ticket.entered_team_at, self.env.now, ticket.work_here, exit, served_by)
+        )
 
     # -- arrival -------------------------------------------------------------------------------
     def admit(self, demand: ChannelDemand, now: float) -> None:
@@ -433,6 +473,8 @@ class Desk:
             self.env.process(
                 roster(self.env, self, self.teams[spec.name], duty_blocks(spec, s.horizon, s.start_weekday))
             )
+        for group in self.groups:
+            self.env.process(roster(self.env, self, group, duty_blocks(group.spec, s.horizon, s.start_weekday)))
         self.env.run(until=s.horizon)
         for ticket in list(self.live.values()):
             for clock in ticket.clocks:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import simpy
 
 from sim.engine.demand import ChannelDemand
-from sim.engine.teams import Agent, Team
+from sim.engine.teams import Agent, Pool, Team
 from sim.engine.tickets import Task, Ticket
 
 Process = Generator[simpy.Event, Any, None]
@@ -72,8 +72,11 @@ def _replay(
         admit(demand, t)
 
 
-def agent(env: simpy.Environment, desk: WorkDesk, team: Team, me: Agent) -> Process:
-    """An agent on duty: take the next ticket the team offers, work it, repeat until the shift ends."""
+def agent(env: simpy.Environment, desk: WorkDesk, team: Pool, me: Agent) -> Process:
+    """An agent on duty: take the next ticket its pool offers, work it, repeat until the shift ends.
+
+    ``team`` is the agent's pool: its team's own agents, or an agent group serving several queues.
+    """
     while not me.off_shift:
         ticket = team.take(me)
         if ticket is None:
@@ -88,28 +91,32 @@ def agent(env: simpy.Environment, desk: WorkDesk, team: Team, me: Agent) -> Proc
         team.leave(me)
 
 
-def session(env: simpy.Environment, desk: WorkDesk, team: Team, me: Agent, item: Ticket | Task) -> Process:
+def session(env: simpy.Environment, desk: WorkDesk, team: Pool, me: Agent, item: Ticket | Task) -> Process:
     """One work session: begin, spend the handle time, let the model decide what follows.
 
-    The agent stays on while the model needs it (a warm handoff, a swarm consult).
+    The team whose queue the item came from owns the rules; the agent's pool (``team``) sets the
+    pace: the session takes the handle time x the pool's proficiency factor at that queue. The
+    agent stays on while the model needs it (a warm handoff, a swarm consult).
     """
-    work = desk.begin_work(item, team)
+    queue, factor = team.serving(item)
+    work = desk.begin_work(item, queue) * factor
     yield env.timeout(work)
-    stay = desk.end_work(item, team, work, me)
+    stay = desk.end_work(item, queue, work, me)
     if stay is not None:
         yield from stay
     team.release(me, item)
 
 
-def chat_session(env: simpy.Environment, desk: WorkDesk, team: Team, me: Agent, item: Ticket | Task) -> Process:
+def chat_session(env: simpy.Environment, desk: WorkDesk, team: Pool, me: Agent, item: Ticket | Task) -> Process:
     """A session of a concurrent ticket (chat): slower by the channel's slowdown per other chat held.
 
     The factor is fixed when the session starts, from the chats the agent holds then (this one
     included): 1 + slowdown x (held - 1). Chats that join or end later do not change it.
     """
-    work = desk.begin_work(item, team) * (1.0 + desk.chat_slowdown(item) * (me.load - 1))
+    queue, factor = team.serving(item)
+    work = desk.begin_work(item, queue) * factor * (1.0 + desk.chat_slowdown(item) * (me.load - 1))
     yield env.timeout(work)
-    stay = desk.end_work(item, team, work, me)
+    stay = desk.end_work(item, queue, work, me)
     if stay is not None:
         yield from stay
     team.release(me, item)
@@ -176,7 +183,7 @@ def hold(done: simpy.Event, then: Callable[[float], None]) -> Process:
     then(done.env.now - started)
 
 
-def roster(env: simpy.Environment, desk: WorkDesk, team: Team, blocks: list[tuple[float, float, int]]) -> Process:
+def roster(env: simpy.Environment, desk: WorkDesk, team: Pool, blocks: list[tuple[float, float, int]]) -> Process:
     """Bring agents on duty block by block; at a block's end they finish the ticket in hand and leave."""
     for on, off, count in sorted(blocks):
         if on > env.now:
@@ -189,7 +196,7 @@ def roster(env: simpy.Environment, desk: WorkDesk, team: Team, blocks: list[tupl
             end.callbacks.append(partial(_end_shifts, team, crew))
 
 
-def _end_shifts(team: Team, crew: list[Agent], _: simpy.Event) -> None:
+def _end_shifts(team: Pool, crew: list[Agent], _: simpy.Event) -> None:
     """A duty block is over: each of its agents finishes the ticket in hand and leaves."""
     for member in crew:
         team.end_shift(member)

@@ -1,5 +1,9 @@
 """A team: agents who share one queue, ordered by priority, then the team's channel order, then arrival.
 
+A ``Pool`` is the agent side (agents on duty, taking and releasing work, busy/staffed/overtime
+levels); a ``Team`` is a queue plus the pool of its own agents, who serve only that queue. Agent
+groups, pools that serve several teams' queues, are in ``sim.engine.groups``.
+
 The team matches waiting tickets with free agents. An agent takes work with ``take``, or waits
 for it with ``wait_for_work`` (a SimPy event that fires with a ticket, or with ``None`` when the
 agent's shift ends first); a ticket joins with ``enqueue``. Tickets of concurrent channels (chat)
@@ -26,7 +30,7 @@ from sim.scenario.spec import TeamSpec
 class Agent:
     """One agent on duty: how many tickets it holds and whether its shift is over."""
 
-    __slots__ = ("holds", "id", "limit", "load", "off_shift", "on_duty", "overtime", "waiting")
+    __slots__ = ("holds", "id", "idle_since", "limit", "load", "off_shift", "on_duty", "overtime", "waiting")
 
     def __init__(self, agent_id: int) -> None:
         self.id = agent_id
@@ -40,6 +44,8 @@ class Agent:
         """The agent's pending request for work, while it has one."""
         self.holds: list[simpy.Event] = []
         """The warm handoffs the agent holds the line for: the events a receiver's joining fires."""
+        self.idle_since: tuple[float, int] = (0.0, 0)
+        """When the agent last asked for work, and a tie-break: stamped only where agent groups share queues."""
 
     def can_take(self, ticket: Ticket | Task) -> bool:
         """Whether the agent can add ``ticket`` to what it holds (only chats alongside chats)."""
@@ -48,73 +54,28 @@ class Agent:
         return ticket.concurrency > 1 and self.limit > 1 and self.load < min(self.limit, ticket.concurrency)
 
 
-class Team:
-    """The queue and the free agents of one team, and its level monitors."""
+class Pool:
+    """Agents who share work: the agent side (duty, taking and releasing work) and its levels.
 
-    def __init__(self, env: simpy.Environment, spec: TeamSpec, levels: Levels, numbers: count[int]) -> None:
+    A team's own agents form the pool named after the team, serving only its queue; an agent group
+    (``sim.engine.groups``) is a pool serving several teams' queues. Each records its levels under
+    its own name: busy capacity (1/concurrency per chat held), agents on duty, and those of them in
+    overtime past their shift end.
+    """
+
+    def __init__(self, env: simpy.Environment, name: str, levels: Levels) -> None:
         self.env = env
-        self.name = spec.name
-        self.spec = spec
-        self._exclusive: list[tuple] = []
-        self._concurrent: list[tuple] = []
+        self.name = name
         self._free: list[tuple[Agent, simpy.Event]] = []
-        self._seq = numbers
-        """Queue numbers, shared by all teams of a run: a ticket's number names its stay in a queue."""
         self._ids = count()
-        self._channel_rank = {name: i for i, name in enumerate(spec.channel_order)} or None
-        """Place of each listed channel in the team's channel order; None when the team orders none."""
-        self.queue = levels.recorder(spec.name, "queue")
-        self.busy = levels.recorder(spec.name, "busy")
-        self.staffed = levels.recorder(spec.name, "staffed")
-        self.overtime = levels.recorder(spec.name, "overtime")
+        self.busy = levels.recorder(name, "busy")
+        self.staffed = levels.recorder(name, "staffed")
+        self.overtime = levels.recorder(name, "overtime")
 
     def new_agent(self) -> Agent:
         """An agent comes on duty (counted in the ``staffed`` level)."""
         self.staffed.change(self.env.now, 1)
         return Agent(next(self._ids))
-
-    def enqueue(self, ticket: Ticket | Task) -> bool:
-        """Hand the ticket to a free agent who can take it (True), or let it wait in the queue (False)."""
-        now = self.env.now
-        ticket.team = self.name
-        ticket.status = Status.WAITING
-        ticket.queued_at = now
-        for i, (agent, event) in enumerate(self._free):
-            if agent.can_take(ticket) and (agent.load == 0 or not self._exclusive_waits_ahead(ticket)):
-                del self._free[i]
-                agent.waiting = None
-                self._assign(agent, ticket, now)
-                event.succeed(ticket)
-                return True
-        ticket.queue_seq = next(self._seq)
-        self._push(ticket)
-        self.queue.change(now, 1)
-        return False
-
-    def reprioritise(self, ticket: Ticket) -> None:
-        """A waiting ticket's priority changed: it takes its new place, keeping its arrival order."""
-        self._push(ticket)
-
-    def _push(self, ticket: Ticket | Task) -> None:
-        token = ticket.queue_token = next(self._seq)
-        heap = self._concurrent if ticket.concurrency > 1 else self._exclusive
-        if self._channel_rank is None:
-            heapq.heappush(heap, (*queue_order(ticket.rank, ticket.queue_seq), token, ticket))
-        else:
-            order = channel_queue_order(ticket.rank, self._channel_place(ticket), ticket.queue_seq)
-            heapq.heappush(heap, (*order, token, ticket))
-
-    def _channel_place(self, item: Ticket | Task) -> int:
-        """The place of the item's channel in the team's order (a task takes its ticket's); unlisted: last."""
-        ranks = self._channel_rank
-        assert ranks is not None
-        channel = item.channel if isinstance(item, Ticket) else item.ticket.channel
-        return ranks.get(channel, len(ranks))
-
-    def withdraw(self, ticket: Ticket | Task) -> None:
-        """A waiting ticket leaves the queue (abandonment); its heap entry is dropped later."""
-        ticket.queue_token = -1
-        self.queue.change(self.env.now, -1)
 
     def wait_for_work(self, agent: Agent) -> simpy.Event:
         """An event that fires with the next ticket for this agent (None if its shift ends first)."""
@@ -167,6 +128,84 @@ class Team:
             if agent.overtime:
                 self.overtime.change(self.env.now, -1)
 
+    def _assign(self, agent: Agent, ticket: Ticket | Task, now: float) -> None:
+        ticket.queue_token = -1
+        agent.load += 1
+        if ticket.concurrency > 1:
+            agent.limit = ticket.concurrency if agent.load == 1 else min(agent.limit, ticket.concurrency)
+        self.busy.change(now, 1.0 / ticket.concurrency)
+
+    def take(self, agent: Agent) -> Ticket | Task | None:
+        """The next waiting work for ``agent``, if any (assigned to it), else None."""
+        raise NotImplementedError
+
+    def serving(self, item: Ticket | Task) -> tuple[Team, float]:
+        """The team whose queue ``item`` came from, and this pool's handle-time factor there."""
+        raise NotImplementedError
+
+
+class Team(Pool):
+    """The queue of one team, ordered by priority, then channel order, then arrival; and its own agents."""
+
+    def __init__(self, env: simpy.Environment, spec: TeamSpec, levels: Levels, numbers: count[int]) -> None:
+        self.queue = levels.recorder(spec.name, "queue")
+        super().__init__(env, spec.name, levels)
+        self.spec = spec
+        self._exclusive: list[tuple] = []
+        self._concurrent: list[tuple] = []
+        self._seq = numbers
+        """Queue numbers, shared by all teams of a run: a ticket's number names its stay in a queue."""
+        self._channel_rank = {name: i for i, name in enumerate(spec.channel_order)} or None
+        """Place of each listed channel in the team's channel order; None when the team orders none."""
+        self._serving = (self, 1.0)
+
+    def serving(self, item: Ticket | Task) -> tuple[Team, float]:
+        """The team itself, at its own pace (its own agents serve only its queue)."""
+        return self._serving
+
+    def enqueue(self, ticket: Ticket | Task) -> bool:
+        """Hand the ticket to a free agent who can take it (True), or let it wait in the queue (False)."""
+        now = self.env.now
+        ticket.team = self.name
+        ticket.status = Status.WAITING
+        ticket.queued_at = now
+        for i, (agent, event) in enumerate(self._free):
+            if agent.can_take(ticket) and (agent.load == 0 or not self._exclusive_waits_ahead(ticket)):
+                del self._free[i]
+                agent.waiting = None
+                self._assign(agent, ticket, now)
+                event.succeed(ticket)
+                return True
+        ticket.queue_seq = next(self._seq)
+        self._push(ticket)
+        self.queue.change(now, 1)
+        return False
+
+    def reprioritise(self, ticket: Ticket) -> None:
+        """A waiting ticket's priority changed: it takes its new place, keeping its arrival order."""
+        self._push(ticket)
+
+    def _push(self, ticket: Ticket | Task) -> None:
+        token = ticket.queue_token = next(self._seq)
+        heap = self._concurrent if ticket.concurrency > 1 else self._exclusive
+        if self._channel_rank is None:
+            heapq.heappush(heap, (*queue_order(ticket.rank, ticket.queue_seq), token, ticket))
+        else:
+            order = channel_queue_order(ticket.rank, self._channel_place(ticket), ticket.queue_seq)
+            heapq.heappush(heap, (*order, token, ticket))
+
+    def _channel_place(self, item: Ticket | Task) -> int:
+        """The place of the item's channel in the team's order (a task takes its ticket's); unlisted: last."""
+        ranks = self._channel_rank
+        assert ranks is not None
+        channel = item.channel if isinstance(item, Ticket) else item.ticket.channel
+        return ranks.get(channel, len(ranks))
+
+    def withdraw(self, ticket: Ticket | Task) -> None:
+        """A waiting ticket leaves the queue (abandonment); its heap entry is dropped later."""
+        ticket.queue_token = -1
+        self.queue.change(self.env.now, -1)
+
     def _exclusive_waits_ahead(self, ticket: Ticket | Task) -> bool:
         """Whether a waiting exclusive ticket (phone, email) would be served before the new ``ticket``."""
         exclusive = self._exclusive
@@ -202,13 +241,6 @@ class Team:
         self.queue.change(now, -1)
         self._assign(agent, ticket, now)
         return ticket
-
-    def _assign(self, agent: Agent, ticket: Ticket | Task, now: float) -> None:
-        ticket.queue_token = -1
-        agent.load += 1
-        if ticket.concurrency > 1:
-            agent.limit = ticket.concurrency if agent.load == 1 else min(agent.limit, ticket.concurrency)
-        self.busy.change(now, 1.0 / ticket.concurrency)
 
 
 def _drop_stale(heap: list[tuple]) -> None:

@@ -221,6 +221,8 @@ def backlog_plot(levels: pd.DataFrame, scenario: Scenario) -> Figure:
         ]
         ax.plot(grid / scale, np.mean(curves, axis=0), color=color, lw=1.4, label=team)
         staffed = first_replication(levels[(levels["team"] == team) & (levels["metric"] == "staffed")])
+        if staffed.empty:  # a team only agent groups serve has no agents of its own
+            continue
         duty.step(
             np.append(staffed["time"].to_numpy(), scenario.horizon) / scale,
             np.append(staffed["value"].to_numpy(), staffed["value"].to_numpy()[-1:]),
@@ -299,10 +301,10 @@ def first_replication(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def shift_changes(scenario: Scenario) -> np.ndarray:
-    """Times within the run (after 0, before the horizon) at which a shift of any team starts or ends."""
+    """Times within the run (after 0, before the horizon) at which a shift of any team or agent group starts or ends."""
     times = {
         t
-        for team in scenario.teams
+        for team in scenario.pools
         for on, off, _ in duty_blocks(team, scenario.horizon, scenario.start_weekday)
         for t in (on, off)
     }
@@ -414,12 +416,12 @@ def sla_attainment_plot(summary: pd.DataFrame, scenario: Scenario) -> Figure | N
 
 
 def utilisation_by_hour(levels: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Busy over on-duty agent time per team (rows) and hour of the week (168 columns); NaN off duty."""
+    """Busy over on-duty agent time per team and agent group (rows) and hour of the week (168 columns); NaN off duty."""
     first = math.floor(scenario.warmup / MINUTES_PER_HOUR)
     last = math.ceil(scenario.horizon / MINUTES_PER_HOUR)
     edges = np.clip(np.arange(first, last + 1) * MINUTES_PER_HOUR, scenario.warmup, scenario.horizon)
     hours = (scenario.start_weekday * HOURS_PER_DAY + np.arange(first, last)) % HOURS_PER_WEEK
-    table = pd.DataFrame(np.nan, index=[t.name for t in scenario.teams], columns=range(HOURS_PER_WEEK))
+    table = pd.DataFrame(np.nan, index=[p.name for p in scenario.pools], columns=range(HOURS_PER_WEEK))
     for team in table.index:
         totals = {}
         for metric in ("busy", "staffed"):

@@ -44,8 +44,10 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
                 yield ("categories", i, mix), f"at least one {mix} needs a positive weight (or leave the mix out)"
         if isinstance(cat.handle_time, dict):
             yield from _known(("categories", i, "handle_time"), cat.handle_time, set(teams), "team")
+    yield from _agent_groups(s)
+    served = {q.team for g in s.agent_groups for q in g.serves}
     for i, team in enumerate(s.teams):
-        yield from _staffed(("teams", i), team)
+        yield from _staffed(("teams", i), team, team.name in served)
         channel_names = [c.name for c in s.channels]
         for j, channel in enumerate(team.channel_order):
             if channel not in channel_names:
@@ -166,15 +168,47 @@ def _routes_are_workable(s: Scenario) -> Iterator[tuple[Path, str]]:
                 )
 
 
-def _staffed(path: Path, team: TeamSpec) -> Iterator[tuple[Path, str]]:
-    """A team must have agents on duty at some time: one rule for ``agents: 0`` and for empty shifts."""
-    if team.agents == 0:
+def _staffed(path: Path, team: TeamSpec, served: bool) -> Iterator[tuple[Path, str]]:
+    """A team must have agents on duty at some time: one rule for ``agents: 0`` and for empty shifts.
+
+    A team that an agent group serves (``served``) needs no agents of its own.
+    """
+    if team.agents is None and team.shifts is None and not served:
+        yield (
+            path,
+            "give a team either 'agents' (always on duty) or 'shifts', or name it in an agent group's 'serves'",
+        )
+    if team.agents == 0 and not served:
         yield (*path, "agents"), "a team needs at least one agent; remove it from routing instead"
     for j, shift in enumerate(team.shifts or []):
         if shift.start >= MINUTES_PER_DAY:
             yield (*path, "shifts", j, "start"), "a shift starts before 24:00; write 00:00 (the next day)"
     if team.shifts and not any(shift.days for shift in team.shifts):
         yield (*path, "shifts"), "every shift has 'days: []': a team needs agents on duty on some day"
+
+
+def _agent_groups(s: Scenario) -> Iterator[tuple[Path, str]]:
+    """Agent groups serve teams that exist, each at most once, and are not named like a team."""
+    teams = [t.name for t in s.teams]
+    for i, group in enumerate(s.agent_groups):
+        if group.name in teams:
+            yield (
+                ("agent_groups", i, "name"),
+                f"{group.name!r} is already a team's name; an agent group needs a name of its own",
+            )
+        seen: set[str] = set()
+        for j, queue in enumerate(group.serves):
+            if queue.team not in teams:
+                yield ("agent_groups", i, "serves", j, "team"), _unknown("team", queue.team, teams)
+            elif queue.team in seen:
+                yield ("agent_groups", i, "serves", j, "team"), f"team {queue.team!r} is listed twice"
+            seen.add(queue.team)
+        for j, shift in enumerate(group.shifts or []):
+            if shift.start >= MINUTES_PER_DAY:
+                yield (
+                    ("agent_groups", i, "shifts", j, "start"),
+                    "a shift starts before 24:00; write 00:00 (the next day)",
+                )
 
 
 def _supervisor_cycles(s: Scenario) -> Iterator[tuple[Path, str]]:
@@ -201,7 +235,7 @@ def _moved_on_pickup(s: Scenario, category: CategorySpec, team: TeamSpec) -> boo
 
 
 def _unique_names(s: Scenario) -> Iterator[tuple[Path, str]]:
-    for field in ("calendars", "channels", "categories", "teams", "sla_policies"):
+    for field in ("calendars", "channels", "categories", "teams", "agent_groups", "sla_policies"):
         seen: set[str] = set()
         for i, item in enumerate(getattr(s, field)):
             if item.name in seen:

@@ -492,3 +492,26 @@ def cap_bouncing(decision: Decision, handoffs: int, rules: EscalationSpec) -> De
 def learned_probability(base: float, resolved_upstream: int, step: float, cap: float) -> float:
     """Frontline resolve probability after ``resolved_upstream`` escalations of the category were solved."""
     return max(base, min(cap, base + step * resolved_upstream))
+
+
+def shared_work_order(
+    queue_priority: int, priority_rank: int, channel_place: int, arrival_seq: int
+) -> tuple[int, int, int, int]:
+    """Which waiting ticket a cross-trained agent takes next, over the queues its group serves.
+
+    The group's priority of the queue first (1 before 2), then the ticket's priority, then its place
+    in its team's channel order (0 when the team orders none), then the order tickets joined their
+    queues (one count shared by every queue, so the oldest stay in any queue goes first).
+    """
+    return queue_priority, priority_rank, channel_place, arrival_seq
+
+
+def agent_preference(selection: str, proficiency: float, idle_since: tuple[float, int]) -> tuple:
+    """Which free agent gets a new ticket: the lowest key wins.
+
+    ``longest_idle``: the agent who asked for work first. ``most_skilled``: the lowest handle-time
+    factor at the ticket's queue (a team's own agents: 1), ties broken by longest idle.
+    """
+    if selection == "most_skilled":
+        return proficiency, idle_since
+    return idle_since

@@ -28,6 +28,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("categories[].reopen", scenario.Reopen),
     ("teams[]", scenario.TeamSpec),
     ("teams[].shifts[]", scenario.ShiftSpec),
+    ("agent_groups[]", scenario.AgentGroupSpec),
+    ("agent_groups[].serves[]", scenario.ServedQueue),
     ("routing[]", scenario.RoutingRule),
     ("sla_policies[]", scenario.SlaPolicy),
     ("sla_policies[].match", scenario.SlaMatch),

@@ -213,7 +213,11 @@ class TeamSpec(Spec):
     name: Name = Field(description="how routing and escalation refer to the team")
     tier: int = Field(default=1, ge=1, description="1 = frontline; used for cost by resolving tier")
     skills: list[Name] = Field(default=[], description="skills its agents have (matched to categories' skill)")
-    agents: int | None = Field(default=None, ge=0, description="agents on duty around the clock")
+    agents: int | None = Field(
+        default=None,
+        ge=0,
+        description="agents on duty around the clock; none with no shifts: only agent groups serve it",
+    )
     shifts: list[ShiftSpec] | None = Field(default=None, min_length=1, description="recurring shifts instead of agents")
     handle_time_multiplier: float = Field(default=1.0, gt=0, description="scales every handle time of this team")
     cost_per_hour: float = Field(default=0.0, ge=0, description="cost of one agent-hour on duty")
@@ -243,10 +247,44 @@ class TeamSpec(Spec):
 
     @model_validator(mode="after")
     def _agents_or_shifts(self) -> TeamSpec:
-        if (self.agents is None) == (self.shifts is None):
+        if self.agents is not None and self.shifts is not None:
             raise ValueError("give a team either 'agents' (always on duty) or 'shifts', not both")
         if self.authority_mode == "approve" and self.approval_time is None:
             raise ValueError("authority_mode 'approve' needs an 'approval_time' (the supervisor's time per sign-off)")
+        return self
+
+
+class ServedQueue(Spec):
+    """One team queue an agent group serves: in which order, how fast, and from when."""
+
+    team: Name = Field(description="the team whose queue the group's agents serve")
+    priority: int = Field(default=1, ge=1, description="queue priority for the group's agents: 1 is served first")
+    proficiency: float = Field(
+        default=1.0, gt=0, description="handle-time factor at this queue (1.2: the group's agents take 20 % longer)"
+    )
+    after: Duration | None = Field(
+        default=None,
+        ge=0,
+        description="overflow: the group takes this queue's tickets once they have waited this long; none: at once",
+    )
+
+
+class AgentGroupSpec(Spec):
+    """Cross-trained agents who serve one or more teams' queues; the group sets their shifts, cost and speed."""
+
+    name: Name = Field(description="names the group in levels and KPIs (must differ from every team name)")
+    agents: int | None = Field(default=None, ge=1, description="agents on duty around the clock")
+    shifts: list[ShiftSpec] | None = Field(default=None, min_length=1, description="recurring shifts instead of agents")
+    cost_per_hour: float = Field(default=0.0, ge=0, description="cost of one of the group's agent-hours on duty")
+    overtime_premium: float = Field(
+        default=1.5, ge=0, description="pay factor for time an agent stays past its shift end to finish a ticket"
+    )
+    serves: list[ServedQueue] = Field(min_length=1, description="the team queues the group's agents serve")
+
+    @model_validator(mode="after")
+    def _agents_or_shifts(self) -> AgentGroupSpec:
+        if (self.agents is None) == (self.shifts is None):
+            raise ValueError("give an agent group either 'agents' (always on duty) or 'shifts', not both")
         return self
 
 
@@ -359,6 +397,16 @@ class Scenario(Spec):
     channels: list[ChannelSpec] = Field(min_length=1, description="where tickets come from")
     categories: list[CategorySpec] = Field(min_length=1, description="what tickets are about")
     teams: list[TeamSpec] = Field(min_length=1, description="who works them")
+    agent_groups: list[AgentGroupSpec] = Field(
+        default=[], description="cross-trained agents shared between team queues (skills-based routing)"
+    )
+    agent_selection: Literal["longest_idle", "most_skilled"] = Field(
+        default="longest_idle",
+        description=(
+            "which free agent gets a new ticket: the one idle longest, or the most skilled for its queue "
+            "(lowest proficiency factor; ties: idle longest)"
+        ),
+    )
     routing: list[RoutingRule] = Field(min_length=1, description="first team of a new ticket; first match wins")
     sla_policies: list[SlaPolicy] = Field(default=[], description="SLA targets; first match wins")
     escalation: EscalationSpec = Field(default=EscalationSpec(), description="escalation triggers and handoffs")
@@ -366,6 +414,11 @@ class Scenario(Spec):
     def team(self, name: str) -> TeamSpec:
         """The team called ``name`` (the name must exist: validation checks references)."""
         return next(t for t in self.teams if t.name == name)
+
+    @property
+    def pools(self) -> list[TeamSpec | AgentGroupSpec]:
+        """Every pool of agents, as staffing and cost see them: the teams' own agents, then the agent groups."""
+        return [*self.teams, *self.agent_groups]
 
     def category(self, name: str) -> CategorySpec:
         """The category called ``name`` (the name must exist: validation checks references)."""
