@@ -86,6 +86,31 @@ def test_a_backlog_ticket_older_than_its_sla_target_was_breached_before_the_star
     ]
 
 
+def test_a_rule_on_a_breach_that_fell_before_the_start_acts_at_time_0():
+    # the watched (live) clock reports its warnings and breach at their times before 0, and the rule
+    # raising the priority of breached tickets acts at 0, the first moment simulated
+    records = simulate(
+        channels=[{"name": "phone", "arrival_times": [], "category_mix": {"question": 1}}],
+        categories=[{"name": "question", "handle_time": fixed(10), "priority": {"P2": 1}}],
+        initial_backlog=[{"team": "desk", "category": "question", "count": 1, "age": fixed(100)}],
+        sla_policies=[{"name": "all", "first_response": {"target": 90}}],
+        escalation={
+            "time_rules": [{"name": "late", "clock": "first_response", "at": "breach", "action": "raise_priority"}]
+        },
+    )
+    assert event_log(records, detail=True) == [
+        (-100.0, 0, "arrival", "", "phone"),
+        (-55.0, 0, "sla_warning", "desk", "first_response@50%"),
+        (-32.5, 0, "sla_warning", "desk", "first_response@75%"),
+        (-10.0, 0, "sla_breach", "desk", "first_response"),
+        (0.0, 0, "queued", "desk", ""),
+        (0.0, 0, "picked_up", "desk", ""),
+        (0.0, 0, "escalated", "desk", "automatic|late|desk"),
+        (0.0, 0, "priority_raised", "desk", "P1"),
+        (10.0, 0, "resolved", "desk", ""),
+    ]
+
+
 def test_backlog_tickets_join_their_queue_oldest_first_whatever_the_entry_order():
     # entry 0 holds two 30-minute-old tickets, entry 1 one 90-minute-old ticket: the oldest gets id 0
     records = simulate(
@@ -415,6 +440,10 @@ def test_every_ticket_and_every_contact_is_accounted_for_with_all_three_features
         (
             {"initial_backlog": [{"team": "desk", "category": "question", "count": 0, "age": fixed(1)}]},
             r"initial_backlog\[0\]\.count",
+        ),
+        (
+            {"initial_backlog": [{"team": "desk", "category": "question", "count": 1, "age": fixed("400d")}]},
+            r"initial_backlog\[0\]\.age: a backlog's mean age is at most a year",
         ),
         (
             {

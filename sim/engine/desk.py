@@ -5,6 +5,10 @@ the processes call: a ticket arrives, is routed, waits, is worked, waits on its 
 escalated (see ``escalator``), resolved, reopened or abandoned. Decisions come from ``sim.scenario.policy``;
 time comes from ``processes``. At the horizon every ticket still in the system is recorded as
 open, and the run checks that nothing was lost: arrived = resolved + abandoned + open.
+
+Optional inputs (``backlog``, ``self_service``) cost nothing when unused: a starting backlog is
+admitted before time moves, and self-service, when a category offers it, takes the place of
+``admit`` in front of the desk (its contacts have their own table and their own count).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 
 from sim.core.units import MINUTES_PER_DAY
+from sim.scenario.demand_extras import MAX_BACKLOG_AGE
 from sim.scenario.fields import Path
 from sim.scenario.matching import route
 from sim.scenario.policy import Phase, escalation_reasons, in_phase
@@ -354,6 +355,8 @@ def arrival_extra_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
     categories = {c.name: c for c in s.categories}
     for i, entry in enumerate(s.initial_backlog):
         path: Path = ("initial_backlog", i)
+        if entry.age.mean() > MAX_BACKLOG_AGE:
+            yield (*path, "age"), "a backlog's mean age is at most a year (365d); older tickets are for closing"
         if entry.team not in teams:
             yield (*path, "team"), _unknown("team", entry.team, list(teams))
         if entry.category not in categories:

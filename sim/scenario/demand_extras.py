@@ -18,6 +18,10 @@ from sim.scenario.fields import Name, Spec
 
 MAX_BACKLOG = 1_000_000
 """Tickets one backlog entry may hold: far above any desk's Monday morning, low enough to stay in memory."""
+MAX_BACKLOG_AGE = 365 * 24 * 60.0
+"""Mean age of a backlog entry at most a year: older tickets are for closing, not for queueing."""
+MAX_VOLUME_CV = 2.0
+"""A forecast whose daily volume varies by more than 200 % is no forecast (typical: 5 to 30 %)."""
 
 
 class VolumeUncertainty(Spec):
@@ -25,7 +29,7 @@ class VolumeUncertainty(Spec):
 
     cv: float = Field(
         gt=0,
-        le=10,
+        le=MAX_VOLUME_CV,
         description=(
             "coefficient of variation of the daily factor (gamma, mean 1), drawn per replication and day: "
             "daily counts then vary as a gamma-mixed Poisson, variance = mean + cv^2 x mean^2"
