@@ -115,7 +115,7 @@ KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|t
     "self_service_extra_handle_time": ("extra handle time of a contact self-service failed, mean", "min"),
     "backlog_resolved": ("starting backlog resolved by the horizon", SHARE),
     "backlog_clearance_time": ("time to resolve the whole starting backlog", "min"),
-    "volume_factor": ("forecast factor drawn for the days, mean", ""),
+    "volume_factor": ("daily forecast volume factor, mean", ""),
 }
 
 
