@@ -315,6 +315,17 @@ EXACT_TESTS = {
         "test_escalation_kpis::test_review_hours_per_day_is_supervisor_review_time_over_the_days_simulated"
     ),
     "served_by": "test_agent_groups::test_served_by_is_each_pools_share_of_a_teams_picked_up_stays",
+    **dict.fromkeys(
+        ["deflection_rate", "containment_rate", "self_service_extra_handle_time"],
+        "test_arrival_extras::test_deflection_containment_and_extra_handle_time_kpis",
+    ),
+    **dict.fromkeys(
+        ["backlog_resolved", "backlog_clearance_time"],
+        "test_arrival_extras::test_backlog_kpis_share_resolved_and_time_to_resolve_the_whole_backlog",
+    ),
+    "volume_factor": (
+        "test_arrival_extras::test_volume_factor_kpi_is_the_mean_of_the_days_factors_drawn_from_the_channel_stream"
+    ),
 }
 """KPI base name -> the test that checks it against a hand-computed value ('module::test' outside this file)."""
 

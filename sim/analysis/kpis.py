@@ -116,12 +116,18 @@ KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|t
     "cost_per_ticket_tier": ("handling cost per ticket, by resolving tier", "$"),
     "review_hours_per_day": ("review and intervention hours per day", ""),
     "served_by": ("stays first picked up by a pool (team.pool)", SHARE),
+    "deflection_rate": ("contacts that tried self-service", SHARE),
+    "containment_rate": ("self-service attempts resolved there", SHARE),
+    "self_service_extra_handle_time": ("extra handle time of a contact self-service failed, mean", "min"),
+    "backlog_resolved": ("starting backlog resolved by the horizon", SHARE),
+    "backlog_clearance_time": ("time to resolve the whole starting backlog", "min"),
+    "volume_factor": ("daily forecast volume factor, mean", ""),
 }
 
 
 def replication_kpis(records: RunRecords, scenario: Scenario) -> dict[str, float]:
     """Every KPI of one replication, keyed by name (``asa``, ``service_level.phone`` …)."""
-    tickets = records.tickets[records.tickets["arrival"] >= records.warmup]
+    tickets = records.tickets[counted(records.tickets["arrival"], records.warmup)]
     kpis: dict[str, float] = {}
     kpis.update(_volumes(tickets))
     kpis.update(_answering(tickets, scenario, records.horizon))
@@ -134,7 +140,17 @@ def replication_kpis(records: RunRecords, scenario: Scenario) -> dict[str, float
         kpis.update(_served_by(records, tickets, scenario))
     if escalates(scenario):
         kpis.update(_escalation(records, tickets, scenario))
+    kpis.update(arrival_extra_kpis(records, tickets, scenario))
     return kpis
+
+
+def counted(arrival: pd.Series, warmup: float) -> pd.Series:
+    """Which tickets the tallies count: those that entered the simulation after the warm-up.
+
+    A ticket of the starting backlog arrived before time 0 (at minus its age) and enters at 0: it
+    counts when there is no warm-up, and its wait includes its age.
+    """
+    return arrival.clip(lower=0.0) >= warmup
 
 
 def escalates(s: Scenario) -> bool:
@@ -474,3 +490,51 @@ def summarise(per_replication: pd.DataFrame, level: float = 0.95) -> pd.DataFram
     """One row per KPI: mean, half-width, interval, replications used, label and unit."""
     names = per_replication.columns.drop("replication", errors="ignore")
     return pd.DataFrame([interval_row(name, per_replication[name].to_numpy(), level) for name in names])
+
+
+def arrival_extra_kpis(records: RunRecords, tickets: pd.DataFrame, s: Scenario) -> dict[str, float]:
+    """Self-service, starting-backlog and uncertain-volume KPIs, for the scenarios that use them."""
+    out: dict[str, float] = {}
+    backlog = sum(entry.count for entry in s.initial_backlog)
+    if records.self_service is not None:
+        out.update(_self_service(records.self_service, tickets[tickets["ticket"] >= backlog], records.warmup))
+    if backlog:
+        out.update(_backlog(records.tickets, backlog))
+    if records.volume_factors is not None:
+        factors = records.volume_factors
+        start = math.floor(records.warmup / MINUTES_PER_DAY)
+        factors = factors[factors["day"] >= start]
+        out["volume_factor"] = _mean(factors["factor"])
+        for channel, mine in factors.groupby("channel", observed=True):
+            out[f"volume_factor.{channel}"] = _mean(mine["factor"])
+    return out
+
+
+def _self_service(contacts: pd.DataFrame, tickets: pd.DataFrame, warmup: float) -> dict[str, float]:
+    """Deflection over the channels' contacts (attempts, and tickets that skipped self-service); containment.
+
+    A failed attempt and the ticket it became are one contact, counted once, as an attempt. Containment
+    is over the attempts whose end is known: a failed one still in self-service at the horizon is left out.
+    """
+    attempts = contacts[contacts["arrival"] >= warmup]
+    outcome = attempts["outcome"].astype(str)
+    skipped = int((~tickets["ticket"].isin(contacts["ticket"])).sum())
+    total = len(attempts) + skipped
+    contained = int((outcome == "contained").sum())
+    decided = contained + int((outcome == "to_agent").sum())
+    return {
+        "deflection_rate": len(attempts) / total if total else math.nan,
+        "containment_rate": contained / decided if decided else math.nan,
+        "self_service_extra_handle_time": _mean(attempts.loc[outcome == "to_agent", "extra_handle_time"]),
+    }
+
+
+def _backlog(tickets: pd.DataFrame, size: int) -> dict[str, float]:
+    """The starting backlog (tickets 0 .. size - 1): the share resolved, and when the last was resolved."""
+    backlog = tickets[tickets["ticket"] < size]
+    resolved = backlog["outcome"] == Outcome.RESOLVED
+    everything = bool(resolved.all()) and len(backlog) > 0
+    return {
+        "backlog_resolved": float(resolved.mean()) if len(backlog) else math.nan,
+        "backlog_clearance_time": float(backlog["resolved_at"].max()) if everything else math.nan,
+    }

@@ -3,18 +3,33 @@
 A channel's arrival rate is a base rate per hour shaped by an hour-of-day profile, a
 day-of-week profile and temporary surges. Arrivals form a non-homogeneous Poisson process,
 sampled exactly by thinning (Lewis & Shedler 1979): candidates at the peak rate, each kept with
-probability rate(t)/peak. Each arriving ticket then draws its category (from the channel's mix,
-or a surge's), priority, customer segment and attributes, each from its own random stream.
+probability rate(t)/peak. An uncertain forecast (``volume_uncertainty``) multiplies each day's rate
+by a gamma factor of mean 1, drawn per replication and day from the channel's own stream. Each
+arriving ticket then draws its category (from the channel's mix, or a surge's), priority, customer
+segment and attributes, each from its own random stream.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+
+import numpy as np
 
 from sim.core.calendar import hour_of_week
-from sim.core.units import DAYS_PER_WEEK, HOURS_PER_DAY, HOURS_PER_WEEK, MINUTES_PER_HOUR
+from sim.core.units import DAYS_PER_WEEK, HOURS_PER_DAY, HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.streams import Mix, Sampler, Stream, Streams
 from sim.scenario.spec import WEEKDAYS, CategorySpec, ChannelSpec
+
+
+def daily_factors(rng: np.random.Generator, cv: float, days: int) -> list[float]:
+    """``days`` gamma factors of mean 1 and coefficient of variation ``cv``, day 0 first.
+
+    A Poisson count whose mean is scaled by such a factor is gamma-mixed (negative binomial):
+    its variance is mean + cv^2 x mean^2 (the standard model of an uncertain call forecast).
+    """
+    shape = 1.0 / cv**2
+    return rng.gamma(shape, 1.0 / shape, days).tolist()
 
 
 class ChannelDemand:
@@ -37,8 +52,16 @@ class ChannelDemand:
             for s in spec.surges
         ]
         self.mix = Mix(spec.category_mix)
+        self.factors: list[float] | None = None
+        """Uncertain forecasts: the rate's factor for each day of this replication (None: the rate as given)."""
+        self.rate: Callable[[float], float] = self._rate
+        if spec.volume_uncertainty is not None:
+            days = max(1, math.ceil(horizon / MINUTES_PER_DAY))
+            rng = streams.generator(Stream.VOLUME.of(spec.name))
+            self.factors = daily_factors(rng, spec.volume_uncertainty.cv, days)
+            self.rate = self._varied_rate
         self.peak = self._peak_rate(horizon)
-        self.constant = not self._surges and min(self._week) == self.peak
+        self.constant = not self._surges and self.factors is None and min(self._week) == self.peak
         """A constant rate needs no thinning: every candidate arrival is kept."""
         self.gaps = streams.uniform(Stream.ARRIVALS.of(spec.name))
         self.thinning = streams.uniform(Stream.THINNING.of(spec.name))
@@ -48,8 +71,13 @@ class ChannelDemand:
         )
         """The customer's patience on arrival: None for a channel whose customers never abandon (not live)."""
 
-    def rate(self, t: float) -> float:
-        """Arrivals per minute at wall time ``t``."""
+    def _varied_rate(self, t: float) -> float:
+        """Arrivals per minute at wall time ``t``, times the factor of ``t``'s day (an uncertain forecast)."""
+        assert self.factors is not None
+        return self._rate(t) * self.factors[int(t // MINUTES_PER_DAY)]
+
+    def _rate(self, t: float) -> float:
+        """Arrivals per minute at wall time ``t`` (``rate``, for a channel whose forecast is certain)."""
         rate = self._week[hour_of_week(t, self._start_weekday)]
         for start, end, multiplier, _ in self._surges:
             if start <= t < end:
@@ -75,7 +103,7 @@ class ChannelDemand:
 
     def _peak_rate(self, horizon: float) -> float:
         """The exact maximum of the piecewise-constant rate over [0, horizon)."""
-        if not self._surges:
+        if not self._surges and self.factors is None:
             return max(self._week)
         points = {MINUTES_PER_HOUR * k for k in range(math.ceil(horizon / MINUTES_PER_HOUR))}
         points.update(start for start, _, _, _ in self._surges if start < horizon)

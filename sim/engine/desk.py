@@ -5,6 +5,10 @@ the processes call: a ticket arrives, is routed, waits, is worked, waits on its 
 escalated (see ``escalator``), resolved, reopened or abandoned. Decisions come from ``sim.scenario.policy``;
 time comes from ``processes``. At the horizon every ticket still in the system is recorded as
 open, and the run checks that nothing was lost: arrived = resolved + abandoned + open.
+
+Optional inputs (``backlog``, ``self_service``) cost nothing when unused: a starting backlog is
+admitted before time moves, and self-service, when a category offers it, takes the place of
+``admit`` in front of the desk (its contacts have their own table and their own count).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import TYPE_CHECKING
 import simpy
 
 from sim.core.calendar import BusinessCalendar, shift_instances
+from sim.engine.backlog import backlog_tickets
 from sim.engine.demand import CategoryDraws, ChannelDemand
 from sim.engine.escalator import Escalator
 from sim.engine.groups import Group, SharedTeam, Sharing
@@ -32,6 +37,7 @@ from sim.engine.records import (
     Levels,
     RunRecords,
 )
+from sim.engine.self_service import SelfServiceFront, offers_self_service
 from sim.engine.sla import SlaClock
 from sim.engine.streams import Sampler, Stream, Streams
 from sim.engine.teams import Agent, Team
@@ -178,8 +184,14 @@ class Desk:
 
     # -- arrival -------------------------------------------------------------------------------
     def admit(self, demand: ChannelDemand, now: float) -> None:
-        """A ticket arrives: draw its facts, start its clocks, send it to its first team."""
-        category = demand.category_at(now)
+        """A ticket arrives: draw its category, then its other facts (``open_ticket``)."""
+        self.open_ticket(demand, demand.category_at(now), now, 0.0)
+
+    def open_ticket(self, demand: ChannelDemand, category: str, now: float, extra_work: float) -> Ticket:
+        """A ticket of ``category`` arrives: draw its facts, start its clocks, send it to its first team.
+
+        ``extra_work`` lengthens its first session (a contact self-service failed).
+        """
         team, handle, draws = self._recipe(demand.name, category)
         priority = draws.priority.only or draws.draw_priority()
         reply_u = draws.reply_u
@@ -194,7 +206,7 @@ class Desk:
             demand.concurrency,
             draws.draw_attributes() if draws.attributes else {},
             demand.patience() if demand.patience else None,
-            handle(),
+            handle() + extra_work,
             reply_u is not None and reply_u() < draws.reply_probability,  # will the customer be asked for a reply?
         )
         self.arrived += 1
@@ -208,6 +220,18 @@ class Desk:
             self._start_clocks(ticket)
         if team is not routed:
             self.escalator.start_updates(ticket)
+        ticket.first_team = team.name
+        self.enter_team(ticket, team)
+        return ticket
+
+    def admit_waiting(self, ticket: Ticket, team: Team) -> None:
+        """A ticket of the starting backlog joins ``team``'s queue at time 0, its clocks started at its arrival."""
+        self.arrived += 1
+        self.live[ticket.id] = ticket
+        self.record(ticket.arrival, ticket.id, Event.ARRIVAL, "", ticket.channel)
+        ticket.arrival_priority = ticket.priority
+        if self.scenario.sla_policies:
+            self._start_clocks(ticket)
         ticket.first_team = team.name
         self.enter_team(ticket, team)
 
@@ -281,6 +305,7 @@ class Desk:
                 chosen.warnings,
                 partial(self._milestone, ticket),
                 self.escalator.watches(name),
+                ticket.arrival,
             )
             for name, spec in (
                 (ClockName.FIRST_RESPONSE, chosen.first_response),
@@ -467,8 +492,12 @@ class Desk:
     def run(self) -> RunRecords:
         """Simulate to the horizon, record the open tickets, check conservation, return the records."""
         s = self.scenario
+        for ticket, team in backlog_tickets(s, self.streams, self.rank) if s.initial_backlog else ():
+            self.admit_waiting(ticket, self.teams[team])
+        front = SelfServiceFront(self.env, s, self.streams, self.open_ticket) if offers_self_service(s) else None
+        admit = self.admit if front is None else front.admit
         for demand in self.channels:
-            self.env.process(arrivals(self.env, demand, s.horizon, self.admit))
+            self.env.process(arrivals(self.env, demand, s.horizon, admit))
         for spec in s.teams:
             self.env.process(
                 roster(self.env, self, self.teams[spec.name], duty_blocks(spec, s.horizon, s.start_weekday))
@@ -484,6 +513,12 @@ class Desk:
             self.table.add(ticket)
         tickets = self.table.frame()
         self._check_conservation(tickets)
+        contacts = None
+        if front is not None:
+            front.close()
+            contacts = front.table.frame()
+            if len(contacts) != front.contacts or contacts["contact"].nunique() != front.contacts:
+                raise ConservationError(f"{front.contacts} contacts tried self-service but {len(contacts)} rows")
         return RunRecords(
             self.replication,
             self.seed,
@@ -495,7 +530,20 @@ class Desk:
             self.visits.frame(),
             self.tasks.frame(),
             self.escalations.frame(),
+            contacts,
+            self._volume_factors(),
         )
+
+    def _volume_factors(self) -> pd.DataFrame | None:
+        """The daily factors of the channels whose forecast is uncertain (None: none is)."""
+        varied = [demand for demand in self.channels if demand.factors is not None]
+        if not varied:
+            return None
+        table = Columns({"channel": "c", "day": "i", "factor": "f"})
+        for demand in varied:
+            for day, factor in enumerate(demand.factors or ()):
+                table.add((demand.name, day, factor))
+        return table.frame()
 
     def _check_conservation(self, tickets: pd.DataFrame) -> None:
         counts = tickets["outcome"].value_counts()

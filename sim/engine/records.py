@@ -237,3 +237,7 @@ class RunRecords:
     visits: pd.DataFrame
     tasks: pd.DataFrame
     escalations: pd.DataFrame
+    self_service: pd.DataFrame | None = None
+    """One row per self-service attempt (``sim.engine.self_service``); None when no category offers it."""
+    volume_factors: pd.DataFrame | None = None
+    """(channel, day, factor) of the channels with ``volume_uncertainty``; None when no channel has one."""

@@ -1,6 +1,7 @@
 """SLA clocks: a target in business time, warnings on the way, a breach when it runs out.
 
-A clock counts business minutes on its calendar from the ticket's arrival. It can pause (while
+A clock counts business minutes on its calendar from the ticket's arrival (for a ticket of the
+starting backlog, before time 0). It can pause (while
 the ticket waits on the customer) and resume; it stops when its goal is reached (first response
 given, ticket resolved). Warnings fall at fractions of the target and the breach at the target.
 
@@ -59,19 +60,21 @@ class SlaClock:
         warnings: list[float],
         on_milestone: Milestone,
         live: bool = False,
+        start: float | None = None,
     ) -> None:
+        start = env.now if start is None else start
         self.name = name
         self.target = target
         self.calendar = calendar
-        self.due = calendar.add(env.now, target)
+        self.due = calendar.add(start, target)
         self.breached_at = NAN
         self.met = NAN
         self._env = env
         self._fractions = (*sorted(set(warnings)), 1.0)
         self._pending = list(self._fractions)
         self._elapsed = 0.0
-        self._since: float | None = env.now
-        self._start = env.now
+        self._since: float | None = start
+        self._start = start
         self._resumed: list[tuple[float, float]] | None = None
         """(time, business minutes counted) at each resume after a pause, to find when a new target ran out."""
         self._version = 0
@@ -193,7 +196,7 @@ class SlaClock:
         fraction = self._pending[0]
         when = self.calendar.add(self._since, fraction * self.target - self._elapsed)
         version = self._version
-        event = self._env.timeout(when - self._env.now)
+        event = self._env.timeout(max(when - self._env.now, 0.0))  # a backlog ticket's may have passed
         event.callbacks.append(lambda _: self._reach_live(version, fraction, when))
 
     def _reach_live(self, version: int, fraction: float, when: float) -> None:

@@ -60,6 +60,17 @@ class Stream(StrEnum):
     UPDATES = "updates"  # .<SLA policy>
     REOPEN = "reopen"  # .<category>
     REOPEN_DELAY = "reopen_delay"  # .<category>
+    VOLUME = "volume"  # .<channel>: the daily factors of an uncertain forecast, day by day
+    SELF_SERVICE = "self_service"  # .<category>: does the contact try self-service?
+    SELF_SERVICE_FAIL = "self_service_fail"  # .<category>: does self-service fail it?
+    SELF_SERVICE_DELAY = "self_service_delay"  # .<category>: time in self-service before reaching an agent
+    SELF_SERVICE_EXTRA = "self_service_extra"  # .<category>: extra handle time of a failed contact
+    BACKLOG_AGE = "backlog_age"  # .<entry>: how long a starting-backlog ticket has waited
+    BACKLOG_PRIORITY = "backlog_priority"  # .<entry>
+    BACKLOG_SEGMENT = "backlog_segment"  # .<entry>
+    BACKLOG_ATTRIBUTE = "backlog_attribute"  # .<entry>.<attribute>
+    BACKLOG_REPLY = "backlog_reply"  # .<entry>: does it need a customer reply?
+    BACKLOG_HANDLE = "backlog_handle"  # .<entry>: its first handle time at its team
 
     def of(self, *parts: str) -> str:
         """The stream's full name for these channel, category, team… names."""

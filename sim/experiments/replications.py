@@ -52,6 +52,8 @@ class RunResult:
     meta: dict = field(default_factory=dict)
     warmup: WarmupGuidance | None = None
     precision: Precision | None = None
+    self_service: pd.DataFrame | None = None
+    """Every self-service attempt (scenarios whose categories offer it), with a ``replication`` column."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,7 @@ def run(
         meta=meta,
         warmup=guidance,
         precision=status,
+        self_service=_stack(records, "self_service") if records[0].self_service is not None else None,
     )
 
 

@@ -25,6 +25,7 @@ from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, Locator, LogLocator, MaxNLocator, NullLocator, PercentFormatter
 
+from sim.analysis.kpis import counted
 from sim.core.units import (
     DAYS_PER_WEEK,
     HOURS_PER_DAY,
@@ -312,8 +313,8 @@ def shift_changes(scenario: Scenario) -> np.ndarray:
 
 
 def after_warmup(tickets: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """The tickets the KPIs count: those that arrived at or after the warm-up."""
-    return tickets[tickets["arrival"] >= scenario.warmup]
+    """The tickets the KPIs count: those that entered at or after the warm-up (the starting backlog at 0)."""
+    return tickets[counted(tickets["arrival"], scenario.warmup)]
 
 
 def wait_ecdf_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure:

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 
 from sim.core.units import MINUTES_PER_DAY
+from sim.scenario.demand_extras import MAX_BACKLOG_AGE
 from sim.scenario.fields import Path
 from sim.scenario.matching import route
 from sim.scenario.policy import Phase, escalation_reasons, in_phase
@@ -80,6 +81,7 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
                 if value not in allowed:
                     yield ("sla_policies", i, "match", field, j), _unknown(field, value, allowed)
     yield from _routes_are_workable(s)
+    yield from arrival_extra_problems(s)
     yield from _timeless_failures(s)
     yield from _timeless_reopens(s)
     yield from escalation_problems(s)
@@ -374,3 +376,38 @@ def escalation_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
         else:
             for i, name in enumerate(esc.learning.team):
                 yield from team_ref(("escalation", "learning", "team", i), name)
+
+
+def arrival_extra_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
+    """Self-service channels and backlog entries name what exists, and a backlog ticket can be worked."""
+    channels = [c.name for c in s.channels]
+    teams = {t.name: t for t in s.teams}
+    for i, cat in enumerate(s.categories):
+        for j, channel in enumerate(cat.self_service.channels if cat.self_service else []):
+            if channel not in channels:
+                yield ("categories", i, "self_service", "channels", j), _unknown("channel", channel, channels)
+    categories = {c.name: c for c in s.categories}
+    for i, entry in enumerate(s.initial_backlog):
+        path: Path = ("initial_backlog", i)
+        if entry.age.mean() > MAX_BACKLOG_AGE:
+            yield (*path, "age"), "a backlog's mean age is at most a year (365d); older tickets are for closing"
+        if entry.team not in teams:
+            yield (*path, "team"), _unknown("team", entry.team, list(teams))
+        if entry.category not in categories:
+            yield (*path, "category"), _unknown("category", entry.category, list(categories))
+            continue
+        if entry.channel is not None and entry.channel not in channels:
+            yield (*path, "channel"), _unknown("channel", entry.channel, channels)
+        elif s.backlog_channel(entry) is None:
+            yield (*path, "channel"), f"no channel's category_mix has {entry.category!r}: name the channel"
+        if entry.priority is not None and entry.priority not in s.priorities:
+            yield (*path, "priority"), _unknown("priority", entry.priority, s.priorities)
+        if entry.team in teams:
+            cat = categories[entry.category]
+            for reached in sorted(reachable_teams(s, cat, entry.team)):
+                if reached in teams and cat.handle_time_for(reached) is None:
+                    yield (
+                        (*path, "team"),
+                        f"backlog tickets of {entry.category!r} can reach team {reached!r}, but the category has no "
+                        "handle time for that team",
+                    )

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from sim.core import distributions
 from sim.core.units import MINUTES_PER_HOUR
-from sim.scenario import escalation
+from sim.scenario import demand_extras, escalation
 from sim.scenario import spec as scenario
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
@@ -23,9 +23,11 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("channels[]", scenario.ChannelSpec),
     ("channels[].surges[]", scenario.Surge),
     ("channels[].service_level", scenario.ServiceLevelTarget),
+    ("channels[].volume_uncertainty", demand_extras.VolumeUncertainty),
     ("categories[]", scenario.CategorySpec),
     ("categories[].customer_reply", scenario.CustomerReply),
     ("categories[].reopen", scenario.Reopen),
+    ("categories[].self_service", demand_extras.SelfService),
     ("teams[]", scenario.TeamSpec),
     ("teams[].shifts[]", scenario.ShiftSpec),
     ("agent_groups[]", scenario.AgentGroupSpec),
@@ -34,6 +36,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("sla_policies[]", scenario.SlaPolicy),
     ("sla_policies[].match", scenario.SlaMatch),
     ("sla_policies[].first_response / .resolution", scenario.SlaClockSpec),
+    ("initial_backlog[]", demand_extras.BacklogEntry),
     ("escalation", escalation.EscalationSpec),
     ("escalation.handoff", escalation.HandoffSpec),
     ("escalation.swarm", escalation.SwarmSpec),

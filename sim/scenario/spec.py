@@ -17,6 +17,7 @@ from sim.core.calendar import parse_clock
 from sim.core.distributions import Distribution
 from sim.core.names import Names
 from sim.core.units import HOURS_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK, Duration
+from sim.scenario.demand_extras import BacklogEntry, SelfService, VolumeUncertainty
 from sim.scenario.escalation import EscalationSpec
 from sim.scenario.fields import Name, Spec, Weight
 
@@ -124,11 +125,16 @@ class ChannelSpec(Spec):
         ),
     )
     service_level: ServiceLevelTarget | None = Field(default=None, description="speed-of-answer goal for the KPIs")
+    volume_uncertainty: VolumeUncertainty | None = Field(
+        default=None, description="an uncertain forecast: a random factor on each day's rate; none: the rate as given"
+    )
 
     @model_validator(mode="after")
     def _rate_or_times(self) -> ChannelSpec:
         if (self.rate_per_hour is None) == (self.arrival_times is None):
             raise ValueError("give a channel either 'rate_per_hour' or 'arrival_times', not both")
+        if self.volume_uncertainty is not None and self.arrival_times is not None:
+            raise ValueError("'volume_uncertainty' varies a rate; a channel with fixed 'arrival_times' has none")
         if self.patience_after_transfer == "fresh" and self.patience is None:
             raise ValueError("'patience_after_transfer: fresh' needs a 'patience' (customers who never abandon)")
         return self
@@ -190,6 +196,9 @@ class CategorySpec(Spec):
     requires: list[Name] = Field(default=[], description="permissions a team's authority must grant")
     regulated: bool = Field(default=False, description="goes to the compliance team at once, top priority")
     reopen: Reopen | None = Field(default=None, description="resolved tickets that come back")
+    self_service: SelfService | None = Field(
+        default=None, description="a share of contacts tries self-service (IVR, bot) first; none: all reach agents"
+    )
 
     def handle_time_for(self, team: str) -> Distribution | None:
         """Handle time of this category at ``team``; None when the per-team mapping leaves the team out."""
@@ -410,6 +419,9 @@ class Scenario(Spec):
     routing: list[RoutingRule] = Field(min_length=1, description="first team of a new ticket; first match wins")
     sla_policies: list[SlaPolicy] = Field(default=[], description="SLA targets; first match wins")
     escalation: EscalationSpec = Field(default=EscalationSpec(), description="escalation triggers and handoffs")
+    initial_backlog: list[BacklogEntry] = Field(
+        default=[], description="tickets already waiting at time 0 (a Monday morning); []: the desk starts empty"
+    )
 
     def team(self, name: str) -> TeamSpec:
         """The team called ``name`` (the name must exist: validation checks references)."""
@@ -423,6 +435,12 @@ class Scenario(Spec):
     def category(self, name: str) -> CategorySpec:
         """The category called ``name`` (the name must exist: validation checks references)."""
         return next(c for c in self.categories if c.name == name)
+
+    def backlog_channel(self, entry: BacklogEntry) -> str | None:
+        """The channel of a backlog entry's tickets: its own, else the first whose mix has its category."""
+        if entry.channel is not None:
+            return entry.channel
+        return next((c.name for c in self.channels if c.category_mix.get(entry.category, 0) > 0), None)
 
     @property
     def start_weekday(self) -> int:

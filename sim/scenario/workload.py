@@ -60,8 +60,9 @@ def total_problem(runs: list[tuple[Scenario, int]] | list[tuple[Workload, int]])
 
 
 def estimate(scenario: Scenario) -> Workload:
-    """Expected arrivals per replication and the largest team's agents on duty at once."""
-    return Workload(sum(channel_tickets(scenario)), max(team_agents(scenario)))
+    """Expected arrivals per replication (the starting backlog included) and the largest team's agents at once."""
+    backlog = sum(entry.count for entry in scenario.initial_backlog)
+    return Workload(sum(channel_tickets(scenario)) + backlog, max(team_agents(scenario)))
 
 
 def channel_tickets(scenario: Scenario) -> list[float]:
