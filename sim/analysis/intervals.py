@@ -29,8 +29,9 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy.special import stdtrit
 
-from sim.analysis.kpis import SHARE, bounded_interval, service_level_flags
+from sim.analysis.kpis import SHARE, kpi_bounds, service_level_flags
 from sim.engine.tickets import Outcome
 from sim.scenario.spec import Scenario
 
@@ -187,24 +188,29 @@ def summarise_intervals(per_replication: pd.DataFrame, key: str, measures: dict[
     """Per ``key`` (channel or team) and interval: each measure's mean over replications and its 95 % interval.
 
     Columns: ``key, interval, start, end``, then per measure ``<m>``, ``<m>_ci_low``, ``<m>_ci_high``
-    (the Student-t interval cut to the measure's bounds), and ``replications`` (how many replications
-    the rates of a channel's interval rest on: those in which a ticket arrived; for teams, all).
-    A cell with no data in any replication is NaN.
+    (``kpis.bounded_interval``: the Student-t interval over the replications that have the measure, cut
+    to its bounds; no interval from fewer than two), and ``replications`` (how many replications the
+    rates of a channel's interval rest on: those in which a ticket arrived; for teams, all). A cell
+    with no data in any replication is NaN.
     """
-    rows = []
-    for (name, interval), group in per_replication.groupby([key, "interval"], sort=False):
-        row: dict[str, object] = {
-            key: name,
-            "interval": int(interval),
-            "start": float(group["start"].iloc[0]),
-            "end": float(group["end"].iloc[0]),
-        }
-        for measure, unit in measures.items():
-            mean, _, low, high, _ = bounded_interval(group[measure].to_numpy(dtype=float), unit)
-            row.update({measure: mean, f"{measure}_ci_low": low, f"{measure}_ci_high": high})
-        row["replications"] = int((group["offered"] > 0).sum()) if "offered" in group else len(group)
-        rows.append(row)
-    return pd.DataFrame(rows)
+    groups = per_replication.groupby([key, "interval"], sort=False)
+    table = groups[["start", "end"]].first()
+    for measure, unit in measures.items():
+        values = groups[measure]
+        mean, std, n = values.mean(), values.std(ddof=1), values.count()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            half = np.where(n >= 2, stdtrit(np.maximum(n - 1, 1), 0.975) * std / np.sqrt(n), np.nan)
+        lo, hi = kpi_bounds(unit)
+        table[measure] = mean
+        table[f"{measure}_ci_low"] = np.minimum(np.maximum(mean - half, lo), mean)
+        table[f"{measure}_ci_high"] = np.maximum(np.minimum(mean + half, hi), mean)
+    if "offered" in per_replication:
+        table["replications"] = groups["offered"].apply(lambda offered: int((offered > 0).sum()))
+    else:
+        table["replications"] = groups.size()
+    table = table.reset_index()
+    table["interval"] = table["interval"].astype(int)
+    return table
 
 
 def interval_tables(
@@ -229,12 +235,14 @@ def interval_tables(
 
 
 def _replications(tickets: pd.DataFrame, levels: pd.DataFrame):
+    """(replication, tickets, levels) of each replication of stacked tables; unstacked tables are replication 0."""
     if "replication" not in tickets.columns:
         yield 0, tickets, levels
         return
-    by_level = dict(iter(levels.groupby("replication", sort=True))) if "replication" in levels.columns else {}
-    for replication, own in tickets.groupby("replication", sort=True):
-        yield int(replication), own, by_level.get(replication, levels.iloc[0:0])
+    replications = sorted(set(tickets["replication"]) | set(levels.get("replication", [])))
+    for replication in replications:
+        own_levels = levels[levels["replication"] == replication] if "replication" in levels else levels
+        yield int(replication), tickets[tickets["replication"] == replication], own_levels
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
