@@ -18,6 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.analysis.intervals import (
+    FRACTION,
+    NON_NEGATIVE,
     channel_intervals,
     interval_edges,
     intervals_met,
@@ -168,7 +170,7 @@ def test_across_replications_each_cell_is_a_mean_with_an_interval_over_replicati
             "service_level": [0.5, 1.0, NAN],  # the third replication had no arrivals in this interval
         }
     )
-    row = summarise_intervals(per_replication, "channel", {"offered": "count", "service_level": "share"}).iloc[0]
+    row = summarise_intervals(per_replication, "channel", {"offered": NON_NEGATIVE, "service_level": FRACTION}).iloc[0]
     assert row["offered"] == 2.0  # no arrivals is 0 offered, counted
     assert row["service_level"] == 0.75  # over the two replications that had arrivals
     # t interval with 1 degree of freedom: 0.75 ± 12.706 x 0.354 / 1.414 = ± 3.18, cut to [0 %, 100 %]

@@ -7,7 +7,8 @@ warm-up or by the horizon is shorter), and compute, per replication:
 
 - per channel and interval, *by arrival interval* (a ticket counts in the interval it arrived in,
   however long it then waits, as WFM tools and ACD interval reports do): tickets offered, answered
-  and abandoned, the service level with exactly the headline definition (``kpis.service_level_flags``:
+  and abandoned, the service level with exactly the headline definition (``service_level_flags``,
+  which ``kpis.service_level`` uses too:
   abandoned tickets and tickets still waiting past the target at the horizon are misses, tickets whose
   target had not elapsed at the horizon are left out), the ASA of the answered ones and the
   abandonment rate (abandoned over offered);
@@ -31,24 +32,28 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
-from sim.analysis.kpis import SHARE, kpi_bounds, service_level_flags
 from sim.engine.tickets import Outcome
 from sim.scenario.spec import Scenario
+
+NON_NEGATIVE = (0.0, math.inf)
+"""Where a count, a time or a number of agents can lie (as ``kpis.kpi_bounds`` says for their units)."""
+FRACTION = (0.0, 1.0)
+"""Where a share (a service level, a rate, occupancy) can lie."""
 
 AWAY = "away"
 """The level of agents on duty but not available (breaks, training, shrinkage), if the engine records it."""
 
 CHANNEL_MEASURES = {
-    "offered": "count",
-    "answered": "count",
-    "abandoned": "count",
-    "service_level": SHARE,
-    "asa": "min",
-    "abandonment_rate": SHARE,
+    "offered": NON_NEGATIVE,
+    "answered": NON_NEGATIVE,
+    "abandoned": NON_NEGATIVE,
+    "service_level": FRACTION,
+    "asa": NON_NEGATIVE,
+    "abandonment_rate": FRACTION,
 }
-"""Per channel and interval: the measures and their units (as in ``kpis.KPIS``)."""
+"""Per channel and interval: the measures and the bounds their intervals are cut to."""
 
-TEAM_MEASURES = {"on_duty": "agents", "available": "agents", "busy": "agents", "occupancy": SHARE}
+TEAM_MEASURES = {"on_duty": NON_NEGATIVE, "available": NON_NEGATIVE, "busy": NON_NEGATIVE, "occupancy": FRACTION}
 """Per team and interval: agents on duty, available (on duty minus away), busy, and busy over available."""
 
 
@@ -66,6 +71,19 @@ def interval_labels(starts: np.ndarray, scenario: Scenario) -> list[str]:
     """Each interval's start as a planner reads it: ``Mon 05 Jan 09:00`` (time 0 is midnight of ``start_date``)."""
     origin = dt.datetime.combine(scenario.start_date, dt.time())
     return [f"{origin + dt.timedelta(minutes=float(t)):%a %d %b %H:%M}" for t in starts]
+
+
+def service_level_flags(tickets: pd.DataFrame, target: float, horizon: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per ticket: answered within ``target`` (a hit), and whether its fate at the target is known.
+
+    Known: answered, abandoned (a miss), or still waiting at the horizon past the target (a miss);
+    a ticket still waiting that arrived less than ``target`` before the horizon is left out.
+    """
+    answered = tickets["answered_at"].notna().to_numpy()
+    hit = answered & (tickets["wait"] <= target).to_numpy()
+    abandoned = (tickets["outcome"] == Outcome.ABANDONED).to_numpy()
+    still_waiting = ~answered & ~abandoned & (horizon - tickets["arrival"] > target).to_numpy()
+    return hit, answered | abandoned | still_waiting
 
 
 def channel_intervals(tickets: pd.DataFrame, scenario: Scenario, warmup: float, horizon: float) -> pd.DataFrame:
@@ -184,23 +202,24 @@ def replication_intervals(
     return pd.concat(channels, ignore_index=True), pd.concat(teams, ignore_index=True)
 
 
-def summarise_intervals(per_replication: pd.DataFrame, key: str, measures: dict[str, str]) -> pd.DataFrame:
+def summarise_intervals(
+    per_replication: pd.DataFrame, key: str, measures: dict[str, tuple[float, float]]
+) -> pd.DataFrame:
     """Per ``key`` (channel or team) and interval: each measure's mean over replications and its 95 % interval.
 
     Columns: ``key, interval, start, end``, then per measure ``<m>``, ``<m>_ci_low``, ``<m>_ci_high``
-    (``kpis.bounded_interval``: the Student-t interval over the replications that have the measure, cut
-    to its bounds; no interval from fewer than two), and ``replications`` (how many replications the
+    (as ``kpis.bounded_interval``: the Student-t interval over the replications that have the measure,
+    cut to the measure's bounds; no interval from fewer than two), and ``replications`` (how many replications the
     rates of a channel's interval rest on: those in which a ticket arrived; for teams, all). A cell
     with no data in any replication is NaN.
     """
     groups = per_replication.groupby([key, "interval"], sort=False)
     table = groups[["start", "end"]].first()
-    for measure, unit in measures.items():
+    for measure, (lo, hi) in measures.items():
         values = groups[measure]
         mean, std, n = values.mean(), values.std(ddof=1), values.count()
         with np.errstate(invalid="ignore", divide="ignore"):
             half = np.where(n >= 2, stdtrit(np.maximum(n - 1, 1), 0.975) * std / np.sqrt(n), np.nan)
-        lo, hi = kpi_bounds(unit)
         table[measure] = mean
         table[f"{measure}_ci_low"] = np.minimum(np.maximum(mean - half, lo), mean)
         table[f"{measure}_ci_high"] = np.maximum(np.minimum(mean + half, hi), mean)

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
+from sim.analysis.intervals import channel_intervals, intervals_met, service_level_flags
 from sim.core.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.records import RunRecords
 from sim.engine.tickets import Outcome, Wait
@@ -246,8 +247,6 @@ def _answering(tickets: pd.DataFrame, scenario: Scenario, horizon: float) -> dic
 
 def _intervals_met(records: RunRecords, scenario: Scenario) -> dict[str, float]:
     """Per channel with a service goal, the share of its reporting intervals that met it (see ``intervals``)."""
-    from sim.analysis.intervals import channel_intervals, intervals_met  # intervals builds on this module
-
     return intervals_met(channel_intervals(records.tickets, scenario, records.warmup, records.horizon), scenario)
 
 
@@ -307,19 +306,6 @@ def service_level(tickets: pd.DataFrame, target: float, horizon: float) -> float
     """Share answered within ``target`` among tickets whose outcome at the target is known."""
     hit, decided = service_level_flags(tickets, target, horizon)
     return float(hit.sum() / decided.sum()) if decided.any() else math.nan
-
-
-def service_level_flags(tickets: pd.DataFrame, target: float, horizon: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per ticket: answered within ``target`` (a hit), and whether its fate at the target is known.
-
-    Known: answered, abandoned (a miss), or still waiting at the horizon past the target (a miss);
-    a ticket still waiting that arrived less than ``target`` before the horizon is left out.
-    """
-    answered = tickets["answered_at"].notna().to_numpy()
-    hit = answered & (tickets["wait"] <= target).to_numpy()
-    abandoned = (tickets["outcome"] == Outcome.ABANDONED).to_numpy()
-    still_waiting = ~answered & ~abandoned & (horizon - tickets["arrival"] > target).to_numpy()
-    return hit, answered | abandoned | still_waiting
 
 
 def _sla(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:

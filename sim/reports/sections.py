@@ -228,9 +228,13 @@ def run_pictures(run: RunFolder) -> list[Picture]:
 
 
 def run_intervals(run: RunFolder) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The run's per-channel and per-team interval tables: as the run wrote them, else computed from its tables."""
-    if (run.folder / INTERVALS).is_file() and (run.folder / TEAM_INTERVALS).is_file():
-        return pd.read_csv(run.folder / INTERVALS), pd.read_csv(run.folder / TEAM_INTERVALS)
+    """The run's per-channel and per-team interval tables: as the run wrote them, else computed from its tables.
+
+    ``run`` may also be a ``RunResult`` (no folder): the tables are then computed.
+    """
+    folder = getattr(run, "folder", None)
+    if folder is not None and (folder / INTERVALS).is_file() and (folder / TEAM_INTERVALS).is_file():
+        return pd.read_csv(folder / INTERVALS), pd.read_csv(folder / TEAM_INTERVALS)
     return interval_tables(run.tickets, run.levels, run.scenario)
 
 
