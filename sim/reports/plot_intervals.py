@@ -41,14 +41,29 @@ def interval_plot(channels: pd.DataFrame, teams: pd.DataFrame, scenario: Scenari
         assert channel.service_level is not None
         mine = channels[channels["channel"] == channel.name].sort_values("start")
         goal = channel.service_level.goal
-        x, level = _steps(mine, "service_level", scale)
-        _, low = _steps(mine, "service_level_ci_low", scale)
-        _, high = _steps(mine, "service_level_ci_high", scale)
+        starts, widths = mine["start"].to_numpy(dtype=float) / scale, (mine["end"] - mine["start"]).to_numpy() / scale
+        level = mine["service_level"].to_numpy(dtype=float)
+        low = mine["service_level_ci_low"].to_numpy(dtype=float)
+        high = mine["service_level_ci_high"].to_numpy(dtype=float)
         _empty_bands(ax, mine, scale)
-        ax.fill_between(x, low, high, step="post", color=color, alpha=0.15, lw=0, label="95% interval")
-        ax.step(x, level, where="post", color=color, lw=1.3, label="service level (mean)")
-        below = np.where(level < goal - 1e-12, level, np.nan)
-        ax.fill_between(x, below, goal, step="post", color=BELOW, alpha=0.35, lw=0, label="below goal")
+        # bars, one per interval: a lone interval between intervals without data keeps its width
+        ax.bar(
+            starts, high - low, widths, bottom=low, align="edge", color=color, alpha=0.15, lw=0, label="95% interval"
+        )
+        x, line = _steps(mine, "service_level", scale)
+        ax.step(x, line, where="post", color=color, lw=1.3, label="service level (mean)")
+        below = level < goal - 1e-12
+        ax.bar(
+            starts[below],
+            goal - level[below],
+            widths[below],
+            bottom=level[below],
+            align="edge",
+            color=BELOW,
+            alpha=0.35,
+            lw=0,
+            label="below goal",
+        )
         ax.axhline(goal, color="#333333", ls="--", lw=1.1, label=f"goal {goal:.0%}")
         known = mine["service_level"].notna()
         met = int((mine.loc[known, "service_level"] >= goal - 1e-12).sum())
