@@ -349,6 +349,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     print(kpi_table(result.summary))
     print()
+    intervals = _interval_table(folder, scenario)
+    if intervals:
+        print(intervals + "\n")
     if result.precision is not None:
         print(f"precision: {result.precision.describe()}")
     assert result.warmup is not None  # run() always assesses the warm-up
@@ -357,6 +360,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.report:
         print(f"report: {write_report(folder)}")
     return 0
+
+
+def _interval_table(folder: Path, scenario: Scenario) -> str:
+    """Each channel's intervals of lowest service level, from the interval table the run wrote ("" without goals)."""
+    import pandas as pd
+
+    from sim.core.units import format_duration
+    from sim.experiments.outputs import INTERVALS
+    from sim.reports.tables import worst_interval_table
+
+    return worst_interval_table(
+        pd.read_csv(folder / INTERVALS), format_duration(scenario.reporting.minutes, "m", 0), INTERVALS
+    )
 
 
 def _headline(scenario: Scenario, replications: int, seed: int, elapsed: float, where: str = "") -> str:

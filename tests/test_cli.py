@@ -22,6 +22,8 @@ RUN_FILES = {
     "events.parquet",
     "levels.parquet",
     "kpis_by_replication.csv",
+    "intervals.csv",
+    "intervals_teams.csv",
     "summary.json",
     "summary.csv",
 }

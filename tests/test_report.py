@@ -27,7 +27,7 @@ from sim.experiments.sweeps import sweep
 from sim.scenario.loader import load_scenario
 
 IMAGE = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
-RUN_PICTURES = ["backlog", "waits", "sla", "utilisation", "flow", "paths"]
+RUN_PICTURES = ["backlog", "waits", "intervals", "sla", "utilisation", "flow", "paths"]
 
 
 def cli(*argv: str) -> tuple[int, str, str]:

@@ -9,6 +9,10 @@ replications that have it. Definitions follow contact-centre practice:
 - *Service level* of a channel: tickets answered within its target, over tickets whose fate at
   the target is known (answered, abandoned, or still waiting past the target). Abandoned
   tickets count as misses.
+- *Intervals meeting the service goal*: the share of a channel's reporting intervals (15, 30 or
+  60 minutes, ``reporting.interval``; tickets by the interval they arrived in) whose service level
+  reached the channel's goal, among intervals with a known service level (see
+  ``sim.analysis.intervals``).
 - *Abandonment rate*: abandoned tickets over arrived tickets, whichever wait the customer gave up
   in. Split: *in the first queue* (before a first answer), over arrived tickets; *after a transfer*
   (in the receiving queue, or on hold during a warm handoff), over tickets handed off at least once.
@@ -44,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
+from sim.analysis.intervals import channel_intervals, intervals_met, service_level_flags
 from sim.core.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.records import RunRecords
 from sim.engine.tickets import Outcome, Wait
@@ -82,6 +87,7 @@ KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|t
     "asa": ("average speed of answer" + POOLED, "min"),
     "asa_live": ("average speed of answer, live channels pooled", "min"),
     "service_level": ("service level", SHARE),
+    "intervals_met": ("intervals meeting the service goal", SHARE),
     "asa_segment": ("average speed of answer, by segment (all channels pooled)", "min"),
     "abandonment_rate_segment": ("abandonment rate, by segment", SHARE),
     "abandonment_rate": ("abandonment rate", SHARE),
@@ -131,6 +137,8 @@ def replication_kpis(records: RunRecords, scenario: Scenario) -> dict[str, float
     kpis: dict[str, float] = {}
     kpis.update(_volumes(tickets))
     kpis.update(_answering(tickets, scenario, records.horizon))
+    if any(c.service_level is not None for c in scenario.channels):
+        kpis.update(_intervals_met(records, scenario))
     if any(c.patience is not None for c in scenario.channels):
         kpis.update(_abandonment(tickets, scenario))
     kpis.update(_sla(tickets, scenario))
@@ -264,6 +272,11 @@ def _answering(tickets: pd.DataFrame, scenario: Scenario, horizon: float) -> dic
     return out
 
 
+def _intervals_met(records: RunRecords, scenario: Scenario) -> dict[str, float]:
+    """Per channel with a service goal, the share of its reporting intervals that met it (see ``intervals``)."""
+    return intervals_met(channel_intervals(records.tickets, scenario, records.warmup, records.horizon), scenario)
+
+
 def headline_kpis(scenario: Scenario) -> list[str]:
     """The KPIs a planner reads first: per channel, its service level (if it has a target) and its ASA."""
     names = []
@@ -318,11 +331,7 @@ def _share(flags: np.ndarray, among: np.ndarray) -> float:
 
 def service_level(tickets: pd.DataFrame, target: float, horizon: float) -> float:
     """Share answered within ``target`` among tickets whose outcome at the target is known."""
-    answered = tickets["answered_at"].notna()
-    hit = answered & (tickets["wait"] <= target)
-    abandoned = tickets["outcome"] == Outcome.ABANDONED
-    still_waiting = ~answered & ~abandoned & (horizon - tickets["arrival"] > target)
-    decided = answered | abandoned | still_waiting
+    hit, decided = service_level_flags(tickets, target, horizon)
     return float(hit.sum() / decided.sum()) if decided.any() else math.nan
 
 

@@ -14,9 +14,15 @@ from pathlib import Path
 
 import yaml
 
+from sim.analysis.intervals import interval_tables
 from sim.core.atomic import dumps_json, new_folder, safe_name, unique_path
 from sim.core.version import __version__
 from sim.experiments.replications import RunResult
+
+INTERVALS = "intervals.csv"
+"""Per channel and reporting interval: offered, answered, abandoned, service level, ASA, abandonment, with intervals."""
+TEAM_INTERVALS = "intervals_teams.csv"
+"""Per team and reporting interval: agents on duty, available and busy, and occupancy (with 95 % intervals)."""
 
 
 def resolved_scenario(result: RunResult) -> dict:
@@ -50,6 +56,9 @@ def write_run(result: RunResult, out_root: str | Path = "results", run_id: str |
             result.self_service.to_parquet(tmp / "self_service.parquet", index=False)
         result.kpis.to_csv(tmp / "kpis_by_replication.csv", index=False)
         result.summary.to_csv(tmp / "summary.csv", index=False)
+        channels, teams = interval_tables(result.tickets, result.levels, result.scenario)
+        channels.to_csv(tmp / INTERVALS, index=False)
+        teams.to_csv(tmp / TEAM_INTERVALS, index=False)
         (tmp / "summary.json").write_text(dumps_json(_summary_doc(result, final.name)), encoding="utf-8")
     return final
 

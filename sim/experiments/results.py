@@ -1,7 +1,8 @@
 """Reading results folders back: a run, a comparison or a sweep, as the writers left them.
 
 - a run (``sim.experiments.outputs.write_run``): ``summary.json``, ``scenario.resolved.yaml``, the tickets,
-  events and levels tables, ``summary.csv``;
+  events and levels tables, ``summary.csv``, and the per-interval ``intervals.csv`` and
+  ``intervals_teams.csv`` (a report recomputes them from the tables when a folder lacks them);
 - a comparison (``sim.experiments.compare.write_comparison``): ``comparison.json``/``.csv``,
   ``kpis_by_replication.csv`` and ``scenarios/<label>.resolved.yaml`` (a demo adds each
   scenario's full run under ``runs/``);

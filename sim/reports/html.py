@@ -34,9 +34,11 @@ from sim.reports.sections import (
     comparison_pictures,
     comparison_rows,
     flow_pictures,
+    interval_rows,
     key_kpis,
     kpi_rows,
     run_facts,
+    run_intervals,
     run_pictures,
     scenario_glance,
     staffing_analysis,
@@ -106,6 +108,11 @@ def _run_context(folder: Path) -> dict:
         "kpis": kpi_rows(run.summary, key_kpis(available)),
         "all_kpis": kpi_rows(run.summary, list(available)),
         "pictures": embed(run_pictures(run), folder),
+        "intervals": {
+            "length": format_duration(run.scenario.reporting.minutes, "m", 0),
+            "met": kpi_rows(run.summary, key_kpis(available, ["intervals_met.*"])),
+            "rows": interval_rows(run_intervals(run)[0]),
+        },
         "note": None,
     }
 

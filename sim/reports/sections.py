@@ -16,12 +16,15 @@ from dataclasses import dataclass
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.analysis.kpis import kpi_info
+from sim.analysis.intervals import interval_tables
+from sim.analysis.kpis import SHARE, kpi_info
 from sim.analysis.staffing import Cheapest, cheapest_meeting_goals, is_staffing_sweep, point_costs, service_goals
 from sim.core.units import DAYS_PER_WEEK, format_duration
+from sim.experiments.outputs import INTERVALS, TEAM_INTERVALS
 from sim.experiments.results import ComparisonFolder, RunFolder, SweepFolder
 from sim.reports.display import estimate_parts, time_unit_of
 from sim.reports.plot_flow import escalation_flow_plot
+from sim.reports.plot_intervals import interval_plot
 from sim.reports.plots import (
     backlog_plot,
     resolution_by_path_plot,
@@ -31,12 +34,13 @@ from sim.reports.plots import (
 )
 from sim.reports.plots_compare import comparison_bars, paired_difference_plot
 from sim.reports.plots_sweep import short_name, staffing_plot, sweep_heatmap, sweep_kpi_plot
-from sim.reports.tables import difference_parts
+from sim.reports.tables import difference_parts, worst_intervals
 from sim.scenario.spec import Scenario, clock_text
 
 KEY_KPIS = (
     "arrived",
     "service_level.*",
+    "intervals_met.*",
     "asa.*",
     "asa_live",
     "abandonment_rate",
@@ -68,6 +72,15 @@ GUIDES = {
     "The dashed red line is the channel's SLA target and the dotted line its goal: the red dot, where "
     "the curve crosses the target, is the service level. A curve that rises steeply on the left is a "
     "channel answered fast.",
+    "intervals": "Each upper panel is one channel, cut into the scenario's reporting intervals (set by "
+    "reporting.interval: 15, 30 or 60 minutes). A ticket counts in the interval it arrived in, as in a WFM "
+    "tool, and the service level is the headline one: answered within the target, abandoned tickets counted "
+    "as misses. The line is the mean over replications, the light band its 95 % interval, the dashed line the "
+    "channel's goal; red areas are intervals whose mean fell below the goal, grey bands intervals in which no "
+    "ticket arrived (no service level, not 0 %). A plan that meets its goal over the week can still miss it "
+    "every Monday morning: the red areas show when. The lower panel is each team's occupancy, busy over "
+    "available agent time per interval; near 100 % the agents have no slack and queues grow. Every number is "
+    "in intervals.csv and intervals_teams.csv.",
     "sla": "For each priority, the share of SLA clocks that were met — first response (blue) and resolution "
     "(green). Whiskers are 95 % confidence intervals across replications: when the whiskers of two bars "
     "overlap widely, the difference may be noise.",
@@ -205,12 +218,45 @@ def run_pictures(run: RunFolder) -> list[Picture]:
     candidates = [
         ("backlog", "Backlog over time", lambda: backlog_plot(run.levels, s)),
         ("waits", "How long customers wait, per channel", lambda: wait_ecdf_plot(run.tickets, s)),
+        ("intervals", "Service level and occupancy per interval", lambda: interval_plot(*run_intervals(run), s)),
         ("sla", "SLA attainment per priority", lambda: sla_attainment_plot(run.summary, s)),
         ("utilisation", "Agent utilisation by hour of the week", lambda: utilisation_heatmap(run.levels, s)),
         ("flow", "Where tickets go: the escalation flow", lambda: escalation_flow_plot(run.tickets, run.events, s)),
         ("paths", "Resolution time by route", lambda: resolution_by_path_plot(run.tickets, s)),
     ]
     return [Picture(key, title, GUIDES[key], fig) for key, title, draw in candidates if (fig := draw()) is not None]
+
+
+def run_intervals(run: RunFolder) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The run's per-channel and per-team interval tables: as the run wrote them, else computed from its tables.
+
+    ``run`` may also be a ``RunResult`` (no folder): the tables are then computed.
+    """
+    folder = getattr(run, "folder", None)
+    if folder is not None and (folder / INTERVALS).is_file() and (folder / TEAM_INTERVALS).is_file():
+        return pd.read_csv(folder / INTERVALS), pd.read_csv(folder / TEAM_INTERVALS)
+    return interval_tables(run.tickets, run.levels, run.scenario)
+
+
+def interval_rows(channels: pd.DataFrame) -> list[dict]:
+    """Formatted rows of the worst intervals per channel: when, offered, service level [interval], ASA, abandoned."""
+    rows = []
+    for r in worst_intervals(channels).itertuples():
+        level, interval = estimate_parts(r.service_level, r.service_level_ci_low, r.service_level_ci_high, SHARE)
+        asa, _ = estimate_parts(r.asa, r.asa_ci_low, r.asa_ci_high, "min")
+        rows.append(
+            {
+                "channel": r.channel,
+                "when": r.when,
+                "offered": f"{r.offered:,.1f}",
+                "service_level": level,
+                "interval": interval or "n/a",
+                "goal": f"{r.goal:.0%}",
+                "asa": asa,
+                "abandoned": estimate_parts(r.abandonment_rate, math.nan, math.nan, SHARE)[0],
+            }
+        )
+    return rows
 
 
 def comparison_kpis(table: pd.DataFrame, featured: Iterable[str] = ()) -> list[str]:

@@ -23,6 +23,7 @@ from sim.reports.display import (
     CUT_NOTE,
     PERCENT_UNITS,
     decimals_for,
+    estimate_parts,
     format_estimate,
     format_value,
     hidden_note,
@@ -331,3 +332,46 @@ def _stacked(title: str, width: int) -> str:
         elif token:
             lines.append(token)
     return "\n".join(lines)
+
+
+WORST_INTERVALS = 5
+"""The intervals per channel that the report and the terminal list, lowest service level first."""
+
+
+def worst_intervals(channels: pd.DataFrame, limit: int = WORST_INTERVALS) -> pd.DataFrame:
+    """Per channel with a goal, its ``limit`` intervals of lowest mean service level (intervals with arrivals).
+
+    ``channels`` is a per-channel interval table (``sim.analysis.intervals.interval_tables``); the
+    channels keep their order in it, and ties go to the earlier interval.
+    """
+    known = channels[channels["service_level"].notna() & channels["goal"].notna()]
+    order = {name: i for i, name in enumerate(dict.fromkeys(channels["channel"]))}
+    ordered = known.assign(_order=known["channel"].map(order)).sort_values(
+        ["_order", "service_level", "start"], kind="stable"
+    )
+    return ordered.groupby("channel", sort=False).head(limit).drop(columns="_order")
+
+
+def worst_interval_table(channels: pd.DataFrame, length: str, where: str = "intervals.csv", width: int = WIDTH) -> str:
+    """Each channel's intervals of lowest service level as aligned text; empty when no channel has a goal."""
+    worst = worst_intervals(channels)
+    if worst.empty:
+        return ""
+    rows = [["channel", "interval starting", "offered", "service level [95% CI]", "goal", "ASA", "abandoned"]]
+    for r in worst.itertuples():
+        rows.append(
+            [
+                str(r.channel),
+                str(r.when),
+                f"{r.offered:,.1f}",
+                format_estimate(r.service_level, r.service_level_ci_low, r.service_level_ci_high, "share"),
+                f"{r.goal:.0%}",
+                estimate_parts(r.asa, r.asa_ci_low, r.asa_ci_high, "min")[0],
+                format_value(r.abandonment_rate, "share"),
+            ]
+        )
+    title = (
+        f"Lowest service level per {length} interval (tickets by the interval they arrived in; "
+        f"mean over replications; every interval: {where})"
+    )
+    return _notes([title], width) + "\n" + _align(rows)

@@ -45,6 +45,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("escalation.dissatisfaction", escalation.DissatisfactionSpec),
     ("escalation.ownership", escalation.OwnershipSpec),
     ("escalation.learning", escalation.LearningSpec),
+    ("reporting", scenario.ReportingSpec),
 ]
 
 DISTRIBUTIONS: list[type[BaseModel]] = [

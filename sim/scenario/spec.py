@@ -16,7 +16,7 @@ from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, mo
 from sim.core.calendar import parse_clock
 from sim.core.distributions import Distribution
 from sim.core.names import Names
-from sim.core.units import HOURS_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK, Duration
+from sim.core.units import HOURS_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK, Duration, parse_duration
 from sim.scenario.demand_extras import BacklogEntry, SelfService, VolumeUncertainty
 from sim.scenario.escalation import EscalationSpec
 from sim.scenario.fields import Name, Spec, Weight
@@ -388,6 +388,35 @@ class SlaPolicy(Spec):
         return self
 
 
+REPORTING_INTERVALS = {"15m": 15.0, "30m": 30.0, "60m": 60.0}
+"""The interval lengths a per-interval report may use, as written in a scenario, and in minutes."""
+
+
+def _reporting_interval(value: object) -> object:
+    """``15m``, ``30m`` or ``60m`` from any duration of that length (``1h``, ``60``); anything else is refused."""
+    minutes = parse_duration(value)
+    for text, length in REPORTING_INTERVALS.items():
+        if minutes == length:
+            return text
+    raise ValueError(f"{value!r} is not a reporting interval; use 15m, 30m or 60m (1h)")
+
+
+class ReportingSpec(Spec):
+    """How KPIs are reported over time: the length of the intervals of the per-interval tables."""
+
+    interval: Annotated[Literal["15m", "30m", "60m"], BeforeValidator(_reporting_interval)] = Field(
+        default="60m",
+        description="interval of the per-interval KPIs (service level, ASA, abandonment, occupancy), "
+        "by arrival time, clock-aligned from time 0; 60m is the hourly view of a weekly plan, 15m or 30m "
+        "the interval a WFM tool schedules in",
+    )
+
+    @property
+    def minutes(self) -> float:
+        """The interval's length in minutes."""
+        return REPORTING_INTERVALS[self.interval]
+
+
 class Scenario(Spec):
     """One support organisation, its demand and its policies, and how to simulate it."""
 
@@ -422,6 +451,7 @@ class Scenario(Spec):
     initial_backlog: list[BacklogEntry] = Field(
         default=[], description="tickets already waiting at time 0 (a Monday morning); []: the desk starts empty"
     )
+    reporting: ReportingSpec = Field(default=ReportingSpec(), description="per-interval KPI reporting")
 
     def team(self, name: str) -> TeamSpec:
         """The team called ``name`` (the name must exist: validation checks references)."""

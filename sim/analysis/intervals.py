@@ -1,0 +1,284 @@
+"""KPIs per interval: service level, ASA, abandonment and occupancy interval by interval, as WFM tools judge a plan.
+
+A weekly average hides the Monday-morning hour in which half the callers hang up. These functions cut
+the run after the warm-up into intervals of the scenario's ``reporting.interval`` (15, 30 or 60 minutes,
+clock-aligned from time 0, which is midnight of ``start_date``; an interval cut by the end of the
+warm-up or by the horizon is shorter), and compute, per replication:
+
+- per channel and interval, *by arrival interval* (a ticket counts in the interval it arrived in,
+  however long it then waits, as WFM tools and ACD interval reports do): tickets offered, answered
+  and abandoned, the service level with exactly the headline definition (``service_level_flags``,
+  which ``kpis.service_level`` uses too:
+  abandoned tickets and tickets still waiting past the target at the horizon are misses, tickets whose
+  target had not elapsed at the horizon are left out), the ASA of the answered ones and the
+  abandonment rate (abandoned over offered);
+- per team and interval, from the time-weighted levels: agents on duty, agents available (on duty
+  minus ``away`` when the levels record such a level, else all of them), busy agents, and occupancy
+  = busy / available agent time over the interval.
+
+An interval in which no ticket arrived has no service level, ASA or abandonment rate (NaN, shown as
+"no arrivals"), never 0 % or 100 %; an interval in which nobody was available has no occupancy.
+Across replications each cell gets its mean and a 95 % interval over the replications that have it.
+``intervals_met``: per replication, the share of intervals with a known service level that met the
+channel's goal; its mean and interval over replications is the KPI ``intervals_met.<channel>``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+from scipy.special import stdtrit
+
+from sim.engine.tickets import Outcome
+from sim.scenario.spec import Scenario
+
+NON_NEGATIVE = (0.0, math.inf)
+"""Where a count, a time or a number of agents can lie (as ``kpis.kpi_bounds`` says for their units)."""
+FRACTION = (0.0, 1.0)
+"""Where a share (a service level, a rate, occupancy) can lie."""
+
+AWAY = "away"
+"""The level of agents on duty but not available (breaks, training, shrinkage), if the engine records it."""
+
+CHANNEL_MEASURES = {
+    "offered": NON_NEGATIVE,
+    "answered": NON_NEGATIVE,
+    "abandoned": NON_NEGATIVE,
+    "service_level": FRACTION,
+    "asa": NON_NEGATIVE,
+    "abandonment_rate": FRACTION,
+}
+"""Per channel and interval: the measures and the bounds their intervals are cut to."""
+
+TEAM_MEASURES = {"on_duty": NON_NEGATIVE, "available": NON_NEGATIVE, "busy": NON_NEGATIVE, "occupancy": FRACTION}
+"""Per team and interval: agents on duty, available (on duty minus away), busy, and busy over available."""
+
+
+def interval_edges(length: float, warmup: float, horizon: float) -> np.ndarray:
+    """The boundaries of the reporting intervals over [warm-up, horizon): clock-aligned multiples of ``length``.
+
+    The first interval starts at the warm-up's end and the last ends at the horizon, so either may be
+    shorter than ``length`` when those fall inside an interval.
+    """
+    inner = np.arange(math.floor(warmup / length) + 1, math.ceil(horizon / length)) * length
+    return np.concatenate([[warmup], inner[(inner > warmup) & (inner < horizon)], [horizon]])
+
+
+def interval_labels(starts: np.ndarray, scenario: Scenario) -> list[str]:
+    """Each interval's start as a planner reads it: ``Mon 05 Jan 09:00`` (time 0 is midnight of ``start_date``)."""
+    origin = dt.datetime.combine(scenario.start_date, dt.time())
+    return [f"{origin + dt.timedelta(minutes=float(t)):%a %d %b %H:%M}" for t in starts]
+
+
+def service_level_flags(tickets: pd.DataFrame, target: float, horizon: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per ticket: answered within ``target`` (a hit), and whether its fate at the target is known.
+
+    Known: answered, abandoned (a miss), or still waiting at the horizon past the target (a miss);
+    a ticket still waiting that arrived less than ``target`` before the horizon is left out.
+    """
+    answered = tickets["answered_at"].notna().to_numpy()
+    hit = answered & (tickets["wait"] <= target).to_numpy()
+    abandoned = (tickets["outcome"] == Outcome.ABANDONED).to_numpy()
+    still_waiting = ~answered & ~abandoned & (horizon - tickets["arrival"] > target).to_numpy()
+    return hit, answered | abandoned | still_waiting
+
+
+def channel_intervals(tickets: pd.DataFrame, scenario: Scenario, warmup: float, horizon: float) -> pd.DataFrame:
+    """One replication's per-channel, per-interval table (every interval, arrivals or not), by arrival interval.
+
+    Columns: ``channel, interval, start, end, offered, answered, abandoned, within_target, decided,
+    service_level, asa, abandonment_rate``; ``within_target`` and ``decided`` are the service level's
+    numerator and denominator (NaN for a channel without a service-level target).
+    """
+    edges = interval_edges(scenario.reporting.minutes, warmup, horizon)
+    count = len(edges) - 1
+    counted = tickets[tickets["arrival"] >= warmup]
+    frames = []
+    for channel in scenario.channels:
+        mine = counted[(counted["channel"] == channel.name).to_numpy()]
+        where = np.clip(np.searchsorted(edges, mine["arrival"].to_numpy(), side="right") - 1, 0, count - 1)
+        answered = mine["answered_at"].notna().to_numpy()
+        abandoned = (mine["outcome"] == Outcome.ABANDONED).to_numpy()
+        waits = np.nan_to_num(mine["wait"].to_numpy(dtype=float))
+        offered = np.bincount(where, minlength=count).astype(float)
+        n_answered = np.bincount(where, weights=answered, minlength=count)
+        wait_sum = np.bincount(where, weights=np.where(answered, waits, 0.0), minlength=count)
+        n_abandoned = np.bincount(where, weights=abandoned, minlength=count)
+        if channel.service_level is not None:
+            hit, decided = service_level_flags(mine, channel.service_level.target, horizon)
+            within = np.bincount(where, weights=hit, minlength=count)
+            known = np.bincount(where, weights=decided, minlength=count)
+            level = _ratio(within, known)
+        else:
+            within = known = level = np.full(count, np.nan)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "channel": channel.name,
+                    "interval": np.arange(count),
+                    "start": edges[:-1],
+                    "end": edges[1:],
+                    "offered": offered,
+                    "answered": n_answered,
+                    "abandoned": n_abandoned,
+                    "within_target": within,
+                    "decided": known,
+                    "service_level": level,
+                    "asa": _ratio(wait_sum, n_answered),
+                    "abandonment_rate": _ratio(n_abandoned, offered),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def team_intervals(levels: pd.DataFrame, scenario: Scenario, warmup: float, horizon: float) -> pd.DataFrame:
+    """One replication's per-team, per-interval table: ``team, interval, start, end``, then the levels.
+
+    The levels are ``on_duty, available, busy``, each its time-weighted mean over the interval
+    (agent-minutes over minutes), and ``occupancy``, busy over available agent time (NaN when nobody
+    was available).
+    """
+    edges = interval_edges(scenario.reporting.minutes, warmup, horizon)
+    widths = np.diff(edges)
+    frames = []
+    for team in scenario.teams:
+        mine = levels[(levels["team"] == team.name).to_numpy()]
+        area = {
+            metric: np.diff(_step_integral(series["time"].to_numpy(), series["value"].to_numpy(), edges))
+            for metric in ("staffed", "busy", AWAY)
+            for series in [mine[(mine["metric"] == metric).to_numpy()]]
+        }
+        available = area["staffed"] - area[AWAY]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "team": team.name,
+                    "interval": np.arange(len(widths)),
+                    "start": edges[:-1],
+                    "end": edges[1:],
+                    "on_duty": area["staffed"] / widths,
+                    "available": available / widths,
+                    "busy": area["busy"] / widths,
+                    "occupancy": _ratio(area["busy"], available),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def intervals_met(channels: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
+    """Per channel with a service goal: the share of intervals with a known service level that met the goal.
+
+    Intervals without arrivals (or whose every ticket's target ran past the horizon) are left out;
+    a channel with no such interval has no value (NaN).
+    """
+    out: dict[str, float] = {}
+    for channel in scenario.channels:
+        if channel.service_level is None:
+            continue
+        levels = channels.loc[channels["channel"] == channel.name, "service_level"].dropna().to_numpy()
+        met = levels >= channel.service_level.goal - 1e-12
+        out[f"intervals_met.{channel.name}"] = float(met.mean()) if len(levels) else math.nan
+    return out
+
+
+def replication_intervals(
+    tickets: pd.DataFrame, levels: pd.DataFrame, scenario: Scenario
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-channel and per-team interval tables of every replication of stacked run tables.
+
+    The tables may carry a ``replication`` column (a run's stacked tables, a results folder); each
+    result row then carries it too. Without it the tables are one replication.
+    """
+    window = (scenario.warmup, scenario.horizon)
+    channels, teams = [], []
+    for replication, own_tickets, own_levels in _replications(tickets, levels):
+        channels.append(channel_intervals(own_tickets, scenario, *window).assign(replication=replication))
+        teams.append(team_intervals(own_levels, scenario, *window).assign(replication=replication))
+    return pd.concat(channels, ignore_index=True), pd.concat(teams, ignore_index=True)
+
+
+def summarise_intervals(
+    per_replication: pd.DataFrame, key: str, measures: dict[str, tuple[float, float]]
+) -> pd.DataFrame:
+    """Per ``key`` (channel or team) and interval: each measure's mean over replications and its 95 % interval.
+
+    Columns: ``key, interval, start, end``, then per measure ``<m>``, ``<m>_ci_low``, ``<m>_ci_high``
+    (as ``kpis.bounded_interval``: the Student-t interval over the replications that have the measure,
+    cut to the measure's bounds; no interval from fewer than two), and ``replications`` (how many replications the
+    rates of a channel's interval rest on: those in which a ticket arrived; for teams, all). A cell
+    with no data in any replication is NaN.
+    """
+    groups = per_replication.groupby([key, "interval"], sort=False)
+    table = groups[["start", "end"]].first()
+    for measure, (lo, hi) in measures.items():
+        values = groups[measure]
+        mean, std, n = values.mean(), values.std(ddof=1), values.count()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            half = np.where(n >= 2, stdtrit(np.maximum(n - 1, 1), 0.975) * std / np.sqrt(n), np.nan)
+        table[measure] = mean
+        table[f"{measure}_ci_low"] = np.minimum(np.maximum(mean - half, lo), mean)
+        table[f"{measure}_ci_high"] = np.maximum(np.minimum(mean + half, hi), mean)
+    if "offered" in per_replication:
+        table["replications"] = groups["offered"].apply(lambda offered: int((offered > 0).sum()))
+    else:
+        table["replications"] = groups.size()
+    table = table.reset_index()
+    table["interval"] = table["interval"].astype(int)
+    return table
+
+
+def interval_tables(
+    tickets: pd.DataFrame, levels: pd.DataFrame, scenario: Scenario
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The run's per-channel and per-team interval tables, each cell a mean over replications with its interval.
+
+    The channel table adds ``goal`` (the channel's service goal, NaN without one) and ``met_goal``
+    (whether the mean service level reached it; NaN without arrivals or goal); both tables add
+    ``when``, the interval's start as a weekday, date and clock time.
+    """
+    per_channel, per_team = replication_intervals(tickets, levels, scenario)
+    channels = summarise_intervals(per_channel, "channel", CHANNEL_MEASURES)
+    goals = {c.name: c.service_level.goal if c.service_level else math.nan for c in scenario.channels}
+    channels["goal"] = channels["channel"].map(goals).astype(float)
+    level = channels["service_level"]
+    channels["met_goal"] = np.where(level.notna() & channels["goal"].notna(), level >= channels["goal"] - 1e-12, np.nan)
+    teams = summarise_intervals(per_team, "team", TEAM_MEASURES)
+    for table in (channels, teams):
+        table.insert(2, "when", interval_labels(table["start"].to_numpy(), scenario))
+    return channels, teams
+
+
+def _replications(tickets: pd.DataFrame, levels: pd.DataFrame):
+    """(replication, tickets, levels) of each replication of stacked tables; unstacked tables are replication 0."""
+    if "replication" not in tickets.columns:
+        yield 0, tickets, levels
+        return
+    replications = sorted(set(tickets["replication"]) | set(levels.get("replication", [])))
+    for replication in replications:
+        own_levels = levels[levels["replication"] == replication] if "replication" in levels else levels
+        yield int(replication), tickets[tickets["replication"] == replication], own_levels
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Element-wise ``numerator / denominator``, NaN where the denominator is 0 (nothing to divide)."""
+    numerator = np.asarray(numerator, dtype=float)
+    denominator = np.asarray(denominator, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 1e-12, numerator / np.where(denominator > 1e-12, denominator, 1.0), np.nan)
+
+
+def _step_integral(times: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The integral from time 0 to each point of ``at`` of a step series (value holds from its time on, 0 before)."""
+    if len(times) == 0:
+        return np.zeros(len(at))
+    order = np.argsort(times, kind="stable")
+    times, values = times[order], values[order]
+    cumulative = np.concatenate([[0.0], np.cumsum(values[:-1] * np.diff(times))])
+    index = np.searchsorted(times, at, side="right") - 1
+    safe = np.maximum(index, 0)
+    return np.where(index >= 0, cumulative[safe] + values[safe] * (at - times[safe]), 0.0)
