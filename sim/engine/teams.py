@@ -116,6 +116,11 @@ class Team:
         ticket.queue_token = -1
         self.queue.change(self.env.now, -1)
 
+    def oldest_wait(self) -> float:
+        """How long the longest-waiting item in the queue has waited so far (0 when none waits)."""
+        live = [e[-1].queued_at for heap in (self._exclusive, self._concurrent) for e in heap if _current(e)]
+        return self.env.now - min(live) if live else 0.0
+
     def wait_for_work(self, agent: Agent) -> simpy.Event:
         """An event that fires with the next ticket for this agent (None if its shift ends first)."""
         event = agent.waiting = self.env.event()
@@ -209,6 +214,11 @@ class Team:
         if ticket.concurrency > 1:
             agent.limit = ticket.concurrency if agent.load == 1 else min(agent.limit, ticket.concurrency)
         self.busy.change(now, 1.0 / ticket.concurrency)
+
+
+def _current(entry: tuple) -> bool:
+    """Whether a heap entry still stands for its ticket's place in the queue."""
+    return bool(entry[-1].queue_token == entry[-2] and entry[-1].status == Status.WAITING)
 
 
 def _drop_stale(heap: list[tuple]) -> None:

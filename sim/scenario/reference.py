@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from sim.core import distributions
 from sim.core.units import MINUTES_PER_HOUR
-from sim.scenario import escalation
+from sim.scenario import escalation, journeys
 from sim.scenario import spec as scenario
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
@@ -23,6 +23,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("channels[]", scenario.ChannelSpec),
     ("channels[].surges[]", scenario.Surge),
     ("channels[].service_level", scenario.ServiceLevelTarget),
+    ("channels[].callback", journeys.CallbackSpec),
+    ("channels[].retrial", journeys.RetrialSpec),
     ("categories[]", scenario.CategorySpec),
     ("categories[].customer_reply", scenario.CustomerReply),
     ("categories[].reopen", scenario.Reopen),

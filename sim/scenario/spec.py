@@ -19,6 +19,7 @@ from sim.core.names import Names
 from sim.core.units import HOURS_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK, Duration
 from sim.scenario.escalation import EscalationSpec
 from sim.scenario.fields import Name, Spec, Weight
+from sim.scenario.journeys import CallbackSpec, RetrialSpec
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -124,6 +125,12 @@ class ChannelSpec(Spec):
         ),
     )
     service_level: ServiceLevelTarget | None = Field(default=None, description="speed-of-answer goal for the KPIs")
+    callback: CallbackSpec | None = Field(
+        default=None, description="callbacks (virtual hold) instead of waiting on the line; none: no callbacks"
+    )
+    retrial: RetrialSpec | None = Field(
+        default=None, description="callers who hang up and call again later; none: nobody calls again"
+    )
 
     @model_validator(mode="after")
     def _rate_or_times(self) -> ChannelSpec:
@@ -131,6 +138,12 @@ class ChannelSpec(Spec):
             raise ValueError("give a channel either 'rate_per_hour' or 'arrival_times', not both")
         if self.patience_after_transfer == "fresh" and self.patience is None:
             raise ValueError("'patience_after_transfer: fresh' needs a 'patience' (customers who never abandon)")
+        for feature in ("callback", "retrial"):
+            if getattr(self, feature) is not None and self.patience is None:
+                raise ValueError(
+                    f"'{feature}' needs a 'patience': only customers waiting on the line "
+                    "(a live channel) hang up, call again or take a callback"
+                )
         return self
 
 
