@@ -329,6 +329,14 @@ EXACT_TESTS = {
     "volume_factor": (
         "test_arrival_extras::test_volume_factor_kpi_is_the_mean_of_the_days_factors_drawn_from_the_channel_stream"
     ),
+    **dict.fromkeys(
+        ["callback_offer_rate", "callback_accept_rate", "callback_reach_rate", "callback_wait_mean"],
+        "test_callbacks_retrials::test_callback_kpis_count_offers_acceptance_reach_and_the_wait_until_reached",
+    ),
+    **dict.fromkeys(
+        ["recontact_rate", "gave_up_for_good"],
+        "test_callbacks_retrials::test_recontact_rate_and_customers_who_gave_up_for_good",
+    ),
 }
 """KPI base name -> the test that checks it against a hand-computed value ('module::test' outside this file)."""
 

@@ -37,6 +37,13 @@ replications that have it. Definitions follow contact-centre practice:
   ``served_by.<team>.<group>``: a group's), over tickets arriving after the warm-up.
 - *First-contact resolution*: resolved tickets that the first agent who worked them resolved in
   that session and that never reopened; routing before the first pick-up is not a failure.
+- *Callbacks* (channels with ``callback``): offer rate over contacts; accept rate over offers;
+  reach rate over callbacks decided (reached, or abandoned as ``callback_unreached``); mean callback
+  wait from taking the callback to reaching the customer. A contact waiting for a callback is not
+  abandoned; the wait column (speed of answer) runs until the customer is reached.
+- *Retrials* (channels with ``retrial``): recontact rate, the share of abandoned contacts followed by
+  a new call; gave up for good, the share of customers whose last contact was abandoned and who did
+  not call again (customers with a contact in the window).
 """
 
 from __future__ import annotations
@@ -128,6 +135,12 @@ KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|t
     "backlog_resolved": ("starting backlog resolved by the horizon", SHARE),
     "backlog_clearance_time": ("time to resolve the whole starting backlog", "min"),
     "volume_factor": ("daily forecast volume factor, mean", ""),
+    "callback_offer_rate": ("contacts offered a callback", SHARE),
+    "callback_accept_rate": ("offered callbacks accepted", SHARE),
+    "callback_reach_rate": ("callbacks that reached the customer", SHARE),
+    "callback_wait_mean": ("wait from taking a callback to being reached, mean", "min"),
+    "recontact_rate": ("abandoned contacts followed by a new call", SHARE),
+    "gave_up_for_good": ("customers who gave up for good", SHARE),
 }
 
 
@@ -149,6 +162,8 @@ def replication_kpis(records: RunRecords, scenario: Scenario) -> dict[str, float
     if escalates(scenario):
         kpis.update(_escalation(records, tickets, scenario))
     kpis.update(arrival_extra_kpis(records, tickets, scenario))
+    if "customer" in tickets.columns:
+        kpis.update(_journeys(tickets, scenario))
     return kpis
 
 
@@ -159,6 +174,40 @@ def counted(arrival: pd.Series, warmup: float) -> pd.Series:
     counts when there is no warm-up, and its wait includes its age.
     """
     return arrival.clip(lower=0.0) >= warmup
+
+
+def _journeys(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
+    """Callback offers, acceptance, reach and wait; recontacts and customers who gave up for good."""
+    out: dict[str, float] = {}
+    channel = tickets["channel"].astype(object).to_numpy()
+    abandoned = (tickets["outcome"] == Outcome.ABANDONED).to_numpy()
+    with_callback = [c.name for c in scenario.channels if c.callback is not None]
+    if with_callback:
+        offered = tickets["callback_offered"].to_numpy() > 0
+        accepted = tickets["callback_accepted_at"].notna().to_numpy()
+        reached = tickets["callback_reached_at"].notna().to_numpy()
+        unreached = (tickets["abandoned_wait"].astype(object) == Wait.CALLBACK_UNREACHED).to_numpy()
+        waits = (tickets["callback_reached_at"] - tickets["callback_accepted_at"]).to_numpy()
+        groups = {"": np.isin(channel, with_callback)}
+        if len(with_callback) > 1:
+            groups.update({f".{name}": channel == name for name in with_callback})
+        for suffix, mine in groups.items():
+            out[f"callback_offer_rate{suffix}"] = _share(offered, mine)
+            out[f"callback_accept_rate{suffix}"] = _share(accepted, mine & offered)
+            out[f"callback_reach_rate{suffix}"] = _share(reached, mine & (reached | unreached))
+            out[f"callback_wait_mean{suffix}"] = (
+                float(waits[mine & reached].mean()) if (mine & reached).any() else math.nan
+            )
+    with_retrial = [c.name for c in scenario.channels if c.retrial is not None]
+    if with_retrial:
+        mine = np.isin(channel, with_retrial)
+        retried = tickets["retried"].to_numpy() > 0
+        out["recontact_rate"] = _share(retried, mine & abandoned)
+        contacts = tickets[mine]
+        last = contacts.sort_values("contact").groupby("customer", sort=False).tail(1)
+        gave_up = (last["outcome"] == Outcome.ABANDONED) & (last["retried"] == 0)
+        out["gave_up_for_good"] = float(gave_up.mean()) if len(last) else math.nan
+    return out
 
 
 def escalates(s: Scenario) -> bool:

@@ -22,6 +22,7 @@ import simpy
 
 from sim.core.calendar import BusinessCalendar, shift_instances
 from sim.engine.backlog import backlog_tickets
+from sim.engine.callbacks import Journeys, uses_journeys
 from sim.engine.demand import CategoryDraws, ChannelDemand
 from sim.engine.escalator import Escalator
 from sim.engine.groups import Group, SharedTeam, Sharing
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
 
 _ON_PICKUP = FirstResponseEnd.PICKUP
 _ON_REPLY = FirstResponseEnd.REPLY
+_CALLBACK = Session.CALLBACK
 
 
 class ConservationError(RuntimeError):
@@ -109,7 +111,11 @@ class Desk:
         self.log = EventLog()
         self.record = self.log.add if record_events else _ignore
         self.levels = Levels([t.name for t in scenario.teams] + [g.name for g in scenario.agent_groups])
-        self.table = TicketTable(sorted({a for c in scenario.categories for a in c.attributes}))
+        self.journeys = Journeys(self) if uses_journeys(self) else None
+        """Callbacks and retrials, when a channel has them (None: no per-ticket work for them)."""
+        self.table = TicketTable(
+            sorted({a for c in scenario.categories for a in c.attributes}), journeys=self.journeys is not None
+        )
         self.visits = Columns(VISIT_COLUMNS)
         self.tasks = Columns(TASK_COLUMNS)
         self.escalations = Columns(ESCALATION_COLUMNS)
@@ -160,6 +166,8 @@ class Desk:
         self.live: dict[int, Ticket] = {}
         self.arrived = 0
         self.escalator = Escalator(self)
+        if self.journeys is not None and scenario.escalation.handoff.hold_fallback == "callback":
+            self.escalator.hold_callback = self.journeys.promised_callback
 
     def _share(self, scenario: Scenario, numbers: count[int]) -> None:
         """Agent groups: the teams they serve share their queues; visits record who served each stay."""
@@ -266,6 +274,8 @@ class Desk:
             self.record(self.env.now, item.id, Event.QUEUED, team.name)
             self.escalator.on_queued(item, team)
             if item.patience is not None:
+                if self.journeys is not None and self.journeys.offer(item, team):
+                    return  # waits as a callback: off the line, no patience runs
                 self.env.timeout(max(item.patience, 0.0)).callbacks.append(partial(self._give_up, item, item.queue_seq))
 
     def wait_again(self, ticket: Ticket, kind: str) -> None:
@@ -357,8 +367,11 @@ class Desk:
         """An agent picks the work up; returns the time this session takes."""
         if isinstance(item, Task):
             return self.escalator.begin_task(item, team)
-        now = self.env.now
         ticket = item
+        if ticket.journey is not None and ticket.journey.pending:
+            assert self.journeys is not None
+            return self.journeys.attempt(ticket, team)
+        now = self.env.now
         ticket.status = Status.IN_SERVICE
         ticket.sessions += 1
         waited = now - ticket.queued_at
@@ -392,6 +405,10 @@ class Desk:
         ticket = item
         ticket.work_time += work
         ticket.work_here += work
+        if ticket.session_kind == _CALLBACK:  # an outbound callback attempt that did not reach the customer
+            assert self.journeys is not None
+            self.journeys.unreached(ticket, team)
+            return None
         decision = self.escalator.after_session(ticket, team)
         if decision.action == Action.AWAIT_CUSTOMER:
             self._await_customer(ticket, team)
@@ -473,15 +490,23 @@ class Desk:
         """
         if ticket.status != Status.WAITING or ticket.queue_seq != stay or ticket.queue_token < 0:
             return
+        if ticket.journey is not None and ticket.journey.pending:  # waiting for a callback, not on the line
+            return
+        self.teams[ticket.team].withdraw(ticket)
+        self.escalator.end_hold(ticket)
+        self.abandon(ticket)
+
+    def abandon(self, ticket: Ticket) -> None:
+        """The contact ends abandoned (out of every queue already), for the cause in ``ticket.wait_kind``."""
         now = self.env.now
         ticket.status = Status.ABANDONED
         ticket.abandoned_at = now
-        self.teams[ticket.team].withdraw(ticket)
-        self.escalator.end_hold(ticket)
         for clock in ticket.clocks:
             clock.stop(now, fulfilled=False)
         self.record(now, ticket.id, Event.ABANDONED, ticket.team, ticket.wait_kind)
         self.leave_team(ticket, Exit.ABANDONED)
+        if self.journeys is not None:
+            self.journeys.abandoned(ticket)
         self._finish(ticket)
 
     def _finish(self, ticket: Ticket) -> None:

@@ -91,6 +91,8 @@ class Escalator:
         self.specs = {t.name: t for t in s.teams}
         self.phase = {phase: policy.in_phase(rules.triggers, phase) for phase in Phase}
         self._samplers(desk.streams, s)
+        self.hold_callback: Callable[[Ticket, Team], None] | None = None
+        """Set when a warm hold that ends without a receiver turns into a callback (``hold_fallback``)."""
         self.learned: Counter[tuple[str, str]] = Counter()
         """Escalated resolutions per (learning team, category): tickets it held first that another team solved."""
         self._learners = frozenset(rules.learning.teams if rules.learning else ())
@@ -364,7 +366,11 @@ class Escalator:
         if ticket.warm_join is join:
             ticket.warm_join = None
         if ticket.status != Status.ABANDONED and ticket.team == target:  # not gone, nor moved on by a rule
-            self.desk.record(self.env.now, ticket.id, Event.HANDOFF, target, "cold_fallback")
+            waiting = ticket.status == Status.WAITING and ticket.queue_token >= 0
+            if self.hold_callback is not None and waiting:
+                self.hold_callback(ticket, self.desk.teams[target])  # a callback instead of staying on hold
+            else:
+                self.desk.record(self.env.now, ticket.id, Event.HANDOFF, target, "cold_fallback")
 
     @staticmethod
     def end_hold(ticket: Ticket) -> None:

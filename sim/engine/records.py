@@ -28,6 +28,10 @@ class Event(Names):
 
     ARRIVAL = "arrival"
     QUEUED = "queued"
+    CALLBACK_OFFERED = "callback_offered"
+    """Detail: 'accepted' or 'declined'; logged only when the estimated wait is over the threshold."""
+    CALLBACK_ATTEMPT = "callback_attempt"
+    """An agent calls a customer back; detail: 'reached' or 'unreached'."""
     PICKED_UP = "picked_up"
     PENDING_CUSTOMER = "pending_customer"
     CUSTOMER_REPLIED = "customer_replied"

@@ -71,6 +71,13 @@ class Stream(StrEnum):
     BACKLOG_ATTRIBUTE = "backlog_attribute"  # .<entry>.<attribute>
     BACKLOG_REPLY = "backlog_reply"  # .<entry>: does it need a customer reply?
     BACKLOG_HANDLE = "backlog_handle"  # .<entry>: its first handle time at its team
+    CALLBACK_ACCEPT = "callback.accept"  # .<channel>: does an offered caller accept a callback?
+    CALLBACK_REACH = "callback.reach"  # .<channel>: does an outbound attempt reach the customer?
+    RETRIAL = "retrial"  # .<channel>: does a caller who hung up call again?
+    RETRIAL_DELAY = "retrial.delay"  # .<channel>
+    RETRIAL_PATIENCE = "retrial.patience"  # .<channel>: the patience of the new contact
+    RETRIAL_HANDLE = "retrial.handle"  # .<category>.<team>: the first handle time of the new contact
+    RETRIAL_REPLY = "retrial.reply"  # .<category>: will the new contact need a customer reply?
 
     def of(self, *parts: str) -> str:
         """The stream's full name for these channel, category, team… names."""

@@ -206,6 +206,11 @@ class Team(Pool):
         ticket.queue_token = -1
         self.queue.change(self.env.now, -1)
 
+    def oldest_wait(self) -> float:
+        """How long the longest-waiting item in the queue has waited so far (0 when none waits)."""
+        live = [e[-1].queued_at for heap in (self._exclusive, self._concurrent) for e in heap if _current(e)]
+        return self.env.now - min(live) if live else 0.0
+
     def _exclusive_waits_ahead(self, ticket: Ticket | Task) -> bool:
         """Whether a waiting exclusive ticket (phone, email) would be served before the new ``ticket``."""
         exclusive = self._exclusive
@@ -241,6 +246,11 @@ class Team(Pool):
         self.queue.change(now, -1)
         self._assign(agent, ticket, now)
         return ticket
+
+
+def _current(entry: tuple) -> bool:
+    """Whether a heap entry still stands for its ticket's place in the queue."""
+    return bool(entry[-1].queue_token == entry[-2] and entry[-1].status == Status.WAITING)
 
 
 def _drop_stale(heap: list[tuple]) -> None:

@@ -51,6 +51,8 @@ class Wait(Names):
     """Back in the same team's queue after a failed attempt: the contact goes on."""
     RETURN = "return"
     """The customer came back (with a reply, or the ticket reopened): a new contact, a fresh patience."""
+    CALLBACK_UNREACHED = "callback_unreached"
+    """Not a wait on the line: a promised callback that never reached the customer (abandoned so)."""
 
 
 class Session(Names):
@@ -58,6 +60,8 @@ class Session(Names):
 
     WORK = "work"
     TRIAGE = "triage"
+    CALLBACK = "callback"
+    """An outbound callback attempt that did not reach the customer."""
 
 
 class Outcome(Names):
@@ -66,6 +70,28 @@ class Outcome(Names):
     RESOLVED = "resolved"
     ABANDONED = "abandoned"
     OPEN = "open"
+
+
+@dataclass(slots=True, eq=False)
+class Journey:
+    """A ticket's place in its customer's journey: which contact it is, and its callback, if any.
+
+    Only tickets of channels with callbacks or retrials get one (the others need none).
+    """
+
+    customer: int
+    """The id of the customer's first contact (ticket)."""
+    contact: int = 1
+    """1 for the first contact, 2 for the first call again, and so on."""
+    offered: bool = False
+    accepted_at: float = NAN
+    """When the customer took a callback (offered, or promised when a warm hold ended)."""
+    pending: bool = False
+    """Waiting for a callback that has not reached the customer yet."""
+    attempts: int = 0
+    reached_at: float = NAN
+    retried: bool = False
+    """The customer hung up and calls again (a later ticket), even if after the horizon."""
 
 
 @dataclass(slots=True, eq=False)
@@ -120,6 +146,7 @@ class Ticket:
     warm_join: simpy.Event | None = None
     arrival_priority: str = ""
     wait_kind: str = Wait.FIRST_QUEUE
+    journey: Journey | None = None
 
     @property
     def outcome(self) -> str:
@@ -155,10 +182,27 @@ class Task:
         return self.ticket.id
 
 
-class TicketTable:
-    """Final per-ticket rows, one per arrived ticket."""
+JOURNEY_COLUMNS = {
+    "customer": "i",
+    "contact": "i",
+    "callback_offered": "i",
+    "callback_accepted_at": "f",
+    "callback_attempts": "i",
+    "callback_reached_at": "f",
+    "retried": "i",
+}
+"""Ticket columns of a scenario with callbacks or retrials: the customer (id of its first contact), the
+contact's number, whether a callback was offered, when one was taken, the outbound attempts, when the
+customer was reached, and whether the customer called again after this contact was abandoned (1/0)."""
 
-    def __init__(self, attribute_names: Sequence[str]) -> None:
+
+class TicketTable:
+    """Final per-ticket rows, one per arrived ticket.
+
+    With ``journeys`` (a scenario with callbacks or retrials) the rows end with ``JOURNEY_COLUMNS``.
+    """
+
+    def __init__(self, attribute_names: Sequence[str], journeys: bool = False) -> None:
         kinds = {
             "ticket": "i",
             "channel": "c",
@@ -195,6 +239,9 @@ class TicketTable:
         }
         self.attribute_names = list(attribute_names)
         kinds.update({f"attr_{name}": "f" for name in self.attribute_names})
+        self.journeys = journeys
+        if journeys:
+            kinds.update(JOURNEY_COLUMNS)
         self._cols = Columns(kinds)
         self._cols.declare("outcome", Outcome.all())
         self._cols.declare("abandoned_wait", ("", *Wait.all()))
@@ -245,6 +292,12 @@ class TicketTable:
         )
         if self.attribute_names:
             row += tuple(t.attributes.get(name, NAN) for name in self.attribute_names)
+        if self.journeys:
+            j = t.journey
+            if j is None:
+                row += (t.id, 1, 0, NAN, 0, NAN, 0)
+            else:
+                row += (j.customer, j.contact, int(j.offered), j.accepted_at, j.attempts, j.reached_at, int(j.retried))
         self._cols.add(row)
 
     def __len__(self) -> int:

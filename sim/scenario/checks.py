@@ -85,6 +85,23 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
     yield from _timeless_failures(s)
     yield from _timeless_reopens(s)
     yield from escalation_problems(s)
+    yield from _callback_fallback(s)
+
+
+def _callback_fallback(s: Scenario) -> Iterator[tuple[Path, str]]:
+    """A warm hold that falls back to a callback needs the callback settings of every live channel."""
+    handoff = s.escalation.handoff
+    if handoff.hold_fallback != "callback":
+        return
+    if handoff.mode != "warm":
+        yield ("escalation", "handoff", "hold_fallback"), "'callback' applies to warm handoffs: set 'mode: warm'"
+    for i, ch in enumerate(s.channels):
+        if ch.patience is not None and ch.callback is None:
+            yield (
+                ("channels", i, "callback"),
+                f"escalation.handoff.hold_fallback is 'callback': live channel {ch.name!r} needs 'callback' "
+                "settings (write 'offer_when_wait_over: null' for callbacks only as the fallback)",
+            )
 
 
 def _timeless_failures(s: Scenario) -> Iterator[tuple[Path, str]]:

@@ -46,6 +46,12 @@ class HandoffSpec(Spec):
         gt=0,
         description="warm: longest the sender holds for a receiver, then the transfer is cold; null: no limit",
     )
+    hold_fallback: Literal["queue", "callback"] = Field(
+        default="queue",
+        description="warm: when the sender stops holding without a receiver, the customer stays in the receiving "
+        "queue on hold (queue) or is promised a callback from the receiving team (callback: needs the channel's "
+        "'callback' settings)",
+    )
 
     @model_validator(mode="after")
     def _rework_when_context_lost(self) -> HandoffSpec:

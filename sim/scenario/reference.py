@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from sim.core import distributions
 from sim.core.units import MINUTES_PER_HOUR
-from sim.scenario import demand_extras, escalation
+from sim.scenario import demand_extras, escalation, journeys
 from sim.scenario import spec as scenario
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
@@ -24,6 +24,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("channels[].surges[]", scenario.Surge),
     ("channels[].service_level", scenario.ServiceLevelTarget),
     ("channels[].volume_uncertainty", demand_extras.VolumeUncertainty),
+    ("channels[].callback", journeys.CallbackSpec),
+    ("channels[].retrial", journeys.RetrialSpec),
     ("categories[]", scenario.CategorySpec),
     ("categories[].customer_reply", scenario.CustomerReply),
     ("categories[].reopen", scenario.Reopen),

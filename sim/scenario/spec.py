@@ -20,6 +20,7 @@ from sim.core.units import HOURS_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK, Du
 from sim.scenario.demand_extras import BacklogEntry, SelfService, VolumeUncertainty
 from sim.scenario.escalation import EscalationSpec
 from sim.scenario.fields import Name, Spec, Weight
+from sim.scenario.journeys import CallbackSpec, RetrialSpec
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -128,6 +129,12 @@ class ChannelSpec(Spec):
     volume_uncertainty: VolumeUncertainty | None = Field(
         default=None, description="an uncertain forecast: a random factor on each day's rate; none: the rate as given"
     )
+    callback: CallbackSpec | None = Field(
+        default=None, description="callbacks (virtual hold) instead of waiting on the line; none: no callbacks"
+    )
+    retrial: RetrialSpec | None = Field(
+        default=None, description="callers who hang up and call again later; none: nobody calls again"
+    )
 
     @model_validator(mode="after")
     def _rate_or_times(self) -> ChannelSpec:
@@ -137,6 +144,12 @@ class ChannelSpec(Spec):
             raise ValueError("'volume_uncertainty' varies a rate; a channel with fixed 'arrival_times' has none")
         if self.patience_after_transfer == "fresh" and self.patience is None:
             raise ValueError("'patience_after_transfer: fresh' needs a 'patience' (customers who never abandon)")
+        for feature in ("callback", "retrial"):
+            if getattr(self, feature) is not None and self.patience is None:
+                raise ValueError(
+                    f"'{feature}' needs a 'patience': only customers waiting on the line "
+                    "(a live channel) hang up, call again or take a callback"
+                )
         return self
 
 
