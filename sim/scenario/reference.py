@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from sim.core import distributions
 from sim.core.units import MINUTES_PER_HOUR
-from sim.scenario import escalation
+from sim.scenario import escalation, shrinkage
 from sim.scenario import spec as scenario
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
@@ -28,6 +28,10 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("categories[].reopen", scenario.Reopen),
     ("teams[]", scenario.TeamSpec),
     ("teams[].shifts[]", scenario.ShiftSpec),
+    ("teams[].shrinkage", shrinkage.ShrinkageSpec),
+    ("teams[].shrinkage.breaks", shrinkage.BreakRule),
+    ("teams[].shrinkage.lunch", shrinkage.LunchRule),
+    ("teams[].shrinkage.meetings[]", shrinkage.MeetingSpec),
     ("routing[]", scenario.RoutingRule),
     ("sla_policies[]", scenario.SlaPolicy),
     ("sla_policies[].match", scenario.SlaMatch),
