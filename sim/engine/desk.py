@@ -17,9 +17,17 @@ from typing import TYPE_CHECKING
 import simpy
 
 from sim.core.calendar import BusinessCalendar, shift_instances
+from sim.engine import shrinkage
+from sim.engine.agent_time import (
+    AGENT_COLUMNS,
+    TrackedTeam,
+    empty_agents,
+    wrapped_chat_session,
+    wrapped_session,
+)
 from sim.engine.demand import CategoryDraws, ChannelDemand
 from sim.engine.escalator import Escalator
-from sim.engine.processes import Process, arrivals, roster
+from sim.engine.processes import Process, arrivals, chat_session, roster, session
 from sim.engine.records import (
     ESCALATION_COLUMNS,
     TASK_COLUMNS,
@@ -95,7 +103,23 @@ class Desk:
         self.escalations = Columns(ESCALATION_COLUMNS)
         self.calendars = build_calendars(scenario)
         numbers = count()
-        self.teams = {spec.name: Team(self.env, spec, self.levels, numbers) for spec in scenario.teams}
+        self.tracked = any(t.shrinkage is not None for t in scenario.teams) or any(
+            c.after_call_work is not None for c in scenario.channels
+        )
+        """Whether the run keeps per-agent time records (after-call work or shrinkage modelled)."""
+        window = (scenario.warmup, scenario.horizon)
+        self.teams = {
+            spec.name: TrackedTeam(self.env, spec, self.levels, numbers, window)
+            if self.tracked
+            else Team(self.env, spec, self.levels, numbers)
+            for spec in scenario.teams
+        }
+        self._wrap = {
+            c.name: streams.sampler(Stream.WRAP_UP.of(c.name), c.after_call_work)
+            for c in scenario.channels
+            if c.after_call_work is not None
+        }
+        """After-call work per channel that has it."""
         self.channels = [
             ChannelDemand(spec, scenario.start_weekday, scenario.horizon, streams) for spec in scenario.channels
         ]
@@ -336,6 +360,19 @@ class Desk:
             return self.escalator.apply(ticket, team, decision, agent)
         return None
 
+    def wrap_time(self, item: Ticket | Task) -> float:
+        """The after-call work following this session of ``item`` (0 for a task or a channel without)."""
+        draw = self._wrap.get(item.channel) if isinstance(item, Ticket) else None
+        if draw is None or not isinstance(item, Ticket):
+            return 0.0
+        wrap = draw()
+        item.wrap_time += wrap
+        return wrap
+
+    def wrapped(self, item: Ticket | Task, team: Team) -> None:
+        """The agent's after-call work on ``item`` is done."""
+        self.record(self.env.now, item.id, Event.WRAP_UP_DONE, team.name)
+
     def _await_customer(self, ticket: Ticket, team: Team) -> None:
         now = self.env.now
         ticket.status = Status.PENDING
@@ -430,9 +467,11 @@ class Desk:
         for demand in self.channels:
             self.env.process(arrivals(self.env, demand, s.horizon, self.admit))
         for spec in s.teams:
-            self.env.process(
-                roster(self.env, self, self.teams[spec.name], duty_blocks(spec, s.horizon, s.start_weekday))
-            )
+            team, blocks = self.teams[spec.name], duty_blocks(spec, s.horizon, s.start_weekday)
+            if isinstance(team, TrackedTeam):
+                self.env.process(self._tracked_roster(team, blocks))
+            else:
+                self.env.process(roster(self.env, self, team, blocks))
         self.env.run(until=s.horizon)
         for ticket in list(self.live.values()):
             for clock in ticket.clocks:
@@ -453,7 +492,29 @@ class Desk:
             self.visits.frame(),
             self.tasks.frame(),
             self.escalations.frame(),
+            self._agents_frame(),
         )
+
+    def _tracked_roster(self, team: TrackedTeam, blocks: list[tuple[float, float, int]]) -> Process:
+        """The roster of a team that keeps per-agent records: with shrinkage and after-call work if any."""
+        s, spec = self.scenario, team.spec.shrinkage
+        absence = None
+        if spec is not None and spec.absenteeism > 0:
+            absence = self.streams.uniform(Stream.ABSENCE.of(team.name))
+        serve, chat = (wrapped_session, wrapped_chat_session) if self._wrap else (session, chat_session)
+        return shrinkage.roster(self.env, self, team, blocks, s.horizon, s.start_weekday, absence, serve, chat)
+
+    def _agents_frame(self) -> pd.DataFrame:
+        """The agents table: one row per agent per duty block, when the run keeps per-agent records."""
+        if not self.tracked:
+            return empty_agents()
+        table = Columns(AGENT_COLUMNS)
+        table.declare("team", self.teams)
+        for team in self.teams.values():
+            assert isinstance(team, TrackedTeam)
+            for row in team.rows(self.scenario.horizon):
+                table.add(row)
+        return table.frame()
 
     def _check_conservation(self, tickets: pd.DataFrame) -> None:
         counts = tickets["outcome"].value_counts()

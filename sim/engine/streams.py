@@ -60,6 +60,8 @@ class Stream(StrEnum):
     UPDATES = "updates"  # .<SLA policy>
     REOPEN = "reopen"  # .<category>
     REOPEN_DELAY = "reopen_delay"  # .<category>
+    WRAP_UP = "wrap_up"  # .<channel>: after-call work after each session
+    ABSENCE = "absence"  # .<team>: does a rostered agent miss its shift?
 
     def of(self, *parts: str) -> str:
         """The stream's full name for these channel, category, team… names."""

@@ -7,13 +7,16 @@ can be worked several at once by one agent, up to the channel's concurrency, and
 other concurrent tickets (each slower by the channel's slowdown, see ``processes.chat_session``).
 Abandoned or moved tickets are dropped lazily when they reach the head. The team also records its
 time-weighted levels: queue length, busy capacity (1/concurrency per chat held), agents on duty,
-and those of them in overtime past their shift end.
+and those of them in overtime past their shift end. A team with shrinkage also records its agents
+away (on duty but on a break, at lunch, in a meeting): ``step_away`` and ``come_back`` (driven by
+``sim.engine.shrinkage``); an agent finishes the ticket in hand before it goes.
 """
 
 from __future__ import annotations
 
 import heapq
 from itertools import count
+from typing import TYPE_CHECKING
 
 import simpy
 
@@ -22,11 +25,28 @@ from sim.engine.tickets import Status, Task, Ticket
 from sim.scenario.policy import channel_queue_order, queue_order
 from sim.scenario.spec import TeamSpec
 
+if TYPE_CHECKING:
+    from sim.engine.agent_time import AgentTime
+
 
 class Agent:
     """One agent on duty: how many tickets it holds and whether its shift is over."""
 
-    __slots__ = ("holds", "id", "limit", "load", "off_shift", "on_duty", "overtime", "waiting")
+    __slots__ = (
+        "away",
+        "away_due",
+        "gone",
+        "holds",
+        "id",
+        "limit",
+        "load",
+        "off_shift",
+        "on_duty",
+        "overtime",
+        "paused",
+        "time",
+        "waiting",
+    )
 
     def __init__(self, agent_id: int) -> None:
         self.id = agent_id
@@ -40,6 +60,16 @@ class Agent:
         """The agent's pending request for work, while it has one."""
         self.holds: list[simpy.Event] = []
         """The warm handoffs the agent holds the line for: the events a receiver's joining fires."""
+        self.paused = False
+        """Whether the agent takes no new work: its shift is over, or it is away or about to go."""
+        self.away = ""
+        """While the agent is away (shrinkage): the cause (break, lunch…); "" when not away."""
+        self.away_due = ""
+        """The cause of the away block the agent goes on once its hands are empty; "" when none is due."""
+        self.gone: simpy.Event | None = None
+        """Fires when the agent actually steps away for the block due (see ``Team.step_away``)."""
+        self.time: AgentTime | None = None
+        """The agent's time ledger, on a team that keeps per-agent records (``sim.engine.agent_time``)."""
 
     def can_take(self, ticket: Ticket | Task) -> bool:
         """Whether the agent can add ``ticket`` to what it holds (only chats alongside chats)."""
@@ -67,6 +97,8 @@ class Team:
         self.busy = levels.recorder(spec.name, "busy")
         self.staffed = levels.recorder(spec.name, "staffed")
         self.overtime = levels.recorder(spec.name, "overtime")
+        self.away = levels.recorder(spec.name, "away") if spec.shrinkage is not None else None
+        """Agents on duty but away (only for a team with shrinkage): agents available = staffed - away."""
 
     def new_agent(self) -> Agent:
         """An agent comes on duty (counted in the ``staffed`` level)."""
@@ -117,9 +149,13 @@ class Team:
         self.queue.change(self.env.now, -1)
 
     def wait_for_work(self, agent: Agent) -> simpy.Event:
-        """An event that fires with the next ticket for this agent (None if its shift ends first)."""
+        """An event that fires with the next ticket for this agent (None if its shift ends first).
+
+        An agent away (or about to go) keeps its request, unlisted, until it comes back.
+        """
         event = agent.waiting = self.env.event()
-        self._free.append((agent, event))
+        if not agent.paused:
+            self._free.append((agent, event))
         return event
 
     def release(self, agent: Agent, ticket: Ticket | Task) -> None:
@@ -133,8 +169,15 @@ class Team:
             nxt = self.take(agent)
             if nxt is not None:
                 self._stop_waiting(agent, waiting).succeed(nxt)
-        if agent.off_shift and agent.load == 0:
+        if agent.paused and agent.load == 0:
+            self._hands_empty(agent)
+
+    def _hands_empty(self, agent: Agent) -> None:
+        """A paused agent has finished its last ticket: it leaves (shift over) or steps away (a block due)."""
+        if agent.off_shift:
             self.leave(agent)
+        elif agent.away_due and not agent.away:
+            self._go_away(agent)
 
     def end_shift(self, agent: Agent) -> None:
         """The agent's shift is over: it takes no new work and leaves once its hands are empty.
@@ -142,13 +185,22 @@ class Team:
         An agent still holding work stays on in overtime (the ``overtime`` level) until it leaves;
         an agent holding the line in a warm handoff stops holding (the transfer becomes cold).
         """
-        agent.off_shift = True
+        listed = not agent.paused
+        agent.off_shift = agent.paused = True
+        if agent.away_due:  # the block it was due never starts: it goes home after the ticket in hand
+            agent.away_due = ""
+            assert agent.gone is not None
+            agent.gone.succeed("")
         if agent.load and agent.on_duty:
             agent.overtime = True
             self.overtime.change(self.env.now, 1)
         waiting = agent.waiting
         if waiting is not None:
-            self._stop_waiting(agent, waiting).succeed(None)
+            if listed:
+                self._stop_waiting(agent, waiting).succeed(None)
+            else:  # away, or about to go: its request is not listed
+                agent.waiting = None
+                waiting.succeed(None)
         for hold in agent.holds:
             if not hold.triggered:
                 hold.succeed(None)
@@ -162,10 +214,61 @@ class Team:
     def leave(self, agent: Agent) -> None:
         """The agent goes off duty, once (counted in the ``staffed`` level)."""
         if agent.on_duty:
+            if agent.away:
+                self.come_back(agent)
             agent.on_duty = False
             self.staffed.change(self.env.now, -1)
             if agent.overtime:
                 self.overtime.change(self.env.now, -1)
+
+    # -- shrinkage: time on duty away from the queue ---------------------------------------------------
+    def step_away(self, agent: Agent, cause: str) -> simpy.Event:
+        """The agent is due an away block (``cause``: break, lunch…): it takes no new work from now.
+
+        Returns an event that fires when it actually goes: at once with empty hands, else when it
+        has finished what it holds (``release``). Its request for work, if any, is withdrawn meanwhile.
+        """
+        gone = agent.gone = self.env.event()
+        agent.away_due = cause
+        listed = not agent.paused
+        agent.paused = True
+        if listed and agent.waiting is not None:
+            self._free.remove((agent, agent.waiting))
+        if agent.load == 0:
+            self._go_away(agent)
+        return gone
+
+    def _go_away(self, agent: Agent) -> None:
+        now = self.env.now
+        agent.away, agent.away_due = agent.away_due, ""
+        assert self.away is not None  # only a team with shrinkage sends agents away
+        self.away.change(now, 1)
+        if agent.time is not None:
+            agent.time.away_from(now, agent.away)
+        assert agent.gone is not None
+        agent.gone.succeed(agent.away)
+
+    def come_back(self, agent: Agent) -> None:
+        """The agent's away block is over: it is available again (unless its shift is over)."""
+        if not agent.away:
+            return
+        now = self.env.now
+        assert self.away is not None
+        self.away.change(now, -1)
+        if agent.time is not None:
+            agent.time.back(now)
+        agent.away = ""
+        if agent.off_shift:
+            return
+        agent.paused = False
+        waiting = agent.waiting
+        if waiting is not None:
+            nxt = self.take(agent)
+            if nxt is None:
+                self._free.append((agent, waiting))
+            else:
+                agent.waiting = None
+                waiting.succeed(nxt)
 
     def _exclusive_waits_ahead(self, ticket: Ticket | Task) -> bool:
         """Whether a waiting exclusive ticket (phone, email) would be served before the new ``ticket``."""
@@ -183,7 +286,7 @@ class Team:
         An agent holding chats takes no new chat while an exclusive ticket is ahead of it in the
         queue: it finishes its chats and then takes that ticket, so chats cannot starve calls.
         """
-        if agent.off_shift:
+        if agent.paused:
             return None
         exclusive, concurrent = self._exclusive, self._concurrent
         _drop_stale(exclusive)

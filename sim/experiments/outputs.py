@@ -46,6 +46,8 @@ def write_run(result: RunResult, out_root: str | Path = "results", run_id: str |
         result.tickets.to_parquet(tmp / "tickets.parquet", index=False)
         result.events.to_parquet(tmp / "events.parquet", index=False)
         result.levels.to_parquet(tmp / "levels.parquet", index=False)
+        if len(result.agents):
+            result.agents.to_parquet(tmp / "agents.parquet", index=False)
         result.kpis.to_csv(tmp / "kpis_by_replication.csv", index=False)
         result.summary.to_csv(tmp / "summary.csv", index=False)
         (tmp / "summary.json").write_text(dumps_json(_summary_doc(result, final.name)), encoding="utf-8")

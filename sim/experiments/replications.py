@@ -52,6 +52,8 @@ class RunResult:
     meta: dict = field(default_factory=dict)
     warmup: WarmupGuidance | None = None
     precision: Precision | None = None
+    agents: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """One row per agent per shift and replication when the scenario models agent time (else empty)."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ def run(
         tickets=_stack(records, "tickets"),
         events=_stack(records, "events"),
         levels=_stack(records, "levels"),
+        agents=_stack(records, "agents") if len(records[0].agents) else pd.DataFrame(),
         kpis=kpis,
         summary=summarise(kpis),
         elapsed=time.perf_counter() - started,
