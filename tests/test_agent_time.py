@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import build, event_log, fixed, simulate, within
-from theory_cases import RATE_BOUND, ciw_waits
+from theory_cases import ciw_waits
 
 from sim.analysis.kpis import replication_kpis, time_averages
 from sim.engine.agent_time import AWAY_CAUSES
@@ -320,6 +320,8 @@ def test_a_team_without_shrinkage_keeps_the_same_records_with_per_agent_records_
 
 
 # -- after-call work against theory and Ciw ----------------------------------------------------------------------
+UTILISATION_BOUND = 0.003
+"""Relative bound of the utilisation check: a bias of 0.3 % (say, wrap-up left out for one agent in 80) fails it."""
 CIW_BOUND = 0.10
 """Relative bound of the two-sample check of mean waits against Ciw (as for the lognormal M/G/c in theory_cases)."""
 
@@ -359,7 +361,7 @@ def test_after_call_work_utilisation_is_exact_and_waits_match_ciw_with_the_exten
         utilisation.append(replication_kpis(records, scenario)["utilisation.agents"])
         arrivals = len(window) / (per_minute * (horizon - margin - warmup)) - 1
         controls.append([arrivals, window["work_time"].mean() / talk - 1])
-    ok, account = within(utilisation, rho, RATE_BOUND, controls)
+    ok, account = within(utilisation, rho, UTILISATION_BOUND, controls)
     assert ok, f"utilisation = λ(E[talk] + E[wrap])/c: {account}"
     service = ciw.dists.Exponential(rate=1 / talk) + ciw.dists.Deterministic(wrap)
     reference = ciw_waits(per_minute, service, agents, horizon, warmup, reps, seed=1)
