@@ -17,7 +17,7 @@ from sim.analysis.kpis import replication_kpis, time_averages
 from sim.engine.agent_time import AWAY_CAUSES
 from sim.engine.desk import duty_blocks, run_replication
 from sim.engine.streams import Stream, Streams
-from sim.scenario.loader import validate
+from sim.scenario.loader import ScenarioError, validate
 
 PHONE_WITH_WRAP = [
     {"name": "phone", "arrival_times": [0, 1, 2], "category_mix": {"question": 1}, "after_call_work": fixed(3)}
@@ -367,3 +367,27 @@ def test_after_call_work_utilisation_is_exact_and_waits_match_ciw_with_the_exten
     reference = ciw_waits(per_minute, service, agents, horizon, warmup, reps, seed=1)
     ok, account = within(waits, reference, CIW_BOUND, controls)
     assert ok, f"mean wait against Ciw's M/G/4 with service talk + wrap: {account}"
+
+
+# -- bad input ------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("team", "message"),
+    [
+        (
+            {"name": "desk", "agents": 2, "shrinkage": {"breaks": {"every": "15m", "length": "15m"}}},
+            "teams[0].shrinkage.breaks: a break must be shorter than the time between breaks",
+        ),
+        (
+            {"name": "desk", "agents": 2, "shrinkage": {"lunch": {"length": "1h", "window": "12:00-12:30"}}},
+            "teams[0].shrinkage.lunch: the lunch is longer than its window",
+        ),
+        (
+            {"name": "desk", "agents": 2, "shrinkage": {"absenteeism": 0.1}},
+            "teams[0]: 'shrinkage.absenteeism' needs 'shifts'",
+        ),
+    ],
+)
+def test_shrinkage_that_cannot_happen_is_refused_with_its_field_path(team, message):
+    with pytest.raises(ScenarioError) as refused:
+        build(teams=[team])
+    assert message in str(refused.value)
