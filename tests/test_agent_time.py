@@ -17,6 +17,9 @@ from sim.analysis.kpis import replication_kpis, time_averages
 from sim.engine.agent_time import AWAY_CAUSES
 from sim.engine.desk import duty_blocks, run_replication
 from sim.engine.streams import Stream, Streams
+from sim.experiments.outputs import write_run
+from sim.experiments.replications import run
+from sim.experiments.results import load_run
 from sim.scenario.loader import ScenarioError, validate
 
 PHONE_WITH_WRAP = [
@@ -391,3 +394,10 @@ def test_shrinkage_that_cannot_happen_is_refused_with_its_field_path(team, messa
     with pytest.raises(ScenarioError) as refused:
         build(teams=[team])
     assert message in str(refused.value)
+
+
+def test_a_run_folder_keeps_the_agents_table(tmp_path):
+    result = run(build(channels=PHONE_WITH_WRAP), replications=2, progress=False)
+    folder = load_run(write_run(result, tmp_path))
+    assert list(folder.agents["replication"]) == [0, 1]
+    assert list(folder.agents["wrap"]) == [9.0, 9.0]
