@@ -337,6 +337,23 @@ EXACT_TESTS = {
         ["recontact_rate", "gave_up_for_good"],
         "test_callbacks_retrials::test_recontact_rate_and_customers_who_gave_up_for_good",
     ),
+    **dict.fromkeys(
+        ["work_time_mean", "wrap_time_mean", "handle_time_mean"],
+        "test_agent_time::test_wrap_up_counts_in_utilisation_and_as_its_own_part_of_handle_time",
+    ),
+    **dict.fromkeys(
+        [
+            "occupancy",
+            "agents_available",
+            "shrinkage",
+            "shrinkage_team",
+            "agent_utilisation_min",
+            "agent_utilisation_max",
+            "agent_occupancy_min",
+            "agent_occupancy_max",
+        ],
+        "test_agent_time::test_shrinkage_kpis_split_rostered_hours_by_cause",
+    ),
 }
 """KPI base name -> the test that checks it against a hand-computed value ('module::test' outside this file)."""
 

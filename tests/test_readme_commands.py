@@ -59,7 +59,7 @@ def test_an_unknown_field_set_by_an_override_is_named_by_the_override_not_a_line
     assert refusal(path, "teams[1].agent=3") == (
         "--set teams[1].agent=3: unknown field agent; did you mean 'agents'? allowed: name, tier, skills, agents, "
         "shifts, handle_time_multiplier, cost_per_hour, overtime_premium, channel_order, authority, supervisor, "
-        "authority_mode, approval_time, max_attempts"
+        "authority_mode, approval_time, max_attempts, shrinkage"
     )
 
 

@@ -6,7 +6,8 @@ simulation, instead of leaving an empty column at the end.
 A KPI name is a base (``asa``, ``utilisation`` …, the ones ``sim.analysis.kpis`` labels) optionally
 followed by ``.`` and one of the scenario's channel, team, priority, category or segment names
 (or, for ``escalation_kind`` and ``escalation_reason``, a kind or a reason the triggers record; for
-``path_share`` a route of team names joined by ``>``; for ``cost_per_ticket_tier`` a team's tier).
+``path_share`` a route of team names joined by ``>``; for ``cost_per_ticket_tier`` a team's tier;
+for ``shrinkage`` a cause: break, lunch, meeting, coaching or absence).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import difflib
 from collections.abc import Callable
 
 from sim.analysis.kpis import KPIS, live_channels, served_by_details
+from sim.engine.agent_time import Cause
 from sim.scenario.policy import Kind, escalation_reasons
 from sim.scenario.spec import Scenario
 
@@ -59,6 +61,7 @@ _DETAILS: dict[str, Callable[[Scenario], tuple[list[str], Callable[[str], bool]]
     "path_share": _routes,
     "cost_per_ticket_tier": lambda s: _one_of(sorted({str(t.tier) for t in s.teams}, key=int)),
     "served_by": lambda s: _one_of(served_by_details(s)),
+    "shrinkage": lambda s: _one_of(list(Cause.all())),
 }
 """KPIs whose detail is not an entity of the scenario: escalation kinds, the triggers' reasons, the routes
 tickets take (``path_share.tier1>tier2``) and the teams' tiers (``cost_per_ticket_tier.2``); the names and

@@ -35,6 +35,13 @@ replications that have it. Definitions follow contact-centre practice:
 - *Served by* (with agent groups): per team, the share of its stays that were picked up, whose
   first pick-up was by each pool (``served_by.<team>.<team>``: its own agents;
   ``served_by.<team>.<group>``: a group's), over tickets arriving after the warm-up.
+- *Handle time* (scenarios with after-call work): per answered ticket, agent work (talk) and
+  after-call work (wrap-up) as separate parts, and their sum (AHT).
+- *Shrinkage* (teams with a ``shrinkage`` spec): rostered agent-hours not available to take work,
+  by cause (break, lunch, meeting, coaching, absence), over rostered agent-hours; *agents available*
+  is agents on duty minus those away. *Occupancy*: busy time (wrap-up included) over time on duty
+  and not away; utilisation is over all time on duty. Per-agent figures come from the agents table
+  (one row per agent per shift); the lowest and highest per team are KPIs.
 - *First-contact resolution*: resolved tickets that the first agent who worked them resolved in
   that session and that never reopened; routing before the first pick-up is not a failure.
 - *Callbacks* (channels with ``callback``): offer rate over contacts; accept rate over offers;
@@ -57,6 +64,7 @@ from scipy.special import stdtrit
 
 from sim.analysis.intervals import channel_intervals, intervals_met, service_level_flags
 from sim.core.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
+from sim.engine.agent_time import AWAY_CAUSES, Cause
 from sim.engine.records import RunRecords
 from sim.engine.tickets import Outcome, Wait
 from sim.scenario.matching import route
@@ -141,6 +149,17 @@ KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|t
     "callback_wait_mean": ("wait from taking a callback to being reached, mean", "min"),
     "recontact_rate": ("abandoned contacts followed by a new call", SHARE),
     "gave_up_for_good": ("customers who gave up for good", SHARE),
+    "work_time_mean": ("agent work (talk) time per answered ticket, mean", "min"),
+    "wrap_time_mean": ("after-call work per answered ticket, mean", "min"),
+    "handle_time_mean": ("handle time (work + after-call work) per answered ticket, mean", "min"),
+    "occupancy": ("agent occupancy (busy over time available)", SHARE),
+    "agents_available": ("mean agents available (on duty, not away)", "agents"),
+    "shrinkage": ("shrinkage: rostered hours not available", SHARE),
+    "shrinkage_team": ("shrinkage of a team, all causes", SHARE),
+    "agent_utilisation_min": ("lowest utilisation of an agent's shift", SHARE),
+    "agent_utilisation_max": ("highest utilisation of an agent's shift", SHARE),
+    "agent_occupancy_min": ("lowest occupancy of an agent's shift", SHARE),
+    "agent_occupancy_max": ("highest occupancy of an agent's shift", SHARE),
 }
 
 
@@ -159,6 +178,10 @@ def replication_kpis(records: RunRecords, scenario: Scenario) -> dict[str, float
     kpis.update(_levels(records, scenario))
     if scenario.agent_groups:
         kpis.update(_served_by(records, tickets, scenario))
+    if any(c.after_call_work is not None for c in scenario.channels):
+        kpis.update(_handle_times(tickets, scenario))
+    if len(records.agents):
+        kpis.update(_agent_time(records, scenario))
     if escalates(scenario):
         kpis.update(_escalation(records, tickets, scenario))
     kpis.update(arrival_extra_kpis(records, tickets, scenario))
@@ -476,6 +499,60 @@ def _served_by(records: RunRecords, tickets: pd.DataFrame, scenario: Scenario) -
         team, _, pool = detail.partition(".")
         mine = served[(teams == team) & (served != "")]
         out[f"served_by.{detail}"] = float((mine == pool).mean()) if len(mine) else math.nan
+    return out
+
+
+def _handle_times(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
+    """Work, after-call work and their sum per answered ticket, pooled and per channel."""
+    answered = tickets[tickets["answered_at"].notna()]
+    out: dict[str, float] = {}
+    groups = [("", answered)] + [(f".{c.name}", answered[answered["channel"] == c.name]) for c in scenario.channels]
+    for suffix, mine in groups:
+        out[f"work_time_mean{suffix}"] = _mean(mine["work_time"])
+        out[f"wrap_time_mean{suffix}"] = _mean(mine["wrap_time"])
+        out[f"handle_time_mean{suffix}"] = _mean(mine["work_time"] + mine["wrap_time"])
+    return out
+
+
+MIN_AGENT_MINUTES = MINUTES_PER_HOUR
+"""An agent's shift counts in the lowest and highest per-agent figures with at least this much time on duty
+in the window (a stint cut by the warm-up or the horizon says little)."""
+
+
+def _agent_time(records: RunRecords, scenario: Scenario) -> dict[str, float]:
+    """Shrinkage by cause, agents available, occupancy and the spread of per-agent figures, from the agents table."""
+    agents = records.agents
+    away = agents[[f"away_{cause}" for cause in AWAY_CAUSES]].sum(axis=1)
+    worked = agents["busy"] + agents["wrap"]
+    available = agents["on_duty"] - away
+    team = agents["team"].astype(str)
+    out: dict[str, float] = {}
+    shrinking = [p.name for p in scenario.pools if p.shrinkage is not None]
+    if shrinking:
+        mine = agents[team.isin(shrinking)]
+        rostered = mine["rostered"].sum()
+        lost = {cause: mine[f"away_{cause}"].sum() for cause in AWAY_CAUSES} | {Cause.ABSENCE: mine["absence"].sum()}
+        out["shrinkage"] = sum(lost.values()) / rostered if rostered > 0 else math.nan
+        for cause, minutes in lost.items():
+            out[f"shrinkage.{cause}"] = minutes / rostered if rostered > 0 else math.nan
+        means = time_averages(records.levels, records.warmup, records.horizon)
+        by = {(r.team, r.metric): r.mean for r in means.itertuples()}
+        for name in shrinking:
+            here = team == name
+            rostered = agents.loc[here, "rostered"].sum()
+            missed = away[here].sum() + agents.loc[here, "absence"].sum()
+            out[f"shrinkage_team.{name}"] = missed / rostered if rostered > 0 else math.nan
+            out[f"agents_available.{name}"] = by.get((name, "staffed"), 0.0) - by.get((name, "away"), 0.0)
+    for spec in scenario.pools:
+        here = (team == spec.name).to_numpy()
+        free = available[here].sum()
+        out[f"occupancy.{spec.name}"] = worked[here].sum() / free if free > 0 else math.nan
+        long = here & (agents["on_duty"] >= MIN_AGENT_MINUTES).to_numpy()
+        utilisation = worked[long] / agents.loc[long, "on_duty"]
+        occupancy = (worked[long] / available[long]).where(available[long] > 0)
+        for name, values in (("agent_utilisation", utilisation), ("agent_occupancy", occupancy)):
+            out[f"{name}_min.{spec.name}"] = float(values.min()) if values.notna().any() else math.nan
+            out[f"{name}_max.{spec.name}"] = float(values.max()) if values.notna().any() else math.nan
     return out
 
 

@@ -21,12 +21,23 @@ from typing import TYPE_CHECKING
 import simpy
 
 from sim.core.calendar import BusinessCalendar, shift_instances
+from sim.engine import shrinkage
+from sim.engine.agent_time import (
+    AGENT_COLUMNS,
+    Tracked,
+    TrackedGroup,
+    TrackedSharedTeam,
+    TrackedTeam,
+    empty_agents,
+    wrapped_chat_session,
+    wrapped_session,
+)
 from sim.engine.backlog import backlog_tickets
 from sim.engine.callbacks import Journeys, uses_journeys
 from sim.engine.demand import CategoryDraws, ChannelDemand
 from sim.engine.escalator import Escalator
 from sim.engine.groups import Group, SharedTeam, Sharing
-from sim.engine.processes import Process, arrivals, roster
+from sim.engine.processes import Process, arrivals, chat_session, roster, session
 from sim.engine.records import (
     ESCALATION_COLUMNS,
     TASK_COLUMNS,
@@ -41,7 +52,7 @@ from sim.engine.records import (
 from sim.engine.self_service import SelfServiceFront, offers_self_service
 from sim.engine.sla import SlaClock
 from sim.engine.streams import Sampler, Stream, Streams
-from sim.engine.teams import Agent, Team
+from sim.engine.teams import Agent, Pool, Team
 from sim.engine.tickets import Session, Status, Task, Ticket, TicketTable, Wait
 from sim.scenario.matching import route, sla_policy_for
 from sim.scenario.policy import Action
@@ -121,12 +132,28 @@ class Desk:
         self.escalations = Columns(ESCALATION_COLUMNS)
         self.calendars = build_calendars(scenario)
         numbers = count()
+        self.tracked = any(p.shrinkage is not None for p in scenario.pools) or any(
+            c.after_call_work is not None for c in scenario.channels
+        )
+        """Whether the run keeps per-agent time records (after-call work or shrinkage modelled)."""
         self.teams: dict[str, Team] = {}
         self.groups: list[Group] = []
         if scenario.agent_groups:
             self._share(scenario, numbers)
         else:
-            self.teams = {spec.name: Team(self.env, spec, self.levels, numbers) for spec in scenario.teams}
+            own = TrackedTeam if self.tracked else Team
+            self.teams = {spec.name: own(self.env, spec, self.levels, numbers) for spec in scenario.teams}
+        if self.tracked:
+            rules = {spec.name: spec.shrinkage for spec in scenario.pools}
+            for pool in self.pools():
+                assert isinstance(pool, Tracked)
+                pool.track((scenario.warmup, scenario.horizon), rules[pool.name])
+        self._wrap = {
+            c.name: streams.sampler(Stream.WRAP_UP.of(c.name), c.after_call_work)
+            for c in scenario.channels
+            if c.after_call_work is not None
+        }
+        """After-call work per channel that has it."""
         self.channels = [
             ChannelDemand(spec, scenario.start_weekday, scenario.horizon, streams) for spec in scenario.channels
         ]
@@ -176,10 +203,14 @@ class Desk:
         shared: dict[str, SharedTeam] = {}
         for spec in scenario.teams:
             if spec.name in served:
-                self.teams[spec.name] = shared[spec.name] = SharedTeam(self.env, spec, self.levels, numbers, sharing)
+                queue = (TrackedSharedTeam if self.tracked else SharedTeam)(
+                    self.env, spec, self.levels, numbers, sharing
+                )
+                self.teams[spec.name] = shared[spec.name] = queue
             else:
-                self.teams[spec.name] = Team(self.env, spec, self.levels, numbers)
-        self.groups = [Group(self.env, g, self.levels, shared, sharing) for g in scenario.agent_groups]
+                self.teams[spec.name] = (TrackedTeam if self.tracked else Team)(self.env, spec, self.levels, numbers)
+        group = TrackedGroup if self.tracked else Group
+        self.groups = [group(self.env, g, self.levels, shared, sharing) for g in scenario.agent_groups]
         self.visits = Columns({**VISIT_COLUMNS, "served_by": "c"})
         self.leave_team = self._leave_shared_team  # type: ignore[method-assign]
 
@@ -418,6 +449,19 @@ class Desk:
             return self.escalator.apply(ticket, team, decision, agent)
         return None
 
+    def wrap_time(self, item: Ticket | Task) -> float:
+        """The after-call work following this session of ``item`` (0 for a task or a channel without)."""
+        draw = self._wrap.get(item.channel) if isinstance(item, Ticket) else None
+        if draw is None or not isinstance(item, Ticket):
+            return 0.0
+        wrap = draw()
+        item.wrap_time += wrap
+        return wrap
+
+    def wrapped(self, item: Ticket | Task, team: Team) -> None:
+        """The agent's after-call work on ``item`` is done."""
+        self.record(self.env.now, item.id, Event.WRAP_UP_DONE, team.name)
+
     def _await_customer(self, ticket: Ticket, team: Team) -> None:
         now = self.env.now
         ticket.status = Status.PENDING
@@ -524,11 +568,9 @@ class Desk:
         for demand in self.channels:
             self.env.process(arrivals(self.env, demand, s.horizon, admit))
         for spec in s.teams:
-            self.env.process(
-                roster(self.env, self, self.teams[spec.name], duty_blocks(spec, s.horizon, s.start_weekday))
-            )
+            self._start_roster(self.teams[spec.name], duty_blocks(spec, s.horizon, s.start_weekday))
         for group in self.groups:
-            self.env.process(roster(self.env, self, group, duty_blocks(group.spec, s.horizon, s.start_weekday)))
+            self._start_roster(group, duty_blocks(group.spec, s.horizon, s.start_weekday))
         self.env.run(until=s.horizon)
         for ticket in list(self.live.values()):
             for clock in ticket.clocks:
@@ -557,6 +599,7 @@ class Desk:
             self.escalations.frame(),
             contacts,
             self._volume_factors(),
+            self._agents_frame(),
         )
 
     def _volume_factors(self) -> pd.DataFrame | None:
@@ -568,6 +611,39 @@ class Desk:
         for demand in varied:
             for day, factor in enumerate(demand.factors or ()):
                 table.add((demand.name, day, factor))
+        return table.frame()
+
+    def pools(self) -> list[Pool]:
+        """Every pool of agents: the teams' own agents, then the agent groups."""
+        return [*self.teams.values(), *self.groups]
+
+    def _start_roster(self, pool: Pool, blocks: list[tuple[float, float, int]]) -> None:
+        """Bring the pool's agents on duty block by block (with their time ledgers if the run keeps them)."""
+        if isinstance(pool, Tracked):
+            self.env.process(self._tracked_roster(pool, blocks))
+        else:
+            self.env.process(roster(self.env, self, pool, blocks))
+
+    def _tracked_roster(self, team: Tracked, blocks: list[tuple[float, float, int]]) -> Process:
+        """The roster of a pool that keeps per-agent records: with shrinkage and after-call work if any."""
+        s, spec = self.scenario, team.shrinkage
+        absence = None
+        if spec is not None and spec.absenteeism > 0:
+            absence = self.streams.uniform(Stream.ABSENCE.of(team.name))
+        serve, chat = (wrapped_session, wrapped_chat_session) if self._wrap else (session, chat_session)
+        return shrinkage.roster(self.env, self, team, blocks, s.horizon, s.start_weekday, absence, serve, chat)
+
+    def _agents_frame(self) -> pd.DataFrame:
+        """The agents table: one row per agent per duty block, when the run keeps per-agent records."""
+        if not self.tracked:
+            return empty_agents()
+        table = Columns(AGENT_COLUMNS)
+        pools = self.pools()
+        table.declare("team", [pool.name for pool in pools])
+        for team in pools:
+            assert isinstance(team, Tracked)
+            for row in team.rows(self.scenario.horizon):
+                table.add(row)
         return table.frame()
 
     def _check_conservation(self, tickets: pd.DataFrame) -> None:

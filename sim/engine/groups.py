@@ -166,7 +166,7 @@ class Group(Pool):
         teams: dict[str, SharedTeam],
         sharing: Sharing,
     ) -> None:
-        super().__init__(env, spec.name, levels)
+        super().__init__(env, spec.name, levels, away=spec.shrinkage is not None)
         self.spec = spec
         self.sharing = sharing
         self.lanes = [(teams[q.team], q.priority, q.after or 0.0) for q in spec.serves]
@@ -192,7 +192,7 @@ class Group(Pool):
 
     def take(self, agent: Agent) -> Ticket | Task | None:
         """The best eligible waiting ticket over the group's queues (``policy.shared_work_order``)."""
-        if agent.off_shift:
+        if agent.paused:
             return None
         now = self.env.now
         best: Ticket | Task | None = None

@@ -72,11 +72,17 @@ def _replay(
         admit(demand, t)
 
 
-def agent(env: simpy.Environment, desk: WorkDesk, team: Pool, me: Agent) -> Process:
+def agent(
+    env: simpy.Environment, desk: WorkDesk, team: Pool, me: Agent, serve: Serve | None = None, chat: Serve | None = None
+) -> Process:
     """An agent on duty: take the next ticket its pool offers, work it, repeat until the shift ends.
 
     ``team`` is the agent's pool: its team's own agents, or an agent group serving several queues.
+    ``serve`` and ``chat`` run a session of an exclusive and of a concurrent ticket (default:
+    ``session`` and ``chat_session``; ``sim.engine.agent_time`` adds after-call work to them).
     """
+    serve = serve or session
+    chat = chat or chat_session
     while not me.off_shift:
         ticket = team.take(me)
         if ticket is None:
@@ -84,11 +90,15 @@ def agent(env: simpy.Environment, desk: WorkDesk, team: Pool, me: Agent) -> Proc
             if ticket is None:
                 break
         if ticket.concurrency > 1:
-            env.process(chat_session(env, desk, team, me, ticket))
+            env.process(chat(env, desk, team, me, ticket))
         else:
-            yield from session(env, desk, team, me, ticket)
+            yield from serve(env, desk, team, me, ticket)
     if me.load == 0:
         team.leave(me)
+
+
+Serve = Callable[[simpy.Environment, Any, Any, Agent, Ticket | Task], Process]
+"""A work session of an agent on one ticket or task (``session``, ``chat_session`` or a variant)."""
 
 
 def session(env: simpy.Environment, desk: WorkDesk, team: Pool, me: Agent, item: Ticket | Task) -> Process:
@@ -193,10 +203,10 @@ def roster(env: simpy.Environment, desk: WorkDesk, team: Pool, blocks: list[tupl
             env.process(agent(env, desk, team, member))
         if off != float("inf"):
             end = env.timeout(off - env.now)
-            end.callbacks.append(partial(_end_shifts, team, crew))
+            end.callbacks.append(partial(end_shifts, team, crew))
 
 
-def _end_shifts(team: Pool, crew: list[Agent], _: simpy.Event) -> None:
+def end_shifts(team: Pool, crew: list[Agent], _: simpy.Event) -> None:
     """A duty block is over: each of its agents finishes the ticket in hand and leaves."""
     for member in crew:
         team.end_shift(member)

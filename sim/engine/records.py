@@ -9,7 +9,7 @@ sentinel.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -49,11 +49,13 @@ class Event(Names):
     SLA_WARNING = "sla_warning"
     SLA_BREACH = "sla_breach"
     SLA_MET = "sla_met"
+    WRAP_UP_DONE = "wrap_up_done"
 
 
 LEVEL_METRICS = ("queue", "busy", "staffed", "overtime")
 """Time-weighted levels per team: tickets waiting, agents' busy capacity, agents on duty, and those of
-them past their shift end finishing work (overtime; part of ``staffed``)."""
+them past their shift end finishing work (overtime; part of ``staffed``). A team with shrinkage adds
+``away``: agents on duty but away (break, lunch, meeting); agents available = staffed - away."""
 
 
 class Columns:
@@ -245,3 +247,6 @@ class RunRecords:
     """One row per self-service attempt (``sim.engine.self_service``); None when no category offers it."""
     volume_factors: pd.DataFrame | None = None
     """(channel, day, factor) of the channels with ``volume_uncertainty``; None when no channel has one."""
+    agents: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """One row per agent per duty block (``sim.engine.agent_time.AGENT_COLUMNS``) when the scenario models
+    agent time (after-call work or shrinkage); empty otherwise."""

@@ -78,6 +78,8 @@ class Stream(StrEnum):
     RETRIAL_PATIENCE = "retrial.patience"  # .<channel>: the patience of the new contact
     RETRIAL_HANDLE = "retrial.handle"  # .<category>.<team>: the first handle time of the new contact
     RETRIAL_REPLY = "retrial.reply"  # .<category>: will the new contact need a customer reply?
+    WRAP_UP = "wrap_up"  # .<channel>: after-call work after each session
+    ABSENCE = "absence"  # .<team>: does a rostered agent miss its shift?
 
     def of(self, *parts: str) -> str:
         """The stream's full name for these channel, category, team… names."""

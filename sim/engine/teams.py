@@ -11,13 +11,16 @@ can be worked several at once by one agent, up to the channel's concurrency, and
 other concurrent tickets (each slower by the channel's slowdown, see ``processes.chat_session``).
 Abandoned or moved tickets are dropped lazily when they reach the head. The team also records its
 time-weighted levels: queue length, busy capacity (1/concurrency per chat held), agents on duty,
-and those of them in overtime past their shift end.
+and those of them in overtime past their shift end. A team with shrinkage also records its agents
+away (on duty but on a break, at lunch, in a meeting): ``step_away`` and ``come_back`` (driven by
+``sim.engine.shrinkage``); an agent finishes the ticket in hand before it goes.
 """
 
 from __future__ import annotations
 
 import heapq
 from itertools import count
+from typing import TYPE_CHECKING
 
 import simpy
 
@@ -26,11 +29,29 @@ from sim.engine.tickets import Status, Task, Ticket
 from sim.scenario.policy import channel_queue_order, queue_order
 from sim.scenario.spec import TeamSpec
 
+if TYPE_CHECKING:
+    from sim.engine.agent_time import AgentTime
+
 
 class Agent:
     """One agent on duty: how many tickets it holds and whether its shift is over."""
 
-    __slots__ = ("holds", "id", "idle_since", "limit", "load", "off_shift", "on_duty", "overtime", "waiting")
+    __slots__ = (
+        "away",
+        "away_due",
+        "gone",
+        "holds",
+        "id",
+        "idle_since",
+        "limit",
+        "load",
+        "off_shift",
+        "on_duty",
+        "overtime",
+        "paused",
+        "time",
+        "waiting",
+    )
 
     def __init__(self, agent_id: int) -> None:
         self.id = agent_id
@@ -46,6 +67,16 @@ class Agent:
         """The warm handoffs the agent holds the line for: the events a receiver's joining fires."""
         self.idle_since: tuple[float, int] = (0.0, 0)
         """When the agent last asked for work, and a tie-break: stamped only where agent groups share queues."""
+        self.paused = False
+        """Whether the agent takes no new work: its shift is over, or it is away or about to go."""
+        self.away = ""
+        """While the agent is away (shrinkage): the cause (break, lunch…); "" when not away."""
+        self.away_due = ""
+        """The cause of the away block the agent goes on once its hands are empty; "" when none is due."""
+        self.gone: simpy.Event | None = None
+        """Fires when the agent actually steps away for the block due (see ``Team.step_away``)."""
+        self.time: AgentTime | None = None
+        """The agent's time ledger, on a team that keeps per-agent records (``sim.engine.agent_time``)."""
 
     def can_take(self, ticket: Ticket | Task) -> bool:
         """Whether the agent can add ``ticket`` to what it holds (only chats alongside chats)."""
@@ -63,7 +94,7 @@ class Pool:
     overtime past their shift end.
     """
 
-    def __init__(self, env: simpy.Environment, name: str, levels: Levels) -> None:
+    def __init__(self, env: simpy.Environment, name: str, levels: Levels, away: bool = False) -> None:
         self.env = env
         self.name = name
         self._free: list[tuple[Agent, simpy.Event]] = []
@@ -71,6 +102,8 @@ class Pool:
         self.busy = levels.recorder(name, "busy")
         self.staffed = levels.recorder(name, "staffed")
         self.overtime = levels.recorder(name, "overtime")
+        self.away = levels.recorder(name, "away") if away else None
+        """Agents on duty but away (only for a pool with shrinkage): agents available = staffed - away."""
 
     def new_agent(self) -> Agent:
         """An agent comes on duty (counted in the ``staffed`` level)."""
@@ -78,9 +111,13 @@ class Pool:
         return Agent(next(self._ids))
 
     def wait_for_work(self, agent: Agent) -> simpy.Event:
-        """An event that fires with the next ticket for this agent (None if its shift ends first)."""
+        """An event that fires with the next ticket for this agent (None if its shift ends first).
+
+        An agent away (or about to go) keeps its request, unlisted, until it comes back.
+        """
         event = agent.waiting = self.env.event()
-        self._free.append((agent, event))
+        if not agent.paused:
+            self._free.append((agent, event))
         return event
 
     def release(self, agent: Agent, ticket: Ticket | Task) -> None:
@@ -94,8 +131,15 @@ class Pool:
             nxt = self.take(agent)
             if nxt is not None:
                 self._stop_waiting(agent, waiting).succeed(nxt)
-        if agent.off_shift and agent.load == 0:
+        if agent.paused and agent.load == 0:
+            self._hands_empty(agent)
+
+    def _hands_empty(self, agent: Agent) -> None:
+        """A paused agent has finished its last ticket: it leaves (shift over) or steps away (a block due)."""
+        if agent.off_shift:
             self.leave(agent)
+        elif agent.away_due and not agent.away:
+            self._go_away(agent)
 
     def end_shift(self, agent: Agent) -> None:
         """The agent's shift is over: it takes no new work and leaves once its hands are empty.
@@ -103,13 +147,22 @@ class Pool:
         An agent still holding work stays on in overtime (the ``overtime`` level) until it leaves;
         an agent holding the line in a warm handoff stops holding (the transfer becomes cold).
         """
-        agent.off_shift = True
+        listed = not agent.paused
+        agent.off_shift = agent.paused = True
+        if agent.away_due:  # the block it was due never starts: it goes home after the ticket in hand
+            agent.away_due = ""
+            assert agent.gone is not None
+            agent.gone.succeed("")
         if agent.load and agent.on_duty:
             agent.overtime = True
             self.overtime.change(self.env.now, 1)
         waiting = agent.waiting
         if waiting is not None:
-            self._stop_waiting(agent, waiting).succeed(None)
+            if listed:
+                self._stop_waiting(agent, waiting).succeed(None)
+            else:  # away, or about to go: its request is not listed
+                agent.waiting = None
+                waiting.succeed(None)
         for hold in agent.holds:
             if not hold.triggered:
                 hold.succeed(None)
@@ -123,6 +176,8 @@ class Pool:
     def leave(self, agent: Agent) -> None:
         """The agent goes off duty, once (counted in the ``staffed`` level)."""
         if agent.on_duty:
+            if agent.away:
+                self.come_back(agent)
             agent.on_duty = False
             self.staffed.change(self.env.now, -1)
             if agent.overtime:
@@ -134,6 +189,55 @@ class Pool:
         if ticket.concurrency > 1:
             agent.limit = ticket.concurrency if agent.load == 1 else min(agent.limit, ticket.concurrency)
         self.busy.change(now, 1.0 / ticket.concurrency)
+
+    # -- shrinkage: time on duty away from the queue ---------------------------------------------------
+    def step_away(self, agent: Agent, cause: str) -> simpy.Event:
+        """The agent is due an away block (``cause``: break, lunch…): it takes no new work from now.
+
+        Returns an event that fires when it actually goes: at once with empty hands, else when it
+        has finished what it holds (``release``). Its request for work, if any, is withdrawn meanwhile.
+        """
+        gone = agent.gone = self.env.event()
+        agent.away_due = cause
+        listed = not agent.paused
+        agent.paused = True
+        if listed and agent.waiting is not None:
+            self._free.remove((agent, agent.waiting))
+        if agent.load == 0:
+            self._go_away(agent)
+        return gone
+
+    def _go_away(self, agent: Agent) -> None:
+        now = self.env.now
+        agent.away, agent.away_due = agent.away_due, ""
+        assert self.away is not None  # only a team with shrinkage sends agents away
+        self.away.change(now, 1)
+        if agent.time is not None:
+            agent.time.away_from(now, agent.away)
+        assert agent.gone is not None
+        agent.gone.succeed(agent.away)
+
+    def come_back(self, agent: Agent) -> None:
+        """The agent's away block is over: it is available again (unless its shift is over)."""
+        if not agent.away:
+            return
+        now = self.env.now
+        assert self.away is not None
+        self.away.change(now, -1)
+        if agent.time is not None:
+            agent.time.back(now)
+        agent.away = ""
+        if agent.off_shift:
+            return
+        agent.paused = False
+        waiting = agent.waiting
+        if waiting is not None:
+            nxt = self.take(agent)
+            if nxt is None:
+                self._free.append((agent, waiting))
+            else:
+                agent.waiting = None
+                waiting.succeed(nxt)
 
     def take(self, agent: Agent) -> Ticket | Task | None:
         """The next waiting work for ``agent``, if any (assigned to it), else None."""
@@ -149,7 +253,7 @@ class Team(Pool):
 
     def __init__(self, env: simpy.Environment, spec: TeamSpec, levels: Levels, numbers: count[int]) -> None:
         self.queue = levels.recorder(spec.name, "queue")
-        super().__init__(env, spec.name, levels)
+        super().__init__(env, spec.name, levels, away=spec.shrinkage is not None)
         self.spec = spec
         self._exclusive: list[tuple] = []
         self._concurrent: list[tuple] = []
@@ -227,7 +331,7 @@ class Team(Pool):
         An agent holding chats takes no new chat while an exclusive ticket is ahead of it in the
         queue: it finishes its chats and then takes that ticket, so chats cannot starve calls.
         """
-        if agent.off_shift:
+        if agent.paused:
             return None
         exclusive, concurrent = self._exclusive, self._concurrent
         _drop_stale(exclusive)

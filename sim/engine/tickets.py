@@ -122,6 +122,7 @@ class Ticket:
     abandoned_at: float = NAN
     resolving_team: str = ""
     work_time: float = 0.0
+    wrap_time: float = 0.0
     sessions: int = 0
     sla_policy: str = ""
     clocks: tuple[SlaClock, ...] = ()
@@ -222,6 +223,7 @@ class TicketTable:
             "closed_time": "f",
             "resolution_time": "f",
             "work_time": "f",
+            "wrap_time": "f",
             "sessions": "i",
             "sla_policy": "c",
             "first_response_due": "f",
@@ -275,6 +277,7 @@ class TicketTable:
             t.closed_time,
             t.resolved_at - t.arrival - t.closed_time if resolved else NAN,
             t.work_time,
+            t.wrap_time,
             t.sessions,
             t.sla_policy,
             fr.due if fr else NAN,

@@ -54,6 +54,8 @@ def write_run(result: RunResult, out_root: str | Path = "results", run_id: str |
         result.levels.to_parquet(tmp / "levels.parquet", index=False)
         if result.self_service is not None:
             result.self_service.to_parquet(tmp / "self_service.parquet", index=False)
+        if len(result.agents):
+            result.agents.to_parquet(tmp / "agents.parquet", index=False)
         result.kpis.to_csv(tmp / "kpis_by_replication.csv", index=False)
         result.summary.to_csv(tmp / "summary.csv", index=False)
         channels, teams = interval_tables(result.tickets, result.levels, result.scenario)

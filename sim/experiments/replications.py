@@ -54,6 +54,8 @@ class RunResult:
     precision: Precision | None = None
     self_service: pd.DataFrame | None = None
     """Every self-service attempt (scenarios whose categories offer it), with a ``replication`` column."""
+    agents: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """One row per agent per shift and replication when the scenario models agent time (else empty)."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,7 @@ def run(
         tickets=_stack(records, "tickets"),
         events=_stack(records, "events"),
         levels=_stack(records, "levels"),
+        agents=_stack(records, "agents") if len(records[0].agents) else pd.DataFrame(),
         kpis=kpis,
         summary=summarise(kpis),
         elapsed=time.perf_counter() - started,

@@ -37,6 +37,8 @@ class RunFolder:
     levels: pd.DataFrame
     summary: pd.DataFrame
     meta: dict = field(default_factory=dict)
+    agents: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The per-agent table (``agents.parquet``) of a scenario that models agent time; else empty."""
 
 
 @dataclass
@@ -102,6 +104,7 @@ def load_run(folder: str | Path) -> RunFolder:
         levels=pd.read_parquet(folder / "levels.parquet"),
         summary=pd.read_csv(folder / "summary.csv"),
         meta=_json(folder / "summary.json"),
+        agents=pd.read_parquet(folder / "agents.parquet") if (folder / "agents.parquet").is_file() else pd.DataFrame(),
     )
 
 

@@ -169,7 +169,18 @@ def _dots(ax: Axes, points: pd.DataFrame, parameter: str, kpi: str) -> None:
 
 
 HIGHER_IS_BETTER = {"service_level", "first_response_attainment", "resolution_attainment", "fcr", "resolved"}
-NEUTRAL = {"utilisation", "agents_on_duty", "arrived", "path_share"}
+NEUTRAL = {
+    "utilisation",
+    "agents_on_duty",
+    "arrived",
+    "path_share",
+    "occupancy",
+    "agents_available",
+    "agent_utilisation_min",
+    "agent_utilisation_max",
+    "agent_occupancy_min",
+    "agent_occupancy_max",
+}
 """KPI base names whose larger values are better, and those with no better direction; lower is better for the rest."""
 GOOD_LOW, GOOD_HIGH, NO_DIRECTION = "RdYlBu_r", "RdYlBu", "Purples"
 """Heatmap colours: blue is better and red worse for every KPI; shades of purple where neither is."""

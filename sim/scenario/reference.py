@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from sim.core import distributions
 from sim.core.units import MINUTES_PER_HOUR
-from sim.scenario import demand_extras, escalation, journeys
+from sim.scenario import demand_extras, escalation, journeys, shrinkage
 from sim.scenario import spec as scenario
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
@@ -34,6 +34,10 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("teams[].shifts[]", scenario.ShiftSpec),
     ("agent_groups[]", scenario.AgentGroupSpec),
     ("agent_groups[].serves[]", scenario.ServedQueue),
+    ("teams[].shrinkage", shrinkage.ShrinkageSpec),
+    ("teams[].shrinkage.breaks", shrinkage.BreakRule),
+    ("teams[].shrinkage.lunch", shrinkage.LunchRule),
+    ("teams[].shrinkage.meetings[]", shrinkage.MeetingSpec),
     ("routing[]", scenario.RoutingRule),
     ("sla_policies[]", scenario.SlaPolicy),
     ("sla_policies[].match", scenario.SlaMatch),

@@ -11,53 +11,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
-from sim.core.calendar import parse_clock
 from sim.core.distributions import Distribution
 from sim.core.names import Names
-from sim.core.units import HOURS_PER_DAY, MINUTES_PER_HOUR, MINUTES_PER_WEEK, Duration, parse_duration
+from sim.core.units import HOURS_PER_DAY, MINUTES_PER_WEEK, Duration, parse_duration
+from sim.scenario.clock import WEEKDAYS as WEEKDAYS  # re-exported: the engine and reports import them from here
+from sim.scenario.clock import Clock, TimeWindow, Weekday
+from sim.scenario.clock import clock_text as clock_text
 from sim.scenario.demand_extras import BacklogEntry, SelfService, VolumeUncertainty
 from sim.scenario.escalation import EscalationSpec
 from sim.scenario.fields import Name, Spec, Weight
 from sim.scenario.journeys import CallbackSpec, RetrialSpec
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-_CLOCK_PATTERN = r"([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00"
-
-
-def clock_text(minutes: float) -> str:
-    """Minutes after midnight as ``HH:MM`` (how clock times are written back to YAML)."""
-    hours, rest = divmod(round(minutes), int(MINUTES_PER_HOUR))
-    return f"{hours:02d}:{rest:02d}"
-
-
-Clock = Annotated[
-    float,
-    BeforeValidator(parse_clock),
-    PlainSerializer(clock_text, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": f"^({_CLOCK_PATTERN})$", "description": "HH:MM"}),
-]
-
-
-def _parse_window(text: object) -> tuple[float, float]:
-    if not isinstance(text, str) or text.count("-") != 1:
-        raise ValueError(f'{text!r} is not a time window; write it as "HH:MM-HH:MM", e.g. "09:00-17:00"')
-    start, end = (parse_clock(part.strip()) for part in text.split("-"))
-    if not start < end:
-        raise ValueError(f"{text!r} ends before it starts; split a window over midnight in two")
-    return start, end
-
-
-TimeWindow = Annotated[
-    tuple[float, float],
-    BeforeValidator(_parse_window),
-    PlainSerializer(lambda w: f"{clock_text(w[0])}-{clock_text(w[1])}", when_used="json"),
-    WithJsonSchema(
-        {"type": "string", "pattern": f"^({_CLOCK_PATTERN})-({_CLOCK_PATTERN})$", "description": "HH:MM-HH:MM"}
-    ),
-]
+from sim.scenario.shrinkage import ShrinkageSpec
 
 
 class CalendarSpec(Spec):
@@ -134,6 +100,11 @@ class ChannelSpec(Spec):
     )
     retrial: RetrialSpec | None = Field(
         default=None, description="callers who hang up and call again later; none: nobody calls again"
+    )
+    after_call_work: Distribution | None = Field(
+        default=None,
+        description="wrap-up after each agent session on this channel's tickets: the agent stays busy, "
+        "no customer is served; none: no after-call work",
     )
 
     @model_validator(mode="after")
@@ -266,6 +237,10 @@ class TeamSpec(Spec):
         default=None, description="approve: the approving supervisor's time per sign-off"
     )
     max_attempts: int = Field(default=1, ge=1, description="failed attempts before the ticket moves on")
+    shrinkage: ShrinkageSpec | None = Field(
+        default=None,
+        description="breaks, lunch, meetings and absenteeism; also keeps per-agent time records ({} for records only)",
+    )
 
     @model_validator(mode="after")
     def _agents_or_shifts(self) -> TeamSpec:
@@ -273,6 +248,8 @@ class TeamSpec(Spec):
             raise ValueError("give a team either 'agents' (always on duty) or 'shifts', not both")
         if self.authority_mode == "approve" and self.approval_time is None:
             raise ValueError("authority_mode 'approve' needs an 'approval_time' (the supervisor's time per sign-off)")
+        if self.shrinkage is not None and self.shrinkage.absenteeism and self.shifts is None:
+            raise ValueError("'shrinkage.absenteeism' needs 'shifts': an around-the-clock agent has no shift to miss")
         return self
 
 
@@ -302,11 +279,17 @@ class AgentGroupSpec(Spec):
         default=1.5, ge=0, description="pay factor for time an agent stays past its shift end to finish a ticket"
     )
     serves: list[ServedQueue] = Field(min_length=1, description="the team queues the group's agents serve")
+    shrinkage: ShrinkageSpec | None = Field(
+        default=None,
+        description="breaks, lunch, meetings and absenteeism; also keeps per-agent time records ({} for records only)",
+    )
 
     @model_validator(mode="after")
     def _agents_or_shifts(self) -> AgentGroupSpec:
         if (self.agents is None) == (self.shifts is None):
             raise ValueError("give an agent group either 'agents' (always on duty) or 'shifts', not both")
+        if self.shrinkage is not None and self.shrinkage.absenteeism and self.shifts is None:
+            raise ValueError("'shrinkage.absenteeism' needs 'shifts': an around-the-clock agent has no shift to miss")
         return self
 
 
