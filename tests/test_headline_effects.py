@@ -80,6 +80,28 @@ WARM = Variant(
     5,
 )
 BETTER_NOTES = Variant("handoff", "better_notes", ("escalation.handoff.context_complete=0.95",), ("horizon=3d",), 5)
+CC_SHORT = ("horizon=3d",)
+NO_CROSS_TRAINING = Variant(
+    "contact_centre", "no_cross_training", ("agent_groups.blended.serves=[{team: billing}]",), CC_SHORT, 5
+)
+NO_SHRINKAGE = Variant(
+    "contact_centre",
+    "no_shrinkage",
+    tuple(
+        f"agent_groups.{group}.shrinkage=null"
+        for group in ("billing_specialists", "technical_specialists", "blended", "backoffice")
+    ),
+    CC_SHORT,
+    5,
+)
+NO_ACW = Variant(
+    "contact_centre",
+    "no_after_call_work",
+    ("channels.phone.after_call_work=null", "channels.chat.after_call_work=null"),
+    CC_SHORT,
+    5,
+)
+NO_CALLBACKS = Variant("contact_centre", "no_callbacks", ("channels.phone.callback=null",), CC_SHORT, 5)
 
 EFFECTS = [
     # baseline: the README's staffing comparison (no figures stated): a 14th agent on tier 1's morning shift
@@ -133,6 +155,14 @@ EFFECTS = [
     Effect(WARM, "service_level.phone", -1, "phone service level 86 % -> 83 %", "-2.9 points [-5.1, -0.8]"),
     Effect(BETTER_NOTES, "rework_per_ticket", -1, "rework 32 s -> 3.4 s per ticket", "-30 s [-32, -28]"),
     Effect(BETTER_NOTES, "cost_per_resolved", -1, "cost per resolved ticket -$0.10", "-$0.08 [-0.12, -0.04]"),
+    # contact centre: each people mechanism switched off
+    Effect(NO_CROSS_TRAINING, "service_level.phone", -1, "phone service level -10 points", "-11 points [-15, -6.9]"),
+    Effect(
+        NO_CROSS_TRAINING, "intervals_met.phone", -1, "intervals meeting the goal -23 points", "-24 points [-33, -15]"
+    ),
+    Effect(NO_SHRINKAGE, "service_level.phone", +1, "phone service level +11 points", "+11 points [+7.1, +15]"),
+    Effect(NO_ACW, "service_level.phone", +1, "phone service level +8.0 points", "+8.9 points [+7.1, +11]"),
+    Effect(NO_CALLBACKS, "abandonment_rate.phone", +1, "phone abandonment +3.1 points", "+3.8 points [+3.1, +4.4]"),
 ]
 """Every headline effect of the bundled scenarios (README 'Bundled scenarios' and each file's header)."""
 

@@ -145,7 +145,9 @@ def team_intervals(levels: pd.DataFrame, scenario: Scenario, warmup: float, hori
     edges = interval_edges(scenario.reporting.minutes, warmup, horizon)
     widths = np.diff(edges)
     frames = []
-    for team in scenario.teams:
+    for team in scenario.pools:
+        if team.agents is None and team.shifts is None:
+            continue  # a team served only by agent groups: its agents' levels are the groups'
         mine = levels[(levels["team"] == team.name).to_numpy()]
         area = {
             metric: np.diff(_step_integral(series["time"].to_numpy(), series["value"].to_numpy(), edges))

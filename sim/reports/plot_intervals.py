@@ -79,10 +79,10 @@ def interval_plot(channels: pd.DataFrame, teams: pd.DataFrame, scenario: Scenari
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8.5, frameon=False)
         ax.grid(axis="y", alpha=0.3)
     occupancy = axes[-1]
-    for i, team in enumerate(scenario.teams):
-        mine = teams[teams["team"] == team.name].sort_values("start")
+    for i, team in enumerate(sorted(set(teams["team"]), key=list(teams["team"]).index)):
+        mine = teams[teams["team"] == team].sort_values("start")
         x, values = _steps(mine, "occupancy", scale)
-        occupancy.step(x, values, where="post", color=PALETTE[i % len(PALETTE)], lw=1.2, label=team.name)
+        occupancy.step(x, values, where="post", color=PALETTE[i % len(PALETTE)], lw=1.2, label=team)
     occupancy.set_ylim(0, 1.04)
     share_axis(occupancy, "y")
     occupancy.set_ylabel("occupancy")
@@ -91,7 +91,7 @@ def interval_plot(channels: pd.DataFrame, teams: pd.DataFrame, scenario: Scenari
         fontsize=10.5,
         loc="left",
     )
-    occupancy.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8.5, frameon=False, title="team")
+    occupancy.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8.5, frameon=False, title="team or group")
     occupancy.grid(axis="y", alpha=0.3)
     weekday_axis(occupancy, scenario, scale)
     if len(occupancy.get_xticks()) > 8:  # day names over dates, so that two weeks of ticks do not touch

@@ -422,7 +422,8 @@ def utilisation_by_hour(levels: pd.DataFrame, scenario: Scenario) -> pd.DataFram
     last = math.ceil(scenario.horizon / MINUTES_PER_HOUR)
     edges = np.clip(np.arange(first, last + 1) * MINUTES_PER_HOUR, scenario.warmup, scenario.horizon)
     hours = (scenario.start_weekday * HOURS_PER_DAY + np.arange(first, last)) % HOURS_PER_WEEK
-    table = pd.DataFrame(np.nan, index=[p.name for p in scenario.pools], columns=range(HOURS_PER_WEEK))
+    staffed = [p.name for p in scenario.pools if p.agents is not None or p.shifts is not None]
+    table = pd.DataFrame(np.nan, index=staffed, columns=range(HOURS_PER_WEEK))
     for team in table.index:
         totals = {}
         for metric in ("busy", "staffed"):
@@ -450,7 +451,7 @@ def utilisation_heatmap(levels: pd.DataFrame, scenario: Scenario) -> Figure:
     ax.grid(which="minor", axis="x", color="white", lw=2)
     ax.tick_params(which="minor", length=0)
     ax.set_xlabel("hour of the week")
-    ax.set_ylabel("team")
+    ax.set_ylabel("team or agent group" if scenario.agent_groups else "team")
     ax.set_title("Agent utilisation by hour of the week (grey: nobody on duty)")
     fig.colorbar(image, ax=ax, label="busy / on duty", format=PercentFormatter(1.0), pad=0.01)
     return fig

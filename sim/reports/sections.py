@@ -35,7 +35,7 @@ from sim.reports.plots import (
 from sim.reports.plots_compare import comparison_bars, paired_difference_plot
 from sim.reports.plots_sweep import short_name, staffing_plot, sweep_heatmap, sweep_kpi_plot
 from sim.reports.tables import difference_parts, worst_intervals
-from sim.scenario.spec import Scenario, clock_text
+from sim.scenario.spec import AgentGroupSpec, Scenario, TeamSpec, clock_text
 
 KEY_KPIS = (
     "arrived",
@@ -176,17 +176,24 @@ def scenario_glance(scenario: Scenario) -> dict:
         patience = format_duration(c.patience.mean()) if c.patience is not None else "never abandons"
         channels.append({"name": c.name, "demand": demand, "patience": patience, "target": target})
     teams = []
-    for t in scenario.teams:
-        if t.shifts is None:
-            staffing = f"{t.agents} around the clock"
-        else:
+    for t in scenario.pools:
+        groups = [g.name for g in scenario.agent_groups if t.name in {q.team for q in g.serves}]
+        if t.shifts is not None:
             staffing = ", ".join(
                 f"{s.agents} × {clock_text(s.start)}-{clock_text(s.end)} {_days(s.days)}" for s in t.shifts
             )
+        elif t.agents is not None:
+            staffing = f"{t.agents} around the clock"
+        else:
+            staffing = "no agents of its own"
+        if isinstance(t, AgentGroupSpec):
+            staffing += "; serves " + ", ".join(q.team for q in t.serves)
+        elif groups:
+            staffing += "; also served by " + ", ".join(groups)
         teams.append(
             {
                 "name": t.name,
-                "tier": t.tier,
+                "tier": t.tier if isinstance(t, TeamSpec) else "group",
                 "staffing": staffing,
                 "cost": f"${t.cost_per_hour:,.0f}/h" if t.cost_per_hour else "—",
             }

@@ -32,7 +32,8 @@ class Workload:
 
     def describe(self) -> str:
         """One line for people: the expected tickets and the largest team."""
-        return f"about {_count(self.tickets)} tickets per replication, at most {_count(self.agents)} agents in a team"
+        largest = f"at most {_count(self.agents)} agents in a team or group"
+        return f"about {_count(self.tickets)} tickets per replication, {largest}"
 
     def problems(self) -> list[str]:
         """What exceeds a limit in one replication of this workload (empty: fine)."""
@@ -71,10 +72,10 @@ def channel_tickets(scenario: Scenario) -> list[float]:
 
 
 def team_agents(scenario: Scenario) -> list[int]:
-    """Agents each team can have on duty at once (their largest: ``estimate``'s agents)."""
+    """Agents each pool (the teams, then the agent groups) can have on duty at once (the largest: ``estimate``'s)."""
     return [
-        team.agents if team.agents is not None else sum(shift.agents for shift in team.shifts or [])
-        for team in scenario.teams
+        pool.agents if pool.agents is not None else sum(shift.agents for shift in pool.shifts or [])
+        for pool in scenario.pools
     ]
 
 
