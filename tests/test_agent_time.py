@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import build, event_log, fixed, simulate, within
+from conftest import SCENARIOS, build, event_log, fixed, simulate, within
 from theory_cases import ciw_waits
 
 from sim.analysis.kpis import replication_kpis, time_averages
@@ -20,7 +20,7 @@ from sim.engine.streams import Stream, Streams
 from sim.experiments.outputs import write_run
 from sim.experiments.replications import run
 from sim.experiments.results import load_run
-from sim.scenario.loader import ScenarioError, validate
+from sim.scenario.loader import ScenarioError, load_scenario, validate
 
 PHONE_WITH_WRAP = [
     {"name": "phone", "arrival_times": [0, 1, 2], "category_mix": {"question": 1}, "after_call_work": fixed(3)}
@@ -401,3 +401,29 @@ def test_a_run_folder_keeps_the_agents_table(tmp_path):
     folder = load_run(write_run(result, tmp_path))
     assert list(folder.agents["replication"]) == [0, 1]
     assert list(folder.agents["wrap"]) == [9.0, 9.0]
+
+
+def test_agent_groups_keep_ledgers_take_breaks_and_account_for_every_rostered_minute_per_pool():
+    # the bundled contact centre: four agent groups with shrinkage and after-call work sharing two team queues
+    scenario = load_scenario(SCENARIOS / "contact_centre.yaml", ["horizon=2d"])
+    records = run_replication(scenario)
+    agents, start, end = records.agents, scenario.warmup, scenario.horizon
+    pools = {g.name for g in scenario.agent_groups}
+    assert set(agents["team"].astype(str)) == pools  # the teams have no agents of their own
+    away = agents[[f"away_{cause}" for cause in AWAY_CAUSES]].sum(axis=1)
+    assert np.allclose(agents["on_duty"], agents["busy"] + agents["wrap"] + agents["idle"] + away)
+    assert np.allclose(agents["rostered"], agents["on_duty"] - agents["overtime"] + agents["absence"])
+    assert (away > 0).any() and (agents["wrap"] > 0).any()
+    means = time_averages(records.levels, start, end)
+    for pool in pools:
+        mine = agents[agents["team"] == pool]
+        levels = means[means["team"] == pool].set_index("metric")["mean"] * (end - start)
+        assert mine["on_duty"].sum() == pytest.approx(levels["staffed"], rel=1e-9), pool
+        assert (mine["busy"] + mine["wrap"]).sum() == pytest.approx(levels["busy"], rel=1e-9), pool
+        assert away[mine.index].sum() == pytest.approx(levels["away"], rel=1e-9), pool
+        spec = next(g for g in scenario.agent_groups if g.name == pool)
+        rota = sum(
+            n * (min(off, end) - min(max(on, start), end))
+            for on, off, n in duty_blocks(spec, end, scenario.start_weekday)
+        )
+        assert mine["rostered"].sum() == pytest.approx(rota, rel=1e-12), pool

@@ -236,20 +236,7 @@ class Journeys:
             reply is not None and reply() < draws.reply_probability,
             journey=Journey(j.customer, j.contact + 1),
         )
-        # what follows is Desk.admit's second half (kept there unshared: admit is the hot path)
-        desk.arrived += 1
-        desk.live[ticket.id] = ticket
-        desk.record(now, ticket.id, Event.ARRIVAL, "", before.channel)
-        routed = team
-        if desk.escalator.arrival_rules:
-            team = desk.escalator.on_arrival(ticket, team)
-        ticket.arrival_priority = ticket.priority
-        if desk.scenario.sla_policies:
-            desk._start_clocks(ticket)
-        if team is not routed:
-            desk.escalator.start_updates(ticket)
-        ticket.first_team = team.name
-        desk.enter_team(ticket, team)
+        desk.admit_ticket(ticket, team)
 
     def _first_handle(self, category: str, team: Team) -> Sampler:
         key = (category, team.name)

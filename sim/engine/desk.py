@@ -248,9 +248,14 @@ class Desk:
             handle() + extra_work,
             reply_u is not None and reply_u() < draws.reply_probability,  # will the customer be asked for a reply?
         )
+        self.admit_ticket(ticket, team)
+        return ticket
+
+    def admit_ticket(self, ticket: Ticket, team: Team) -> None:
+        """A new ticket arrives now for ``team``: arrival rules, SLA clocks, then its first queue."""
         self.arrived += 1
         self.live[ticket.id] = ticket
-        self.record(now, ticket.id, Event.ARRIVAL, "", demand.name)
+        self.record(ticket.arrival, ticket.id, Event.ARRIVAL, "", ticket.channel)
         routed = team
         if self.escalator.arrival_rules:
             team = self.escalator.on_arrival(ticket, team)
@@ -261,7 +266,6 @@ class Desk:
             self.escalator.start_updates(ticket)
         ticket.first_team = team.name
         self.enter_team(ticket, team)
-        return ticket
 
     def admit_waiting(self, ticket: Ticket, team: Team) -> None:
         """A ticket of the starting backlog joins ``team``'s queue at time 0, its clocks started at its arrival."""
