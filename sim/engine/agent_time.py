@@ -248,24 +248,24 @@ class WrapDesk(WorkDesk, Protocol):
 
 def wrapped_session(env: simpy.Environment, desk: WrapDesk, team: Tracked, me: Agent, item: Ticket | Task) -> Process:
     """``processes.session`` followed by the channel's after-call work, before the agent lets go."""
-    queue, factor = team.serving(item)
-    work = desk.begin_work(item, queue) * factor
-    yield env.timeout(work)
-    wrap = desk.wrap_time(item)
-    stay = desk.end_work(item, queue, work, me)
-    if stay is not None:
-        yield from stay
-    if wrap:
-        yield from _wrap_up(env, desk, team, queue, me, item, wrap)
-    team.release(me, item)
+    return _worked_and_wrapped(env, desk, team, me, item, chat=False)
 
 
 def wrapped_chat_session(
     env: simpy.Environment, desk: WrapDesk, team: Tracked, me: Agent, item: Ticket | Task
 ) -> Process:
     """``processes.chat_session`` followed by after-call work: the chat keeps its slot during the wrap-up."""
+    return _worked_and_wrapped(env, desk, team, me, item, chat=True)
+
+
+def _worked_and_wrapped(
+    env: simpy.Environment, desk: WrapDesk, team: Tracked, me: Agent, item: Ticket | Task, chat: bool
+) -> Process:
+    """A session (a chat's slower by the chats held when it starts), what follows it, then the wrap-up."""
     queue, factor = team.serving(item)
-    work = desk.begin_work(item, queue) * factor * (1.0 + desk.chat_slowdown(item) * (me.load - 1))
+    work = desk.begin_work(item, queue) * factor
+    if chat:
+        work *= 1.0 + desk.chat_slowdown(item) * (me.load - 1)
     yield env.timeout(work)
     wrap = desk.wrap_time(item)
     stay = desk.end_work(item, queue, work, me)
