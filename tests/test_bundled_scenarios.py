@@ -49,8 +49,9 @@ def test_bundled_scenario_kpis_are_finite(short_run):
     kpis = result.kpis.iloc[0]
     assert not any(math.isinf(v) for v in kpis)
     assert all(math.isfinite(kpis[name]) for name in CORE_KPIS)
-    for team in scenario.teams:
-        assert 0 < kpis[f"utilisation.{team.name}"] <= 1 + 1e-9
+    for pool in scenario.pools:
+        if pool.agents is not None or pool.shifts is not None:  # not a team that only agent groups serve
+            assert 0 < kpis[f"utilisation.{pool.name}"] <= 1 + 1e-9
     assert kpis["arrived"] == kpis["resolved"] + kpis["abandoned"] + kpis["open"]
 
 

@@ -460,12 +460,14 @@ def _levels(records: RunRecords, scenario: Scenario) -> dict[str, float]:
     window_hours = (records.horizon - records.warmup) / MINUTES_PER_HOUR
     cost = 0.0
     for team in scenario.pools:
+        if isinstance(team, TeamSpec):
+            out[f"queue_length.{team.name}"] = by.get((team.name, "queue"), 0.0)
+        if team.agents is None and team.shifts is None:
+            continue  # a team that only agent groups serve: its agents' figures are the groups'
         staffed = by.get((team.name, "staffed"), 0.0)
         busy = by.get((team.name, "busy"), 0.0)
         overtime = by.get((team.name, "overtime"), 0.0)
         out[f"utilisation.{team.name}"] = busy / staffed if staffed > 0 else math.nan
-        if isinstance(team, TeamSpec):
-            out[f"queue_length.{team.name}"] = by.get((team.name, "queue"), 0.0)
         out[f"agents_on_duty.{team.name}"] = staffed
         if team.shifts is not None:
             out[f"overtime_hours.{team.name}"] = overtime * HOURS_PER_WEEK
