@@ -221,17 +221,11 @@ def backlog_plot(levels: pd.DataFrame, scenario: Scenario) -> Figure:
             np.zeros_like(grid)
         ]
         ax.plot(grid / scale, np.mean(curves, axis=0), color=color, lw=1.4, label=team)
-        staffed = first_replication(levels[(levels["team"] == team) & (levels["metric"] == "staffed")])
-        if staffed.empty:  # a team only agent groups serve has no agents of its own
-            continue
-        duty.step(
-            np.append(staffed["time"].to_numpy(), scenario.horizon) / scale,
-            np.append(staffed["value"].to_numpy(), staffed["value"].to_numpy()[-1:]),
-            where="post",
-            color=color,
-            lw=1.2,
-            label=team,
-        )
+        _duty_line(duty, levels, team, scenario.horizon, scale, color, "-")
+    for i, group in enumerate(scenario.agent_groups, start=len(teams)):  # a group's agents serve several queues
+        _duty_line(duty, levels, group.name, scenario.horizon, scale, PALETTE[i % len(PALETTE)], "--")
+    if scenario.agent_groups:
+        duty.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False, title="on duty")
     changes = shift_changes(scenario)
     if len(changes):  # light, and in the panel of agents on duty: the backlog stays readable
         duty.vlines(
@@ -269,6 +263,24 @@ def backlog_plot(levels: pd.DataFrame, scenario: Scenario) -> Figure:
     weekday_axis(duty, scenario, scale)
     ax.grid(axis="x", alpha=0.25)
     return fig
+
+
+def _duty_line(
+    duty: Axes, levels: pd.DataFrame, pool: str, horizon: float, scale: float, color: str, style: str
+) -> None:
+    """A pool's agents on duty (first replication) as a step line; nothing for a team with no agents of its own."""
+    staffed = first_replication(levels[(levels["team"] == pool) & (levels["metric"] == "staffed")])
+    if staffed.empty:
+        return
+    duty.step(
+        np.append(staffed["time"].to_numpy(), horizon) / scale,
+        np.append(staffed["value"].to_numpy(), staffed["value"].to_numpy()[-1:]),
+        where="post",
+        color=color,
+        lw=1.2,
+        ls=style,
+        label=pool,
+    )
 
 
 def weekday_axis(ax: Axes, scenario: Scenario, scale: float) -> None:
