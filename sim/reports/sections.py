@@ -185,11 +185,11 @@ def scenario_glance(scenario: Scenario) -> dict:
         elif t.agents is not None:
             staffing = f"{t.agents} around the clock"
         else:
-            staffing = "no agents of its own"
+            staffing = ""
         if isinstance(t, AgentGroupSpec):
             staffing += "; serves " + ", ".join(q.team for q in t.serves)
         elif groups:
-            staffing += "; also served by " + ", ".join(groups)
+            staffing += ("; also served by " if staffing else "served by agent groups ") + ", ".join(groups)
         teams.append(
             {
                 "name": t.name,
