@@ -186,6 +186,29 @@ def build_parser() -> argparse.ArgumentParser:
     _add_execution_options(p_swp)
     add_report_option(p_swp)
 
+    p_opt = sub.add_parser(
+        "optimise",
+        help="find the cheapest weekly roster that meets service goals, verified by simulation",
+        description="Find the cheapest weekly roster (shifts per team) that meets the goals in a goals file: "
+        "offered load from a pilot run, Erlang C start, the iterative staffing algorithm on the whole network, "
+        "an integer programme for the shifts, and a check by simulation. Writes results/optimise/<run>/.",
+        formatter_class=_HelpFormatter,
+        epilog=_examples(
+            "optimise scenarios/baseline.yaml --goals scenarios/goals/baseline_goals.yaml",
+            "optimise scenarios/baseline.yaml --report",
+        ),
+    )
+    p_opt.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
+    p_opt.add_argument(
+        "--goals", help="goals YAML file (default: every channel's service-level goal, met in every interval)"
+    )
+    p_opt.add_argument("--seed", type=_seed, help="base random seed, 0 or more (default: the scenario's)")
+    p_opt.add_argument("--no-compare", action="store_true", help="skip the Erlang-only roster and its check")
+    p_opt.add_argument("--out", default="results", help="results folder (default: results/; lands in optimise/)")
+    _add_overrides(p_opt)
+    _add_execution_options(p_opt)
+    add_report_option(p_opt)
+
     p_val = sub.add_parser(
         "validate",
         help="check a scenario file and report every problem",
@@ -431,6 +454,37 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_optimise(args: argparse.Namespace) -> int:
+    """``optimise``: the cheapest roster meeting the goals; print it against the Erlang-only roster, save the folder."""
+    from sim.optimise.goals import default_goals, load_goals
+    from sim.optimise.optimiser import optimise
+    from sim.optimise.outputs import write_optimisation
+    from sim.reports.tables import optimise_table
+    from sim.scenario.loader import load_scenario
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    if args.seed is not None:
+        scenario = scenario.model_copy(update={"seed": args.seed})
+    goals = load_goals(args.goals, scenario) if args.goals else default_goals(scenario)
+    _ready_to_write(Path(args.out) / "optimise")
+    with _executor(args, goals.verify_replications) as executor:
+        result = optimise(
+            scenario,
+            goals,
+            executor=executor,
+            progress=_progress(args),
+            compare=not args.no_compare,
+            say=(lambda _: None) if args.quiet else (lambda text: print(text, file=sys.stderr)),
+        )
+    result.goals_file = args.goals
+    folder = write_optimisation(result, args.out)
+    print(optimise_table(folder))
+    print(f"\nroster: {folder / 'roster.yaml'}\nresults: {folder}")
+    if args.report:
+        print(f"report: {write_report(folder)}")
+    return 0
+
+
 def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
     """Labelled scenarios: the files (by scenario name, else by path), then the variants of the first."""
     from sim.scenario.loader import Override, load_scenario
@@ -598,4 +652,5 @@ COMMANDS = {
     "schema": cmd_schema,
     "report": cmd_report,
     "demo": cmd_demo,
+    "optimise": cmd_optimise,
 }

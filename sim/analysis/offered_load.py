@@ -125,7 +125,7 @@ def _cells(run: RunRecords, teams: list[str], edges: np.ndarray) -> tuple[np.nda
     entered = visits["entered"].to_numpy(dtype=float)
     counted = entered >= edges[0]
     where = np.searchsorted(edges, entered, side="right") - 1
-    row = pd.Categorical(visits["team"].astype(str), categories=teams).codes
+    row = pd.Categorical(visits["team"].astype(str), categories=teams).codes.astype(np.int64)
     count = len(edges) - 1
     keep = counted & (row >= 0) & (where < count)
     is_handled = (

@@ -1,0 +1,501 @@
+"""The optimiser: the cheapest weekly roster meeting the goals, found and checked by simulating the whole network.
+
+``optimise`` runs the five steps of issue 14, each on the same seed (common random numbers, so two
+rosters are compared on the same customers):
+
+1. **Pilot**: simulate the scenario as it is staffed; measure each pool's offered load per interval
+   where it lands in the network (``analysis.offered_load``), its shrinkage and who serves which queue.
+2. **Erlang**: each pool's per-interval requirement by Erlang C at that load, alone and in steady
+   state (the spreadsheet answer, and ISA's starting point).
+3. **ISA** (``isa.search``): refine the requirement by simulation until every interval meets its
+   goal with the network, abandonment and time variation all present. Shrinkage is left out here:
+   the requirement counts agents on the phones.
+4. **Shifts** (``schedule.schedule``): gross the requirement up for shrinkage and cover it with the
+   allowed shift templates at least cost (an integer programme).
+5. **Verify** (``verify``): simulate the roster, shrinkage included, with ``verify_replications``; if a
+   goal is missed, add agents where the shortfall is and schedule again, up to ``max_rounds``.
+
+The Erlang-only roster (step 2 scheduled with the same templates and verified on the same customers)
+is kept for comparison.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.kpis import replication_kpis
+from sim.analysis.offered_load import pooled_offered_load
+from sim.analysis.staffing import weekly_agent_hours
+from sim.analysis.theory import required_agents
+from sim.core.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
+from sim.engine.records import RunRecords
+from sim.experiments.executors import Executor
+from sim.experiments.replications import Replication, executor_scope, replicate
+from sim.optimise.goals import Goals
+from sim.optimise.grid import WeekGrid
+from sim.optimise.isa import IsaResult, PoolTarget, Step, search
+from sim.optimise.pools import primary_pools, staffed_pools, with_rosters
+from sim.optimise.schedule import PoolSchedule, ShiftTemplate, curve_shifts, schedule
+from sim.optimise.verify import Goal, Verdict, shortfall, verdicts
+from sim.scenario.clock import WEEKDAYS
+from sim.scenario.spec import Scenario
+
+TRIM_TRIES = 3
+"""At most this many one-agent cuts per pool after the goals are met."""
+SERVES = 0.25
+"""A pool's first-contact goal covers the queues it serves at least this share of."""
+
+Curves = dict[str, np.ndarray]
+
+
+@dataclass
+class Roster:
+    """A roster judged on replications: its shifts per pool, coverage, cost, and every goal's verdict."""
+
+    name: str
+    schedules: dict[str, PoolSchedule]
+    scenario: Scenario
+    verdicts: list[Verdict]
+    kpis: pd.DataFrame
+    cost: float
+    fixed_cost: float
+
+    @property
+    def met(self) -> bool:
+        """Whether every goal is met."""
+        return all(v.judgement.met for v in self.verdicts)
+
+    @property
+    def missed(self) -> list[str]:
+        """The labels of the goals it misses."""
+        return [v.goal.label for v in self.verdicts if not v.judgement.met]
+
+
+@dataclass
+class OptimiseResult:
+    """Everything ``optimise`` found: the roster, the requirement at each step, the log, the comparison."""
+
+    scenario: Scenario
+    goals: Goals
+    grid: WeekGrid
+    roster: Roster
+    erlang: Curves
+    isa: Curves
+    required: Curves
+    shrinkage: dict[str, float]
+    alphas: dict[str, float]
+    log: list[dict]
+    replications: int
+    rounds: int
+    elapsed: float
+    cost_unit: str
+    erlang_only: Roster | None = None
+    notes: list[str] = field(default_factory=list)
+    goals_file: str | None = None
+
+
+@dataclass
+class _Run:
+    """The run's shared state: what it simulates with, and what it has used."""
+
+    scenario: Scenario
+    goals: Goals
+    grid: WeekGrid
+    executor: Executor
+    progress: bool | None
+    say: Callable[[str], None]
+    replications: int = 0
+    log: list[dict] = field(default_factory=list)
+    shrinkage: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def days(self) -> float:
+        return self.goals.horizon / MINUTES_PER_DAY
+
+    def simulate(self, scenario: Scenario, count: int, desc: str) -> list[RunRecords]:
+        """``count`` replications of ``scenario`` on the run's seed, with their records."""
+        tasks = [Replication(scenario, r, self.scenario.seed, tables=True, record_events=False) for r in range(count)]
+        self.replications += count
+        outputs = replicate(tasks, self.executor, self.progress, desc)
+        return [out.records for out in outputs if out.records is not None]
+
+    def staffed(self, shifts: dict[str, list[dict]], net: bool) -> Scenario:
+        """The scenario on these shifts, over the planned days."""
+        return with_rosters(self.scenario, shifts, days=self.days, interval=self.goals.interval, net=net)
+
+
+def optimise(
+    scenario: Scenario,
+    goals: Goals,
+    *,
+    workers: int = 1,
+    executor: Executor | None = None,
+    progress: bool | None = None,
+    compare: bool = True,
+    say: Callable[[str], None] = lambda _: None,
+) -> OptimiseResult:
+    """The cheapest roster meeting ``goals``, verified by simulation (see the module docstring)."""
+    started = time.perf_counter()
+    grid = WeekGrid(goals.interval, scenario.start_weekday)
+    with executor_scope(executor, workers, max(goals.replications, goals.verify_replications)) as ex:
+        run = _Run(scenario, goals, grid, ex, progress, say)
+        say(f"pilot: {goals.replications} replications of the scenario as staffed")
+        pilot = run.simulate(run.staffed({}, net=False), goals.replications, "pilot")
+        shares = _served_shares(scenario, pilot)
+        shrinkage = run.shrinkage = _shrinkage(scenario, pilot)
+        targets = _targets(scenario, goals, pilot, shares)
+        erlang = _erlang(scenario, goals, grid, pilot, shares, targets)
+        say("ISA: refining the requirement by simulation")
+        found = _isa(run, erlang, targets)
+        required = {name: found.curves[name] / (1 - shrinkage.get(name, 0.0)) for name in found.curves}
+        searched = [target.pool for target in targets if target.searched]
+        roster, required, rounds = _verified(run, required, shrinkage, searched)
+        erlang_only = None
+        if compare:
+            say("Erlang-only roster: the per-interval Erlang requirement, scheduled and simulated")
+            gross = {name: erlang[name] / (1 - shrinkage.get(name, 0.0)) for name in erlang}
+            erlang_only, _ = _judged(run, gross, "erlang_only", 1)
+    return OptimiseResult(
+        scenario=scenario,
+        goals=goals,
+        grid=grid,
+        roster=roster,
+        erlang=erlang,
+        isa=found.curves,
+        required=required,
+        shrinkage=shrinkage,
+        alphas=found.alphas,
+        log=run.log,
+        replications=run.replications,
+        rounds=rounds,
+        elapsed=time.perf_counter() - started,
+        cost_unit=_unit(scenario),
+        erlang_only=erlang_only,
+        notes=_notes(roster),
+    )
+
+
+def _served_shares(scenario: Scenario, runs: Sequence[RunRecords]) -> dict[str, dict[str, float]]:
+    """Per pool, the share of each team queue it serves (``served_by`` over the pilot; a team alone: 1)."""
+    primary = primary_pools(scenario)
+    shares: dict[str, dict[str, float]] = {pool.name: {} for pool in staffed_pools(scenario)}
+    served = [_served(run) for run in runs]
+    for team in scenario.teams:
+        counts: dict[str, float] = {}
+        for table in served:
+            for pool, n in table.get(team.name, {}).items():
+                counts[pool] = counts.get(pool, 0.0) + n
+        total = sum(counts.values())
+        if total == 0:
+            if team.name in primary and primary[team.name] in shares:
+                shares[primary[team.name]][team.name] = 1.0
+            continue
+        for pool, n in counts.items():
+            if pool in shares:
+                shares[pool][team.name] = n / total
+    return shares
+
+
+def _served(run: RunRecords) -> dict[str, dict[str, float]]:
+    """Per team, how many of its stays each pool picked up first (empty without agent groups: teams serve alone)."""
+    visits = run.visits
+    if "served_by" not in visits:
+        return {}
+    picked = visits[(visits["served_by"].astype(str) != "").to_numpy()]
+    out: dict[str, dict[str, float]] = {}
+    for (team, pool), n in picked.groupby([picked["team"].astype(str), picked["served_by"].astype(str)]).size().items():
+        out.setdefault(str(team), {})[str(pool)] = float(n)
+    return out
+
+
+def _shrinkage(scenario: Scenario, runs: Sequence[RunRecords]) -> dict[str, float]:
+    """Per pool, the share of rostered time not available in the pilot (``shrinkage_team.<pool>``), at most 90 %."""
+    kpis = pd.DataFrame([replication_kpis(run, scenario) for run in runs])
+    out = {}
+    for pool in staffed_pools(scenario):
+        value = kpis.get(f"shrinkage_team.{pool.name}", pd.Series(dtype=float)).mean()
+        out[pool.name] = 0.0 if value != value else min(float(value), 0.9)
+    return out
+
+
+def goal_list(goals: Goals) -> list[Goal]:
+    """The goals file's goals, each with a label a planner reads."""
+    out = []
+    for entry in goals.service_level:
+        per = {"interval": "every interval", "day": "every day", "week": "over the week"}[entry.per]
+        label = f"{entry.channel}: {entry.goal:.0%} answered in {_duration(entry.target)}, {per}"
+        out.append(
+            Goal(
+                label,
+                "service_level",
+                entry.channel,
+                entry.per,
+                entry.goal,
+                entry.confidence or goals.confidence,
+                entry.target,
+            )
+        )
+    for entry in goals.sla:
+        label = f"{entry.priority}: {entry.goal:.0%} meet the {entry.clock.replace('_', ' ')} SLA"
+        out.append(Goal(label, "sla", entry.priority, "week", entry.goal, goals.confidence, clock=entry.clock))
+    for entry in goals.abandonment:
+        subject = entry.channel or ""
+        label = f"{subject or 'live channels'}: at most {entry.max:.0%} abandon"
+        out.append(Goal(label, "abandonment", subject, "week", entry.max, goals.confidence))
+    return out
+
+
+def _duration(minutes: float) -> str:
+    """30 s, 1 min, 2 h: a target as people say it."""
+    if minutes < 1:
+        return f"{minutes * 60:.0f} s"
+    if minutes < MINUTES_PER_HOUR:
+        return f"{minutes:g} min"
+    return f"{minutes / MINUTES_PER_HOUR:g} h"
+
+
+def _targets(
+    scenario: Scenario, goals: Goals, pilot: Sequence[RunRecords], shares: dict[str, dict[str, float]]
+) -> list[PoolTarget]:
+    """What ISA staffs each optimised pool for: its first-contact service-level goal, or its delay probability."""
+    first = pd.concat([run.tickets[run.tickets["arrival"] >= run.warmup] for run in pilot])
+    targets = []
+    for pool in staffed_pools(scenario):
+        limits = goals.pool(pool.name)
+        if limits.fixed:
+            continue
+        teams = [team for team, share in shares.get(pool.name, {}).items() if share >= SERVES]
+        mine = first[first["first_team"].astype(str).isin(teams).to_numpy()]
+        channels = set(mine["channel"].astype(str))
+        entries = [e for e in goals.service_level if e.channel in channels]
+        target = PoolTarget(
+            pool.name, shares.get(pool.name, {}), limits.delay_probability, limits.min_agents, limits.max_agents
+        )
+        if entries:
+            target.targets = {e.channel: e.target for e in entries}
+            target.first_teams = teams
+            target.goal = max(e.goal for e in entries)
+            target.per = min((e.per for e in entries), key=["interval", "day", "week"].index)
+            target.confidence = (
+                "interval95" if any((e.confidence or goals.confidence) == "interval95" for e in entries) else "mean"
+            )
+            target.alpha = 1 - target.goal
+        targets.append(target)
+    return targets
+
+
+def _erlang(
+    scenario: Scenario,
+    goals: Goals,
+    grid: WeekGrid,
+    pilot: Sequence[RunRecords],
+    shares: dict[str, dict[str, float]],
+    targets: Sequence[PoolTarget],
+) -> Curves:
+    """Per optimised pool, the per-interval Erlang C requirement at the pilot's offered load (each queue alone)."""
+    load = pooled_offered_load(pilot, scenario, goals.interval)
+    flat = grid.flat(load["start"].to_numpy(dtype=float))
+    size = grid.shape[0] * grid.shape[1]
+    out: Curves = {}
+    for target in targets:
+        rate, erlangs = np.zeros(size), np.zeros(size)
+        for team, share in target.shares.items():
+            mine = (load["team"] == team).to_numpy()
+            seen = np.maximum(np.bincount(flat[mine], minlength=size), 1)  # a cell's occurrences in the run
+            rate += share * np.bincount(flat[mine], weights=load["rate"].to_numpy()[mine], minlength=size) / seen
+            erlangs += share * np.bincount(flat[mine], weights=load["load"].to_numpy()[mine], minlength=size) / seen
+        level = target.goal if target.searched else 1 - target.alpha
+        wait = min(target.targets.values()) if target.searched else 0.0
+        curve = np.array([_agents(r, a, level, wait) for r, a in zip(rate, erlangs, strict=True)])
+        out[target.pool] = _bounded(curve.reshape(grid.shape), target)
+    return out
+
+
+def _agents(rate: float, erlangs: float, level: float, wait: float) -> float:
+    """Erlang C: the fewest agents answering ``level`` of ``rate`` per hour within ``wait`` min at ``erlangs`` load."""
+    if rate <= 0 or erlangs <= 0:
+        return 0.0
+    work = erlangs * MINUTES_PER_HOUR / rate
+    return float(required_agents(rate / MINUTES_PER_HOUR, 1 / work, level, wait))
+
+
+def _bounded(curve: np.ndarray, target: PoolTarget) -> np.ndarray:
+    """The curve within the pool's minimum and maximum agents."""
+    curve = np.maximum(curve, target.low)
+    return curve if target.high is None else np.minimum(curve, target.high)
+
+
+def _isa(run: _Run, start: Curves, targets: Sequence[PoolTarget]) -> IsaResult:
+    """ISA on the network, each evaluation ``goals.replications`` replications on the run's seed."""
+
+    def evaluate(curves: Curves) -> list[RunRecords]:
+        shifts = {name: curve_shifts(curve.astype(int), run.grid.interval) for name, curve in curves.items()}
+        return run.simulate(run.staffed(shifts, net=True), run.goals.replications, "ISA")
+
+    def note(step: Step) -> None:
+        for pool, hours in step.hours.items():
+            run.log.append(
+                {
+                    "stage": "isa",
+                    "round": step.search,
+                    "iteration": step.iteration,
+                    "pool": pool,
+                    "alpha": step.alphas.get(pool, math.nan),
+                    "agent_hours": hours,
+                    "max_change": step.change,
+                    "replications": run.goals.replications,
+                    "note": "",
+                }
+            )
+        run.say(f"  search {step.search}, iteration {step.iteration}: largest change {step.change:g} agents")
+
+    return search(evaluate, start, targets, run.grid, note)
+
+
+def _verified(
+    run: _Run, required: Curves, shrinkage: dict[str, float], searched: list[str]
+) -> tuple[Roster, Curves, int]:
+    """The roster checked by simulation: topped up where goals are missed, then trimmed while they stay met."""
+    roster, required, rounds = _topped_up(run, required)
+    if roster.met:
+        roster, required, rounds = _trimmed(run, roster, required, shrinkage, rounds, searched)
+    return roster, required, rounds
+
+
+def _topped_up(run: _Run, required: Curves) -> tuple[Roster, Curves, int]:
+    """Schedule and simulate the requirement; while a goal is missed, add agents where it is missed (max_rounds)."""
+    primary = primary_pools(run.scenario)
+    required = {pool: curve.copy() for pool, curve in required.items()}
+    for round_ in range(1, run.goals.max_rounds + 1):
+        roster, runs = _judged(run, required, "optimised", round_)
+        missed = [v for v in roster.verdicts if not v.judgement.met]
+        if not missed or round_ == run.goals.max_rounds:
+            return roster, required, round_
+        extra = shortfall(missed, runs, primary, run.grid)
+        extra = {pool: cells for pool, cells in extra.items() if pool in required and cells.any()}
+        if not extra:
+            return roster, required, round_
+        for pool, cells in extra.items():
+            required[pool] = required[pool] + cells / (1 - _shrink(run, pool))
+        added = sum(int(cells.sum()) for cells in extra.values())
+        run.say(f"  round {round_} missed {len(missed)} goal(s): one more agent in {added} intervals")
+    raise AssertionError("max_rounds is at least 1")
+
+
+def _trimmed(
+    run: _Run, roster: Roster, required: Curves, shrinkage: dict[str, float], rounds: int, searched: list[str]
+) -> tuple[Roster, Curves, int]:
+    """Take one agent off a searched pool's whole requirement while the cheaper roster still meets every goal.
+
+    Only pools whose alpha was searched for a goal are cut: a pool staffed for its delay probability
+    has no goal the check could hold it to.
+
+    ISA keeps the higher of its last two staffings and the search stops at a finite alpha, so the
+    requirement can be an agent above what the goals need; the dearest pools are tried first, each
+    until a cut misses a goal or saves nothing, at most ``TRIM_TRIES`` times.
+    """
+    order = sorted(searched, key=lambda pool: -roster.schedules[pool].cost)
+    for pool in order:
+        low = run.goals.pool(pool).min_agents / (1 - shrinkage.get(pool, 0.0))
+        for _ in range(TRIM_TRIES):
+            cut = dict(required)
+            step = 1 / (1 - shrinkage.get(pool, 0.0))
+            cut[pool] = np.where(required[pool] > 0, np.maximum(required[pool] - step, low), required[pool])
+            if _schedule(run, pool, cut[pool]).cost >= roster.schedules[pool].cost - 1e-9:
+                break
+            rounds += 1
+            trial, _ = _judged(run, cut, "optimised", rounds, stage="trim")
+            if not trial.met:
+                break
+            run.say(f"  trim: one agent fewer in {pool} still meets every goal")
+            roster, required = trial, cut
+    return roster, required, rounds
+
+
+def _shrink(run: _Run, pool: str) -> float:
+    """The pool's shrinkage share as the pilot measured it (0 before the pilot)."""
+    return run.shrinkage.get(pool, 0.0)
+
+
+def _judged(run: _Run, required: Curves, name: str, round_: int, stage: str = "") -> tuple[Roster, list[RunRecords]]:
+    """Schedule ``required`` into shifts, simulate the roster with shrinkage, and judge every goal."""
+    schedules = {pool: _schedule(run, pool, curve) for pool, curve in required.items()}
+    shifts = {pool: sched.shift_specs() for pool, sched in schedules.items()}
+    scenario = run.staffed(shifts, net=False)
+    runs = run.simulate(scenario, run.goals.verify_replications, f"verify {name}")
+    kpis = pd.DataFrame([replication_kpis(r, scenario) for r in runs])
+    judged = verdicts(goal_list(run.goals), runs, kpis, run.grid)
+    cost, fixed = _costs(run.scenario, schedules)
+    for pool, sched in schedules.items():
+        run.log.append(
+            {
+                "stage": stage or ("verify" if name == "optimised" else "erlang_only"),
+                "round": round_,
+                "iteration": 1,
+                "pool": pool,
+                "alpha": math.nan,
+                "agent_hours": sched.paid_hours,
+                "max_change": math.nan,
+                "replications": run.goals.verify_replications,
+                "note": ", ".join(v.goal.label for v in judged if not v.judgement.met) or "every goal met",
+            }
+        )
+    return Roster(name, schedules, scenario, judged, kpis, cost, fixed), runs
+
+
+def _schedule(run: _Run, pool: str, required: np.ndarray) -> PoolSchedule:
+    """One pool's cheapest shifts covering its requirement, with its templates, price and head-count cap."""
+    limits = run.goals.pool(pool)
+    spec = next(p for p in run.scenario.pools if p.name == pool)
+    templates = [
+        ShiftTemplate(
+            name=t.name,
+            starts=tuple(t.start_minutes()),
+            lengths=tuple(t.lengths),
+            days=tuple(WEEKDAYS.index(d) for d in t.days),
+            break_after=None if t.break_ is None else t.break_.after,
+            break_length=0.0 if t.break_ is None else t.break_.length,
+        )
+        for t in limits.templates
+    ]
+    rate = spec.cost_per_hour if limits.cost_per_hour is None else limits.cost_per_hour
+    return schedule(required, run.grid.interval, templates, rate, limits.max_agents)
+
+
+def _costs(scenario: Scenario, schedules: dict[str, PoolSchedule]) -> tuple[float, float]:
+    """The roster's weekly cost (priced, or paid hours when no pool has a price), and the fixed pools' part."""
+    priced = any(pool.cost_per_hour > 0 for pool in scenario.pools)
+    total = fixed = 0.0
+    for pool in staffed_pools(scenario):
+        rate = pool.cost_per_hour if priced else 1.0
+        if pool.name in schedules:
+            total += schedules[pool.name].paid_hours * rate
+        else:
+            fixed += weekly_agent_hours(pool) * rate
+    return total + fixed, fixed
+
+
+def _unit(scenario: Scenario) -> str:
+    """The cost's unit: dollars when any pool has a price, else paid agent-hours."""
+    priced = any(pool.cost_per_hour > 0 for pool in scenario.pools)
+    return "$ per week" if priced else "paid agent-hours per week"
+
+
+def _notes(roster: Roster) -> list[str]:
+    """What a planner must know about the roster: requirement the shift templates could not cover."""
+    notes = []
+    for pool, sched in roster.schedules.items():
+        short = sched.shortfall
+        if short.any():
+            days = sorted({WEEKDAYS[d] for d in np.nonzero(short.any(axis=1))[0]}, key=WEEKDAYS.index)
+            notes.append(
+                f"{pool}: the allowed shifts cannot cover {short.sum():g} agent-intervals of the requirement "
+                f"(on {', '.join(days)}); add a template that works then"
+            )
+    return notes
