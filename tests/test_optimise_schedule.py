@@ -6,11 +6,12 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import simulate
+from conftest import build, simulate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from sim.analysis.staffing import weekly_agent_hours
 from sim.core.calendar import parse_clock
 from sim.optimise.schedule import PoolSchedule, ShiftTemplate, coverage_matrix, curve_shifts, schedule
 
@@ -187,6 +188,8 @@ def test_a_scheduled_roster_simulated_by_the_engine_has_the_coverage_the_schedul
     needed[5:, 2:20] = 1
     result = schedule(needed, 60, templates, cost_per_hour=30.0)
     assert (staffed_at_midpoints(result.shift_specs(), 60) == result.coverage).all()
+    team = build(teams=[{"name": "desk", "shifts": result.shift_specs(), "cost_per_hour": 30.0}]).teams[0]
+    assert weekly_agent_hours(team) == result.paid_hours  # the project's cost reads the roster as the schedule does
     assert (on_duty(result.shift_specs(), 60) == result.coverage).all()
 
 
