@@ -1,0 +1,1 @@
+"""Staffing optimiser: from per-interval requirements to a roster of shifts (issue 14)."""
