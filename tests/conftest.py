@@ -24,8 +24,10 @@ BASELINE = SCENARIOS / "baseline.yaml"
 
 
 def bundled_scenarios() -> list[Path]:
-    """Every scenario file shipped under scenarios/ (sweep specifications in scenarios/sweeps/ are another format)."""
-    return sorted(p for p in SCENARIOS.rglob("*.yaml") if SCENARIOS / "sweeps" not in p.parents)
+    """Every scenario file shipped under scenarios/ (sweep files in scenarios/sweeps/ and goals files in
+    scenarios/goals/ are other formats)."""
+    other = {SCENARIOS / "sweeps", SCENARIOS / "goals"}
+    return sorted(p for p in SCENARIOS.rglob("*.yaml") if not other & set(p.parents))
 
 
 def fixed(minutes: float) -> dict[str, Any]:

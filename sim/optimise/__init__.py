@@ -1,1 +1,1 @@
-"""Staffing optimiser: from per-interval requirements to a roster of shifts (issue 14)."""
+"""The staffing and shift optimiser: the cheapest roster that meets service goals across the escalation network."""

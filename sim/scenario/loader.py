@@ -413,7 +413,7 @@ def validate(data: dict[str, Any], source: str = "<scenario>", lines: dict[Path,
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         errors = [err for err in exc.errors() if _on_intended_branch(err["loc"], data)] or exc.errors()
-        raise ScenarioError(source, [_describe(err, data) for err in errors], lines) from None
+        raise ScenarioError(source, [describe_error(err, data) for err in errors], lines) from None
     problems = list(reference_problems(scenario))
     if problems:
         raise ScenarioError(source, problems, lines)
@@ -423,12 +423,12 @@ def validate(data: dict[str, Any], source: str = "<scenario>", lines: dict[Path,
 _TAGS = set(DISTRIBUTION_NAMES)
 
 
-def _describe(err: ErrorDetails, data: Any) -> tuple[Path, str]:
-    """Turn one pydantic error into (path, message) that says what is allowed."""
+def describe_error(err: ErrorDetails, data: Any, root: type[BaseModel] = Scenario) -> tuple[Path, str]:
+    """Turn one pydantic error of validating ``data`` as ``root`` into (path, message) that says what is allowed."""
     loc = _clean_loc(err["loc"], data)
     kind = err["type"]
     if kind == "extra_forbidden":
-        allowed = _allowed_fields(loc[:-1])
+        allowed = _allowed_fields(loc[:-1], root)
         hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         suggestion = f"did you mean {hint[0]!r}? " if hint else ""
         return loc, f"unknown field; {suggestion}allowed: {', '.join(allowed)}"
@@ -534,9 +534,9 @@ def _clean_loc(loc: tuple, data: Any) -> Path:
     return tuple(path)
 
 
-def _allowed_fields(path: Path) -> list[str]:
-    """The field names the schema allows at ``path`` (for 'did you mean' hints)."""
-    model: Any = Scenario
+def _allowed_fields(path: Path, root: type[BaseModel] = Scenario) -> list[str]:
+    """The field names the schema ``root`` allows at ``path`` (for 'did you mean' hints)."""
+    model: Any = root
     for part in path:
         model = _unwrap(model)
         if isinstance(part, int):
