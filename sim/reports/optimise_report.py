@@ -1,0 +1,530 @@
+"""The staffing optimiser's report: what the optimised roster costs, which goals it meets, and why.
+
+``write_optimise_report(folder)`` reads an optimiser run folder (``results/optimise/<run>/``: the
+files in ``FILES``) and writes two pictures and ``report.html`` into it, in the style of the other
+reports (``sim.reports.html``): one self-contained page with its pictures embedded, for a planner
+to put on a projector. It reads only the files, never the optimiser's code, so a finished folder
+can be re-rendered by any later version.
+
+The comparison with the Erlang-only roster (each queue staffed alone by Erlang C, as a spreadsheet
+would) is optional: a run that turned it off has no ``erlang_only`` rows, and the report simply
+leaves that column, series and table out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from sim.analysis.kpis import SHARE
+from sim.analysis.staffing import describe_cost
+from sim.core.atomic import write_text
+from sim.core.units import DAYS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR, format_duration
+from sim.core.version import __version__
+from sim.experiments.results import ResultsError
+from sim.reports.display import estimate_parts
+from sim.reports.html import REPORT, embed, environment
+from sim.reports.marks import MET, MISSED
+from sim.reports.plot_intervals import BELOW, EMPTY, _duration
+from sim.reports.plots import PALETTE, WEEKDAYS, integer_axis, new_figure, share_axis, share_text
+from sim.reports.sections import Picture
+
+OPTIMISED = "optimised"
+ERLANG_ONLY = "erlang_only"
+ROSTERS = {OPTIMISED: "optimised", ERLANG_ONLY: "Erlang-only"}
+"""The two rosters a folder may hold, and how the report names them."""
+
+FILES = {
+    "summary.yaml": [],
+    "roster.yaml": [],
+    "requirement.csv": ["pool", "weekday", "slot", "start", "erlang", "isa", "required", "rostered"],
+    "service_levels.csv": ["channel", "weekday", "start", "target", "goal", "roster", "service_level", "offered"],
+    "goals.csv": ["label", "kind", "per", "goal", "roster", "achieved", "ci_low", "ci_high", "probability_met", "met"],
+    "iterations.csv": ["stage", "round", "iteration", "pool", "agent_hours", "max_change", "replications"],
+    "costs.csv": ["roster", "pool", "paid_hours", "cost"],
+}
+"""The files an optimiser run folder must hold, and the columns the report needs from each table."""
+
+DAYS = [day.lower() for day in WEEKDAYS]
+"""Weekdays as the tables name them (``mon`` .. ``sun``), in the order the week is drawn."""
+
+STAGES = {
+    "erlang": "Erlang C/A start",
+    "isa": "simulation refinement (ISA)",
+    "schedule": "shift scheduling",
+    "verify": "verification",
+    "erlang_only": "Erlang-only comparison",
+}
+PER = {"interval": "every interval", "day": "every day", "week": "over the week"}
+CONFIDENCE = {"mean": "the mean meets each goal", "interval95": "the whole 95 % interval meets each goal"}
+
+SERIES = {  # colour, line style, width, legend label
+    "erlang": ("#8c8c8c", "-", 0.9, "Erlang C/A (each queue alone)"),
+    "isa": (PALETTE[1], "-", 1.7, "ISA: needed on the phones"),
+    "required": ("#222222", "--", 1.2, "to cover after shrinkage"),
+    "rostered": (PALETTE[0], "-", 1.2, "rostered (optimised)"),
+    ERLANG_ONLY: (PALETTE[4], ":", 1.8, "Erlang-only roster"),
+}
+"""How each series of the requirement picture is drawn, the same in every panel."""
+
+GUIDES = {
+    "requirement": "One panel per team or agent group, Monday to Sunday, one step per interval; the height is a "
+    "number of agents. The thin grey line is what an Erlang calculator asks for, each queue alone at its "
+    "forecast load. The orange line is what the simulation found is needed on the phones for every goal to be "
+    "met (the ISA requirement); where it hides the grey line, the network adds nothing to that interval. The "
+    "dashed line grosses it up for shrinkage (breaks, training, absence): what the shifts had to cover. The "
+    "blue area is the optimised roster: whole shifts, so it sits on or above the dashed line, and above it "
+    "wherever a shift must run on past the peak. The dotted purple line, when shown, is the roster an "
+    "Erlang-only plan would put on duty.",
+    "service": "One panel per channel with a service-level goal, Monday to Sunday, one step per interval: the "
+    "share of customers answered within the target, tickets counted in the interval they arrived in. The blue "
+    "line is the optimised roster's mean over the simulated weeks, the light band its 95 % interval; the "
+    "dotted purple line, when shown, is the Erlang-only roster. The dashed line is the goal; red bars mark "
+    "intervals in which the optimised roster's mean fell below it. Grey bands are intervals in which no "
+    "customer arrived: they have no service level, not 0 %.",
+}
+
+HOW_TO_READ = [
+    (
+        "The Erlang requirement",
+        "For each team and interval, the fewest agents that meet the goal if the team's queue stood alone at its "
+        "forecast load in a steady state (Erlang C, or Erlang A when customers hang up). It is what an Erlang "
+        "calculator, a spreadsheet or a workforce-management suite computes.",
+    ),
+    (
+        "What the simulation refinement (ISA) adds",
+        "The iterative staffing algorithm simulates the whole network and adjusts each interval until its goal "
+        "is met: tier 2's load that comes from tier 1's escalations, reopened tickets, callbacks, customers who "
+        "hang up and call again, and demand that changes within the day, with queues carried from one interval "
+        "into the next.",
+    ),
+    (
+        "Why rostered is at least required",
+        "Agents work whole shifts from the allowed templates, so the roster covers each interval's requirement "
+        "(grossed up for shrinkage) with the cheapest mix of shifts. An interval may be over-covered because a "
+        "shift that covers a peak also covers the quieter hours next to it, or because a minimum head count "
+        "holds.",
+    ),
+    (
+        "Probability of meeting a goal",
+        "The share of simulated weeks (replications, with common random numbers) in which the roster met the "
+        "goal. A goal met on the mean may still be missed in a bad week: this says how often.",
+    ),
+    (
+        "Why the Erlang-only roster misses goals",
+        "It staffs each queue alone. It cannot see the tier 2 load that arrives from tier 1, it ignores how "
+        "abandonment and callbacks change the load, and it does not know that a warm handoff holds two agents at "
+        "once. Where those matter, its intervals fall below the goal.",
+    ),
+]
+"""The report's general "how to read this": each term a planner will be asked about, and its answer."""
+
+
+@dataclass
+class OptimiseFolder:
+    """An optimiser run folder's files, read."""
+
+    folder: Path
+    summary: dict
+    roster_text: str
+    roster: dict
+    requirement: pd.DataFrame
+    service_levels: pd.DataFrame
+    goals: pd.DataFrame
+    iterations: pd.DataFrame
+    costs: pd.DataFrame
+
+    @property
+    def compared(self) -> bool:
+        """Whether the run simulated the Erlang-only roster too (the comparison may be turned off)."""
+        return self.summary.get("erlang_only") is not None or bool((self.goals["roster"] == ERLANG_ONLY).any())
+
+
+def load_optimise(folder: str | Path) -> OptimiseFolder:
+    """Read every file of an optimiser run folder; a missing file or column is a ``ResultsError`` naming it."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ResultsError(f"{folder} is not a folder")
+    tables = {name.removesuffix(".csv"): _table(folder, name) for name in FILES if name.endswith(".csv")}
+    roster_text = _text(folder, "roster.yaml")
+    requirement = tables["requirement"]
+    if ERLANG_ONLY not in requirement.columns:
+        requirement[ERLANG_ONLY] = math.nan  # a run without the comparison may leave the column out
+    return OptimiseFolder(
+        folder=folder,
+        summary=yaml.safe_load(_text(folder, "summary.yaml")) or {},
+        roster_text=roster_text,
+        roster=yaml.safe_load(roster_text) or {},
+        requirement=requirement,
+        service_levels=tables["service_levels"],
+        goals=tables["goals"],
+        iterations=tables["iterations"],
+        costs=tables["costs"],
+    )
+
+
+def _text(folder: Path, name: str) -> str:
+    """A file's text, or an error that names the missing file and what the folder should be."""
+    path = folder / name
+    if not path.is_file():
+        raise ResultsError(
+            f"{folder} holds no {name}: an optimiser run folder needs {', '.join(FILES)}; "
+            "give the folder the optimise command printed"
+        )
+    return path.read_text(encoding="utf-8")
+
+
+def _table(folder: Path, name: str) -> pd.DataFrame:
+    """A CSV table of the folder, checked for the columns the report reads."""
+    _text(folder, name)
+    table = pd.read_csv(folder / name)
+    missing = [c for c in FILES[name] if c not in table.columns]
+    if missing:
+        raise ResultsError(f"{folder / name} lacks the column{'s' * (len(missing) > 1)} {', '.join(missing)}")
+    return table
+
+
+def write_optimise_report(folder: str | Path) -> Path:
+    """Write the pictures (``plots/*.png|svg``) and ``report.html`` into an optimiser run folder; return the report."""
+    run = load_optimise(folder)
+    context = optimise_context(run)
+    context["generated"] = dt.datetime.now().isoformat(timespec="seconds").replace("T", " ")
+    context["version"] = __version__
+    path = run.folder / REPORT
+    write_text(path, environment().get_template("optimise.html.j2").render(**context))
+    return path
+
+
+def optimise_context(run: OptimiseFolder) -> dict:
+    """Everything the template shows, as plain values: headline, goals, pictures, roster, iterations."""
+    summary = run.summary
+    return {
+        "title": f"Staffing optimiser: {summary.get('scenario', run.folder.name)}",
+        "description": "The cheapest roster found that meets every goal in simulation, next to the roster an "
+        "Erlang calculator would give."
+        if run.compared
+        else "The cheapest roster found that meets every goal in simulation.",
+        "facts": run_facts(summary),
+        "note": None,
+        "headline": headline(run),
+        "goals": goal_rows(run.goals, run.compared),
+        "notes": list(summary.get("notes") or []),
+        "pictures": embed(optimise_pictures(run), run.folder),
+        "roster": {"yaml": run.roster_text, "rows": roster_rows(run), "compared": run.compared},
+        "iterations": iteration_rows(run.iterations),
+        "how_to_read": HOW_TO_READ if run.compared else HOW_TO_READ[:-1],
+        "compared": run.compared,
+    }
+
+
+def run_facts(summary: dict) -> list[tuple[str, str]]:
+    """The run's setting in name/value pairs: scenario, goals, interval, horizon, confidence, effort."""
+    start = summary.get("start_date")
+    facts = [
+        ("scenario", str(summary.get("scenario", ""))),
+        ("goals", str(summary.get("goals_file") or "the scenario's own")),
+        ("run", str(summary.get("run_id", ""))),
+        ("interval", _duration(float(summary.get("interval", math.nan)))),
+        ("simulated", f"{summary.get('horizon_days', '?')} days"),
+    ]
+    if start:
+        facts.append(("starting", f"{dt.date.fromisoformat(str(start)):%a %-d %b %Y}"))
+    facts.append(("confidence", CONFIDENCE.get(str(summary.get("confidence")), str(summary.get("confidence")))))
+    facts.append(("elapsed", format_duration(float(summary.get("elapsed_seconds", math.nan)) / 60)))
+    return facts
+
+
+def headline(run: OptimiseFolder) -> dict:
+    """Each roster's weekly cost and whether it met every goal; the cost difference; the effort it took."""
+    summary = run.summary
+    unit = str(summary.get("cost_unit", "$ per week"))
+    rosters = [_roster_headline(ROSTERS[OPTIMISED], summary.get("cost"), summary.get("all_goals_met"), [], unit)]
+    difference = None
+    other = summary.get("erlang_only")
+    if other:
+        missed = list(other.get("goals_missed") or [])
+        rosters.append(
+            _roster_headline(ROSTERS[ERLANG_ONLY], other.get("cost"), other.get("all_goals_met"), missed, unit)
+        )
+        difference = _difference(float(summary["cost"]), float(other["cost"]), unit)
+    iterations = summary.get("iterations") or {}
+    return {
+        "rosters": rosters,
+        "difference": difference,
+        "replications": f"{int(summary.get('replications_used', 0)):,}",
+        "iterations": ", ".join(f"{STAGES.get(k, k)} {v}" for k, v in iterations.items()),
+    }
+
+
+def _roster_headline(name: str, cost: object, met: object, missed: list[str], unit: str) -> dict:
+    """One roster's cost and verdict for the headline table."""
+    verdict = f"{MET} yes" if met else f"{MISSED} no"
+    return {
+        "name": name,
+        "cost": describe_cost(float(cost), unit) if cost is not None else "n/a",  # type: ignore[arg-type]
+        "met": bool(met),
+        "verdict": verdict,
+        "missed": missed,
+    }
+
+
+def _difference(optimised: float, erlang_only: float, unit: str) -> str:
+    """The optimised roster's cost against the Erlang-only one's, in words a room reads at once."""
+    change = optimised - erlang_only
+    if abs(change) < 0.5:
+        return "The optimised roster costs the same as the Erlang-only roster."
+    share = f" ({change / erlang_only:+.1%})" if erlang_only else ""
+    word = "more" if change > 0 else "less"
+    return f"The optimised roster costs {describe_cost(abs(change), unit)} {word} than the Erlang-only roster{share}."
+
+
+def goal_rows(goals: pd.DataFrame, compared: bool) -> list[dict]:
+    """Per goal: its label and limit, then each roster's achieved value [interval], probability met and mark."""
+    rows = []
+    for label, mine in goals.groupby("label", sort=False):
+        first = mine.iloc[0]
+        limit = "≤" if first["kind"] == "abandonment" else "≥"
+        by = mine.set_index("roster")
+        cells = [_goal_cell(by.loc[r] if r in by.index else None) for r in ROSTERS if compared or r == OPTIMISED]
+        rows.append(
+            {
+                "label": label,
+                "limit": f"{limit} {share_text(float(first['goal']))}",
+                "per": PER.get(str(first["per"]), str(first["per"])),
+                "cells": cells,
+            }
+        )
+    return rows
+
+
+def _goal_cell(row: pd.Series | None) -> dict:
+    """One roster's result for a goal: achieved [interval], probability of meeting it, met mark."""
+    if row is None:
+        return {"achieved": "n/a", "interval": "", "probability": "", "mark": "", "met": None}
+    achieved, interval = estimate_parts(row["achieved"], row["ci_low"], row["ci_high"], SHARE)
+    met = _true(row["met"])
+    return {
+        "achieved": achieved,
+        "interval": interval,
+        "probability": share_text(float(row["probability_met"])),
+        "mark": f"{MET} met" if met else f"{MISSED} missed",
+        "met": met,
+    }
+
+
+def _true(value: object) -> bool:
+    """A met flag as CSV readers give it: a bool, or the text true/false."""
+    return value is True or str(value).strip().lower() in {"true", "1", "yes"}
+
+
+def roster_rows(run: OptimiseFolder) -> list[dict]:
+    """Per pool of the roster: its shifts, agents on them, paid hours and cost (and the Erlang-only roster's)."""
+    unit = str(run.summary.get("cost_unit", "$ per week"))
+    pools = {**(run.roster.get("teams") or {}), **(run.roster.get("agent_groups") or {})}
+    costs = run.costs.set_index(["roster", "pool"])
+    rows = []
+    for pool in dict.fromkeys([*pools, *run.costs.loc[run.costs["roster"] == OPTIMISED, "pool"]]):
+        shifts = (pools.get(pool) or {}).get("shifts") or []
+        row = {"pool": pool, "shifts": str(len(shifts)), "agents": str(sum(int(s.get("agents", 0)) for s in shifts))}
+        for roster in (OPTIMISED, ERLANG_ONLY):
+            found = (roster, pool) in costs.index
+            row[f"{roster}_hours"] = f"{costs.loc[(roster, pool), 'paid_hours']:,.0f}" if found else "—"
+            row[f"{roster}_cost"] = _money(costs.loc[(roster, pool), "cost"], unit) if found else "—"
+        rows.append(row)
+    return rows
+
+
+def _money(value: float, unit: str) -> str:
+    """A weekly cost in the run's unit: ``$12,300`` or ``1,230`` (agent-hours)."""
+    return f"${value:,.0f}" if unit.startswith("$") else f"{value:,.0f}"
+
+
+def iteration_rows(iterations: pd.DataFrame) -> list[dict]:
+    """One row per stage and iteration: weekly agent-hours over all pools, the largest change, replications."""
+    rows = []
+    keys = ["stage", "round", "iteration"]
+    for (stage, round_, iteration), mine in iterations.groupby(keys, sort=False, dropna=False):
+        change = mine["max_change"].max()
+        alphas = mine["alpha"].dropna().unique() if "alpha" in mine else []
+        notes = mine["note"].dropna().astype(str).unique() if "note" in mine else []
+        rows.append(
+            {
+                "stage": STAGES.get(str(stage), str(stage)),
+                "round": _count(round_),
+                "iteration": _count(iteration),
+                "agent_hours": f"{mine['agent_hours'].sum():,.0f}",
+                "max_change": "—" if pd.isna(change) else f"{change:,.1f}",
+                "alpha": ", ".join(f"{a:g}" for a in alphas) or "—",
+                "replications": _count(mine["replications"].max()),
+                "note": "; ".join(n for n in notes if n),
+            }
+        )
+    return rows
+
+
+def _count(value: object) -> str:
+    """A whole number as text, a dash when missing."""
+    return "—" if pd.isna(value) else f"{int(value):,}"  # type: ignore[call-overload]
+
+
+def optimise_pictures(run: OptimiseFolder) -> list[Picture]:
+    """The requirement-versus-rostered picture and, when any channel has a service-level goal, the service levels."""
+    interval = float(run.summary["interval"])
+    pictures = [
+        Picture(
+            "requirement",
+            "Requirement versus rostered agents, per interval",
+            GUIDES["requirement"],
+            requirement_plot(run.requirement, interval),
+        )
+    ]
+    levels = service_level_plot(run.service_levels, interval)
+    if levels is not None:
+        pictures.append(Picture("service", "Service level per interval, against the goal", GUIDES["service"], levels))
+    return pictures
+
+
+def week_steps(table: pd.DataFrame, column: str, interval: float) -> tuple[np.ndarray, np.ndarray]:
+    """A column over the week as a step series (x in days from Monday 00:00; NaN where no row or no value).
+
+    Every interval of Monday to Sunday gets a step, so intervals the table lacks or leaves empty
+    are gaps in the line rather than a line drawn straight across them.
+    """
+    per_day = round(MINUTES_PER_DAY / interval)
+    values = np.full(DAYS_PER_WEEK * per_day, np.nan)
+    day = table["weekday"].str.lower().map(DAYS.index).to_numpy(dtype=int)
+    index = day * per_day + np.floor(table["start"].to_numpy(dtype=float) / interval).astype(int)
+    values[index] = table[column].to_numpy(dtype=float)
+    x = np.arange(len(values) + 1) * interval / MINUTES_PER_DAY
+    return x, np.append(values, values[-1])
+
+
+def week_axis(ax: Axes) -> None:
+    """A Monday-to-Sunday axis in days: a gridline at each midnight, the day's name under its middle."""
+    ax.set_xlim(0, DAYS_PER_WEEK)
+    ax.set_xticks(np.arange(DAYS_PER_WEEK + 1), [""] * (DAYS_PER_WEEK + 1))
+    ax.set_xticks(np.arange(DAYS_PER_WEEK) + 0.5, WEEKDAYS, minor=True)
+    ax.tick_params(axis="x", which="minor", length=0, labelsize=10)
+    ax.grid(axis="x", which="major", color="#888888", alpha=0.5, lw=0.8)
+
+
+def requirement_plot(requirement: pd.DataFrame, interval: float) -> Figure:
+    """Per pool, over the week: the Erlang and ISA requirements, what shifts had to cover, and the rosters."""
+    pools = list(dict.fromkeys(requirement["pool"]))
+    fig = new_figure(11, 0.8 + 2.4 * len(pools))
+    axes = fig.subplots(len(pools), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, pool in zip(axes, pools, strict=True):
+        mine = requirement[requirement["pool"] == pool]
+        x, rostered = week_steps(mine, "rostered", interval)
+        color, _, width, label = SERIES["rostered"]
+        area = ax.fill_between(x, rostered, step="post", color=color, alpha=0.22, lw=0)
+        (edge,) = ax.step(x, rostered, where="post", color=color, lw=width)
+        handles: dict[str, object] = {label: (area, edge)}
+        for column in ("erlang", "isa", "required", ERLANG_ONLY):  # ISA over Erlang: where equal, orange hides grey
+            x, values = week_steps(mine, column, interval)
+            if np.isnan(values).all():
+                continue  # a run without the Erlang-only comparison
+            color, style, width, label = SERIES[column]
+            (handles[label],) = ax.step(x, values, where="post", color=color, ls=style, lw=width)
+        hours = np.nansum(rostered[:-1]) * interval / MINUTES_PER_HOUR
+        ax.set_title(
+            f"{pool}: {np.nanmax(rostered):.0f} agents on duty at the peak, {hours:,.0f} agent-hours a week",
+            fontsize=10.5,
+            loc="left",
+        )
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel("agents")
+        integer_axis(ax, "y")
+        ax.grid(axis="y", alpha=0.3)
+        week_axis(ax)
+    order = [SERIES[k][3] for k in SERIES if SERIES[k][3] in handles]
+    axes[0].legend(
+        [handles[k] for k in order], order, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False
+    )
+    axes[-1].set_xlabel(f"day of the week ({_duration(interval)} intervals)")
+    return fig
+
+
+def service_level_plot(levels: pd.DataFrame, interval: float) -> Figure | None:
+    """Per channel with a goal: each roster's service level per interval, the optimised one's band, the goal line."""
+    levels = levels[levels["goal"].notna()]
+    channels = list(dict.fromkeys(levels["channel"]))
+    if not channels:
+        return None
+    fig = new_figure(11, 0.8 + 2.5 * len(channels))
+    axes = fig.subplots(len(channels), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, channel in zip(axes, channels, strict=True):
+        mine = levels[levels["channel"] == channel]
+        _service_panel(ax, mine, interval)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
+        week_axis(ax)
+    axes[-1].set_xlabel(f"day of the week ({_duration(interval)} intervals)")
+    return fig
+
+
+def _service_panel(ax: Axes, levels: pd.DataFrame, interval: float) -> None:
+    """One channel's panel: no-arrival bands, the optimised band and line, the Erlang-only line, the goal."""
+    goal, target = float(levels["goal"].iloc[0]), float(levels["target"].iloc[0])
+    optimised = levels[levels["roster"] == OPTIMISED]
+    x, level = week_steps(optimised, "service_level", interval)
+    _blank_bands(ax, x, np.isnan(level[:-1]))
+    if {"ci_low", "ci_high"} <= set(optimised.columns):
+        _, low = week_steps(optimised, "ci_low", interval)
+        _, high = week_steps(optimised, "ci_high", interval)
+        ax.fill_between(x, low, high, step="post", color=PALETTE[0], alpha=0.18, lw=0, label="95 % interval")
+    ax.step(x, level, where="post", color=PALETTE[0], lw=1.4, label="optimised roster (mean)")
+    title = f"{levels['channel'].iloc[0]}, answered within {_duration(target)}: intervals meeting the goal: "
+    title += f"optimised {_met_count(level, goal)}"
+    erlang_only = levels[levels["roster"] == ERLANG_ONLY]
+    if not erlang_only.empty:
+        _, other = week_steps(erlang_only, "service_level", interval)
+        color, style, width, _ = SERIES[ERLANG_ONLY]
+        ax.step(x, other, where="post", color=color, ls=style, lw=width, label="Erlang-only roster (mean)")
+        title += f", Erlang-only {_met_count(other, goal)}"
+    _below_goal(ax, x, level, goal)
+    ax.axhline(goal, color="#333333", ls="--", lw=1.1, label=f"goal {share_text(goal)}")
+    ax.set_title(title, fontsize=10.5, loc="left")
+    ax.set_ylim(0, 1.04)
+    share_axis(ax, "y")
+    ax.set_ylabel("service level")
+    ax.grid(axis="y", alpha=0.3)
+
+
+def _met_count(level: np.ndarray, goal: float) -> str:
+    """``301 of 336`` intervals whose mean met the goal (intervals with arrivals only)."""
+    known = level[:-1][~np.isnan(level[:-1])]
+    return f"{int((known >= goal - 1e-12).sum())} of {len(known)}"
+
+
+def _below_goal(ax: Axes, x: np.ndarray, level: np.ndarray, goal: float) -> None:
+    """Red bars from the optimised roster's mean up to the goal where it falls short, as in the run report."""
+    below = level[:-1] < goal - 1e-12  # NaN (no arrivals) compares False: never marked
+    if below.any():
+        width = np.diff(x)[below]
+        ax.bar(
+            x[:-1][below],
+            goal - level[:-1][below],
+            width,
+            bottom=level[:-1][below],
+            align="edge",
+            color=BELOW,
+            alpha=0.35,
+            lw=0,
+            label="optimised below goal",
+        )
+
+
+def _blank_bands(ax: Axes, x: np.ndarray, empty: np.ndarray) -> None:
+    """Grey bands over each run of intervals without a service level (no arrivals), one legend entry."""
+    edges = np.diff(np.concatenate([[0], empty.astype(int), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        ax.axvspan(x[start], x[end], color=EMPTY, alpha=0.35, lw=0, label="no arrivals" if i == 0 else "_")
