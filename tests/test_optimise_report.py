@@ -304,12 +304,31 @@ def test_the_roster_is_shown_as_yaml_with_each_pools_shifts_paid_hours_and_cost(
     roster = yaml.safe_load((report.parent / "roster.yaml").read_text(encoding="utf-8"))
     assert "# optimised roster: paste into the scenario" in page
     table = page[page.index('id="roster-table"') : page.index("</table>", page.index('id="roster-table"'))]
-    tier2 = re.search(r"<tr><td>tier2</td>(.*?)</tr>", table, re.S).group(1)
+    tier2 = re.search(r"<td>tier2</td>(.*?)</tr>", table, re.S).group(1)
     shifts = roster["teams"]["tier2"]["shifts"]
     paid = pd.read_csv(report.parent / "costs.csv").set_index(["roster", "pool"]).loc[("optimised", "tier2")]
     cells = re.findall(r"<td>([^<]*)</td>", tier2)
     hours, cost = f"{paid.paid_hours:,.0f}", f"${paid.cost:,.0f}"
     assert cells[:4] == [str(len(shifts)), str(sum(s["agents"] for s in shifts)), hours, cost]
+    total = re.search(r'<tr class="total"><td>total</td>(.*?)</tr>', table, re.S).group(1)
+    costs = pd.read_csv(report.parent / "costs.csv")
+    assert f"${costs.loc[costs['roster'] == 'optimised', 'cost'].sum():,.0f}" in total
+
+
+def test_the_iterations_table_has_a_row_per_stage_and_round_showing_how_agent_hours_and_changes_moved(report):
+    page = report.read_text(encoding="utf-8")
+    table = page[page.index('id="stage-table"') : page.index("</table>", page.index('id="stage-table"'))]
+    rows = [re.findall(r"<td>([^<]*)</td>", row) for row in re.findall(r"<tr><td>.*?</tr>", table, re.S)]
+    assert [row[0] for row in rows] == [
+        "Erlang C/A start",
+        "simulation refinement (ISA)",
+        "shift scheduling",
+        "verification",
+        "Erlang-only comparison",
+    ]
+    isa = rows[1]
+    assert isa[2:6] == ["6", "1,680 → 1,830", "4.0 → 0.0", "120"]  # 6 iterations of 20 replications
+    assert page.count("<tr><td>simulation refinement (ISA)</td>") == 7  # and each iteration under "Every iteration"
 
 
 def test_the_requirement_plot_has_a_panel_per_pool_with_every_series_and_its_legend_outside(report):

@@ -219,6 +219,7 @@ def optimise_context(run: OptimiseFolder) -> dict:
         "notes": list(summary.get("notes") or []),
         "pictures": embed(optimise_pictures(run), run.folder),
         "roster": {"yaml": run.roster_text, "rows": roster_rows(run), "compared": run.compared},
+        "stages": stage_rows(run.iterations),
         "iterations": iteration_rows(run.iterations),
         "how_to_read": HOW_TO_READ if run.compared else HOW_TO_READ[:-1],
         "compared": run.compared,
@@ -254,7 +255,8 @@ def headline(run: OptimiseFolder) -> dict:
         rosters.append(
             _roster_headline(ROSTERS[ERLANG_ONLY], other.get("cost"), other.get("all_goals_met"), missed, unit)
         )
-        difference = _difference(float(summary["cost"]), float(other["cost"]), unit)
+        if summary.get("cost") is not None and other.get("cost") is not None:
+            difference = _difference(float(summary["cost"]), float(other["cost"]), unit)
     iterations = summary.get("iterations") or {}
     return {
         "rosters": rosters,
@@ -264,12 +266,12 @@ def headline(run: OptimiseFolder) -> dict:
     }
 
 
-def _roster_headline(name: str, cost: object, met: object, missed: list[str], unit: str) -> dict:
+def _roster_headline(name: str, cost: float | None, met: bool | None, missed: list[str], unit: str) -> dict:
     """One roster's cost and verdict for the headline table."""
     verdict = f"{MET} yes" if met else f"{MISSED} no"
     return {
         "name": name,
-        "cost": describe_cost(float(cost), unit) if cost is not None else "n/a",  # type: ignore[arg-type]
+        "cost": describe_cost(float(cost), unit) if cost is not None else "n/a",
         "met": bool(met),
         "verdict": verdict,
         "missed": missed,
@@ -326,20 +328,28 @@ def _true(value: object) -> bool:
 
 
 def roster_rows(run: OptimiseFolder) -> list[dict]:
-    """Per pool of the roster: its shifts, agents on them, paid hours and cost (and the Erlang-only roster's)."""
+    """Per pool of the roster: its shifts, agents on them, paid hours and cost (and the Erlang-only one's); a total."""
     unit = str(run.summary.get("cost_unit", "$ per week"))
     pools = {**(run.roster.get("teams") or {}), **(run.roster.get("agent_groups") or {})}
-    costs = run.costs.set_index(["roster", "pool"])
+    names = list(dict.fromkeys([*pools, *run.costs.loc[run.costs["roster"] == OPTIMISED, "pool"]]))
     rows = []
-    for pool in dict.fromkeys([*pools, *run.costs.loc[run.costs["roster"] == OPTIMISED, "pool"]]):
+    for pool in names:
         shifts = (pools.get(pool) or {}).get("shifts") or []
-        row = {"pool": pool, "shifts": str(len(shifts)), "agents": str(sum(int(s.get("agents", 0)) for s in shifts))}
-        for roster in (OPTIMISED, ERLANG_ONLY):
-            found = (roster, pool) in costs.index
-            row[f"{roster}_hours"] = f"{costs.loc[(roster, pool), 'paid_hours']:,.0f}" if found else "—"
-            row[f"{roster}_cost"] = _money(costs.loc[(roster, pool), "cost"], unit) if found else "—"
-        rows.append(row)
+        rows.append(_roster_row(pool, len(shifts), sum(int(s.get("agents", 0)) for s in shifts), run.costs, unit))
+    shifts = sum(len((p or {}).get("shifts") or []) for p in pools.values())
+    agents = sum(int(s.get("agents", 0)) for p in pools.values() for s in (p or {}).get("shifts") or [])
+    rows.append({**_roster_row("total", shifts, agents, run.costs, unit), "total": True})
     return rows
+
+
+def _roster_row(pool: str, shifts: int, agents: int, costs: pd.DataFrame, unit: str) -> dict:
+    """One line of the roster table: a pool's (or, for ``total``, every pool's) shifts, paid hours and cost."""
+    row = {"pool": pool, "shifts": str(shifts), "agents": str(agents), "total": False}
+    for roster in (OPTIMISED, ERLANG_ONLY):
+        mine = costs[(costs["roster"] == roster) & ((costs["pool"] == pool) | (pool == "total"))]
+        row[f"{roster}_hours"] = f"{mine['paid_hours'].sum():,.0f}" if len(mine) else "—"
+        row[f"{roster}_cost"] = _money(mine["cost"].sum(), unit) if len(mine) else "—"
+    return row
 
 
 def _money(value: float, unit: str) -> str:
@@ -347,32 +357,78 @@ def _money(value: float, unit: str) -> str:
     return f"${value:,.0f}" if unit.startswith("$") else f"{value:,.0f}"
 
 
+def per_iteration(iterations: pd.DataFrame) -> pd.DataFrame:
+    """The iterations table over all pools: per stage, round and iteration, agent-hours, largest change, replications.
+
+    Replications are the largest count of any pool's row: one simulation covers every pool.
+    """
+    table = iterations.copy()
+    for column in ("alpha", "note"):
+        if column not in table:
+            table[column] = math.nan
+    table["note"] = table["note"].fillna("").astype(str)
+    return (
+        table.groupby(["stage", "round", "iteration"], sort=False, dropna=False)
+        .agg(
+            agent_hours=("agent_hours", "sum"),
+            max_change=("max_change", "max"),
+            alpha=("alpha", lambda a: ", ".join(f"{v:g}" for v in a.dropna().unique())),
+            replications=("replications", "max"),
+            note=("note", lambda n: "; ".join(dict.fromkeys(v for v in n if v))),
+        )
+        .reset_index()
+    )
+
+
 def iteration_rows(iterations: pd.DataFrame) -> list[dict]:
     """One row per stage and iteration: weekly agent-hours over all pools, the largest change, replications."""
+    return [
+        {
+            "stage": STAGES.get(str(r.stage), str(r.stage)),
+            "round": _count(r.round),
+            "iteration": _count(r.iteration),
+            "agent_hours": f"{r.agent_hours:,.0f}",
+            "max_change": _change(r.max_change),
+            "alpha": r.alpha or "—",
+            "replications": _count(r.replications),
+            "note": r.note,
+        }
+        for r in per_iteration(iterations).itertuples()
+    ]
+
+
+def stage_rows(iterations: pd.DataFrame) -> list[dict]:
+    """The compact table: one row per stage and round, with how agent-hours and the largest change moved."""
     rows = []
-    keys = ["stage", "round", "iteration"]
-    for (stage, round_, iteration), mine in iterations.groupby(keys, sort=False, dropna=False):
-        change = mine["max_change"].max()
-        alphas = mine["alpha"].dropna().unique() if "alpha" in mine else []
-        notes = mine["note"].dropna().astype(str).unique() if "note" in mine else []
+    for (stage, round_), mine in per_iteration(iterations).groupby(["stage", "round"], sort=False, dropna=False):
+        hours, change = mine["agent_hours"].to_numpy(), mine["max_change"].to_numpy(dtype=float)
         rows.append(
             {
                 "stage": STAGES.get(str(stage), str(stage)),
                 "round": _count(round_),
-                "iteration": _count(iteration),
-                "agent_hours": f"{mine['agent_hours'].sum():,.0f}",
-                "max_change": "—" if pd.isna(change) else f"{change:,.1f}",
-                "alpha": ", ".join(f"{a:g}" for a in alphas) or "—",
-                "replications": _count(mine["replications"].max()),
-                "note": "; ".join(n for n in notes if n),
+                "iterations": str(len(mine)),
+                "agent_hours": _moved([f"{h:,.0f}" for h in hours]),
+                "max_change": _moved([_change(c) for c in change]),
+                "replications": _count(mine["replications"].sum()),
+                "note": "; ".join(dict.fromkeys(n for n in mine["note"] if n)),
             }
         )
     return rows
 
 
-def _count(value: object) -> str:
+def _moved(values: list[str]) -> str:
+    """``first → last`` when a value moved over a stage's iterations, else the one value."""
+    return values[0] if values[0] == values[-1] else f"{values[0]} → {values[-1]}"
+
+
+def _change(value: float) -> str:
+    """The largest change in agents, a dash where it does not apply."""
+    return "—" if pd.isna(value) else f"{value:,.1f}"
+
+
+def _count(value: float) -> str:
     """A whole number as text, a dash when missing."""
-    return "—" if pd.isna(value) else f"{int(value):,}"  # type: ignore[call-overload]
+    return "—" if pd.isna(value) else f"{int(value):,}"
 
 
 def optimise_pictures(run: OptimiseFolder) -> list[Picture]:
@@ -435,8 +491,9 @@ def requirement_plot(requirement: pd.DataFrame, interval: float) -> Figure:
             color, style, width, label = SERIES[column]
             (handles[label],) = ax.step(x, values, where="post", color=color, ls=style, lw=width)
         hours = np.nansum(rostered[:-1]) * interval / MINUTES_PER_HOUR
+        peak = np.nanmax(rostered, initial=0)
         ax.set_title(
-            f"{pool}: {np.nanmax(rostered):.0f} agents on duty at the peak, {hours:,.0f} agent-hours a week",
+            f"{pool}: {peak:.0f} agents on duty at the peak, {hours:,.0f} agent-hours a week",
             fontsize=10.5,
             loc="left",
         )
