@@ -23,13 +23,8 @@ import yaml
 from PIL import Image
 
 from sim.experiments.results import ResultsError
-from sim.reports.optimise_report import (
-    FILES,
-    load_optimise,
-    requirement_plot,
-    service_level_plot,
-    write_optimise_report,
-)
+from sim.reports.optimise_report import FILES, load_optimise, write_optimise_report
+from sim.reports.plot_optimise import requirement_plot, service_level_plot
 
 INTERVAL = 30
 SLOTS = 48
