@@ -124,7 +124,7 @@ def _service_panel(ax: Axes, levels: pd.DataFrame, interval: float) -> None:
         _, high = week_steps(optimised, "ci_high", interval)
         ax.fill_between(x, low, high, step="post", color=PALETTE[0], alpha=0.18, lw=0, label="95 % interval")
     ax.step(x, level, where="post", color=PALETTE[0], lw=1.4, label="optimised roster (mean)")
-    title = f"{levels['channel'].iloc[0]}, answered within {_duration(target)}: intervals meeting the goal: "
+    title = f"{levels['channel'].iloc[0]}, answered within {_duration(target)} — intervals meeting the goal: "
     title += f"optimised {_met_count(level, goal)}"
     erlang_only = levels[levels["roster"] == ERLANG_ONLY]
     if not erlang_only.empty:
