@@ -2,3 +2,7 @@
 
 MARK = "*"
 """Marks a paired difference whose 95 % interval excludes zero."""
+MET = "✓"
+"""Marks a goal that was met."""
+MISSED = "✗"
+"""Marks a goal that was missed."""
