@@ -462,7 +462,7 @@ def _schedule(run: _Run, pool: str, required: np.ndarray) -> PoolSchedule:
             break_after=None if t.break_ is None else t.break_.after,
             break_length=0.0 if t.break_ is None else t.break_.length,
         )
-        for t in limits.templates
+        for t in limits.templates or []
     ]
     rate = spec.cost_per_hour if limits.cost_per_hour is None else limits.cost_per_hour
     return schedule(required, run.grid.interval, templates, rate, limits.max_agents)

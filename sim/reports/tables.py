@@ -15,6 +15,7 @@ import math
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -375,3 +376,20 @@ def worst_interval_table(channels: pd.DataFrame, length: str, where: str = "inte
         f"mean over replications; every interval: {where})"
     )
     return _notes([title], width) + "\n" + _align(rows)
+
+
+def optimise_table(folder: Path | str) -> str:
+    """The optimiser's answer in text: each roster's weekly cost and, per goal, what it achieved and whether it is met."""
+    import yaml
+
+    folder = Path(folder)
+    summary = yaml.safe_load((folder / "summary.yaml").read_text(encoding="utf-8"))
+    goals = pd.read_csv(folder / "goals.csv")
+    lines = [f"optimised roster: {summary['cost']:,.0f} {summary['cost_unit']}"]
+    if summary.get("erlang_only"):
+        lines.append(f"Erlang-only roster: {summary['erlang_only']['cost']:,.0f} {summary['cost_unit']}")
+    for row in goals.itertuples():
+        mark = "met" if row.met else "MISSED"
+        lines.append(f"  [{row.roster}] {row.label}: {row.achieved:.1%} ({mark})")
+    lines.append(f"{summary['replications_used']} replications simulated in {summary['elapsed_seconds']} s")
+    return "\n".join(lines)
