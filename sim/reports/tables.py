@@ -379,7 +379,7 @@ def worst_interval_table(channels: pd.DataFrame, length: str, where: str = "inte
 
 
 def optimise_table(folder: Path | str) -> str:
-    """The optimiser's answer in text: each roster's weekly cost and, per goal, what it achieved and whether it is met."""
+    """The optimiser's answer in text: each roster's weekly cost, and what each goal achieved and whether it is met."""
     import yaml
 
     folder = Path(folder)
