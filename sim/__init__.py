@@ -3,8 +3,9 @@
 The notebook API: ``load_scenario`` reads and validates a YAML scenario; ``run`` simulates its
 replications and returns per-ticket, per-event and level tables with KPI summaries;
 ``run_replication`` simulates one; ``compare`` runs scenarios on common random numbers with paired
-differences; ``sweep`` runs a sweep file. The layers below (``core`` → ``scenario`` → ``engine`` →
-``analysis`` → ``experiments`` → ``reports``) are importable on their own.
+differences; ``sweep`` runs a sweep file; ``optimise`` finds the cheapest roster meeting the goals
+that ``load_goals`` reads. The layers below (``core`` → ``scenario`` → ``engine`` → ``analysis`` →
+``experiments`` → ``optimiser`` → ``reports``) are importable on their own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ if TYPE_CHECKING:  # the names below are imported when first used, so `import si
     from sim.experiments.executors import DaskExecutor, LocalExecutor, SerialExecutor
     from sim.experiments.replications import RunResult, run
     from sim.experiments.sweeps import SweepResult, sweep
+    from sim.optimiser.goals import Goals, default_goals, load_goals
+    from sim.optimiser.optimise import OptimiseResult, optimise
+    from sim.optimiser.outputs import write_optimisation
     from sim.scenario.loader import ScenarioError, load_scenario
     from sim.scenario.spec import Scenario
 
@@ -37,6 +41,12 @@ _HOME = {
     "run": "sim.experiments.replications",
     "SweepResult": "sim.experiments.sweeps",
     "sweep": "sim.experiments.sweeps",
+    "Goals": "sim.optimiser.goals",
+    "default_goals": "sim.optimiser.goals",
+    "load_goals": "sim.optimiser.goals",
+    "OptimiseResult": "sim.optimiser.optimise",
+    "optimise": "sim.optimiser.optimise",
+    "write_optimisation": "sim.optimiser.outputs",
     "ScenarioError": "sim.scenario.loader",
     "load_scenario": "sim.scenario.loader",
     "Scenario": "sim.scenario.spec",
@@ -45,7 +55,7 @@ _HOME = {
 line's ``--help`` and ``validate`` do not pay for SimPy, pandas and SciPy."""
 
 
-_LAYERS = ("core", "scenario", "engine", "analysis", "experiments", "reports")
+_LAYERS = ("core", "scenario", "engine", "analysis", "experiments", "optimiser", "reports")
 
 
 def __getattr__(name: str) -> Any:
@@ -67,7 +77,9 @@ def __dir__() -> list[str]:
 __all__ = [
     "Comparison",
     "DaskExecutor",
+    "Goals",
     "LocalExecutor",
+    "OptimiseResult",
     "PrecisionTarget",
     "RunRecords",
     "RunResult",
@@ -77,8 +89,12 @@ __all__ = [
     "SweepResult",
     "__version__",
     "compare",
+    "default_goals",
+    "load_goals",
     "load_scenario",
+    "optimise",
     "run",
     "run_replication",
     "sweep",
+    "write_optimisation",
 ]

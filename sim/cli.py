@@ -50,7 +50,7 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:
         description="Write a self-contained report.html, and the plots as PNG and SVG under "
         "plots/, into the folder of a run, a comparison or a sweep.",
     )
-    parser.add_argument("results", metavar="RESULTS_DIR", help="a folder printed by run, compare or sweep")
+    parser.add_argument("results", metavar="RESULTS_DIR", help="a folder printed by run, compare, sweep or optimise")
 
 
 def write_report(folder: str | Path) -> Path:
@@ -456,9 +456,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_optimise(args: argparse.Namespace) -> int:
     """``optimise``: the cheapest roster meeting the goals; print it against the Erlang-only roster, save the folder."""
-    from sim.optimise.goals import default_goals, load_goals
-    from sim.optimise.optimiser import optimise
-    from sim.optimise.outputs import write_optimisation
+    from sim.optimiser.goals import default_goals, load_goals
+    from sim.optimiser.optimise import optimise
+    from sim.optimiser.outputs import write_optimisation
     from sim.reports.tables import optimise_table
     from sim.scenario.loader import load_scenario
 

@@ -17,7 +17,7 @@ import yaml
 from conftest import BASELINE, SCENARIOS, build
 
 from sim.core.units import MINUTES_PER_WEEK
-from sim.optimise.goals import (
+from sim.optimiser.goals import (
     Goals,
     PoolGoals,
     TemplateSpec,

@@ -13,7 +13,7 @@ from hypothesis.extra.numpy import arrays
 
 from sim.analysis.staffing import weekly_agent_hours
 from sim.core.calendar import parse_clock
-from sim.optimise.schedule import PoolSchedule, ShiftTemplate, coverage_matrix, curve_shifts, schedule
+from sim.optimiser.schedule import PoolSchedule, ShiftTemplate, coverage_matrix, curve_shifts, schedule
 
 HOURLY = tuple(float(m) for m in range(0, 1440, 60))
 WEEK = 7 * 1440

@@ -139,7 +139,7 @@ def test_sweep_report_names_the_cheapest_staffing_that_meets_every_goal(sweep_fo
 def test_report_of_a_folder_without_results_is_a_clear_error(tmp_path):
     code, out, err = cli("report", str(tmp_path))
     assert code == 2 and out == ""
-    assert err.startswith(f"error: {tmp_path} holds no run, comparison or sweep results")
+    assert err.startswith(f"error: {tmp_path} holds no run, comparison, sweep or optimiser results")
 
 
 def test_a_run_folder_scenario_loads_as_the_scenario_that_was_run(run_folder):

@@ -23,7 +23,7 @@ from sim.scenario.spec import Scenario
 
 
 class ResultsError(Exception):
-    """A folder that holds no run, comparison or sweep results."""
+    """A folder that holds no run, comparison, sweep or optimiser results."""
 
 
 @dataclass
@@ -74,13 +74,13 @@ class SweepFolder:
         return [c.removesuffix("_mean") for c in self.points.columns if c.endswith("_mean")]
 
 
-KINDS = {"summary.json": "run", "comparison.json": "comparison", "manifest.json": "sweep"}
+KINDS = {"summary.json": "run", "comparison.json": "comparison", "manifest.json": "sweep", "summary.yaml": "optimise"}
 RUNS = "runs"
 """A comparison folder's optional subfolder of full runs: ``runs/<scenario name>/<label>/`` (written by demos)."""
 
 
 def kind_of(folder: str | Path) -> str:
-    """``run``, ``comparison`` or ``sweep``, from the files the folder holds."""
+    """``run``, ``comparison``, ``sweep`` or ``optimise``, from the files the folder holds."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ResultsError(f"{folder} is not a folder")
@@ -88,8 +88,8 @@ def kind_of(folder: str | Path) -> str:
         if (folder / name).is_file():
             return kind
     raise ResultsError(
-        f"{folder} holds no run, comparison or sweep results (no summary.json, comparison.json "
-        "or manifest.json); give the folder a run, compare or sweep command printed"
+        f"{folder} holds no run, comparison, sweep or optimiser results (no summary.json, comparison.json, "
+        "manifest.json or summary.yaml); give the folder a run, compare, sweep or optimise command printed"
     )
 
 

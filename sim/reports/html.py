@@ -1,4 +1,4 @@
-"""HTML reports: one self-contained ``report.html`` per run, comparison or sweep folder.
+"""HTML reports: one self-contained ``report.html`` per run, comparison, sweep or optimiser folder.
 
 ``write_report(folder)`` reads the folder (``sim.experiments.results``), draws its pictures
 (``sim.reports.sections``), saves each as PNG and SVG under ``folder/plots/`` for slides, and
@@ -12,12 +12,10 @@ The ``report`` command (``add_report_parser``/``cmd_report``) re-renders a finis
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from pathlib import Path
 
 import yaml
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from sim.analysis.staffing import describe_cost
 from sim.core.atomic import write_text
@@ -25,11 +23,11 @@ from sim.core.units import format_duration
 from sim.core.version import __version__
 from sim.experiments.compare import scenario_changes
 from sim.experiments.results import comparison_runs, kind_of, load_comparison, load_run, load_sweep
-from sim.reports.plots import DPI, save_figure
+from sim.reports.optimise_report import write_optimise_report
+from sim.reports.page import REPORT, embed, environment
 from sim.reports.sections import (
     KEY_KPIS,
     MAX_SWEEP_ROWS,
-    Picture,
     comparison_kpis,
     comparison_pictures,
     comparison_rows,
@@ -46,28 +44,15 @@ from sim.reports.sections import (
     sweep_rows,
 )
 
-REPORT = "report.html"
-PLOTS = "plots"
 NOTE = "demo.yaml"
-SHARP_DPI = 1.5 * DPI
-"""Embedded pictures carry 1.5 pixels per displayed pixel, to stay sharp on projectors and high-density screens."""
-
-
-def environment() -> Environment:
-    """The Jinja2 environment of the bundled templates (autoescaped, strict about missing values)."""
-    return Environment(
-        loader=PackageLoader("sim.reports", "templates"),
-        autoescape=select_autoescape(["j2", "html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def write_report(folder: str | Path) -> Path:
     """Write ``report.html`` (and ``plots/*.png|svg``) into a results folder; return the report's path."""
     folder = Path(folder)
     kind = kind_of(folder)
+    if kind == "optimise":
+        return write_optimise_report(folder)
     context = {"run": _run_context, "comparison": _comparison_context, "sweep": _sweep_context}[kind](folder)
     context["generated"] = dt.datetime.now().isoformat(timespec="seconds").replace("T", " ")
     context["version"] = __version__
@@ -75,26 +60,6 @@ def write_report(folder: str | Path) -> Path:
     path = folder / REPORT
     write_text(path, html)
     return path
-
-
-def embed(pictures: list[Picture], folder: Path) -> list[dict]:
-    """Each picture saved as PNG and SVG under ``folder/plots/`` and returned with its PNG as base64."""
-    (folder / PLOTS).mkdir(exist_ok=True)
-    for old in (folder / PLOTS).glob("[0-9][0-9]-*.*"):
-        old.unlink()  # an earlier report's pictures
-    out = []
-    for number, picture in enumerate(pictures, start=1):
-        png = save_figure(picture.figure, folder / PLOTS / f"{number:02d}-{picture.key}", SHARP_DPI)
-        out.append(
-            {
-                "key": picture.key,
-                "title": picture.title,
-                "guide": picture.guide,
-                "width": round(picture.figure.get_figwidth() * DPI),
-                "png": base64.b64encode(png).decode("ascii"),
-            }
-        )
-    return out
 
 
 def _run_context(folder: Path) -> dict:

@@ -28,8 +28,8 @@ from sim.core.units import format_duration
 from sim.core.version import __version__
 from sim.experiments.results import ResultsError
 from sim.reports.display import estimate_parts
-from sim.reports.html import REPORT, embed, environment
 from sim.reports.marks import MET, MISSED
+from sim.reports.page import REPORT, embed, environment
 from sim.reports.plot_intervals import _duration
 from sim.reports.plot_optimise import ERLANG_ONLY, OPTIMISED, requirement_plot, service_level_plot
 from sim.reports.plots import share_text

@@ -26,8 +26,8 @@ import pandas as pd
 from sim.analysis.intervals import service_level_flags
 from sim.engine.records import Exit, RunRecords
 from sim.engine.tickets import Outcome
-from sim.optimise.grid import WeekGrid
-from sim.optimise.measure import Cells, Judgement, judge, service_cells
+from sim.optimiser.grid import WeekGrid
+from sim.optimiser.measure import Cells, Judgement, judge, service_cells
 
 HOT_SHARE = 0.5
 """A missed weekly goal adds an agent in the busiest cells that hold this share of its problem tickets."""

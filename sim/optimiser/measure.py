@@ -24,7 +24,7 @@ from scipy.special import stdtrit
 
 from sim.analysis.intervals import service_level_flags
 from sim.engine.records import RunRecords
-from sim.optimise.grid import WeekGrid
+from sim.optimiser.grid import WeekGrid
 
 MIN_DECIDED = 1.0
 """An interval (or day) needs this many decided tickets per replication on average to be judged."""

@@ -19,7 +19,7 @@ import yaml
 from scipy.special import stdtrit
 
 from sim.core.atomic import new_folder, safe_name, unique_path
-from sim.optimise.optimiser import OptimiseResult, Roster
+from sim.optimiser.optimise import OptimiseResult, Roster
 
 ROSTERS = ("optimised", "erlang_only")
 

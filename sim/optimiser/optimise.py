@@ -25,6 +25,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -37,12 +38,12 @@ from sim.core.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.records import RunRecords
 from sim.experiments.executors import Executor
 from sim.experiments.replications import Replication, executor_scope, replicate
-from sim.optimise.goals import Goals
-from sim.optimise.grid import WeekGrid
-from sim.optimise.isa import IsaResult, PoolTarget, Step, search
-from sim.optimise.pools import primary_pools, staffed_pools, with_rosters
-from sim.optimise.schedule import PoolSchedule, ShiftTemplate, curve_shifts, schedule
-from sim.optimise.verify import Goal, Verdict, shortfall, verdicts
+from sim.optimiser.goals import Goals, ServiceLevelGoal
+from sim.optimiser.grid import WeekGrid
+from sim.optimiser.isa import IsaResult, PoolTarget, Step, search
+from sim.optimiser.pools import primary_pools, staffed_pools, with_rosters
+from sim.optimiser.schedule import PoolSchedule, ShiftTemplate, curve_shifts, schedule
+from sim.optimiser.verify import Goal, Verdict, shortfall, verdicts
 from sim.scenario.clock import WEEKDAYS
 from sim.scenario.spec import Scenario
 
@@ -52,6 +53,7 @@ SERVES = 0.25
 """A pool's first-contact goal covers the queues it serves at least this share of."""
 
 Curves = dict[str, np.ndarray]
+T = TypeVar("T")
 
 
 @dataclass
@@ -155,7 +157,7 @@ def optimise(
         found = _isa(run, erlang, targets)
         required = {name: found.curves[name] / (1 - shrinkage.get(name, 0.0)) for name in found.curves}
         searched = [target.pool for target in targets if target.searched]
-        roster, required, rounds = _verified(run, required, shrinkage, searched)
+        roster, required, rounds = _verified(run, required, searched)
         erlang_only = None
         if compare:
             say("Erlang-only roster: the per-interval Erlang requirement, scheduled and simulated")
@@ -225,30 +227,35 @@ def _shrinkage(scenario: Scenario, runs: Sequence[RunRecords]) -> dict[str, floa
 
 
 def goal_list(goals: Goals) -> list[Goal]:
-    """The goals file's goals, each with a label a planner reads."""
+    """The goals file's goals, each with a label a planner reads (``goals`` as ``load_goals`` resolved them)."""
     out = []
-    for entry in goals.service_level:
+    for entry in _service_levels(goals):
+        goal, target = _resolved(entry.goal), _resolved(entry.target)
         per = {"interval": "every interval", "day": "every day", "week": "over the week"}[entry.per]
-        label = f"{entry.channel}: {entry.goal:.0%} answered in {_duration(entry.target)}, {per}"
-        out.append(
-            Goal(
-                label,
-                "service_level",
-                entry.channel,
-                entry.per,
-                entry.goal,
-                entry.confidence or goals.confidence,
-                entry.target,
-            )
-        )
-    for entry in goals.sla:
-        label = f"{entry.priority}: {entry.goal:.0%} meet the {entry.clock.replace('_', ' ')} SLA"
-        out.append(Goal(label, "sla", entry.priority, "week", entry.goal, goals.confidence, clock=entry.clock))
-    for entry in goals.abandonment:
-        subject = entry.channel or ""
-        label = f"{subject or 'live channels'}: at most {entry.max:.0%} abandon"
-        out.append(Goal(label, "abandonment", subject, "week", entry.max, goals.confidence))
+        label = f"{entry.channel}: {goal:.0%} answered in {_duration(target)}, {per}"
+        confidence = entry.confidence or goals.confidence
+        out.append(Goal(label, "service_level", entry.channel, entry.per, goal, confidence, target))
+    for sla in goals.sla:
+        label = f"{sla.priority}: {sla.goal:.0%} meet the {sla.clock.replace('_', ' ')} SLA"
+        confidence = sla.confidence or goals.confidence
+        out.append(Goal(label, "sla", sla.priority, "week", sla.goal, confidence, clock=sla.clock))
+    for cap in goals.abandonment:
+        subject = cap.channel or ""
+        label = f"{subject or 'live channels'}: at most {cap.max:.0%} abandon"
+        out.append(Goal(label, "abandonment", subject, "week", cap.max, cap.confidence or goals.confidence))
     return out
+
+
+def _service_levels(goals: Goals) -> list[ServiceLevelGoal]:
+    """The service-level goals (none when the file sets none)."""
+    return goals.service_level or []
+
+
+def _resolved(value: T | None) -> T:
+    """A field ``load_goals`` fills from the scenario; refuse goals built without it rather than guess."""
+    if value is None:
+        raise ValueError("goals are not resolved against the scenario: load them with load_goals or default_goals")
+    return value
 
 
 def _duration(minutes: float) -> str:
@@ -273,14 +280,14 @@ def _targets(
         teams = [team for team, share in shares.get(pool.name, {}).items() if share >= SERVES]
         mine = first[first["first_team"].astype(str).isin(teams).to_numpy()]
         channels = set(mine["channel"].astype(str))
-        entries = [e for e in goals.service_level if e.channel in channels]
+        entries = [e for e in _service_levels(goals) if e.channel in channels]
         target = PoolTarget(
             pool.name, shares.get(pool.name, {}), limits.delay_probability, limits.min_agents, limits.max_agents
         )
         if entries:
-            target.targets = {e.channel: e.target for e in entries}
+            target.targets = {e.channel: _resolved(e.target) for e in entries}
             target.first_teams = teams
-            target.goal = max(e.goal for e in entries)
+            target.goal = max(_resolved(e.goal) for e in entries)
             target.per = min((e.per for e in entries), key=["interval", "day", "week"].index)
             target.confidence = (
                 "interval95" if any((e.confidence or goals.confidence) == "interval95" for e in entries) else "mean"
@@ -358,13 +365,11 @@ def _isa(run: _Run, start: Curves, targets: Sequence[PoolTarget]) -> IsaResult:
     return search(evaluate, start, targets, run.grid, note)
 
 
-def _verified(
-    run: _Run, required: Curves, shrinkage: dict[str, float], searched: list[str]
-) -> tuple[Roster, Curves, int]:
+def _verified(run: _Run, required: Curves, searched: list[str]) -> tuple[Roster, Curves, int]:
     """The roster checked by simulation: topped up where goals are missed, then trimmed while they stay met."""
     roster, required, rounds = _topped_up(run, required)
     if roster.met:
-        roster, required, rounds = _trimmed(run, roster, required, shrinkage, rounds, searched)
+        roster, required, rounds = _trimmed(run, roster, required, rounds, searched)
     return roster, required, rounds
 
 
@@ -382,14 +387,14 @@ def _topped_up(run: _Run, required: Curves) -> tuple[Roster, Curves, int]:
         if not extra:
             return roster, required, round_
         for pool, cells in extra.items():
-            required[pool] = required[pool] + cells / (1 - _shrink(run, pool))
+            required[pool] = required[pool] + cells / (1 - run.shrinkage.get(pool, 0.0))
         added = sum(int(cells.sum()) for cells in extra.values())
         run.say(f"  round {round_} missed {len(missed)} goal(s): one more agent in {added} intervals")
     raise AssertionError("max_rounds is at least 1")
 
 
 def _trimmed(
-    run: _Run, roster: Roster, required: Curves, shrinkage: dict[str, float], rounds: int, searched: list[str]
+    run: _Run, roster: Roster, required: Curves, rounds: int, searched: list[str]
 ) -> tuple[Roster, Curves, int]:
     """Take one agent off a searched pool's whole requirement while the cheaper roster still meets every goal.
 
@@ -402,10 +407,10 @@ def _trimmed(
     """
     order = sorted(searched, key=lambda pool: -roster.schedules[pool].cost)
     for pool in order:
-        low = run.goals.pool(pool).min_agents / (1 - shrinkage.get(pool, 0.0))
+        step = 1 / (1 - run.shrinkage.get(pool, 0.0))
+        low = run.goals.pool(pool).min_agents * step
         for _ in range(TRIM_TRIES):
             cut = dict(required)
-            step = 1 / (1 - shrinkage.get(pool, 0.0))
             cut[pool] = np.where(required[pool] > 0, np.maximum(required[pool] - step, low), required[pool])
             if _schedule(run, pool, cut[pool]).cost >= roster.schedules[pool].cost - 1e-9:
                 break
@@ -416,11 +421,6 @@ def _trimmed(
             run.say(f"  trim: one agent fewer in {pool} still meets every goal")
             roster, required = trial, cut
     return roster, required, rounds
-
-
-def _shrink(run: _Run, pool: str) -> float:
-    """The pool's shrinkage share as the pilot measured it (0 before the pilot)."""
-    return run.shrinkage.get(pool, 0.0)
 
 
 def _judged(run: _Run, required: Curves, name: str, round_: int, stage: str = "") -> tuple[Roster, list[RunRecords]]:
@@ -455,7 +455,7 @@ def _schedule(run: _Run, pool: str, required: np.ndarray) -> PoolSchedule:
     spec = next(p for p in run.scenario.pools if p.name == pool)
     templates = [
         ShiftTemplate(
-            name=t.name,
+            name=_resolved(t.name),
             starts=tuple(t.start_minutes()),
             lengths=tuple(t.lengths),
             days=tuple(WEEKDAYS.index(d) for d in t.days),

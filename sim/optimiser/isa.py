@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.engine.records import RunRecords
-from sim.optimise.grid import WeekGrid
-from sim.optimise.measure import demand_samples, judge, service_cells, staffing_for_delay
+from sim.optimiser.grid import WeekGrid
+from sim.optimiser.measure import demand_samples, judge, service_cells, staffing_for_delay
 
 MAX_ITERATIONS = 8
 """ISA iterations for one alpha before it settles for the higher of the last two staffings."""

@@ -1,0 +1,47 @@
+"""The page every report shares: the Jinja2 templates, the report's file name, and pictures embedded as PNG."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from sim.reports.plots import DPI, save_figure
+from sim.reports.sections import Picture
+
+REPORT = "report.html"
+PLOTS = "plots"
+SHARP_DPI = 1.5 * DPI
+"""Embedded pictures carry 1.5 pixels per displayed pixel, to stay sharp on projectors and high-density screens."""
+
+
+def environment() -> Environment:
+    """The Jinja2 environment of the bundled templates (autoescaped, strict about missing values)."""
+    return Environment(
+        loader=PackageLoader("sim.reports", "templates"),
+        autoescape=select_autoescape(["j2", "html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def embed(pictures: list[Picture], folder: Path) -> list[dict]:
+    """Each picture saved as PNG and SVG under ``folder/plots/`` and returned with its PNG as base64."""
+    (folder / PLOTS).mkdir(exist_ok=True)
+    for old in (folder / PLOTS).glob("[0-9][0-9]-*.*"):
+        old.unlink()  # an earlier report's pictures
+    out = []
+    for number, picture in enumerate(pictures, start=1):
+        png = save_figure(picture.figure, folder / PLOTS / f"{number:02d}-{picture.key}", SHARP_DPI)
+        out.append(
+            {
+                "key": picture.key,
+                "title": picture.title,
+                "guide": picture.guide,
+                "width": round(picture.figure.get_figwidth() * DPI),
+                "png": base64.b64encode(png).decode("ascii"),
+            }
+        )
+    return out
