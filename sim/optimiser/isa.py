@@ -4,7 +4,8 @@ ISA finds a per-interval staffing under which a time-varying queue's delay proba
 same, ``alpha``, in every interval. Each iteration simulates the current staffing and sets each
 interval's agents to the fewest ``s`` with P(tickets in system >= s) <= alpha, where the distribution
 of tickets in system (busy agents plus waiting tickets) is read from the simulation. It stops when an
-iteration changes nothing (or after ``MAX_ITERATIONS``, then keeping the higher of the last two).
+iteration changes nothing; when it moves no interval (or almost none) by more than one agent, or
+after ``MAX_ITERATIONS``, it keeps the higher of the last two staffings.
 
 The paper's recipe for other goals is to choose ``alpha`` so that the time-stable performance meets
 them. Here each pool that answers a channel with a service-level goal first gets its ``alpha`` by
@@ -31,10 +32,15 @@ MAX_ITERATIONS = 8
 SETTLED = 1
 """An iteration that moves no interval by more than this many agents ends ISA (the higher of the two is kept):
 sampling noise alone moves a quantile by one agent back and forth, and the paper stops there too."""
+STRAYS = 0.02
+"""...or that moves at most this share of the intervals by more (a week has 336 half hours, and a few of
+them wander by two agents on sampling noise alone; more replications would only slow the search)."""
 SEARCH_STEPS = 5
 """Bisection steps on each pool's alpha."""
-ALPHA_CEILING = 0.95
-"""The largest alpha tried: a pool staffed so that 95 % of tickets wait."""
+ALPHA_CEILING = 0.5
+"""The largest alpha tried. Above it the staffing (a quantile of the number in system below its median)
+can fall under the offered load, and without abandonment the queue then grows without bound and ISA
+swings between empty and flooded intervals instead of converging."""
 
 Curves = dict[str, np.ndarray]
 Evaluate = Callable[[Curves], list[RunRecords]]
@@ -106,11 +112,13 @@ def iterate(
         for target in targets:
             samples = demand_samples(runs, target.pool, target.shares, grid)
             new[target.pool] = _bounded(staffing_for_delay(samples, alphas[target.pool], grid), target)
-        change = max((float(np.abs(new[t.pool] - curves[t.pool]).max()) for t in targets), default=0.0)
+        moves = [np.abs(new[t.pool] - curves[t.pool]) for t in targets]
+        change = max((float(move.max()) for move in moves), default=0.0)
+        strays = max((float((move > SETTLED).mean()) for move in moves), default=0.0)
         log(Step(search, iteration, dict(alphas), _hours(new, grid), change))
         if change == 0:
             return curves, runs, iteration
-        if change <= SETTLED or iteration == MAX_ITERATIONS:
+        if change <= SETTLED or strays <= STRAYS or iteration == MAX_ITERATIONS:
             settled = {name: np.maximum(curves[name], new[name]) for name in curves}
             return settled, evaluate(settled), iteration + 1
         curves = new
@@ -126,8 +134,8 @@ def search(
 ) -> IsaResult:
     """Each searched pool's largest alpha meeting its goal (bisection), and ISA's staffing at those alphas.
 
-    The result is the last staffing under which every searched pool met its goal; if none did, the
-    last one tried (verification then adds agents where the goals are missed).
+    The result is the cheapest staffing (fewest agent-hours) under which every searched pool met its
+    goal; if none did, the last one tried (verification then adds agents where the goals are missed).
     """
     alphas = {t.pool: t.alpha for t in targets}
     good: dict[str, float] = {}
@@ -143,7 +151,7 @@ def search(
     best: IsaResult | None = None
     for round_ in range(1, SEARCH_STEPS + 2):
         verdicts = {t.pool: t.meets(runs, grid) for t in searched}
-        if all(verdicts.values()):
+        if all(verdicts.values()) and (best is None or _total(curves) < _total(best.curves)):
             best = IsaResult(curves, runs, dict(alphas), steps, used)
         if not searched or round_ > SEARCH_STEPS:
             break
@@ -180,6 +188,11 @@ def _bounded(curve: np.ndarray, target: PoolTarget) -> np.ndarray:
     """The curve within the pool's minimum and maximum head count."""
     curve = np.maximum(curve, target.low)
     return curve if target.high is None else np.minimum(curve, target.high)
+
+
+def _total(curves: Curves) -> float:
+    """Agents summed over every pool and interval: the staffing's size."""
+    return float(sum(curve.sum() for curve in curves.values()))
 
 
 def _hours(curves: Curves, grid: WeekGrid) -> dict[str, float]:

@@ -46,23 +46,37 @@ def demand_samples(
 ) -> list[np.ndarray]:
     """Per flat cell of the week, the sorted minute-by-minute samples of the pool's tickets in system.
 
-    ``shares`` maps each team whose queue the pool serves to the pool's share of that queue.
+    ``shares`` maps each team whose queue the pool serves to the pool's share of that queue. Samples
+    come from after the warm-up; a cell the run only passes during its warm-up (a horizon shorter
+    than a week) is read there instead, so that it is staffed rather than left empty while the
+    queues fill.
     """
-    cells: list[list[np.ndarray]] = [[] for _ in range(grid.shape[0] * grid.shape[1])]
+    size = grid.shape[0] * grid.shape[1]
+    measured: list[list[np.ndarray]] = [[] for _ in range(size)]
+    warming: list[list[np.ndarray]] = [[] for _ in range(size)]
     for run in runs:
-        at = np.arange(run.warmup, run.horizon) + 0.5
+        at = np.arange(0.0, run.horizon) + 0.5
         levels = run.levels
         team = levels["team"].astype(str).to_numpy()
         metric = levels["metric"].astype(str).to_numpy()
         total = _step_values(levels[(team == pool) & (metric == "busy")], at)
         for queue, share in shares.items():
             total = total + share * _step_values(levels[(team == queue) & (metric == "queue")], at)
-        flat = grid.flat(at)
-        order = np.argsort(flat, kind="stable")
-        bounds = np.searchsorted(flat[order], np.arange(len(cells) + 1))
-        for cell in range(len(cells)):
-            cells[cell].append(total[order][bounds[cell] : bounds[cell + 1]])
-    return [np.sort(np.concatenate(parts)) if parts else np.zeros(0) for parts in cells]
+        after = at >= run.warmup
+        _by_cell(measured, total[after], grid.flat(at[after]))
+        _by_cell(warming, total[~after], grid.flat(at[~after]))
+    return [
+        np.sort(np.concatenate(mine if any(len(part) for part in mine) else warm))
+        for mine, warm in zip(measured, warming, strict=True)
+    ]
+
+
+def _by_cell(cells: list[list[np.ndarray]], values: np.ndarray, flat: np.ndarray) -> None:
+    """Append ``values`` to the list of the cell each falls in."""
+    order = np.argsort(flat, kind="stable")
+    bounds = np.searchsorted(flat[order], np.arange(len(cells) + 1))
+    for cell in range(len(cells)):
+        cells[cell].append(values[order][bounds[cell] : bounds[cell + 1]])
 
 
 def staffing_for_delay(samples: list[np.ndarray], alpha: float, grid: WeekGrid) -> np.ndarray:

@@ -47,8 +47,8 @@ from sim.optimiser.verify import Goal, Verdict, shortfall, verdicts
 from sim.scenario.clock import WEEKDAYS
 from sim.scenario.spec import Scenario
 
-TRIM_TRIES = 3
-"""At most this many one-agent cuts per pool after the goals are met."""
+TRIM_TRIES = 6
+"""At most this many checks of a cut per pool after the goals are met (doubling, then bisection)."""
 SERVES = 0.25
 """A pool's first-contact goal covers the queues it serves at least this share of."""
 
@@ -115,6 +115,8 @@ class _Run:
     replications: int = 0
     log: list[dict] = field(default_factory=list)
     shrinkage: dict[str, float] = field(default_factory=dict)
+    loads: Curves = field(default_factory=dict)
+    """Per optimised pool and cell, the offered load (Erlangs) the pilot measured: the floor a cut keeps."""
 
     @property
     def days(self) -> float:
@@ -152,12 +154,11 @@ def optimise(
         shares = _served_shares(scenario, pilot)
         shrinkage = run.shrinkage = _shrinkage(scenario, pilot)
         targets = _targets(scenario, goals, pilot, shares)
-        erlang = _erlang(scenario, goals, grid, pilot, shares, targets)
+        erlang, run.loads = _erlang(scenario, goals, grid, pilot, shares, targets)
         say("ISA: refining the requirement by simulation")
         found = _isa(run, erlang, targets)
         required = {name: found.curves[name] / (1 - shrinkage.get(name, 0.0)) for name in found.curves}
-        searched = [target.pool for target in targets if target.searched]
-        roster, required, rounds = _verified(run, required, searched)
+        roster, required, rounds = _verified(run, required, _trimmable(targets, goals))
         erlang_only = None
         if compare:
             say("Erlang-only roster: the per-interval Erlang requirement, scheduled and simulated")
@@ -304,24 +305,39 @@ def _erlang(
     pilot: Sequence[RunRecords],
     shares: dict[str, dict[str, float]],
     targets: Sequence[PoolTarget],
-) -> Curves:
-    """Per optimised pool, the per-interval Erlang C requirement at the pilot's offered load (each queue alone)."""
+) -> tuple[Curves, Curves]:
+    """Per optimised pool and interval, the Erlang C requirement at the pilot's offered load, and that load.
+
+    Each queue is staffed alone, in steady state: the spreadsheet answer, and ISA's start.
+    """
     load = pooled_offered_load(pilot, scenario, goals.interval)
     flat = grid.flat(load["start"].to_numpy(dtype=float))
     size = grid.shape[0] * grid.shape[1]
     out: Curves = {}
+    loads: Curves = {}
+    seen = np.bincount(flat, minlength=size) > 0
     for target in targets:
         rate, erlangs = np.zeros(size), np.zeros(size)
         for team, share in target.shares.items():
             mine = (load["team"] == team).to_numpy()
-            seen = np.maximum(np.bincount(flat[mine], minlength=size), 1)  # a cell's occurrences in the run
-            rate += share * np.bincount(flat[mine], weights=load["rate"].to_numpy()[mine], minlength=size) / seen
-            erlangs += share * np.bincount(flat[mine], weights=load["load"].to_numpy()[mine], minlength=size) / seen
+            times = np.maximum(np.bincount(flat[mine], minlength=size), 1)  # a cell's occurrences in the run
+            rate += share * np.bincount(flat[mine], weights=load["rate"].to_numpy()[mine], minlength=size) / times
+            erlangs += share * np.bincount(flat[mine], weights=load["load"].to_numpy()[mine], minlength=size) / times
+        rate, erlangs = (_same_time_of_day(values, seen, grid) for values in (rate, erlangs))
         level = target.goal if target.searched else 1 - target.alpha
         wait = min(target.targets.values()) if target.searched else 0.0
         curve = np.array([_agents(r, a, level, wait) for r, a in zip(rate, erlangs, strict=True)])
         out[target.pool] = _bounded(curve.reshape(grid.shape), target)
-    return out
+        loads[target.pool] = erlangs.reshape(grid.shape)
+    return out, loads
+
+
+def _same_time_of_day(values: np.ndarray, seen: np.ndarray, grid: WeekGrid) -> np.ndarray:
+    """Cells the pilot never measured (its warm-up, a horizon under a week) take their time of day's mean."""
+    table, measured = values.reshape(grid.shape), seen.reshape(grid.shape)
+    counts = measured.sum(axis=0)
+    means = np.where(counts > 0, (table * measured).sum(axis=0) / np.maximum(counts, 1), 0.0)
+    return np.where(measured, table, means[np.newaxis, :]).ravel()
 
 
 def _agents(rate: float, erlangs: float, level: float, wait: float) -> float:
@@ -365,6 +381,16 @@ def _isa(run: _Run, start: Curves, targets: Sequence[PoolTarget]) -> IsaResult:
     return search(evaluate, start, targets, run.grid, note)
 
 
+def _trimmable(targets: Sequence[PoolTarget], goals: Goals) -> list[str]:
+    """The pools a cut may be tried on: those searched for a goal, or all when SLA or abandonment goals exist.
+
+    SLA and abandonment goals hold the whole network. Without them, a pool staffed for its delay
+    probability has no goal a cut could be checked against.
+    """
+    network = bool(goals.sla or goals.abandonment)
+    return [target.pool for target in targets if target.searched or network]
+
+
 def _verified(run: _Run, required: Curves, searched: list[str]) -> tuple[Roster, Curves, int]:
     """The roster checked by simulation: topped up where goals are missed, then trimmed while they stay met."""
     roster, required, rounds = _topped_up(run, required)
@@ -396,31 +422,45 @@ def _topped_up(run: _Run, required: Curves) -> tuple[Roster, Curves, int]:
 def _trimmed(
     run: _Run, roster: Roster, required: Curves, rounds: int, searched: list[str]
 ) -> tuple[Roster, Curves, int]:
-    """Take one agent off a searched pool's whole requirement while the cheaper roster still meets every goal.
+    """Take agents off a searched pool's whole requirement while the cheaper roster still meets every goal.
 
-    Only pools whose alpha was searched for a goal are cut: a pool staffed for its delay probability
-    has no goal the check could hold it to.
+    Only the ``searched`` pools are cut (see ``_trimmable``).
 
-    ISA keeps the higher of its last two staffings and the search stops at a finite alpha, so the
-    requirement can be an agent above what the goals need; the dearest pools are tried first, each
-    until a cut misses a goal or saves nothing, at most ``TRIM_TRIES`` times.
+    ISA keeps the higher of its last two staffings, reads each interval from a few replications, and
+    the shifts must cover its noisiest interval, so the roster can sit agents above what the goals
+    need (most with a goal per day or week). Each pool, dearest first, gets the largest cut of
+    ``k`` agents in every staffed interval that still meets every goal: ``k`` doubles from one until
+    a cut misses a goal or saves nothing, then bisects, at most ``TRIM_TRIES`` checks per pool.
     """
-    order = sorted(searched, key=lambda pool: -roster.schedules[pool].cost)
-    for pool in order:
-        step = 1 / (1 - run.shrinkage.get(pool, 0.0))
-        low = run.goals.pool(pool).min_agents * step
-        for _ in range(TRIM_TRIES):
-            cut = dict(required)
-            cut[pool] = np.where(required[pool] > 0, np.maximum(required[pool] - step, low), required[pool])
+    for pool in sorted(searched, key=lambda pool: -roster.schedules[pool].cost):
+        good, bad, tries = 0, math.inf, 0
+        while bad - good > 1 and tries < TRIM_TRIES:
+            k = good * 2 or 1 if math.isinf(bad) else (good + int(bad)) // 2
+            cut = {**required, pool: _cut(run, pool, required[pool], k)}
             if _schedule(run, pool, cut[pool]).cost >= roster.schedules[pool].cost - 1e-9:
-                break
+                bad = k
+                continue
+            tries += 1
             rounds += 1
             trial, _ = _judged(run, cut, "optimised", rounds, stage="trim")
             if not trial.met:
-                break
-            run.say(f"  trim: one agent fewer in {pool} still meets every goal")
-            roster, required = trial, cut
+                bad = k
+                continue
+            run.say(f"  trim: {k} agent(s) fewer in {pool} still meets every goal")
+            roster, good = trial, k
+        required = {**required, pool: _cut(run, pool, required[pool], good)}
     return roster, required, rounds
+
+
+def _cut(run: _Run, pool: str, curve: np.ndarray, agents: int) -> np.ndarray:
+    """The pool's requirement with ``agents`` fewer on the phones in every staffed interval.
+
+    It never goes below the pool's minimum, nor below the offered load the pilot measured in the
+    interval: a queue staffed under its load only grows, and no goal may buy savings with that.
+    """
+    step = 1 / (1 - run.shrinkage.get(pool, 0.0))
+    low = np.maximum(run.goals.pool(pool).min_agents, np.ceil(run.loads[pool] - 1e-9)) * step
+    return np.where(curve > 0, np.maximum(curve - agents * step, low), curve)
 
 
 def _judged(run: _Run, required: Curves, name: str, round_: int, stage: str = "") -> tuple[Roster, list[RunRecords]]:
