@@ -119,7 +119,8 @@ def iterate(
         if change == 0:
             return curves, runs, iteration
         if change <= SETTLED or strays <= STRAYS or iteration == MAX_ITERATIONS:
-            settled = {name: np.maximum(curves[name], new[name]) for name in curves}
+            # the higher of this alpha's last two staffings; the first is the previous alpha's, not a candidate
+            settled = {name: np.maximum(curves[name], new[name]) for name in curves} if iteration > 1 else new
             return settled, evaluate(settled), iteration + 1
         curves = new
     raise AssertionError("MAX_ITERATIONS is at least 1")

@@ -115,6 +115,7 @@ class _Run:
     replications: int = 0
     log: list[dict] = field(default_factory=list)
     shrinkage: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     loads: Curves = field(default_factory=dict)
     """Per optimised pool and cell, the offered load (Erlangs) the pilot measured: the floor a cut keeps."""
 
@@ -180,7 +181,7 @@ def optimise(
         elapsed=time.perf_counter() - started,
         cost_unit=_unit(scenario),
         erlang_only=erlang_only,
-        notes=_notes(roster),
+        notes=_notes(roster) + run.notes,
     )
 
 
@@ -410,13 +411,23 @@ def _topped_up(run: _Run, required: Curves) -> tuple[Roster, Curves, int]:
             return roster, required, round_
         extra = shortfall(missed, runs, primary, run.grid)
         extra = {pool: cells for pool, cells in extra.items() if pool in required and cells.any()}
-        if not extra:
+        more = {pool: required[pool] + cells / (1 - run.shrinkage.get(pool, 0.0)) for pool, cells in extra.items()}
+        if not any(_covers_more(run, roster, pool, curve) for pool, curve in more.items()):
+            run.notes.append(
+                f"{', '.join(sorted(extra))}: the goals are missed where no allowed shift can add an agent "
+                f"({'; '.join(v.goal.label for v in missed)}); add a template that works then"
+            )
+            run.say("  the allowed shifts cannot add agents where the goals are missed: stopping")
             return roster, required, round_
-        for pool, cells in extra.items():
-            required[pool] = required[pool] + cells / (1 - run.shrinkage.get(pool, 0.0))
+        required.update(more)
         added = sum(int(cells.sum()) for cells in extra.values())
         run.say(f"  round {round_} missed {len(missed)} goal(s): one more agent in {added} intervals")
     raise AssertionError("max_rounds is at least 1")
+
+
+def _covers_more(run: _Run, roster: Roster, pool: str, required: np.ndarray) -> bool:
+    """Whether scheduling the pool's larger requirement changes its shifts' coverage at all."""
+    return not np.array_equal(_schedule(run, pool, required).coverage, roster.schedules[pool].coverage)
 
 
 def _trimmed(
