@@ -4,7 +4,7 @@ ISA finds a per-interval staffing under which a time-varying queue's delay proba
 same, ``alpha``, in every interval. Each iteration simulates the current staffing and sets each
 interval's agents to the fewest ``s`` with P(tickets in system >= s) <= alpha, where the distribution
 of tickets in system (busy agents plus waiting tickets) is read from the simulation. It stops when an
-iteration changes nothing; when it moves no interval (or almost none) by more than one agent, or
+iteration changes nothing; when it moves no interval by more than one agent (or almost none by two), or
 after ``MAX_ITERATIONS``, it keeps the higher of the last two staffings.
 
 The paper's recipe for other goals is to choose ``alpha`` so that the time-stable performance meets
@@ -33,8 +33,8 @@ SETTLED = 1
 """An iteration that moves no interval by more than this many agents ends ISA (the higher of the two is kept):
 sampling noise alone moves a quantile by one agent back and forth, and the paper stops there too."""
 STRAYS = 0.02
-"""...or that moves at most this share of the intervals by more (a week has 336 half hours, and a few of
-them wander by two agents on sampling noise alone; more replications would only slow the search)."""
+"""...or that moves at most this share of the staffed intervals by two (a week has 336 half hours, and a few
+of them wander by two agents on sampling noise alone; more replications would only slow the search)."""
 SEARCH_STEPS = 5
 """Bisection steps on each pool's alpha."""
 ALPHA_CEILING = 0.5
@@ -112,13 +112,13 @@ def iterate(
         for target in targets:
             samples = demand_samples(runs, target.pool, target.shares, grid)
             new[target.pool] = _bounded(staffing_for_delay(samples, alphas[target.pool], grid), target)
-        moves = [np.abs(new[t.pool] - curves[t.pool]) for t in targets]
-        change = max((float(move.max()) for move in moves), default=0.0)
-        strays = max((float((move > SETTLED).mean()) for move in moves), default=0.0)
+        moves = [(np.abs(new[t.pool] - curves[t.pool]), (new[t.pool] > 0) | (curves[t.pool] > 0)) for t in targets]
+        change = max((float(move.max()) for move, _ in moves), default=0.0)
+        strays = max((float((move[staffed] > SETTLED).mean()) for move, staffed in moves if staffed.any()), default=0.0)
         log(Step(search, iteration, dict(alphas), _hours(new, grid), change))
         if change == 0:
             return curves, runs, iteration
-        if change <= SETTLED or strays <= STRAYS or iteration == MAX_ITERATIONS:
+        if change <= SETTLED or (change <= SETTLED + 1 and strays <= STRAYS) or iteration == MAX_ITERATIONS:
             # the higher of this alpha's last two staffings; the first is the previous alpha's, not a candidate
             settled = {name: np.maximum(curves[name], new[name]) for name in curves} if iteration > 1 else new
             return settled, evaluate(settled), iteration + 1

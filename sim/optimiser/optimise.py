@@ -48,7 +48,9 @@ from sim.scenario.clock import WEEKDAYS
 from sim.scenario.spec import Scenario
 
 TRIM_TRIES = 6
-"""At most this many checks of a cut per pool after the goals are met (doubling, then bisection)."""
+"""At most this many checks of a uniform cut per pool after the goals are met (doubling, then bisection)."""
+POLISH_ROUNDS = 4
+"""At most this many checks of interval-by-interval cuts per pool after the uniform cut."""
 SERVES = 0.25
 """A pool's first-contact goal covers the queues it serves at least this share of."""
 
@@ -397,6 +399,7 @@ def _verified(run: _Run, required: Curves, searched: list[str]) -> tuple[Roster,
     roster, required, rounds = _topped_up(run, required)
     if roster.met:
         roster, required, rounds = _trimmed(run, roster, required, rounds, searched)
+        roster, required, rounds = _polished(run, roster, required, rounds, searched)
     return roster, required, rounds
 
 
@@ -460,6 +463,40 @@ def _trimmed(
             run.say(f"  trim: {k} agent(s) fewer in {pool} still meets every goal")
             roster, good = trial, k
         required = {**required, pool: _cut(run, pool, required[pool], good)}
+    return roster, required, rounds
+
+
+def _polished(
+    run: _Run, roster: Roster, required: Curves, rounds: int, searched: list[str]
+) -> tuple[Roster, Curves, int]:
+    """Take one agent off each interval of a pool that has room, keeping those where the cut misses a goal.
+
+    The uniform cut stops at the pool's tightest interval, while ISA's sampling noise can leave other
+    intervals agents above their need (most with goals per interval). Each round cuts one agent in
+    every interval not yet found tight; a cheaper roster that meets every goal is kept, otherwise the
+    intervals where the goals were missed (``shortfall``) are marked tight and the next round cuts
+    the others, at most ``POLISH_ROUNDS`` checks per pool.
+    """
+    primary = primary_pools(run.scenario)
+    for pool in sorted(searched, key=lambda pool: -roster.schedules[pool].cost):
+        tight = np.zeros(run.grid.shape, dtype=bool)
+        for _ in range(POLISH_ROUNDS):
+            lower = _cut(run, pool, required[pool], 1)
+            room = (lower < required[pool]) & ~tight
+            cut = {**required, pool: np.where(room, lower, required[pool])}
+            if not room.any() or _schedule(run, pool, cut[pool]).cost >= roster.schedules[pool].cost - 1e-9:
+                break
+            rounds += 1
+            trial, runs = _judged(run, cut, "optimised", rounds, stage="polish")
+            if trial.met:
+                run.say(f"  polish: one agent fewer in {int(room.sum())} intervals of {pool} still meets every goal")
+                roster, required = trial, cut
+                continue
+            missed = [v for v in trial.verdicts if not v.judgement.met]
+            where = shortfall(missed, runs, primary, run.grid).get(pool, np.zeros(run.grid.shape)) > 0
+            if not (where & room).any():
+                break
+            tight |= where & room
     return roster, required, rounds
 
 

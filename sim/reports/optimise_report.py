@@ -54,6 +54,8 @@ STAGES = {
     "isa": "simulation refinement (ISA)",
     "schedule": "shift scheduling",
     "verify": "verification",
+    "trim": "cut in every interval",
+    "polish": "cut interval by interval",
     "erlang_only": "Erlang-only comparison",
 }
 PER = {"interval": "every interval", "day": "every day", "week": "over the week"}
