@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sim.analysis.precision import DEFAULT_CAP, DEFAULT_KPI, PrecisionTarget
 from sim.core.atomic import OutputError, check_writable, clean_leftovers, describe_os_error
+from sim.core.units import MINUTES_PER_DAY
 from sim.demo import add_demo_parser, cmd_demo
 from sim.experiments.executors import EXECUTORS, ExecutorError, make_executor
 from sim.reports.marks import MARK
@@ -196,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_examples(
             "optimise scenarios/baseline.yaml --goals scenarios/goals/baseline_goals.yaml",
             "optimise scenarios/baseline.yaml --report",
+            "optimise scenarios/tiered.yaml --days 2 --no-compare",
         ),
     )
     p_opt.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
@@ -203,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--goals", help="goals YAML file (default: every channel's service-level goal, met in every interval)"
     )
     p_opt.add_argument("--seed", type=_seed, help="base random seed, 0 or more (default: the scenario's)")
+    p_opt.add_argument(
+        "--days", type=_days, help="plan this many whole days instead of the goals file's horizon (a quick look)"
+    )
     p_opt.add_argument("--no-compare", action="store_true", help="skip the Erlang-only roster and its check")
     p_opt.add_argument("--out", default="results", help="results folder (default: results/; lands in optimise/)")
     _add_overrides(p_opt)
@@ -246,6 +251,17 @@ def _seed(text: str) -> int:
     if seed < 0:
         raise argparse.ArgumentTypeError(f"{seed} is negative; use 0 or more")
     return seed
+
+
+def _days(text: str) -> int:
+    """A ``--days`` value: a whole number of days, 1 or more."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"{days} days; plan at least 1")
+    return days
 
 
 def _add_force_option(parser: argparse.ArgumentParser) -> None:
@@ -466,6 +482,8 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     if args.seed is not None:
         scenario = scenario.model_copy(update={"seed": args.seed})
     goals = load_goals(args.goals, scenario) if args.goals else default_goals(scenario)
+    if args.days is not None:
+        goals = goals.model_copy(update={"horizon": args.days * MINUTES_PER_DAY})
     _ready_to_write(Path(args.out) / "optimise")
     with _executor(args, goals.verify_replications) as executor:
         result = optimise(

@@ -158,6 +158,7 @@ SHORT = {
     "compare": ["--set", "horizon=1d", "--set", "warmup=2h", "-r", "2", "-w", "1", "--quiet"],
     "demo": ["-r", "2", "-w", "1", "--quiet"],
     "sweep": ["--quiet"],
+    "optimise": ["--days", "1", "-w", "1", "--quiet"],
 }
 """What each command gets appended: a day of simulated time, two replications, one worker."""
 
@@ -318,7 +319,7 @@ def _as_run_here(command: str, workspace: Path) -> list[str]:
         if flag in argv and extra:
             at = argv.index(flag)
             del argv[at : at + 2]
-    if verb in ("run", "compare", "demo"):
+    if verb in ("run", "compare", "demo", "optimise"):
         extra += ["--out", str(workspace / "out")]
     return argv + extra
 

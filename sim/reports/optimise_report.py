@@ -102,7 +102,8 @@ HOW_TO_READ = [
     (
         "Probability of meeting a goal",
         "The share of simulated weeks (replications, with common random numbers) in which the roster met the "
-        "goal. A goal met on the mean may still be missed in a bad week: this says how often.",
+        "goal on its own; for a goal judged every interval or every day, the share of single intervals or days. "
+        "A goal met on the mean may still be missed in a bad week: this says how often.",
     ),
     (
         "Why the Erlang-only roster misses goals",
