@@ -42,8 +42,8 @@ class LunchRule(Spec):
 
     length: Duration = Field(gt=0, description="how long the lunch lasts")
     window: TimeWindow = Field(
-        description='daily window, e.g. "11:30-13:30": the first agent of a duty block starts lunch at its '
-        "start, the last ends at its end, the others evenly in between"
+        description='daily window, e.g. "11:30-13:30": the team\'s agents of the day whose shifts reach into it '
+        "are spread evenly, the first starting at its start and the last ending at its end, each within its shift"
     )
 
     @model_validator(mode="after")
@@ -63,8 +63,8 @@ class MeetingSpec(Spec):
     agents: int | None = Field(
         default=None,
         ge=1,
-        description="agents of each duty block that attend, taken in turn day by day (coaching one at a time: 1); "
-        "none: all of them",
+        description="agents of the team on duty then that attend, taken in turn day by day (coaching one at a "
+        "time: 1); none: all of them",
     )
 
 
