@@ -26,6 +26,8 @@ from sim.analysis.intervals import service_level_flags
 from sim.engine.records import RunRecords
 from sim.optimiser.grid import WeekGrid
 
+MAX_SHRINKAGE = 0.9
+"""Shrinkage is capped here: a cell where almost everybody is away is grossed up at most tenfold."""
 MIN_DECIDED = 1.0
 """An interval (or day) needs this many decided tickets per replication on average to be judged."""
 
@@ -77,6 +79,29 @@ def _by_cell(cells: list[list[np.ndarray]], values: np.ndarray, flat: np.ndarray
     bounds = np.searchsorted(flat[order], np.arange(len(cells) + 1))
     for cell in range(len(cells)):
         cells[cell].append(values[order][bounds[cell] : bounds[cell + 1]])
+
+
+def shrinkage_cells(runs: Sequence[RunRecords], pool: str, grid: WeekGrid, overall: float) -> np.ndarray:
+    """Per cell of the week, the share of the pool's rostered agents not available there.
+
+    Away time (breaks, lunch, meetings, coaching) is read per cell as away over staffed agents, so a
+    lunch window or a meeting shows where it falls; absence (whole shifts missed) is spread evenly.
+    A cell where the runs staffed nobody gets ``overall``, the pool's shrinkage over the week.
+    """
+    away, staffed = grid.zeros(), grid.zeros()
+    absent = rostered = 0.0
+    for run in runs:
+        at = np.arange(run.warmup, run.horizon) + 0.5
+        levels = run.levels[(run.levels["team"].astype(str) == pool).to_numpy()]
+        metric = levels["metric"].astype(str).to_numpy()
+        away += grid.add_at(at, _step_values(levels[metric == "away"], at))
+        staffed += grid.add_at(at, _step_values(levels[metric == "staffed"], at))
+        mine = run.agents[(run.agents["team"].astype(str) == pool).to_numpy()]
+        absent, rostered = absent + float(mine["absence"].sum()), rostered + float(mine["rostered"].sum())
+    absence = absent / rostered if rostered > 0 else 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(staffed > 0, 1 - (1 - away / np.where(staffed > 0, staffed, 1)) * (1 - absence), overall)
+    return np.clip(share, 0.0, MAX_SHRINKAGE)
 
 
 def staffing_for_delay(samples: list[np.ndarray], alpha: float, grid: WeekGrid) -> np.ndarray:

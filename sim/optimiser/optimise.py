@@ -10,7 +10,8 @@ rosters are compared on the same customers):
 3. **ISA** (``isa.search``): refine the requirement by simulation until every interval meets its
    goal with the network, abandonment and time variation all present. Shrinkage is left out here:
    the requirement counts agents on the phones.
-4. **Shifts** (``schedule.schedule``): gross the requirement up for shrinkage and cover it with the
+4. **Shifts** (``schedule.schedule``): gross the requirement up for shrinkage where it falls (breaks,
+   lunch windows, meetings; absence evenly) and cover it with the
    allowed shift templates at least cost (an integer programme).
 5. **Verify** (``verify``): simulate the roster, shrinkage included, with ``verify_replications``; if a
    goal is missed, add agents where the shortfall is and schedule again, up to ``max_rounds``.
@@ -41,6 +42,7 @@ from sim.experiments.replications import Replication, executor_scope, replicate
 from sim.optimiser.goals import Goals, ServiceLevelGoal
 from sim.optimiser.grid import WeekGrid
 from sim.optimiser.isa import IsaResult, PoolTarget, Step, search
+from sim.optimiser.measure import MAX_SHRINKAGE, shrinkage_cells
 from sim.optimiser.pools import primary_pools, staffed_pools, with_rosters
 from sim.optimiser.schedule import PoolSchedule, ShiftTemplate, curve_shifts, schedule
 from sim.optimiser.verify import Goal, Verdict, shortfall, verdicts
@@ -116,7 +118,8 @@ class _Run:
     say: Callable[[str], None]
     replications: int = 0
     log: list[dict] = field(default_factory=list)
-    shrinkage: dict[str, float] = field(default_factory=dict)
+    away: Curves = field(default_factory=dict)
+    """Per pool and cell, the share of rostered agents not available (the pilot's shrinkage where it falls)."""
     notes: list[str] = field(default_factory=list)
     loads: Curves = field(default_factory=dict)
     """Per optimised pool and cell, the offered load (Erlangs) the pilot measured: the floor a cut keeps."""
@@ -131,6 +134,10 @@ class _Run:
         self.replications += count
         outputs = replicate(tasks, self.executor, self.progress, desc)
         return [out.records for out in outputs if out.records is not None]
+
+    def gross(self, pool: str, agents: np.ndarray) -> np.ndarray:
+        """Agents on the phones per cell grossed up to agents rostered, by the pool's shrinkage in each cell."""
+        return agents / (1 - self.away.get(pool, np.zeros(self.grid.shape)))
 
     def staffed(self, shifts: dict[str, list[dict]], net: bool) -> Scenario:
         """The scenario on these shifts, over the planned days."""
@@ -155,17 +162,18 @@ def optimise(
         say(f"pilot: {goals.replications} replications of the scenario as staffed")
         pilot = run.simulate(run.staffed({}, net=False), goals.replications, "pilot")
         shares = _served_shares(scenario, pilot)
-        shrinkage = run.shrinkage = _shrinkage(scenario, pilot)
+        shrinkage = _shrinkage(scenario, pilot)
+        run.away = {name: shrinkage_cells(pilot, name, grid, share) for name, share in shrinkage.items()}
         targets = _targets(scenario, goals, pilot, shares)
         erlang, run.loads = _erlang(scenario, goals, grid, pilot, shares, targets)
         say("ISA: refining the requirement by simulation")
         found = _isa(run, erlang, targets)
-        required = {name: found.curves[name] / (1 - shrinkage.get(name, 0.0)) for name in found.curves}
+        required = {name: run.gross(name, curve) for name, curve in found.curves.items()}
         roster, required, rounds = _verified(run, required, _trimmable(targets, goals))
         erlang_only = None
         if compare:
             say("Erlang-only roster: the per-interval Erlang requirement, scheduled and simulated")
-            gross = {name: erlang[name] / (1 - shrinkage.get(name, 0.0)) for name in erlang}
+            gross = {name: run.gross(name, curve) for name, curve in erlang.items()}
             erlang_only, _ = _judged(run, gross, "erlang_only", 1)
     return OptimiseResult(
         scenario=scenario,
@@ -221,12 +229,12 @@ def _served(run: RunRecords) -> dict[str, dict[str, float]]:
 
 
 def _shrinkage(scenario: Scenario, runs: Sequence[RunRecords]) -> dict[str, float]:
-    """Per pool, the share of rostered time not available in the pilot (``shrinkage_team.<pool>``), at most 90 %."""
+    """Per pool, the share of rostered time not available in the pilot over the week (``shrinkage_team.<pool>``)."""
     kpis = pd.DataFrame([replication_kpis(run, scenario) for run in runs])
     out = {}
     for pool in staffed_pools(scenario):
         value = kpis.get(f"shrinkage_team.{pool.name}", pd.Series(dtype=float)).mean()
-        out[pool.name] = 0.0 if value != value else min(float(value), 0.9)
+        out[pool.name] = 0.0 if value != value else min(float(value), MAX_SHRINKAGE)
     return out
 
 
@@ -414,7 +422,7 @@ def _topped_up(run: _Run, required: Curves) -> tuple[Roster, Curves, int]:
             return roster, required, round_
         extra = shortfall(missed, runs, primary, run.grid)
         extra = {pool: cells for pool, cells in extra.items() if pool in required and cells.any()}
-        more = {pool: required[pool] + cells / (1 - run.shrinkage.get(pool, 0.0)) for pool, cells in extra.items()}
+        more = {pool: required[pool] + run.gross(pool, cells) for pool, cells in extra.items()}
         if not any(_covers_more(run, roster, pool, curve) for pool, curve in more.items()):
             run.notes.append(
                 f"{', '.join(sorted(extra))}: the goals are missed where no allowed shift can add an agent "
@@ -506,7 +514,7 @@ def _cut(run: _Run, pool: str, curve: np.ndarray, agents: int) -> np.ndarray:
     It never goes below the pool's minimum, nor below the offered load the pilot measured in the
     interval: a queue staffed under its load only grows, and no goal may buy savings with that.
     """
-    step = 1 / (1 - run.shrinkage.get(pool, 0.0))
+    step = run.gross(pool, np.ones(run.grid.shape))
     low = np.maximum(run.goals.pool(pool).min_agents, np.ceil(run.loads[pool] - 1e-9)) * step
     return np.where(curve > 0, np.maximum(curve - agents * step, low), curve)
 
