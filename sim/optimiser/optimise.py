@@ -31,7 +31,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from sim.analysis.kpis import replication_kpis
+from sim.analysis.kpis import live_channels, replication_kpis
 from sim.analysis.offered_load import pooled_offered_load
 from sim.analysis.staffing import weekly_agent_hours
 from sim.analysis.theory import required_agents
@@ -526,7 +526,7 @@ def _judged(run: _Run, required: Curves, name: str, round_: int, stage: str = ""
     scenario = run.staffed(shifts, net=False)
     runs = run.simulate(scenario, run.goals.verify_replications, f"verify {name}")
     kpis = pd.DataFrame([replication_kpis(r, scenario) for r in runs])
-    judged = verdicts(goal_list(run.goals), runs, kpis, run.grid)
+    judged = verdicts(goal_list(run.goals), runs, kpis, run.grid, live_channels(scenario))
     cost, fixed = _costs(run.scenario, schedules)
     for pool, sched in schedules.items():
         run.log.append(

@@ -57,6 +57,7 @@ def with_rosters(
     ``net`` drops the pools' shrinkage: the staffing is then agents on the phones, which is what the
     requirement counts (the shift scheduler grosses it up for shrinkage afterwards).
     """
+    served = {queue.team for group in scenario.agent_groups for queue in group.serves}
     data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
     data["horizon"] = scenario.warmup + days * MINUTES_PER_DAY
     data.setdefault("reporting", {})["interval"] = interval
@@ -69,11 +70,13 @@ def with_rosters(
                 pool.pop("shifts", None)
                 if shifts[pool["name"]]:
                     pool["shifts"] = shifts[pool["name"]]
-                elif kind == "teams":
-                    pool["agents"] = 0  # nobody rostered: only agent groups (if any) serve the queue
+                elif kind == "teams" and pool["name"] in served:
+                    pool["agents"] = 0  # nobody rostered: the agent groups serve the queue
                 else:
+                    what = "team" if kind == "teams" else "agent group"
                     raise ValueError(
-                        f"agent group {pool['name']!r} would have nobody rostered all week; "
-                        "give it min_agents of 1 or more in the goals file, or fix its staffing"
+                        f"{what} {pool['name']!r} would have nobody rostered all week"
+                        + (" and no agent group serves its queue" if kind == "teams" else "")
+                        + "; give it min_agents of 1 or more in the goals file, or fix its staffing"
                     )
     return validate(data, f"{scenario.name} (optimiser roster)")

@@ -59,8 +59,13 @@ class Verdict:
     """Per replication and cell, for a service-level goal: within target and decided."""
 
 
-def verdicts(goals: Sequence[Goal], runs: Sequence[RunRecords], kpis: pd.DataFrame, grid: WeekGrid) -> list[Verdict]:
-    """Every goal judged on the replications (``kpis``: one row per replication)."""
+def verdicts(
+    goals: Sequence[Goal], runs: Sequence[RunRecords], kpis: pd.DataFrame, grid: WeekGrid, live: Sequence[str]
+) -> list[Verdict]:
+    """Every goal judged on the replications (``kpis``: one row per replication).
+
+    ``live`` lists the channels with a patience: an abandonment goal without a channel covers them together.
+    """
     out = []
     for goal in goals:
         if goal.kind == "service_level":
@@ -70,7 +75,8 @@ def verdicts(goals: Sequence[Goal], runs: Sequence[RunRecords], kpis: pd.DataFra
             values = kpis.get(f"{goal.clock}_attainment.{goal.subject}", pd.Series(np.nan, index=kpis.index))
             out.append(Verdict(goal, judge(_weekly(values.to_numpy(dtype=float)), goal.value, "week", goal.confidence)))
         else:
-            values = np.array([abandonment_rate(run, goal.subject) for run in runs])
+            channels = [goal.subject] if goal.subject else list(live)
+            values = np.array([abandonment_rate(run, channels) for run in runs])
             out.append(Verdict(goal, judge(_weekly(values), goal.value, "week", goal.confidence, at_most=True)))
     return out
 
@@ -81,11 +87,10 @@ def _weekly(values: np.ndarray) -> Cells:
     return Cells(np.where(known, values, 0.0)[:, None, None], known.astype(float)[:, None, None])
 
 
-def abandonment_rate(run: RunRecords, channel: str) -> float:
-    """Abandoned over arrived after the warm-up, for one channel or (``""``) every channel with a patience."""
+def abandonment_rate(run: RunRecords, channels: Sequence[str]) -> float:
+    """Abandoned over arrived after the warm-up, of the tickets of ``channels`` together."""
     tickets = run.tickets[run.tickets["arrival"] >= run.warmup]
-    if channel:
-        tickets = tickets[(tickets["channel"] == channel).to_numpy()]
+    tickets = tickets[tickets["channel"].astype(str).isin(list(channels)).to_numpy()]
     if tickets.empty:
         return math.nan
     return float((tickets["outcome"] == Outcome.ABANDONED).mean())
