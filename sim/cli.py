@@ -347,8 +347,9 @@ def _expected_problem(exc: Exception) -> str | None:
     """The one-line message of an expected problem (exit 2), or None for a bug (a traceback, exit 1)."""
     if _raised_from(exc, "sim.scenario.loader", "ScenarioError"):
         return exc.render()  # type: ignore[attr-defined]
-    if isinstance(exc, (ExecutorError, UsageError, OutputError)) or _raised_from(
-        exc, "sim.experiments.sweeps", "SweepError"
+    if isinstance(exc, (ExecutorError, UsageError, OutputError)) or any(
+        _raised_from(exc, module, name)
+        for module, name in (("sim.experiments.sweeps", "SweepError"), ("sim.optimiser.pools", "RosterError"))
     ):
         return str(exc)
     return None

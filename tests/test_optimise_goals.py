@@ -164,7 +164,7 @@ def test_the_bundled_baseline_goals_file_loads_cleanly_with_its_defaults_filled(
     (weekday,) = goals.pool("backoffice").templates or []
     assert (weekday.lengths, weekday.break_ and weekday.break_.length) == ([540.0], 60.0)
     billing = goals.pool("billing")
-    assert not billing.fixed and [t.name for t in billing.templates or []] == ["weekday", "weekend"]
+    assert not billing.fixed and [t.name for t in billing.templates or []] == ["weekday", "weekend", "night"]
     assert billing.cost_per_hour == 41.0
 
 

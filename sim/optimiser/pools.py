@@ -38,6 +38,10 @@ def _servers(scenario: Scenario, team: str) -> list[tuple[int, int, str]]:
     ]
 
 
+class RosterError(ValueError):
+    """A roster the scenario cannot run: a pool nobody else covers left with nobody on duty all week."""
+
+
 def staffed_pools(scenario: Scenario) -> list[TeamSpec | AgentGroupSpec]:
     """The pools that have agents: teams with agents or shifts, and every agent group."""
     return [pool for pool in scenario.pools if pool.agents or pool.shifts]
@@ -74,7 +78,7 @@ def with_rosters(
                     pool["agents"] = 0  # nobody rostered: the agent groups serve the queue
                 else:
                     what = "team" if kind == "teams" else "agent group"
-                    raise ValueError(
+                    raise RosterError(
                         f"{what} {pool['name']!r} would have nobody rostered all week"
                         + (" and no agent group serves its queue" if kind == "teams" else "")
                         + "; give it min_agents of 1 or more in the goals file, or fix its staffing"
