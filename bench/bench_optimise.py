@@ -44,14 +44,15 @@ def cpu_seconds() -> float:
 
 
 def stage_replications(result: OptimiseResult) -> dict[str, int]:
-    """Replications simulated per stage of the log (the pilot is what the total leaves over)."""
-    seen: dict[tuple, int] = {}
+    """Replications simulated per stage: the pilot, ISA (what the checks leave over), and each check stage."""
+    checks: dict[tuple, int] = {}
     for row in result.log:
-        seen[(row["stage"], row["round"], row["iteration"])] = int(row["replications"])
-    out: dict[str, int] = {}
-    for (stage, _, _), count in seen.items():
+        if row["stage"] != "isa":
+            checks[(row["stage"], row["round"])] = int(row["replications"])
+    out = {"pilot": result.goals.replications, "isa": 0}
+    for (stage, _), count in checks.items():
         out[stage] = out.get(stage, 0) + count
-    out["pilot"] = result.replications - sum(out.values())
+    out["isa"] = result.replications - sum(out.values())
     return out
 
 

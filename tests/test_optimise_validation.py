@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 from theory_cases import _single_team_doc, jackson_case
 
-from sim.analysis.kpis import replication_kpis
+from sim.analysis.kpis import live_channels, replication_kpis
 from sim.analysis.theory import required_agents
 from sim.core.units import MINUTES_PER_HOUR
 from sim.engine import RunRecords, run_replication
@@ -233,7 +233,8 @@ def cheapest_grid_point(scenario: Scenario, goals: Goals) -> float:
         runs = simulate(scenario, shifts, goals)
         staffed = with_rosters(scenario, shifts, days=2, interval=goals.interval)
         kpis = pd.DataFrame([replication_kpis(run, staffed) for run in runs])
-        if all(v.judgement.met for v in verdicts(goal_list(goals), runs, kpis, WeekGrid(goals.interval, 0))):
+        judged = verdicts(goal_list(goals), runs, kpis, WeekGrid(goals.interval, 0), live_channels(scenario))
+        if all(v.judgement.met for v in judged):
             costs.append((30 * tier1 + 45 * tier2) * 24 * 7)
     assert costs, "the grid holds a staffing that meets the goals"
     return min(costs)
