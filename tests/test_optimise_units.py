@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from conftest import build, fixed, simulate
 from sim.analysis.kpis import live_channels, replication_kpis
 from sim.engine.desk import run_replication
 from sim.optimiser import isa
+from sim.optimiser import optimise as optimiser
 from sim.optimiser.grid import WeekGrid
 from sim.optimiser.isa import ALPHA_CEILING, SEARCH_STEPS, SETTLED, STRAYS, PoolTarget, _mid, _next_alpha
 from sim.optimiser.measure import MIN_DECIDED, Cells, demand_samples, judge, service_cells, staffing_for_delay
@@ -527,3 +529,61 @@ def test_shortfall_adds_an_agent_where_a_goal_missed_in_the_pool_that_answered_i
     assert set(extra) == {"front", "g1"}
     assert np.array_equal(extra["front"], only(HOURS, {(0, 0): 1}))
     assert np.array_equal(extra["g1"], only(HOURS, {(0, 1): 1}))
+
+
+# --- the final cuts --------------------------------------------------------------------------
+
+
+def priced(curve: np.ndarray) -> SimpleNamespace:
+    """A schedule stand-in whose cost is its agents."""
+    return SimpleNamespace(cost=float(curve.sum()))
+
+
+def test_the_uniform_cut_doubles_then_bisects_to_the_largest_cut_that_meets_every_goal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # ten agents; a cut of up to three still meets every goal: try 1, 2 (met), 4 (missed), then 3 (met)
+    tried: list[int] = []
+
+    def judged(run, required, name, round_, stage=""):
+        k = int(10 - required["desk"][0])
+        tried.append(k)
+        return SimpleNamespace(met=k <= 3, schedules={"desk": priced(required["desk"])}), []
+
+    monkeypatch.setattr(optimiser, "_cut", lambda run, pool, curve, k: curve - k)
+    monkeypatch.setattr(optimiser, "_schedule", lambda run, pool, curve: priced(curve))
+    monkeypatch.setattr(optimiser, "_judged", judged)
+    roster = SimpleNamespace(met=True, schedules={"desk": priced(np.array([10.0]))})
+    run = SimpleNamespace(say=lambda _: None)
+    _, required, rounds = optimiser._trimmed(run, roster, {"desk": np.array([10.0])}, 0, ["desk"])
+    assert tried == [1, 2, 4, 3]
+    assert required["desk"].tolist() == [7.0] and rounds == 4
+
+
+def test_the_interval_cut_keeps_the_intervals_where_a_cut_misses_and_goes_on_cutting_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Monday am needs all its 5 agents, Monday pm only 3 of its 5: round 1 cuts both and misses in the
+    # morning (marked tight); rounds 2 and 3 cut the afternoon to 3 (met); round 4's cut to 2 misses
+    grid = WeekGrid(720, 0)
+    need = only(grid, {(0, 0): 5, (0, 1): 3})
+    start = only(grid, {(0, 0): 5, (0, 1): 5})
+    trials: list[list[float]] = []
+
+    def judged(run, required, name, round_, stage=""):
+        curve = required["desk"]
+        trials.append(curve[0].tolist())
+        met = bool((curve >= need).all())
+        verdict = SimpleNamespace(judgement=SimpleNamespace(met=met))
+        return SimpleNamespace(met=met, verdicts=[verdict], schedules={"desk": priced(curve)}), curve
+
+    monkeypatch.setattr(optimiser, "_cut", lambda run, pool, curve, k: np.where(curve > 0, curve - k, 0))
+    monkeypatch.setattr(optimiser, "_schedule", lambda run, pool, curve: priced(curve))
+    monkeypatch.setattr(optimiser, "_judged", judged)
+    monkeypatch.setattr(optimiser, "primary_pools", lambda scenario: {})
+    monkeypatch.setattr(optimiser, "shortfall", lambda missed, runs, primary, grid: {"desk": (runs < need) * 1.0})
+    roster = SimpleNamespace(met=True, schedules={"desk": priced(start)})
+    run = SimpleNamespace(say=lambda _: None, scenario=None, grid=grid)
+    _, required, rounds = optimiser._polished(run, roster, {"desk": start}, 0, ["desk"])
+    assert trials == [[4.0, 4.0], [5.0, 4.0], [5.0, 3.0], [5.0, 2.0]]
+    assert required["desk"][0].tolist() == [5.0, 3.0] and rounds == 4

@@ -457,7 +457,7 @@ def _trimmed(
     for pool in sorted(searched, key=lambda pool: -roster.schedules[pool].cost):
         good, bad, tries = 0, math.inf, 0
         while bad - good > 1 and tries < TRIM_TRIES:
-            k = good * 2 or 1 if math.isinf(bad) else (good + int(bad)) // 2
+            k = (good * 2 or 1) if math.isinf(bad) else (good + int(bad)) // 2
             cut = {**required, pool: _cut(run, pool, required[pool], k)}
             if _schedule(run, pool, cut[pool]).cost >= roster.schedules[pool].cost - 1e-9:
                 bad = k
