@@ -77,8 +77,10 @@ def parse_times(
         parsed = pd.to_datetime(raw.where(aware), utc=True, format=timestamp_format, errors="coerce")
         expected = f"format {timestamp_format}"
     if naive.any():
-        if timezone is None:
-            i = int(np.flatnonzero(naive.to_numpy())[0])
+        local = pd.to_datetime(raw.where(naive), format=timestamp_format or "ISO8601", errors="coerce")
+        dated = (naive & local.notna()).to_numpy()  # naive values that are no date at all are reported below
+        if timezone is None and dated.any():
+            i = int(np.flatnonzero(dated)[0])
             raise ExportError(
                 problems.file,
                 i + 2,
@@ -86,14 +88,14 @@ def parse_times(
                 f"'{raw.iloc[i]}' has no time zone: write timestamps with an offset ({ISO_EXAMPLE}) "
                 "or give the export's `timezone:` in a column map",
             )
-        local = pd.to_datetime(raw.where(naive), format=timestamp_format or "ISO8601", errors="coerce")
-        placed = local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
-        problems.flag(
-            (local.notna() & placed.isna()).to_numpy(),
-            column,
-            quoted(raw) + f" does not exist or is ambiguous in {timezone} (a daylight-saving change)",
-        )
-        parsed = parsed.where(~naive, placed)
+        if timezone is not None:
+            placed = local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+            problems.flag(
+                (local.notna() & placed.isna()).to_numpy(),
+                column,
+                quoted(raw) + f" does not exist or is ambiguous in {timezone} (a daylight-saving change)",
+            )
+            parsed = parsed.where(~naive, placed)
     parsed = parsed.astype(TIME)
     problems.flag((~empty & parsed.isna()).to_numpy(), column, quoted(raw) + f" is not a date (expected {expected})")
     return parsed
