@@ -8,6 +8,8 @@ is a whole-file problem (a wrong format, a wrong unit) and raises instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -19,6 +21,9 @@ ISO_EXAMPLE = "ISO 8601, e.g. 2024-03-01T09:30:00+00:00"
 
 HAS_OFFSET = r"(?:[+-]\d\d:?\d\d|Z| ?UTC)$"
 """A timestamp that ends in a UTC offset (``+01:00``, ``-0500``, ``Z``, ``UTC``) says its time zone."""
+
+Reasons = str | Callable[[np.ndarray], Sequence[str]]
+"""One reason for every flagged row, or a function of the flagged rows' positions giving one each."""
 
 TRUE = frozenset({"true", "1", "yes", "y", "t"})
 FALSE = frozenset({"false", "0", "no", "n", "f", ""})
@@ -32,10 +37,12 @@ class RowProblems:
         self.bad = np.zeros(rows, dtype=bool)
         self.skipped: list[Skipped] = []
 
-    def flag(self, mask: np.ndarray | pd.Series, column: str, reasons: pd.Series | str) -> None:
-        """Mark the rows of ``mask`` bad for ``reasons`` (one per row, or one for all), unless already bad.
+    def flag(self, mask: np.ndarray | pd.Series, column: str, reasons: Reasons) -> None:
+        """Mark the rows of ``mask`` bad for ``reasons``, unless already bad.
 
-        More than half of the rows bad in one column (and more than one) is a whole-file problem: raise.
+        ``reasons`` is one text for all rows, or a function of the bad rows' positions giving one text
+        each: messages are built for the bad rows only. More than half of the rows bad in one column
+        (and more than one) is a whole-file problem: raise.
         """
         mask = np.asarray(mask, dtype=bool)
         count = int(mask.sum())
@@ -43,21 +50,27 @@ class RowProblems:
             return
         where = np.flatnonzero(mask)
 
-        def reason(i: int) -> str:
-            return reasons if isinstance(reasons, str) else str(reasons.iloc[i])
+        def texts(rows: np.ndarray) -> list[str]:
+            return [reasons] * len(rows) if isinstance(reasons, str) else [str(r) for r in reasons(rows)]
 
         if count > 1 and count * 2 > len(mask):
-            first = int(where[0])
+            first = where[:1]
             more = f" (and {count - 1} more rows like it: is the column's format or unit right?)"
-            raise ExportError(self.file, first + 2, column, reason(first) + more)
+            raise ExportError(self.file, int(first[0]) + 2, column, texts(first)[0] + more)
         new = where[~self.bad[where]]
-        self.skipped.extend(Skipped(self.file, int(i) + 2, column, reason(int(i))) for i in new)
+        self.skipped.extend(
+            Skipped(self.file, int(i) + 2, column, text) for i, text in zip(new, texts(new), strict=True)
+        )
         self.bad[where] = True
 
 
-def quoted(raw: pd.Series) -> pd.Series:
-    """Each raw value in single quotes, for messages."""
-    return "'" + raw.astype(str) + "'"
+def quoted(raw: pd.Series, tail: str) -> Reasons:
+    """Reasons ``'<raw value>' <tail>`` for the bad rows (built only for them)."""
+
+    def reasons(rows: np.ndarray) -> list[str]:
+        return [f"'{value}' {tail}" for value in raw.iloc[rows]]
+
+    return reasons
 
 
 def parse_times(
@@ -93,11 +106,11 @@ def parse_times(
             problems.flag(
                 (local.notna() & placed.isna()).to_numpy(),
                 column,
-                quoted(raw) + f" does not exist or is ambiguous in {timezone} (a daylight-saving change)",
+                quoted(raw, f"does not exist or is ambiguous in {timezone} (a daylight-saving change)"),
             )
             parsed = parsed.where(~naive, placed)
     parsed = parsed.astype(TIME)
-    problems.flag((~empty & parsed.isna()).to_numpy(), column, quoted(raw) + f" is not a date (expected {expected})")
+    problems.flag((~empty & parsed.isna()).to_numpy(), column, quoted(raw, f"is not a date (expected {expected})"))
     return parsed
 
 
@@ -114,8 +127,8 @@ def parse_minutes(raw: pd.Series, column: str, problems: RowProblems, unit: str 
         minutes = pd.to_numeric(raw, errors="coerce") * UNITS[unit]
         what = "is not a number"
     minutes = minutes.astype("float64")
-    problems.flag((~empty & minutes.isna()).to_numpy(), column, quoted(raw) + f" {what}")
-    problems.flag((minutes < 0).to_numpy(), column, quoted(raw) + " is a negative duration")
+    problems.flag((~empty & minutes.isna()).to_numpy(), column, quoted(raw, f"{what}"))
+    problems.flag((minutes < 0).to_numpy(), column, quoted(raw, "is a negative duration"))
     return minutes
 
 
@@ -124,7 +137,7 @@ def parse_count(raw: pd.Series, column: str, problems: RowProblems) -> pd.Series
     raw = raw.astype(str).str.strip()
     numbers = pd.to_numeric(raw.where(raw != "", "0"), errors="coerce")
     bad = numbers.isna() | (numbers != np.floor(numbers)) | (numbers < 0)
-    problems.flag(bad.to_numpy(), column, quoted(raw) + " is not a count (a whole number, 0 or more)")
+    problems.flag(bad.to_numpy(), column, quoted(raw, "is not a count (a whole number, 0 or more)"))
     return numbers.fillna(0).astype("int64")
 
 
@@ -132,7 +145,7 @@ def parse_number(raw: pd.Series, column: str, problems: RowProblems) -> pd.Serie
     """Plain numbers (custom fields); NaN when empty."""
     raw = raw.astype(str).str.strip()
     numbers = pd.to_numeric(raw, errors="coerce").astype("float64")
-    problems.flag(((raw != "") & numbers.isna()).to_numpy(), column, quoted(raw) + " is not a number")
+    problems.flag(((raw != "") & numbers.isna()).to_numpy(), column, quoted(raw, "is not a number"))
     return numbers
 
 
@@ -140,7 +153,7 @@ def parse_flags(raw: pd.Series, column: str, problems: RowProblems) -> pd.Series
     """Booleans from true/false, yes/no, 1/0 (any case; empty is false)."""
     lowered = raw.astype(str).str.strip().str.lower()
     truth = lowered.isin(TRUE)
-    problems.flag((~truth & ~lowered.isin(FALSE)).to_numpy(), column, quoted(raw) + " is not true or false")
+    problems.flag((~truth & ~lowered.isin(FALSE)).to_numpy(), column, quoted(raw, "is not true or false"))
     return truth.astype(bool)
 
 
