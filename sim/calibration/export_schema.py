@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from sim.core.names import Names
+
 TIME = "datetime64[ns, UTC]"
 """The dtype of every timestamp column."""
 
@@ -52,16 +54,15 @@ ATTR_PREFIX = "attr_"
 """Prefix of custom numeric ticket fields, e.g. ``attr_refund_amount``."""
 
 
-class Kind:
+class Kind(Names):
     """The kinds of audit event."""
 
     GROUP_CHANGE = "group_change"
     ASSIGNMENT = "assignment"
     STATUS_CHANGE = "status_change"
-    ALL = (GROUP_CHANGE, ASSIGNMENT, STATUS_CHANGE)
 
 
-class Status:
+class Status(Names):
     """The ticket statuses a status_change can set (``pending``: waiting on the customer)."""
 
     NEW = "new"
@@ -69,7 +70,6 @@ class Status:
     PENDING = "pending"
     SOLVED = "solved"
     REOPENED = "reopened"
-    ALL = (NEW, OPEN, PENDING, SOLVED, REOPENED)
 
 
 def _where(file: str, row: int | None, column: str | None) -> str:

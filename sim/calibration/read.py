@@ -231,11 +231,11 @@ def read_events(
 
     kind = text("kind")
     if long:  # other audit fields (tags, comments…) are not events of the canonical table
-        raw = raw[kind.isin(Kind.ALL).to_numpy()].reset_index(drop=True)
-        kind = kind[kind.isin(Kind.ALL)].reset_index(drop=True)
+        raw = raw[kind.isin(Kind.all()).to_numpy()].reset_index(drop=True)
+        kind = kind[kind.isin(Kind.all())].reset_index(drop=True)
     problems = RowProblems(file, len(raw))
     kind_column = cmap.event_column("kind")
-    problems.flag(~kind.isin(Kind.ALL), kind_column, quoted(kind, f"is not an event kind ({', '.join(Kind.ALL)})"))
+    problems.flag(~kind.isin(Kind.all()), kind_column, quoted(kind, f"is not an event kind ({', '.join(Kind.all())})"))
     if long:
         value = text("value")
         if "group" in cmap.values:
@@ -250,9 +250,9 @@ def read_events(
         group_column, status_column = cmap.event_column("group"), cmap.event_column("status")
     is_status = (kind == Kind.STATUS_CHANGE).to_numpy()
     problems.flag(
-        is_status & ~status.isin(Status.ALL),
+        is_status & ~status.isin(Status.all()),
         status_column,
-        quoted(status, f"is not a status ({', '.join(Status.ALL)})"),
+        quoted(status, f"is not a status ({', '.join(Status.all())})"),
     )
     problems.flag(~is_status & (group == ""), group_column, "no group")
     ticket = text("ticket")
