@@ -143,6 +143,7 @@ def fit_channel_arrivals(
     expected = rate * np.outer(day, hour).ravel() * exposure
     by_hour = counts.reshape(DAYS_PER_WEEK, HOURS_PER_DAY).sum(0)
     by_day = counts.reshape(DAYS_PER_WEEK, HOURS_PER_DAY).sum(1)
+    day_se = day / np.sqrt(np.maximum(by_day, 1.0)) * math.sqrt(phi)
     return ArrivalFit(
         channel,
         source,
@@ -153,7 +154,7 @@ def fit_channel_arrivals(
         hour_of_day=hour.tolist(),
         hour_of_day_se=(hour / np.sqrt(np.maximum(by_hour, 1.0)) * math.sqrt(phi)).tolist(),
         day_of_week=dict(zip(WEEKDAYS, day.tolist(), strict=True)),
-        day_of_week_se=dict(zip(WEEKDAYS, (day / np.sqrt(np.maximum(by_day, 1.0)) * math.sqrt(phi)).tolist(), strict=True)),
+        day_of_week_se=dict(zip(WEEKDAYS, day_se.tolist(), strict=True)),
         dispersion=phi,
         surges=[
             SurgeDay(str(dates[i]), int(day_counts[i]), float(mu[i]), float(z[i])) for i in np.flatnonzero(flagged)

@@ -21,7 +21,7 @@ Zero, negative and missing values cannot be durations of work or waiting: they a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -77,7 +77,9 @@ def gamma_mle(x: np.ndarray) -> tuple[float, float, float]:
     s = math.log(mean) - float(np.log(x).mean())
     shape = (3.0 - s + math.sqrt((s - 3.0) ** 2 + 24.0 * s)) / (12.0 * s)
     for _ in range(50):
-        step = (math.log(shape) - float(special.digamma(shape)) - s) / (1.0 / shape - float(special.polygamma(1, shape)))
+        step = (math.log(shape) - float(special.digamma(shape)) - s) / (
+            1.0 / shape - float(special.polygamma(1, shape))
+        )
         shape = max(shape - step, shape / 10.0)
         if abs(step) < 1e-10 * shape:
             break
@@ -107,13 +109,13 @@ def fit_duration(values: Any, source: str) -> DurationFit:
         return DurationFit(source, 0, dropped=dropped, reason=f"no positive values in {source}")
     mean = float(x.mean())
     se = float(x.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-    base = {"source": source, "n": n, "mean": mean, "mean_se": se, "dropped": dropped}
+    base = DurationFit(source, n, mean=mean, mean_se=se, dropped=dropped)
     if n == 1 or float(x.min()) == float(x.max()):
-        return DurationFit(**base, document={"dist": "fixed", "value": mean}, family="fixed")
+        return replace(base, document={"dist": "fixed", "value": mean}, family="fixed")
     empirical = {"dist": "empirical", "values": empirical_values(x)}
     if n < MIN_PARAMETRIC:
         reason = f"empirical: only {n} values (a parametric family needs {MIN_PARAMETRIC})"
-        return DurationFit(**base, document=empirical, family="empirical", reason=reason)
+        return replace(base, document=empirical, family="empirical", reason=reason)
     mu, sigma, ll_logn = lognormal_mle(x)
     shape, scale, ll_gamma = gamma_mle(x)
     logn_mean = math.exp(mu + sigma**2 / 2.0)
@@ -129,6 +131,6 @@ def fit_duration(values: Any, source: str) -> DurationFit:
     critical = ks_critical(n)
     for family in sorted(aic, key=aic.__getitem__):
         if ks[family] <= critical:
-            return DurationFit(**base, document=documents[family], family=family, aic=aic, ks_distance=ks)
+            return replace(base, document=documents[family], family=family, aic=aic, ks_distance=ks)
     reason = f"empirical: neither lognormal nor gamma passes KS at 1 % (distance > {critical:.3f})"
-    return DurationFit(**base, document=empirical, family="empirical", aic=aic, ks_distance=ks, reason=reason)
+    return replace(base, document=empirical, family="empirical", aic=aic, ks_distance=ks, reason=reason)

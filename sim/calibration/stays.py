@@ -29,7 +29,9 @@ def group_stays(tickets: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     solve). A group change to the group already holding the ticket is not a new stay. Events of
     tickets missing from the ticket table are ignored.
     """
-    firsts = pd.DataFrame({"ticket": tickets["ticket"], "group": tickets["group"], "key": 0, "time": tickets["created"]})
+    firsts = pd.DataFrame(
+        {"ticket": tickets["ticket"], "group": tickets["group"], "key": 0, "time": tickets["created"]}
+    )
     changes = events.loc[events["kind"] == GROUP_CHANGE, ["ticket", "group", "time"]].assign(key=1)
     changes = changes[changes["ticket"].isin(tickets["ticket"])]
     seq = pd.concat([firsts, changes], ignore_index=True).sort_values(["ticket", "key", "time"], kind="mergesort")
@@ -88,9 +90,7 @@ def status_intervals(events: pd.DataFrame, start: str, end: str) -> pd.DataFrame
     same = st["ticket"].eq(st["ticket"].shift(-1))
     hit = same & st["status"].eq(start) & nxt_status.eq(end)
     minutes = (st["time"].shift(-1) - st["time"]).dt.total_seconds() / 60.0
-    return pd.DataFrame({"ticket": st.loc[hit, "ticket"], "minutes": minutes[hit].astype(float)}).reset_index(
-        drop=True
-    )
+    return pd.DataFrame({"ticket": st.loc[hit, "ticket"], "minutes": minutes[hit].astype(float)}).reset_index(drop=True)
 
 
 def as_float(values: pd.Series) -> np.ndarray:
