@@ -117,9 +117,9 @@ def fit_channel_arrivals(
         return ArrivalFit(channel, source, len(created), reason=f"only {len(created)} arrivals (need {MIN_ARRIVALS})")
     local = created.dt.tz_convert(tz)
     first_day = slots[0].normalize()
-    slot_cell = (slots.dayofweek * HOURS_PER_DAY + slots.hour).to_numpy()
+    slot_cell = (slots.day_of_week * HOURS_PER_DAY + slots.hour).to_numpy()
     slot_day = ((slots.normalize() - first_day).days).to_numpy()
-    cell = (local.dt.dayofweek * HOURS_PER_DAY + local.dt.hour).to_numpy()
+    cell = (local.dt.day_of_week * HOURS_PER_DAY + local.dt.hour).to_numpy()
     day_index = ((local.dt.normalize() - first_day).dt.days).to_numpy()
     n_days = int(slot_day.max()) + 1
     day_counts = np.bincount(day_index, minlength=n_days)[:n_days]
