@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sim.calibration.fit_durations import DurationFit, fit_duration
-from sim.calibration.stays import STATUS_CHANGE, status_intervals
+from sim.calibration.stays import STATUS_CHANGE, status_intervals, ticket_column
 
 MAX_REOPENS = 100
 """The schema's cap on ``Reopen.max``."""
@@ -59,7 +59,7 @@ def fit_reopens(tickets: pd.DataFrame, events: pd.DataFrame | None = None) -> Re
     delay_reason = "no solved → reopened status changes in the events: reopen delay not fitted"
     if events is not None and ((events["kind"] == STATUS_CHANGE) & (events["status"] == "reopened")).any():
         delays = status_intervals(events, "solved", "reopened")
-        delays["category"] = delays["ticket"].map(tickets.set_index("ticket")["category"])
+        delays = delays.assign(category=ticket_column(tickets, "category", delays["ticket"]))
         delay_reason = ""
     source = "tickets.reopens, tickets.solved"
     delay_source = "events.status (solved → reopened)"

@@ -13,10 +13,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from sim.calibration.fit_durations import DurationFit, fit_duration
-from sim.calibration.stays import STATUS_CHANGE, status_intervals
+from sim.calibration.stays import STATUS_CHANGE, status_intervals, ticket_column, ticket_rows
 
 PENDING, OPEN = "pending", "open"
 
@@ -49,10 +50,11 @@ def fit_replies(tickets: pd.DataFrame, events: pd.DataFrame | None) -> ReplyFits
     if events is None or not ((events["kind"] == STATUS_CHANGE) & (events["status"] == PENDING)).any():
         return ReplyFits(reason="no 'pending' status changes in the events: customer replies not fitted")
     source = "events.status (pending → open)"
-    pending = events.loc[(events["kind"] == STATUS_CHANGE) & (events["status"] == PENDING), "ticket"].unique()
-    waited = tickets["ticket"].isin(pending)
+    rows = ticket_rows(tickets, events.loc[(events["kind"] == STATUS_CHANGE) & (events["status"] == PENDING), "ticket"])
+    waited = pd.Series(False, index=tickets.index)
+    waited.iloc[np.unique(rows[rows >= 0])] = True
     delays = status_intervals(events, PENDING, OPEN)
-    delays["category"] = delays["ticket"].map(tickets.set_index("ticket")["category"])
+    delays = delays.assign(category=ticket_column(tickets, "category", delays["ticket"]))
     by_category = delays.groupby("category")["minutes"]
     fits = {}
     for category, rows in waited.groupby(tickets["category"], sort=True):

@@ -21,6 +21,30 @@ def has_column(table: pd.DataFrame | None, column: str) -> bool:
     return table is not None and column in table.columns and bool(table[column].notna().any())
 
 
+def ticket_rows(tickets: pd.DataFrame, ids: pd.Series) -> np.ndarray:
+    """Row position in ``tickets`` of each ticket id in ``ids`` (-1: not in the table), by one hash look-up."""
+    return np.asarray(pd.Index(tickets["ticket"]).get_indexer(ids.to_numpy()), dtype=np.int64)
+
+
+def naive_utc(times: pd.Series) -> np.ndarray:
+    """Tz-aware times as naive UTC datetime64 values: fast to sort (no Timestamp objects)."""
+    return np.asarray(times.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy())
+
+
+def take(tickets: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray:
+    """Values of ``tickets[column]`` at row positions ``rows`` (all valid)."""
+    return tickets[column].to_numpy()[rows]
+
+
+def ticket_column(tickets: pd.DataFrame, column: str, ids: pd.Series) -> np.ndarray:
+    """``tickets[column]`` of each ticket id in ``ids``, None for an id not in the table."""
+    rows = ticket_rows(tickets, ids)
+    values = tickets[column].to_numpy(dtype=object)
+    found = np.full(len(rows), None, dtype=object)
+    found[rows >= 0] = values[rows[rows >= 0]]
+    return found
+
+
 def group_stays(tickets: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     """One row per stay of a ticket at a group, in order: the ticket's first group, then each group change.
 
@@ -29,30 +53,37 @@ def group_stays(tickets: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     solve). A group change to the group already holding the ticket is not a new stay. Events of
     tickets missing from the ticket table are ignored.
     """
-    firsts = pd.DataFrame(
-        {"ticket": tickets["ticket"], "group": tickets["group"], "key": 0, "time": tickets["created"]}
-    )
-    changes = events.loc[events["kind"] == GROUP_CHANGE, ["ticket", "group", "time"]].assign(key=1)
-    changes = changes[changes["ticket"].isin(tickets["ticket"])]
-    seq = pd.concat([firsts, changes], ignore_index=True).sort_values(["ticket", "key", "time"], kind="mergesort")
-    same_ticket = seq["ticket"].eq(seq["ticket"].shift())
-    seq = seq[~(same_ticket & seq["group"].eq(seq["group"].shift()))].reset_index(drop=True)
-    last = ~seq["ticket"].eq(seq["ticket"].shift(-1))
-    info = tickets.set_index("ticket")
-    out = pd.DataFrame(
+    changes = events.loc[events["kind"] == GROUP_CHANGE, ["ticket", "group", "time"]]
+    change_rows = ticket_rows(tickets, changes["ticket"])
+    known = change_rows >= 0
+    seq = pd.DataFrame(
         {
-            "ticket": seq["ticket"],
-            "category": seq["ticket"].map(info["category"]),
-            "channel": seq["ticket"].map(info["channel"]),
-            "first_group": seq["ticket"].map(info["group"]),
-            "step": seq.groupby("ticket", sort=False).cumcount(),
-            "group": seq["group"],
-            "next_group": seq["group"].shift(-1).where(~last, ""),
+            "row": np.r_[np.arange(len(tickets)), change_rows[known]],
+            "key": np.r_[np.zeros(len(tickets), dtype=np.int8), np.ones(int(known.sum()), dtype=np.int8)],
+            "time": np.r_[naive_utc(tickets["created"]), naive_utc(changes["time"])[known]],
+            "group": np.r_[tickets["group"].to_numpy(dtype=object), changes["group"].to_numpy(dtype=object)[known]],
+        }
+    ).sort_values(["row", "key", "time"], kind="mergesort")
+    row, group = seq["row"].to_numpy(), seq["group"].to_numpy()
+    repeat = np.r_[False, (row[1:] == row[:-1]) & (group[1:] == group[:-1])]
+    row, group = row[~repeat], group[~repeat]
+    last = np.r_[row[1:] != row[:-1], True]
+    index = np.arange(len(row))
+    starts = np.r_[True, last[:-1]]
+    step = index - np.maximum.accumulate(np.where(starts, index, 0))
+    return pd.DataFrame(
+        {
+            "ticket": take(tickets, "ticket", row),
+            "category": take(tickets, "category", row),
+            "channel": take(tickets, "channel", row),
+            "first_group": take(tickets, "group", row),
+            "step": step,
+            "group": group,
+            "next_group": np.where(last, "", np.append(group[1:], "")),
             "last": last,
-            "solved": seq["ticket"].map(info["solved"]).notna(),
+            "solved": tickets["solved"].notna().to_numpy()[row],
         }
     )
-    return out
 
 
 def stay_work(tickets: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
@@ -63,20 +94,21 @@ def stay_work(tickets: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     assignment of the ticket, else the ticket's first group. Columns: ``category``, ``group``,
     ``work_minutes``.
     """
-    ev = events[events["ticket"].isin(tickets["ticket"])]
-    moves = ev["kind"].isin([GROUP_CHANGE, ASSIGNMENT])
-    holder = ev["group"].where(moves).groupby(ev["ticket"], sort=False).ffill()
-    before = holder.groupby(ev["ticket"], sort=False).shift(1)
-    info = tickets.set_index("ticket")
-    before = before.fillna(ev["ticket"].map(info["group"]))
-    work = ev["work_minutes"].notna()
+    rows = ticket_rows(tickets, events["ticket"])
+    ev = events[rows >= 0]
+    rows = rows[rows >= 0]
+    moves = ev["kind"].isin([GROUP_CHANGE, ASSIGNMENT]).to_numpy()
+    holder = pd.Series(np.where(moves, ev["group"].to_numpy(dtype=object), None)).groupby(rows, sort=False).ffill()
+    before = holder.groupby(rows, sort=False).shift(1).to_numpy(dtype=object)
+    before = np.where(pd.isna(before), take(tickets, "group", rows), before)
+    work = ev["work_minutes"].notna().to_numpy()
     return pd.DataFrame(
         {
-            "category": ev.loc[work, "ticket"].map(info["category"]),
+            "category": take(tickets, "category", rows[work]),
             "group": before[work],
-            "work_minutes": ev.loc[work, "work_minutes"].astype(float),
+            "work_minutes": ev["work_minutes"].to_numpy(dtype=float)[work],
         }
-    ).reset_index(drop=True)
+    )
 
 
 def status_intervals(events: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
