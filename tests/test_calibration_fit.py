@@ -97,6 +97,28 @@ def test_the_surge_day_is_flagged_and_no_other_and_it_does_not_inflate_the_rate(
     assert fit.hours == (WEEKS * 7 - 1) * 24
 
 
+def test_hours_and_days_are_those_of_the_local_clock_across_a_daylight_saving_change() -> None:
+    # one arrival every 10 minutes for two weeks in Paris; clocks go forward on Sunday 2026-03-29
+    start = pd.Timestamp("2026-03-23", tz="Europe/Paris")
+    end = pd.Timestamp("2026-04-06", tz="Europe/Paris")
+    created = pd.Series(pd.date_range(start, end, freq="10min", inclusive="left"))
+    fit = fit_arrivals(pd.DataFrame({"created": created.dt.tz_convert("UTC"), "channel": "chat"}), tz="Europe/Paris")[
+        "chat"
+    ]
+    assert fit.hours == 14 * 24 - 1 and fit.surges == []
+    assert fit.rate_per_hour == pytest.approx(6.0) and fit.observed_rate == pytest.approx(6.0)
+    np.testing.assert_allclose(fit.hour_of_day, 1.0)
+    np.testing.assert_allclose(list(fit.day_of_week.values()), 1.0)
+
+
+def test_an_export_that_stops_at_noon_flags_no_surge() -> None:
+    tickets = arrivals(np.random.default_rng(14), surge=False)
+    cut = tickets[tickets["created"] < START + pd.Timedelta(days=WEEKS * 7 - 1, hours=12)]
+    fit = fit_arrivals(cut)["phone"]
+    assert fit.surges == [] and fit.hours == (WEEKS * 7 - 1) * 24 + 12
+    assert abs(fit.rate_per_hour - RATE_TRUTH) < 3 * fit.rate_se
+
+
 def test_arrivals_of_a_channel_with_too_few_tickets_are_not_fitted_and_say_why() -> None:
     tickets = pd.DataFrame({"created": at(np.arange(5) * 100.0), "channel": "email"})
     fit = fit_arrivals(tickets)["email"]

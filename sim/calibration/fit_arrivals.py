@@ -15,7 +15,11 @@ over-dispersion φ estimated robustly from all days (the median squared Pearson 
 0.455, the median of χ²₁; at least 1), a day is a surge when ``z = (N − μ) / sqrt(φ μ) > 4``. The
 fit is repeated without the flagged days until no new day is flagged (at most 5 rounds), so a surge
 inflates neither the rate nor its weekday; flagged days are returned with their multiplier N / μ,
-ready to be written as ``surges``.
+ready to be written as ``surges``. A surge shows only against other days of its weekday: an export
+shorter than two weeks cannot reveal one (its weekday factor absorbs it).
+
+Hours and days are those of the wall clock in ``tz`` (a scenario's hour 0 is local midnight); a
+daylight-saving day has 23 or 25 hours of exposure, and its hours are counted as the clock shows them.
 """
 
 from __future__ import annotations
@@ -76,6 +80,8 @@ class ArrivalFit:
     """Counts per hour of the week (168, Monday 00:00 first), surge days left out."""
     expected: np.ndarray | None = None
     """The fitted counts of the same cells (rate × multipliers × exposure)."""
+    observed_rate: float = math.nan
+    """Arrivals per hour over the hours used (n / hours): equals ``rate_per_hour`` over whole weeks."""
     interaction_deviance: float = math.nan
     """Poisson deviance of the product model over the 168 cells (df about 168 − 30): the hour × day interaction."""
     reason: str | None = None
@@ -112,16 +118,18 @@ def fit_channel_arrivals(
 ) -> ArrivalFit:
     """Fit one channel from its arrival times ``created`` over [start, end), hours and days in ``tz``."""
     source = "tickets.created"
-    slots = pd.date_range(start, end, freq="h", inclusive="left").tz_convert(tz)
+    # wall-clock (naive local) times: a day is a calendar date even when daylight saving makes it 23 or 25 hours
+    slots = pd.date_range(start, end, freq="h", inclusive="left").tz_convert(tz).tz_localize(None)
     if len(created) < MIN_ARRIVALS:
         return ArrivalFit(channel, source, len(created), reason=f"only {len(created)} arrivals (need {MIN_ARRIVALS})")
-    local = created.dt.tz_convert(tz)
+    local = created.dt.tz_convert(tz).dt.tz_localize(None)
     first_day = slots[0].normalize()
     slot_cell = (slots.day_of_week * HOURS_PER_DAY + slots.hour).to_numpy()
     slot_day = ((slots.normalize() - first_day).days).to_numpy()
     cell = (local.dt.day_of_week * HOURS_PER_DAY + local.dt.hour).to_numpy()
     day_index = ((local.dt.normalize() - first_day).dt.days).to_numpy()
     n_days = int(slot_day.max()) + 1
+    day_index = np.clip(day_index, 0, n_days - 1)
     day_counts = np.bincount(day_index, minlength=n_days)[:n_days]
     dates = (first_day + pd.to_timedelta(np.arange(n_days), unit="D")).strftime("%Y-%m-%d")
     flagged = np.zeros(n_days, dtype=bool)
@@ -161,14 +169,19 @@ def fit_channel_arrivals(
         ],
         observed=counts,
         expected=expected,
+        observed_rate=n / hours,
         interaction_deviance=_deviance(counts, expected),
     )
 
 
 def export_period(created: pd.Series, tz: str = "UTC") -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Whole days (in ``tz``) from the first arrival's midnight to the midnight after the last arrival."""
+    """Whole hours from the first arrival's to the one after the last arrival's.
+
+    Hours, not days: an export that stops at noon would otherwise show a half-empty last day, which
+    drags its weekday down and makes the same weekday of other weeks look like surges.
+    """
     local = created.dt.tz_convert(tz)
-    return local.min().normalize(), local.max().normalize() + pd.Timedelta(days=1)
+    return local.min().floor("h"), local.max().floor("h") + pd.Timedelta(hours=1)
 
 
 def fit_arrivals(
@@ -177,7 +190,7 @@ def fit_arrivals(
     end: pd.Timestamp | None = None,
     tz: str = "UTC",
 ) -> dict[str, ArrivalFit]:
-    """Per channel: rate, profiles and surge days over [start, end) (default: the export's whole days)."""
+    """Per channel: rate, profiles and surge days over [start, end) (default: ``export_period``)."""
     if "created" not in tickets.columns or "channel" not in tickets.columns or tickets.empty:
         return {}
     created = tickets["created"]
