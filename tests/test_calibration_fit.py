@@ -18,7 +18,7 @@ from sim.calibration.fit_arrivals import fit_arrivals
 from sim.calibration.fit_durations import fit_duration
 from sim.calibration.fit_handle import fit_handle_times
 from sim.calibration.fit_mix import fit_mixes, missing_columns
-from sim.calibration.fit_paths import fit_paths
+from sim.calibration.fit_paths import TeamOutcome, fit_paths
 from sim.calibration.fit_patience import fit_patience, fit_patience_sample
 from sim.calibration.fit_reopen import fit_reopens
 from sim.calibration.fit_reply import fit_replies
@@ -300,6 +300,36 @@ def test_an_escalation_split_the_path_cannot_express_is_kept_as_the_main_branch_
     assert any(
         note.startswith("T1 escalates") and "to T4: the path sends every failure to T2" in note for note in path.notes
     )
+
+
+def test_a_team_with_too_few_stays_gets_no_resolve_probability_and_a_note() -> None:
+    tickets, events = story_tables()
+    path = fit_paths(tickets, events).categories["bug"]
+    assert path.path == ["T1", "T2"] and path.resolve_probability == {}
+    assert path.pooled["T1"] == TeamOutcome(stays=2, resolved=1, open=0, destinations={"T2": 1})
+    assert "T1: only 2 stays with a known outcome; its resolve probability is not fitted" in path.notes
+
+
+def test_a_bounce_back_to_an_earlier_team_ends_the_path_with_a_note() -> None:
+    n = 40
+    ids = [f"b{i}" for i in range(n)]
+    tickets = pd.DataFrame(
+        {"ticket": ids, "created": at(np.zeros(n)), "channel": "chat", "category": "C", "group": "T1"}
+    ).assign(solved=at(np.full(n, 50.0)))
+    events = pd.DataFrame(
+        {
+            "ticket": np.repeat(ids, 2),
+            "time": at(np.tile([10.0, 20.0], n)),
+            "kind": "group_change",
+            "group": np.tile(["T2", "T1"], n),
+            "status": "",
+            "work_minutes": math.nan,
+        }
+    )
+    path = fit_paths(tickets, events).categories["C"]
+    assert path.path == ["T1", "T2"]
+    assert "T2 escalates back to T1 (40 stays): a path cannot revisit a team" in path.notes
+    assert path.by_first_group["T1"]["T1"] == TeamOutcome(stays=80, resolved=40, open=0, destinations={"T2": 40})
 
 
 def test_paths_are_not_fitted_without_group_change_events() -> None:
