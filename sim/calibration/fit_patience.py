@@ -14,7 +14,9 @@ within 3 Greenwood standard errors + 0.02 of the Kaplan-Meier curve (the memoryl
 Erlang A); otherwise the patience is **empirical**: 200 quantiles of the Kaplan-Meier distribution,
 with the mass it leaves beyond the last abandonment (everyone still waiting then) spread as an
 exponential tail of the fitted mean after it. Contacts neither answered nor abandoned are left out and
-counted.
+counted. Patience is measured in the first queue: a contact that gave up after a first answer (in a
+later queue, after a transfer) counts as answered at its first answer, because its wait after that
+includes time being served, which is not patience.
 """
 
 from __future__ import annotations
@@ -141,12 +143,18 @@ def fit_patience(tickets: pd.DataFrame) -> dict[str, PatienceFit]:
     if not needed <= set(tickets.columns):
         return {}
     gave_up = tickets["abandoned"].fillna(False).astype(bool)
-    end = tickets["abandoned_at"].where(gave_up, tickets["first_reply"])
+    first_queue = gave_up & tickets["first_reply"].isna()
+    end = tickets["abandoned_at"].where(first_queue, tickets["first_reply"])
     waits = ((end - tickets["created"]).dt.total_seconds() / 60.0).to_numpy(dtype=float)
     live = tickets.loc[gave_up, "channel"].unique()
     source = "tickets.abandoned_at, tickets.first_reply (censored)"
     fits = {}
     for channel in sorted(map(str, live)):
         rows = (tickets["channel"] == channel).to_numpy()
-        fits[channel] = fit_patience_sample(waits[rows], gave_up.to_numpy()[rows], channel, source)
+        fit = fit_patience_sample(waits[rows], first_queue.to_numpy()[rows], channel, source)
+        later = int((gave_up & ~first_queue).to_numpy()[rows].sum())
+        if later:
+            note = f"{later} gave up after a first answer (in a later queue): censored at their first answer"
+            fit = replace(fit, notes=[*fit.notes, note])
+        fits[channel] = fit
     return fits
