@@ -8,7 +8,8 @@ is written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -21,6 +22,34 @@ from sim.calibration.fit_paths import PathFits, fit_paths
 from sim.calibration.fit_patience import PatienceFit, fit_patience
 from sim.calibration.fit_reopen import ReopenFits, fit_reopens
 from sim.calibration.fit_reply import ReplyFits, fit_replies
+
+NAMED_COLUMNS = {"tickets": ("channel", "category", "priority", "segment", "group"), "events": ("group",)}
+"""Columns whose values become scenario names (channels, categories, priorities, segments, teams)."""
+
+
+def scenario_name(text: str) -> str:
+    """An export value as a scenario name: other characters become "_" ("Tier 1 Support" → "Tier_1_Support")."""
+    name = re.sub(r"[^A-Za-z0-9_.\-]+", "_", str(text)).strip("_")[:64]
+    return name if name.strip(".") else "unnamed"
+
+
+def with_scenario_names(export: Export) -> tuple[Export, dict[str, str]]:
+    """The export with every named value a valid scenario name, and the renames made (old → new)."""
+    renames: dict[str, str] = {}
+    tables = {"tickets": export.tickets, "events": export.events}
+    for table, columns in NAMED_COLUMNS.items():
+        frame = tables[table]
+        if frame is None:
+            continue
+        frame = frame.copy()
+        for column in (c for c in columns if c in frame.columns):
+            values = frame[column].astype(str)
+            mapping = {v: scenario_name(v) for v in values.unique() if v and scenario_name(v) != v}
+            if mapping:
+                frame[column] = values.replace(mapping)
+                renames.update(mapping)
+        tables[table] = frame
+    return replace(export, tickets=tables["tickets"], events=tables["events"]), renames
 
 
 @dataclass
@@ -42,6 +71,8 @@ class Calibration:
     """Custom numeric fields per (category, attribute name without ``attr_``), positive values only."""
     sources: dict[str, str] = field(default_factory=dict)
     """The files read: ``tickets`` and, when given, ``events`` (names as the user gave them)."""
+    renames: dict[str, str] = field(default_factory=dict)
+    """Export values renamed to valid scenario names (old → new)."""
 
     @property
     def weeks(self) -> float:
@@ -62,7 +93,8 @@ def fit_attributes(tickets: pd.DataFrame) -> dict[tuple[str, str], DurationFit]:
 
 
 def calibrate(export: Export, tz: str = "UTC", sources: dict[str, str] | None = None) -> Calibration:
-    """Fit everything the export supports, on the local clock ``tz`` (an IANA name)."""
+    """Fit everything the export supports, on the local clock ``tz`` (an IANA name), under scenario names."""
+    export, renames = with_scenario_names(export)
     tickets, events = export.tickets, export.events
     start, end = export_period(tickets["created"], tz)
     return Calibration(
@@ -79,4 +111,5 @@ def calibrate(export: Export, tz: str = "UTC", sources: dict[str, str] | None = 
         reopens=fit_reopens(tickets, events),
         attributes=fit_attributes(tickets),
         sources=dict(sources or {}),
+        renames=renames,
     )

@@ -49,8 +49,8 @@ def group_stays(tickets: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     """One row per stay of a ticket at a group, in order: the ticket's first group, then each group change.
 
     Columns: ``ticket``, ``category``, ``channel``, ``first_group``, ``step`` (0 = first stay),
-    ``group``, ``next_group`` ("" on the last stay), ``last`` and ``solved`` (the ticket's final
-    solve). A group change to the group already holding the ticket is not a new stay. Events of
+    ``group``, ``entered`` (naive UTC), ``next_group`` ("" on the last stay), ``last`` and ``solved``
+    (the ticket's final solve). A group change to the group already holding the ticket is not a new stay. Events of
     tickets missing from the ticket table are ignored.
     """
     changes = events.loc[events["kind"] == GROUP_CHANGE, ["ticket", "group", "time"]]
@@ -64,9 +64,9 @@ def group_stays(tickets: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
             "group": np.r_[tickets["group"].to_numpy(dtype=object), changes["group"].to_numpy(dtype=object)[known]],
         }
     ).sort_values(["row", "key", "time"], kind="mergesort")
-    row, group = seq["row"].to_numpy(), seq["group"].to_numpy()
+    row, group, time = seq["row"].to_numpy(), seq["group"].to_numpy(), seq["time"].to_numpy()
     repeat = np.r_[False, (row[1:] == row[:-1]) & (group[1:] == group[:-1])]
-    row, group = row[~repeat], group[~repeat]
+    row, group, time = row[~repeat], group[~repeat], time[~repeat]
     last = np.r_[row[1:] != row[:-1], True]
     index = np.arange(len(row))
     starts = np.r_[True, last[:-1]]
@@ -79,6 +79,7 @@ def group_stays(tickets: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
             "first_group": take(tickets, "group", row),
             "step": step,
             "group": group,
+            "entered": time,
             "next_group": np.where(last, "", np.append(group[1:], "")),
             "last": last,
             "solved": tickets["solved"].notna().to_numpy()[row],
