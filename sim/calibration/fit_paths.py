@@ -1,8 +1,10 @@
 """Escalation paths and resolve probabilities from the group changes of each ticket.
 
-A ticket's history is its sequence of group stays (``stays.group_stays``). A stay that is the
-ticket's last and ends solved *resolved* there; a stay followed by another *escalated* to that next
-group; a last stay of an unsolved ticket is still open and counts as neither (censored). For each
+A ticket's history is its sequence of group stays (``stays.group_stays``). A stay in which the
+ticket was solved *resolved* there (with status changes in the events; without them, the last stay
+of a solved ticket), even when a group change follows: that is a reopened ticket going back, not an
+escalation. Another stay followed by one at a new group *escalated* to it; a last stay of an unsolved
+ticket is still open and counts as neither (censored). For each
 first group × category × team the fit gives the resolve probability resolved / (resolved + escalated)
 with its binomial standard error, and the escalation destinations with their shares.
 
@@ -25,7 +27,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from sim.calibration.stays import GROUP_CHANGE, group_stays
+from sim.calibration.stays import GROUP_CHANGE, group_stays, status_in_stay
+
+SOLVED, REPLIED = "solved", "open"
+"""Statuses that mark a stay resolved, and a customer's reply (``pending`` → ``open``) in it."""
 
 NOTE_SHARE = 0.05
 """An escalation destination or first group with at least this share that the form cannot express gets a note."""
@@ -46,17 +51,30 @@ class TeamOutcome:
     """Last stays of unsolved tickets: censored, not counted in ``stays``."""
     destinations: dict[str, int] = field(default_factory=dict)
     """Escalated stays by the group they went to."""
+    replies: int = 0
+    """Stays of known outcome in which the customer replied: a second session, after a first that succeeded."""
+
+    @property
+    def sessions(self) -> int:
+        """Attempts: one per stay, two for a stay with a customer reply."""
+        return self.stays + self.replies
 
     @property
     def resolve_probability(self) -> float:
-        """Resolved share of the stays with a known outcome."""
-        return self.resolved / self.stays if self.stays else math.nan
+        """Share of attempts that succeeded (the engine's per-session probability).
+
+        A stay without a reply is one attempt; a stay with one is two, the first of which succeeded
+        (the ticket went on to wait for the customer instead of moving on). This is the maximum-
+        likelihood estimate of a per-session probability p, under which a stay with a reply resolves
+        with p squared.
+        """
+        return (self.resolved + self.replies) / self.sessions if self.stays else math.nan
 
     @property
     def se(self) -> float:
         """Binomial standard error of the resolve probability."""
         p = self.resolve_probability
-        return math.sqrt(p * (1.0 - p) / self.stays) if self.stays else math.nan
+        return math.sqrt(p * (1.0 - p) / self.sessions) if self.stays else math.nan
 
 
 @dataclass(frozen=True)
@@ -92,10 +110,11 @@ class PathFits:
 
 def _outcomes(stays: pd.DataFrame, keys: list[str]) -> dict[tuple[str, ...], TeamOutcome]:
     """Team outcomes grouped by ``keys`` (which end with ``group``)."""
-    resolved = stays["last"] & stays["solved"]
-    escalated = ~stays["last"]
-    frame = stays[keys].assign(resolved=resolved, escalated=escalated, open=stays["last"] & ~stays["solved"])
-    sums = frame.groupby(keys, sort=True)[["resolved", "escalated", "open"]].sum()
+    resolved = stays["resolved"]
+    escalated = ~stays["last"] & ~resolved
+    replies = stays["replied"] & (resolved | escalated)
+    frame = stays[keys].assign(resolved=resolved, escalated=escalated, open=stays["last"] & ~resolved, replies=replies)
+    sums = frame.groupby(keys, sort=True)[["resolved", "escalated", "open", "replies"]].sum()
     dest = stays[escalated].groupby([*keys, "next_group"], sort=True).size()
     destinations: dict[tuple[str, ...], dict[str, int]] = {}
     for index, count in dest.items():
@@ -109,6 +128,7 @@ def _outcomes(stays: pd.DataFrame, keys: list[str]) -> dict[tuple[str, ...], Tea
             resolved=int(row.resolved),
             open=int(row.open),
             destinations=destinations.get(name, {}),
+            replies=int(row.replies),
         )
     return out
 
@@ -194,6 +214,10 @@ def fit_paths(tickets: pd.DataFrame, events: pd.DataFrame | None) -> PathFits:
     if events is None or events.empty or not (events["kind"] == GROUP_CHANGE).any():
         return PathFits({}, {}, reason="no group_change events: escalation paths and resolve probabilities not fitted")
     stays = group_stays(tickets, events)
+    solved = status_in_stay(stays, tickets, events, SOLVED)
+    stays["resolved"] = (stays["last"] & stays["solved"]).to_numpy() if solved is None else solved
+    replied = status_in_stay(stays, tickets, events, REPLIED)
+    stays["replied"] = False if replied is None else replied
     starts = stays[stays["step"] == 0]
     routing: dict[tuple[str, str], tuple[str, float, int]] = {}
     for (channel, category), groups in starts.groupby(["channel", "category"], sort=True)["group"]:

@@ -12,11 +12,11 @@ only for contrast. Two estimates use the censoring:
 **Choice.** The exponential is kept when, at every abandonment time, its survival exp(−t / mean) lies
 within 3 Greenwood standard errors + 0.02 of the Kaplan-Meier curve (the memoryless patience of
 Erlang A); otherwise the patience is **empirical**: 200 quantiles of the Kaplan-Meier distribution,
-with the mass it leaves beyond the last abandonment (everyone still waiting then) spread as an
-exponential tail of the fitted mean after it. Contacts neither answered nor abandoned are left out and
-counted. Patience is measured in the first queue: a contact that gave up after a first answer (in a
-later queue, after a transfer) counts as answered at its first answer, because its wait after that
-includes time being served, which is not patience.
+up to the last abandonment with ``MIN_AT_RISK`` contacts still waiting, and the mass it leaves beyond
+that spread as an exponential tail of the residual waits' censored mean. Contacts neither answered
+nor abandoned are left out and counted. Patience is measured in the first queue: a contact that
+gave up after a first answer (in a later queue, after a transfer) counts as answered at its first
+answer, because its wait after that includes time being served, which is not patience.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ KM_TOLERANCE = 0.02
 KM_SE = 3.0
 MIN_ABANDONED = 10
 """Fewer abandonments than this: patience is not fitted."""
+MIN_AT_RISK = 30
+"""An empirical patience follows Kaplan-Meier while at least this many contacts wait; an exponential tail after."""
 
 
 @dataclass(frozen=True)
@@ -89,18 +91,38 @@ def kaplan_meier(durations: np.ndarray, observed: np.ndarray) -> KaplanMeier:
     return KaplanMeier(times, survival, se, at_risk, events)
 
 
-def km_quantiles(km: KaplanMeier, mean: float, points: int = EMPIRICAL_POINTS) -> list[float]:
-    """``points`` quantiles at (i + 0.5) / points of the KM distribution, with an exponential tail beyond it."""
+def km_quantiles(km: KaplanMeier, tail_from: float, tail_mean: float, points: int = EMPIRICAL_POINTS) -> list[float]:
+    """``points`` quantiles at (i + 0.5) / points: Kaplan-Meier up to ``tail_from``, an exponential tail after.
+
+    Beyond ``tail_from`` too few contacts are still waiting for the steps of the curve to mean anything
+    (one hang-up among two halves it), so the mass left there is spread as an exponential of
+    ``tail_mean``, the censored mean of the residual waits.
+    """
     levels = (np.arange(points) + 0.5) / points
-    cdf = 1.0 - km.survival
+    keep = km.times <= tail_from
+    cdf = 1.0 - km.survival[keep]
     index = np.searchsorted(cdf, levels, side="left")
     inside = index < len(cdf)
     values = np.empty(points)
-    values[inside] = km.times[index[inside]]
-    remaining = km.survival[-1]
-    beyond = (levels[~inside] - cdf[-1]) / remaining
-    values[~inside] = km.times[-1] - mean * np.log1p(-beyond)
+    values[inside] = km.times[keep][index[inside]]
+    remaining = 1.0 - (cdf[-1] if len(cdf) else 0.0)
+    beyond = (levels[~inside] - (1.0 - remaining)) / remaining
+    values[~inside] = tail_from - tail_mean * np.log1p(-beyond)
     return [float(v) for v in values]
+
+
+def tail_start(km: KaplanMeier) -> float:
+    """The last abandonment time with at least ``MIN_AT_RISK`` contacts still waiting (0 if none)."""
+    enough = km.times[km.at_risk >= MIN_AT_RISK]
+    return float(enough[-1]) if len(enough) else 0.0
+
+
+def residual_mean(waits: np.ndarray, abandoned: np.ndarray, after: float) -> float:
+    """Censored exponential mean of the waits beyond ``after``: residual exposure / abandonments beyond it."""
+    beyond = waits > after
+    events = int(abandoned[beyond].sum())
+    exposure = float((waits[beyond] - after).sum())
+    return exposure / events if events else exposure or 1.0
 
 
 def fit_patience_sample(waits: np.ndarray, abandoned: np.ndarray, channel: str, source: str) -> PatienceFit:
@@ -116,12 +138,13 @@ def fit_patience_sample(waits: np.ndarray, abandoned: np.ndarray, channel: str, 
     exposure = float(waits.sum())
     mean = exposure / d
     km = kaplan_meier(waits, abandoned)
+    tail = tail_start(km)
     gap = np.abs(km.survival - np.exp(-km.times / mean))
     exponential = bool(np.all(gap <= KM_SE * km.se + KM_TOLERANCE))
     document: dict[str, Any] = (
         {"dist": "exponential", "mean": mean}
         if exponential
-        else {"dist": "empirical", "values": km_quantiles(km, mean)}
+        else {"dist": "empirical", "values": km_quantiles(km, tail, residual_mean(waits, abandoned, tail))}
     )
     notes = [] if exponential else [f"Kaplan-Meier departs from the exponential by up to {gap.max():.3f}"]
     return replace(

@@ -5,9 +5,9 @@ scenario needs *some* staffing to run, so it estimates one from what the agents 
 stay's work (its fitted mean handle time) is placed in the hour of the week the stay ended (its next
 group change, or the solve), which is when somebody was working it. The hour's load in agents is that
 work per hour, averaged over the weeks of the export, and the staffing is ``ceil(load / OCCUPANCY)``
-(at least one agent wherever the load reaches ``MIN_LOAD``). Each weekday's hourly staffing is then
-cut into shifts by layers (the hours with at least k agents form the k-th layer's shifts), and equal
-shifts on different days are merged.
+(at least one agent wherever the load reaches ``MIN_LOAD``), after averaging each hour with its
+neighbours. Eight-hour shifts then cover it, started greedily round the week wherever the shifts
+already on leave a shortfall, and shifts at the same time on several days are merged.
 
 This is an estimate to start from, said as much in the YAML: chat agents working two chats at once,
 or work done after the stay ended, make it coarse. Replace it with the real roster (``--base``), or
@@ -28,6 +28,8 @@ OCCUPANCY = 0.85
 """Planning occupancy: the share of an agent's hour spent working (a common contact-centre ceiling)."""
 MIN_LOAD = 0.05
 """Hourly load (agents) below which an hour is left unstaffed (the work waits for the next shift)."""
+SHIFT_HOURS = 8
+"""Length of an estimated shift (breaks are not modelled in an estimate)."""
 HOURS_PER_WEEK = DAYS_PER_WEEK * HOURS_PER_DAY
 
 
@@ -53,24 +55,41 @@ def _clock(hour: int) -> str:
     return f"{hour % HOURS_PER_DAY:02d}:00"
 
 
-def day_shifts(agents: np.ndarray) -> list[tuple[str, str, int]]:
-    """One day's hourly staffing (24 values) as (start, end, agents) shifts, layer by layer."""
-    counts: dict[tuple[int, int], int] = {}
-    for level in range(1, int(agents.max(initial=0)) + 1):
-        on = np.r_[False, agents >= level, False].astype(int)
-        edges = np.flatnonzero(np.diff(on))
-        for begin, finish in zip(edges[::2], edges[1::2], strict=True):
-            counts[(int(begin), int(finish))] = counts.get((int(begin), int(finish)), 0) + 1
-    return [(_clock(b), _clock(f), n) for (b, f), n in sorted(counts.items())]
+def smoothed(load: np.ndarray) -> np.ndarray:
+    """The week's hourly load averaged with its neighbouring hours (circular): one busy hour is noise."""
+    return (np.roll(load, 1) + load + np.roll(load, -1)) / 3.0
 
 
-def shifts_from_hours(agents: np.ndarray) -> list[dict]:
+def cover(need: np.ndarray, length: int = SHIFT_HOURS) -> np.ndarray:
+    """Shifts of ``length`` hours starting at each hour of the week that cover ``need`` (168 values).
+
+    Greedy round the week from its quietest hour: wherever the shifts already started leave a
+    shortfall, as many shifts start as are missing. Shifts started late on Sunday cover Monday's
+    first hours.
+    """
+    starts = np.zeros(HOURS_PER_WEEK, dtype=int)
+    covered = np.zeros(HOURS_PER_WEEK, dtype=int)
+    first = int(np.argmin(need))
+    for step in range(HOURS_PER_WEEK):
+        hour = (first + step) % HOURS_PER_WEEK
+        missing = int(need[hour]) - covered[hour]
+        if missing > 0:
+            starts[hour] += missing
+            covered[(hour + np.arange(length)) % HOURS_PER_WEEK] += missing
+    return starts
+
+
+def shifts_from_hours(need: np.ndarray, length: int = SHIFT_HOURS) -> list[dict]:
     """A week of hourly staffing (168 values) as shift documents, equal shifts on several days merged."""
-    days: dict[tuple[str, str, int], list[str]] = {}
-    for d, weekday in enumerate(WEEKDAYS):
-        for shift in day_shifts(agents[d * HOURS_PER_DAY : (d + 1) * HOURS_PER_DAY]):
-            days.setdefault(shift, []).append(weekday)
-    return [{"days": weekdays, "start": start, "end": end, "agents": n} for (start, end, n), weekdays in days.items()]
+    starts = cover(need, length)
+    days: dict[tuple[int, int], list[str]] = {}
+    for hour in np.flatnonzero(starts):
+        day, clock = divmod(int(hour), HOURS_PER_DAY)
+        days.setdefault((clock, int(starts[hour])), []).append(WEEKDAYS[day])
+    return [
+        {"days": weekdays, "start": _clock(clock), "end": _clock(clock + length), "agents": agents}
+        for (clock, agents), weekdays in sorted(days.items())
+    ]
 
 
 def estimate_shifts(
@@ -88,7 +107,7 @@ def estimate_shifts(
             continue
         fallback = float(np.mean(list(means.values())))
         work = rows["category"].map(means).fillna(fallback).to_numpy(dtype=float)
-        load = hourly_load(rows["ended"], work, start, end, tz)
+        load = smoothed(hourly_load(rows["ended"], work, start, end, tz))
         shifts = shifts_from_hours(agents_needed(load))
         if shifts:
             out[str(team)] = (shifts, float(load.max()))

@@ -87,6 +87,33 @@ def group_stays(tickets: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def status_in_stay(stays: pd.DataFrame, tickets: pd.DataFrame, events: pd.DataFrame, status: str) -> np.ndarray | None:
+    """Whether each stay saw a change to ``status`` before the next stay began; None if no event sets it.
+
+    E.g. a stay that ends in a solve resolved there even when a group change follows it: that change
+    is a reopened ticket going back (to its first team, say), not an escalation.
+    """
+    solves = events[(events["kind"] == STATUS_CHANGE) & (events["status"] == status)]
+    if solves.empty:
+        return None
+    solve_rows = ticket_rows(tickets, solves["ticket"])
+    known = solve_rows >= 0
+    stay_rows = ticket_rows(tickets, stays["ticket"])
+    seq = pd.DataFrame(
+        {
+            "row": np.r_[stay_rows, solve_rows[known]],
+            "time": np.r_[stays["entered"].to_numpy(), naive_utc(solves["time"])[known]],
+            "key": np.r_[np.zeros(len(stays), dtype=np.int8), np.ones(int(known.sum()), dtype=np.int8)],
+            "stay": np.r_[np.arange(len(stays), dtype=float), np.full(int(known.sum()), np.nan)],
+        }
+    ).sort_values(["row", "time", "key"], kind="mergesort")
+    holder = seq["stay"].ffill().to_numpy()
+    solved = np.zeros(len(stays), dtype=bool)
+    hits = holder[(seq["key"] == 1).to_numpy()]
+    solved[hits[np.isfinite(hits)].astype(int)] = True
+    return solved
+
+
 def stay_work(tickets: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     """Handle times from events: each exported ``work_minutes`` with the category and the group it was spent at.
 
