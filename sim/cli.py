@@ -11,19 +11,32 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.analysis.precision import DEFAULT_CAP, DEFAULT_KPI, PrecisionTarget
-from sim.core.atomic import OutputError, check_writable, clean_leftovers, describe_os_error
+from sim.calibrate_cli import add_calibrate_parser, cmd_calibrate
+from sim.cli_common import (
+    HelpFormatter,
+    UsageError,
+    add_execution_options,
+    add_overrides,
+    add_report_option,
+    examples,
+    executor_for,
+    progress_of,
+    ready_to_write,
+    seed_number,
+    whole_days,
+    write_report,
+)
+from sim.core.atomic import OutputError
 from sim.core.units import MINUTES_PER_DAY
 from sim.demo import add_demo_parser, cmd_demo
-from sim.experiments.executors import EXECUTORS, ExecutorError, make_executor
+from sim.experiments.executors import ExecutorError
 from sim.reports.marks import MARK
 
 if TYPE_CHECKING:
-    from sim.experiments.executors import Executor
     from sim.scenario.spec import Scenario
     from sim.scenario.workload import Workload
 
@@ -32,15 +45,6 @@ if TYPE_CHECKING:
 # which libraries they load.
 
 SWEEP_FAILED = 3
-
-
-def add_report_option(parser: argparse.ArgumentParser) -> None:
-    """The ``--report`` flag of run, compare and sweep."""
-    parser.add_argument(
-        "--report",
-        action="store_true",
-        help="also write report.html (plots and KPIs with intervals) into the results folder",
-    )
 
 
 def add_report_parser(sub: argparse._SubParsersAction) -> None:
@@ -52,16 +56,6 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:
         "plots/, into the folder of a run, a comparison or a sweep.",
     )
     parser.add_argument("results", metavar="RESULTS_DIR", help="a folder printed by run, compare, sweep or optimise")
-
-
-def write_report(folder: str | Path) -> Path:
-    """Write ``folder``'s report.html; matplotlib and Jinja2 are imported only when a report is asked for."""
-    from sim.reports.html import write_report as write
-
-    try:
-        return write(folder)
-    except OSError as exc:  # a disk that filled after the results were written
-        raise OutputError(f"cannot write the report in {folder}: {describe_os_error(exc)}") from None
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -77,30 +71,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-class _HelpFormatter(argparse.HelpFormatter):
-    """Wraps the prose of a help text, and keeps indented example lines (the epilogs) as written."""
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        return "\n\n".join(
-            "\n".join(indent + line for line in part.splitlines())
-            if part.startswith("  ") or "\n  " in part
-            else super(_HelpFormatter, self)._fill_text(part, width, indent)
-            for part in text.split("\n\n")
-        )
-
-
-def _examples(*commands: str) -> str:
-    """An epilog of example commands; tests/test_readme_commands.py runs each of them."""
-    return "examples:\n" + "\n".join(f"  python run_sim.py {command}" for command in commands)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The ``escalation-sim`` argument parser with one subcommand per entry of ``COMMANDS``."""
     parser = argparse.ArgumentParser(
         prog="escalation-sim",
         description="Simulate customer-support operations: tiers, escalations, SLAs.",
-        formatter_class=_HelpFormatter,
-        epilog=_examples(
+        formatter_class=HelpFormatter,
+        epilog=examples(
             "validate scenarios/baseline.yaml",
             "run scenarios/baseline.yaml -r 5",
             "compare scenarios/tiered.yaml --variant 'training:categories.connectivity.resolve_probability.tier1=0.8'",
@@ -116,8 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="simulate a scenario and print its KPIs with 95%% confidence intervals",
         description="Simulate a scenario's replications, print each KPI's mean with its 95%% confidence "
         "interval and write the tables to a results folder.",
-        formatter_class=_HelpFormatter,
-        epilog=_examples(
+        formatter_class=HelpFormatter,
+        epilog=examples(
             "run scenarios/baseline.yaml",
             "run scenarios/baseline.yaml -r 20 --seed 7",
             "run scenarios/baseline.yaml --set teams.tier1.shifts[0].agents=11 --set horizon=7d",
@@ -126,11 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
     _add_replication_options(p_run)
-    _add_overrides(p_run)
+    add_overrides(p_run)
     p_run.add_argument("--out", default="results", help="results folder (default: results/)")
     p_run.add_argument("--no-events", action="store_true", help="do not record the per-event log (faster, smaller)")
     _add_precision_options(p_run)
-    _add_execution_options(p_run)
+    add_execution_options(p_run)
     add_report_option(p_run)
 
     p_cmp = sub.add_parser(
@@ -139,8 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Compare scenarios under common random numbers: each scenario's KPIs with "
         "95%% intervals, and the paired difference to the first (the base), marked "
         f"{MARK} when its interval excludes zero.",
-        formatter_class=_HelpFormatter,
-        epilog=_examples(
+        formatter_class=HelpFormatter,
+        epilog=examples(
             "compare scenarios/baseline.yaml --variant 'tier1_11:teams.tier1.shifts[0].agents=11'",
             "compare scenarios/handoff.yaml --variant 'warm:escalation.handoff.mode=warm' --set horizon=3d -r 5",
         ),
@@ -154,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a variant of the first scenario, e.g. more_tier1:teams.tier1.shifts[0].agents=11 (repeatable)",
     )
     _add_replication_options(p_cmp)
-    _add_overrides(p_cmp, "override a field of every scenario, e.g. --set horizon=3d (repeatable)")
+    add_overrides(p_cmp, "override a field of every scenario, e.g. --set horizon=3d (repeatable)")
     p_cmp.add_argument(
         "--kpi",
         dest="kpis",
@@ -166,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default="results", help="results folder (default: results/; the comparison lands in results/compare/)"
     )
     _add_precision_options(p_cmp)
-    _add_execution_options(p_cmp)
+    add_execution_options(p_cmp)
     add_report_option(p_cmp)
 
     p_swp = sub.add_parser(
@@ -175,8 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every point of a sweep file (grid, list, or random, Latin-hypercube, Sobol' or Halton "
         "sample) with its replications. Each finished run is saved at once; after "
         "an interruption, --resume runs only what is missing.",
-        formatter_class=_HelpFormatter,
-        epilog=_examples("sweep scenarios/sweeps/staffing.yaml", "sweep scenarios/sweeps/staffing.yaml --resume"),
+        formatter_class=HelpFormatter,
+        epilog=examples("sweep scenarios/sweeps/staffing.yaml", "sweep scenarios/sweeps/staffing.yaml --resume"),
     )
     p_swp.add_argument("sweep", help="sweep YAML file, e.g. scenarios/sweeps/staffing.yaml")
     p_swp.add_argument("--out", help="results folder of this sweep (default: results/sweeps/<name>/)")
@@ -184,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--resume", action="store_true", help="finish an interrupted sweep in its folder")
     again.add_argument("--overwrite", action="store_true", help="delete the sweep's earlier results and start again")
     _add_force_option(p_swp)
-    _add_execution_options(p_swp)
+    add_execution_options(p_swp)
     add_report_option(p_swp)
 
     p_opt = sub.add_parser(
@@ -193,8 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find the cheapest weekly roster (shifts per team) that meets the goals in a goals file: "
         "offered load from a pilot run, Erlang C start, the iterative staffing algorithm on the whole network, "
         "an integer programme for the shifts, and a check by simulation. Writes results/optimise/<run>/.",
-        formatter_class=_HelpFormatter,
-        epilog=_examples(
+        formatter_class=HelpFormatter,
+        epilog=examples(
             "optimise scenarios/baseline.yaml --goals scenarios/goals/baseline_goals.yaml",
             "optimise scenarios/baseline.yaml --report",
             "optimise scenarios/tiered.yaml --days 2 --no-compare",
@@ -204,14 +181,14 @@ def build_parser() -> argparse.ArgumentParser:
     p_opt.add_argument(
         "--goals", help="goals YAML file (default: every channel's service-level goal, met in every interval)"
     )
-    p_opt.add_argument("--seed", type=_seed, help="base random seed, 0 or more (default: the scenario's)")
+    p_opt.add_argument("--seed", type=seed_number, help="base random seed, 0 or more (default: the scenario's)")
     p_opt.add_argument(
-        "--days", type=_days, help="plan this many whole days instead of the goals file's horizon (a quick look)"
+        "--days", type=whole_days, help="plan this many whole days instead of the goals file's horizon (a quick look)"
     )
     p_opt.add_argument("--no-compare", action="store_true", help="skip the Erlang-only roster and its check")
     p_opt.add_argument("--out", default="results", help="results folder (default: results/; lands in optimise/)")
-    _add_overrides(p_opt)
-    _add_execution_options(p_opt)
+    add_overrides(p_opt)
+    add_execution_options(p_opt)
     add_report_option(p_opt)
 
     p_val = sub.add_parser(
@@ -219,49 +196,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="check a scenario file and report every problem",
         description="Check a scenario file (and its --set overrides) without simulating: every problem "
         "on a line of its own, then the expected tickets per replication.",
-        formatter_class=_HelpFormatter,
-        epilog=_examples(
+        formatter_class=HelpFormatter,
+        epilog=examples(
             "validate scenarios/baseline.yaml",
             "validate scenarios/baseline.yaml --set teams.tier1.shifts[0].agents=11",
         ),
     )
     p_val.add_argument("scenario")
-    _add_overrides(p_val)
+    add_overrides(p_val)
 
     p_schema = sub.add_parser("schema", help="print the scenario JSON Schema (for editor autocompletion)")
     p_schema.add_argument("--markdown", action="store_true", help="print the scenario reference as Markdown instead")
     add_report_parser(sub)
     add_demo_parser(sub)
+    add_calibrate_parser(sub)
     return parser
-
-
-def _add_overrides(
-    parser: argparse.ArgumentParser,
-    text: str = "override a field, e.g. --set teams.tier1.shifts[0].agents=11 (repeatable)",
-) -> None:
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE", help=text)
-
-
-def _seed(text: str) -> int:
-    """A ``--seed`` value: a whole number of 0 or more (numpy's seed sequences take no negatives)."""
-    try:
-        seed = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if seed < 0:
-        raise argparse.ArgumentTypeError(f"{seed} is negative; use 0 or more")
-    return seed
-
-
-def _days(text: str) -> int:
-    """A ``--days`` value: a whole number of days, 1 or more."""
-    try:
-        days = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
-    if days < 1:
-        raise argparse.ArgumentTypeError(f"{days} days; plan at least 1")
-    return days
 
 
 def _add_force_option(parser: argparse.ArgumentParser) -> None:
@@ -275,7 +224,7 @@ def _add_force_option(parser: argparse.ArgumentParser) -> None:
 def _add_replication_options(parser: argparse.ArgumentParser) -> None:
     _add_force_option(parser)
     parser.add_argument("--replications", "-r", type=int, help="number of replications (default: the scenario's)")
-    parser.add_argument("--seed", type=_seed, help="base random seed, 0 or more (default: the scenario's)")
+    parser.add_argument("--seed", type=seed_number, help="base random seed, 0 or more (default: the scenario's)")
 
 
 def _add_precision_options(parser: argparse.ArgumentParser) -> None:
@@ -300,18 +249,6 @@ def _add_precision_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"cap on replications under --precision (default: {DEFAULT_CAP})",
     )
-
-
-def _add_execution_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workers", "-w", type=int, help="parallel workers (default: all cores)")
-    parser.add_argument("--executor", choices=EXECUTORS, help="local processes (default) or a Dask cluster")
-    parser.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask; "
-        "without it, --executor dask starts a local cluster)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -349,14 +286,14 @@ def _expected_problem(exc: Exception) -> str | None:
         return exc.render()  # type: ignore[attr-defined]
     if isinstance(exc, (ExecutorError, UsageError, OutputError)) or any(
         _raised_from(exc, module, name)
-        for module, name in (("sim.experiments.sweeps", "SweepError"), ("sim.optimiser.pools", "RosterError"))
+        for module, name in (
+            ("sim.experiments.sweeps", "SweepError"),
+            ("sim.optimiser.pools", "RosterError"),
+            ("sim.calibration.export_schema", "ExportError"),
+        )
     ):
         return str(exc)
     return None
-
-
-class UsageError(Exception):
-    """Options that do not fit together (reported like a scenario problem: exit 2, no traceback)."""
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -372,13 +309,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     target = _precision(args, scenario)
     planned = max(args.replications or scenario.replications, target.max_replications if target else 0)
     _check_workload([(scenario, planned)], args.force)
-    _ready_to_write(run_folder_parent(scenario.name, args.out))
-    with _executor(args, planned) as executor:
+    ready_to_write(run_folder_parent(scenario.name, args.out))
+    with executor_for(args, planned) as executor:
         result = run(
             scenario,
             args.replications,
             args.seed,
-            progress=_progress(args),
+            progress=progress_of(args),
             record_events=not args.no_events,
             executor=executor,
             precision=target,
@@ -441,15 +378,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     _check_kpis(args.kpis or [], base)
     per_scenario = max(args.replications or base.replications, target.max_replications if target else 0)
     _check_workload([(scenario, per_scenario) for scenario in scenarios.values()], args.force)
-    _ready_to_write(Path(args.out) / "compare")
-    with _executor(args, per_scenario * len(scenarios)) as executor:
+    ready_to_write(Path(args.out) / "compare")
+    with executor_for(args, per_scenario * len(scenarios)) as executor:
         result = compare(
             scenarios,
             args.replications,
             args.seed,
             kpis=args.kpis,
             executor=executor,
-            progress=_progress(args),
+            progress=progress_of(args),
             precision=target,
         )
     result.meta["set"] = list(args.overrides)
@@ -485,13 +422,13 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     goals = load_goals(args.goals, scenario) if args.goals else default_goals(scenario)
     if args.days is not None:
         goals = goals.model_copy(update={"horizon": args.days * MINUTES_PER_DAY})
-    _ready_to_write(Path(args.out) / "optimise")
-    with _executor(args, goals.verify_replications) as executor:
+    ready_to_write(Path(args.out) / "optimise")
+    with executor_for(args, goals.verify_replications) as executor:
         result = optimise(
             scenario,
             goals,
             executor=executor,
-            progress=_progress(args),
+            progress=progress_of(args),
             compare=not args.no_compare,
             say=(lambda _: None) if args.quiet else (lambda text: print(text, file=sys.stderr)),
         )
@@ -545,14 +482,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     plan = load_sweep(args.sweep)
     points, reps = len(plan.points), plan.replications
     _check_workload([(workload, reps) for workload in plan.workloads], args.force)
-    _ready_to_write(sweep_folder(plan, args.out), leftovers)
-    with _executor(args, plan.tasks) as executor:
+    ready_to_write(sweep_folder(plan, args.out), leftovers)
+    with executor_for(args, plan.tasks) as executor:
         print(
             f"{plan.name}: {points} point{'s' * (points != 1)} ({plan.spec.design}) x {reps} replication"
             f"{'s' * (reps != 1)} = {plan.tasks} runs, seed {plan.seed}, on {executor.describe()}"
         )
         result = sweep(
-            plan, args.out, executor=executor, resume=args.resume, overwrite=args.overwrite, progress=_progress(args)
+            plan, args.out, executor=executor, resume=args.resume, overwrite=args.overwrite, progress=progress_of(args)
         )
     if result.ran < result.tasks:
         print(f"resumed: {result.tasks - result.ran} runs were already done")
@@ -584,19 +521,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return SWEEP_FAILED if result.failed else 0
 
 
-def _ready_to_write(folder: Path, clean: Callable[[Path], list[Path]] = clean_leftovers) -> None:
-    """Before simulating: fail now if ``folder`` cannot be written, and clear what a killed run left there.
-
-    An unwritable ``--out`` is an ``OutputError`` (exit 2) before any work is done. Hidden
-    ``.partial`` folders and ``.tmp`` files of a run that was killed while writing are removed,
-    one line each on stderr, so they are neither kept forever nor mistaken for results.
-    """
-    check_writable(folder)
-    for path in clean(folder):
-        kind = "results folder" if path.suffix == ".partial" else "file"
-        print(f"note: removed unfinished {kind} {path} left by an interrupted run", file=sys.stderr)
-
-
 def _precision(args: argparse.Namespace, scenario: Scenario) -> PrecisionTarget | None:
     if args.precision is None:
         return None
@@ -622,15 +546,6 @@ def _check_kpis(names: list[str], scenario: Scenario) -> None:
     for name in names:
         if problem := kpi_problem(name, scenario):
             raise UsageError(problem)
-
-
-def _executor(args: argparse.Namespace, tasks: int) -> Executor:
-    kind = args.executor or ("dask" if args.scheduler else "local")
-    return make_executor(kind, args.workers, args.scheduler, tasks=tasks)
-
-
-def _progress(args: argparse.Namespace) -> bool | None:
-    return False if args.quiet else None
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -672,4 +587,5 @@ COMMANDS = {
     "report": cmd_report,
     "demo": cmd_demo,
     "optimise": cmd_optimise,
+    "calibrate": cmd_calibrate,
 }

@@ -123,7 +123,7 @@ def _block(value: dict | list, indent: int) -> list[str]:
 def dump(document: dict, header: list[str] | None = None) -> str:
     """The YAML text of ``document``, after ``header`` lines written as ``#`` comments."""
     head = [f"# {line}".rstrip() for line in header or []]
-    body = []
+    body: list[str] = []
     for key, value in document.items():
         if body and _is_block(value):
             body.append("")

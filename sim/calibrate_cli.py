@@ -1,0 +1,165 @@
+"""The commands that start from a helpdesk's own data: ``calibrate`` (export → scenario) and ``backtest``.
+
+``calibrate`` reads a ticket export (and its audit events), fits arrivals, mixes, handle times,
+escalation paths, patience, replies and reopens, and writes a commented scenario YAML with a fit
+report beside it. The heavy libraries are imported when a command runs, so ``--help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sim.cli_common import HelpFormatter, UsageError, examples
+
+if TYPE_CHECKING:
+    from sim.calibration.calibrate import Calibration
+    from sim.calibration.export_schema import Export
+
+EXAMPLE = "data/example_generic"
+"""The bundled example export (four weeks of scenarios/tiered.yaml)."""
+FORMATS = ("generic", "zendesk")
+
+
+def add_export_options(parser: argparse.ArgumentParser) -> None:
+    """``--events``, ``--format``, ``--map`` and ``--timezone``: how to read an export."""
+    parser.add_argument("--events", metavar="EVENTS", help="the audit/event export (group and status changes)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="generic",
+        dest="fmt",
+        help="column layout: generic (canonical names) or zendesk (default: generic)",
+    )
+    parser.add_argument(
+        "--map",
+        metavar="COLUMNS.yaml",
+        help="a column map for any other export (replaces --format); see data/maps/ for ServiceNow and Freshdesk",
+    )
+    parser.add_argument(
+        "--timezone",
+        metavar="TZ",
+        help="the desk's local time zone for hours and weekdays, e.g. Europe/London "
+        "(default: the column map's, else UTC)",
+    )
+
+
+def read_export_args(args: argparse.Namespace) -> tuple[Export, str]:
+    """The export the options name, and the local time zone to read its hours in."""
+    from sim.calibration.column_map import load_column_map
+    from sim.calibration.read import read_export
+
+    column_map = load_column_map(args.map) if args.map else None
+    timezone = args.timezone or (column_map.timezone if column_map and column_map.timezone else "UTC")
+    _check_timezone(timezone)
+    export = read_export(args.tickets, args.events, args.fmt, column_map)
+    if export.tickets.empty:
+        raise UsageError(f"{args.tickets}: no usable tickets ({export.skipped_summary()})")
+    return export, timezone
+
+
+def _check_timezone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"--timezone {name!r} is not a time zone (an IANA name, e.g. Europe/London or UTC)") from None
+
+
+def add_calibrate_parser(sub: argparse._SubParsersAction) -> None:
+    """The ``calibrate TICKETS`` subcommand."""
+    parser = sub.add_parser(
+        "calibrate",
+        help="fit a scenario to a helpdesk ticket export (rates, mixes, handle times, paths, patience)",
+        description="Read a ticket export (and optionally its audit events), fit every rate, mix, handle time, "
+        "escalation path, patience, reply and reopen it supports, and write a commented scenario YAML (each "
+        "number with its sample size and source column) and a fit report beside it.",
+        formatter_class=HelpFormatter,
+        epilog=examples(
+            f"calibrate {EXAMPLE}/tickets.csv.gz --events {EXAMPLE}/events.csv.gz -o results/calibrated.yaml",
+            "calibrate data/example_zendesk/tickets.csv.gz --events data/example_zendesk/events.csv.gz "
+            "--format zendesk --base scenarios/tiered.yaml -o results/tiered_calibrated.yaml",
+        ),
+    )
+    parser.add_argument("tickets", help="the ticket export (CSV, or .csv.gz)")
+    add_export_options(parser)
+    parser.add_argument(
+        "--base",
+        metavar="SCENARIO",
+        help="a scenario that gives what an export cannot show: rosters, costs, SLA policies, calendars, "
+        "concurrency, service-level targets (default: rosters estimated from the export's work)",
+    )
+    parser.add_argument(
+        "-o",
+        "--out",
+        default="results/calibrated.yaml",
+        help="the scenario to write (default: results/calibrated.yaml)",
+    )
+    parser.add_argument("--name", help="the scenario's name (default: the output file's name)")
+    parser.add_argument("--no-report", action="store_true", help="skip the fit report (<out>.fit.html)")
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """``calibrate``: read, fit, write the scenario and its fit report, and say what to do next."""
+    from sim.calibration.calibrate import calibrate, scenario_name
+    from sim.calibration.write_scenario import scenario_text, write_calibrated
+    from sim.scenario.loader import load_scenario
+
+    base = load_scenario(args.base) if args.base else None
+    export, timezone = read_export_args(args)
+    sources = {"tickets": Path(args.tickets).name} | ({"events": Path(args.events).name} if args.events else {})
+    cal = calibrate(export, timezone, sources)
+    out = Path(args.out)
+    name = scenario_name(args.name or out.name.split(".")[0])
+    text = scenario_text(cal, base, name, args.base, backtest_command(args, out, timezone))
+    load_scenario_text(text, out)
+    print(summary(cal))
+    print(f"scenario: {write_calibrated(out, text)}")
+    if not args.no_report:
+        from sim.reports.fit_report import write_fit_report
+
+        print(f"fit report: {write_fit_report(cal, out.with_suffix('.fit.html'))}")
+    print(f"next: {backtest_command(args, out, timezone)}")
+    return 0
+
+
+def load_scenario_text(text: str, out: Path) -> None:
+    """Check the calibrated YAML loads as a scenario before it is written (a failure here is a bug)."""
+    from sim.scenario.loader import ScenarioError, parse_yaml, validate
+
+    try:
+        data, lines = parse_yaml(text, str(out))
+        validate(data, str(out), lines)
+    except ScenarioError as exc:
+        raise RuntimeError(f"the calibrated scenario does not load: {exc.render()}") from exc
+
+
+def backtest_command(args: argparse.Namespace, out: Path, timezone: str) -> str:
+    """The ``backtest`` command line that checks ``out`` against the export it came from."""
+    parts = ["python run_sim.py backtest", str(out), args.tickets]
+    if args.events:
+        parts += ["--events", args.events]
+    parts += ["--map", args.map] if args.map else ["--format", args.fmt]
+    if timezone != "UTC":
+        parts += ["--timezone", timezone]
+    return " ".join(parts)
+
+
+def summary(cal: Calibration) -> str:
+    """What was read and fitted, in a few lines for the terminal."""
+    export = cal.export
+    events = f", {len(export.events):,} events" if export.events is not None else ", no event file"
+    handle = sum(1 for f in cal.handle.fits.values() if f.document)
+    lines = [
+        f"read {len(export.tickets):,} tickets{events}; {export.skipped_summary()}",
+        f"period {cal.start.tz_convert(cal.tz):%Y-%m-%d %H:%M} to {cal.end.tz_convert(cal.tz):%Y-%m-%d %H:%M} "
+        f"{cal.tz} ({cal.weeks:.1f} weeks)",
+        f"fitted: {len(cal.arrivals)} channels, {len(cal.mixes.priority_by_category)} categories, "
+        f"{handle} handle times, {len(cal.paths.categories)} escalation paths, {len(cal.patience)} patience",
+    ]
+    surges = [f"{f.channel} {s.date} (z {s.z:.1f})" for f in cal.arrivals.values() for s in f.surges]
+    if surges:
+        lines.append(f"surge days, left out of the rates: {', '.join(surges)}")
+    return "\n".join(lines)
