@@ -91,7 +91,8 @@ def status_in_stay(stays: pd.DataFrame, tickets: pd.DataFrame, events: pd.DataFr
     """Whether each stay saw a change to ``status`` before the next stay began; None if no event sets it.
 
     E.g. a stay that ends in a solve resolved there even when a group change follows it: that change
-    is a reopened ticket going back (to its first team, say), not an escalation.
+    is a reopened ticket going back (to its first team, say), not an escalation. A status change at
+    the very time of a group change belongs to the stay that ends then, as the export orders them.
     """
     solves = events[(events["kind"] == STATUS_CHANGE) & (events["status"] == status)]
     if solves.empty:
@@ -103,13 +104,13 @@ def status_in_stay(stays: pd.DataFrame, tickets: pd.DataFrame, events: pd.DataFr
         {
             "row": np.r_[stay_rows, solve_rows[known]],
             "time": np.r_[stays["entered"].to_numpy(), naive_utc(solves["time"])[known]],
-            "key": np.r_[np.zeros(len(stays), dtype=np.int8), np.ones(int(known.sum()), dtype=np.int8)],
+            "key": np.r_[np.ones(len(stays), dtype=np.int8), np.zeros(int(known.sum()), dtype=np.int8)],
             "stay": np.r_[np.arange(len(stays), dtype=float), np.full(int(known.sum()), np.nan)],
         }
     ).sort_values(["row", "time", "key"], kind="mergesort")
-    holder = seq["stay"].ffill().to_numpy()
+    holder = seq.groupby("row", sort=False)["stay"].ffill().to_numpy()
     solved = np.zeros(len(stays), dtype=bool)
-    hits = holder[(seq["key"] == 1).to_numpy()]
+    hits = holder[(seq["key"] == 0).to_numpy()]
     solved[hits[np.isfinite(hits)].astype(int)] = True
     return solved
 
