@@ -24,21 +24,28 @@ sys.path.insert(0, str(ROOT))
 from sim.calibration.read import read_export  # noqa: E402
 
 
+def tile_example(tickets: int, folder: Path) -> tuple[Path, Path]:
+    """The generic example tiled with fresh ticket ids to about ``tickets`` tickets, as plain CSV in ``folder``.
+
+    The copies keep their timestamps: the export reads as one much larger desk over the same four weeks.
+    """
+    example = ROOT / "data" / "example_generic"
+    one = pd.read_csv(example / "tickets.csv.gz", dtype=str, keep_default_na=False)
+    events = pd.read_csv(example / "events.csv.gz", dtype=str, keep_default_na=False)
+    copies = math.ceil(tickets / len(one))
+    t_path, e_path = folder / "tickets.csv", folder / "events.csv"
+    pd.concat([one.assign(ticket=one["ticket"] + f"-{i}") for i in range(copies)]).to_csv(t_path, index=False)
+    pd.concat([events.assign(ticket=events["ticket"] + f"-{i}") for i in range(copies)]).to_csv(e_path, index=False)
+    return t_path, e_path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--target", type=float, default=30.0, help="seconds for tickets + events")
     args = parser.parse_args()
-    folder = ROOT / "data" / "example_generic"
-    tickets = pd.read_csv(folder / "tickets.csv.gz", dtype=str, keep_default_na=False)
-    events = pd.read_csv(folder / "events.csv.gz", dtype=str, keep_default_na=False)
-    copies = math.ceil(args.tickets / len(tickets))
     with tempfile.TemporaryDirectory() as tmp:
-        t_path, e_path = Path(tmp) / "tickets.csv", Path(tmp) / "events.csv"
-        pd.concat([tickets.assign(ticket=tickets["ticket"] + f"-{i}") for i in range(copies)]).to_csv(
-            t_path, index=False
-        )
-        pd.concat([events.assign(ticket=events["ticket"] + f"-{i}") for i in range(copies)]).to_csv(e_path, index=False)
+        t_path, e_path = tile_example(args.tickets, Path(tmp))
         wall, cpu = time.perf_counter(), time.process_time()
         export = read_export(t_path, e_path)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

@@ -18,10 +18,11 @@ from sim.calibration.fit_arrivals import ArrivalFit, export_period, fit_arrivals
 from sim.calibration.fit_durations import DurationFit, fit_duration
 from sim.calibration.fit_handle import HandleFits, fit_handle_times
 from sim.calibration.fit_mix import MixFits, fit_mixes
-from sim.calibration.fit_paths import PathFits, fit_paths
+from sim.calibration.fit_paths import PathFits, fit_paths, has_group_changes
 from sim.calibration.fit_patience import PatienceFit, fit_patience
 from sim.calibration.fit_reopen import ReopenFits, fit_reopens
 from sim.calibration.fit_reply import ReplyFits, fit_replies
+from sim.calibration.stays import group_stays
 
 NAMED_COLUMNS = {"tickets": ("channel", "category", "priority", "segment", "group"), "events": ("group",)}
 """Columns whose values become scenario names (channels, categories, priorities, segments, teams)."""
@@ -73,6 +74,8 @@ class Calibration:
     """The files read: ``tickets`` and, when given, ``events`` (names as the user gave them)."""
     renames: dict[str, str] = field(default_factory=dict)
     """Export values renamed to valid scenario names (old → new)."""
+    stays: pd.DataFrame | None = None
+    """Each ticket's stays at groups (``stays.group_stays``), when the events hold group changes."""
 
     @property
     def weeks(self) -> float:
@@ -97,6 +100,7 @@ def calibrate(export: Export, tz: str = "UTC", sources: dict[str, str] | None = 
     export, renames = with_scenario_names(export)
     tickets, events = export.tickets, export.events
     start, end = export_period(tickets["created"], tz)
+    stays = group_stays(tickets, events) if events is not None and has_group_changes(events) else None
     return Calibration(
         export=export,
         tz=tz,
@@ -105,11 +109,12 @@ def calibrate(export: Export, tz: str = "UTC", sources: dict[str, str] | None = 
         arrivals=fit_arrivals(tickets, start, end, tz),
         mixes=fit_mixes(tickets),
         handle=fit_handle_times(tickets, events),
-        paths=fit_paths(tickets, events),
+        paths=fit_paths(tickets, events, stays),
         patience=fit_patience(tickets),
         replies=fit_replies(tickets, events),
         reopens=fit_reopens(tickets, events),
         attributes=fit_attributes(tickets),
         sources=dict(sources or {}),
         renames=renames,
+        stays=stays,
     )

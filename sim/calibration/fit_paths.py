@@ -209,11 +209,20 @@ def fit_category_path(category: str, stays: pd.DataFrame) -> CategoryPath:
     )
 
 
-def fit_paths(tickets: pd.DataFrame, events: pd.DataFrame | None) -> PathFits:
-    """Paths, resolve probabilities and first teams of every category, from the group changes."""
-    if events is None or events.empty or not (events["kind"] == GROUP_CHANGE).any():
+def has_group_changes(events: pd.DataFrame | None) -> bool:
+    """Whether the event table can show where tickets went."""
+    return events is not None and not events.empty and bool((events["kind"] == GROUP_CHANGE).any())
+
+
+def fit_paths(tickets: pd.DataFrame, events: pd.DataFrame | None, stays: pd.DataFrame | None = None) -> PathFits:
+    """Paths, resolve probabilities and first teams of every category, from the group changes.
+
+    ``stays`` are the ``group_stays`` of the two tables when the caller has them already.
+    """
+    if not has_group_changes(events):
         return PathFits({}, {}, reason="no group_change events: escalation paths and resolve probabilities not fitted")
-    stays = group_stays(tickets, events)
+    assert events is not None  # has_group_changes is False without a table
+    stays = (group_stays(tickets, events) if stays is None else stays).copy()
     solved = status_in_stay(stays, tickets, events, SOLVED)
     stays["resolved"] = (stays["last"] & stays["solved"]).to_numpy() if solved is None else solved
     replied = status_in_stay(stays, tickets, events, REPLIED)

@@ -48,10 +48,10 @@ def ticket_column(tickets: pd.DataFrame, column: str, ids: pd.Series) -> np.ndar
 def group_stays(tickets: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     """One row per stay of a ticket at a group, in order: the ticket's first group, then each group change.
 
-    Columns: ``ticket``, ``category``, ``channel``, ``first_group``, ``step`` (0 = first stay),
-    ``group``, ``entered`` (naive UTC), ``next_group`` ("" on the last stay), ``last`` and ``solved``
-    (the ticket's final solve). A group change to the group already holding the ticket is not a new stay. Events of
-    tickets missing from the ticket table are ignored.
+    Columns: ``row`` (in ``tickets``), ``ticket``, ``category``, ``channel``, ``first_group``, ``step``
+    (0 = first stay), ``group``, ``entered`` (naive UTC), ``next_group`` ("" on the last stay), ``last``
+    and ``solved`` (the ticket's final solve). A group change to the group already holding the ticket
+    is not a new stay. Events of tickets missing from the ticket table are ignored.
     """
     changes = events.loc[events["kind"] == GROUP_CHANGE, ["ticket", "group", "time"]]
     change_rows = ticket_rows(tickets, changes["ticket"])
@@ -73,6 +73,7 @@ def group_stays(tickets: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     step = index - np.maximum.accumulate(np.where(starts, index, 0))
     return pd.DataFrame(
         {
+            "row": row,
             "ticket": take(tickets, "ticket", row),
             "category": take(tickets, "category", row),
             "channel": take(tickets, "channel", row),
@@ -99,7 +100,7 @@ def status_in_stay(stays: pd.DataFrame, tickets: pd.DataFrame, events: pd.DataFr
         return None
     solve_rows = ticket_rows(tickets, solves["ticket"])
     known = solve_rows >= 0
-    stay_rows = ticket_rows(tickets, stays["ticket"])
+    stay_rows = stays["row"].to_numpy()
     seq = pd.DataFrame(
         {
             "row": np.r_[stay_rows, solve_rows[known]],

@@ -32,7 +32,7 @@ from sim.calibration.fit_durations import DurationFit
 from sim.calibration.fit_mix import MixFit
 from sim.calibration.fit_patience import PatienceFit
 from sim.calibration.staffing_estimate import OCCUPANCY, estimate_shifts
-from sim.calibration.stays import group_stays, ticket_column
+from sim.calibration.stays import naive_utc
 from sim.calibration.yaml_text import Noted, dump
 from sim.core.atomic import write_text
 from sim.core.version import __version__
@@ -196,11 +196,10 @@ def _category(name: str, cal: Calibration, base: dict | None, log: _Log) -> dict
 
 def _ended(stays: pd.DataFrame, cal: Calibration) -> pd.Series:
     """When each stay ended: the next stay's start, else the ticket's solve (NaT if neither)."""
-    entered = pd.Series(stays["entered"].to_numpy()).dt.tz_localize("UTC")
-    solved = pd.Series(ticket_column(cal.export.tickets, "solved", stays["ticket"]))
-    solved = pd.to_datetime(solved, utc=True)
-    last = stays["last"].to_numpy()
-    return pd.Series(np.where(last, solved, entered.shift(-1)), dtype="datetime64[ns, UTC]")
+    solved = naive_utc(cal.export.tickets["solved"])[stays["row"].to_numpy()]
+    entered = stays["entered"].to_numpy()
+    following = np.r_[entered[1:], np.array(["NaT"], dtype=entered.dtype)]
+    return pd.Series(np.where(stays["last"].to_numpy(), solved, following)).dt.tz_localize("UTC")
 
 
 def _teams(cal: Calibration, base: Scenario | None, seen: list[str], log: _Log) -> list[dict]:
@@ -234,15 +233,13 @@ def _teams(cal: Calibration, base: Scenario | None, seen: list[str], log: _Log) 
 
 
 def _estimates(cal: Calibration) -> dict[str, tuple[list[dict], float]]:
-    events = cal.export.events
-    if events is None or events.empty:
+    if cal.stays is None:
         tickets = cal.export.tickets
         stays = pd.DataFrame(
             {"group": tickets["group"], "category": tickets["category"], "ended": tickets["solved"]}
         ).dropna(subset=["ended"])
     else:
-        stays = group_stays(cal.export.tickets, events)
-        stays = stays.assign(ended=_ended(stays, cal).to_numpy()).dropna(subset=["ended"])
+        stays = cal.stays.assign(ended=_ended(cal.stays, cal).to_numpy()).dropna(subset=["ended"])
     means = {key: fit.mean for key, fit in cal.handle.fits.items()}
     return estimate_shifts(stays, means, cal.start, cal.end, cal.tz)
 
