@@ -109,6 +109,14 @@ def check_columns(file: str, present: list[str], needed: list[str]) -> None:
     raise ExportError(file, None, None, f"missing {label} {', '.join(parts)}")
 
 
+def _layout_hint(present: list[str]) -> str:
+    """``; it looks like a zendesk export: add --format zendesk`` when another layout's columns are all there."""
+    fits = [
+        fmt for fmt, cmap in LAYOUTS.items() if all(cmap.ticket_column(c) in present for c in REQUIRED_TICKET_COLUMNS)
+    ]
+    return f"; it looks like a {fits[0]} export: add --format {fits[0]}" if fits else ""
+
+
 def read_tickets(path: Path, cmap: ColumnMap) -> tuple[pd.DataFrame, RowProblems]:
     """The canonical ticket table of a ticket file, and its bad rows."""
     raw = read_table(path)
@@ -116,7 +124,11 @@ def read_tickets(path: Path, cmap: ColumnMap) -> tuple[pd.DataFrame, RowProblems
     needed = [cmap.ticket_column(c) for c in REQUIRED_TICKET_COLUMNS]
     if cmap is not ZENDESK:
         needed += [c for k, c in cmap.tickets.items() if k not in REQUIRED_TICKET_COLUMNS]
-    check_columns(file, list(raw.columns), needed)
+    try:
+        check_columns(file, list(raw.columns), needed)
+    except ExportError as exc:
+        exc.message += _layout_hint(list(raw.columns))
+        raise
     problems = RowProblems(file, len(raw))
 
     def has(canonical: str) -> bool:
