@@ -14,7 +14,8 @@ escalations or the same work twice is therefore left out of a base, and listed:
   escalations are in the fitted resolve probabilities);
 - team handle-time multipliers, repeated attempts (``max_attempts``) and failed-attempt times (the
   fitted handle time is the work of a whole stay at a team, whatever happened in it);
-- rework after incomplete handoffs and work after a customer's reply (both are inside the stay's work).
+- rework after incomplete handoffs, work after a customer's reply and the slowdown of concurrent
+  chats (all are inside the stay's measured work).
 """
 
 from __future__ import annotations
@@ -125,6 +126,9 @@ def _channel(fit: ArrivalFit, cal: Calibration, base: dict | None, log: _Log) ->
     for key in CHANNEL_KEEP:
         if base and key in base:
             doc[key] = Noted(base[key], "from the base")
+    if base and base.get("concurrency", 1) > 1:
+        doc["concurrency_slowdown"] = Noted(0, "the measured handle times already include it")
+        log.dropped.append(f"channel {fit.channel}: concurrency_slowdown (inside the measured handle times)")
     return doc
 
 
