@@ -308,6 +308,10 @@ def _as_run_here(command: str, workspace: Path) -> list[str]:
             folders = sorted((workspace / "out" / "compare").glob("*"))
         argv[1] = str(folders[-1])
         return argv
+    if verb == "calibrate":  # the scenario lands in the workspace, where `backtest` finds it
+        at = argv.index("-o") + 1
+        argv[at] = str(workspace / Path(argv[at]).name)
+        return argv
     if verb == "sweep":
         argv[1] = str(
             _short_sweep(ROOT / ("scenarios/sweeps/staffing.yaml" if argv[1] == "big.yaml" else argv[1]), workspace)
