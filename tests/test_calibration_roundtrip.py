@@ -200,3 +200,18 @@ def test_estimated_rosters_cover_the_work_the_export_shows(fitted: Calibration) 
     # the busiest weekday hour (Monday 10:00) needs about 14/h x 1.3 x 2.4 x 7.5 min of work (~5 agents at 85 %)
     assert on_duty[10] >= math.floor(14 * 1.3 * 2.4 * 7.0 / 60 / 0.85)
     assert on_duty[3] <= on_duty[10] / 2
+
+
+def test_day_to_day_variation_beyond_poisson_becomes_volume_uncertainty(tmp_path: Path, fitted: Calibration) -> None:
+    """A forecast error of cv 0.25 a day is recovered as such (within the spread of 56 days); Poisson days get none."""
+    assert "volume_uncertainty" not in scenario_text(fitted)
+    doc = yaml.safe_load(TRUTH)
+    doc["channels"] = [{**doc["channels"][1], "rate_per_hour": 20, "volume_uncertainty": {"cv": 0.25}}]
+    doc["teams"] = [{"name": "front", "agents": 6}, {"name": "expert", "tier": 2, "agents": 3}]
+    path = tmp_path / "dispersed.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    scenario = load_scenario(path)
+    tickets, events = export_run(simulate_weeks(scenario, 8), scenario, tmp_path, "generic")
+    written = yaml.safe_load(scenario_text(calibrate(read_export(tickets, events))))
+    cv = written["channels"][0]["volume_uncertainty"]["cv"]
+    assert 0.15 < cv < 0.35, cv

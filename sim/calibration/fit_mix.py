@@ -8,7 +8,6 @@ is missing or empty (an unknown segment) are left out of that mix and counted.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -87,8 +86,3 @@ def missing_columns(tickets: pd.DataFrame) -> dict[str, str]:
         for column in ("channel", "category", "priority", "segment")
         if column not in tickets.columns
     }
-
-
-def se_of_share(p: float, n: int) -> float:
-    """Standard error of a share ``p`` estimated from ``n`` rows."""
-    return math.sqrt(p * (1.0 - p) / n) if n else math.nan

@@ -37,6 +37,7 @@ from sim.calibration.stays import naive_utc
 from sim.calibration.yaml_text import Noted, dump
 from sim.core.atomic import write_text
 from sim.core.version import __version__
+from sim.scenario.demand_extras import MAX_VOLUME_CV
 from sim.scenario.spec import Scenario
 
 CRITERION = (
@@ -46,6 +47,8 @@ CRITERION = (
 """How each duration's family was chosen, quoted in the header (see ``fit_durations``)."""
 NOT_FITTED_HANDLE = {"dist": "exponential", "mean": 10.0}
 """Placeholder handle time written, and flagged, when neither the export nor a base has one."""
+DISPERSED = 1.2
+"""Daily counts this many times as variable as Poisson (or more) get a ``volume_uncertainty``."""
 CHANNEL_KEEP = (
     "concurrency",
     "concurrency_slowdown",
@@ -54,7 +57,6 @@ CHANNEL_KEEP = (
     "callback",
     "retrial",
     "after_call_work",
-    "volume_uncertainty",
 )
 """Channel settings an export cannot show, kept from the base."""
 TEAM_DROP = ("handle_time_multiplier", "max_attempts", "authority", "supervisor", "authority_mode", "approval_time")
@@ -117,6 +119,7 @@ def _channel(fit: ArrivalFit, cal: Calibration, base: dict | None, log: _Log) ->
         doc["rate_per_hour"] = Noted(fit.rate_per_hour, f"{_count(fit.n)}, se {fit.rate_se:.2g} ({src})")
         doc["hour_of_day"] = Noted(fit.hour_of_day, "multipliers of the rate, 00:00 first")
         doc["day_of_week"] = Noted(fit.day_of_week, f"dispersion {fit.dispersion:.2f} (1 = Poisson)")
+        doc.update(_volume_uncertainty(fit))
     mix = cal.mixes.category_by_channel.get(fit.channel)
     if mix is not None and not mix.reason:
         doc["category_mix"] = _mix(mix)
@@ -130,6 +133,16 @@ def _channel(fit: ArrivalFit, cal: Calibration, base: dict | None, log: _Log) ->
         doc["concurrency_slowdown"] = Noted(0, "the measured handle times already include it")
         log.dropped.append(f"channel {fit.channel}: concurrency_slowdown (inside the measured handle times)")
     return doc
+
+
+def _volume_uncertainty(fit: ArrivalFit) -> dict:
+    """Day-to-day variation beyond Poisson as a gamma factor: variance = mean + cv² × mean² per day."""
+    if not fit.dispersion > DISPERSED:
+        return {}
+    per_day = fit.n / (fit.hours / 24.0)
+    cv = min(math.sqrt((fit.dispersion - 1.0) / per_day), MAX_VOLUME_CV)
+    note = f"daily counts vary {fit.dispersion:.2f} times as much as Poisson around the profile ({per_day:,.0f} a day)"
+    return {"volume_uncertainty": Noted({"cv": cv}, note)}
 
 
 def _patience(fit: PatienceFit, log: _Log) -> dict:
