@@ -156,6 +156,10 @@ def test_reopen_rate_and_reply_probability_are_recovered(fitted: Calibration) ->
     detects(reopen.probability, reopen.probability_se, 0.2, "tech reopen rate +0.1")
     assert reopen.delay is not None
     within(reopen.delay.mean, reopen.delay.mean_se, 1440.0, "reopen delay")
+    for team in ("front", "expert"):  # per resolving team, weighted for the solves of the last days
+        p, se = reopen.team_probability(team)
+        within(p, se, 0.1, f"tech reopen rate after {team}")
+    assert reopen.return_to == "resolver"
     assert fitted.reopens.categories["billing"].reopens == 0
     reply = fitted.replies.categories["tech"]
     assert reply.delay is not None

@@ -112,7 +112,7 @@ def calibrate(export: Export, tz: str = "UTC", sources: dict[str, str] | None = 
         paths=fit_paths(tickets, events, stays),
         patience=fit_patience(tickets),
         replies=fit_replies(tickets, events),
-        reopens=fit_reopens(tickets, events),
+        reopens=fit_reopens(tickets, events, stays),
         attributes=fit_attributes(tickets),
         sources=dict(sources or {}),
         renames=renames,

@@ -100,6 +100,22 @@ def empirical_values(x: np.ndarray, points: int = EMPIRICAL_POINTS) -> list[floa
     return [float(v) for v in np.quantile(x, (np.arange(points) + 0.5) / points)]
 
 
+def cdf(document: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    """P(duration <= x) under a fitted document (lognormal, gamma, empirical or fixed; times in minutes)."""
+    x = np.asarray(x, dtype=float)
+    dist = document["dist"]
+    if dist == "lognormal":
+        sigma2 = math.log1p((document["sd"] / document["mean"]) ** 2)
+        mu = math.log(document["mean"]) - sigma2 / 2.0
+        return np.asarray(stats.lognorm(math.sqrt(sigma2), scale=math.exp(mu)).cdf(x))
+    if dist == "gamma":
+        return np.asarray(stats.gamma(document["shape"], scale=document["scale"]).cdf(x))
+    if dist == "empirical":
+        values = np.sort(np.asarray(document["values"], dtype=float))
+        return np.searchsorted(values, x, side="right") / len(values)
+    return (x >= document["value"]).astype(float)
+
+
 def fit_duration(values: Any, source: str) -> DurationFit:
     """Fit minutes in ``values`` (array-like) by the module's criterion; say why when it cannot."""
     raw = np.asarray(values, dtype=float)

@@ -88,32 +88,41 @@ def group_stays(tickets: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def status_stays(stays: pd.DataFrame, tickets: pd.DataFrame, events: pd.DataFrame, status: str) -> pd.Series:
+    """For each change to ``status`` (indexed like ``events``): the stay it happened in (-1 if none).
+
+    A status change at the very time of a group change belongs to the stay that ends then, as the
+    export orders them.
+    """
+    changes = events[(events["kind"] == STATUS_CHANGE) & (events["status"] == status)]
+    rows = ticket_rows(tickets, changes["ticket"])
+    known = rows >= 0
+    seq = pd.DataFrame(
+        {
+            "row": np.r_[stays["row"].to_numpy(), rows[known]],
+            "time": np.r_[stays["entered"].to_numpy(), naive_utc(changes["time"])[known]],
+            "key": np.r_[np.ones(len(stays), dtype=np.int8), np.zeros(int(known.sum()), dtype=np.int8)],
+            "stay": np.r_[np.arange(len(stays), dtype=float), np.full(int(known.sum()), np.nan)],
+            "event": np.r_[np.full(len(stays), -1), np.flatnonzero(known)],
+        }
+    ).sort_values(["row", "time", "key"], kind="mergesort")
+    seq["stay"] = seq.groupby("row", sort=False)["stay"].ffill()
+    found = seq[seq["key"] == 0].set_index("event")["stay"].fillna(-1).astype(int)
+    return pd.Series(found.reindex(range(len(changes)), fill_value=-1).to_numpy(), index=changes.index)
+
+
 def status_in_stay(stays: pd.DataFrame, tickets: pd.DataFrame, events: pd.DataFrame, status: str) -> np.ndarray | None:
     """Whether each stay saw a change to ``status`` before the next stay began; None if no event sets it.
 
     E.g. a stay that ends in a solve resolved there even when a group change follows it: that change
-    is a reopened ticket going back (to its first team, say), not an escalation. A status change at
-    the very time of a group change belongs to the stay that ends then, as the export orders them.
+    is a reopened ticket going back (to its first team, say), not an escalation.
     """
-    solves = events[(events["kind"] == STATUS_CHANGE) & (events["status"] == status)]
-    if solves.empty:
+    found = status_stays(stays, tickets, events, status)
+    if found.empty:
         return None
-    solve_rows = ticket_rows(tickets, solves["ticket"])
-    known = solve_rows >= 0
-    stay_rows = stays["row"].to_numpy()
-    seq = pd.DataFrame(
-        {
-            "row": np.r_[stay_rows, solve_rows[known]],
-            "time": np.r_[stays["entered"].to_numpy(), naive_utc(solves["time"])[known]],
-            "key": np.r_[np.ones(len(stays), dtype=np.int8), np.zeros(int(known.sum()), dtype=np.int8)],
-            "stay": np.r_[np.arange(len(stays), dtype=float), np.full(int(known.sum()), np.nan)],
-        }
-    ).sort_values(["row", "time", "key"], kind="mergesort")
-    holder = seq.groupby("row", sort=False)["stay"].ffill().to_numpy()
-    solved = np.zeros(len(stays), dtype=bool)
-    hits = holder[(seq["key"] == 0).to_numpy()]
-    solved[hits[np.isfinite(hits)].astype(int)] = True
-    return solved
+    marked = np.zeros(len(stays), dtype=bool)
+    marked[found[found >= 0].to_numpy()] = True
+    return marked
 
 
 def stay_work(tickets: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:

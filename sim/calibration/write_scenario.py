@@ -32,6 +32,7 @@ from sim.calibration.fit_arrivals import ArrivalFit
 from sim.calibration.fit_durations import DurationFit
 from sim.calibration.fit_mix import MixFit
 from sim.calibration.fit_patience import PatienceFit
+from sim.calibration.fit_reopen import ReopenFit
 from sim.calibration.staffing_estimate import OCCUPANCY, estimate_shifts
 from sim.calibration.stays import naive_utc
 from sim.calibration.yaml_text import Noted, dump
@@ -196,19 +197,32 @@ def _category(name: str, cal: Calibration, base: dict | None, log: _Log) -> dict
         }
     reopen = cal.reopens.categories.get(name)
     if reopen is not None and reopen.reopens and reopen.delay is not None and reopen.delay.document:
-        return_to = (base or {}).get("reopen", {}).get("return_to", "resolver")
-        doc["reopen"] = {
-            "probability": Noted(
-                reopen.probability, f"{reopen.reopens:,} of {_count(reopen.n)} solves, se {reopen.probability_se:.2g}"
-            ),
-            "delay": fitted(reopen.delay),
-            "return_to": Noted(return_to, "from the base" if base and "reopen" in base else "the schema's default"),
-            "max": reopen.max,
-        }
+        doc["reopen"] = _reopen(reopen, base)
     attributes = {a: fitted(fit, "") for (c, a), fit in cal.attributes.items() if c == name and fit.document}
     if attributes:
         doc["attributes"] = attributes
     return doc
+
+
+def _reopen(fit: ReopenFit, base: dict | None) -> dict:
+    """Reopen probability (one per resolving team when the events show who resolved), delay, return."""
+    probability: Noted | dict[str, Noted]
+    if len(fit.by_team) > 1:
+        probability = {}
+        for team, (k, exposure) in fit.by_team.items():
+            p, se = fit.team_probability(team)
+            note = f"{k:,} reopened of n={exposure:,.0f} solves (weighted for the export's end), se {se:.2g}"
+            probability[team] = Noted(p, note)
+    else:
+        note = f"{fit.reopens:,} of {_count(fit.n)} solves, se {fit.probability_se:.2g} ({fit.source})"
+        probability = Noted(fit.probability, note)
+    if fit.return_to:
+        return_to = Noted(fit.return_to, "where reopened tickets went (events.group_change)")
+    else:
+        from_base = (base or {}).get("reopen", {}).get("return_to")
+        return_to = Noted(from_base or "resolver", "from the base" if from_base else "the schema's default")
+    assert fit.delay is not None  # only reopens with a fitted delay are written
+    return {"probability": probability, "delay": fitted(fit.delay), "return_to": return_to, "max": fit.max}
 
 
 def _ended(stays: pd.DataFrame, cal: Calibration) -> pd.Series:
