@@ -162,6 +162,8 @@ def test_reopen_rate_and_reply_probability_are_recovered(fitted: Calibration) ->
     assert reopen.return_to == "resolver"
     assert fitted.reopens.categories["billing"].reopens == 0
     reply = fitted.replies.categories["tech"]
+    within(reply.probability, reply.probability_se, 0.25, "tech reply probability")
+    detects(reply.probability, reply.probability_se, 0.15, "tech reply probability -0.1")
     assert reply.delay is not None
     within(reply.delay.mean, reply.delay.mean_se, 60.0, "reply delay")
 

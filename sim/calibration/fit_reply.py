@@ -3,8 +3,10 @@
 A ticket waits on its customer when the event table sets it ``pending``; the delay is from that status
 change to the ticket's next one when it is ``open`` (the customer answered). A pending ticket that is
 solved or closed next did not get an answer, so it gives no delay. The probability, per category, is
-the share of the category's tickets with at least one ``pending`` status (``CustomerReply.probability``
-asks once per ticket), with its binomial standard error; each delay sample is fitted by
+the share with at least one ``pending`` status (``CustomerReply.probability`` asks once per ticket)
+of the tickets that got as far as an agent's successful session (solved, or pending): a contact
+abandoned before any could not have shown its need, and counting it would bias the share low. It
+comes with its binomial standard error; each delay sample is fitted by
 ``fit_durations.fit_duration``.
 """
 
@@ -56,8 +58,9 @@ def fit_replies(tickets: pd.DataFrame, events: pd.DataFrame | None) -> ReplyFits
     delays = status_intervals(events, PENDING, OPEN)
     delays = delays.assign(category=ticket_column(tickets, "category", delays["ticket"]))
     by_category = delays.groupby("category")["minutes"]
+    reached = waited | tickets["solved"].notna()
     fits = {}
-    for category, rows in waited.groupby(tickets["category"], sort=True):
+    for category, rows in waited[reached].groupby(tickets.loc[reached, "category"], sort=True):
         n, p = len(rows), float(rows.mean())
         sample = by_category.get_group(category) if category in by_category.groups else pd.Series(dtype=float)
         fits[str(category)] = ReplyFit(
