@@ -26,7 +26,7 @@ from bench_read_export import tile_example  # noqa: E402
 from sim.calibrate_cli import load_scenario_text  # noqa: E402
 from sim.calibration.calibrate import calibrate  # noqa: E402
 from sim.calibration.read import read_export  # noqa: E402
-from sim.calibration.write_scenario import scenario_text, write_calibrated  # noqa: E402
+from sim.calibration.write_scenario import calibrated_scenario, write_calibrated  # noqa: E402
 
 
 class Clock:
@@ -56,7 +56,7 @@ def main() -> int:
         clock.lap("read the export")
         cal = calibrate(export, "UTC", {"tickets": t_path.name, "events": e_path.name})
         clock.lap("fit")
-        text = scenario_text(cal, None, "bench")
+        text = calibrated_scenario(cal, None, "bench")
         load_scenario_text(text, out)
         write_calibrated(out, text)
         clock.lap("write and check the scenario")

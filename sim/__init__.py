@@ -4,8 +4,10 @@ The notebook API: ``load_scenario`` reads and validates a YAML scenario; ``run``
 replications and returns per-ticket, per-event and level tables with KPI summaries;
 ``run_replication`` simulates one; ``compare`` runs scenarios on common random numbers with paired
 differences; ``sweep`` runs a sweep file; ``optimise`` finds the cheapest roster meeting the goals
-that ``load_goals`` reads. The layers below (``core`` → ``scenario`` → ``engine`` → ``analysis`` →
-``experiments`` → ``optimiser`` → ``reports``) are importable on their own.
+that ``load_goals`` reads; ``read_export`` reads a helpdesk export, ``calibrate`` fits it and
+``calibrated_scenario`` writes the fits as scenario YAML. The layers below (``core`` → ``scenario`` →
+``engine`` → ``analysis`` → ``experiments`` → ``optimiser`` | ``calibration`` → ``reports``) are
+importable on their own.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from sim.core.version import __version__
 
 if TYPE_CHECKING:  # the names below are imported when first used, so `import sim` stays light
     from sim.analysis.precision import PrecisionTarget
+    from sim.calibration.calibrate import Calibration, calibrate
+    from sim.calibration.read import read_export
+    from sim.calibration.write_scenario import calibrated_scenario
     from sim.engine import RunRecords, run_replication
     from sim.experiments.compare import Comparison, compare
     from sim.experiments.executors import DaskExecutor, LocalExecutor, SerialExecutor
@@ -30,6 +35,10 @@ if TYPE_CHECKING:  # the names below are imported when first used, so `import si
 
 _HOME = {
     "PrecisionTarget": "sim.analysis.precision",
+    "Calibration": "sim.calibration.calibrate",
+    "calibrate": "sim.calibration.calibrate",
+    "read_export": "sim.calibration.read",
+    "calibrated_scenario": "sim.calibration.write_scenario",
     "RunRecords": "sim.engine",
     "run_replication": "sim.engine",
     "Comparison": "sim.experiments.compare",
@@ -55,7 +64,7 @@ _HOME = {
 line's ``--help`` and ``validate`` do not pay for SimPy, pandas and SciPy."""
 
 
-_LAYERS = ("core", "scenario", "engine", "analysis", "experiments", "optimiser", "reports")
+_LAYERS = ("core", "scenario", "engine", "analysis", "experiments", "optimiser", "calibration", "reports")
 
 
 def __getattr__(name: str) -> Any:
@@ -75,6 +84,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "Calibration",
     "Comparison",
     "DaskExecutor",
     "Goals",
@@ -88,11 +98,14 @@ __all__ = [
     "SerialExecutor",
     "SweepResult",
     "__version__",
+    "calibrate",
+    "calibrated_scenario",
     "compare",
     "default_goals",
     "load_goals",
     "load_scenario",
     "optimise",
+    "read_export",
     "run",
     "run_replication",
     "sweep",

@@ -104,7 +104,7 @@ def add_calibrate_parser(sub: argparse._SubParsersAction) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """``calibrate``: read, fit, write the scenario and its fit report, and say what to do next."""
     from sim.calibration.calibrate import calibrate, scenario_name
-    from sim.calibration.write_scenario import scenario_text, write_calibrated
+    from sim.calibration.write_scenario import calibrated_scenario, write_calibrated
     from sim.scenario.loader import load_scenario
 
     base = load_scenario(args.base) if args.base else None
@@ -113,7 +113,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     cal = calibrate(export, timezone, sources)
     out = Path(args.out)
     name = scenario_name(args.name or out.name.split(".")[0])
-    text = scenario_text(cal, base, name, args.base, backtest_command(args, out, timezone))
+    text = calibrated_scenario(cal, base, name, args.base, backtest_command(args, out, timezone))
     load_scenario_text(text, out)
     print(summary(cal))
     print(f"scenario: {write_calibrated(out, text)}")

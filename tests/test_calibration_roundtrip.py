@@ -21,7 +21,7 @@ import yaml
 from sim.calibration.calibrate import Calibration, calibrate
 from sim.calibration.export import export_run, simulate_weeks
 from sim.calibration.read import read_export
-from sim.calibration.write_scenario import scenario_text
+from sim.calibration.write_scenario import calibrated_scenario
 from sim.scenario.loader import load_scenario, parse_yaml, validate
 from sim.scenario.spec import WEEKDAYS
 
@@ -169,7 +169,7 @@ def test_reopen_rate_and_reply_probability_are_recovered(fitted: Calibration) ->
 
 
 def test_the_calibrated_scenario_loads_and_says_where_each_number_came_from(fitted: Calibration) -> None:
-    text = scenario_text(fitted, None, "roundtrip_calibrated")
+    text = calibrated_scenario(fitted, None, "roundtrip_calibrated")
     data, lines = parse_yaml(text, "calibrated.yaml")
     scenario = validate(data, "calibrated.yaml", lines)
     assert {t.name for t in scenario.teams} == {"front", "expert"}
@@ -182,7 +182,7 @@ def test_the_calibrated_scenario_loads_and_says_where_each_number_came_from(fitt
 def test_a_base_scenario_gives_rosters_and_loses_what_the_fits_replace(fitted: Calibration, truth: Path) -> None:
     base = load_scenario(truth)
     base = base.model_copy(update={"teams": [t.model_copy(update={"handle_time_multiplier": 2.0}) for t in base.teams]})
-    text = scenario_text(fitted, base, "with_base", "roundtrip.yaml")
+    text = calibrated_scenario(fitted, base, "with_base", "roundtrip.yaml")
     doc = yaml.safe_load(text)
     assert [t.get("agents") for t in doc["teams"]] == [5, 4]
     assert all("handle_time_multiplier" not in t for t in doc["teams"])
@@ -191,11 +191,11 @@ def test_a_base_scenario_gives_rosters_and_loses_what_the_fits_replace(fitted: C
 
 
 def test_calibrating_twice_writes_the_same_file(fitted: Calibration) -> None:
-    assert scenario_text(fitted) == scenario_text(fitted)
+    assert calibrated_scenario(fitted) == calibrated_scenario(fitted)
 
 
 def test_estimated_rosters_cover_the_work_the_export_shows(fitted: Calibration) -> None:
-    doc = yaml.safe_load(scenario_text(fitted))
+    doc = yaml.safe_load(calibrated_scenario(fitted))
     front = next(t for t in doc["teams"] if t["name"] == "front")
     on_duty = np.zeros(168)
     for shift in front["shifts"]:
@@ -210,7 +210,7 @@ def test_estimated_rosters_cover_the_work_the_export_shows(fitted: Calibration) 
 
 def test_day_to_day_variation_beyond_poisson_becomes_volume_uncertainty(tmp_path: Path, fitted: Calibration) -> None:
     """A forecast error of cv 0.25 a day is recovered as such (within the spread of 56 days); Poisson days get none."""
-    assert "volume_uncertainty" not in scenario_text(fitted)
+    assert "volume_uncertainty" not in calibrated_scenario(fitted)
     doc = yaml.safe_load(TRUTH)
     doc["channels"] = [{**doc["channels"][1], "rate_per_hour": 20, "volume_uncertainty": {"cv": 0.25}}]
     doc["teams"] = [{"name": "front", "agents": 6}, {"name": "expert", "tier": 2, "agents": 3}]
@@ -218,6 +218,6 @@ def test_day_to_day_variation_beyond_poisson_becomes_volume_uncertainty(tmp_path
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
     scenario = load_scenario(path)
     tickets, events = export_run(simulate_weeks(scenario, 8), scenario, tmp_path, "generic")
-    written = yaml.safe_load(scenario_text(calibrate(read_export(tickets, events))))
+    written = yaml.safe_load(calibrated_scenario(calibrate(read_export(tickets, events))))
     cv = written["channels"][0]["volume_uncertainty"]["cv"]
     assert 0.15 < cv < 0.35, cv

@@ -1,6 +1,6 @@
 """The calibrated scenario: every fit written as scenario YAML, each number with its n and source column.
 
-``scenario_text(calibration, base)`` builds the document; ``write_calibrated`` writes it atomically and
+``calibrated_scenario(calibration, base)`` builds the document; ``write_calibrated`` writes it atomically and
 checks it loads. What an export cannot show (rosters, costs, SLA policies, business calendars,
 concurrency, service-level targets, handoff mode) comes from a **base** scenario when one is given;
 otherwise teams get a roster estimated from the work the export shows (``staffing_estimate``) and the
@@ -381,7 +381,7 @@ def header(cal: Calibration, log: _Log, base_path: str | None, backtest: str | N
     """The comment block at the top of the calibrated YAML."""
     tickets = len(cal.export.tickets)
     lines = [
-        f"Calibrated by escalation-sim {__version__} from {', '.join(cal.sources.values())}.",
+        f"Calibrated by escalation-sim {__version__} from {', '.join(cal.sources.values()) or 'an export'}.",
         f"Period: {cal.start.tz_convert(cal.tz):%Y-%m-%d %H:%M} to {cal.end.tz_convert(cal.tz):%Y-%m-%d %H:%M} "
         f"({cal.weeks:.1f} weeks, clock {cal.tz}); {tickets:,} tickets; {cal.export.skipped_summary(3)}.",
         "Each fitted number says its sample size (n), its standard error where it has one, and its source column.",
@@ -416,7 +416,7 @@ def header(cal: Calibration, log: _Log, base_path: str | None, backtest: str | N
     return lines
 
 
-def scenario_text(
+def calibrated_scenario(
     cal: Calibration,
     base: Scenario | None = None,
     name: str = "calibrated",
