@@ -140,7 +140,7 @@ def fit_patience_sample(waits: np.ndarray, abandoned: np.ndarray, channel: str, 
     km = kaplan_meier(waits, abandoned)
     tail = tail_start(km)
     gap = np.abs(km.survival - np.exp(-km.times / mean))
-    exponential = bool(np.all(gap <= KM_SE * km.se + KM_TOLERANCE))
+    exponential = bool(np.all((gap <= KM_SE * km.se + KM_TOLERANCE) | (km.at_risk <= km.events)))  # S = 0, no se
     document: dict[str, Any] = (
         {"dist": "exponential", "mean": mean}
         if exponential

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from sim.reports.plots import DPI, save_figure
+from sim.reports.plots import DPI, png_bytes, save_figure
 from sim.reports.sections import Picture
 
 REPORT = "report.html"
@@ -27,14 +27,22 @@ def environment() -> Environment:
     )
 
 
-def embed(pictures: list[Picture], folder: Path) -> list[dict]:
-    """Each picture saved as PNG and SVG under ``folder/plots/`` and returned with its PNG as base64."""
-    (folder / PLOTS).mkdir(exist_ok=True)
-    for old in (folder / PLOTS).glob("[0-9][0-9]-*.*"):
-        old.unlink()  # an earlier report's pictures
+def embed(pictures: list[Picture], folder: Path | None) -> list[dict]:
+    """Each picture saved as PNG and SVG under ``folder/plots/`` and returned with its PNG as base64.
+
+    With ``folder`` None nothing is saved: the pictures live in the page only.
+    """
+    if folder is not None:
+        (folder / PLOTS).mkdir(exist_ok=True)
+        for old in (folder / PLOTS).glob("[0-9][0-9]-*.*"):
+            old.unlink()  # an earlier report's pictures
     out = []
     for number, picture in enumerate(pictures, start=1):
-        png = save_figure(picture.figure, folder / PLOTS / f"{number:02d}-{picture.key}", SHARP_DPI)
+        png = (
+            png_bytes(picture.figure, SHARP_DPI)
+            if folder is None
+            else save_figure(picture.figure, folder / PLOTS / f"{number:02d}-{picture.key}", SHARP_DPI)
+        )
         out.append(
             {
                 "key": picture.key,
