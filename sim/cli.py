@@ -1,7 +1,8 @@
-"""The command line: ``run``, ``compare``, ``sweep``, ``report``, ``demo``, ``validate`` and ``schema`` (``--help``).
+"""The command line: ``run``, ``compare``, ``sweep``, ``optimise``, ``backtest``, ``report``, ``demo`` and more.
 
-Exit codes: 0 success, 2 a scenario or usage problem, or a results folder (``--out``) that cannot
-be written (one clear message, no traceback), 3 a sweep finished but some of its tasks failed,
+Also ``validate`` and ``schema`` (``--help`` lists them all). Exit codes: 0 success (a back-test's
+FAIL verdict included), 2 a scenario, export or usage problem, or a results folder (``--out``) that
+cannot be written (one clear message, no traceback), 3 a sweep finished but some of its tasks failed,
 130 interrupted (Ctrl-C), 1 an unexpected failure.
 """
 
@@ -23,6 +24,7 @@ from sim.experiments.executors import EXECUTORS, ExecutorError, make_executor
 from sim.reports.marks import MARK
 
 if TYPE_CHECKING:
+    from sim.calibration.export_schema import Export
     from sim.experiments.executors import Executor
     from sim.scenario.spec import Scenario
     from sim.scenario.workload import Workload
@@ -214,6 +216,39 @@ def build_parser() -> argparse.ArgumentParser:
     _add_execution_options(p_opt)
     add_report_option(p_opt)
 
+    p_bt = sub.add_parser(
+        "backtest",
+        help="simulate a scenario over a ticket export's period and compare its KPIs with the history",
+        description="Back-test a (calibrated) scenario: simulate it over the period of a ticket export and "
+        "compare, per channel, each week and each hour of the day, the history's KPIs (volume, ASA, service "
+        "level, abandonment, escalation, resolution time) with the simulation's 95%% prediction intervals. "
+        "Writes results/backtest/<run>/ and prints the verdict on the weekly cells.",
+        formatter_class=_HelpFormatter,
+        epilog=_examples(
+            "backtest scenarios/tiered.yaml data/example_generic/tickets.csv.gz "
+            "--events data/example_generic/events.csv.gz --warmup 0",
+        ),
+    )
+    p_bt.add_argument("scenario", help="scenario YAML file to back-test, e.g. the one calibrate wrote")
+    p_bt.add_argument("tickets", metavar="TICKETS", help="the export's ticket file (.csv or .csv.gz)")
+    _add_export_options(p_bt)
+    p_bt.add_argument(
+        "--replications", "-r", type=int, default=20, help="simulated replications of the period (default: 20)"
+    )
+    p_bt.add_argument("--seed", type=_seed, help="base random seed, 0 or more (default: the scenario's)")
+    p_bt.add_argument(
+        "--warmup",
+        type=_duration,
+        default=MINUTES_PER_DAY,
+        metavar="DURATION",
+        help="simulated time before the export's first day, whole days (default: 1d; 0 for an export "
+        "that began with an empty desk)",
+    )
+    _add_overrides(p_bt)
+    p_bt.add_argument("--out", default="results", help="results folder (default: results/; lands in backtest/)")
+    _add_execution_options(p_bt)
+    add_report_option(p_bt)
+
     p_val = sub.add_parser(
         "validate",
         help="check a scenario file and report every problem",
@@ -262,6 +297,64 @@ def _days(text: str) -> int:
     if days < 1:
         raise argparse.ArgumentTypeError(f"{days} days; plan at least 1")
     return days
+
+
+def _duration(text: str) -> float:
+    """A duration option (``1d``, ``12h``, ``0``) in minutes."""
+    from sim.core.units import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _timezone(text: str) -> str:
+    """A ``--timezone`` value: an IANA time-zone name such as ``Europe/London``."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time zone name (e.g. UTC, Europe/London)") from None
+    return text
+
+
+def _add_export_options(parser: argparse.ArgumentParser) -> None:
+    """How to read a ticket export: ``--events``, ``--format``, ``--map``, ``--timezone`` (see ``_read_export``)."""
+    parser.add_argument(
+        "--events",
+        metavar="EVENTS",
+        help="the export's audit file (group and status changes); without it, nothing that needs the "
+        "ticket's path through the groups (the escalation rate) is used",
+    )
+    parser.add_argument(
+        "--format",
+        dest="format",
+        default="generic",
+        metavar="FORMAT",
+        help="layout of the export: generic (the canonical column names) or zendesk (default: generic)",
+    )
+    parser.add_argument(
+        "--map", metavar="MAP", help="column map YAML for any other helpdesk (see data/maps/); replaces --format"
+    )
+    parser.add_argument(
+        "--timezone",
+        type=_timezone,
+        default="UTC",
+        metavar="TZ",
+        help="the desk's local clock, an IANA name such as Europe/London: hours of the day, days and weeks "
+        "are read on it (default: UTC)",
+    )
+
+
+def _read_export(args: argparse.Namespace, tickets: str) -> tuple[Export, dict[str, str | None]]:
+    """The export named by ``tickets`` and the ``_add_export_options``, and where it came from."""
+    from sim.calibration.read import read_export
+
+    export = read_export(tickets, args.events, fmt=args.format, column_map=args.map)
+    sources = {"tickets": tickets, "events": args.events, "format": None if args.map else args.format}
+    return export, {**sources, "map": args.map, "timezone": args.timezone}
 
 
 def _add_force_option(parser: argparse.ArgumentParser) -> None:
@@ -345,7 +438,9 @@ def _raised_from(exc: Exception, module: str, name: str) -> bool:
 
 def _expected_problem(exc: Exception) -> str | None:
     """The one-line message of an expected problem (exit 2), or None for a bug (a traceback, exit 1)."""
-    if _raised_from(exc, "sim.scenario.loader", "ScenarioError"):
+    if _raised_from(exc, "sim.scenario.loader", "ScenarioError") or _raised_from(
+        exc, "sim.calibration.export_schema", "ExportError"
+    ):
         return exc.render()  # type: ignore[attr-defined]
     if isinstance(exc, (ExecutorError, UsageError, OutputError)) or any(
         _raised_from(exc, module, name)
@@ -499,6 +594,39 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     folder = write_optimisation(result, args.out)
     print(optimise_table(folder))
     print(f"\nroster: {folder / 'roster.yaml'}\nresults: {folder}")
+    if args.report:
+        print(f"report: {write_report(folder)}")
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """``backtest``: simulate a scenario over an export's period, print the verdict, save the folder."""
+    from sim.calibration.backtest import backtest, headline, summary_table, write_backtest
+    from sim.scenario.loader import load_scenario
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    if args.replications < 2:
+        raise UsageError("--replications must be at least 2 (a prediction interval needs a spread)")
+    export, sources = _read_export(args, args.tickets)
+    _ready_to_write(Path(args.out) / "backtest")
+    with _executor(args, args.replications) as executor:
+        result = backtest(
+            scenario,
+            export,
+            args.timezone,
+            args.replications,
+            args.seed,
+            args.warmup,
+            executor=executor,
+            progress=_progress(args),
+            sources={"scenario": args.scenario, **sources},
+        )
+    folder = write_backtest(result, args.out)
+    print(headline(result) + "\n")
+    print(summary_table(result))
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"\nresults: {folder}")
     if args.report:
         print(f"report: {write_report(folder)}")
     return 0
@@ -672,4 +800,5 @@ COMMANDS = {
     "report": cmd_report,
     "demo": cmd_demo,
     "optimise": cmd_optimise,
+    "backtest": cmd_backtest,
 }
