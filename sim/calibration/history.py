@@ -205,19 +205,27 @@ def _sums(per: pd.DataFrame, kind: str, periods: int, channels: tuple[str, ...])
     return pd.concat([by_channel, overall]).reset_index()
 
 
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> np.ndarray:
-    """The ratio numerator / denominator where the denominator has at least ``MIN_OBSERVATIONS``; else NaN."""
+def _ratio(numerator: pd.Series, denominator: pd.Series, least: int) -> np.ndarray:
+    """The ratio numerator / denominator where the denominator is at least ``least`` (and 1); else NaN."""
     den = denominator.to_numpy(dtype=float)
-    return np.where(den >= MIN_OBSERVATIONS, numerator.to_numpy(dtype=float) / np.maximum(den, 1.0), np.nan)
+    return np.where(den >= max(least, 1), numerator.to_numpy(dtype=float) / np.maximum(den, 1.0), np.nan)
 
 
-def period_kpis(tickets: pd.DataFrame, events: pd.DataFrame | None, rules: KpiRules, periods: Periods) -> pd.DataFrame:
+def period_kpis(
+    tickets: pd.DataFrame,
+    events: pd.DataFrame | None,
+    rules: KpiRules,
+    periods: Periods,
+    min_observations: int = MIN_OBSERVATIONS,
+) -> pd.DataFrame:
     """Every KPI cell of the canonical tables: ``kind, period, channel, kpi, unit, value, n``.
 
-    Tickets created outside [start, end) are left out. ``events=None``: no ``escalation_rate``.
+    Tickets created outside [start, end) are left out. ``events=None``: no ``escalation_rate``. A
+    ratio or mean with fewer than ``min_observations`` tickets in its denominator is NaN.
     Rows come in a fixed order (kind, KPI, channel, period), so two tables line up row by row.
     """
     per = _per_ticket(tickets, events, rules, periods)
+    least = min_observations
     frames = []
     for kind, labels in ((Period.WEEK, periods.week_labels()), (Period.HOUR, periods.hour_labels())):
         s = _sums(per, kind, len(labels), rules.channels)
@@ -225,13 +233,21 @@ def period_kpis(tickets: pd.DataFrame, events: pd.DataFrame | None, rules: KpiRu
         is_all = channel == ALL
         values = {
             Kpi.VOLUME: (s["created"].to_numpy(dtype=float), s["created"], np.ones(len(s), dtype=bool)),
-            Kpi.ASA: (_ratio(s["wait"], s["answered"]), s["answered"], ~is_all),
-            Kpi.SERVICE_LEVEL: (_ratio(s["hit"], s["decided"]), s["decided"], channel.isin(list(rules.targets))),
-            Kpi.ABANDONMENT: (_ratio(s["abandoned"], s["created"]), s["created"], channel.isin(list(rules.live))),
-            Kpi.RESOLUTION: (_ratio(s["hours"], s["solved"]), s["solved"], np.ones(len(s), dtype=bool)),
+            Kpi.ASA: (_ratio(s["wait"], s["answered"], least), s["answered"], ~is_all),
+            Kpi.SERVICE_LEVEL: (_ratio(s["hit"], s["decided"], least), s["decided"], channel.isin(list(rules.targets))),
+            Kpi.ABANDONMENT: (
+                _ratio(s["abandoned"], s["created"], least),
+                s["created"],
+                channel.isin(list(rules.live)),
+            ),
+            Kpi.RESOLUTION: (_ratio(s["hours"], s["solved"], least), s["solved"], np.ones(len(s), dtype=bool)),
         }
         if "escalated" in s.columns:
-            values[Kpi.ESCALATION] = (_ratio(s["escalated"], s["created"]), s["created"], np.ones(len(s), dtype=bool))
+            values[Kpi.ESCALATION] = (
+                _ratio(s["escalated"], s["created"], least),
+                s["created"],
+                np.ones(len(s), dtype=bool),
+            )
         for kpi in Kpi.all():
             if kpi not in values:
                 continue
