@@ -49,7 +49,7 @@ from sim.calibration.export_schema import Export
 from sim.calibration.fit_arrivals import export_period
 from sim.calibration.history import CELL, KpiRules, Period, Periods, period_kpis
 from sim.core.atomic import new_folder, safe_name, unique_path
-from sim.core.units import MINUTES_PER_DAY, format_duration
+from sim.core.units import MINUTES_PER_DAY, MINUTES_PER_HOUR, format_duration
 from sim.engine.records import RunRecords
 from sim.experiments.executors import Executor
 from sim.experiments.replications import Replication, executor_scope, progress_bar, replicate
@@ -383,9 +383,9 @@ def summary_table(result: Backtest) -> str:
 
 
 def _value(value: float, unit: str) -> str:
-    """A KPI value for the console: shares in percent, counts whole, times with two decimals and their unit."""
+    """A KPI value for the console: shares in percent, counts whole, times in the unit they read best in."""
     if unit == "share":
         return f"{value:.1%}"
     if unit == "tickets":
         return f"{value:,.0f}"
-    return f"{value:.2f} {unit}"
+    return format_duration(value * (MINUTES_PER_HOUR if unit == "h" else 1.0))
