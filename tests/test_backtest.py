@@ -345,3 +345,20 @@ def test_a_missing_export_file_is_one_line_naming_it_and_exit_2(capsys, tmp_path
     assert main(["backtest", str(TIERED), str(tmp_path / "nothere.csv"), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: nothere.csv: cannot read the file") and len(err.strip().splitlines()) == 1
+
+
+def test_the_zendesk_layout_of_the_example_gives_the_generic_layouts_history_cells():
+    scenario = load_scenario(TIERED)
+    zendesk = read_export(
+        ROOT / "data/example_zendesk/tickets.csv.gz", ROOT / "data/example_zendesk/events.csv.gz", "zendesk"
+    )
+    generic = example()
+    rules = KpiRules.from_scenario(scenario)
+    periods = Periods(stamp("2026-03-02"), stamp("2026-03-30"))
+    one = period_kpis(generic.tickets, generic.events, rules, periods)
+    two = period_kpis(zendesk.tickets, zendesk.events, rules, periods)
+    pd.testing.assert_frame_equal(one.drop(columns="value"), two.drop(columns="value"))
+    # the Zendesk layout gives first replies in minutes with two decimals: ASA agrees to a second
+    assert np.allclose(one["value"], two["value"], rtol=0, atol=1 / 60, equal_nan=True)
+    exact = one["kpi"] != "asa"
+    assert np.allclose(one.loc[exact, "value"], two.loc[exact, "value"], rtol=1e-9, atol=0, equal_nan=True)
