@@ -221,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="simulate a scenario over a ticket export's period and compare its KPIs with the history",
         description="Back-test a (calibrated) scenario: simulate it over the period of a ticket export and "
         "compare, per channel, each week and each hour of the day, the history's KPIs (volume, ASA, service "
-        "level, abandonment, escalation, resolution time) with the simulation's 95%% prediction intervals. "
+        "level, abandonment, escalation, resolution time) with the simulation's 95 % prediction intervals. "
         "Writes results/backtest/<run>/ and prints the verdict on the weekly cells.",
         formatter_class=_HelpFormatter,
         epilog=_examples(
