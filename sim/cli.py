@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.analysis.precision import DEFAULT_CAP, DEFAULT_KPI, PrecisionTarget
-from sim.calibrate_cli import add_calibrate_parser, cmd_calibrate
+from sim.calibrate_cli import add_backtest_parser, add_calibrate_parser, cmd_backtest, cmd_calibrate
 from sim.cli_common import (
     HelpFormatter,
     UsageError,
@@ -210,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_parser(sub)
     add_demo_parser(sub)
     add_calibrate_parser(sub)
+    add_backtest_parser(sub)
     return parser
 
 
@@ -588,4 +589,5 @@ COMMANDS = {
     "demo": cmd_demo,
     "optimise": cmd_optimise,
     "calibrate": cmd_calibrate,
+    "backtest": cmd_backtest,
 }

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from conftest import ROOT
 
 from sim.calibration.calibrate import Calibration, calibrate
 from sim.calibration.export import export_run, simulate_weeks
@@ -221,3 +222,26 @@ def test_day_to_day_variation_beyond_poisson_becomes_volume_uncertainty(tmp_path
     written = yaml.safe_load(calibrated_scenario(calibrate(read_export(tickets, events))))
     cv = written["channels"][0]["volume_uncertainty"]["cv"]
     assert 0.15 < cv < 0.35, cv
+
+
+@pytest.mark.slow
+def test_the_calibrated_example_passes_its_back_test_and_an_estimated_roster_does_not(tmp_path: Path) -> None:
+    """Export → calibrate (rosters from the true scenario) → back-test on the same export: PASS.
+
+    The same calibration without a base (estimated rosters, no chat concurrency) misses the history's
+    waits by about a factor of two, and the back-test must say FAIL: the check has power against a
+    model whose queues are wrong, not only against one whose volumes are.
+    """
+    from sim.cli import main
+
+    example, base = ROOT / "data" / "example_generic", ROOT / "scenarios" / "tiered.yaml"
+    export = [str(example / "tickets.csv.gz"), "--events", str(example / "events.csv.gz")]
+    verdicts = {}
+    for name, extra in (("with_base", ["--base", str(base)]), ("estimated", [])):
+        out = tmp_path / f"{name}.yaml"
+        assert main(["calibrate", *export, *extra, "-o", str(out), "--no-report"]) == 0
+        argv = ["backtest", str(out), *export, "--warmup", "0", "-r", "10", "--seed", "7", "-w", "2", "--quiet"]
+        assert main([*argv, "--out", str(tmp_path / "out")]) == 0
+        summary = sorted((tmp_path / "out" / "backtest").glob(f"*{name}*/summary.yaml"))[-1]
+        verdicts[name] = yaml.safe_load(summary.read_text(encoding="utf-8"))["verdict"]
+    assert verdicts == {"with_base": "PASS", "estimated": "FAIL"}

@@ -159,8 +159,9 @@ SHORT = {
     "demo": ["-r", "2", "-w", "1", "--quiet"],
     "sweep": ["--quiet"],
     "optimise": ["--days", "1", "-w", "1", "--quiet"],
+    "backtest": ["-r", "3", "-w", "1", "--quiet"],
 }
-"""What each command gets appended: a day of simulated time, two replications, one worker."""
+"""What each command gets appended: a day of simulated time, two replications (a back-test: three), one worker."""
 
 
 def readme_commands() -> list[str]:
@@ -312,6 +313,8 @@ def _as_run_here(command: str, workspace: Path) -> list[str]:
         at = argv.index("-o") + 1
         argv[at] = str(workspace / Path(argv[at]).name)
         return argv
+    if verb == "backtest" and argv[1].startswith("results/"):
+        argv[1] = str(workspace / Path(argv[1]).name)
     if verb == "sweep":
         argv[1] = str(
             _short_sweep(ROOT / ("scenarios/sweeps/staffing.yaml" if argv[1] == "big.yaml" else argv[1]), workspace)
@@ -323,7 +326,7 @@ def _as_run_here(command: str, workspace: Path) -> list[str]:
         if flag in argv and extra:
             at = argv.index(flag)
             del argv[at : at + 2]
-    if verb in ("run", "compare", "demo", "optimise"):
+    if verb in ("run", "compare", "demo", "optimise", "backtest"):
         extra += ["--out", str(workspace / "out")]
     return argv + extra
 

@@ -23,7 +23,7 @@ from sim.scenario.spec import Scenario
 
 
 class ResultsError(Exception):
-    """A folder that holds no run, comparison, sweep or optimiser results."""
+    """A folder that holds no run, comparison, sweep, optimiser or back-test results."""
 
 
 @dataclass
@@ -79,18 +79,32 @@ RUNS = "runs"
 """A comparison folder's optional subfolder of full runs: ``runs/<scenario name>/<label>/`` (written by demos)."""
 
 
+BACKTEST = "backtest"
+"""A back-test folder (``sim.calibration.backtest``): its ``summary.yaml`` says ``kind: backtest``."""
+
+
 def kind_of(folder: str | Path) -> str:
-    """``run``, ``comparison``, ``sweep`` or ``optimise``, from the files the folder holds."""
+    """``run``, ``comparison``, ``sweep``, ``optimise`` or ``backtest``, from the files the folder holds."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ResultsError(f"{folder} is not a folder")
     for name, kind in KINDS.items():
         if (folder / name).is_file():
-            return kind
+            return BACKTEST if name == "summary.yaml" and _declared_kind(folder / name) == BACKTEST else kind
     raise ResultsError(
-        f"{folder} holds no run, comparison, sweep or optimiser results (no summary.json, comparison.json, "
-        "manifest.json or summary.yaml); give the folder a run, compare, sweep or optimise command printed"
+        f"{folder} holds no run, comparison, sweep or optimiser results, nor a back-test (no summary.json, "
+        "comparison.json, manifest.json or summary.yaml); give the folder a run, compare, sweep, optimise or "
+        "backtest command printed"
     )
+
+
+def _declared_kind(path: Path) -> str | None:
+    """The ``kind`` a ``summary.yaml`` declares (back-tests do; optimiser folders do not)."""
+    try:
+        doc = _yaml(path)
+    except (OSError, yaml.YAMLError):
+        return None
+    return str(doc["kind"]) if isinstance(doc, dict) and "kind" in doc else None
 
 
 def load_run(folder: str | Path) -> RunFolder:

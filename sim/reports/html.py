@@ -1,4 +1,4 @@
-"""HTML reports: one self-contained ``report.html`` per run, comparison, sweep or optimiser folder.
+"""HTML reports: one self-contained ``report.html`` per run, comparison, sweep, optimiser or back-test folder.
 
 ``write_report(folder)`` reads the folder (``sim.experiments.results``), draws its pictures
 (``sim.reports.sections``), saves each as PNG and SVG under ``folder/plots/`` for slides, and
@@ -23,6 +23,7 @@ from sim.core.units import format_duration
 from sim.core.version import __version__
 from sim.experiments.compare import scenario_changes
 from sim.experiments.results import comparison_runs, kind_of, load_comparison, load_run, load_sweep
+from sim.reports.backtest_report import write_backtest_report
 from sim.reports.optimise_report import write_optimise_report
 from sim.reports.page import REPORT, embed, environment
 from sim.reports.sections import (
@@ -53,6 +54,8 @@ def write_report(folder: str | Path) -> Path:
     kind = kind_of(folder)
     if kind == "optimise":
         return write_optimise_report(folder)
+    if kind == "backtest":
+        return write_backtest_report(folder)
     context = {"run": _run_context, "comparison": _comparison_context, "sweep": _sweep_context}[kind](folder)
     context["generated"] = dt.datetime.now().isoformat(timespec="seconds").replace("T", " ")
     context["version"] = __version__
