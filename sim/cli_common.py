@@ -63,12 +63,17 @@ def add_overrides(
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE", help=text)
 
 
+def _whole(text: str, what: str) -> int:
+    """``text`` as a whole number, or the argparse error naming ``what`` it should be."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+
+
 def seed_number(text: str) -> int:
     """A ``--seed`` value: a whole number of 0 or more (numpy's seed sequences take no negatives)."""
-    try:
-        seed = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    seed = _whole(text, "a whole number")
     if seed < 0:
         raise argparse.ArgumentTypeError(f"{seed} is negative; use 0 or more")
     return seed
@@ -76,10 +81,7 @@ def seed_number(text: str) -> int:
 
 def whole_days(text: str) -> int:
     """A ``--days`` value: a whole number of days, 1 or more."""
-    try:
-        days = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    days = _whole(text, "a whole number of days")
     if days < 1:
         raise argparse.ArgumentTypeError(f"{days} days; plan at least 1")
     return days
