@@ -26,7 +26,8 @@ from bench_read_export import tile_example  # noqa: E402
 from sim.calibrate_cli import load_scenario_text  # noqa: E402
 from sim.calibration.calibrate import calibrate  # noqa: E402
 from sim.calibration.read import read_export  # noqa: E402
-from sim.calibration.write_scenario import calibrated_scenario, write_calibrated  # noqa: E402
+from sim.calibration.write_scenario import calibrated_scenario  # noqa: E402
+from sim.core.atomic import write_text  # noqa: E402
 
 
 class Clock:
@@ -58,7 +59,7 @@ def main() -> int:
         clock.lap("fit")
         text = calibrated_scenario(cal, None, "bench")
         load_scenario_text(text, out)
-        write_calibrated(out, text)
+        write_text(out, text)
         clock.lap("write and check the scenario")
         if not args.no_report:
             from sim.reports.fit_report import write_fit_report

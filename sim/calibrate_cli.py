@@ -118,7 +118,8 @@ def add_calibrate_parser(sub: argparse._SubParsersAction) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """``calibrate``: read, fit, write the scenario and its fit report, and say what to do next."""
     from sim.calibration.calibrate import calibrate, scenario_name
-    from sim.calibration.write_scenario import calibrated_scenario, write_calibrated
+    from sim.calibration.write_scenario import calibrated_scenario
+    from sim.core.atomic import write_text
     from sim.scenario.loader import load_scenario
 
     base = load_scenario(args.base) if args.base else None
@@ -127,15 +128,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     cal = calibrate(export, timezone, sources)
     out = Path(args.out)
     name = scenario_name(args.name or out.name.split(".")[0])
-    text = calibrated_scenario(cal, base, name, args.base, backtest_command(args, out, timezone))
+    next_step = backtest_command(args, out, timezone)
+    text = calibrated_scenario(cal, base, name, args.base, next_step)
     load_scenario_text(text, out)
     print(summary(cal))
-    print(f"scenario: {write_calibrated(out, text)}")
+    write_text(out, text)
+    print(f"scenario: {out}")
     if not args.no_report:
         from sim.reports.fit_report import write_fit_report
 
         print(f"fit report: {write_fit_report(cal, out.with_suffix('.fit.html'))}")
-    print(f"next: {backtest_command(args, out, timezone)}")
+    print(f"next: {next_step}")
     return 0
 
 

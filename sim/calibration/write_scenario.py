@@ -1,10 +1,10 @@
 """The calibrated scenario: every fit written as scenario YAML, each number with its n and source column.
 
-``calibrated_scenario(calibration, base)`` builds the document; ``write_calibrated`` writes it atomically and
-checks it loads. What an export cannot show (rosters, costs, SLA policies, business calendars,
-concurrency, service-level targets, handoff mode) comes from a **base** scenario when one is given;
-otherwise teams get a roster estimated from the work the export shows (``staffing_estimate``) and the
-rest keeps the schema's defaults, all said in the header.
+``calibrated_scenario(calibration, base)`` builds the document as commented YAML text (the
+``calibrate`` command checks it loads and writes it atomically). What an export cannot show (rosters,
+costs, SLA policies, business calendars, concurrency, service-level targets, handoff mode) comes from
+a **base** scenario when one is given; otherwise teams get a roster estimated from the work the
+export shows (``staffing_estimate``) and the rest keeps the schema's defaults, all said in the header.
 
 The export shows where tickets went, not why, so the calibrated scenario models every escalation as
 its category's path with a resolve probability per team (``fit_paths``). What would count the same
@@ -21,7 +21,7 @@ escalations or the same work twice is therefore left out of a base, and listed:
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,6 @@ from sim.calibration.fit_reopen import ReopenFit
 from sim.calibration.staffing_estimate import OCCUPANCY, estimate_shifts
 from sim.calibration.stays import naive_utc
 from sim.calibration.yaml_text import Noted, dump
-from sim.core.atomic import write_text
 from sim.core.version import __version__
 from sim.scenario.demand_extras import MAX_VOLUME_CV
 from sim.scenario.spec import Scenario
@@ -98,14 +97,14 @@ def _mix(fit: MixFit) -> Noted:
     return Noted(fit.weights, f"{_count(fit.n)} ({fit.source})")
 
 
+@dataclass
 class _Log:
-    """What the header lists: values taken from the base, estimates, what could not be fitted, renames."""
+    """What the header lists: values taken from the base, estimates, what could not be fitted, what was dropped."""
 
-    def __init__(self) -> None:
-        self.base: list[str] = []
-        self.estimated: list[str] = []
-        self.missing: list[str] = []
-        self.dropped: list[str] = []
+    base: list[str] = field(default_factory=list)
+    estimated: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
 
 
 def _channel(fit: ArrivalFit, cal: Calibration, base: dict | None, log: _Log) -> dict:
@@ -390,7 +389,7 @@ def header(cal: Calibration, log: _Log, base_path: str | None, backtest: str | N
         "tickets went, not why (see the README, 'Calibrate from your ticket export').",
     ]
     sections = [
-        (f"Taken from the base scenario {base_path}:" if base_path else "", log.base),
+        (f"Taken from the base scenario {base_path}:", log.base),
         ("Left out of the base (the fits already hold it):", log.dropped),
         ("Estimated, not in the export (replace them, or run `run_sim.py optimise` on this file):", log.estimated),
         ("Could not be fitted, or fitted with a caveat:", log.missing),
@@ -404,7 +403,7 @@ def header(cal: Calibration, log: _Log, base_path: str | None, backtest: str | N
     sections.append(("Surge days, left out of the rates (add them as `surges:` to replay one):", surges))
     for title, items in sections:
         if items:
-            lines += ["", title or "Taken from the base:", *(f"  - {item}" for item in items)]
+            lines += ["", title, *(f"  - {item}" for item in items)]
     if not base_path:
         lines += [
             "",
@@ -426,10 +425,3 @@ def calibrated_scenario(
     """The commented YAML of the calibrated scenario."""
     doc, log = scenario_document(cal, base, name)
     return dump(doc, header(cal, log, base_path, backtest))
-
-
-def write_calibrated(path: str | Path, text: str) -> Path:
-    """Write the YAML atomically; return its path."""
-    path = Path(path)
-    write_text(path, text)
-    return path

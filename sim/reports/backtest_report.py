@@ -10,7 +10,6 @@ its band (a flagged cell) is red. It reads only the files, so a finished folder 
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +20,9 @@ import yaml
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.core.atomic import write_text
 from sim.core.units import MINUTES_PER_HOUR, format_duration
-from sim.core.version import __version__
 from sim.experiments.results import ResultsError
-from sim.reports.page import REPORT, embed, environment
+from sim.reports.page import REPORT, embed, render_page
 from sim.reports.plots import PALETTE, new_figure, plain_number, share_axis, share_text, time_axis
 from sim.reports.sections import Picture
 
@@ -115,12 +112,7 @@ def load_backtest(folder: str | Path) -> BacktestFolder:
 def write_backtest_report(folder: str | Path) -> Path:
     """Write the pictures (``plots/*.png|svg``) and ``report.html`` into a back-test folder; return the report."""
     run = load_backtest(folder)
-    context = backtest_context(run)
-    context["generated"] = dt.datetime.now().isoformat(timespec="seconds").replace("T", " ")
-    context["version"] = __version__
-    path = run.folder / REPORT
-    write_text(path, environment().get_template("backtest.html.j2").render(**context))
-    return path
+    return render_page("backtest.html.j2", backtest_context(run), run.folder / REPORT)
 
 
 def backtest_context(run: BacktestFolder) -> dict:

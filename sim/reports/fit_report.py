@@ -11,7 +11,6 @@ It reads only the ``Calibration`` (and its export's tables), never writes a scen
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from pathlib import Path
 
@@ -20,10 +19,8 @@ import pandas as pd
 from sim.calibration.calibrate import Calibration
 from sim.calibration.fit_durations import DurationFit
 from sim.calibration.fit_mix import MixFit, missing_columns
-from sim.core.atomic import write_text
 from sim.core.units import duration_unit, format_duration, minutes_in
-from sim.core.version import __version__
-from sim.reports.page import embed, environment
+from sim.reports.page import embed, render_page
 from sim.reports.plot_fit import (
     EMPIRICAL_LABEL,
     arrival_profile_plot,
@@ -72,12 +69,7 @@ GUIDES = {
 
 def write_fit_report(calibration: Calibration, path: str | Path) -> Path:
     """Write the fit report of ``calibration`` as one self-contained HTML page at ``path``; return the path."""
-    path = Path(path)
-    context = fit_context(calibration)
-    context["generated"] = dt.datetime.now().isoformat(timespec="seconds").replace("T", " ")
-    context["version"] = __version__
-    write_text(path, environment().get_template("fit.html.j2").render(**context))
-    return path
+    return render_page("fit.html.j2", fit_context(calibration), Path(path))
 
 
 def fit_context(calibration: Calibration) -> dict:

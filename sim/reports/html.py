@@ -12,20 +12,17 @@ The ``report`` command (``add_report_parser``/``cmd_report``) re-renders a finis
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import yaml
 
 from sim.analysis.staffing import describe_cost
-from sim.core.atomic import write_text
 from sim.core.units import format_duration
-from sim.core.version import __version__
 from sim.experiments.compare import scenario_changes
 from sim.experiments.results import comparison_runs, kind_of, load_comparison, load_run, load_sweep
 from sim.reports.backtest_report import write_backtest_report
 from sim.reports.optimise_report import write_optimise_report
-from sim.reports.page import REPORT, embed, environment
+from sim.reports.page import REPORT, embed, render_page
 from sim.reports.sections import (
     KEY_KPIS,
     MAX_SWEEP_ROWS,
@@ -57,12 +54,7 @@ def write_report(folder: str | Path) -> Path:
     if kind == "backtest":
         return write_backtest_report(folder)
     context = {"run": _run_context, "comparison": _comparison_context, "sweep": _sweep_context}[kind](folder)
-    context["generated"] = dt.datetime.now().isoformat(timespec="seconds").replace("T", " ")
-    context["version"] = __version__
-    html = environment().get_template(f"{kind}.html.j2").render(**context)
-    path = folder / REPORT
-    write_text(path, html)
-    return path
+    return render_page(f"{kind}.html.j2", context, folder / REPORT)
 
 
 def _run_context(folder: Path) -> dict:

@@ -23,13 +23,11 @@ import yaml
 
 from sim.analysis.kpis import SHARE
 from sim.analysis.staffing import describe_cost
-from sim.core.atomic import write_text
 from sim.core.units import format_duration
-from sim.core.version import __version__
 from sim.experiments.results import ResultsError
 from sim.reports.display import estimate_parts
 from sim.reports.marks import MET, MISSED
-from sim.reports.page import REPORT, embed, environment
+from sim.reports.page import REPORT, embed, render_page
 from sim.reports.plot_intervals import _duration
 from sim.reports.plot_optimise import ERLANG_ONLY, OPTIMISED, requirement_plot, service_level_plot
 from sim.reports.plots import share_text
@@ -182,12 +180,7 @@ def _table(folder: Path, name: str) -> pd.DataFrame:
 def write_optimise_report(folder: str | Path) -> Path:
     """Write the pictures (``plots/*.png|svg``) and ``report.html`` into an optimiser run folder; return the report."""
     run = load_optimise(folder)
-    context = optimise_context(run)
-    context["generated"] = dt.datetime.now().isoformat(timespec="seconds").replace("T", " ")
-    context["version"] = __version__
-    path = run.folder / REPORT
-    write_text(path, environment().get_template("optimise.html.j2").render(**context))
-    return path
+    return render_page("optimise.html.j2", optimise_context(run), run.folder / REPORT)
 
 
 def optimise_context(run: OptimiseFolder) -> dict:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from sim.core.atomic import write_text
+from sim.core.version import __version__
 from sim.reports.plots import DPI, png_bytes, save_figure
 from sim.reports.sections import Picture
 
@@ -25,6 +28,14 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def render_page(template: str, context: dict, path: Path) -> Path:
+    """Render ``template`` with ``context`` (plus when and by which version) into ``path``, atomically."""
+    generated = dt.datetime.now().isoformat(timespec="seconds").replace("T", " ")
+    page = environment().get_template(template).render(**context, generated=generated, version=__version__)
+    write_text(path, page)
+    return path
 
 
 def embed(pictures: list[Picture], folder: Path | None) -> list[dict]:
