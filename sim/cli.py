@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.analysis.precision import DEFAULT_CAP, DEFAULT_KPI, PrecisionTarget
+from sim.app.command import add_app_parser, cmd_app
 from sim.calibrate_cli import add_backtest_parser, add_calibrate_parser, cmd_backtest, cmd_calibrate
 from sim.cli_common import (
     HelpFormatter,
@@ -209,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_schema.add_argument("--markdown", action="store_true", help="print the scenario reference as Markdown instead")
     add_report_parser(sub)
     add_demo_parser(sub)
+    add_app_parser(sub)
     add_calibrate_parser(sub)
     add_backtest_parser(sub)
     return parser
@@ -587,6 +589,7 @@ COMMANDS = {
     "schema": cmd_schema,
     "report": cmd_report,
     "demo": cmd_demo,
+    "app": cmd_app,
     "optimise": cmd_optimise,
     "calibrate": cmd_calibrate,
     "backtest": cmd_backtest,

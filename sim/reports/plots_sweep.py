@@ -168,9 +168,24 @@ def _dots(ax: Axes, points: pd.DataFrame, parameter: str, kpi: str) -> None:
         ax.set_xticks(range(len(labels)), [value_label(text) for text in labels], fontsize=8.5)
 
 
-HIGHER_IS_BETTER = {"service_level", "first_response_attainment", "resolution_attainment", "fcr", "resolved"}
+HIGHER_IS_BETTER = {
+    "service_level",
+    "intervals_met",
+    "first_response_attainment",
+    "resolution_attainment",
+    "fcr",
+    "resolved",
+    "backlog_resolved",
+    "containment_rate",
+    "callback_reach_rate",
+}
 NEUTRAL = {
     "utilisation",
+    "served_by",
+    "volume_factor",
+    "deflection_rate",
+    "callback_offer_rate",
+    "callback_accept_rate",
     "agents_on_duty",
     "arrived",
     "path_share",
