@@ -16,7 +16,7 @@ import yaml
 from sim.app.cards import kpi_cards, verdict
 from sim.app.export import variant_yaml, write_answer_report
 from sim.app.knobs import Knob, knobs_for, variant_overrides
-from sim.app.session import MAX_DAYS, Choice, Session, choices, default_replay_day, replay_days
+from sim.app.session import TICKET_BUDGET, Choice, Session, choices, default_replay_day, replay_days
 from sim.app.whatif import VARIANT, Question, RunCache, ask
 from sim.cli import main
 from sim.experiments.executors import SerialExecutor
@@ -36,6 +36,8 @@ def moved(knob: Knob) -> object:
         return not knob.value
     if knob.kind == "triggers":
         return tuple(knob.options[:-1]) if knob.value == knob.options else knob.options
+    if knob.kind == "surge":
+        return (0, 2.0)
     value = float(knob.value)  # type: ignore[arg-type]
     return value + knob.step if value + knob.step <= knob.high else value - knob.step
 
@@ -72,7 +74,8 @@ def test_knobs_follow_the_teams_shifts_authority_and_channels_the_scenario_decla
     assert knobs["channels.phone.rate_per_hour"].kind == "percent"
     assert knobs["channels.phone.service_level.target"].unit == "min"
     assert knobs["sla_policies.standard.resolution.target"].unit == "h"
-    assert not any(path.startswith("channels.") and "surges" in path for path in knobs)
+    assert not any(".surges[" in path for path in knobs), "tiered.yaml has no surges to scale"
+    assert knobs["channels.chat.surges"].kind == "surge"
 
 
 def test_an_unmoved_knob_adds_no_override_and_a_moved_one_writes_the_field_in_its_unit() -> None:
@@ -107,6 +110,22 @@ def test_surge_knobs_scale_each_surge_the_scenario_has() -> None:
     assert all(knob.kind == "number" and knob.unit == "×" for knob in surges)
 
 
+def test_chat_volume_doubling_on_monday_is_one_extra_surge_after_the_surges_already_there() -> None:
+    scenario = load_scenario(SCENARIOS / "outage_surge.yaml")
+    knobs = knobs_for(scenario)
+    values: dict[str, object] = {knob.path: knob.value for knob in knobs}
+    channel = next(c for c in scenario.channels if c.surges)
+    extra = next(k for k in knobs if k.path == f"channels.{channel.name}.surges")
+    assert extra.options == ("day 1: Tue 3 Mar",), "a one-day run on a Tuesday"
+    values[extra.path] = (0, 2.0)
+    values[f"channels.{channel.name}.surges[0].multiplier"] = channel.surges[0].multiplier + 1
+    variant = read_document(SCENARIOS / "outage_surge.yaml").scenario(variant_overrides(knobs, values))
+    surges = next(c for c in variant.channels if c.name == channel.name).surges
+    assert len(surges) == len(channel.surges) + 1
+    assert surges[0].multiplier == channel.surges[0].multiplier + 1
+    assert (surges[-1].start, surges[-1].duration, surges[-1].multiplier) == (0, 1440, 2.0)
+
+
 def test_a_demo_starts_with_its_teaching_variant_set_on_the_knobs() -> None:
     demo = {choice.key: choice for choice in choices()}["demo:handoff"]
     session = Session.start(demo)
@@ -124,16 +143,34 @@ def test_every_bundled_scenario_and_demo_is_a_choice() -> None:
     assert {f"scenario:{path.name}" for path in SCENARIOS.glob("*.yaml")} <= set(keys)
 
 
-def test_a_long_scenario_is_shortened_and_the_page_says_so(tmp_path: Path) -> None:
-    path = tmp_path / "long.yaml"
-    path.write_text(yaml.safe_dump(scenario_doc(horizon="30d", warmup="1d")), encoding="utf-8")
-    session = Session.start(Choice("file:long", "long", path))
-    assert session.days == MAX_DAYS
-    assert session.question().fixed == (f"horizon={MAX_DAYS}d",)
-    assert f"Simulating {MAX_DAYS} days of the scenario's 30" in session.horizon_note()
+def busy_scenario(tmp_path: Path, rate: float) -> Path:
+    """Thirty days of a phone line at ``rate`` tickets an hour, one day of warm-up."""
+    path = tmp_path / "busy.yaml"
+    channel = {"name": "phone", "rate_per_hour": rate, "category_mix": {"question": 1}}
+    path.write_text(yaml.safe_dump(scenario_doc(horizon="30d", warmup="1d", channels=[channel])), encoding="utf-8")
+    return path
+
+
+def test_a_busy_scenario_is_simulated_for_fewer_days_and_the_page_says_so(tmp_path: Path) -> None:
+    per_day = TICKET_BUDGET / 10  # the budget lasts ten days
+    session = Session.start(Choice("file:busy", "busy", busy_scenario(tmp_path, per_day / 24)))
+    assert session.days == 10
+    assert session.question().fixed == ("horizon=10d",)
+    assert "Simulating 10 days of the scenario's 30 (shortened" in session.horizon_note()
     session.days = 30
     assert session.question().fixed == ()
     assert session.horizon_note().startswith("Simulating the scenario's full 30 days")
+
+
+def test_a_very_busy_scenario_still_runs_a_day_past_its_warm_up(tmp_path: Path) -> None:
+    session = Session.start(Choice("file:busy", "busy", busy_scenario(tmp_path, TICKET_BUDGET)))
+    assert session.days == 2
+
+
+def test_every_bundled_scenario_runs_its_full_horizon_by_default() -> None:
+    for choice in choices():
+        session = Session.start(choice)
+        assert session.days == session.full_days, choice.key
 
 
 def test_a_broken_upload_names_the_file_and_the_field(tmp_path: Path) -> None:
@@ -155,7 +192,8 @@ def test_the_replay_offers_each_whole_day_and_starts_after_the_warm_up() -> None
 def test_the_command_names_the_same_comparison() -> None:
     question = Question(SCENARIOS / "handoff.yaml", ("escalation.handoff.mode=warm",), ("horizon=2d",), 3, 7)
     words = shlex.split(question.command())
-    assert words[:4] == ["python", "run_sim.py", "compare", str(SCENARIOS / "handoff.yaml")]
+    assert words[:3] == ["python", "run_sim.py", "compare"]
+    assert Path(words[3]).resolve() == SCENARIOS / "handoff.yaml"
     assert words[4:] == ["--variant", "variant:escalation.handoff.mode=warm", "--set", "horizon=2d", "-r", "3", "--seed", "7"]
 
 

@@ -9,6 +9,8 @@ policies the scenario declares.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -16,9 +18,11 @@ from typing import Literal
 from sim.core.units import MINUTES_PER_DAY, MINUTES_PER_HOUR, parse_duration
 from sim.scenario.escalation import EscalationSpec
 from sim.scenario.policy import TRIGGERS
-from sim.scenario.spec import ChannelSpec, Scenario, ShiftSpec, TeamSpec
+from sim.scenario.spec import Scenario, ShiftSpec, TeamSpec
 
-Kind = Literal["count", "number", "share", "percent", "choice", "switch", "duration", "triggers"]
+Kind = Literal["count", "number", "share", "percent", "choice", "switch", "duration", "triggers", "surge"]
+NO_SURGE = -1
+"""An extra-surge knob's day when no surge is added."""
 
 TRIGGER_TEXT = {
     "regulatory": "regulated categories go straight to compliance",
@@ -47,7 +51,7 @@ class Knob:
     label: str
     group: str
     kind: Kind
-    value: float | str | bool | tuple[str, ...]
+    value: float | str | bool | tuple[str, ...] | tuple[float, float]
     low: float = 0.0
     high: float = 1.0
     step: float = 1.0
@@ -58,6 +62,8 @@ class Knob:
     help: str = ""
     needs: tuple[tuple[str, str], ...] = ()
     """(value, override) pairs: what else a value needs (swarming needs a ``swarm`` section)."""
+    existing: str = ""
+    """An extra-surge knob's channel surges as the scenario has them (JSON), kept ahead of the new one."""
 
     def overrides(self, value: object) -> list[str]:
         """The ``path=value`` that sets ``value`` and what that value needs; none for the scenario's own value."""
@@ -71,6 +77,8 @@ class Knob:
             return value
         if self.kind == "triggers":
             return _names(value)
+        if self.kind == "surge":
+            raise ValueError("an extra surge is set on the page, not read from a file")
         if self.kind == "duration":
             minutes = parse_duration(value)
             return minutes / MINUTES_PER_HOUR if self.unit == "h" else minutes
@@ -84,6 +92,10 @@ class Knob:
             return "[" + ", ".join(name for name in self.options if name in _names(value)) + "]"
         if self.kind == "switch":
             return "true" if value else "false"
+        if self.kind == "surge":
+            day, multiplier = _pair(value)
+            added = {"start": f"{day:g}d", "duration": "1d", "multiplier": multiplier}
+            return json.dumps([*json.loads(self.existing or "[]"), added])
         if self.kind == "choice":
             return str(value)
         if self.kind == "count":
@@ -101,7 +113,7 @@ def knobs_for(scenario: Scenario) -> list[Knob]:
         *staffing_knobs(scenario),
         *authority_knobs(scenario.teams),
         *escalation_knobs(scenario),
-        *volume_knobs(scenario.channels),
+        *volume_knobs(scenario),
         *sla_knobs(scenario),
     ]
 
@@ -202,9 +214,14 @@ def relevant_triggers(scenario: Scenario) -> tuple[str, ...]:
     )
 
 
-def volume_knobs(channels: Iterable[ChannelSpec]) -> Iterator[Knob]:
-    """Each channel's volume as a percentage of its rate, and each surge's multiplier."""
-    for channel in channels:
+def volume_knobs(scenario: Scenario) -> Iterator[Knob]:
+    """Each channel's volume as a percentage of its rate, an extra one-day surge, and each surge's multiplier.
+
+    The extra surge rewrites the channel's surge list (today's surges, then the new one), so it
+    comes before the knobs of today's surges, whose overrides then still find them by index.
+    """
+    days = day_names(scenario)
+    for channel in scenario.channels:
         if channel.rate_per_hour is not None and channel.rate_per_hour > 0:
             yield Knob(
                 f"channels.{channel.name}.rate_per_hour",
@@ -218,6 +235,21 @@ def volume_knobs(channels: Iterable[ChannelSpec]) -> Iterator[Knob]:
                 "%",
                 base=channel.rate_per_hour,
                 help=f"100 % = {_plain(channel.rate_per_hour)} tickets an hour before profiles",
+            )
+        if channel.rate_per_hour is not None:
+            yield Knob(
+                f"channels.{channel.name}.surges",
+                f"{channel.name}: extra surge for a day",
+                "Volume",
+                "surge",
+                (NO_SURGE, 2.0),
+                0.1,
+                10,
+                0.1,
+                "×",
+                options=tuple(days.values()),
+                existing=json.dumps([s.model_dump(mode="json", exclude_none=True) for s in channel.surges]),
+                help="e.g. twice the volume on Monday, midnight to midnight",
             )
         for index, surge in enumerate(channel.surges):
             start = surge.start / MINUTES_PER_DAY
@@ -261,7 +293,16 @@ def _duration_knob(path: str, label: str, minutes: float) -> Knob:
     return Knob(path, label, "SLA targets", "duration", hours, 0.5, max(4 * hours, 8), 0.5, "h")
 
 
+def day_names(scenario: Scenario) -> dict[int, str]:
+    """Each whole simulated day by index, named by weekday and date (``day 2: Tue 6 Jan``)."""
+    start = dt.datetime.combine(scenario.start_date, dt.time())
+    days = max(int(scenario.horizon // MINUTES_PER_DAY), 1)
+    return {day: f"day {day + 1}: {start + dt.timedelta(days=day):%a %-d %b}" for day in range(days)}
+
+
 def _same(knob: Knob, value: object) -> bool:
+    if knob.kind == "surge":
+        return _pair(value)[0] == NO_SURGE
     if knob.kind == "triggers":
         return set(_names(value)) == set(_names(knob.value))
     if knob.kind in ("choice", "switch"):
@@ -275,6 +316,13 @@ def _names(value: object) -> tuple[str, ...]:
     if isinstance(value, Iterable):
         return tuple(str(item) for item in value)
     raise TypeError(f"expected trigger names, got {value!r}")
+
+
+def _pair(value: object) -> tuple[float, float]:
+    """An extra surge's (day, multiplier)."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"expected (day, multiplier), got {value!r}")
+    return _number(value[0]), _number(value[1])
 
 
 def _number(value: object) -> float:

@@ -21,7 +21,7 @@ from nicegui import events, run, ui
 
 from sim.app.cards import Card, kpi_cards
 from sim.app.export import variant_yaml, write_answer_report
-from sim.app.knobs import TRIGGER_TEXT, Knob
+from sim.app.knobs import NO_SURGE, TRIGGER_TEXT, Knob
 from sim.app.pictures import Picture, answer_pictures
 from sim.app.session import Choice, Session, choices, default_replay_day, replay_days
 from sim.app.whatif import Answer, Question, RunCache, ask
@@ -94,8 +94,8 @@ class WhatIfPage:
             self.picker = ui.select(options, value=self.start.key, on_change=self.picked).classes("w-full")
             self.picker.props('data-testid="picker"')
             ui.upload(label="or upload a scenario YAML", auto_upload=True, on_upload=self.uploaded).props(
-                'accept=".yaml,.yml" flat bordered data-testid="upload"'
-            ).classes("w-full")
+                'accept=".yaml,.yml" flat bordered hide-upload-btn data-testid="upload"'
+            ).classes("w-full upload")
             self.problem = ui.label().classes("problem").props('data-testid="problem"')
             self.problem.set_visibility(False)
 
@@ -105,7 +105,7 @@ class WhatIfPage:
             self.note = ui.label().classes("text-sm text-slate-600")
             self.horizon = ui.label().classes("text-sm").props('data-testid="horizon"')
             with ui.row().classes("w-full items-center no-wrap"):
-                self.progress = ui.linear_progress(value=0, show_value=False).classes("grow")
+                self.progress = ui.linear_progress(value=0, show_value=False).props("instant-feedback").classes("grow")
                 self.status = ui.label("").classes("text-sm whitespace-nowrap").props('data-testid="status"')
             self.changes = ui.label().classes("text-sm").props('data-testid="changes"')
             self.command = ui.code("", language="bash").classes("w-full text-xs")
@@ -164,7 +164,7 @@ class WhatIfPage:
         try:
             session = Session.start(choice)
         except ScenarioError as exc:
-            self.show_problem(str(exc))
+            self.show_problem(str(exc).replace(str(choice.path), choice.path.name))  # the name the user uploaded
             return
         self.show_problem("")
         self.session = session
@@ -389,6 +389,8 @@ def control(knob: Knob, value: object, moved: Callable[[Knob, object], None]) ->
             ui.toggle(list(knob.options), value=value, on_change=lambda e: moved(knob, e.value)).props(tag)
         elif knob.kind == "switch":
             ui.switch(knob.label, value=bool(value), on_change=lambda e: moved(knob, e.value)).props(tag)
+        elif knob.kind == "surge":
+            surge(knob, value, moved)
         else:
             triggers(knob, value, moved)
         if knob.help:
@@ -410,6 +412,27 @@ def triggers(knob: Knob, value: object, moved: Callable[[Knob, object], None]) -
             value=name in on,
             on_change=lambda e, name=name: flip(name, bool(e.value)),
         ).props(f'dense data-path="{knob.path}.{name}"').classes("text-sm")
+
+
+def surge(knob: Knob, value: object, moved: Callable[[Knob, object], None]) -> None:
+    """An extra one-day surge: which day (or none) and by how much the channel's rate is multiplied."""
+    day, multiplier = value if isinstance(value, tuple) else (NO_SURGE, 2.0)
+    days = {NO_SURGE: "no extra surge", **dict(enumerate(knob.options))}
+    state = {"day": day, "multiplier": multiplier}
+
+    def changed(key: str, new: object) -> None:
+        if new is not None:
+            state[key] = new
+            moved(knob, (state["day"], state["multiplier"]))
+
+    ui.label(knob.label).classes("text-sm")
+    with ui.row().classes("w-full no-wrap gap-2"):
+        ui.select(days, value=day, on_change=lambda e: changed("day", e.value)).props(
+            f'dense data-path="{knob.path}.day"'
+        ).classes("grow")
+        ui.number(value=float(multiplier), min=knob.low, max=knob.high, step=knob.step).props(
+            f'dense suffix="×" data-path="{knob.path}.multiplier"'
+        ).classes("w-20").on_value_change(lambda e: changed("multiplier", e.value))
 
 
 def card_element(card: Card, base: str) -> None:
@@ -441,7 +464,7 @@ CSS = """
 .results { min-width: 0; }
 .section { font-weight: 700; font-size: 1rem; }
 .hint { font-size: 0.75rem; color: #64748b; }
-.problem { white-space: pre-wrap; color: #b91c1c; font-family: monospace; font-size: 0.85rem; }
+.problem { white-space: pre-wrap; overflow-wrap: anywhere; color: #b91c1c; font-family: monospace; font-size: 0.85rem; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: 10px; width: 100%; }
 .cards .card { border: 1px solid #cbd5e1; border-left: 6px solid #cbd5e1; border-radius: 6px; padding: 8px 10px;
   background: white; height: 100%; }
@@ -455,6 +478,7 @@ CSS = """
 .cards .mark { font-size: 0.75rem; color: #475569; }
 .cards .better .mark { color: #0072b2; font-weight: 700; }
 .cards .worse .mark { color: #d55e00; font-weight: 700; }
+.upload .q-uploader__list { display: none; }
 .picture { width: 100%; max-width: 1200px; }
 .replay { width: 100%; height: 640px; border: 1px solid #cbd5e1; border-radius: 6px; }
 """

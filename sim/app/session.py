@@ -3,28 +3,30 @@
 A ``Session`` turns the page's state into a ``Question`` (and so into the ``compare`` command
 that answers it). It starts from a bundled scenario, a demo (a scenario with its teaching
 variant already set on the knobs) or an uploaded file. Runs are kept short enough to answer
-while the room waits: a scenario longer than ``MAX_DAYS`` is simulated for ``MAX_DAYS`` unless
-the user asks for more, and the page says so.
+while the room waits: a scenario expected to bring more than ``TICKET_BUDGET`` tickets per
+replication is simulated for fewer days (whole days, past the warm-up) unless the user asks for
+more, and the page says so.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from sim.app.knobs import Knob, knobs_for, variant_overrides
+from sim.app.knobs import Knob, day_names, knobs_for, variant_overrides
 from sim.app.whatif import Question
 from sim.core.units import MINUTES_PER_DAY, format_duration
 from sim.demo import DEMOS, SCENARIOS
 from sim.scenario.spec import Scenario
+from sim.scenario.workload import estimate
 from sim.scenario.variants import read_document
 
-MAX_DAYS = 14
-"""Default simulated days: a longer scenario is shortened to this (five replications then answer in seconds)."""
+TICKET_BUDGET = 25_000
+"""Expected tickets per replication the app simulates by default: five replications of base and variant
+then answer in about 12 s on 2 cores (``bench/bench_app.py``); a busier scenario is simulated for fewer days."""
 REPLICATIONS = 5
 """Default replications per scenario: enough for paired intervals, quick enough for a room."""
 
@@ -95,7 +97,6 @@ class Session:
                 values[path] = by_path[path].read(yaml.safe_load(raw))
             else:
                 extra.append(change)
-        days = scenario.horizon / MINUTES_PER_DAY
         return cls(
             source=choice.path,
             scenario=scenario,
@@ -106,7 +107,7 @@ class Session:
             featured=choice.featured,
             note=choice.note,
             seed=scenario.seed,
-            days=min(days, MAX_DAYS),
+            days=default_days(scenario),
             label=choice.label,
             presets=dict(values),
         )
@@ -139,17 +140,25 @@ class Session:
         simulated = f"{self.days:g} days" if self.days >= 1 else format_duration(self.days * MINUTES_PER_DAY)
         if self.days < self.full_days - 1e-9:
             return (
-                f"Simulating {simulated} of the scenario's {self.full_days:g} (shortened so a run answers in "
-                f"seconds; set the days under Run to simulate more), warm-up {warmup}."
+                f"Simulating {simulated} of the scenario's {self.full_days:g} (shortened so that a run answers "
+                f"in seconds; set the days under Run to simulate more), warm-up {warmup}."
             )
         return f"Simulating the scenario's full {simulated}, warm-up {warmup}."
 
 
+def default_days(scenario: Scenario) -> float:
+    """The scenario's horizon in days, or fewer whole days (at least one past the warm-up) to stay within the budget."""
+    days = scenario.horizon / MINUTES_PER_DAY
+    tickets = estimate(scenario).tickets
+    if tickets <= TICKET_BUDGET:
+        return days
+    warmup_days = math.ceil(scenario.warmup / MINUTES_PER_DAY)
+    return min(days, max(math.floor(days * TICKET_BUDGET / tickets), warmup_days + 1))
+
+
 def replay_days(scenario: Scenario) -> dict[int, str]:
-    """Each whole simulated day by index, named by weekday and date (``Tue 6 Jan``): the replay's choices."""
-    start = dt.datetime.combine(scenario.start_date, dt.time())
-    days = max(int(scenario.horizon // MINUTES_PER_DAY), 1)
-    return {day: f"day {day + 1}: {start + dt.timedelta(days=day):%a %-d %b}" for day in range(days)}
+    """The days the replay can show: each whole simulated day, named as the surge knobs name them."""
+    return day_names(scenario)
 
 
 def default_replay_day(scenario: Scenario) -> int:

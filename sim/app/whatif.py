@@ -50,12 +50,20 @@ class Question:
 
     def command(self) -> str:
         """The ``run_sim.py compare`` command that gives the same numbers."""
-        parts = ["python", "run_sim.py", "compare", str(self.source)]
+        parts = ["python", "run_sim.py", "compare", shown_path(self.source)]
         parts += ["--variant", f"{VARIANT}:{','.join(self.variant)}"] if self.variant else []
         for change in self.fixed:
             parts += ["--set", change]
         parts += ["-r", str(self.replications), "--seed", str(self.seed)]
         return shlex.join(parts)
+
+
+def shown_path(path: Path) -> str:
+    """A path as a command typed here would name it: relative to the working folder when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 @dataclass
