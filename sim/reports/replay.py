@@ -199,7 +199,8 @@ def replay_html(data: dict[str, Any], title: str) -> str:
 def write_replay(result: RunResult, path: str | Path, day: int | None = None, replication: int = 0) -> Path:
     """Write the replay page of ``day`` of ``replication`` to ``path`` (atomically); return the path."""
     data = replay_data(result, day, replication)
-    title = f"{result.scenario.name}: replay of {data['day_name']} {data['date']}"
+    when = dt.date.fromisoformat(data["date"])
+    title = f"{result.scenario.name}: replay of {data['day_name']} {when.day} {when:%b %Y}"
     path = Path(path)
     write_text(path, replay_html(data, title))
     return path
