@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim.app.cards import kpi_cards  # noqa: E402
-from sim.app.pictures import answer_pictures  # noqa: E402
 from sim.app.session import Session, choices  # noqa: E402
 from sim.app.whatif import Question, RunCache, ask  # noqa: E402
 from sim.experiments.executors import make_executor  # noqa: E402
+from sim.reports.plots_whatif import whatif_pictures  # noqa: E402
 
 
 def one_agent_fewer(session: Session) -> None:
@@ -33,10 +33,10 @@ def one_agent_fewer(session: Session) -> None:
     session.values[knob.path] = float(session.values[knob.path]) - 1  # type: ignore[arg-type]
 
 
-def answer_seconds(question: Question, executor, cache: RunCache) -> float:  # noqa: ANN001
+def answer_seconds(question: Question, executor, cache: RunCache) -> float:
     started = time.perf_counter()
     answer = ask(question, executor, cache)
-    answer_pictures(answer)
+    whatif_pictures(answer.runs, answer.comparison.scenarios[answer.base])
     kpi_cards(answer.comparison.table)
     return time.perf_counter() - started
 

@@ -25,7 +25,7 @@ from conftest import ROOT, scenario_doc
 
 if not os.environ.get("CI"):
     pytest.importorskip("playwright.sync_api", reason="the app's browser test needs the dev extra (playwright)")
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, sync_playwright
 
 pytestmark = pytest.mark.slow
 
@@ -59,9 +59,9 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     out = tmp_path_factory.mktemp("app-results")
     log = open(out / "app.log", "w", encoding="utf-8")  # noqa: SIM115 - open while the server runs
+    command = ["run_sim.py", "app", "scenarios/tiered.yaml", "--port", str(port), "--no-browser", "--workers", "2"]
     server = subprocess.Popen(
-        [sys.executable, "run_sim.py", "app", "scenarios/tiered.yaml", "--port", str(port), "--no-browser"]
-        + ["--workers", "2", "--out", str(out)],
+        [sys.executable, *command, "--out", str(out)],
         cwd=ROOT,
         env={name: value for name, value in os.environ.items() if name != "PYTEST_CURRENT_TEST"},  # NiceGUI reads it
         stdout=log,
@@ -165,7 +165,8 @@ def test_the_replay_advances_when_played_and_stops_when_paused(page) -> None:
     time.sleep(2.0)
     playing = float(frame.locator("html").get_attribute("data-replay-minute"))
     assert playing > start
-    shot(tab, "app-replay")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    tab.locator('[data-testid="replay"]').screenshot(path=str(ARTIFACTS / "app-replay.png"))
     frame.locator("#replay-play").click()
     paused = float(frame.locator("html").get_attribute("data-replay-minute"))
     time.sleep(1.0)

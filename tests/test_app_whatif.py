@@ -12,18 +12,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import SCENARIOS, bundled_scenarios, scenario_doc
 
 from sim.app.cards import kpi_cards, verdict
 from sim.app.export import variant_yaml, write_answer_report
 from sim.app.knobs import Knob, knobs_for, variant_overrides
-from sim.app.session import TICKET_BUDGET, Choice, Session, choices, default_replay_day, replay_days
+from sim.app.session import TICKET_BUDGET, Choice, Session, choices, replay_days
 from sim.app.whatif import VARIANT, Question, RunCache, ask
 from sim.cli import main
 from sim.experiments.executors import SerialExecutor
 from sim.experiments.replications import run
 from sim.scenario.loader import ScenarioError, load_scenario
 from sim.scenario.variants import read_document
-from conftest import SCENARIOS, bundled_scenarios, scenario_doc
 
 NUMBERS = ["mean", "half_width", "ci_low", "ci_high", "diff", "diff_half_width", "diff_ci_low", "diff_ci_high"]
 
@@ -186,7 +186,6 @@ def test_the_replay_offers_each_whole_day_and_starts_after_the_warm_up() -> None
     days = replay_days(scenario)
     assert list(days) == list(range(8))
     assert days[0] == "day 1: " + f"{scenario.start_date:%a} {scenario.start_date.day} {scenario.start_date:%b}"
-    assert default_replay_day(scenario) == 1
 
 
 def test_the_command_names_the_same_comparison() -> None:
@@ -194,7 +193,16 @@ def test_the_command_names_the_same_comparison() -> None:
     words = shlex.split(question.command())
     assert words[:3] == ["python", "run_sim.py", "compare"]
     assert Path(words[3]).resolve() == SCENARIOS / "handoff.yaml"
-    assert words[4:] == ["--variant", "variant:escalation.handoff.mode=warm", "--set", "horizon=2d", "-r", "3", "--seed", "7"]
+    assert words[4:] == [
+        "--variant",
+        "variant:escalation.handoff.mode=warm",
+        "--set",
+        "horizon=2d",
+        "-r",
+        "3",
+        "--seed",
+        "7",
+    ]
 
 
 def test_the_apps_numbers_equal_the_compare_command_to_the_last_digit(tmp_path: Path) -> None:
@@ -206,7 +214,7 @@ def test_the_apps_numbers_equal_the_compare_command_to_the_last_digit(tmp_path: 
         seed=11,
     )
     answer = ask(question, SerialExecutor())
-    argv = shlex.split(question.command())[2:] + ["--out", str(tmp_path), "-w", "1"]
+    argv = [*shlex.split(question.command())[2:], "--out", str(tmp_path), "-w", "1"]
     assert main(argv) == 0
     (folder,) = (tmp_path / "compare").iterdir()
     cli = pd.read_parquet(folder / "comparison.parquet").set_index(["scenario", "kpi"])
@@ -218,7 +226,9 @@ def test_the_apps_numbers_equal_the_compare_command_to_the_last_digit(tmp_path: 
 
 def test_moving_a_knob_reruns_only_the_variant() -> None:
     cache = RunCache()
-    first = ask(Question(SCENARIOS / "swarming.yaml", ("escalation.mode=swarm",), ("horizon=2d",), 2), SerialExecutor(), cache)
+    first = ask(
+        Question(SCENARIOS / "swarming.yaml", ("escalation.mode=swarm",), ("horizon=2d",), 2), SerialExecutor(), cache
+    )
     ticks: list[int] = []
     second = ask(
         Question(SCENARIOS / "swarming.yaml", ("escalation.handoff.mode=warm",), ("horizon=2d",), 2),
@@ -233,7 +243,9 @@ def test_moving_a_knob_reruns_only_the_variant() -> None:
 
 
 def test_the_exported_variant_file_runs_the_variant_the_page_shows(tmp_path: Path) -> None:
-    question = Question(SCENARIOS / "authority.yaml", ("teams.tier1.authority.refund_amount=1000",), ("horizon=2d",), 2, 5)
+    question = Question(
+        SCENARIOS / "authority.yaml", ("teams.tier1.authority.refund_amount=1000",), ("horizon=2d",), 2, 5
+    )
     answer = ask(question, SerialExecutor())
     path = tmp_path / "variant.yaml"
     path.write_text(variant_yaml(question), encoding="utf-8")

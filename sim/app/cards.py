@@ -31,7 +31,7 @@ class Card:
     significant: bool
     diff: float
     verdict: str
-    """``better``, ``worse`` or ``changed`` for a significant difference (``changed``: no better direction); else ``""``."""
+    """``better``, ``worse`` or ``changed`` (no better direction) for a significant difference; else ``""``."""
 
 
 def kpi_cards(table: pd.DataFrame, featured: Iterable[str] = ()) -> list[Card]:

@@ -293,10 +293,10 @@ def _duration_knob(path: str, label: str, minutes: float) -> Knob:
     return Knob(path, label, "SLA targets", "duration", hours, 0.5, max(4 * hours, 8), 0.5, "h")
 
 
-def day_names(scenario: Scenario) -> dict[int, str]:
-    """Each whole simulated day by index, named by weekday and date (``day 2: Tue 6 Jan``)."""
+def day_names(scenario: Scenario, days: int | None = None) -> dict[int, str]:
+    """The first ``days`` simulated days (default: every whole one) by index, named ``day 2: Tue 6 Jan``."""
     start = dt.datetime.combine(scenario.start_date, dt.time())
-    days = max(int(scenario.horizon // MINUTES_PER_DAY), 1)
+    days = max(int(scenario.horizon // MINUTES_PER_DAY), 1) if days is None else days
     return {day: f"day {day + 1}: {start + dt.timedelta(days=day):%a %-d %b}" for day in range(days)}
 
 

@@ -4,7 +4,7 @@ Every change to a knob schedules a run of the variant against the base on the sa
 the run goes to a worker thread (the simulation itself to worker processes), a progress bar
 follows it, and a change made while it runs starts one more run when it ends, with the latest
 knobs. The page only lays out and wires controls: the knobs come from ``knobs``, the run from
-``whatif``, the cards from ``cards`` and the pictures from ``pictures``.
+``whatif``, the cards from ``cards`` and the pictures from ``sim.reports.plots_whatif``.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from nicegui import events, run, ui
 from sim.app.cards import Card, kpi_cards
 from sim.app.export import variant_yaml, write_answer_report
 from sim.app.knobs import NO_SURGE, TRIGGER_TEXT, Knob
-from sim.app.pictures import Picture, answer_pictures
-from sim.app.session import Choice, Session, choices, default_replay_day, replay_days
+from sim.app.session import Choice, Session, choices, replay_days
 from sim.app.whatif import Answer, Question, RunCache, ask
 from sim.experiments.executors import Executor
 from sim.experiments.replications import ReplicationError
+from sim.reports.plots_whatif import ScreenPicture, whatif_pictures
+from sim.reports.replay import default_day
 from sim.scenario.loader import ScenarioError
 
 DEBOUNCE = 0.6
@@ -44,11 +45,11 @@ class Workbench:
     lock: threading.Lock = field(default_factory=threading.Lock)
     answers: dict[str, Answer] = field(default_factory=dict)
 
-    def ask(self, question: Question, tick: Callable[[], None]) -> tuple[Answer, list[Picture]]:
+    def ask(self, question: Question, tick: Callable[[], None]) -> tuple[Answer, list[ScreenPicture]]:
         """Run a question (one at a time on the shared pool) and draw its pictures."""
         with self.lock:
             answer = ask(question, self.executor, self.cache, tick)
-        return answer, answer_pictures(answer)
+        return answer, whatif_pictures(answer.runs, answer.comparison.scenarios[answer.base])
 
 
 class WhatIfPage:
@@ -272,12 +273,15 @@ class WhatIfPage:
         self.status.props('data-state="running"')
         started = time.perf_counter()
         try:
-            answer, pictures = await run.io_bound(self.bench.ask, question, self.tick)
+            result = await run.io_bound(self.bench.ask, question, self.tick)
         except (ScenarioError, ReplicationError, ValueError) as exc:
             self.show_error(str(exc))
             return
         finally:
             self.running = False
+        if result is None:  # the app is shutting down
+            return
+        answer, pictures = result
         self.show_error("")
         self.show(answer, pictures, time.perf_counter() - started)
 
@@ -295,7 +299,7 @@ class WhatIfPage:
 
     # ---- results ------------------------------------------------------------------------------
 
-    def show(self, answer: Answer, pictures: list[Picture], elapsed: float) -> None:
+    def show(self, answer: Answer, pictures: list[ScreenPicture], elapsed: float) -> None:
         """KPI cards, pictures and the replay of a finished answer."""
         assert self.session is not None
         self.answer = answer
@@ -327,7 +331,7 @@ class WhatIfPage:
         assert self.answer is not None
         scenario = self.answer.comparison.scenarios[self.answer.base]
         days = replay_days(scenario)
-        current = self.replay_day.value if self.replay_day.value in days else default_replay_day(scenario)
+        current = self.replay_day.value if self.replay_day.value in days else default_day(scenario)
         self.replay_day.set_options(days, value=current)
         self.show_replay()
 
@@ -356,6 +360,8 @@ class WhatIfPage:
             return
         self.export_note.set_text("writing the report…")
         report = await run.io_bound(write_answer_report, self.answer, self.bench.out)
+        if report is None:  # the app is shutting down
+            return
         self.export_note.set_text(f"Written to {report.parent} (the report and every table).")
         ui.download(report.read_bytes(), "comparison.html", "text/html")
 
@@ -365,11 +371,11 @@ def control(knob: Knob, value: object, moved: Callable[[Knob, object], None]) ->
     tag = f'data-path="{knob.path}"'
     with ui.column().classes("w-full gap-0 knob"):
         if knob.kind == "count":
-            ui.number(knob.label, value=float(value), min=knob.low, max=knob.high, step=1, format="%.0f").props(
+            ui.number(knob.label, value=as_float(value), min=knob.low, max=knob.high, step=1, format="%.0f").props(
                 f"dense {tag} suffix=agents"
             ).classes("w-full").on_value_change(lambda e: moved(knob, e.value))
         elif knob.kind in ("number", "duration"):
-            ui.number(knob.label, value=float(value), min=knob.low, max=knob.high, step=knob.step).props(
+            ui.number(knob.label, value=as_float(value), min=knob.low, max=knob.high, step=knob.step).props(
                 f'dense {tag} suffix="{knob.unit}"'
             ).classes("w-full").on_value_change(lambda e: moved(knob, e.value))
         elif knob.kind in ("share", "percent"):
@@ -381,7 +387,7 @@ def control(knob: Knob, value: object, moved: Callable[[Knob, object], None]) ->
                 moved(knob, event.value)
 
             shown.set_text(f"{knob.label}: {render(value)}")
-            ui.slider(min=knob.low, max=knob.high, step=knob.step, value=float(value), on_change=slid).props(
+            ui.slider(min=knob.low, max=knob.high, step=knob.step, value=as_float(value), on_change=slid).props(
                 f"{tag} label"
             )
         elif knob.kind == "choice":
@@ -430,7 +436,7 @@ def surge(knob: Knob, value: object, moved: Callable[[Knob, object], None]) -> N
         ui.select(days, value=day, on_change=lambda e: changed("day", e.value)).props(
             f'dense data-path="{knob.path}.day"'
         ).classes("grow")
-        ui.number(value=float(multiplier), min=knob.low, max=knob.high, step=knob.step).props(
+        ui.number(value=as_float(multiplier), min=knob.low, max=knob.high, step=knob.step).props(
             f'dense suffix="×" data-path="{knob.path}.multiplier"'
         ).classes("w-20").on_value_change(lambda e: changed("multiplier", e.value))
 
@@ -449,6 +455,13 @@ def card_element(card: Card, base: str) -> None:
         <div class="mark">{mark}</div></div>""",
         sanitize=False,
     )
+
+
+def as_float(value: object) -> float:
+    """A knob's numeric value for a number field or slider."""
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        return float(value)
+    raise TypeError(f"expected a number, got {value!r}")
 
 
 def _share_text(value: object) -> str:
@@ -480,5 +493,5 @@ CSS = """
 .cards .worse .mark { color: #d55e00; font-weight: 700; }
 .upload .q-uploader__list { display: none; }
 .picture { width: 100%; max-width: 1200px; }
-.replay { width: 100%; height: 640px; border: 1px solid #cbd5e1; border-radius: 6px; }
+.replay { width: 100%; height: 72vh; min-height: 520px; border: 1px solid #cbd5e1; border-radius: 6px; }
 """

@@ -13,7 +13,7 @@ from fastapi import HTTPException
 from fastapi.responses import HTMLResponse
 from nicegui import app, ui
 
-from sim.app.page import Workbench, WhatIfPage
+from sim.app.page import WhatIfPage, Workbench
 from sim.app.session import Choice, choices
 from sim.experiments.executors import available_cores, make_executor
 from sim.scenario.loader import load_scenario

@@ -20,9 +20,10 @@ from sim.app.knobs import Knob, day_names, knobs_for, variant_overrides
 from sim.app.whatif import Question
 from sim.core.units import MINUTES_PER_DAY, format_duration
 from sim.demo import DEMOS, SCENARIOS
+from sim.reports.replay import day_count
 from sim.scenario.spec import Scenario
-from sim.scenario.workload import estimate
 from sim.scenario.variants import read_document
+from sim.scenario.workload import estimate
 
 TICKET_BUDGET = 25_000
 """Expected tickets per replication the app simulates by default: five replications of base and variant
@@ -157,11 +158,5 @@ def default_days(scenario: Scenario) -> float:
 
 
 def replay_days(scenario: Scenario) -> dict[int, str]:
-    """The days the replay can show: each whole simulated day, named as the surge knobs name them."""
-    return day_names(scenario)
-
-
-def default_replay_day(scenario: Scenario) -> int:
-    """The first whole day after the warm-up (the last day when the warm-up leaves none)."""
-    first = math.ceil(scenario.warmup / MINUTES_PER_DAY - 1e-9)
-    return min(first, max(int(scenario.horizon // MINUTES_PER_DAY) - 1, 0))
+    """The days the replay can show (every day the run reaches into), named as the surge knobs name them."""
+    return day_names(scenario, day_count(scenario))

@@ -4,22 +4,28 @@
 ``backlog_comparison_plot`` the tickets waiting over the run, all teams together and per team.
 Each takes the two runs' tables by label (base first) and the base scenario; both runs cover the
 same days, so one time axis serves both. Like ``plots``, no pyplot: any thread can draw them.
+``whatif_pictures`` draws them all, with each run's flow diagram, as inline PNGs for the app.
 """
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.experiments.replications import RunResult
+from sim.reports.plot_flow import escalation_flow_plot
 from sim.reports.plots import (
     MAX_ECDF_POINTS,
     after_warmup,
     by_replication,
     new_figure,
+    png_bytes,
     step_values,
     time_axis,
     time_scale,
@@ -32,6 +38,36 @@ VARIANT_COLOR = "#1f77b4"
 """Grey for the scenario as it is, blue for the variant: the variant is what the room looks at."""
 TARGET_COLOR = "#d62728"
 MAX_TEAM_PANELS = 8
+SCREEN_DPI = 96
+"""The page scales its pictures to its width: screen resolution is enough."""
+
+
+@dataclass(frozen=True)
+class ScreenPicture:
+    """A picture for a page: its key (``flow:<label>``, ``waits``, ``backlog``), its caption and an inline PNG."""
+
+    key: str
+    caption: str
+    source: str
+
+
+def data_url(fig: Figure) -> str:
+    """The figure as an inline PNG a page shows without a request."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(fig, SCREEN_DPI)).decode("ascii")
+
+
+def whatif_pictures(runs: Mapping[str, RunResult], base: Scenario) -> list[ScreenPicture]:
+    """Each run's escalation flow, then the waits and the backlog of all runs drawn together (base first)."""
+    pictures = []
+    for label, result in runs.items():
+        flow = escalation_flow_plot(result.tickets, result.events, result.scenario)
+        if flow is not None:
+            pictures.append(ScreenPicture(f"flow:{label}", label, data_url(flow)))
+    tickets = {label: result.tickets for label, result in runs.items()}
+    levels = {label: result.levels for label, result in runs.items()}
+    pictures.append(ScreenPicture("waits", "waits", data_url(wait_comparison_plot(tickets, base))))
+    pictures.append(ScreenPicture("backlog", "backlog", data_url(backlog_comparison_plot(levels, base))))
+    return pictures
 
 
 def colors(labels: list[str]) -> dict[str, str]:

@@ -46,6 +46,7 @@ from sim.experiments.replications import RunResult
 from sim.reports.page import environment
 from sim.reports.plot_flow import COLUMN_GAP, ENTRY, ROW_GAP, STAYS, escalation_moves, layout
 from sim.reports.plots import WEEKDAYS
+from sim.scenario.spec import Scenario
 
 TEMPLATE = "replay.html.j2"
 DECIMALS = 2
@@ -77,12 +78,12 @@ def replay_data(result: RunResult, day: int | None = None, replication: int = 0)
     that says which ones it has.
     """
     scenario = result.scenario
-    days = max(1, math.ceil(scenario.horizon / MINUTES_PER_DAY - 1e-9))
+    days = day_count(scenario)
     replications = sorted(int(r) for r in result.tickets["replication"].unique()) if len(result.tickets) else [0]
     if replication not in replications:
         raise ValueError(f"replication {replication} is not in this run: it has replications {_span(replications)}")
     if day is None:
-        day = _first_day_after_warmup(scenario.warmup, scenario.horizon, days)
+        day = default_day(scenario)
     elif not 0 <= day < days:
         raise ValueError(
             f"day {day} is outside the run: it simulates {days} day{'s' if days != 1 else ''}, "
@@ -206,11 +207,17 @@ def write_replay(result: RunResult, path: str | Path, day: int | None = None, re
     return path
 
 
-def _first_day_after_warmup(warmup: float, horizon: float, days: int) -> int:
-    first = math.ceil(warmup / MINUTES_PER_DAY - 1e-9)
-    if (first + 1) * MINUTES_PER_DAY <= horizon + 1e-9:
+def day_count(scenario: Scenario) -> int:
+    """The days a replay can show: every day the run reaches into, the last one perhaps partial."""
+    return max(1, math.ceil(scenario.horizon / MINUTES_PER_DAY - 1e-9))
+
+
+def default_day(scenario: Scenario) -> int:
+    """The first full day starting at or after the warm-up; in a run too short for one, the day the warm-up ends in."""
+    first = math.ceil(scenario.warmup / MINUTES_PER_DAY - 1e-9)
+    if (first + 1) * MINUTES_PER_DAY <= scenario.horizon + 1e-9:
         return first
-    return min(int(warmup // MINUTES_PER_DAY), days - 1)
+    return min(int(scenario.warmup // MINUTES_PER_DAY), day_count(scenario) - 1)
 
 
 def _of(frame: pd.DataFrame, replication: int) -> pd.DataFrame:
