@@ -249,6 +249,9 @@ def workspace(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("command", DOCUMENTED, ids=[c.removeprefix("python run_sim.py ")[:70] for c in DOCUMENTED])
 def test_documented_command_runs_as_written(command, workspace):
     argv = _as_run_here(command, workspace)
+    if argv[0] == "app" and "--help" not in argv:
+        _serves(argv, workspace)
+        return
     result = subprocess.run(
         [sys.executable, "run_sim.py", *argv],
         cwd=ROOT,
@@ -329,6 +332,50 @@ def _as_run_here(command: str, workspace: Path) -> list[str]:
     if verb in ("run", "compare", "demo", "optimise", "backtest"):
         extra += ["--out", str(workspace / "out")]
     return argv + extra
+
+
+def _serves(argv: list[str], workspace: Path) -> None:
+    """An ``app`` command, which serves until stopped: it answers on its port within a minute, then is stopped.
+
+    It gets a free port (the documented one may be taken here), no browser and ``--out`` in the workspace.
+    """
+    import socket
+    import time
+    import urllib.request
+
+    if not _importable("nicegui"):
+        pytest.skip("needs the optional extra: pip install -e '.[app]'")
+    if "--port" in argv:
+        at = argv.index("--port")
+        del argv[at : at + 2]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    extra = ["--port", str(port), "--out", str(workspace / "out"), "-w", "1"]
+    extra += [] if "--no-browser" in argv else ["--no-browser"]
+    environment = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}  # NiceGUI reads it
+    server = subprocess.Popen(
+        [sys.executable, "run_sim.py", *argv, *extra],
+        cwd=ROOT,
+        env={**environment, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    assert response.status == 200
+                    return
+            except OSError:
+                time.sleep(0.3)
+        pytest.fail(f"{shlex.join(argv)} did not serve its page: exit {server.poll()}")
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+        assert "Traceback" not in output, output
 
 
 def _importable(module: str) -> bool:

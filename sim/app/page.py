@@ -109,7 +109,7 @@ class WhatIfPage:
                 self.progress = ui.linear_progress(value=0, show_value=False).props("instant-feedback").classes("grow")
                 self.status = ui.label("").classes("text-sm whitespace-nowrap").props('data-testid="status"')
             self.changes = ui.label().classes("text-sm").props('data-testid="changes"')
-            self.command = ui.code("", language="bash").classes("w-full text-xs")
+            self.command = ui.code("", language="bash").classes("w-full text-xs command")
             self.error = ui.label().classes("problem").props('data-testid="error"')
             self.error.set_visibility(False)
 
@@ -491,7 +491,8 @@ CSS = """
 .cards .mark { font-size: 0.75rem; color: #475569; }
 .cards .better .mark { color: #0072b2; font-weight: 700; }
 .cards .worse .mark { color: #d55e00; font-weight: 700; }
-.upload .q-uploader__list { display: none; }
+.upload .q-uploader__list, .upload .q-uploader__subtitle { display: none; }
+.command pre, .command code { white-space: pre-wrap; word-break: break-all; }
 .picture { width: 100%; max-width: 1200px; }
 .replay { width: 100%; height: 72vh; min-height: 520px; border: 1px solid #cbd5e1; border-radius: 6px; }
 """
