@@ -13,6 +13,7 @@ import html
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ from sim.scenario.loader import ScenarioError
 DEBOUNCE = 0.6
 """Seconds after the last change before a run starts (a slider dragged across runs once)."""
 UPLOADS = "uploads"
+KEPT_ANSWERS = 4
+"""Tabs whose last answer the replay can serve; an older tab runs again to replay (answers hold every table)."""
 
 
 @dataclass
@@ -43,7 +46,14 @@ class Workbench:
     out: Path
     cache: RunCache = field(default_factory=RunCache)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    answers: dict[str, Answer] = field(default_factory=dict)
+    answers: OrderedDict[str, Answer] = field(default_factory=OrderedDict)
+
+    def keep(self, token: str, answer: Answer) -> None:
+        """Keep a tab's latest answer for its replay; only the most recent tabs' (each holds full tables)."""
+        self.answers[token] = answer
+        self.answers.move_to_end(token)
+        while len(self.answers) > KEPT_ANSWERS:
+            self.answers.popitem(last=False)
 
     def ask(self, question: Question, tick: Callable[[], None]) -> tuple[Answer, list[ScreenPicture]]:
         """Run a question (one at a time on the shared pool) and draw its pictures."""
@@ -303,7 +313,7 @@ class WhatIfPage:
         """KPI cards, pictures and the replay of a finished answer."""
         assert self.session is not None
         self.answer = answer
-        self.bench.answers[self.token] = answer
+        self.bench.keep(self.token, answer)
         reused = " (base reused)" if answer.reused_base else ""
         self.status.set_text(
             f"{answer.question.replications} replications each, seed {answer.question.seed}: {elapsed:.1f}s{reused}"
