@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
             "sweep scenarios/sweeps/staffing.yaml",
             "demo swarming",
         )
-        + "\n\nEach command's --help says more; README.md has the whole story.",
+        + "\n\nEach command's --help says more; the documentation (docs/, built with Sphinx) has the whole story.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -220,7 +220,7 @@ def _add_force_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force",
         action="store_true",
-        help="run even when the estimated work is above the limits (see README: input limits)",
+        help="run even when the estimated work is above the limits (see the docs: Input limits and faults)",
     )
 
 

@@ -105,9 +105,10 @@ def test_pooled_asa_is_no_default_anywhere():
     assert "asa" not in KEY_KPIS
     for path in (SCENARIOS / "sweeps").glob("*.yaml"):
         assert "asa" not in yaml.safe_load(path.read_text())["kpis"], path
-    readme = (ROOT / "README.md").read_text()
-    assert not re.search(r"--kpi asa\b(?![._])", readme)
-    assert not re.search(r"--precision-kpi[^\n]*\basa\b(?![._])", readme)
+    pages = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]
+    text = "\n".join(page.read_text(encoding="utf-8") for page in pages)
+    assert not re.search(r"--kpi asa\b(?![._])", text)
+    assert not re.search(r"--precision-kpi[^\n]*\basa\b(?![._])", text)
 
 
 # 7. Shares are fractions with the unit "share" ---------------------------------------------------

@@ -23,6 +23,13 @@ from sim.cli import build_parser, main
 from sim.scenario.loader import ScenarioError, load_scenario
 
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+
+
+def documented_pages() -> list[Path]:
+    """The README and every hand-written page of the documentation (the generated reference has no commands)."""
+    pages = sorted(p for p in DOCS.rglob("*.md") if "generated" not in p.parts and "_build" not in p.parts)
+    return [README, *pages]
 
 
 # --- errors caused by an override name the override --------------------------------------------
@@ -165,8 +172,15 @@ SHORT = {
 
 
 def readme_commands() -> list[str]:
-    """Every ``python run_sim.py …`` command in README.md's code blocks and inline code, joined over ``\\``."""
-    text = README.read_text(encoding="utf-8")
+    """Every ``python run_sim.py …`` command in the README's and the docs' code blocks and inline code."""
+    commands: list[str] = []
+    for page in documented_pages():
+        commands += page_commands(page.read_text(encoding="utf-8"))
+    return list(dict.fromkeys(commands))
+
+
+def page_commands(text: str) -> list[str]:
+    """The ``python run_sim.py …`` commands of one Markdown page, continued lines joined over ``\\``."""
     commands, prose, block, fence = [], [], [], None
     for line in text.splitlines():
         if line.startswith("```"):

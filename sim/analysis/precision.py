@@ -49,7 +49,7 @@ class PrecisionTarget:
 
     @property
     def threshold(self) -> float:
-        """The half-width / |mean| that guarantees the relative error (Law & Kelton's g/(1+g))."""
+        """The bound on half-width over absolute mean that guarantees the relative error (Law & Kelton's g/(1+g))."""
         return self.relative / (1 + self.relative)
 
 

@@ -386,7 +386,7 @@ def header(cal: Calibration, log: _Log, base_path: str | None, backtest: str | N
         "Each fitted number says its sample size (n), its standard error where it has one, and its source column.",
         CRITERION + ".",
         "Every escalation is the category's path with a resolve probability per team: the export shows where",
-        "tickets went, not why (see the README, 'Calibrate from your ticket export').",
+        "tickets went, not why (see the docs, 'Load your ticket export').",
     ]
     sections = [
         (f"Taken from the base scenario {base_path}:", log.base),

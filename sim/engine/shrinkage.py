@@ -2,7 +2,7 @@
 
 A team with a ``shrinkage`` spec (or any team, when some channel has after-call work) is rostered
 here instead of by ``processes.roster``; without absenteeism it brings the same agents on duty at
-the same times. Rules (the README's "Time not on the phones"):
+the same times. Rules (the docs' "After-call work and shrinkage"):
 
 - *Absence*: at each duty block (one shift's agents on one day), each rostered agent is absent
   with probability ``absenteeism``: one uniform draw per rostered agent, in roster order, from the

@@ -9,7 +9,8 @@ Every trigger is declared once, here, by the ``@trigger`` decorator on its decis
 its name, the phases of a ticket's life in which it acts, what it needs in order to act, and the
 escalation reasons it records. The schema's list of trigger names, the escalator's dispatch and
 its fast path, and the KPI reasons are all derived from this registry. Adding a trigger means:
-its function here, its schema fields in ``escalation``, its test and its README line.
+its function here, its schema fields in ``escalation``, its test and its line in the docs
+(``docs/how-to/add-an-escalation-trigger.md``).
 """
 
 from __future__ import annotations

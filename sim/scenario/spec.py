@@ -455,7 +455,7 @@ class Scenario(Spec):
 
     @property
     def pools(self) -> list[TeamSpec | AgentGroupSpec]:
-        """Every pool of agents, as staffing and cost see them: the teams' own agents, then the agent groups."""
+        """Every pool of agents, as staffing and cost see them (the teams' own agents, then the agent groups)."""
         return [*self.teams, *self.agent_groups]
 
     def category(self, name: str) -> CategorySpec:
