@@ -136,7 +136,8 @@ DEFINITIONS: dict[str, str] = {
     "agents on duty. A chat held takes 1/concurrency of an agent, so it never exceeds 100 %.",
     "occupancy": "Per pool: busy time (work and after-call work) over time on duty and not away (breaks, lunch, "
     "meetings, coaching), summed over the pool's agent shifts in the window. Unlike {utilisation}, time away "
-    "is left out of the denominator.",
+    "is left out of the denominator. Reported when the scenario models agent time (after-call work or "
+    "shrinkage), as are the per-agent figures below.",
     "queue_length": "Per team: time-weighted mean number of tickets waiting in the team's queue.",
     "agents_on_duty": "Per pool: time-weighted mean number of agents on duty (overtime included).",
     "agents_available": "Per pool with shrinkage: time-weighted mean agents on duty minus those away.",
@@ -177,7 +178,8 @@ DEFINITIONS: dict[str, str] = {
     "(whenever they arrived). Paid hours are rota hours plus overtime past a shift end at the pool's "
     "`overtime_premium`. Reported when a pool has a cost.",
     "cost_per_ticket_tier": "Mean agent cost of a resolved counted ticket (its stays' work at the rate of the pool "
-    "that picked each up, plus tasks done on its behalf), by the tier of the team that resolved it.",
+    "that picked each up, plus tasks done on its behalf), by the tier of the team that resolved it (scenarios "
+    "that can move tickets between teams, with a cost).",
     # self-service, backlog, demand, callbacks, retrials
     "deflection_rate": "Self-service attempts after the warm-up, over contacts (attempts plus counted tickets that "
     "skipped self-service); a failed attempt and the ticket it became count once.",
