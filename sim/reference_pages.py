@@ -10,6 +10,7 @@ tests/test_docs_reference.py checks the pages without building the site.
 from __future__ import annotations
 
 import argparse
+import inspect
 import re
 from collections.abc import Callable
 
@@ -112,9 +113,7 @@ def cli_page(parser: argparse.ArgumentParser | None = None) -> str:
         "| command | what it does |\n|---|---|\n"
         + "\n".join(f"| [`{name}`](#{name}) | {_prose(help)} |" for name, (help, _) in commands.items()),
         *_epilog(parser),
-        "Exit codes: 0 success; 2 a scenario or usage problem, or a results folder that cannot be "
-        "written; 3 a sweep finished but some of its tasks failed; 130 interrupted (Ctrl-C); "
-        "1 an unexpected failure.",
+        _exit_codes(),
     ]
     for name, (help, sub) in commands.items():
         parts.append(f"## `{name}`")
@@ -125,6 +124,14 @@ def cli_page(parser: argparse.ArgumentParser | None = None) -> str:
         parts.append(_arguments(sub))
         parts.extend(_epilog(sub))
     return "\n\n".join(parts) + "\n"
+
+
+def _exit_codes() -> str:
+    """The paragraph of ``sim.cli``'s docstring that lists the exit codes."""
+    import sim.cli
+
+    (paragraph,) = (p for p in inspect.cleandoc(sim.cli.__doc__ or "").split("\n\n") if p.startswith("Exit codes"))
+    return _prose(paragraph.replace("``", ""))
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> dict[str, tuple[str, argparse.ArgumentParser]]:
