@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_run = sub.add_parser(
         "run",
         help="simulate a scenario and print its KPIs with 95%% confidence intervals",
-        description="Simulate a scenario's replications, print each KPI's mean with its 95%% confidence "
+        description="Simulate a scenario's replications, print each KPI's mean with its 95% confidence "
         "interval and write the tables to a results folder.",
         formatter_class=HelpFormatter,
         epilog=examples(
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         "compare",
         help="run scenarios on the same random numbers; paired differences to the first",
         description="Compare scenarios under common random numbers: each scenario's KPIs with "
-        "95%% intervals, and the paired difference to the first (the base), marked "
+        "95% intervals, and the paired difference to the first (the base), marked "
         f"{MARK} when its interval excludes zero.",
         formatter_class=HelpFormatter,
         epilog=examples(

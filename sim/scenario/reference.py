@@ -65,8 +65,9 @@ DISTRIBUTIONS: list[type[BaseModel]] = [
 ]
 
 
-def markdown() -> str:
-    """The whole scenario reference as Markdown tables."""
+def markdown(level: int = 4) -> str:
+    """The whole scenario reference as Markdown tables, one heading of ``level`` (4: ``####``) per record."""
+    hashes = "#" * level
     parts = [
         "Times are minutes; every duration also accepts a unit: `45s`, `5m`, `4h`, `2d`, `1w`. "
         "Rates are per hour. Unknown fields are errors. Lists of named items (`teams`, `channels`, "
@@ -74,14 +75,14 @@ def markdown() -> str:
         "items without names (`shifts`) by index."
     ]
     for title, model in SECTIONS:
-        parts.append(f"#### `{title}`\n\n{_doc(model)}\n\n| field | type | default | meaning |\n|---|---|---|---|")
+        parts.append(f"{hashes} `{title}`\n\n{_doc(model)}\n\n| field | type | default | meaning |\n|---|---|---|---|")
         for name, field in model.model_fields.items():
             default = "required" if field.is_required() else _show(field.get_default(call_default_factory=True))
             parts[-1] += (
                 f"\n| `{field.alias or name}` | {_type(field.annotation, field.metadata)} | {default} | "
                 f"{(field.description or '').replace('|', '/')} |"
             )
-    parts.append("#### Distributions (`dist:`)\n\n| dist | parameters | meaning |\n|---|---|---|")
+    parts.append(f"{hashes} Distributions (`dist:`)\n\n| dist | parameters | meaning |\n|---|---|---|")
     for model in DISTRIBUTIONS:
         params = ", ".join(f"`{f.alias or n}`" for n, f in model.model_fields.items() if n != "dist")
         (tag,) = typing.get_args(model.model_fields["dist"].annotation)  # Literal["exponential"] -> "exponential"
