@@ -1,21 +1,20 @@
-"""Write the generated reference pages (scenario schema, KPIs, command line) into a folder, before Sphinx reads it."""
+"""Write the generated reference pages into ``docs/reference/generated/`` before Sphinx reads the sources."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sim.scenario.reference import markdown as scenario_markdown
+from sim.reference_pages import PAGES
 
 
-def pages() -> dict[str, str]:
-    """Each generated page by file name."""
-    return {"scenario.md": "# Scenario file\n\n" + scenario_markdown().replace("\n#### ", "\n## ")}
-
-
-def write_reference(folder: Path) -> None:
-    """Write every generated page into ``folder`` (only when changed, so Sphinx rebuilds only what moved)."""
+def write_reference(folder: Path) -> list[Path]:
+    """Write every page of ``PAGES`` into ``folder``, only where it changed (Sphinx rebuilds what moved)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name, text in pages().items():
+    written = []
+    for name, page in PAGES.items():
         path = folder / name
+        text = page()
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

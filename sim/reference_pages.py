@@ -1,9 +1,9 @@
 """The Reference part of the docs site, generated from the code so that it cannot drift from it.
 
-``docs/gen_reference.py`` (run by mkdocs-gen-files at build time) writes each of ``PAGES``: the
-scenario schema (``sim.scenario.reference``), the KPI registry with its definitions
+``docs/generate.py`` (run by ``docs/conf.py`` before every Sphinx build) writes each of ``PAGES``:
+the scenario schema (``sim.scenario.reference``), the KPI registry with its definitions
 (``sim.analysis.kpi_docs``), the command line from its argparse parser (``sim.cli.build_parser``)
-and the Python API page, whose mkdocstrings blocks follow the facade's names (``sim.__all__``).
+and the Python API page, whose autodoc blocks follow the facade's names (``sim.__all__``).
 tests/test_docs_reference.py checks the pages without building the site.
 """
 
@@ -90,12 +90,18 @@ def kpi_page() -> str:
 
 
 def api_page() -> str:
-    """The Python API: one mkdocstrings block per facade name, at the module where it is defined."""
+    """The Python API: each facade name documented from its docstring by Sphinx's autodoc, in groups."""
+    import inspect
+
+    import sim
+
     parts = [API_INTRO.rstrip("\n")]
     for title, names in API_GROUPS:
         parts.append(f"## {title}")
         for name in names:
-            parts.append(f"::: sim.{name}\n    options:\n      heading_level: 3")
+            kind = "autoclass" if inspect.isclass(getattr(sim, name)) else "autofunction"
+            members = "\n   :members:" if kind == "autoclass" else ""
+            parts.append(f"```{{eval-rst}}\n.. {kind}:: sim.{name}{members}\n```")
     return "\n\n".join(parts) + "\n"
 
 
@@ -206,9 +212,9 @@ def _prose(text: str) -> str:
 
 
 PAGES: dict[str, Callable[[], str]] = {
-    "reference/scenario.md": scenario_page,
-    "reference/kpis.md": kpi_page,
-    "reference/cli.md": cli_page,
-    "reference/api.md": api_page,
+    "scenario.md": scenario_page,
+    "kpis.md": kpi_page,
+    "cli.md": cli_page,
+    "api.md": api_page,
 }
-"""Every generated page of the site, by its path under docs/."""
+"""Every generated page of the site, by its file name under docs/reference/generated/ (``docs/generate.py``)."""

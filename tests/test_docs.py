@@ -42,9 +42,9 @@ def test_the_docs_build_with_every_warning_an_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     site = tmp_path / "site"
-    for page in ("index", "tutorials/planner", "reference/generated/scenario", "reference/api"):
+    for page in ("index", "tutorials/planner", "reference/generated/scenario", "reference/generated/api"):
         assert (site / f"{page}.html").is_file(), page
-    api = (site / "reference" / "api.html").read_text(encoding="utf-8")
+    api = (site / "reference" / "generated" / "api.html").read_text(encoding="utf-8")
     assert "sim.compare" in api and "sim.load_scenario" in api
 
 

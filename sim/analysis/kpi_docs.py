@@ -334,7 +334,7 @@ def markdown() -> str:
         for name in names:
             label, unit = KPIS[name]
             rows.append(
-                f'| <code id="{anchor(name)}">{name}</code> | {label} | {f"`{unit}`" if unit else ""} | '
+                f"| `{name}`{{#{anchor(name)}}} | {label} | {f'`{unit}`' if unit else ''} | "
                 f"{_suffixes(name)} | {_linked(DEFINITIONS[name])} |"
             )
         parts.append("\n".join(rows))

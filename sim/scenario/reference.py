@@ -1,7 +1,8 @@
-"""The scenario reference, generated from the schema so that the README can never drift from it.
+"""The scenario reference, generated from the schema so that the documentation can never drift from it.
 
 Every record of the schema becomes a table: field, type (with units), default and meaning. The
-README embeds the output of ``run_sim.py schema --markdown``; a test checks they are the same.
+docs site generates its scenario page from it at every build (``sim.reference_pages``), and
+``run_sim.py schema --markdown`` prints it.
 """
 
 from __future__ import annotations
