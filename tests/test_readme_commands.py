@@ -27,9 +27,17 @@ DOCS = ROOT / "docs"
 
 
 def documented_pages() -> list[Path]:
-    """The README and every hand-written page of the documentation (the generated reference has no commands)."""
-    pages = sorted(p for p in DOCS.rglob("*.md") if "generated" not in p.parts and "_build" not in p.parts)
-    return [README, *pages]
+    """The README and every hand-written docs page, in the site's order (a how-to's commands may need an earlier one's).
+
+    The order is the toctrees': each part's index lists its pages; the generated reference has no commands.
+    """
+    pages = [README, DOCS / "index.md"]
+    for part in ("tutorials", "how-to", "reference", "background"):
+        index = DOCS / part / "index.md"
+        block = re.search(r"```\{toctree\}\n(.*?)```", index.read_text(encoding="utf-8"), re.S)
+        entries = [line.strip() for line in block.group(1).splitlines() if line.strip() and not line.startswith(":")]
+        pages += [index, *(DOCS / part / f"{entry}.md" for entry in entries if not entry.startswith("generated/"))]
+    return pages
 
 
 # --- errors caused by an override name the override --------------------------------------------
