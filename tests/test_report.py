@@ -125,6 +125,18 @@ def test_comparison_report_shows_each_scenario_and_the_paired_differences(compar
     assert re.findall(r'id="plot-([a-z-]+)"', page) == ["bars", "differences"]
 
 
+def test_a_comparison_of_only_kpis_outside_the_key_list_still_gets_its_pictures(tmp_path):
+    more = small_scenario(horizon="12h", warmup="1h")
+    assert more.teams[0].shifts is not None
+    more.teams[0].shifts[0].agents = 9
+    kpis = ["handoffs_3plus", "queue_length.tier1"]
+    result = compare({"desk": small_scenario(horizon="12h", warmup="1h"), "more": more}, 2, kpis=kpis, workers=1)
+    folder = write_comparison(result, tmp_path)
+    code, _, err = cli("report", str(folder))
+    assert (code, err) == (0, "")
+    assert 'id="plot-bars"' in html(folder) and "queue_length" not in err
+
+
 def test_sweep_report_names_the_cheapest_staffing_that_meets_every_goal(sweep_folder):
     page = html(sweep_folder)
     assert re.findall(r'id="plot-([a-z-]+)"', page) == ["sweep", "heatmap", "staffing"]

@@ -274,7 +274,7 @@ def comparison_kpis(table: pd.DataFrame, featured: Iterable[str] = ()) -> list[s
     """The KPIs worth a comparison chart: featured ones first, then the key KPIs; none that is zero everywhere."""
     informative = table.groupby("kpi", sort=False)["mean"].apply(lambda m: bool(m.notna().any() and (m != 0).any()))
     names = [k for k in table["kpi"].drop_duplicates() if informative.get(k, False)]
-    return key_kpis(names, [*featured, *KEY_KPIS])
+    return key_kpis(names, [*featured, *KEY_KPIS]) or names  # compared with --kpi on none of the key ones: those
 
 
 def comparison_rows(table: pd.DataFrame, kpis: list[str]) -> tuple[list[str], list[dict]]:
@@ -308,8 +308,10 @@ def _difference(row: pd.Series, unit: str) -> dict:
 
 
 def comparison_pictures(cmp: ComparisonFolder, kpis: list[str]) -> list[Picture]:
-    """KPI bars per scenario and the paired-difference chart."""
+    """KPI bars per scenario and the paired-difference chart (none when no KPI has a value to draw)."""
     shown = kpis[:MAX_PICTURE_KPIS]
+    if not shown:
+        return []
     return [
         Picture("bars", "KPIs per scenario", GUIDES["bars"], comparison_bars(cmp.table, shown)),
         Picture(
