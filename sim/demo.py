@@ -170,10 +170,9 @@ def run_demo(
     progress: bool | None = None,
 ) -> Path:
     """Run every scenario of the demo on common random numbers; write the comparison, the runs and the report."""
-    import pandas as pd
     import yaml
 
-    from sim.experiments.compare import Comparison, paired_table, write_comparison
+    from sim.experiments.compare import comparison_of_runs, write_comparison
     from sim.experiments.replications import executor_scope, run
     from sim.experiments.results import RUNS
     from sim.reports.html import NOTE, write_report  # matplotlib and Jinja2 only when a demo runs
@@ -185,22 +184,8 @@ def run_demo(
     with executor_scope(executor, workers, replications * len(scenarios)) as ex:
         runs = {label: run(s, replications, base.seed, progress, executor=ex) for label, s in scenarios.items()}
         where = ex.describe()
-    labels = list(scenarios)
-    per_replication = pd.concat([r.kpis.assign(scenario=label) for label, r in runs.items()], ignore_index=True)
-    per_replication = per_replication[["scenario", *per_replication.columns.drop("scenario")]]
-    per_replication["scenario"] = pd.Categorical(per_replication["scenario"], categories=labels)
-    meta = {
-        "base": labels[0],
-        "scenarios": labels,
-        "seed": base.seed,
-        "replications": replications,
-        "level": 0.95,
-        "executor": where,
-        "elapsed_seconds": round(time.perf_counter() - started, 3),
-        "precision": None,
-        "demo": demo.name,
-    }
-    folder = write_comparison(Comparison(paired_table(per_replication, labels), per_replication, scenarios, meta), out)
+    comparison = comparison_of_runs(runs, base.seed, where, time.perf_counter() - started, demo=demo.name)
+    folder = write_comparison(comparison, out)
     write_runs(runs, folder / RUNS)
     (folder / NOTE).write_text(yaml.safe_dump(demo.note(), sort_keys=False, allow_unicode=True), encoding="utf-8")
     write_report(folder)

@@ -17,6 +17,15 @@ from sim.scenario.loader import validate
 from sim.scenario.spec import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+"""Headless Chromium as root on a closed network: no sandbox, no GPU, and no calls home (they would be refused)."""
 SCENARIOS = ROOT / "scenarios"
 ERLANG_C = SCENARIOS / "validation" / "erlang_c.yaml"
 ERLANG_A = SCENARIOS / "validation" / "erlang_a.yaml"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, scenario_doc
+from conftest import CHROMIUM_ARGS, ROOT, scenario_doc
 
 if not os.environ.get("CI"):
     pytest.importorskip("playwright.sync_api", reason="the app's browser test needs the dev extra (playwright)")
@@ -31,14 +31,6 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium")
 ARTIFACTS = ROOT / "results" / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 RUN_TIMEOUT = 90_000
 """Milliseconds a run may take in the test (the app's budget is 20 s; CI machines are busy)."""
 TIER1_FIRST_SHIFT = 'input[data-path="teams.tier1.shifts[0].agents"]'

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SCENARIOS, build, fixed
+from conftest import CHROMIUM_ARGS, SCENARIOS, build, fixed
 
 from sim.experiments.replications import RunResult, run
 from sim.reports.replay import replay_data, replay_html, step_series, write_replay
@@ -199,14 +199,6 @@ def test_write_replay_writes_the_page_of_the_chosen_day(desk, tmp_path):
 
 # -- in a real browser ---------------------------------------------------------------------------------------
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 def playwright_or_skip():
@@ -242,7 +234,7 @@ def test_the_replay_plays_pauses_and_seeks_in_headless_chromium_without_errors_o
     data = replay_data(result)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 900})
             errors: list[str] = []

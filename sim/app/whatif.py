@@ -19,9 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from sim.experiments.compare import Comparison, paired_table, scenario_changes
+from sim.experiments.compare import Comparison, comparison_of_runs
 from sim.experiments.executors import Executor, Outcome, Task
 from sim.experiments.replications import RunResult, run
 from sim.scenario.spec import Scenario
@@ -152,28 +150,6 @@ def ask(
             for _ in range(question.replications):
                 tick()
         runs[label] = kept
-    comparison = paired_comparison(question, scenarios, runs, executor.describe(), time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    comparison = comparison_of_runs(runs, question.seed, executor.describe(), elapsed, set=list(question.fixed))
     return Answer(question, comparison, runs, time.perf_counter() - started, reused)
-
-
-def paired_comparison(
-    question: Question, scenarios: dict[str, Scenario], runs: dict[str, RunResult], where: str, elapsed: float
-) -> Comparison:
-    """The paired table of the runs' per-replication KPIs, with the facts ``compare`` records."""
-    labels = list(scenarios)
-    per_replication = pd.concat([runs[label].kpis.assign(scenario=label) for label in labels], ignore_index=True)
-    per_replication = per_replication[["scenario", *per_replication.columns.drop("scenario")]]
-    per_replication["scenario"] = pd.Categorical(per_replication["scenario"], categories=labels)
-    meta = {
-        "base": labels[0],
-        "scenarios": labels,
-        "seed": question.seed,
-        "replications": question.replications,
-        "level": 0.95,
-        "executor": where,
-        "elapsed_seconds": round(elapsed, 3),
-        "precision": None,
-        "changes": scenario_changes(scenarios),
-        "set": list(question.fixed),
-    }
-    return Comparison(paired_table(per_replication, labels), per_replication, scenarios, meta)

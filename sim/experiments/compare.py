@@ -33,7 +33,7 @@ from sim.analysis.precision import Precision, PrecisionTarget, assess, next_tota
 from sim.core.atomic import dumps_json, new_folder, safe_name, unique_path
 from sim.core.version import __version__
 from sim.experiments.executors import Executor
-from sim.experiments.replications import Replication, ReplicationOutput, executor_scope, replicate
+from sim.experiments.replications import Replication, ReplicationOutput, RunResult, executor_scope, replicate
 from sim.scenario.spec import Scenario
 
 TABLE_COLUMNS = [
@@ -153,6 +153,34 @@ def _simulate(
     while precision is not None and (total := _next_total(outputs, len(scenarios), precision)) > done:
         outputs, done = outputs + batch(range(done, total)), total
     return outputs
+
+
+def comparison_of_runs(
+    runs: Mapping[str, RunResult], seed: int, where: str, elapsed: float, **facts: object
+) -> Comparison:
+    """The paired comparison of full runs made on the same seed (base first), as ``compare`` would table them.
+
+    For callers that keep each scenario's tables (the demos, the what-if app): the per-replication
+    KPIs the runs computed are paired exactly as ``compare`` pairs its own; ``facts`` join the meta.
+    """
+    labels = list(runs)
+    per_replication = pd.concat([runs[label].kpis.assign(scenario=label) for label in labels], ignore_index=True)
+    per_replication = per_replication[["scenario", *per_replication.columns.drop("scenario")]]
+    per_replication["scenario"] = pd.Categorical(per_replication["scenario"], categories=labels)
+    scenarios = {label: result.scenario for label, result in runs.items()}
+    meta = {
+        "base": labels[0],
+        "scenarios": labels,
+        "seed": seed,
+        "replications": len(runs[labels[0]].kpis),
+        "level": 0.95,
+        "executor": where,
+        "elapsed_seconds": round(elapsed, 3),
+        "precision": None,
+        "changes": scenario_changes(scenarios),
+        **facts,
+    }
+    return Comparison(paired_table(per_replication, labels), per_replication, scenarios, meta)
 
 
 def labelled_scenarios(scenarios: Mapping[str, Scenario] | Sequence[Scenario]) -> dict[str, Scenario]:

@@ -329,6 +329,21 @@ def after_warmup(tickets: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     return tickets[counted(tickets["arrival"], scenario.warmup)]
 
 
+def answered_share(tickets: pd.DataFrame, channel: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """A channel's sorted answered waits, the share of decided customers answered within each, and how many decided.
+
+    Decided: answered, or abandoned (a miss at every wait). At most ``MAX_ECDF_POINTS`` points are kept.
+    """
+    mine = tickets[tickets["channel"] == channel]
+    decided = int((mine["answered_at"].notna() | (mine["outcome"] == "abandoned")).sum())
+    waits = np.sort(mine.loc[mine["answered_at"].notna(), "wait"].to_numpy(dtype=float))
+    shares = np.arange(1, len(waits) + 1) / max(decided, 1)
+    if len(waits) > MAX_ECDF_POINTS:
+        keep = np.linspace(0, len(waits) - 1, MAX_ECDF_POINTS).astype(int)
+        waits, shares = waits[keep], shares[keep]
+    return waits, shares, decided
+
+
 def wait_ecdf_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure:
     """Per channel, the share of customers answered within each wait, with the SLA target marked."""
     counted = after_warmup(tickets, scenario)
@@ -339,13 +354,7 @@ def wait_ecdf_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure:
     fig.suptitle("Waiting time to first answer, per channel")
     for i, channel in enumerate(channels):
         ax = fig.add_subplot(rows, cols, i + 1)
-        mine = counted[counted["channel"] == channel.name]
-        decided = mine[mine["answered_at"].notna() | (mine["outcome"] == "abandoned")]
-        waits = np.sort(mine.loc[mine["answered_at"].notna(), "wait"].to_numpy(dtype=float))
-        shares = np.arange(1, len(waits) + 1) / max(len(decided), 1)
-        if len(waits) > MAX_ECDF_POINTS:
-            keep = np.linspace(0, len(waits) - 1, MAX_ECDF_POINTS).astype(int)
-            waits, shares = waits[keep], shares[keep]
+        waits, shares, decided = answered_share(counted, channel.name)
         color = PALETTE[i % len(PALETTE)]
         ax.step(
             np.concatenate([[0.0], waits]),
@@ -364,7 +373,7 @@ def wait_ecdf_plot(tickets: pd.DataFrame, scenario: Scenario) -> Figure:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         time_axis(ax, "x", "wait")
         ax.set_ylabel("share of customers answered")
-        ax.set_title(f"{channel.name} (n={len(decided):,})")
+        ax.set_title(f"{channel.name} (n={decided:,})")
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right", fontsize=9.5)
     return fig

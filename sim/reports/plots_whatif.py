@@ -21,8 +21,8 @@ from matplotlib.figure import Figure
 from sim.experiments.replications import RunResult
 from sim.reports.plot_flow import escalation_flow_plot
 from sim.reports.plots import (
-    MAX_ECDF_POINTS,
     after_warmup,
+    answered_share,
     by_replication,
     new_figure,
     png_bytes,
@@ -75,18 +75,6 @@ def colors(labels: list[str]) -> dict[str, str]:
     return dict(zip(labels, [BASE_COLOR, VARIANT_COLOR], strict=False))
 
 
-def answered_share(tickets: pd.DataFrame, channel: str) -> tuple[np.ndarray, np.ndarray]:
-    """Waits of answered customers, sorted, and the share of all decided customers answered within each."""
-    mine = tickets[tickets["channel"] == channel]
-    decided = mine[mine["answered_at"].notna() | (mine["outcome"] == "abandoned")]
-    waits = np.sort(mine.loc[mine["answered_at"].notna(), "wait"].to_numpy(dtype=float))
-    shares = np.arange(1, len(waits) + 1) / max(len(decided), 1)
-    if len(waits) > MAX_ECDF_POINTS:
-        keep = np.linspace(0, len(waits) - 1, MAX_ECDF_POINTS).astype(int)
-        waits, shares = waits[keep], shares[keep]
-    return waits, shares
-
-
 def wait_comparison_plot(tickets: Mapping[str, pd.DataFrame], scenario: Scenario) -> Figure:
     """Per channel: share of customers answered within each wait, base and variant, SLA target marked."""
     labels = list(tickets)
@@ -101,7 +89,7 @@ def wait_comparison_plot(tickets: Mapping[str, pd.DataFrame], scenario: Scenario
         ax = fig.add_subplot(rows, cols, i + 1)
         largest = 1.0
         for label in labels:
-            waits, shares = answered_share(counted[label], channel.name)
+            waits, shares, _ = answered_share(counted[label], channel.name)
             ax.step(np.r_[0.0, waits], np.r_[0.0, shares], where="post", color=palette[label], lw=1.8, label=label)
             if len(waits):
                 largest = max(largest, float(np.quantile(waits, 0.95)))
