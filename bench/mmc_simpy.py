@@ -2,13 +2,15 @@
 
 A source process spawns one customer process per arrival; each customer requests one of the
 ``servers`` slots of a ``simpy.Resource``, notes its wait, holds the slot for an exponential
-service time and leaves. Draws come from numpy generators (one for gaps, one for service times).
-Nothing else: no tables, no events, no clocks — only the waits needed to check that it did
-the same work as the engine.
+service time and leaves. Draws come from Python's ``random`` (one generator for gaps, one for
+service times): for one draw at a time it is several times faster than a numpy scalar, so the
+yardstick is the fastest idiomatic form (issue 17). Nothing else: no tables, no events, no
+clocks — only the waits needed to check that it did the same work as the engine.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Generator
 from dataclasses import dataclass
 
@@ -44,19 +46,20 @@ def source(
     tickets: int,
     mean_gap: float,
     mean_service: float,
-    gaps: np.random.Generator,
-    services: np.random.Generator,
+    gaps: random.Random,
+    services: random.Random,
     waits: list[float],
 ) -> Process:
     """Poisson arrivals: ``tickets`` customers, exponential gaps."""
+    arrival_rate, service_rate = 1.0 / mean_gap, 1.0 / mean_service
     for _ in range(tickets):
-        yield env.timeout(gaps.exponential(mean_gap))
-        env.process(customer(env, desk, services.exponential(mean_service), waits))
+        yield env.timeout(gaps.expovariate(arrival_rate))
+        env.process(customer(env, desk, services.expovariate(service_rate), waits))
 
 
 def run_mmc(arrival_rate: float, mean_service: float, servers: int, tickets: int, seed: int = 0) -> MMcRun:
     """Simulate ``tickets`` customers through an M/M/c (rates per minute) until the last one leaves."""
-    gaps, services = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+    gaps, services = random.Random(2 * seed), random.Random(2 * seed + 1)
     env = simpy.Environment()
     desk = simpy.Resource(env, capacity=servers)
     waits: list[float] = []

@@ -106,11 +106,11 @@ class Escalator:
         """Whether any rule can act on a new ticket (regulatory, customer value)."""
         self._acting = {
             (c.name, t.name, phase): [trigger for trigger in self.phase[phase] if trigger.acts_on(c, t, rules)]
-            for phase in (Phase.PICKUP, Phase.END_OF_SESSION)
+            for phase in (Phase.PICKUP, Phase.END_OF_SESSION, Phase.QUEUE_WAIT)
             for c in s.categories
             for t in s.teams
         }
-        """The session triggers that can act on a (category, team, phase): the others are skipped."""
+        """The session and queue-wait triggers that can act on a (category, team, phase): the others are skipped."""
         self._quiet = {
             (c.name, t.name): not (
                 self.moves_later
@@ -467,7 +467,7 @@ class Escalator:
     # -- timers: queue waits and SLA milestones -----------------------------------------------------
     def on_queued(self, ticket: Ticket, team: Team) -> None:
         """A ticket starts waiting: wake the queue-wait triggers when their time comes, if it still waits."""
-        triggers = self.phase[Phase.QUEUE_WAIT]
+        triggers = self._acting[ticket.category, team.name, Phase.QUEUE_WAIT]
         if not triggers:
             return
         facts = self.facts(ticket, team.name)
