@@ -98,13 +98,16 @@ def sweep(
             with progress_bar(len(todo), plan.name, progress) as bar:
                 for outcome in ex.imap(simulate, _replications(plan, todo)):
                     task = todo[outcome.index]
-                    records[task] = _record(plan, task, outcome)
-                    write_text(_task_file(folder, plan, task), _task_json(records[task]))
+                    record = _record(plan, task, outcome)
+                    write_text(_task_file(folder, plan, task), _task_json(record))
+                    records[task] = record  # counted once its file is on disk, so the manifest never counts more
                     bar.update()
                     if time.monotonic() - last_saved >= MANIFEST_EVERY:  # counts stay current during a run
                         finish("running")
                         last_saved = time.monotonic()
     except BaseException:
+        with suppress(OSError, ValueError):  # a file renamed into place just before Ctrl-C counts as done too
+            records.update(_finished(folder, plan))
         with suppress(OutputError):  # the disk that failed the task file fails the manifest too; report the first
             finish("interrupted")
         raise
