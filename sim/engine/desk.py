@@ -125,7 +125,9 @@ class Desk:
         self.journeys = Journeys(self) if uses_journeys(self) else None
         """Callbacks and retrials, when a channel has them (None: no per-ticket work for them)."""
         self.table = TicketTable(
-            sorted({a for c in scenario.categories for a in c.attributes}), journeys=self.journeys is not None
+            sorted({a for c in scenario.categories for a in c.attributes}),
+            journeys=self.journeys is not None,
+            sla=bool(scenario.sla_policies),
         )
         self.visits = Columns(VISIT_COLUMNS)
         self.tasks = Columns(TASK_COLUMNS)

@@ -135,8 +135,6 @@ class Columns:
         return self._frame
 
 
-
-
 class EventLog:
     """The per-event log: (time, ticket, event, team, detail)."""
 

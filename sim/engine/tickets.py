@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from sim.core.names import Names
@@ -197,48 +198,98 @@ contact's number, whether a callback was offered, when one was taken, the outbou
 customer was reached, and whether the customer called again after this contact was abandoned (1/0)."""
 
 
+TICKET_COLUMNS = {
+    "ticket": "i",
+    "channel": "c",
+    "category": "c",
+    "priority": "c",
+    "final_priority": "c",
+    "segment": "c",
+    "arrival": "f",
+    "outcome": "c",
+    "first_team": "c",
+    "resolving_team": "c",
+    "answered_at": "f",
+    "wait": "f",
+    "resolved_at": "f",
+    "abandoned_at": "f",
+    "first_resolution_time": "f",
+    "closed_time": "f",
+    "resolution_time": "f",
+    "work_time": "f",
+    "wrap_time": "f",
+    "sessions": "i",
+    "sla_policy": "c",
+    "first_response_due": "f",
+    "first_response_breached_at": "f",
+    "first_response_met": "f",
+    "resolution_due": "f",
+    "resolution_breached_at": "f",
+    "resolution_met": "f",
+    "handoffs": "i",
+    "escalations": "i",
+    "rework_time": "f",
+    "reopens": "i",
+    "path": "c",
+    "abandoned_wait": "c",
+}
+"""The per-ticket table's columns in order (then ``attr_<name>`` per attribute, then ``JOURNEY_COLUMNS``)."""
+
+_KEPT = {
+    "ticket": "i",
+    "channel": "c",
+    "category": "c",
+    "priority": "c",
+    "final_priority": "c",
+    "segment": "c",
+    "arrival": "f",
+    "outcome": "c",
+    "first_team": "c",
+    "resolving_team": "c",
+    "answered_at": "f",
+    "resolved_at": "f",
+    "abandoned_at": "f",
+    "first_resolved_at": "f",
+    "closed_time": "f",
+    "work_time": "f",
+    "wrap_time": "f",
+    "sessions": "i",
+    "sla_policy": "c",
+    "handoffs": "i",
+    "escalations": "i",
+    "rework_time": "f",
+    "reopens": "i",
+    "path": "c",
+    "abandoned_wait": "c",
+}
+"""What ``TicketTable.add`` keeps of each ticket, in row order: the waits and durations are worked out
+from these for the whole table at once (``_durations``), and the SLA columns follow only when clocks run."""
+
+SLA_COLUMNS = (
+    "first_response_due",
+    "first_response_breached_at",
+    "first_response_met",
+    "resolution_due",
+    "resolution_breached_at",
+    "resolution_met",
+)
+_NO_CLOCK = (NAN, NAN, NAN)
+
+
 class TicketTable:
     """Final per-ticket rows, one per arrived ticket.
 
-    With ``journeys`` (a scenario with callbacks or retrials) the rows end with ``JOURNEY_COLUMNS``.
+    A row keeps the ticket's facts and timestamps as they are when its run ends; the waits and
+    durations derived from them are computed column-wise when the table is built. Without
+    ``sla`` (a scenario with no SLA policy) the SLA columns are all missing and are not kept per
+    ticket. With ``journeys`` (a scenario with callbacks or retrials) the rows end with ``JOURNEY_COLUMNS``.
     """
 
-    def __init__(self, attribute_names: Sequence[str], journeys: bool = False) -> None:
-        kinds = {
-            "ticket": "i",
-            "channel": "c",
-            "category": "c",
-            "priority": "c",
-            "final_priority": "c",
-            "segment": "c",
-            "arrival": "f",
-            "outcome": "c",
-            "first_team": "c",
-            "resolving_team": "c",
-            "answered_at": "f",
-            "wait": "f",
-            "resolved_at": "f",
-            "abandoned_at": "f",
-            "first_resolution_time": "f",
-            "closed_time": "f",
-            "resolution_time": "f",
-            "work_time": "f",
-            "wrap_time": "f",
-            "sessions": "i",
-            "sla_policy": "c",
-            "first_response_due": "f",
-            "first_response_breached_at": "f",
-            "first_response_met": "f",
-            "resolution_due": "f",
-            "resolution_breached_at": "f",
-            "resolution_met": "f",
-            "handoffs": "i",
-            "escalations": "i",
-            "rework_time": "f",
-            "reopens": "i",
-            "path": "c",
-            "abandoned_wait": "c",
-        }
+    def __init__(self, attribute_names: Sequence[str], journeys: bool = False, sla: bool = True) -> None:
+        kinds = dict(_KEPT)
+        self.sla = sla
+        if sla:
+            kinds.update({name: "f" for name in SLA_COLUMNS})
         self.attribute_names = list(attribute_names)
         kinds.update({f"attr_{name}": "f" for name in self.attribute_names})
         self.journeys = journeys
@@ -250,14 +301,6 @@ class TicketTable:
 
     def add(self, t: Ticket) -> None:
         """Record the ticket's final row (called once, when it leaves the system or at the horizon)."""
-        fr = rs = None
-        for clock in t.clocks:
-            if clock.name == ClockName.FIRST_RESPONSE:
-                fr = clock
-            elif clock.name == ClockName.RESOLUTION:
-                rs = clock
-        resolved = t.status == Status.RESOLVED
-        wait_end = t.answered_at if t.answered_at == t.answered_at else t.abandoned_at
         row: tuple[object, ...] = (
             t.id,
             t.channel,
@@ -270,22 +313,14 @@ class TicketTable:
             t.first_team,
             t.resolving_team,
             t.answered_at,
-            wait_end - t.arrival,
             t.resolved_at,
             t.abandoned_at,
-            t.first_resolved_at - t.arrival,
+            t.first_resolved_at,
             t.closed_time,
-            t.resolved_at - t.arrival - t.closed_time if resolved else NAN,
             t.work_time,
             t.wrap_time,
             t.sessions,
             t.sla_policy,
-            fr.due if fr else NAN,
-            fr.breached_at if fr else NAN,
-            fr.met if fr else NAN,
-            rs.due if rs else NAN,
-            rs.breached_at if rs else NAN,
-            rs.met if rs else NAN,
             t.handoffs,
             t.escalations,
             t.rework_time,
@@ -293,6 +328,8 @@ class TicketTable:
             t.path,
             t.wait_kind if t.status == Status.ABANDONED else "",
         )
+        if self.sla:
+            row += _clock_values(t.clocks)
         if self.attribute_names:
             row += tuple(t.attributes.get(name, NAN) for name in self.attribute_names)
         if self.journeys:
@@ -308,8 +345,41 @@ class TicketTable:
 
     def frame(self) -> pd.DataFrame:
         """The per-ticket table; empty team and SLA-policy names become missing values."""
-        df = self._cols.frame()
+        kept = self._cols.frame()
+        derived = _durations(kept)
+        if not self.sla:
+            derived.update({name: np.full(len(kept), NAN) for name in SLA_COLUMNS})
+        names = [*TICKET_COLUMNS, *(c for c in kept.columns if c.startswith("attr_") or c in JOURNEY_COLUMNS)]
+        df = pd.DataFrame({name: derived[name] if name in derived else kept[name] for name in names}, copy=False)
         for column in ("first_team", "resolving_team", "sla_policy", "abandoned_wait"):  # "": none, missing
             if "" in df[column].cat.categories:
                 df[column] = df[column].cat.remove_categories([""])
         return df
+
+
+def _clock_values(clocks: tuple[SlaClock, ...]) -> tuple[float, ...]:
+    """(due, breached at, met) of the first-response clock, then of the resolution clock (NaN: no such clock)."""
+    fr = rs = _NO_CLOCK
+    for clock in clocks:
+        if clock.name == ClockName.FIRST_RESPONSE:
+            fr = (clock.due, clock.breached_at, clock.met)
+        elif clock.name == ClockName.RESOLUTION:
+            rs = (clock.due, clock.breached_at, clock.met)
+    return fr + rs
+
+
+def _durations(kept: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The wait (to the answer, else to abandonment), the time to first resolution, and the resolution time.
+
+    The resolution time (of resolved tickets) leaves out the time the ticket spent closed before reopening.
+    """
+    arrival = kept["arrival"].to_numpy()
+    answered = kept["answered_at"].to_numpy()
+    resolved = kept["outcome"].to_numpy() == Outcome.RESOLVED
+    return {
+        "wait": np.where(answered == answered, answered, kept["abandoned_at"].to_numpy()) - arrival,
+        "first_resolution_time": kept["first_resolved_at"].to_numpy() - arrival,
+        "resolution_time": np.where(
+            resolved, kept["resolved_at"].to_numpy() - arrival - kept["closed_time"].to_numpy(), NAN
+        ),
+    }
