@@ -14,7 +14,7 @@ import hashlib
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from enum import StrEnum
-from itertools import accumulate
+from itertools import accumulate, chain
 
 import numpy as np
 
@@ -91,6 +91,19 @@ def _name_key(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "little")
 
 
+Sampler = Callable[[], float]
+"""Draws the next value of one source of randomness (``Streams.sampler``, ``Streams.uniform``)."""
+
+
+def blocks_of(draw: Callable[[int], np.ndarray]) -> Sampler:
+    """A sampler that takes ``BLOCK`` values from ``draw`` at a time (the block never changes the values).
+
+    The values flow through ``itertools.chain``, so a draw is one C-level call (a third of a
+    Python method's cost): samplers are called for every arrival, thinning candidate and session.
+    """
+    return chain.from_iterable(iter(lambda: draw(BLOCK).tolist(), None)).__next__
+
+
 class Streams:
     """The family of named generators of one replication."""
 
@@ -106,31 +119,11 @@ class Streams:
     def sampler(self, name: str, dist: _Dist) -> Sampler:
         """Draws from ``dist`` on stream ``name``."""
         rng = self.generator(name)
-        return Sampler(lambda size: dist.sample(rng, size))
+        return blocks_of(lambda size: dist.sample(rng, size))
 
     def uniform(self, name: str) -> Sampler:
         """Uniform(0, 1) draws on stream ``name`` (decisions: mixes, probabilities, thinning)."""
-        return Sampler(self.generator(name).random)
-
-
-class Sampler:
-    """Draws from one source of randomness, a block at a time (the block never changes the values)."""
-
-    __slots__ = ("_block", "_draw", "_next")
-
-    def __init__(self, draw: Callable[[int], np.ndarray]) -> None:
-        self._draw = draw
-        self._block: list[float] = []
-        self._next = 0
-
-    def __call__(self) -> float:
-        """The stream's next value."""
-        if self._next == len(self._block):
-            self._block = self._draw(BLOCK).tolist()
-            self._next = 0
-        value = self._block[self._next]
-        self._next += 1
-        return value
+        return blocks_of(self.generator(name).random)
 
 
 class Mix:
