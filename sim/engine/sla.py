@@ -28,6 +28,9 @@ from sim.engine.records import NAN
 Milestone = Callable[["SlaClock", float, float], None]
 """Called with (clock, fraction of the target, time it was reached)."""
 
+_SLACK = 1e-6
+"""Minutes: a milestone due this much later in wall time than ``now`` cannot have been reached, rounding aside."""
+
 
 class SlaClock:
     """One SLA clock of one ticket (``first_response`` or ``resolution``)."""
@@ -42,6 +45,7 @@ class SlaClock:
         "_resumed",
         "_since",
         "_start",
+        "_uncounted",
         "_version",
         "breached_at",
         "calendar",
@@ -77,6 +81,8 @@ class SlaClock:
         self._start = start
         self._resumed: list[tuple[float, float]] | None = None
         """(time, business minutes counted) at each resume after a pause, to find when a new target ran out."""
+        self._uncounted: tuple[float, float] | None = None
+        """The last stretch before ``stop``: its business minutes join ``_elapsed`` only if a reopening resumes."""
         self._version = 0
         self._on_milestone = on_milestone
         self._live = live
@@ -91,8 +97,16 @@ class SlaClock:
     def elapsed(self, now: float) -> float:
         """Business minutes counted so far."""
         if self._since is None:
+            self._count_uncounted()
             return self._elapsed
         return self._elapsed + self.calendar.between(self._since, now)
+
+    def _count_uncounted(self) -> None:
+        """Add the business minutes of the stretch ``stop`` left uncounted (a look-up most clocks never need)."""
+        if self._uncounted is not None:
+            since, until = self._uncounted
+            self._elapsed = self._elapsed + self.calendar.between(since, until)
+            self._uncounted = None
 
     def pause(self, now: float) -> None:
         """Stop counting at ``now`` (the ticket waits on its customer), reporting milestones reached by then."""
@@ -115,7 +129,11 @@ class SlaClock:
 
     def stop(self, now: float, fulfilled: bool) -> None:
         """End the clock: ``fulfilled`` when its goal was reached; not (the ticket was abandoned), it is missed."""
-        self.pause(now)
+        if self._since is not None:
+            self.settle(now)
+            self._uncounted = (self._since, now)
+            self._since = None
+            self._version += 1
         self._pending = []
         if self.met != self.met:
             self.met = 1.0 if fulfilled else 0.0
@@ -127,6 +145,7 @@ class SlaClock:
         make the ticket's clock a met one, and ``breached_at`` keeps the first breach.
         """
         if restart:
+            self._uncounted = None
             self._elapsed = 0.0
             self._start = now
             self._resumed = None
@@ -134,6 +153,7 @@ class SlaClock:
         elif self.met == 0.0:
             return
         else:
+            self._count_uncounted()
             self._pending = [f for f in self._fractions if f * self.target > self._elapsed]
         if self.met == 1.0:
             self.met = NAN
@@ -182,10 +202,17 @@ class SlaClock:
         return self.calendar.add(t, minutes - counted)
 
     def settle(self, now: float) -> None:
-        """Report every milestone reached by ``now`` that has not been reported yet."""
+        """Report every milestone reached by ``now`` that has not been reported yet.
+
+        Business time never runs faster than wall time, so a milestone more wall minutes away
+        than ``now`` allows is not looked up on the calendar at all.
+        """
         while self._pending and self._since is not None:
             fraction = self._pending[0]
-            when = self.calendar.add(self._since, fraction * self.target - self._elapsed)
+            minutes = fraction * self.target - self._elapsed
+            if now - self._since < minutes - _SLACK:
+                return
+            when = self.calendar.add(self._since, minutes)
             if when > now:
                 return
             self._reach(fraction, when)
