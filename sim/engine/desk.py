@@ -14,7 +14,7 @@ admitted before time moves, and self-service, when a category offers it, takes t
 from __future__ import annotations
 
 import math
-from functools import partial
+from functools import cached_property, partial
 from itertools import count
 from typing import TYPE_CHECKING
 
@@ -50,7 +50,7 @@ from sim.engine.records import (
     RunRecords,
 )
 from sim.engine.self_service import SelfServiceFront, offers_self_service
-from sim.engine.sla import SlaClock
+from sim.engine.sla import ClockPlan, SlaClock, milestones
 from sim.engine.streams import Sampler, Stream, Streams
 from sim.engine.teams import Agent, Pool, Team
 from sim.engine.tickets import Session, Status, Task, Ticket, TicketTable, Wait
@@ -334,6 +334,22 @@ class Desk:
             self._sla[key] = sla_policy_for(self.scenario.sla_policies, *key)
         return self._sla[key]
 
+    @cached_property
+    def _clock_plans(self) -> dict[str, tuple[ClockPlan, ...]]:
+        """The clocks each SLA policy starts, worked out once: every ticket it covers starts them."""
+        plans = {}
+        for policy in self.scenario.sla_policies:
+            fractions = milestones(policy.warnings)
+            plans[policy.name] = tuple(
+                ClockPlan(name, spec.target, self.calendars[spec.calendar], fractions, self.escalator.watches(name))
+                for name, spec in (
+                    (ClockName.FIRST_RESPONSE, policy.first_response),
+                    (ClockName.RESOLUTION, policy.resolution),
+                )
+                if spec is not None
+            )
+        return plans
+
     def _start_clocks(self, ticket: Ticket) -> None:
         chosen = self._policy_for(ticket)
         if chosen is None:
@@ -341,23 +357,8 @@ class Desk:
         ticket.sla_policy = chosen.name
         if chosen.first_response is not None:
             ticket.response_on = chosen.first_response_ends
-        ticket.clocks = tuple(
-            SlaClock(
-                self.env,
-                name,
-                spec.target,
-                self.calendars[spec.calendar],
-                chosen.warnings,
-                partial(self._milestone, ticket),
-                self.escalator.watches(name),
-                ticket.arrival,
-            )
-            for name, spec in (
-                (ClockName.FIRST_RESPONSE, chosen.first_response),
-                (ClockName.RESOLUTION, chosen.resolution),
-            )
-            if spec is not None
-        )
+        env, start, on_milestone = self.env, ticket.arrival, partial(self._milestone, ticket)
+        ticket.clocks = tuple([SlaClock(env, plan, on_milestone, start) for plan in self._clock_plans[chosen.name]])
 
     def reevaluate_sla(self, ticket: Ticket) -> None:
         """The ticket's priority changed: the SLA policy that now matches sets its clocks' targets.
@@ -370,10 +371,11 @@ class Desk:
             return
         ticket.sla_policy = chosen.name
         now = self.env.now
+        plans = {plan.name: plan for plan in self._clock_plans[chosen.name]}
         for clock in ticket.clocks:
-            spec = chosen.first_response if clock.name == ClockName.FIRST_RESPONSE else chosen.resolution
-            if spec is not None:
-                clock.retarget(now, spec.target, chosen.warnings)
+            plan = plans.get(clock.name)
+            if plan is not None:
+                clock.retarget(now, plan.target, plan.fractions)
         if ticket.response_on and chosen.first_response is not None:
             ticket.response_on = chosen.first_response_ends
 

@@ -18,7 +18,8 @@ target that has already run out by then is breached at the moment it ran out.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 import simpy
 
@@ -30,6 +31,23 @@ Milestone = Callable[["SlaClock", float, float], None]
 
 _SLACK = 1e-6
 """Minutes: a milestone due this much later in wall time than ``now`` cannot have been reached, rounding aside."""
+
+
+def milestones(warnings: Iterable[float]) -> tuple[float, ...]:
+    """The fractions of the target a clock reports: its warnings, sorted without repeats, then the breach (1.0)."""
+    return (*sorted(set(warnings)), 1.0)
+
+
+class ClockPlan(NamedTuple):
+    """One clock of an SLA policy, worked out once per run for every ticket's clock of it to start from."""
+
+    name: str
+    target: float
+    calendar: BusinessCalendar
+    fractions: tuple[float, ...]
+    """From ``milestones``."""
+    live: bool
+    """Whether an automatic-escalation rule watches the clock."""
 
 
 class SlaClock:
@@ -55,27 +73,16 @@ class SlaClock:
         "target",
     )
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        name: str,
-        target: float,
-        calendar: BusinessCalendar,
-        warnings: list[float],
-        on_milestone: Milestone,
-        live: bool = False,
-        start: float | None = None,
-    ) -> None:
-        start = env.now if start is None else start
-        self.name = name
-        self.target = target
-        self.calendar = calendar
+    def __init__(self, env: simpy.Environment, plan: ClockPlan, on_milestone: Milestone, start: float) -> None:
+        self.name = plan.name
+        self.target = target = plan.target
+        self.calendar = calendar = plan.calendar
         self.due = calendar.add(start, target)
         self.breached_at = NAN
         self.met = NAN
         self._env = env
-        self._fractions = (*sorted(set(warnings)), 1.0)
-        self._pending = list(self._fractions)
+        self._fractions = fractions = plan.fractions
+        self._pending = list(fractions)
         self._elapsed = 0.0
         self._since: float | None = start
         self._start = start
@@ -85,8 +92,8 @@ class SlaClock:
         """The last stretch before ``stop``: its business minutes join ``_elapsed`` only if a reopening resumes."""
         self._version = 0
         self._on_milestone = on_milestone
-        self._live = live
-        if live:
+        self._live = plan.live
+        if plan.live:
             self._schedule()
 
     @property
@@ -159,8 +166,10 @@ class SlaClock:
             self.met = NAN
         self.resume(now)
 
-    def retarget(self, now: float, target: float, warnings: list[float]) -> None:
-        """A new target (another SLA policy), measured from the clock's start; a stopped clock keeps its outcome.
+    def retarget(self, now: float, target: float, fractions: tuple[float, ...]) -> None:
+        """A new target and its ``milestones`` (another SLA policy), measured from the clock's start.
+
+        A stopped clock keeps its outcome.
 
         Milestones of the old target reached by ``now`` are reported first. If the new target has
         already run out, the breach is reported at the time it ran out; warnings the new target
@@ -175,7 +184,7 @@ class SlaClock:
         running = self._since is not None
         self._version += 1
         self.target = target
-        self._fractions = (*sorted(set(warnings)), 1.0)
+        self._fractions = fractions
         if target <= counted:
             self._elapsed = counted
             self._since = None
