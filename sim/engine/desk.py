@@ -357,8 +357,10 @@ class Desk:
         ticket.sla_policy = chosen.name
         if chosen.first_response is not None:
             ticket.response_on = chosen.first_response_ends
-        env, start, on_milestone = self.env, ticket.arrival, partial(self._milestone, ticket)
-        ticket.clocks = tuple([SlaClock(env, plan, on_milestone, start) for plan in self._clock_plans[chosen.name]])
+        env, start, number, on_milestone = self.env, ticket.arrival, ticket.id, self._milestone
+        ticket.clocks = tuple(
+            [SlaClock(env, plan, on_milestone, start, number) for plan in self._clock_plans[chosen.name]]
+        )
 
     def reevaluate_sla(self, ticket: Ticket) -> None:
         """The ticket's priority changed: the SLA policy that now matches sets its clocks' targets.
@@ -384,7 +386,9 @@ class Desk:
         ticket.response_on = ""
         self._stop_clock(ticket, ClockName.FIRST_RESPONSE, fulfilled=True)
 
-    def _milestone(self, ticket: Ticket, clock: SlaClock, fraction: float, when: float) -> None:
+    def _milestone(self, clock: SlaClock, fraction: float, when: float) -> None:
+        """A clock reached a warning or its breach (its ticket is live: a finished ticket's clocks have none left)."""
+        ticket = self.live[clock.ticket]
         if fraction >= 1.0:
             self.record(when, ticket.id, Event.SLA_BREACH, ticket.team, clock.name)
         else:

@@ -71,10 +71,16 @@ class SlaClock:
         "met",
         "name",
         "target",
+        "ticket",
     )
 
-    def __init__(self, env: simpy.Environment, plan: ClockPlan, on_milestone: Milestone, start: float) -> None:
+    def __init__(
+        self, env: simpy.Environment, plan: ClockPlan, on_milestone: Milestone, start: float, ticket: int
+    ) -> None:
         self.name = plan.name
+        self.ticket = ticket
+        """The id of the clock's ticket: not the ticket itself, which holds its clocks, so that a finished ticket
+        is freed at once instead of by the cyclic garbage collector (that cost ~10 % of a run)."""
         self.target = target = plan.target
         self.calendar = calendar = plan.calendar
         self.due = calendar.add(start, target)
