@@ -30,7 +30,8 @@ Milestone = Callable[["SlaClock", float, float], None]
 """Called with (clock, fraction of the target, time it was reached)."""
 
 _SLACK = 1e-6
-"""Minutes: a milestone due this much later in wall time than ``now`` cannot have been reached, rounding aside."""
+"""Minutes: a milestone due this much later in wall time than ``now`` has not been reached. Calendar rounding
+(``_ROUNDING``, float error) is far smaller for any time under 1e9 minutes (1900 years)."""
 
 
 def milestones(warnings: Iterable[float]) -> tuple[float, ...]:
@@ -175,11 +176,9 @@ class SlaClock:
     def retarget(self, now: float, target: float, fractions: tuple[float, ...]) -> None:
         """A new target and its ``milestones`` (another SLA policy), measured from the clock's start.
 
-        A stopped clock keeps its outcome.
-
-        Milestones of the old target reached by ``now`` are reported first. If the new target has
-        already run out, the breach is reported at the time it ran out; warnings the new target
-        has already passed are not raised after the fact.
+        A stopped clock keeps its outcome. Milestones of the old target reached by ``now`` are
+        reported first. If the new target has already run out, the breach is reported at the time
+        it ran out; warnings the new target has already passed are not raised after the fact.
         """
         if not self._pending:
             return
