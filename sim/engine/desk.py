@@ -14,7 +14,7 @@ admitted before time moves, and self-service, when a category offers it, takes t
 from __future__ import annotations
 
 import math
-from functools import partial
+from functools import cached_property, partial
 from itertools import count
 from typing import TYPE_CHECKING
 
@@ -50,7 +50,7 @@ from sim.engine.records import (
     RunRecords,
 )
 from sim.engine.self_service import SelfServiceFront, offers_self_service
-from sim.engine.sla import SlaClock
+from sim.engine.sla import ClockPlan, SlaClock, milestones
 from sim.engine.streams import Sampler, Stream, Streams
 from sim.engine.teams import Agent, Pool, Team
 from sim.engine.tickets import Session, Status, Task, Ticket, TicketTable, Wait
@@ -336,6 +336,22 @@ class Desk:
             self._sla[key] = sla_policy_for(self.scenario.sla_policies, *key)
         return self._sla[key]
 
+    @cached_property
+    def _clock_plans(self) -> dict[str, tuple[ClockPlan, ...]]:
+        """The clocks each SLA policy starts, worked out once: every ticket it covers starts them."""
+        plans = {}
+        for policy in self.scenario.sla_policies:
+            fractions = milestones(policy.warnings)
+            plans[policy.name] = tuple(
+                ClockPlan(name, spec.target, self.calendars[spec.calendar], fractions, self.escalator.watches(name))
+                for name, spec in (
+                    (ClockName.FIRST_RESPONSE, policy.first_response),
+                    (ClockName.RESOLUTION, policy.resolution),
+                )
+                if spec is not None
+            )
+        return plans
+
     def _start_clocks(self, ticket: Ticket) -> None:
         chosen = self._policy_for(ticket)
         if chosen is None:
@@ -343,22 +359,9 @@ class Desk:
         ticket.sla_policy = chosen.name
         if chosen.first_response is not None:
             ticket.response_on = chosen.first_response_ends
+        env, start, number, on_milestone = self.env, ticket.arrival, ticket.id, self._milestone
         ticket.clocks = tuple(
-            SlaClock(
-                self.env,
-                name,
-                spec.target,
-                self.calendars[spec.calendar],
-                chosen.warnings,
-                partial(self._milestone, ticket),
-                self.escalator.watches(name),
-                ticket.arrival,
-            )
-            for name, spec in (
-                (ClockName.FIRST_RESPONSE, chosen.first_response),
-                (ClockName.RESOLUTION, chosen.resolution),
-            )
-            if spec is not None
+            [SlaClock(env, plan, on_milestone, start, number) for plan in self._clock_plans[chosen.name]]
         )
 
     def reevaluate_sla(self, ticket: Ticket) -> None:
@@ -372,10 +375,11 @@ class Desk:
             return
         ticket.sla_policy = chosen.name
         now = self.env.now
+        plans = {plan.name: plan for plan in self._clock_plans[chosen.name]}
         for clock in ticket.clocks:
-            spec = chosen.first_response if clock.name == ClockName.FIRST_RESPONSE else chosen.resolution
-            if spec is not None:
-                clock.retarget(now, spec.target, chosen.warnings)
+            plan = plans.get(clock.name)
+            if plan is not None:
+                clock.retarget(now, plan.target, plan.fractions)
         if ticket.response_on and chosen.first_response is not None:
             ticket.response_on = chosen.first_response_ends
 
@@ -384,7 +388,9 @@ class Desk:
         ticket.response_on = ""
         self._stop_clock(ticket, ClockName.FIRST_RESPONSE, fulfilled=True)
 
-    def _milestone(self, ticket: Ticket, clock: SlaClock, fraction: float, when: float) -> None:
+    def _milestone(self, clock: SlaClock, fraction: float, when: float) -> None:
+        """A clock reached a warning or its breach (its ticket is live: a finished ticket's clocks have none left)."""
+        ticket = self.live[clock.ticket]
         if fraction >= 1.0:
             self.record(when, ticket.id, Event.SLA_BREACH, ticket.team, clock.name)
         else:
