@@ -566,15 +566,8 @@ class Desk:
         self._finish(ticket)
 
     def _finish(self, ticket: Ticket) -> None:
-        """The ticket is done: its row is written, and its clocks let go of it.
-
-        A clock refers back to its ticket (to report milestones), a reference cycle that only
-        Python's cyclic garbage collector could free, at a cost paid on every collection while
-        finished tickets pile up. Nothing reads a finished ticket's clocks after its row.
-        """
         del self.live[ticket.id]
         self.table.add(ticket)
-        ticket.clocks = ()
 
     # -- the run -------------------------------------------------------------------------------
     def run(self) -> RunRecords:
