@@ -57,6 +57,10 @@ TEAM_MEASURES = {"on_duty": NON_NEGATIVE, "available": NON_NEGATIVE, "busy": NON
 """Per team and interval: agents on duty, available (on duty minus away), busy, and busy over available."""
 
 
+TICKET_COLUMNS = ("channel", "arrival", "answered_at", "outcome", "wait")
+"""The tickets' columns the channel intervals read (tables are cut to them before they are split)."""
+
+
 def interval_edges(length: float, warmup: float, horizon: float) -> np.ndarray:
     """The boundaries of the reporting intervals over [warm-up, horizon): clock-aligned multiples of ``length``.
 
@@ -95,7 +99,7 @@ def channel_intervals(tickets: pd.DataFrame, scenario: Scenario, warmup: float, 
     """
     edges = interval_edges(scenario.reporting.minutes, warmup, horizon)
     count = len(edges) - 1
-    counted = tickets[tickets["arrival"] >= warmup]
+    counted = tickets.loc[tickets["arrival"] >= warmup, list(TICKET_COLUMNS)]
     frames = []
     for channel in scenario.channels:
         mine = counted[(counted["channel"] == channel.name).to_numpy()]
@@ -144,15 +148,18 @@ def team_intervals(levels: pd.DataFrame, scenario: Scenario, warmup: float, hori
     """
     edges = interval_edges(scenario.reporting.minutes, warmup, horizon)
     widths = np.diff(edges)
+    steps = {
+        key: (series["time"].to_numpy(), series["value"].to_numpy())
+        for key, series in levels.groupby(["team", "metric"], observed=True, sort=False)
+    }
+    none = (np.empty(0), np.empty(0))
     frames = []
     for team in scenario.pools:
         if team.agents is None and team.shifts is None:
             continue  # a team served only by agent groups: its agents' levels are the groups'
-        mine = levels[(levels["team"] == team.name).to_numpy()]
         area = {
-            metric: np.diff(_step_integral(series["time"].to_numpy(), series["value"].to_numpy(), edges))
+            metric: np.diff(_step_integral(*steps.get((team.name, metric), none), edges))
             for metric in ("staffed", "busy", AWAY)
-            for series in [mine[(mine["metric"] == metric).to_numpy()]]
         }
         available = area["staffed"] - area[AWAY]
         frames.append(
@@ -196,12 +203,27 @@ def replication_intervals(
     The tables may carry a ``replication`` column (a run's stacked tables, a results folder); each
     result row then carries it too. Without it the tables are one replication.
     """
-    window = (scenario.warmup, scenario.horizon)
+    tickets = tickets[[c for c in (*TICKET_COLUMNS, "replication") if c in tickets.columns]]  # split per replication
     channels, teams = [], []
     for replication, own_tickets, own_levels in _replications(tickets, levels):
-        channels.append(channel_intervals(own_tickets, scenario, *window).assign(replication=replication))
-        teams.append(team_intervals(own_levels, scenario, *window).assign(replication=replication))
+        own_channels, own_teams = one_replication_intervals(own_tickets, own_levels, scenario, replication)
+        channels.append(own_channels)
+        teams.append(own_teams)
     return pd.concat(channels, ignore_index=True), pd.concat(teams, ignore_index=True)
+
+
+def one_replication_intervals(
+    tickets: pd.DataFrame, levels: pd.DataFrame, scenario: Scenario, replication: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One replication's per-channel and per-team interval tables, each row tagged with ``replication``.
+
+    A worker computes them next to the replication's KPIs, which read the channel table too.
+    """
+    window = (scenario.warmup, scenario.horizon)
+    return (
+        channel_intervals(tickets, scenario, *window).assign(replication=replication),
+        team_intervals(levels, scenario, *window).assign(replication=replication),
+    )
 
 
 def summarise_intervals(
@@ -226,7 +248,11 @@ def summarise_intervals(
         table[f"{measure}_ci_low"] = np.minimum(np.maximum(mean - half, lo), mean)
         table[f"{measure}_ci_high"] = np.maximum(np.minimum(mean + half, hi), mean)
     if "offered" in per_replication:
-        table["replications"] = groups["offered"].apply(lambda offered: int((offered > 0).sum()))
+        table["replications"] = (
+            (per_replication["offered"] > 0)
+            .groupby([per_replication[key], per_replication["interval"]], sort=False)
+            .sum()
+        )
     else:
         table["replications"] = groups.size()
     table = table.reset_index()
@@ -243,7 +269,13 @@ def interval_tables(
     (whether the mean service level reached it; NaN without arrivals or goal); both tables add
     ``when``, the interval's start as a weekday, date and clock time.
     """
-    per_channel, per_team = replication_intervals(tickets, levels, scenario)
+    return summarised_intervals(*replication_intervals(tickets, levels, scenario), scenario)
+
+
+def summarised_intervals(
+    per_channel: pd.DataFrame, per_team: pd.DataFrame, scenario: Scenario
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``interval_tables`` from the per-replication tables (``replication_intervals``, or a run's workers)."""
     channels = summarise_intervals(per_channel, "channel", CHANNEL_MEASURES)
     goals = {c.name: c.service_level.goal if c.service_level else math.nan for c in scenario.channels}
     channels["goal"] = channels["channel"].map(goals).astype(float)
@@ -260,7 +292,8 @@ def _replications(tickets: pd.DataFrame, levels: pd.DataFrame):
     if "replication" not in tickets.columns:
         yield 0, tickets, levels
         return
-    replications = sorted(set(tickets["replication"]) | set(levels.get("replication", [])))
+    stacked_levels = levels["replication"].unique() if "replication" in levels else []
+    replications = np.union1d(tickets["replication"].unique(), stacked_levels)
     for replication in replications:
         own_levels = levels[levels["replication"] == replication] if "replication" in levels else levels
         yield int(replication), tickets[tickets["replication"] == replication], own_levels

@@ -163,14 +163,18 @@ KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|t
 }
 
 
-def replication_kpis(records: RunRecords, scenario: Scenario) -> dict[str, float]:
-    """Every KPI of one replication, keyed by name (``asa``, ``service_level.phone`` …)."""
+def replication_kpis(records: RunRecords, scenario: Scenario, channels: pd.DataFrame | None = None) -> dict[str, float]:
+    """Every KPI of one replication, keyed by name (``asa``, ``service_level.phone`` …).
+
+    ``channels`` is the replication's per-channel interval table when the caller has it already
+    (``intervals.channel_intervals``); else it is computed here.
+    """
     tickets = records.tickets[counted(records.tickets["arrival"], records.warmup)]
     kpis: dict[str, float] = {}
     kpis.update(_volumes(tickets))
     kpis.update(_answering(tickets, scenario, records.horizon))
     if any(c.service_level is not None for c in scenario.channels):
-        kpis.update(_intervals_met(records, scenario))
+        kpis.update(_intervals_met(records, scenario, channels))
     if any(c.patience is not None for c in scenario.channels):
         kpis.update(_abandonment(tickets, scenario))
     kpis.update(_sla(tickets, scenario))
@@ -319,6 +323,7 @@ def _volumes(tickets: pd.DataFrame) -> dict[str, float]:
 
 def _answering(tickets: pd.DataFrame, scenario: Scenario, horizon: float) -> dict[str, float]:
     """Per channel first (the headline KPIs: service level, ASA, abandonment), then pooled figures."""
+    tickets = tickets[["channel", "segment", "arrival", "answered_at", "wait", "outcome"]]  # filtered many times
     out: dict[str, float] = {}
     for channel in scenario.channels:
         mine = tickets[tickets["channel"] == channel.name]
@@ -344,9 +349,11 @@ def _answering(tickets: pd.DataFrame, scenario: Scenario, horizon: float) -> dic
     return out
 
 
-def _intervals_met(records: RunRecords, scenario: Scenario) -> dict[str, float]:
+def _intervals_met(records: RunRecords, scenario: Scenario, channels: pd.DataFrame | None) -> dict[str, float]:
     """Per channel with a service goal, the share of its reporting intervals that met it (see ``intervals``)."""
-    return intervals_met(channel_intervals(records.tickets, scenario, records.warmup, records.horizon), scenario)
+    if channels is None:
+        channels = channel_intervals(records.tickets, scenario, records.warmup, records.horizon)
+    return intervals_met(channels, scenario)
 
 
 def headline_kpis(scenario: Scenario) -> list[str]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from tqdm.auto import tqdm
 
+from sim.analysis.intervals import one_replication_intervals, summarised_intervals
 from sim.analysis.kpi_names import kpi_problem
 from sim.analysis.kpis import replication_kpis, summarise
 from sim.analysis.precision import Precision, PrecisionTarget, assess, next_total
@@ -56,6 +57,8 @@ class RunResult:
     """Every self-service attempt (scenarios whose categories offer it), with a ``replication`` column."""
     agents: pd.DataFrame = field(default_factory=pd.DataFrame)
     """One row per agent per shift and replication when the scenario models agent time (else empty)."""
+    intervals: tuple[pd.DataFrame, pd.DataFrame] | None = None
+    """The per-channel and per-team interval tables over the replications (``intervals.interval_tables``)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class ReplicationOutput:
     replication: int
     kpis: dict[str, float]
     records: RunRecords | None = None
+    intervals: tuple[pd.DataFrame, pd.DataFrame] | None = None
+    """With the records: the replication's per-channel and per-team interval tables."""
 
 
 class ReplicationError(RuntimeError):
@@ -90,10 +95,14 @@ class ReplicationError(RuntimeError):
 def simulate(task: Replication) -> ReplicationOutput:
     """Run one replication and compute its KPIs (this is what a worker executes)."""
     records = run_replication(task.scenario, task.replication, task.seed, task.tables and task.record_events)
-    kpis = replication_kpis(records, task.scenario)
-    if task.kpis is not None:
-        kpis = {name: kpis.get(name, math.nan) for name in task.kpis}
-    return ReplicationOutput(task.replication, kpis, records if task.tables else None)
+    if not task.tables:
+        kpis = replication_kpis(records, task.scenario)
+        if task.kpis is not None:
+            kpis = {name: kpis.get(name, math.nan) for name in task.kpis}
+        return ReplicationOutput(task.replication, kpis)
+    intervals = one_replication_intervals(records.tickets, records.levels, task.scenario, task.replication)
+    kpis = replication_kpis(records, task.scenario, intervals[0])
+    return ReplicationOutput(task.replication, kpis, records, intervals)
 
 
 def run(
@@ -160,6 +169,7 @@ def run(
         warmup=guidance,
         precision=status,
         self_service=_stack(records, "self_service") if records[0].self_service is not None else None,
+        intervals=summarised_intervals(*_stacked_intervals(outputs), scenario),
     )
 
 
@@ -218,6 +228,12 @@ def executor_scope(executor: Executor | None, workers: int | None, tasks: int) -
 def _records(output: ReplicationOutput) -> RunRecords:
     assert output.records is not None  # run() asks every task for its tables
     return output.records
+
+
+def _stacked_intervals(outputs: Sequence[ReplicationOutput]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The per-channel and per-team interval tables of every replication, in replication order."""
+    tables = [out.intervals for out in outputs if out.intervals is not None]
+    return pd.concat([c for c, _ in tables], ignore_index=True), pd.concat([t for _, t in tables], ignore_index=True)
 
 
 def _values(outputs: Sequence[ReplicationOutput], kpi: str) -> list[float]:

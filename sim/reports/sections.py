@@ -241,12 +241,12 @@ def run_pictures(run: RunFolder) -> list[Picture]:
 def run_intervals(run: RunFolder) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The run's per-channel and per-team interval tables: as the run wrote them, else computed from its tables.
 
-    ``run`` may also be a ``RunResult`` (no folder): the tables are then computed.
+    ``run`` may also be a ``RunResult`` (no folder): the tables it carries, else computed.
     """
     folder = getattr(run, "folder", None)
     if folder is not None and (folder / INTERVALS).is_file() and (folder / TEAM_INTERVALS).is_file():
         return pd.read_csv(folder / INTERVALS), pd.read_csv(folder / TEAM_INTERVALS)
-    return interval_tables(run.tickets, run.levels, run.scenario)
+    return getattr(run, "intervals", None) or interval_tables(run.tickets, run.levels, run.scenario)
 
 
 def interval_rows(channels: pd.DataFrame) -> list[dict]:
