@@ -155,24 +155,35 @@ def _peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def outside_share() -> tuple[float, float]:
-    """CPU seconds of the whole ``run`` command (one worker), and the share of it spent outside the replications."""
+def outside_share(repeat: int) -> tuple[float, float]:
+    """CPU seconds of the whole ``run`` command (one worker), and the share of it spent outside the replications.
+
+    Both sides are the least CPU time of ``repeat`` tries, as for the other targets: the command as
+    a child process (its user and system time), and its 10 replications run here one after another.
+    """
     baseline = ROOT / "scenarios" / "baseline.yaml"
+    whole = min(_command_cpu(baseline) for _ in range(repeat))
+    scenario = load_scenario(baseline)
+
+    def replications() -> None:
+        for replication in range(scenario.replications):
+            run_replication(scenario, replication, scenario.seed, record_events=True)
+
+    simulation, _ = best_cpu(replications, repeat)
+    return whole, max(0.0, 1 - simulation / whole)
+
+
+def _command_cpu(scenario: Path) -> float:
+    """CPU seconds (user and system) of one ``run_sim.py run`` of ``scenario`` on one worker, as a child process."""
     with tempfile.TemporaryDirectory() as out:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(
-            [sys.executable, str(ROOT / "run_sim.py"), "run", str(baseline), "-w", "1", "--quiet", "--out", out],
+            [sys.executable, str(ROOT / "run_sim.py"), "run", str(scenario), "-w", "1", "--quiet", "--out", out],
             check=True,
             capture_output=True,
         )
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    whole = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    scenario = load_scenario(baseline)
-    start = time.process_time()
-    for replication in range(scenario.replications):
-        run_replication(scenario, replication, scenario.seed, record_events=True)
-    simulation = time.process_time() - start
-    return whole, max(0.0, 1 - simulation / whole)
+    return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def verdict(ok: bool) -> str:
@@ -193,7 +204,7 @@ def main() -> int:
     m = mmc_targets(args.tickets, args.repeat)
     tiered_tickets, tiered = tiered_rate(args.tickets, args.repeat)
     quiet, congested = backlog_cost(args.tickets // 2)
-    whole, outside = outside_share()
+    whole, outside = outside_share(args.repeat)
     rows = [
         ("M/M/c: engine / bare SimPy", m["engine_rate"] / m["bare_rate"], f"≥ {TARGETS['bare']}", "bare"),
         ("M/M/c: engine / Ciw", m["engine_rate"] / m["ciw_rate"], f"≥ {TARGETS['ciw']}", "ciw"),
