@@ -292,24 +292,29 @@ class Desk:
 
     def enter_team(self, ticket: Ticket, team: Team) -> None:
         """The ticket starts a stay at ``team`` and joins its queue."""
-        ticket.entered_team_at = self.env.now
+        now = ticket.entered_team_at = self.env.now
         ticket.work_here = 0.0
         if not ticket.path.endswith(team.name):
             ticket.path = f"{ticket.path}>{team.name}" if ticket.path else team.name
-        self.enqueue(ticket, team)
+        self._join(ticket, team, now)
 
     def leave_team(self, ticket: Ticket, exit: str) -> None:
         """Close the ticket's stay at its current team (resolved, escalated, abandoned, open)."""
         self.visits.add((ticket.id, ticket.team, ticket.entered_team_at, self.env.now, ticket.work_here, exit))
 
     def enqueue(self, item: Ticket | Task, team: Team) -> None:
-        """Send work to the team; log 'queued' when a ticket has to wait (tasks log task_queued).
+        """Send work to the team; log 'queued' when a ticket has to wait (tasks log task_queued)."""
+        self._join(item, team, self.env.now)
+
+    def _join(self, item: Ticket | Task, team: Team, now: float) -> None:
+        """``enqueue`` at ``now`` (the current time, which the caller has at hand).
 
         A live ticket (one with a patience) that has to wait is abandoned if its patience runs out first.
         """
-        if not team.enqueue(item) and isinstance(item, Ticket):
-            self.record(self.env.now, item.id, Event.QUEUED, team.name)
-            self.escalator.on_queued(item, team)
+        if not team.enqueue(item, now) and isinstance(item, Ticket):
+            self.record(now, item.id, Event.QUEUED, team.name)
+            if self.escalator.queue_waits:
+                self.escalator.on_queued(item, team)
             if item.patience is not None:
                 if self.journeys is not None and self.journeys.offer(item, team):
                     return  # waits as a callback: off the line, no patience runs

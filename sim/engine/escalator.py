@@ -121,6 +121,10 @@ class Escalator:
             for t in s.teams
         }
         """(category, team) pairs on which no session trigger (nor a pending move) can act: the common fast path."""
+        self.queue_waits = any(
+            triggers for (_, _, phase), triggers in self._acting.items() if phase == Phase.QUEUE_WAIT
+        )
+        """Whether any queue-wait trigger can act (else a ticket that starts waiting needs no ``on_queued``)."""
         self._watched = {
             clock: any(t.watches(rules, clock) for t in self.phase[Phase.CLOCK]) for clock in ClockName.all()
         }

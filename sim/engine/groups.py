@@ -71,9 +71,8 @@ class SharedTeam(Team):
         """The item's place in the team's channel order (0 when the team orders none)."""
         return 0 if self._channel_rank is None else self._channel_place(item)
 
-    def enqueue(self, ticket: Ticket | Task) -> bool:
-        """Hand the ticket to the preferred free agent of a pool serving the queue (True), else queue it (False)."""
-        now = self.env.now
+    def enqueue(self, ticket: Ticket | Task, now: float) -> bool:
+        """Give the ticket (come ``now``) to the preferred free agent of a serving pool (True), else queue it."""
         ticket.team = self.name
         ticket.status = Status.WAITING
         ticket.queued_at = now

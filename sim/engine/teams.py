@@ -267,9 +267,8 @@ class Team(Pool):
         """The team itself, at its own pace (its own agents serve only its queue)."""
         return self._serving
 
-    def enqueue(self, ticket: Ticket | Task) -> bool:
-        """Hand the ticket to a free agent who can take it (True), or let it wait in the queue (False)."""
-        now = self.env.now
+    def enqueue(self, ticket: Ticket | Task, now: float) -> bool:
+        """Hand the ticket (come ``now``) to a free agent who can take it (True), or let it wait in queue (False)."""
         ticket.team = self.name
         ticket.status = Status.WAITING
         ticket.queued_at = now
