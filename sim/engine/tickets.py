@@ -235,36 +235,6 @@ TICKET_COLUMNS = {
 }
 """The per-ticket table's columns in order (then ``attr_<name>`` per attribute, then ``JOURNEY_COLUMNS``)."""
 
-_KEPT = {
-    "ticket": "i",
-    "channel": "c",
-    "category": "c",
-    "priority": "c",
-    "final_priority": "c",
-    "segment": "c",
-    "arrival": "f",
-    "outcome": "c",
-    "first_team": "c",
-    "resolving_team": "c",
-    "answered_at": "f",
-    "resolved_at": "f",
-    "abandoned_at": "f",
-    "first_resolved_at": "f",
-    "closed_time": "f",
-    "work_time": "f",
-    "wrap_time": "f",
-    "sessions": "i",
-    "sla_policy": "c",
-    "handoffs": "i",
-    "escalations": "i",
-    "rework_time": "f",
-    "reopens": "i",
-    "path": "c",
-    "abandoned_wait": "c",
-}
-"""What ``TicketTable.add`` keeps of each ticket, in row order: the waits and durations are worked out
-from these for the whole table at once (``_durations``), and the SLA columns follow only when clocks run."""
-
 SLA_COLUMNS = (
     "first_response_due",
     "first_response_breached_at",
@@ -273,6 +243,16 @@ SLA_COLUMNS = (
     "resolution_breached_at",
     "resolution_met",
 )
+
+_KEPT = {
+    ("first_resolved_at" if name == "first_resolution_time" else name): kind
+    for name, kind in TICKET_COLUMNS.items()
+    if name not in ("wait", "resolution_time", *SLA_COLUMNS)
+}
+"""What ``TicketTable.add`` keeps of each ticket, in row order: the waits and durations are worked out
+from these for the whole table at once (``_durations``, from ``first_resolved_at`` among others), and
+the SLA columns follow only when clocks run."""
+
 _NO_CLOCK = (NAN, NAN, NAN)
 
 
