@@ -57,7 +57,7 @@ TEAM_MEASURES = {"on_duty": NON_NEGATIVE, "available": NON_NEGATIVE, "busy": NON
 """Per team and interval: agents on duty, available (on duty minus away), busy, and busy over available."""
 
 
-TICKET_COLUMNS = ("channel", "arrival", "answered_at", "outcome", "wait")
+COLUMNS_READ = ("channel", "arrival", "answered_at", "outcome", "wait")
 """The tickets' columns the channel intervals read (tables are cut to them before they are split)."""
 
 
@@ -99,7 +99,7 @@ def channel_intervals(tickets: pd.DataFrame, scenario: Scenario, warmup: float, 
     """
     edges = interval_edges(scenario.reporting.minutes, warmup, horizon)
     count = len(edges) - 1
-    counted = tickets.loc[tickets["arrival"] >= warmup, list(TICKET_COLUMNS)]
+    counted = tickets.loc[tickets["arrival"] >= warmup, list(COLUMNS_READ)]
     frames = []
     for channel in scenario.channels:
         mine = counted[(counted["channel"] == channel.name).to_numpy()]
@@ -203,7 +203,7 @@ def replication_intervals(
     The tables may carry a ``replication`` column (a run's stacked tables, a results folder); each
     result row then carries it too. Without it the tables are one replication.
     """
-    tickets = tickets[[c for c in (*TICKET_COLUMNS, "replication") if c in tickets.columns]]  # split per replication
+    tickets = tickets[[c for c in (*COLUMNS_READ, "replication") if c in tickets.columns]]  # split per replication
     channels, teams = [], []
     for replication, own_tickets, own_levels in _replications(tickets, levels):
         own_channels, own_teams = one_replication_intervals(own_tickets, own_levels, scenario, replication)
