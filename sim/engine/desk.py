@@ -37,7 +37,8 @@ from sim.engine.callbacks import Journeys, uses_journeys
 from sim.engine.demand import CategoryDraws, ChannelDemand
 from sim.engine.escalator import Escalator
 from sim.engine.groups import Group, SharedTeam, Sharing
-from sim.engine.processes import Process, arrivals, chat_session, roster, session
+from sim.engine.kernel import Kernel
+from sim.engine.processes import Arrivals, Process, chat_session, roster, session
 from sim.engine.records import (
     ESCALATION_COLUMNS,
     TASK_COLUMNS,
@@ -117,7 +118,7 @@ class Desk:
         self.scenario = scenario
         self.replication = replication
         self.seed = scenario.seed if seed is None else seed
-        self.env = simpy.Environment()
+        self.env = Kernel()
         self.streams = streams = Streams(self.seed, replication)
         self.log = EventLog()
         self.record = self.log.add if record_events else _ignore
@@ -583,12 +584,12 @@ class Desk:
         front = SelfServiceFront(self.env, s, self.streams, self.open_ticket) if offers_self_service(s) else None
         admit = self.admit if front is None else front.admit
         for demand in self.channels:
-            self.env.process(arrivals(self.env, demand, s.horizon, admit))
+            Arrivals(self.env, demand, s.horizon, admit)
         for spec in s.teams:
             self._start_roster(self.teams[spec.name], duty_blocks(spec, s.horizon, s.start_weekday))
         for group in self.groups:
             self._start_roster(group, duty_blocks(group.spec, s.horizon, s.start_weekday))
-        self.env.run(until=s.horizon)
+        self.env.run_to(s.horizon)
         for ticket in list(self.live.values()):
             for clock in ticket.clocks:
                 clock.settle(s.horizon)

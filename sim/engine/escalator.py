@@ -40,7 +40,10 @@ DROPPED_WHEN_FINISHED = (TaskKind.UPDATE, TaskKind.REVIEW, TaskKind.INTERVENTION
 class DeskPort(Protocol):
     """What the escalator needs from the desk of its replication."""
 
-    env: simpy.Environment
+    @property
+    def env(self) -> simpy.Environment:
+        """The replication's SimPy environment."""
+
     scenario: Scenario
     streams: Streams
     teams: dict[str, Team]

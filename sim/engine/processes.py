@@ -7,14 +7,16 @@ happens after a work session) is asked of the desk, which consults the pure func
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from functools import partial
+from itertools import takewhile
 from math import log1p
 from typing import Any, Protocol
 
 import simpy
 
 from sim.engine.demand import ChannelDemand
+from sim.engine.kernel import Kernel, Recurring
 from sim.engine.teams import Agent, Pool, Team
 from sim.engine.tickets import Task, Ticket
 
@@ -35,41 +37,57 @@ class WorkDesk(Protocol):
         """Handle-time increase per other chat the agent holds (the channel's ``concurrency_slowdown``)."""
 
 
-def arrivals(
-    env: simpy.Environment, demand: ChannelDemand, horizon: float, admit: Callable[[ChannelDemand, float], None]
-) -> Process:
-    """Poisson arrivals of one channel at a time-varying rate, sampled exactly by thinning."""
+def arrival_times(demand: ChannelDemand, start: float, horizon: float) -> Iterator[float]:
+    """The channel's arrival times after ``start`` and before ``horizon``, in order.
+
+    Fixed times (a story, a replayed log) as given; else Poisson arrivals at a time-varying rate,
+    sampled exactly by thinning: candidates at the peak rate, one uniform per candidate gap.
+    """
     if demand.fixed_times is not None:
-        yield from _replay(env, demand, demand.fixed_times, horizon, admit)
+        yield from takewhile(lambda t: t < horizon, demand.fixed_times)
         return
     peak = demand.peak
     if peak <= 0:
         return
     mean_gap = 1.0 / peak
     gaps, thinning, rate, constant = demand.gaps, demand.thinning, demand.rate, demand.constant
-    t = env.now
+    t = start
     while True:
-        t -= mean_gap * log1p(-gaps())  # exponential gap by inversion: one uniform per candidate
+        t -= mean_gap * log1p(-gaps())  # exponential gap by inversion
         if t >= horizon:
             return
         if constant or thinning() * peak < rate(t):
-            yield env.timeout(t - env.now)
-            admit(demand, t)
+            yield t
 
 
-def _replay(
-    env: simpy.Environment,
-    demand: ChannelDemand,
-    times: list[float],
-    horizon: float,
-    admit: Callable[[ChannelDemand, float], None],
-) -> Process:
-    """Arrivals at the channel's fixed ``times`` (a story, or a replayed log)."""
-    for t in times:
-        if t >= horizon:
-            return
-        yield env.timeout(t - env.now)
-        admit(demand, t)
+class Arrivals:
+    """One channel's arrivals: a single recurring event that admits a ticket and schedules the next.
+
+    Tickets are data, so an arrival needs no process of its own: each firing calls ``admit`` with
+    the channel and the arrival time, then draws the next time.
+    """
+
+    def __init__(
+        self, env: Kernel, demand: ChannelDemand, horizon: float, admit: Callable[[ChannelDemand, float], None]
+    ) -> None:
+        self._env = env
+        self._demand = demand
+        self._admit = admit
+        self._times = arrival_times(demand, env.now, horizon)
+        self._due = 0.0
+        self._event = Recurring(env, self._arrive)
+        env.call_soon(self._schedule)
+
+    def _schedule(self, _: object = None) -> None:
+        """Schedule the next arrival, if one comes before the horizon."""
+        due = next(self._times, None)
+        if due is not None:
+            self._due = due
+            self._event.again(due - self._env.now)
+
+    def _arrive(self, _: object) -> None:
+        self._admit(self._demand, self._due)
+        self._schedule()
 
 
 def agent(

@@ -1,0 +1,94 @@
+"""The event loop of a replication: SimPy's environment, stepped without per-event overhead.
+
+``Kernel`` is a ``simpy.Environment`` whose ``run_to`` processes events exactly as
+``Environment.run(until=...)`` does — same heap, same (time, priority, id) order, same callbacks —
+in one loop instead of a method call and an exception frame per event. Its ``now`` is a plain
+attribute kept equal to SimPy's own clock, so reading the time (several times per ticket) costs an
+attribute look-up instead of a property call.
+
+``Recurring`` is an event that fires again and again: one object rescheduled after each firing,
+for a source of events that only calls a function (arrivals), instead of a new timeout and a
+process resumption per firing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from heapq import heappop
+from typing import Any
+
+import simpy
+from simpy.core import NORMAL, URGENT
+
+
+class Kernel(simpy.Environment):
+    """A SimPy environment with a fast run loop and ``now`` as a plain attribute."""
+
+    now: float = 0.0  # shadows SimPy's read-only property: a plain attribute
+
+    def __init__(self) -> None:
+        super().__init__(0.0)
+        self.now = 0.0
+
+    def step(self) -> None:
+        """SimPy's step, keeping ``now`` in line with it (the fast loop is ``run_to``)."""
+        super().step()
+        self.now = self._now
+
+    def call_soon(self, callback: Callable[[simpy.Event], Any]) -> None:
+        """Call ``callback`` now, in the place a new process would start (SimPy's urgent initialisation)."""
+        start = simpy.Event(self)
+        start._ok = True
+        start._value = None
+        start.callbacks.append(callback)
+        self.schedule(start, URGENT)
+
+    def run_to(self, horizon: float) -> None:
+        """Process every event due before ``horizon`` in SimPy's order; the clock ends at ``horizon``.
+
+        Like ``run(until=horizon)``, the stop is an urgent event at the horizon, so events due
+        exactly then are left unprocessed.
+        """
+        until = simpy.Event(self)
+        until._ok = True
+        until._value = None
+        self.schedule(until, URGENT, horizon - self._now)
+        queue = self._queue
+        while True:
+            now, _, _, event = heappop(queue)
+            self._now = self.now = now
+            if event is until:
+                return
+            callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]  # as SimPy: fired
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):
+                raise _failure(event)
+
+
+def _failure(event: simpy.Event) -> BaseException:
+    """The exception a failed, undefused event raises in the loop (as ``Environment.step`` does)."""
+    value = event._value
+    exc = type(value)(*value.args)
+    exc.__cause__ = value
+    return exc
+
+
+class Recurring(simpy.Event):
+    """One event that calls ``action`` each time it fires, rescheduled with ``again``.
+
+    Firing a ``Recurring`` costs a heap push and a call: no timeout object and no generator
+    resumption per occurrence. It takes the same place in the event order as the timeout a process
+    would have created at the moment ``again`` is called.
+    """
+
+    def __init__(self, env: simpy.Environment, action: Callable[[Recurring], Any]) -> None:
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        self._callbacks = [action]
+
+    def again(self, delay: float) -> None:
+        """Fire once more, ``delay`` minutes from now."""
+        self.callbacks = self._callbacks
+        self.env.schedule(self, NORMAL, delay)
