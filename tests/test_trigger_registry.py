@@ -152,7 +152,8 @@ class StubDesk:
         self.log: list[tuple] = []
         self.queued: list[tuple[int, str]] = []
 
-    def record(self, time: float, ticket: int, event: str, team: str = "", detail: str = "") -> None:
+    def record(self, row: tuple[float, int, str, str, str]) -> None:
+        time, ticket, event, team, detail = row
         self.log.append((time, ticket, str(event), team, detail))
 
     def enqueue(self, item: Ticket | Task, team: Team) -> None:

@@ -99,7 +99,7 @@ class Journeys:
         j.offered = True
         accepted = self._accept[ticket.channel]() < spec.accept_probability
         answer = "accepted" if accepted else "declined"
-        self.desk.record(self.env.now, ticket.id, Event.CALLBACK_OFFERED, team.name, answer)
+        self.desk.record((self.env.now, ticket.id, Event.CALLBACK_OFFERED, team.name, answer))
         if accepted:
             self.take_callback(ticket, team)
         return accepted
@@ -136,7 +136,7 @@ class Journeys:
 
     def promised_callback(self, ticket: Ticket, team: Team) -> None:
         """A warm hold ended without a receiver: the customer is promised a callback from ``team``."""
-        self.desk.record(self.env.now, ticket.id, Event.HANDOFF, team.name, "callback_fallback")
+        self.desk.record((self.env.now, ticket.id, Event.HANDOFF, team.name, "callback_fallback"))
         self.take_callback(ticket, team)
 
     def _place(self, ticket: Ticket, team: Team, spec: CallbackSpec, j: Journey) -> None:
@@ -169,7 +169,7 @@ class Journeys:
         now = self.env.now
         j.attempts += 1
         reached = self._reach[ticket.channel]() < spec.reach_probability
-        self.desk.record(now, ticket.id, Event.CALLBACK_ATTEMPT, team.name, "reached" if reached else "unreached")
+        self.desk.record((now, ticket.id, Event.CALLBACK_ATTEMPT, team.name, "reached" if reached else "unreached"))
         if reached:
             j.pending = False
             j.reached_at = now

@@ -14,6 +14,7 @@ admitted before time moves, and self-service, when a category offers it, takes t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import cached_property, partial
 from itertools import count
 from typing import TYPE_CHECKING
@@ -48,6 +49,7 @@ from sim.engine.records import (
     EventLog,
     Exit,
     Levels,
+    LogRow,
     RunRecords,
 )
 from sim.engine.self_service import SelfServiceFront, offers_self_service
@@ -74,6 +76,10 @@ if TYPE_CHECKING:
 _ON_PICKUP = FirstResponseEnd.PICKUP
 _ON_REPLY = FirstResponseEnd.REPLY
 _CALLBACK = Session.CALLBACK
+
+
+FLUSH_EVERY = 1024
+"""Ticket arrivals and ends between two moves of the buffered records into columns (see ``Desk._tick``)."""
 
 
 class ConservationError(RuntimeError):
@@ -121,7 +127,7 @@ class Desk:
         self.env = Kernel()
         self.streams = streams = Streams(self.seed, replication)
         self.log = EventLog()
-        self.record = self.log.add if record_events else _ignore
+        self.record: Callable[[LogRow], None] = self.log.add if record_events else _ignore
         self.levels = Levels([t.name for t in scenario.teams] + [g.name for g in scenario.agent_groups])
         self.journeys = Journeys(self) if uses_journeys(self) else None
         """Callbacks and retrials, when a channel has them (None: no per-ticket work for them)."""
@@ -131,6 +137,7 @@ class Desk:
             sla=bool(scenario.sla_policies),
         )
         self.visits = Columns(VISIT_COLUMNS)
+        self._until_flush = FLUSH_EVERY
         self.tasks = Columns(TASK_COLUMNS)
         self.escalations = Columns(ESCALATION_COLUMNS)
         self.calendars = build_calendars(scenario)
@@ -220,7 +227,7 @@ class Desk:
     def _leave_shared_team(self, ticket: Ticket, exit: str) -> None:
         """``leave_team`` with agent groups: the row also names the pool that first picked the stay up."""
         served_by = self.sharing.served.pop(ticket, "")
-        self.visits.add(
+        self.visits.put(
             (ticket.id, ticket.team, ticket.entered_team_at, self.env.now, ticket.work_here, exit, served_by)
         )
 
@@ -258,7 +265,8 @@ class Desk:
         """A new ticket arrives now for ``team``: arrival rules, SLA clocks, then its first queue."""
         self.arrived += 1
         self.live[ticket.id] = ticket
-        self.record(ticket.arrival, ticket.id, Event.ARRIVAL, "", ticket.channel)
+        self._tick()
+        self.record((ticket.arrival, ticket.id, Event.ARRIVAL, "", ticket.channel))
         routed = team
         if self.escalator.arrival_rules:
             team = self.escalator.on_arrival(ticket, team)
@@ -274,7 +282,8 @@ class Desk:
         """A ticket of the starting backlog joins ``team``'s queue at time 0, its clocks started at its arrival."""
         self.arrived += 1
         self.live[ticket.id] = ticket
-        self.record(ticket.arrival, ticket.id, Event.ARRIVAL, "", ticket.channel)
+        self._tick()
+        self.record((ticket.arrival, ticket.id, Event.ARRIVAL, "", ticket.channel))
         ticket.arrival_priority = ticket.priority
         if self.scenario.sla_policies:
             self._start_clocks(ticket)
@@ -301,7 +310,7 @@ class Desk:
 
     def leave_team(self, ticket: Ticket, exit: str) -> None:
         """Close the ticket's stay at its current team (resolved, escalated, abandoned, open)."""
-        self.visits.add((ticket.id, ticket.team, ticket.entered_team_at, self.env.now, ticket.work_here, exit))
+        self.visits.put((ticket.id, ticket.team, ticket.entered_team_at, self.env.now, ticket.work_here, exit))
 
     def enqueue(self, item: Ticket | Task, team: Team) -> None:
         """Send work to the team; log 'queued' when a ticket has to wait (tasks log task_queued)."""
@@ -313,7 +322,7 @@ class Desk:
         A live ticket (one with a patience) that has to wait is abandoned if its patience runs out first.
         """
         if not team.enqueue(item, now) and isinstance(item, Ticket):
-            self.record(now, item.id, Event.QUEUED, team.name)
+            self.record((now, item.id, Event.QUEUED, team.name, ""))
             if self.escalator.queue_waits:
                 self.escalator.on_queued(item, team)
             if item.patience is not None:
@@ -398,9 +407,9 @@ class Desk:
         """A clock reached a warning or its breach (its ticket is live: a finished ticket's clocks have none left)."""
         ticket = self.live[clock.ticket]
         if fraction >= 1.0:
-            self.record(when, ticket.id, Event.SLA_BREACH, ticket.team, clock.name)
+            self.record((when, ticket.id, Event.SLA_BREACH, ticket.team, clock.name))
         else:
-            self.record(when, ticket.id, Event.SLA_WARNING, ticket.team, f"{clock.name}@{fraction:.0%}")
+            self.record((when, ticket.id, Event.SLA_WARNING, ticket.team, f"{clock.name}@{fraction:.0%}"))
         self.escalator.on_milestone(ticket, clock.name, fraction)
 
     def _stop_clock(self, ticket: Ticket, name: str, fulfilled: bool) -> None:
@@ -409,7 +418,7 @@ class Desk:
                 was_met = clock.met
                 clock.stop(self.env.now, fulfilled)
                 if fulfilled and was_met != was_met and clock.met == 1.0:
-                    self.record(self.env.now, ticket.id, Event.SLA_MET, ticket.team, name)
+                    self.record((self.env.now, ticket.id, Event.SLA_MET, ticket.team, name))
 
     # -- work ----------------------------------------------------------------------------------
     def begin_work(self, item: Ticket | Task, team: Team) -> float:
@@ -433,7 +442,7 @@ class Desk:
         ticket.session_kind = kind
         if ticket.response_on == _ON_PICKUP and kind == Session.WORK:
             self.responded(ticket)
-        self.record(now, ticket.id, Event.PICKED_UP, team.name, "" if kind == Session.WORK else kind)
+        self.record((now, ticket.id, Event.PICKED_UP, team.name, "" if kind == Session.WORK else kind))
         return work
 
     def work_time(self, ticket: Ticket, team: Team) -> float:
@@ -478,13 +487,13 @@ class Desk:
 
     def wrapped(self, item: Ticket | Task, team: Team) -> None:
         """The agent's after-call work on ``item`` is done."""
-        self.record(self.env.now, item.id, Event.WRAP_UP_DONE, team.name)
+        self.record((self.env.now, item.id, Event.WRAP_UP_DONE, team.name, ""))
 
     def _await_customer(self, ticket: Ticket, team: Team) -> None:
         now = self.env.now
         ticket.status = Status.PENDING
         ticket.needs_reply = False
-        self.record(now, ticket.id, Event.PENDING_CUSTOMER, team.name)
+        self.record((now, ticket.id, Event.PENDING_CUSTOMER, team.name, ""))
         if ticket.response_on == _ON_REPLY:
             self.responded(ticket)
         chosen = self.sla_by_name.get(ticket.sla_policy)
@@ -497,7 +506,7 @@ class Desk:
 
     def _customer_replied(self, ticket: Ticket, team: Team, paused: bool, _: simpy.Event) -> None:
         now = self.env.now
-        self.record(now, ticket.id, Event.CUSTOMER_REPLIED, team.name)
+        self.record((now, ticket.id, Event.CUSTOMER_REPLIED, team.name, ""))
         if paused:
             for clock in ticket.clocks:
                 clock.resume(now)
@@ -520,7 +529,7 @@ class Desk:
             if ticket.response_on:
                 self.responded(ticket)
             self._stop_clock(ticket, ClockName.RESOLUTION, fulfilled=True)
-        self.record(now, ticket.id, Event.RESOLVED, team.name)
+        self.record((now, ticket.id, Event.RESOLVED, team.name, ""))
         self.leave_team(ticket, Exit.RESOLVED)
         if self.escalator.after_resolution:
             self.escalator.on_resolved(ticket, team)
@@ -541,7 +550,7 @@ class Desk:
                     clock.reopen(now, restart=chosen.on_reopen == SlaReopen.RESTART)
         ticket.resolved_at = math.nan
         ticket.resolving_team = ""
-        self.record(self.env.now, ticket.id, Event.REOPENED, team.name)
+        self.record((self.env.now, ticket.id, Event.REOPENED, team.name, ""))
         self.wait_again(ticket, Wait.RETURN)
         self.enter_team(ticket, team)
 
@@ -565,7 +574,7 @@ class Desk:
         ticket.abandoned_at = now
         for clock in ticket.clocks:
             clock.stop(now, fulfilled=False)
-        self.record(now, ticket.id, Event.ABANDONED, ticket.team, ticket.wait_kind)
+        self.record((now, ticket.id, Event.ABANDONED, ticket.team, ticket.wait_kind))
         self.leave_team(ticket, Exit.ABANDONED)
         if self.journeys is not None:
             self.journeys.abandoned(ticket)
@@ -574,6 +583,19 @@ class Desk:
     def _finish(self, ticket: Ticket) -> None:
         del self.live[ticket.id]
         self.table.add(ticket)
+        self._tick()
+
+    def _tick(self) -> None:
+        """Count a ticket's arrival or end; every ``FLUSH_EVERY`` of them, move the buffered records into columns.
+
+        The hot-path records (event log, levels, visits, tickets) append to plain lists without a
+        check; a ticket adds a bounded handful of rows between two counts, so this bounds the buffers.
+        """
+        self._until_flush -= 1
+        if not self._until_flush:
+            self._until_flush = FLUSH_EVERY
+            for table in (self.log, self.levels, self.visits, self.table):
+                table.flush()
 
     # -- the run -------------------------------------------------------------------------------
     def run(self) -> RunRecords:
@@ -672,7 +694,7 @@ class Desk:
             )
 
 
-def _ignore(*_: object) -> None:
+def _ignore(_: LogRow) -> None:
     """Event recording switched off (long benchmark runs that only need the ticket table)."""
 
 

@@ -22,7 +22,7 @@ from typing import Protocol
 import simpy
 
 from sim.engine.processes import Process, hold, swarm, warm_handoff
-from sim.engine.records import Columns, Event, Exit
+from sim.engine.records import Columns, Event, Exit, LogRow
 from sim.engine.streams import Sampler, Stream, Streams
 from sim.engine.teams import Agent, Team
 from sim.engine.tickets import FINISHED, Session, Status, Task, Ticket, Wait
@@ -52,8 +52,8 @@ class DeskPort(Protocol):
     tasks: Columns
     escalations: Columns
 
-    def record(self, time: float, ticket: int, event: str, team: str = "", detail: str = "") -> None:
-        """Write one row of the event log (a no-op when the desk records no events)."""
+    record: Callable[[LogRow], None]
+    """Write one row of the event log (a no-op when the desk records no events)."""
 
     def enqueue(self, item: Ticket | Task, team: Team) -> None:
         """Send a ticket or task to ``team``'s queue, or straight to a free agent."""
@@ -226,12 +226,12 @@ class Escalator:
             if not join.triggered:  # else the sender has just stopped holding: a cold transfer after all
                 joint = self._handoff_time()
                 join.succeed(joint)
-                self.desk.record(self.env.now, ticket.id, Event.HANDOFF, team.name, "warm")
+                self.desk.record((self.env.now, ticket.id, Event.HANDOFF, team.name, "warm"))
                 extra += joint
         if self._at_pickup(ticket, team) is not None:
             return extra + self._triage(), Session.TRIAGE
         if ticket.rework_due:
-            self.desk.record(self.env.now, ticket.id, Event.REWORK, team.name)
+            self.desk.record((self.env.now, ticket.id, Event.REWORK, team.name, ""))
             extra += ticket.rework_due
             ticket.rework_time += ticket.rework_due
             ticket.rework_due = 0.0
@@ -358,7 +358,7 @@ class Escalator:
                 gave_up=partial(self._warm_fallback, ticket, team.name, target.name, join),
             )
         else:  # a warm handoff whose sender's shift is over is cold at once
-            self.desk.record(self.env.now, ticket.id, Event.HANDOFF, target.name, "cold_fallback" if warm else "cold")
+            self.desk.record((self.env.now, ticket.id, Event.HANDOFF, target.name, "cold_fallback" if warm else "cold"))
         self.desk.enter_team(ticket, target)
         return process
 
@@ -377,7 +377,7 @@ class Escalator:
             if self.hold_callback is not None and waiting:
                 self.hold_callback(ticket, self.desk.teams[target])  # a callback instead of staying on hold
             else:
-                self.desk.record(self.env.now, ticket.id, Event.HANDOFF, target, "cold_fallback")
+                self.desk.record((self.env.now, ticket.id, Event.HANDOFF, target, "cold_fallback"))
 
     @staticmethod
     def end_hold(ticket: Ticket) -> None:
@@ -416,7 +416,7 @@ class Escalator:
         if consult.status == Status.WAITING:
             self.desk.teams[consult.team].withdraw(consult)
             consult.status = Status.CANCELLED
-            self.desk.record(self.env.now, ticket.id, Event.TASK_CANCELLED, consult.team, TaskKind.CONSULT)
+            self.desk.record((self.env.now, ticket.id, Event.TASK_CANCELLED, consult.team, TaskKind.CONSULT))
         self._held(ticket, held)
         transfer = Decision(Action.TRANSFER, d.kind, d.reason, d.to_team)
         return self.apply(ticket, team, self._pending_move(ticket, transfer), sender)
@@ -443,7 +443,7 @@ class Escalator:
     def queue_task(self, kind: str, ticket: Ticket, team: str, work: float, rank: int) -> Task:
         """Put a task (review, consult, follow-up, update) in a team's queue."""
         task = Task(kind, ticket, work, rank)
-        self.desk.record(self.env.now, ticket.id, Event.TASK_QUEUED, team, kind)
+        self.desk.record((self.env.now, ticket.id, Event.TASK_QUEUED, team, kind))
         self.desk.enqueue(task, self.desk.teams[team])
         return task
 
@@ -451,11 +451,11 @@ class Escalator:
         """An agent starts a task; updates and reviews of tickets that are already done are dropped."""
         if task.kind in DROPPED_WHEN_FINISHED and task.ticket.status in FINISHED:
             task.status = Status.CANCELLED
-            self.desk.record(self.env.now, task.id, Event.TASK_CANCELLED, team.name, task.kind)
+            self.desk.record((self.env.now, task.id, Event.TASK_CANCELLED, team.name, task.kind))
             return 0.0
         task.status = Status.IN_SERVICE
         task.started_at = self.env.now
-        self.desk.record(self.env.now, task.id, Event.TASK_STARTED, team.name, task.kind)
+        self.desk.record((self.env.now, task.id, Event.TASK_STARTED, team.name, task.kind))
         if task.started is not None:
             task.started.succeed()
         return task.work
@@ -464,7 +464,7 @@ class Escalator:
         """A task is done: record the agent time it took and wake whoever waits on it."""
         if task.status == Status.CANCELLED:
             return
-        self.desk.record(self.env.now, task.id, Event.TASK_DONE, team.name, task.kind)
+        self.desk.record((self.env.now, task.id, Event.TASK_DONE, team.name, task.kind))
         if task.kind == TaskKind.UPDATE and task.ticket.response_on == FirstResponseEnd.REPLY:
             self.desk.responded(task.ticket)
         self.desk.tasks.add((task.id, task.kind, team.name, task.queued_at, task.started_at, work))
@@ -572,7 +572,7 @@ class Escalator:
     def _log_escalation(self, ticket: Ticket, from_team: str, d: Decision) -> None:
         ticket.escalations += 1
         now = self.env.now
-        self.desk.record(now, ticket.id, Event.ESCALATED, from_team, f"{d.kind}|{d.reason}|{d.to_team}")
+        self.desk.record((now, ticket.id, Event.ESCALATED, from_team, f"{d.kind}|{d.reason}|{d.to_team}"))
         self.desk.escalations.add((now, ticket.id, d.kind, d.reason, from_team, d.to_team))
 
     def _set_rank(self, ticket: Ticket, rank: int) -> None:
@@ -580,7 +580,7 @@ class Escalator:
             return
         ticket.rank = rank
         ticket.priority = self.desk.scenario.priorities[rank]
-        self.desk.record(self.env.now, ticket.id, Event.PRIORITY_RAISED, ticket.team, ticket.priority)
+        self.desk.record((self.env.now, ticket.id, Event.PRIORITY_RAISED, ticket.team, ticket.priority))
         if ticket.clocks:
             self.desk.reevaluate_sla(ticket)
         if ticket.status == Status.WAITING and ticket.queue_token >= 0:

@@ -8,7 +8,7 @@ sentinel.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -82,7 +82,9 @@ class Columns:
         self.width = len(kinds)
         """Values per row in the flat buffer."""
         self.limit = self.BATCH * self.width
-        """Buffered values at which a batch moves into the columns."""
+        """Buffered values at which ``add`` moves a batch into the columns."""
+        self.put: Callable[[tuple], None] = self.rows.extend
+        """Append one row without checking the buffer: for hot paths whose owner calls ``flush`` regularly."""
         self._frame: pd.DataFrame | None = None
 
     def add(self, row: tuple) -> None:
@@ -135,21 +137,24 @@ class Columns:
         return self._frame
 
 
+LogRow = tuple[float, int, str, str, str]
+"""One event of the log: (time, ticket, event, team, detail)."""
+
+
 class EventLog:
-    """The per-event log: (time, ticket, event, team, detail)."""
+    """The per-event log: (time, ticket, event, team, detail).
+
+    ``add`` is the buffer's own ``list.extend``, called with one row tuple: logging an event
+    costs no Python call (a run logs several per ticket). The buffer is not checked on each
+    add: its owner (the desk) calls ``flush`` regularly.
+    """
 
     def __init__(self) -> None:
         self._cols = Columns({"time": "f", "ticket": "i", "event": "c", "team": "c", "detail": "c"})
         self._cols.declare("event", Event.all())
-        self._rows = self._cols.rows
-        self._limit = self._cols.limit
-
-    def add(self, time: float, ticket: int, event: str, team: str = "", detail: str = "") -> None:
-        """Log one event (the hot path: extends the shared buffer, flushing a full batch)."""
-        rows = self._rows
-        rows.extend((time, ticket, event, team, detail))
-        if len(rows) >= self._limit:
-            self._cols.flush()
+        self.add: Callable[[LogRow], None] = self._cols.put
+        """Log one event: ``add((time, ticket, event, team, detail))``."""
+        self.flush = self._cols.flush
 
     def frame(self) -> pd.DataFrame:
         """The log in time order (milestones of recorded SLA clocks are logged after the fact)."""
@@ -172,31 +177,30 @@ class Levels:
         """A writer for one team's level of one metric, starting at 0."""
         return LevelRecorder(self._cols, team, metric)
 
+    def flush(self) -> None:
+        """Move the buffered steps into the columns (recorders append unchecked: the desk flushes regularly)."""
+        self._cols.flush()
+
     def frame(self) -> pd.DataFrame:
         """Every step of every level, in the order recorded."""
         return self._cols.frame()
 
 
 class LevelRecorder:
-    """One team's level of one metric; ``change`` appends a new step."""
+    """One team's level of one metric; ``change`` appends a new step (unchecked: see ``Levels.flush``)."""
 
-    __slots__ = ("_cols", "_limit", "_metric", "_rows", "_team", "value")
+    __slots__ = ("_extend", "_metric", "_team", "value")
 
     def __init__(self, cols: Columns, team: str, metric: str) -> None:
         self.value = 0.0
-        self._cols = cols
-        self._rows = cols.rows
-        self._limit = cols.limit
+        self._extend = cols.put
         self._team = team
         self._metric = metric
 
     def change(self, now: float, delta: float) -> None:
         """Move the level by ``delta`` at ``now`` (the hot path, like ``EventLog.add``)."""
         self.value += delta
-        rows = self._rows
-        rows.extend((now, self._team, self._metric, self.value))
-        if len(rows) >= self._limit:
-            self._cols.flush()
+        self._extend((now, self._team, self._metric, self.value))
 
 
 class Exit(Names):

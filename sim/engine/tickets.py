@@ -318,7 +318,11 @@ class TicketTable:
                 row += (t.id, 1, 0, NAN, 0, NAN, 0)
             else:
                 row += (j.customer, j.contact, int(j.offered), j.accepted_at, j.attempts, j.reached_at, int(j.retried))
-        self._cols.add(row)
+        self._cols.put(row)
+
+    def flush(self) -> None:
+        """Move the buffered rows into the columns (``add`` does not check: the desk flushes regularly)."""
+        self._cols.flush()
 
     def __len__(self) -> int:
         return len(self._cols)
