@@ -39,7 +39,7 @@ from sim.engine.demand import CategoryDraws, ChannelDemand
 from sim.engine.escalator import Escalator
 from sim.engine.groups import Group, SharedTeam, Sharing
 from sim.engine.kernel import Kernel
-from sim.engine.processes import Arrivals, Process, chat_session, roster, session
+from sim.engine.processes import Arrivals, Process, roster
 from sim.engine.records import (
     ESCALATION_COLUMNS,
     TASK_COLUMNS,
@@ -670,7 +670,7 @@ class Desk:
         absence = None
         if spec is not None and spec.absenteeism > 0:
             absence = self.streams.uniform(Stream.ABSENCE.of(team.name))
-        serve, chat = (wrapped_session, wrapped_chat_session) if self._wrap else (session, chat_session)
+        serve, chat = (wrapped_session, wrapped_chat_session) if self._wrap else (None, None)
         return shrinkage.roster(self.env, self, team, blocks, s.horizon, s.start_weekday, absence, serve, chat)
 
     def _agents_frame(self) -> pd.DataFrame:

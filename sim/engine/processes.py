@@ -96,43 +96,39 @@ def agent(
     """An agent on duty: take the next ticket its pool offers, work it, repeat until the shift ends.
 
     ``team`` is the agent's pool: its team's own agents, or an agent group serving several queues.
-    ``serve`` and ``chat`` run a session of an exclusive and of a concurrent ticket (default:
-    ``session`` and ``chat_session``; ``sim.engine.agent_time`` adds after-call work to them).
+    ``serve`` and ``chat`` run a session of an exclusive and of a concurrent ticket (default: the
+    plain session below and ``chat_session``; ``sim.engine.agent_time`` adds after-call work to them).
+
+    The plain session is written out here rather than delegated to a sub-generator, as it runs
+    once per ticket: the team whose queue the item came from owns the rules; the agent's pool sets
+    the pace (the handle time x the pool's proficiency factor at that queue). The agent stays on
+    while the model needs it (a warm handoff, a swarm consult).
     """
-    serve = serve or session
     chat = chat or chat_session
     while not me.off_shift:
-        ticket = team.take(me)
-        if ticket is None:
-            ticket = yield team.wait_for_work(me)
-            if ticket is None:
+        item = team.take(me)
+        if item is None:
+            item = yield team.wait_for_work(me)
+            if item is None:
                 break
-        if ticket.concurrency > 1:
-            env.process(chat(env, desk, team, me, ticket))
+        if item.concurrency > 1:
+            env.process(chat(env, desk, team, me, item))
+        elif serve is not None:
+            yield from serve(env, desk, team, me, item)
         else:
-            yield from serve(env, desk, team, me, ticket)
+            queue, factor = team.serving(item)
+            work = desk.begin_work(item, queue) * factor
+            yield env.timeout(work)
+            stay = desk.end_work(item, queue, work, me)
+            if stay is not None:
+                yield from stay
+            team.release(me, item)
     if me.load == 0:
         team.leave(me)
 
 
 Serve = Callable[[simpy.Environment, Any, Any, Agent, Ticket | Task], Process]
-"""A work session of an agent on one ticket or task (``session``, ``chat_session`` or a variant)."""
-
-
-def session(env: simpy.Environment, desk: WorkDesk, team: Pool, me: Agent, item: Ticket | Task) -> Process:
-    """One work session: begin, spend the handle time, let the model decide what follows.
-
-    The team whose queue the item came from owns the rules; the agent's pool (``team``) sets the
-    pace: the session takes the handle time x the pool's proficiency factor at that queue. The
-    agent stays on while the model needs it (a warm handoff, a swarm consult).
-    """
-    queue, factor = team.serving(item)
-    work = desk.begin_work(item, queue) * factor
-    yield env.timeout(work)
-    stay = desk.end_work(item, queue, work, me)
-    if stay is not None:
-        yield from stay
-    team.release(me, item)
+"""A work session of an agent on one ticket or task (``chat_session`` or a variant with after-call work)."""
 
 
 def chat_session(env: simpy.Environment, desk: WorkDesk, team: Pool, me: Agent, item: Ticket | Task) -> Process:

@@ -146,10 +146,10 @@ def roster(
     horizon: float,
     start_weekday: int,
     absence: Sampler | None,
-    serve: Serve,
-    chat: Serve,
+    serve: Serve | None,
+    chat: Serve | None,
 ) -> Process:
-    """``processes.roster`` with absence, away blocks and per-agent ledgers."""
+    """``processes.roster`` with absence, away blocks and per-agent ledgers (sessions as ``processes.agent``'s)."""
     spec = team.shrinkage
     absent = spec.absenteeism if spec is not None else 0.0
     places = team_places(blocks, spec) if spec is not None else [((0, 1), [])] * len(blocks)
