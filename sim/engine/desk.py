@@ -79,7 +79,7 @@ _CALLBACK = Session.CALLBACK
 
 
 FLUSH_EVERY = 1024
-"""Ticket arrivals and ends between two moves of the buffered records into columns (see ``Desk._tick``)."""
+"""Ticket arrivals between two moves of the buffered records into columns (see ``Desk._tick``)."""
 
 
 class ConservationError(RuntimeError):
@@ -583,13 +583,13 @@ class Desk:
     def _finish(self, ticket: Ticket) -> None:
         del self.live[ticket.id]
         self.table.add(ticket)
-        self._tick()
 
     def _tick(self) -> None:
-        """Count a ticket's arrival or end; every ``FLUSH_EVERY`` of them, move the buffered records into columns.
+        """Count a ticket's arrival; every ``FLUSH_EVERY`` arrivals, move the buffered records into columns.
 
         The hot-path records (event log, levels, visits, tickets) append to plain lists without a
-        check; a ticket adds a bounded handful of rows between two counts, so this bounds the buffers.
+        check. Every record is about a ticket in the system, so the rows buffered between two
+        counts are bounded by the arrivals in between and the tickets they find there.
         """
         self._until_flush -= 1
         if not self._until_flush:

@@ -18,7 +18,7 @@ from heapq import heappop
 from typing import Any
 
 import simpy
-from simpy.core import NORMAL, URGENT
+from simpy.core import NORMAL, URGENT, BoundClass
 
 
 class Kernel(simpy.Environment):
@@ -29,6 +29,9 @@ class Kernel(simpy.Environment):
     def __init__(self) -> None:
         super().__init__(0.0)
         self.now = 0.0
+        for name, member in vars(simpy.Environment).items():  # SimPy binds only the class's own members early
+            if isinstance(member, BoundClass):
+                setattr(self, name, getattr(self, name))
 
     def step(self) -> None:
         """SimPy's step, keeping ``now`` in line with it (the fast loop is ``run_to``)."""

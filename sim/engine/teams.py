@@ -333,8 +333,10 @@ class Team(Pool):
         if agent.paused:
             return None
         exclusive, concurrent = self._exclusive, self._concurrent
-        _drop_stale(exclusive)
-        _drop_stale(concurrent)
+        if exclusive:
+            _drop_stale(exclusive)
+        if concurrent:
+            _drop_stale(concurrent)
         if exclusive and (not concurrent or exclusive[0] < concurrent[0]):
             best_heap = exclusive
         elif concurrent:

@@ -73,6 +73,10 @@ class Outcome(Names):
     OPEN = "open"
 
 
+OUTCOME = {Status.RESOLVED: Outcome.RESOLVED, Status.ABANDONED: Outcome.ABANDONED}
+"""The outcome of a ticket by its status; any other status: open."""
+
+
 @dataclass(slots=True, eq=False)
 class Journey:
     """A ticket's place in its customer's journey: which contact it is, and its callback, if any.
@@ -153,11 +157,7 @@ class Ticket:
     @property
     def outcome(self) -> str:
         """How the ticket ends if the run stopped now: resolved, abandoned or open."""
-        if self.status == Status.RESOLVED:
-            return Outcome.RESOLVED
-        if self.status == Status.ABANDONED:
-            return Outcome.ABANDONED
-        return Outcome.OPEN
+        return OUTCOME.get(self.status, Outcome.OPEN)
 
 
 @dataclass(slots=True, eq=False)
@@ -289,7 +289,7 @@ class TicketTable:
             t.priority,
             t.segment,
             t.arrival,
-            t.outcome,
+            OUTCOME.get(t.status, Outcome.OPEN),
             t.first_team,
             t.resolving_team,
             t.answered_at,
