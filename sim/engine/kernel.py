@@ -2,8 +2,8 @@
 
 ``Kernel`` is a ``simpy.Environment`` whose ``run_to`` processes events exactly as
 ``Environment.run(until=...)`` does — same heap, same (time, priority, id) order, same callbacks —
-in one loop instead of a method call and an exception frame per event. Its ``now`` is a plain
-attribute kept equal to SimPy's own clock, so reading the time (several times per ticket) costs an
+in one loop instead of a method call and an exception frame per event. Its clock ``now`` is a
+plain attribute that ``schedule`` reads, so reading the time (several times per ticket) costs an
 attribute look-up instead of a property call.
 
 ``Recurring`` is an event that fires again and again: one object rescheduled after each firing,
@@ -14,11 +14,12 @@ process resumption per firing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heappop
+from heapq import heappop, heappush
 from typing import Any
 
 import simpy
 from simpy.core import NORMAL, URGENT, BoundClass
+from simpy.events import EventPriority
 
 
 class Kernel(simpy.Environment):
@@ -33,8 +34,13 @@ class Kernel(simpy.Environment):
             if isinstance(member, BoundClass):
                 setattr(self, name, getattr(self, name))
 
+    def schedule(self, event: simpy.Event, priority: EventPriority = NORMAL, delay: float = 0) -> None:
+        """SimPy's schedule, timed from ``now`` (the loop keeps SimPy's ``_now`` only for ``step``)."""
+        heappush(self._queue, (self.now + delay, priority, next(self._eid), event))
+
     def step(self) -> None:
         """SimPy's step, keeping ``now`` in line with it (the fast loop is ``run_to``)."""
+        self._now = self.now
         super().step()
         self.now = self._now
 
@@ -55,11 +61,10 @@ class Kernel(simpy.Environment):
         until = simpy.Event(self)
         until._ok = True
         until._value = None
-        self.schedule(until, URGENT, horizon - self._now)
+        self.schedule(until, URGENT, horizon - self.now)
         queue = self._queue
         while True:
-            now, _, _, event = heappop(queue)
-            self._now = self.now = now
+            self.now, _, _, event = heappop(queue)
             if event is until:
                 return
             callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]  # as SimPy: fired

@@ -273,7 +273,7 @@ class Team(Pool):
         ticket.status = Status.WAITING
         ticket.queued_at = now
         for i, (agent, event) in enumerate(self._free):
-            if agent.can_take(ticket) and (agent.load == 0 or not self._exclusive_waits_ahead(ticket)):
+            if agent.load == 0 or (agent.can_take(ticket) and not self._exclusive_waits_ahead(ticket)):
                 del self._free[i]
                 agent.waiting = None
                 self._assign(agent, ticket, now)
