@@ -166,41 +166,69 @@ class EventLog:
 
 
 class Levels:
-    """Step functions of time (queue length, busy agents, agents on duty) per team."""
+    """Step functions of time (queue length, busy agents, agents on duty) per team.
+
+    A step is buffered as (time, recorder, value): the recorder's number stands for its (team,
+    metric) until the table is built, which keeps each step to three plain values.
+    """
 
     def __init__(self, teams: Iterable[str]) -> None:
-        self._cols = Columns({"time": "f", "team": "c", "metric": "c", "value": "f"})
-        self._cols.declare("team", teams)
-        self._cols.declare("metric", LEVEL_METRICS)
+        self._cols = Columns({"time": "f", "recorder": "i", "value": "f"})
+        self._teams = list(dict.fromkeys(teams))
+        self._recorders: list[tuple[str, str]] = []
+        """(team, metric) of each recorder, by its number."""
 
     def recorder(self, team: str, metric: str) -> LevelRecorder:
         """A writer for one team's level of one metric, starting at 0."""
-        return LevelRecorder(self._cols, team, metric)
+        self._recorders.append((team, metric))
+        return LevelRecorder(self._cols, len(self._recorders) - 1)
 
     def flush(self) -> None:
         """Move the buffered steps into the columns (recorders append unchecked: the desk flushes regularly)."""
         self._cols.flush()
 
     def frame(self) -> pd.DataFrame:
-        """Every step of every level, in the order recorded."""
-        return self._cols.frame()
+        """Every step of every level, in the order recorded: time, team, metric, value.
+
+        Teams are categories in the order given, metrics in ``LEVEL_METRICS`` order, each followed
+        by any other name in the order the steps first use it.
+        """
+        steps = self._cols.frame()
+        number = steps["recorder"].to_numpy()
+        teams = {name: code for code, name in enumerate(self._teams)}
+        metrics = {name: code for code, name in enumerate(LEVEL_METRICS)}
+        used, first = np.unique(number, return_index=True)
+        for k in used[np.argsort(first, kind="stable")]:
+            team, metric = self._recorders[k]
+            teams.setdefault(team, len(teams))
+            metrics.setdefault(metric, len(metrics))
+        team_of = np.array([teams.get(team, -1) for team, _ in self._recorders], dtype=np.int32)
+        metric_of = np.array([metrics.get(metric, -1) for _, metric in self._recorders], dtype=np.int32)
+        return pd.DataFrame(
+            {
+                "time": steps["time"].to_numpy(),
+                "team": pd.Categorical.from_codes(team_of[number], categories=list(teams)),
+                "metric": pd.Categorical.from_codes(metric_of[number], categories=list(metrics)),
+                "value": steps["value"].to_numpy(),
+            },
+            copy=False,
+        )
 
 
 class LevelRecorder:
     """One team's level of one metric; ``change`` appends a new step (unchecked: see ``Levels.flush``)."""
 
-    __slots__ = ("_extend", "_metric", "_team", "value")
+    __slots__ = ("_extend", "_number", "value")
 
-    def __init__(self, cols: Columns, team: str, metric: str) -> None:
+    def __init__(self, cols: Columns, number: int) -> None:
         self.value = 0.0
         self._extend = cols.put
-        self._team = team
-        self._metric = metric
+        self._number = number
 
     def change(self, now: float, delta: float) -> None:
         """Move the level by ``delta`` at ``now`` (the hot path, like ``EventLog.add``)."""
         self.value += delta
-        self._extend((now, self._team, self._metric, self.value))
+        self._extend((now, self._number, self.value))
 
 
 class Exit(Names):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -244,14 +245,20 @@ SLA_COLUMNS = (
     "resolution_met",
 )
 
+_ATTRIBUTE = {"ticket": "id", "priority": "arrival_priority", "final_priority": "priority"}
+"""The ticket attribute behind a column, where the names differ."""
+
 _KEPT = {
     ("first_resolved_at" if name == "first_resolution_time" else name): kind
     for name, kind in TICKET_COLUMNS.items()
-    if name not in ("wait", "resolution_time", *SLA_COLUMNS)
-}
-"""What ``TicketTable.add`` keeps of each ticket, in row order: the waits and durations are worked out
-from these for the whole table at once (``_durations``, from ``first_resolved_at`` among others), and
-the SLA columns follow only when clocks run."""
+    if name not in ("wait", "resolution_time", "outcome", "abandoned_wait", *SLA_COLUMNS)
+} | {"outcome": "c", "abandoned_wait": "c"}
+"""What ``TicketTable.add`` keeps of each ticket, in row order: the ticket's attributes (``_FACTS``), then
+its outcome and the wait it abandoned in. The waits and durations are worked out from these for the
+whole table at once (``_durations``), and the SLA columns follow only when clocks run."""
+
+_FACTS = attrgetter(*(_ATTRIBUTE.get(name, name) for name in list(_KEPT)[:-2]))
+"""The ticket's attributes of a row, read in one call."""
 
 _NO_CLOCK = (NAN, NAN, NAN)
 
@@ -281,32 +288,11 @@ class TicketTable:
 
     def add(self, t: Ticket) -> None:
         """Record the ticket's final row (called once, when it leaves the system or at the horizon)."""
+        status = t.status
         row: tuple[object, ...] = (
-            t.id,
-            t.channel,
-            t.category,
-            t.arrival_priority,
-            t.priority,
-            t.segment,
-            t.arrival,
-            OUTCOME.get(t.status, Outcome.OPEN),
-            t.first_team,
-            t.resolving_team,
-            t.answered_at,
-            t.resolved_at,
-            t.abandoned_at,
-            t.first_resolved_at,
-            t.closed_time,
-            t.work_time,
-            t.wrap_time,
-            t.sessions,
-            t.sla_policy,
-            t.handoffs,
-            t.escalations,
-            t.rework_time,
-            t.reopens,
-            t.path,
-            t.wait_kind if t.status == Status.ABANDONED else "",
+            *_FACTS(t),
+            OUTCOME.get(status, Outcome.OPEN),
+            t.wait_kind if status == Status.ABANDONED else "",
         )
         if self.sla:
             row += _clock_values(t.clocks)
