@@ -241,7 +241,7 @@ class Desk:
 
         ``extra_work`` lengthens its first session (a contact self-service failed).
         """
-        team, handle, draws = self._recipe(demand.name, category)
+        team, handle, draws = self._recipes.get((demand.name, category)) or self._recipe(demand.name, category)
         priority = draws.priority.only or draws.draw_priority()
         reply_u = draws.reply_u
         ticket = Ticket(
@@ -291,13 +291,10 @@ class Desk:
         self.enter_team(ticket, team)
 
     def _recipe(self, channel: str, category: str) -> tuple[Team, Sampler, CategoryDraws]:
-        """First team, its handle-time sampler and the category's draws, for a new ticket (cached)."""
-        key = (channel, category)
-        recipe = self._recipes.get(key)
-        if recipe is None:
-            team = route(self.scenario.routing, channel, category)
-            assert team is not None  # the scenario checks route every category a channel can produce
-            recipe = self._recipes[key] = (self.teams[team], self.handle[category, team], self.draws[category])
+        """First team, its handle-time sampler and the category's draws, for a new ticket (kept in ``_recipes``)."""
+        team = route(self.scenario.routing, channel, category)
+        assert team is not None  # the scenario checks route every category a channel can produce
+        recipe = self._recipes[channel, category] = (self.teams[team], self.handle[category, team], self.draws[category])
         return recipe
 
     def enter_team(self, ticket: Ticket, team: Team) -> None:
