@@ -294,7 +294,8 @@ class Desk:
         """First team, its handle-time sampler and the category's draws, for a new ticket (kept in ``_recipes``)."""
         team = route(self.scenario.routing, channel, category)
         assert team is not None  # the scenario checks route every category a channel can produce
-        recipe = self._recipes[channel, category] = (self.teams[team], self.handle[category, team], self.draws[category])
+        recipe = (self.teams[team], self.handle[category, team], self.draws[category])
+        self._recipes[channel, category] = recipe
         return recipe
 
     def enter_team(self, ticket: Ticket, team: Team) -> None:
