@@ -33,6 +33,7 @@ from sim.analysis.precision import Precision, PrecisionTarget, assess, next_tota
 from sim.core.atomic import dumps_json, new_folder, safe_name, unique_path
 from sim.core.version import __version__
 from sim.experiments.executors import Executor
+from sim.experiments.outputs import write_parquet
 from sim.experiments.replications import Replication, ReplicationOutput, RunResult, executor_scope, replicate
 from sim.scenario.spec import Scenario
 
@@ -263,7 +264,7 @@ def write_comparison(comparison: Comparison, out_root: str | Path = "results") -
     final = unique_path(Path(out_root) / "compare", name)
     with new_folder(final) as tmp:
         comparison.table.to_csv(tmp / "comparison.csv", index=False)
-        comparison.table.to_parquet(tmp / "comparison.parquet", index=False)
+        write_parquet(comparison.table, tmp / "comparison.parquet")
         comparison.kpis.to_csv(tmp / "kpis_by_replication.csv", index=False)
         doc = {
             **comparison.meta,

@@ -12,6 +12,7 @@ import math
 import platform
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from sim.analysis.intervals import interval_tables
@@ -23,6 +24,16 @@ INTERVALS = "intervals.csv"
 """Per channel and reporting interval: offered, answered, abandoned, service level, ASA, abandonment, with intervals."""
 TEAM_INTERVALS = "intervals_teams.csv"
 """Per team and reporting interval: agents on duty, available and busy, and occupancy (with 95 % intervals)."""
+
+
+def write_parquet(table: pd.DataFrame, path: Path) -> None:
+    """Write ``table`` as parquet, dictionary-encoding only its categorical columns.
+
+    pyarrow dictionary-encodes every column by default; on times and durations (nearly all
+    distinct) that costs about 40 % of the write and makes the file larger.
+    """
+    categorical = [name for name, dtype in table.dtypes.items() if isinstance(dtype, pd.CategoricalDtype)]
+    table.to_parquet(path, index=False, use_dictionary=categorical)
 
 
 def resolved_scenario(result: RunResult) -> dict:
@@ -49,13 +60,13 @@ def write_run(result: RunResult, out_root: str | Path = "results", run_id: str |
     with new_folder(final) as tmp:
         with open(tmp / "scenario.resolved.yaml", "w", encoding="utf-8") as fh:
             yaml.safe_dump(resolved_scenario(result), fh, sort_keys=False, allow_unicode=True)
-        result.tickets.to_parquet(tmp / "tickets.parquet", index=False)
-        result.events.to_parquet(tmp / "events.parquet", index=False)
-        result.levels.to_parquet(tmp / "levels.parquet", index=False)
+        write_parquet(result.tickets, tmp / "tickets.parquet")
+        write_parquet(result.events, tmp / "events.parquet")
+        write_parquet(result.levels, tmp / "levels.parquet")
         if result.self_service is not None:
-            result.self_service.to_parquet(tmp / "self_service.parquet", index=False)
+            write_parquet(result.self_service, tmp / "self_service.parquet")
         if len(result.agents):
-            result.agents.to_parquet(tmp / "agents.parquet", index=False)
+            write_parquet(result.agents, tmp / "agents.parquet")
         result.kpis.to_csv(tmp / "kpis_by_replication.csv", index=False)
         result.summary.to_csv(tmp / "summary.csv", index=False)
         channels, teams = result.intervals or interval_tables(result.tickets, result.levels, result.scenario)

@@ -39,6 +39,7 @@ from sim.analysis.kpis import bounded_interval, kpi_info
 from sim.core.atomic import OutputError, check_writable, clean_leftovers, dumps_json, safe_name, write_text, write_with
 from sim.core.version import __version__
 from sim.experiments.executors import Executor, Outcome
+from sim.experiments.outputs import write_parquet
 from sim.experiments.replications import Replication, executor_scope, progress_bar, simulate
 from sim.experiments.sweep_files import SweepPlan, load_sweep
 
@@ -114,7 +115,7 @@ def sweep(
     runs = runs_table(plan, records)
     points = points_table(plan, runs)
     for name, table in (("runs", runs), ("points", points)):
-        write_with(folder / f"{name}.parquet", partial(table.to_parquet, index=False))
+        write_with(folder / f"{name}.parquet", partial(write_parquet, table))
         write_with(folder / f"{name}.csv", partial(table.to_csv, index=False))
     finish("complete")
     return SweepResult(runs, points, folder, plan.tasks, manifest["failed"], manifest["ran"], manifest)
