@@ -8,6 +8,7 @@ sentinel.
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -59,24 +60,31 @@ them past their shift end finishing work (overtime; part of ``staffed``). A team
 
 
 class Columns:
-    """An append-only table kept column by column: 'f' floats, 'i' integers, 'c' categories.
+    """An append-only table kept column by column: 'f' floats, 'i' integers, 'n' small numbers, 'c' categories.
 
     Rows arrive value by value into one flat buffer (``rows``, extended directly on the hot path)
-    and move into typed numpy chunks a batch at a time; categories are stored as 32-bit codes. A
+    and move into typed numpy columns a batch at a time; categories are stored as 32-bit codes. A
     million tickets' records therefore cost tens of bytes per row. The buffer holds no tuple per
     row: a list of plain values is never traversed by Python's cyclic garbage collector, which
     otherwise rescans thousands of buffered rows on every collection, and its columns come out
     by slicing (``rows[j::width]``) without transposing rows.
+
+    A column is stored in segments of ``SEGMENT`` rows, each a memory mapping of its own, so
+    building the final table (one array per column) gives the segments' memory back to the
+    system as it goes: batches kept in the process's heap would stay there and nearly double
+    the peak memory of a long run.
     """
 
     BATCH: ClassVar[int] = 4096
-    """Rows per flush: enough to amortise numpy's per-call cost, few enough to keep the tuple buffer small."""
-    DTYPES: ClassVar[dict[str, type[np.generic]]] = {"f": np.float64, "i": np.int64, "c": np.int32}
+    """Rows per flush of ``add``: enough to amortise numpy's per-call cost, few enough to keep the buffer small."""
+    SEGMENT: ClassVar[int] = 1 << 16
+    """Rows per storage segment (256 or 512 KB a column): few mappings, and little unused at the end."""
+    DTYPES: ClassVar[dict[str, type[np.generic]]] = {"f": np.float64, "i": np.int64, "n": np.int32, "c": np.int32}
     """The numpy type of each column kind."""
 
     def __init__(self, kinds: dict[str, str]) -> None:
         self.kinds = kinds
-        self.chunks: dict[str, list[np.ndarray]] = {name: [] for name in kinds}
+        self.segments: dict[str, list[np.ndarray]] = {name: [] for name in kinds}
         self.codes: dict[str, dict[str, int]] = {name: {} for name, kind in kinds.items() if kind == "c"}
         self.rows: list = []
         self.width = len(kinds)
@@ -85,6 +93,8 @@ class Columns:
         """Buffered values at which ``add`` moves a batch into the columns."""
         self.put: Callable[[tuple], None] = self.rows.extend
         """Append one row without checking the buffer: for hot paths whose owner calls ``flush`` regularly."""
+        self._used = self.SEGMENT
+        """Rows filled in each column's last segment (``SEGMENT``: full, or none yet)."""
         self._frame: pd.DataFrame | None = None
 
     def add(self, row: tuple) -> None:
@@ -103,12 +113,25 @@ class Columns:
         """Move the buffered rows into the columns (the buffer list itself is kept: writers hold it)."""
         if not self.rows:
             return
-        rows, width = self.rows, self.width
+        rows, width, start = self.rows, self.width, self._used
         for j, (name, kind) in enumerate(self.kinds.items()):
             values = rows[j::width]
             chunk = self._encode(name, values) if kind == "c" else np.array(values, dtype=self.DTYPES[kind])
-            self.chunks[name].append(chunk)
+            self._used = self._store(self.segments[name], chunk, start)
         rows.clear()
+
+    def _store(self, segments: list[np.ndarray], chunk: np.ndarray, start: int) -> int:
+        """Copy ``chunk`` into the column's segments from row ``start`` of the last one; returns the rows it fills."""
+        size, done = self.SEGMENT, 0
+        while done < len(chunk):
+            if start == size:
+                segments.append(_mapped(size, chunk.dtype))
+                start = 0
+            step = min(len(chunk) - done, size - start)
+            segments[-1][start : start + step] = chunk[done : done + step]
+            done += step
+            start += step
+        return start
 
     def _encode(self, column: str, values: list) -> np.ndarray:
         codes = self.codes[column]
@@ -119,22 +142,36 @@ class Columns:
             return np.fromiter(map(codes.__getitem__, values), dtype=np.int32, count=len(values))
 
     def __len__(self) -> int:
-        return sum(len(chunk) for chunk in next(iter(self.chunks.values()))) + len(self.rows) // self.width
+        segments = len(next(iter(self.segments.values())))
+        stored = segments * self.SEGMENT - (self.SEGMENT - self._used) if segments else 0
+        return stored + len(self.rows) // self.width
 
     def frame(self) -> pd.DataFrame:
-        """The table as a DataFrame, built once: the chunks are handed over and released."""
+        """The table as a DataFrame, built once: each column's segments are joined and released in turn."""
         if self._frame is None:
             self.flush()
             columns = {}
             for name, kind in self.kinds.items():
-                chunks, self.chunks[name] = self.chunks[name], []
-                values = np.concatenate(chunks) if chunks else np.empty(0, dtype=self.DTYPES[kind])
-                del chunks
+                segments, self.segments[name] = self.segments[name], []
+                if segments:
+                    segments[-1] = segments[-1][: self._used]
+                values = np.concatenate(segments) if segments else np.empty(0, dtype=self.DTYPES[kind])
+                del segments
                 if kind == "c":
                     values = pd.Categorical.from_codes(values, categories=list(self.codes[name]))
                 columns[name] = values
             self._frame = pd.DataFrame(columns, copy=False)
         return self._frame
+
+
+def _mapped(rows: int, dtype: np.dtype) -> np.ndarray:
+    """An array of ``rows`` values in memory mapped for it alone: unmapped, so given back, once released.
+
+    The C library's allocator may serve even large requests from its heap, which keeps freed
+    memory in the process; an anonymous mapping is returned to the system when its last array goes.
+    Its pages count against the process only once written.
+    """
+    return np.frombuffer(mmap.mmap(-1, rows * dtype.itemsize), dtype=dtype)
 
 
 LogRow = tuple[float, int, str, str, str]
@@ -173,7 +210,7 @@ class Levels:
     """
 
     def __init__(self, teams: Iterable[str]) -> None:
-        self._cols = Columns({"time": "f", "recorder": "i", "value": "f"})
+        self._cols = Columns({"time": "f", "recorder": "n", "value": "f"})
         self._teams = list(dict.fromkeys(teams))
         self._recorders: list[tuple[str, str]] = []
         """(team, metric) of each recorder, by its number."""
@@ -194,7 +231,7 @@ class Levels:
         by any other name in the order the steps first use it.
         """
         steps = self._cols.frame()
-        number = steps["recorder"].to_numpy()
+        number = steps.pop("recorder").to_numpy()
         teams = {name: code for code, name in enumerate(self._teams)}
         metrics = {name: code for code, name in enumerate(LEVEL_METRICS)}
         used, first = np.unique(number, return_index=True)
