@@ -106,11 +106,12 @@ class Escalator:
         """Whether any rule can act on a new ticket (regulatory, customer value)."""
         self._acting = {
             (c.name, t.name, phase): [trigger for trigger in self.phase[phase] if trigger.acts_on(c, t, rules)]
-            for phase in (Phase.PICKUP, Phase.END_OF_SESSION, Phase.QUEUE_WAIT)
+            for phase in (Phase.PICKUP, Phase.END_OF_SESSION, Phase.HANDOFF, Phase.QUEUE_WAIT)
             for c in s.categories
             for t in s.teams
         }
-        """The session and queue-wait triggers that can act on a (category, team, phase): the others are skipped."""
+        """The session, handoff and queue-wait triggers that can act on a (category, team, phase): the others are
+        skipped."""
         self._quiet = {
             (c.name, t.name): not (
                 self.moves_later
@@ -137,6 +138,10 @@ class Escalator:
 
     def _samplers(self, streams: Streams, s: Scenario) -> None:
         rules = s.escalation
+        self._base_probability = {
+            (c.name, t.name): c.resolve_probability.get(t.name, 1.0) for c in s.categories for t in s.teams
+        }
+        """The chance an attempt resolves a ticket, per (category, team), before any learning."""
         self._resolve_u = {t.name: streams.uniform(Stream.RESOLVE.of(t.name)) for t in s.teams}
         self._failed = {
             (c.name, t.name): streams.sampler(
@@ -179,20 +184,20 @@ class Escalator:
 
     def facts(self, ticket: Ticket, team: str, waiting_now: float = 0.0) -> Facts:
         """What the triggers may know about ``ticket`` while ``team`` holds it."""
-        return Facts(
-            category=self.desk.categories[ticket.category],
-            team=self.specs[team],
-            teams=self.specs,
-            segment=ticket.segment,
-            rank=ticket.rank,
-            attributes=ticket.attributes,
-            handoffs=ticket.handoffs,
-            waited=ticket.waited + waiting_now,
-            waiting=ticket.status == Status.WAITING,
-            attempt_u=ticket.attempt_u,
-            resolve_probability=self.resolve_probability(ticket.category, team),
-            failed_here=ticket.failed_here,
-            intervened=ticket.intervened,
+        return Facts(  # every field, positionally, in the order ``Facts`` declares them: it runs per session
+            self.desk.categories[ticket.category],  # category
+            self.specs[team],  # team
+            self.specs,  # teams
+            ticket.segment,  # segment
+            ticket.rank,  # rank
+            ticket.attributes,  # attributes
+            ticket.handoffs,  # handoffs
+            ticket.waited + waiting_now,  # waited
+            ticket.status == Status.WAITING,  # waiting
+            ticket.attempt_u,  # attempt_u
+            self.resolve_probability(ticket.category, team),  # resolve_probability
+            ticket.failed_here,  # failed_here
+            ticket.intervened,  # intervened
         )
 
     # -- arrival ----------------------------------------------------------------------------------
@@ -253,9 +258,8 @@ class Escalator:
 
     def resolve_probability(self, category: str, team: str) -> float:
         """The chance an attempt of ``team`` resolves a ticket of ``category`` (after any learning)."""
-        base = self.desk.categories[category].resolve_probability.get(team, 1.0)
-        learning = self.rules.learning
-        if learning is not None and team in self._learners:
+        base = self._base_probability[category, team]
+        if team in self._learners and (learning := self.rules.learning) is not None:
             return policy.learned_probability(base, self.learned[team, category], learning.step, learning.cap)
         return base
 
@@ -268,10 +272,13 @@ class Escalator:
         else:
             triggers = self._acting[ticket.category, team.name, Phase.END_OF_SESSION]
             escalation = self._first(triggers, self.facts(ticket, team.name)) if triggers else None
-            decision = policy.after_session(ticket.needs_reply and escalation is None, escalation)
-            decision = policy.swarm_instead(decision, self.rules)
-            decision = policy.cap_bouncing(decision, ticket.handoffs, self.rules)
-        return self._pending_move(ticket, decision)
+            if escalation is None:  # what ``policy.after_session`` decides, which swarming and the cap leave alone
+                decision = policy.AWAIT if ticket.needs_reply else policy.RESOLVED
+            else:
+                decision = policy.after_session(False, escalation)
+                decision = policy.swarm_instead(decision, self.rules)
+                decision = policy.cap_bouncing(decision, ticket.handoffs, self.rules)
+        return self._pending_move(ticket, decision) if self.moves_later else decision
 
     def apply(self, ticket: Ticket, team: Team, d: Decision, sender: Agent | None) -> Process | None:
         """Carry out ``sender``'s retry, transfer, swarm, approval or move; returns a process the agent stays on for."""
@@ -387,7 +394,7 @@ class Escalator:
 
     def _on_handoff(self, ticket: Ticket) -> None:
         """Handoff triggers (dissatisfaction) look at the ticket that just changed hands."""
-        triggers = self.phase[Phase.HANDOFF]
+        triggers = self._acting[ticket.category, ticket.team, Phase.HANDOFF]
         if triggers and (d := self._first(triggers, self.facts(ticket, ticket.team))) is not None:
             self._act(ticket, d)
 
