@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
@@ -28,7 +29,7 @@ from sim.engine.teams import Agent, Team
 from sim.engine.tickets import FINISHED, Session, Status, Task, Ticket, Wait
 from sim.scenario import policy
 from sim.scenario.policy import Action, Decide, Decision, Facts, Milestone, Phase, TaskKind
-from sim.scenario.spec import CategorySpec, ClockName, FirstResponseEnd, Scenario, SlaPolicy
+from sim.scenario.spec import CategorySpec, ClockName, FirstResponseEnd, Scenario, SlaPolicy, TeamSpec
 
 TOP = -1
 """Queue rank of reviews and consults: ahead of every ticket."""
@@ -80,6 +81,26 @@ class DeskPort(Protocol):
         """The customer got the first response the ticket's SLA policy counts."""
 
 
+@dataclass(frozen=True, slots=True)
+class SessionRules:
+    """What the escalator needs for a session of one (category, team), worked out once per replication."""
+
+    category: CategorySpec
+    team: TeamSpec
+    probability: float
+    """The chance an attempt resolves the ticket, before any learning."""
+    quiet: bool
+    """No session trigger (nor a pending move) can act: the common fast path."""
+    pickup: list[policy.Trigger]
+    """The pickup triggers that can act."""
+    end: list[policy.Trigger]
+    """The end-of-session triggers that can act."""
+    failed: Sampler | None
+    """The time a failed attempt takes (None: the category has no ``failed_attempt_time``)."""
+    resolve_u: Sampler
+    """The team's draws of whether an attempt resolved the ticket."""
+
+
 class Escalator:
     """The escalation side of one replication's desk."""
 
@@ -112,16 +133,6 @@ class Escalator:
         }
         """The session, handoff and queue-wait triggers that can act on a (category, team, phase): the others are
         skipped."""
-        self._quiet = {
-            (c.name, t.name): not (
-                self.moves_later
-                or self._acting[c.name, t.name, Phase.PICKUP]
-                or self._acting[c.name, t.name, Phase.END_OF_SESSION]
-            )
-            for c in s.categories
-            for t in s.teams
-        }
-        """(category, team) pairs on which no session trigger (nor a pending move) can act: the common fast path."""
         self.queue_waits = any(
             triggers for (_, _, phase), triggers in self._acting.items() if phase == Phase.QUEUE_WAIT
         )
@@ -131,17 +142,29 @@ class Escalator:
         }
         self._attempts = any(t.uses_attempts for t in self.phase[Phase.END_OF_SESSION])
         """Whether a trigger reads whether each attempt resolved the ticket (then it is drawn)."""
+        self._sessions = {(c.name, t.name): self._session_rules(c, t) for c in s.categories for t in s.teams}
+        """What a session of a (category, team) needs, found with one look-up: sessions are the escalator's hot path."""
         self.after_resolution = (
             bool(rules.ownership or rules.learning) or self.moves_later or any(c.reopen for c in s.categories)
         )
         """Whether anything follows a resolution (follow-up, learning, reopening, dropping a pending move)."""
 
+    def _session_rules(self, category: CategorySpec, team: TeamSpec) -> SessionRules:
+        pickup = self._acting[category.name, team.name, Phase.PICKUP]
+        end = self._acting[category.name, team.name, Phase.END_OF_SESSION]
+        return SessionRules(
+            category=category,
+            team=team,
+            probability=category.resolve_probability.get(team.name, 1.0),
+            quiet=not (self.moves_later or pickup or end),
+            pickup=pickup,
+            end=end,
+            failed=self._failed.get((category.name, team.name)),
+            resolve_u=self._resolve_u[team.name],
+        )
+
     def _samplers(self, streams: Streams, s: Scenario) -> None:
         rules = s.escalation
-        self._base_probability = {
-            (c.name, t.name): c.resolve_probability.get(t.name, 1.0) for c in s.categories for t in s.teams
-        }
-        """The chance an attempt resolves a ticket, per (category, team), before any learning."""
         self._resolve_u = {t.name: streams.uniform(Stream.RESOLVE.of(t.name)) for t in s.teams}
         self._failed = {
             (c.name, t.name): streams.sampler(
@@ -184,9 +207,13 @@ class Escalator:
 
     def facts(self, ticket: Ticket, team: str, waiting_now: float = 0.0) -> Facts:
         """What the triggers may know about ``ticket`` while ``team`` holds it."""
+        pair = self._sessions[ticket.category, team]
+        probability = pair.probability
+        if team in self._learners:
+            probability = self.resolve_probability(ticket.category, team)
         return Facts(  # every field, positionally, in the order ``Facts`` declares them: it runs per session
-            self.desk.categories[ticket.category],  # category
-            self.specs[team],  # team
+            pair.category,  # category
+            pair.team,  # team
             self.specs,  # teams
             ticket.segment,  # segment
             ticket.rank,  # rank
@@ -195,7 +222,7 @@ class Escalator:
             ticket.waited + waiting_now,  # waited
             ticket.status == Status.WAITING,  # waiting
             ticket.attempt_u,  # attempt_u
-            self.resolve_probability(ticket.category, team),  # resolve_probability
+            probability,  # resolve_probability
             ticket.failed_here,  # failed_here
             ticket.intervened,  # intervened
         )
@@ -219,7 +246,8 @@ class Escalator:
     # -- sessions ---------------------------------------------------------------------------------
     def session_work(self, ticket: Ticket, team: Team) -> tuple[float, str]:
         """The time of the session about to start, and its kind (work, or triage)."""
-        if self._quiet[ticket.category, team.name] and ticket.warm_join is None and not ticket.rework_due:
+        pair = self._sessions[ticket.category, team.name]
+        if pair.quiet and ticket.warm_join is None and not ticket.rework_due:
             return self.desk.work_time(ticket, team), Session.WORK
         extra = 0.0
         join = ticket.warm_join
@@ -230,16 +258,18 @@ class Escalator:
                 join.succeed(joint)
                 self.desk.record(self.env.now, ticket.id, Event.HANDOFF, team.name, "warm")
                 extra += joint
-        if self._at_pickup(ticket, team) is not None:
+        if pair.pickup and self._first(pair.pickup, self.facts(ticket, team.name)) is not None:  # as ``_at_pickup``
             return extra + self._triage(), Session.TRIAGE
         if ticket.rework_due:
             self.desk.record(self.env.now, ticket.id, Event.REWORK, team.name)
             extra += ticket.rework_due
             ticket.rework_time += ticket.rework_due
             ticket.rework_due = 0.0
-        p = self.resolve_probability(ticket.category, team.name)
-        ticket.attempt_u = self._resolve_u[team.name]() if p < 1.0 and self._attempts else 0.0
-        sampler = self._failed.get((ticket.category, team.name)) if ticket.attempt_u >= p else None
+        p = pair.probability
+        if team.name in self._learners:
+            p = self.resolve_probability(ticket.category, team.name)
+        ticket.attempt_u = pair.resolve_u() if p < 1.0 and self._attempts else 0.0
+        sampler = pair.failed if ticket.attempt_u >= p else None
         if sampler is not None:
             ticket.next_work = None
             return extra + sampler(), Session.WORK
@@ -247,7 +277,7 @@ class Escalator:
 
     def _at_pickup(self, ticket: Ticket, team: Team) -> Decision | None:
         """The first pickup trigger's decision: the agent sees the team cannot work this ticket."""
-        triggers = self._acting[ticket.category, team.name, Phase.PICKUP]
+        triggers = self._sessions[ticket.category, team.name].pickup
         return self._first(triggers, self.facts(ticket, team.name)) if triggers else None
 
     def _first(self, triggers: list[policy.Trigger], facts: Facts) -> Decision | None:
@@ -258,20 +288,20 @@ class Escalator:
 
     def resolve_probability(self, category: str, team: str) -> float:
         """The chance an attempt of ``team`` resolves a ticket of ``category`` (after any learning)."""
-        base = self._base_probability[category, team]
+        base = self._sessions[category, team].probability
         if team in self._learners and (learning := self.rules.learning) is not None:
             return policy.learned_probability(base, self.learned[team, category], learning.step, learning.cap)
         return base
 
     def after_session(self, ticket: Ticket, team: Team) -> Decision:
         """What follows a session, from the end-of-session triggers in the scenario's order."""
-        if self._quiet[ticket.category, team.name]:
+        pair = self._sessions[ticket.category, team.name]
+        if pair.quiet:
             return policy.AWAIT if ticket.needs_reply else policy.RESOLVED
         if ticket.session_kind == Session.TRIAGE:  # a missing skill is never capped: this team cannot resolve it
             decision = self._at_pickup(ticket, team) or policy.RESOLVED
         else:
-            triggers = self._acting[ticket.category, team.name, Phase.END_OF_SESSION]
-            escalation = self._first(triggers, self.facts(ticket, team.name)) if triggers else None
+            escalation = self._first(pair.end, self.facts(ticket, team.name)) if pair.end else None
             if escalation is None:  # what ``policy.after_session`` decides, which swarming and the cap leave alone
                 decision = policy.AWAIT if ticket.needs_reply else policy.RESOLVED
             else:
