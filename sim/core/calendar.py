@@ -26,9 +26,10 @@ profiles need: :func:`hour_of_week`, :func:`shift_instances` and
 from __future__ import annotations
 
 import math
+import operator
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from sim.core.units import (
     DAYS_PER_WEEK,
@@ -159,6 +160,17 @@ class BusinessCalendar:
                 return self._advance_within_day(day, 0.0, remaining)
             remaining -= today
             day += 1
+
+    def adder(self) -> Callable[[float, float], float]:
+        """``add`` in its fastest exact form, for business minutes known to be finite and above 0 (SLA targets).
+
+        Around the clock that is plain addition; without holidays, the weekly table alone.
+        """
+        if self._always_open:
+            return operator.add
+        if self._weekly_open > 0 and not self._sorted_holidays:
+            return self._add_by_weekly_table
+        return self.add
 
     def _weekly_table(self) -> tuple[list[float], list[float], list[float]]:
         """Open intervals of one week, with the open minutes before each, for the fast path of ``add``.

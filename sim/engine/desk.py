@@ -347,14 +347,14 @@ class Desk:
         plans = {}
         for policy in self.scenario.sla_policies:
             fractions = milestones(policy.warnings)
-            plans[policy.name] = tuple(
-                ClockPlan(name, spec.target, self.calendars[spec.calendar], fractions, self.escalator.watches(name))
-                for name, spec in (
-                    (ClockName.FIRST_RESPONSE, policy.first_response),
-                    (ClockName.RESOLUTION, policy.resolution),
-                )
-                if spec is not None
-            )
+            clocks = []
+            specs = ((ClockName.FIRST_RESPONSE, policy.first_response), (ClockName.RESOLUTION, policy.resolution))
+            for name, spec in specs:
+                if spec is not None:
+                    calendar = self.calendars[spec.calendar]
+                    watched = self.escalator.watches(name)
+                    clocks.append(ClockPlan(name, spec.target, calendar, fractions, watched, calendar.adder()))
+            plans[policy.name] = tuple(clocks)
         return plans
 
     @cached_property

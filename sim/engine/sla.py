@@ -49,6 +49,8 @@ class ClockPlan(NamedTuple):
     """From ``milestones``."""
     live: bool
     """Whether an automatic-escalation rule watches the clock."""
+    add: Callable[[float, float], float]
+    """The calendar's ``adder``: the due time of ``target`` business minutes from a start."""
 
 
 class SlaClock:
@@ -78,14 +80,14 @@ class SlaClock:
     def __init__(
         self, env: simpy.Environment, plan: ClockPlan, on_milestone: Milestone, start: float, ticket: int
     ) -> None:
-        name, target, calendar, fractions, live = plan
+        name, target, calendar, fractions, live, add = plan
         self.name = name
         self.ticket = ticket
         """The id of the clock's ticket: not the ticket itself, which holds its clocks, so that a finished ticket
         is freed at once instead of by the cyclic garbage collector (that cost ~10 % of a run)."""
         self.target = target
         self.calendar = calendar
-        self.due = calendar.add(start, target)
+        self.due = add(start, target)
         self.breached_at = NAN
         self.met = NAN
         self._env = env
