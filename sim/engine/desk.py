@@ -353,7 +353,11 @@ class Desk:
                 if spec is not None:
                     calendar = self.calendars[spec.calendar]
                     watched = self.escalator.watches(name)
-                    clocks.append(ClockPlan(name, spec.target, calendar, fractions, watched, calendar.adder()))
+                    clocks.append(
+                        ClockPlan(
+                            self.env, self._milestone, name, spec.target, calendar, fractions, watched, calendar.adder()
+                        )
+                    )
             plans[policy.name] = tuple(clocks)
         return plans
 
@@ -368,19 +372,18 @@ class Desk:
 
     def _start_clocks(self, ticket: Ticket) -> None:
         key = (ticket.priority, ticket.channel, ticket.segment, ticket.category)
-        starts = self._clock_starts
-        if key in starts:
-            start = starts[key]
-        else:
+        try:
+            start = self._clock_starts[key]
+        except KeyError:
             chosen = self._policy_for(ticket)
-            start = starts[key] = None if chosen is None else self._clock_start(chosen)
+            start = self._clock_starts[key] = None if chosen is None else self._clock_start(chosen)
         if start is None:
             return
         ticket.sla_policy, response_on, plans = start
         if response_on:
             ticket.response_on = response_on
-        env, arrival, number, on_milestone = self.env, ticket.arrival, ticket.id, self._milestone
-        ticket.clocks = tuple([SlaClock(env, plan, on_milestone, arrival, number) for plan in plans])
+        arrival, number = ticket.arrival, ticket.id
+        ticket.clocks = tuple([SlaClock(plan, arrival, number) for plan in plans])
 
     def _clock_start(self, chosen: SlaPolicy) -> tuple[str, str, tuple[ClockPlan, ...]]:
         """What ``_start_clocks`` needs of the SLA policy ``chosen`` (see ``_clock_starts``)."""
@@ -423,8 +426,10 @@ class Desk:
     def _stop_clock(self, ticket: Ticket, name: str, fulfilled: bool) -> None:
         now = self.env.now
         for clock in ticket.clocks:
-            if clock.name == name and clock.end(now, fulfilled):
-                self.record(now, ticket.id, Event.SLA_MET, ticket.team, name)
+            if clock.name == name:  # a ticket has one clock of each name
+                if clock.end(now, fulfilled):
+                    self.record(now, ticket.id, Event.SLA_MET, ticket.team, name)
+                return
 
     # -- work ----------------------------------------------------------------------------------
     def begin_work(self, item: Ticket | Task, team: Team) -> float:

@@ -91,14 +91,16 @@ class SessionRules:
     """The chance an attempt resolves the ticket, before any learning."""
     quiet: bool
     """No session trigger (nor a pending move) can act: the common fast path."""
-    pickup: list[policy.Trigger]
-    """The pickup triggers that can act."""
-    end: list[policy.Trigger]
-    """The end-of-session triggers that can act."""
+    pickup: tuple[Decide, ...]
+    """The decision functions of the pickup triggers that can act."""
+    end: tuple[Decide, ...]
+    """The decision functions of the end-of-session triggers that can act."""
     failed: Sampler | None
     """The time a failed attempt takes (None: the category has no ``failed_attempt_time``)."""
     resolve_u: Sampler
     """The team's draws of whether an attempt resolved the ticket."""
+    reopen_probability: float
+    """The chance a ticket the team resolved comes back (0: the category never reopens)."""
 
 
 class Escalator:
@@ -133,6 +135,10 @@ class Escalator:
         }
         """The session, handoff and queue-wait triggers that can act on a (category, team, phase): the others are
         skipped."""
+        self._deciders = {
+            key: tuple(t.decide for t in triggers if t.decide is not None) for key, triggers in self._acting.items()
+        }
+        """The decision functions of those triggers, in order, for ``_first``."""
         self.queue_waits = any(
             triggers for (_, _, phase), triggers in self._acting.items() if phase == Phase.QUEUE_WAIT
         )
@@ -150,17 +156,18 @@ class Escalator:
         """Whether anything follows a resolution (follow-up, learning, reopening, dropping a pending move)."""
 
     def _session_rules(self, category: CategorySpec, team: TeamSpec) -> SessionRules:
-        pickup = self._acting[category.name, team.name, Phase.PICKUP]
-        end = self._acting[category.name, team.name, Phase.END_OF_SESSION]
+        key = category.name, team.name
+        pickup, end = (*key, Phase.PICKUP), (*key, Phase.END_OF_SESSION)
         return SessionRules(
             category=category,
             team=team,
             probability=category.resolve_probability.get(team.name, 1.0),
-            quiet=not (self.moves_later or pickup or end),
-            pickup=pickup,
-            end=end,
+            quiet=not (self.moves_later or self._acting[pickup] or self._acting[end]),
+            pickup=self._deciders[pickup],
+            end=self._deciders[end],
             failed=self._failed.get((category.name, team.name)),
             resolve_u=self._resolve_u[team.name],
+            reopen_probability=category.reopen.probability_for(team.name) if category.reopen else 0.0,
         )
 
     def _samplers(self, streams: Streams, s: Scenario) -> None:
@@ -280,9 +287,10 @@ class Escalator:
         triggers = self._sessions[ticket.category, team.name].pickup
         return self._first(triggers, self.facts(ticket, team.name)) if triggers else None
 
-    def _first(self, triggers: list[policy.Trigger], facts: Facts) -> Decision | None:
-        for trigger in triggers:
-            if trigger.decide is not None and (d := trigger.decide(facts, self.rules)) is not None:
+    def _first(self, deciders: tuple[Decide, ...], facts: Facts) -> Decision | None:
+        rules = self.rules
+        for decide in deciders:
+            if (d := decide(facts, rules)) is not None:
                 return d
         return None
 
@@ -370,7 +378,7 @@ class Escalator:
             self.desk.wait_again(ticket, Wait.AFTER_TRANSFER)
         self._log_escalation(ticket, team.name, d)
         ticket.handoffs += 1
-        if ticket.handoffs == 1:
+        if ticket.handoffs == 1 and self._updates:  # no customer updates without an update_time
             self.start_updates(ticket)
         ticket.failed_here = 0
         ticket.next_work = None
@@ -424,7 +432,7 @@ class Escalator:
 
     def _on_handoff(self, ticket: Ticket) -> None:
         """Handoff triggers (dissatisfaction) look at the ticket that just changed hands."""
-        triggers = self._acting[ticket.category, ticket.team, Phase.HANDOFF]
+        triggers = self._deciders[ticket.category, ticket.team, Phase.HANDOFF]
         if triggers and (d := self._first(triggers, self.facts(ticket, ticket.team))) is not None:
             self._act(ticket, d)
 
@@ -592,12 +600,9 @@ class Escalator:
             self.learned[ticket.first_team, ticket.category] += 1
         if self.moves_later:
             self._pending_moves.pop(ticket.id, None)
-        reopen = self.desk.categories[ticket.category].reopen
-        if (
-            reopen
-            and ticket.reopens < reopen.max
-            and self._reopen_u[ticket.category]() < reopen.probability_for(team.name)
-        ):
+        pair = self._sessions[ticket.category, team.name]
+        reopen = pair.category.reopen
+        if reopen and ticket.reopens < reopen.max and self._reopen_u[ticket.category]() < pair.reopen_probability:
             ticket.reopen_pending = True
             target = self.desk.teams[team.name if reopen.return_to == "resolver" else ticket.first_team]
             self._after(self._reopen_delay[ticket.category](), self.desk.reopen, ticket, target)

@@ -42,6 +42,9 @@ def milestones(warnings: Iterable[float]) -> tuple[float, ...]:
 class ClockPlan(NamedTuple):
     """One clock of an SLA policy, worked out once per run for every ticket's clock of it to start from."""
 
+    env: simpy.Environment
+    on_milestone: Milestone
+    """The run's callback for the clock's warnings and breach."""
     name: str
     target: float
     calendar: BusinessCalendar
@@ -77,10 +80,8 @@ class SlaClock:
         "ticket",
     )
 
-    def __init__(
-        self, env: simpy.Environment, plan: ClockPlan, on_milestone: Milestone, start: float, ticket: int
-    ) -> None:
-        name, target, calendar, fractions, live, add = plan
+    def __init__(self, plan: ClockPlan, start: float, ticket: int) -> None:
+        env, on_milestone, name, target, calendar, fractions, live, add = plan
         self.name = name
         self.ticket = ticket
         """The id of the clock's ticket: not the ticket itself, which holds its clocks, so that a finished ticket
