@@ -245,10 +245,10 @@ def test_the_fast_path_holds_exactly_where_no_session_trigger_can_act():
         for n in desk.scenario.escalation.triggers
         if {Phase.PICKUP, Phase.END_OF_SESSION} & set(TRIGGERS[n].phases)
     ]
-    for (category, team), quiet in escalator._quiet.items():
+    for (category, team), pair in escalator._sessions.items():
         can_act = any(
             t.acts_on(desk.categories[category], escalator.specs[team], desk.scenario.escalation)
             for t in session_triggers
         )
-        assert quiet == (not can_act)
-    assert escalator._quiet["question", "lead"] and not escalator._quiet["question", "tier1"]
+        assert pair.quiet == (not can_act)
+    assert escalator._sessions["question", "lead"].quiet and not escalator._sessions["question", "tier1"].quiet

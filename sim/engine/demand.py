@@ -54,7 +54,7 @@ class ChannelDemand:
         self.mix = Mix(spec.category_mix)
         self.factors: list[float] | None = None
         """Uncertain forecasts: the rate's factor for each day of this replication (None: the rate as given)."""
-        self.rate: Callable[[float], float] = self._rate
+        self.rate: Callable[[float], float] = self._rate if self._surges else self._steady_rate()
         if spec.volume_uncertainty is not None:
             days = max(1, math.ceil(horizon / MINUTES_PER_DAY))
             rng = streams.generator(Stream.VOLUME.of(spec.name))
@@ -75,6 +75,15 @@ class ChannelDemand:
         """Arrivals per minute at wall time ``t``, times the factor of ``t``'s day (an uncertain forecast)."""
         assert self.factors is not None
         return self._rate(t) * self.factors[int(t // MINUTES_PER_DAY)]
+
+    def _steady_rate(self) -> Callable[[float], float]:
+        """``_rate`` of a channel without surges: a closure over the weekly table (it runs per candidate arrival)."""
+        week, first_hour = self._week, HOURS_PER_DAY * self._start_weekday
+
+        def rate(t: float) -> float:
+            return week[int(t // MINUTES_PER_HOUR + first_hour) % HOURS_PER_WEEK]  # hour_of_week(t, start_weekday)
+
+        return rate
 
     def _rate(self, t: float) -> float:
         """Arrivals per minute at wall time ``t`` (``rate``, for a channel whose forecast is certain)."""

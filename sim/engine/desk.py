@@ -355,27 +355,48 @@ class Desk:
         plans = {}
         for policy in self.scenario.sla_policies:
             fractions = milestones(policy.warnings)
-            plans[policy.name] = tuple(
-                ClockPlan(name, spec.target, self.calendars[spec.calendar], fractions, self.escalator.watches(name))
-                for name, spec in (
-                    (ClockName.FIRST_RESPONSE, policy.first_response),
-                    (ClockName.RESOLUTION, policy.resolution),
-                )
-                if spec is not None
-            )
+            clocks = []
+            specs = ((ClockName.FIRST_RESPONSE, policy.first_response), (ClockName.RESOLUTION, policy.resolution))
+            for name, spec in specs:
+                if spec is not None:
+                    calendar = self.calendars[spec.calendar]
+                    watched = self.escalator.watches(name)
+                    clocks.append(
+                        ClockPlan(
+                            self.env, self._milestone, name, spec.target, calendar, fractions, watched, calendar.adder()
+                        )
+                    )
+            plans[policy.name] = tuple(clocks)
         return plans
 
+    @cached_property
+    def _clock_starts(self) -> dict[tuple[str, str, str, str], tuple[str, str, tuple[ClockPlan, ...]] | None]:
+        """What ``_start_clocks`` needs per (priority, channel, segment, category), filled as tickets bring them.
+
+        The SLA policy's name, what ends its first-response clock ("" if it has none) and its clocks'
+        plans; None when no policy matches.
+        """
+        return {}
+
     def _start_clocks(self, ticket: Ticket) -> None:
-        chosen = self._policy_for(ticket)
-        if chosen is None:
+        key = (ticket.priority, ticket.channel, ticket.segment, ticket.category)
+        try:
+            start = self._clock_starts[key]
+        except KeyError:
+            chosen = self._policy_for(ticket)
+            start = self._clock_starts[key] = None if chosen is None else self._clock_start(chosen)
+        if start is None:
             return
-        ticket.sla_policy = chosen.name
-        if chosen.first_response is not None:
-            ticket.response_on = chosen.first_response_ends
-        env, start, number, on_milestone = self.env, ticket.arrival, ticket.id, self._milestone
-        ticket.clocks = tuple(
-            [SlaClock(env, plan, on_milestone, start, number) for plan in self._clock_plans[chosen.name]]
-        )
+        ticket.sla_policy, response_on, plans = start
+        if response_on:
+            ticket.response_on = response_on
+        arrival, number = ticket.arrival, ticket.id
+        ticket.clocks = tuple([SlaClock(plan, arrival, number) for plan in plans])
+
+    def _clock_start(self, chosen: SlaPolicy) -> tuple[str, str, tuple[ClockPlan, ...]]:
+        """What ``_start_clocks`` needs of the SLA policy ``chosen`` (see ``_clock_starts``)."""
+        response_on = chosen.first_response_ends if chosen.first_response is not None else ""
+        return chosen.name, response_on, self._clock_plans[chosen.name]
 
     def reevaluate_sla(self, ticket: Ticket) -> None:
         """The ticket's priority changed: the SLA policy that now matches sets its clocks' targets.
@@ -411,12 +432,12 @@ class Desk:
         self.escalator.on_milestone(ticket, clock.name, fraction)
 
     def _stop_clock(self, ticket: Ticket, name: str, fulfilled: bool) -> None:
+        now = self.env.now
         for clock in ticket.clocks:
-            if clock.name == name and (clock.running or clock.met != clock.met):
-                was_met = clock.met
-                clock.stop(self.env.now, fulfilled)
-                if fulfilled and was_met != was_met and clock.met == 1.0:
-                    self.record((self.env.now, ticket.id, Event.SLA_MET, ticket.team, name))
+            if clock.name == name:  # a ticket has one clock of each name
+                if clock.end(now, fulfilled):
+                    self.record((now, ticket.id, Event.SLA_MET, ticket.team, name))
+                return
 
     # -- work ----------------------------------------------------------------------------------
     def begin_work(self, item: Ticket | Task, team: Team) -> float:

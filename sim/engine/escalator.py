@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
@@ -28,7 +29,7 @@ from sim.engine.teams import Agent, Team
 from sim.engine.tickets import FINISHED, Session, Status, Task, Ticket, Wait
 from sim.scenario import policy
 from sim.scenario.policy import Action, Decide, Decision, Facts, Milestone, Phase, TaskKind
-from sim.scenario.spec import CategorySpec, ClockName, FirstResponseEnd, Scenario, SlaPolicy
+from sim.scenario.spec import CategorySpec, ClockName, FirstResponseEnd, Scenario, SlaPolicy, TeamSpec
 
 TOP = -1
 """Queue rank of reviews and consults: ahead of every ticket."""
@@ -83,6 +84,28 @@ class DeskPort(Protocol):
         """The customer got the first response the ticket's SLA policy counts."""
 
 
+@dataclass(frozen=True, slots=True)
+class SessionRules:
+    """What the escalator needs for a session of one (category, team), worked out once per replication."""
+
+    category: CategorySpec
+    team: TeamSpec
+    probability: float
+    """The chance an attempt resolves the ticket, before any learning."""
+    quiet: bool
+    """No session trigger (nor a pending move) can act: the common fast path."""
+    pickup: tuple[Decide, ...]
+    """The decision functions of the pickup triggers that can act."""
+    end: tuple[Decide, ...]
+    """The decision functions of the end-of-session triggers that can act."""
+    failed: Sampler | None
+    """The time a failed attempt takes (None: the category has no ``failed_attempt_time``)."""
+    resolve_u: Sampler
+    """The team's draws of whether an attempt resolved the ticket."""
+    reopen_probability: float
+    """The chance a ticket the team resolved comes back (0: the category never reopens)."""
+
+
 class Escalator:
     """The escalation side of one replication's desk."""
 
@@ -109,21 +132,16 @@ class Escalator:
         """Whether any rule can act on a new ticket (regulatory, customer value)."""
         self._acting = {
             (c.name, t.name, phase): [trigger for trigger in self.phase[phase] if trigger.acts_on(c, t, rules)]
-            for phase in (Phase.PICKUP, Phase.END_OF_SESSION, Phase.QUEUE_WAIT)
+            for phase in (Phase.PICKUP, Phase.END_OF_SESSION, Phase.HANDOFF, Phase.QUEUE_WAIT)
             for c in s.categories
             for t in s.teams
         }
-        """The session and queue-wait triggers that can act on a (category, team, phase): the others are skipped."""
-        self._quiet = {
-            (c.name, t.name): not (
-                self.moves_later
-                or self._acting[c.name, t.name, Phase.PICKUP]
-                or self._acting[c.name, t.name, Phase.END_OF_SESSION]
-            )
-            for c in s.categories
-            for t in s.teams
+        """The session, handoff and queue-wait triggers that can act on a (category, team, phase): the others are
+        skipped."""
+        self._deciders = {
+            key: tuple(t.decide for t in triggers if t.decide is not None) for key, triggers in self._acting.items()
         }
-        """(category, team) pairs on which no session trigger (nor a pending move) can act: the common fast path."""
+        """The decision functions of those triggers, in order, for ``_first``."""
         self.queue_waits = any(
             triggers for (_, _, phase), triggers in self._acting.items() if phase == Phase.QUEUE_WAIT
         )
@@ -133,10 +151,27 @@ class Escalator:
         }
         self._attempts = any(t.uses_attempts for t in self.phase[Phase.END_OF_SESSION])
         """Whether a trigger reads whether each attempt resolved the ticket (then it is drawn)."""
+        self._sessions = {(c.name, t.name): self._session_rules(c, t) for c in s.categories for t in s.teams}
+        """What a session of a (category, team) needs, found with one look-up: sessions are the escalator's hot path."""
         self.after_resolution = (
             bool(rules.ownership or rules.learning) or self.moves_later or any(c.reopen for c in s.categories)
         )
         """Whether anything follows a resolution (follow-up, learning, reopening, dropping a pending move)."""
+
+    def _session_rules(self, category: CategorySpec, team: TeamSpec) -> SessionRules:
+        key = category.name, team.name
+        pickup, end = (*key, Phase.PICKUP), (*key, Phase.END_OF_SESSION)
+        return SessionRules(
+            category=category,
+            team=team,
+            probability=category.resolve_probability.get(team.name, 1.0),
+            quiet=not (self.moves_later or self._acting[pickup] or self._acting[end]),
+            pickup=self._deciders[pickup],
+            end=self._deciders[end],
+            failed=self._failed.get((category.name, team.name)),
+            resolve_u=self._resolve_u[team.name],
+            reopen_probability=category.reopen.probability_for(team.name) if category.reopen else 0.0,
+        )
 
     def _samplers(self, streams: Streams, s: Scenario) -> None:
         rules = s.escalation
@@ -182,20 +217,24 @@ class Escalator:
 
     def facts(self, ticket: Ticket, team: str, waiting_now: float = 0.0) -> Facts:
         """What the triggers may know about ``ticket`` while ``team`` holds it."""
-        return Facts(
-            category=self.desk.categories[ticket.category],
-            team=self.specs[team],
-            teams=self.specs,
-            segment=ticket.segment,
-            rank=ticket.rank,
-            attributes=ticket.attributes,
-            handoffs=ticket.handoffs,
-            waited=ticket.waited + waiting_now,
-            waiting=ticket.status == Status.WAITING,
-            attempt_u=ticket.attempt_u,
-            resolve_probability=self.resolve_probability(ticket.category, team),
-            failed_here=ticket.failed_here,
-            intervened=ticket.intervened,
+        pair = self._sessions[ticket.category, team]
+        probability = pair.probability
+        if team in self._learners:
+            probability = self.resolve_probability(ticket.category, team)
+        return Facts(  # every field, positionally, in the order ``Facts`` declares them: it runs per session
+            pair.category,  # category
+            pair.team,  # team
+            self.specs,  # teams
+            ticket.segment,  # segment
+            ticket.rank,  # rank
+            ticket.attributes,  # attributes
+            ticket.handoffs,  # handoffs
+            ticket.waited + waiting_now,  # waited
+            ticket.status == Status.WAITING,  # waiting
+            ticket.attempt_u,  # attempt_u
+            probability,  # resolve_probability
+            ticket.failed_here,  # failed_here
+            ticket.intervened,  # intervened
         )
 
     # -- arrival ----------------------------------------------------------------------------------
@@ -217,7 +256,8 @@ class Escalator:
     # -- sessions ---------------------------------------------------------------------------------
     def session_work(self, ticket: Ticket, team: Team) -> tuple[float, str]:
         """The time of the session about to start, and its kind (work, or triage)."""
-        if self._quiet[ticket.category, team.name] and ticket.warm_join is None and not ticket.rework_due:
+        pair = self._sessions[ticket.category, team.name]
+        if pair.quiet and ticket.warm_join is None and not ticket.rework_due:
             return self.desk.work_time(ticket, team), Session.WORK
         extra = 0.0
         join = ticket.warm_join
@@ -228,16 +268,18 @@ class Escalator:
                 join.succeed(joint)
                 self.desk.record((self.env.now, ticket.id, Event.HANDOFF, team.name, "warm"))
                 extra += joint
-        if self._at_pickup(ticket, team) is not None:
+        if pair.pickup and self._first(pair.pickup, self.facts(ticket, team.name)) is not None:  # as ``_at_pickup``
             return extra + self._triage(), Session.TRIAGE
         if ticket.rework_due:
             self.desk.record((self.env.now, ticket.id, Event.REWORK, team.name, ""))
             extra += ticket.rework_due
             ticket.rework_time += ticket.rework_due
             ticket.rework_due = 0.0
-        p = self.resolve_probability(ticket.category, team.name)
-        ticket.attempt_u = self._resolve_u[team.name]() if p < 1.0 and self._attempts else 0.0
-        sampler = self._failed.get((ticket.category, team.name)) if ticket.attempt_u >= p else None
+        p = pair.probability
+        if team.name in self._learners:
+            p = self.resolve_probability(ticket.category, team.name)
+        ticket.attempt_u = pair.resolve_u() if p < 1.0 and self._attempts else 0.0
+        sampler = pair.failed if ticket.attempt_u >= p else None
         if sampler is not None:
             ticket.next_work = None
             return extra + sampler(), Session.WORK
@@ -245,36 +287,39 @@ class Escalator:
 
     def _at_pickup(self, ticket: Ticket, team: Team) -> Decision | None:
         """The first pickup trigger's decision: the agent sees the team cannot work this ticket."""
-        triggers = self._acting[ticket.category, team.name, Phase.PICKUP]
+        triggers = self._sessions[ticket.category, team.name].pickup
         return self._first(triggers, self.facts(ticket, team.name)) if triggers else None
 
-    def _first(self, triggers: list[policy.Trigger], facts: Facts) -> Decision | None:
-        for trigger in triggers:
-            if trigger.decide is not None and (d := trigger.decide(facts, self.rules)) is not None:
+    def _first(self, deciders: tuple[Decide, ...], facts: Facts) -> Decision | None:
+        rules = self.rules
+        for decide in deciders:
+            if (d := decide(facts, rules)) is not None:
                 return d
         return None
 
     def resolve_probability(self, category: str, team: str) -> float:
         """The chance an attempt of ``team`` resolves a ticket of ``category`` (after any learning)."""
-        base = self.desk.categories[category].resolve_probability.get(team, 1.0)
-        learning = self.rules.learning
-        if learning is not None and team in self._learners:
+        base = self._sessions[category, team].probability
+        if team in self._learners and (learning := self.rules.learning) is not None:
             return policy.learned_probability(base, self.learned[team, category], learning.step, learning.cap)
         return base
 
     def after_session(self, ticket: Ticket, team: Team) -> Decision:
         """What follows a session, from the end-of-session triggers in the scenario's order."""
-        if self._quiet[ticket.category, team.name]:
+        pair = self._sessions[ticket.category, team.name]
+        if pair.quiet:
             return policy.AWAIT if ticket.needs_reply else policy.RESOLVED
         if ticket.session_kind == Session.TRIAGE:  # a missing skill is never capped: this team cannot resolve it
             decision = self._at_pickup(ticket, team) or policy.RESOLVED
         else:
-            triggers = self._acting[ticket.category, team.name, Phase.END_OF_SESSION]
-            escalation = self._first(triggers, self.facts(ticket, team.name)) if triggers else None
-            decision = policy.after_session(ticket.needs_reply and escalation is None, escalation)
-            decision = policy.swarm_instead(decision, self.rules)
-            decision = policy.cap_bouncing(decision, ticket.handoffs, self.rules)
-        return self._pending_move(ticket, decision)
+            escalation = self._first(pair.end, self.facts(ticket, team.name)) if pair.end else None
+            if escalation is None:  # what ``policy.after_session`` decides, which swarming and the cap leave alone
+                decision = policy.AWAIT if ticket.needs_reply else policy.RESOLVED
+            else:
+                decision = policy.after_session(False, escalation)
+                decision = policy.swarm_instead(decision, self.rules)
+                decision = policy.cap_bouncing(decision, ticket.handoffs, self.rules)
+        return self._pending_move(ticket, decision) if self.moves_later else decision
 
     def apply(self, ticket: Ticket, team: Team, d: Decision, sender: Agent | None) -> Process | None:
         """Carry out ``sender``'s retry, transfer, swarm, approval or move; returns a process the agent stays on for."""
@@ -336,7 +381,7 @@ class Escalator:
             self.desk.wait_again(ticket, Wait.AFTER_TRANSFER)
         self._log_escalation(ticket, team.name, d)
         ticket.handoffs += 1
-        if ticket.handoffs == 1:
+        if ticket.handoffs == 1 and self._updates:  # no customer updates without an update_time
             self.start_updates(ticket)
         ticket.failed_here = 0
         ticket.next_work = None
@@ -390,7 +435,7 @@ class Escalator:
 
     def _on_handoff(self, ticket: Ticket) -> None:
         """Handoff triggers (dissatisfaction) look at the ticket that just changed hands."""
-        triggers = self.phase[Phase.HANDOFF]
+        triggers = self._deciders[ticket.category, ticket.team, Phase.HANDOFF]
         if triggers and (d := self._first(triggers, self.facts(ticket, ticket.team))) is not None:
             self._act(ticket, d)
 
@@ -558,12 +603,9 @@ class Escalator:
             self.learned[ticket.first_team, ticket.category] += 1
         if self.moves_later:
             self._pending_moves.pop(ticket.id, None)
-        reopen = self.desk.categories[ticket.category].reopen
-        if (
-            reopen
-            and ticket.reopens < reopen.max
-            and self._reopen_u[ticket.category]() < reopen.probability_for(team.name)
-        ):
+        pair = self._sessions[ticket.category, team.name]
+        reopen = pair.category.reopen
+        if reopen and ticket.reopens < reopen.max and self._reopen_u[ticket.category]() < pair.reopen_probability:
             ticket.reopen_pending = True
             target = self.desk.teams[team.name if reopen.return_to == "resolver" else ticket.first_team]
             self._after(self._reopen_delay[ticket.category](), self.desk.reopen, ticket, target)

@@ -42,6 +42,9 @@ def milestones(warnings: Iterable[float]) -> tuple[float, ...]:
 class ClockPlan(NamedTuple):
     """One clock of an SLA policy, worked out once per run for every ticket's clock of it to start from."""
 
+    env: simpy.Environment
+    on_milestone: Milestone
+    """The run's callback for the clock's warnings and breach."""
     name: str
     target: float
     calendar: BusinessCalendar
@@ -49,6 +52,8 @@ class ClockPlan(NamedTuple):
     """From ``milestones``."""
     live: bool
     """Whether an automatic-escalation rule watches the clock."""
+    add: Callable[[float, float], float]
+    """The calendar's ``adder``: the due time of ``target`` business minutes from a start."""
 
 
 class SlaClock:
@@ -75,21 +80,21 @@ class SlaClock:
         "ticket",
     )
 
-    def __init__(
-        self, env: simpy.Environment, plan: ClockPlan, on_milestone: Milestone, start: float, ticket: int
-    ) -> None:
-        self.name = plan.name
+    def __init__(self, plan: ClockPlan, start: float, ticket: int) -> None:
+        env, on_milestone, name, target, calendar, fractions, live, add = plan
+        self.name = name
         self.ticket = ticket
         """The id of the clock's ticket: not the ticket itself, which holds its clocks, so that a finished ticket
         is freed at once instead of by the cyclic garbage collector (that cost ~10 % of a run)."""
-        self.target = target = plan.target
-        self.calendar = calendar = plan.calendar
-        self.due = calendar.add(start, target)
+        self.target = target
+        self.calendar = calendar
+        self.due = add(start, target)
         self.breached_at = NAN
         self.met = NAN
         self._env = env
-        self._fractions = fractions = plan.fractions
-        self._pending = list(fractions)
+        self._fractions = fractions
+        self._pending = fractions
+        """The fractions of the target not reported yet, in order (a tuple, shared with the plan until one is)."""
         self._elapsed = 0.0
         self._since: float | None = start
         self._start = start
@@ -99,8 +104,8 @@ class SlaClock:
         """The last stretch before ``stop``: its business minutes join ``_elapsed`` only if a reopening resumes."""
         self._version = 0
         self._on_milestone = on_milestone
-        self._live = plan.live
-        if plan.live:
+        self._live = live
+        if live:
             self._schedule()
 
     @property
@@ -144,13 +149,26 @@ class SlaClock:
     def stop(self, now: float, fulfilled: bool) -> None:
         """End the clock: ``fulfilled`` when its goal was reached; not (the ticket was abandoned), it is missed."""
         if self._since is not None:
-            self.settle(now)
+            pending = self._pending
+            if pending and not now - self._since < pending[0] * self.target - self._elapsed - _SLACK:
+                self.settle(now)  # a milestone may have been reached (else ``settle`` would find none)
             self._uncounted = (self._since, now)
             self._since = None
             self._version += 1
-        self._pending = []
+        self._pending = ()
         if self.met != self.met:
             self.met = 1.0 if fulfilled else 0.0
+
+    def end(self, now: float, fulfilled: bool) -> bool:
+        """``stop`` the clock unless it has stopped for good (not running, its outcome known); True if it is met now.
+
+        True only when this call made the clock met: it was neither met nor breached before.
+        """
+        if self._since is None and self.met == self.met:
+            return False
+        was_open = self.met != self.met
+        self.stop(now, fulfilled)
+        return was_open and self.met == 1.0
 
     def reopen(self, now: float, restart: bool) -> None:
         """The ticket came back: count again from ``now``, the whole target anew or on from where it stopped.
@@ -163,12 +181,12 @@ class SlaClock:
             self._elapsed = 0.0
             self._start = now
             self._resumed = None
-            self._pending = list(self._fractions)
+            self._pending = self._fractions
         elif self.met == 0.0:
             return
         else:
             self._count_uncounted()
-            self._pending = [f for f in self._fractions if f * self.target > self._elapsed]
+            self._pending = tuple([f for f in self._fractions if f * self.target > self._elapsed])
         if self.met == 1.0:
             self.met = NAN
         self.resume(now)
@@ -193,14 +211,14 @@ class SlaClock:
         if target <= counted:
             self._elapsed = counted
             self._since = None
-            self._pending = []
+            self._pending = ()
             self.due = self._crossing(target)
             if self.breached_at != self.breached_at:
                 self.breached_at = self.due
             self.met = 0.0
             self._on_milestone(self, 1.0, self.due)
             return
-        self._pending = [f for f in self._fractions if f * target > counted]
+        self._pending = tuple([f for f in self._fractions if f * target > counted])
         if running:
             self._elapsed, self._since = counted, now
         self.due = self.calendar.add(now, target - counted)
@@ -246,7 +264,7 @@ class SlaClock:
             self._schedule()
 
     def _reach(self, fraction: float, when: float) -> None:
-        self._pending.pop(0)
+        self._pending = self._pending[1:]
         self._elapsed = fraction * self.target
         self._since = when
         if fraction >= 1.0:

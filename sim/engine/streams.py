@@ -11,6 +11,7 @@ changes which values a stream yields.
 from __future__ import annotations
 
 import hashlib
+import math
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from enum import StrEnum
@@ -134,10 +135,12 @@ class Mix:
     def __init__(self, weights: dict[str, float]) -> None:
         self.names: Sequence[str] = [name for name, weight in weights.items() if weight > 0]
         total = sum(weights.values())
-        self._cumulative = [c / total for c in accumulate(w for w in weights.values() if w > 0)]
+        cumulative = [c / total for c in accumulate(w for w in weights.values() if w > 0)]
+        self._cumulative = [*cumulative[:-1], math.inf]
+        """The upper bound of each outcome's interval of ``u``; the last is unbounded (the sum may round below 1)."""
         self.only = self.names[0] if len(self.names) == 1 else None
         """The outcome when there is no choice to make (then no draw is needed)."""
 
     def pick(self, u: float) -> str:
         """The outcome for uniform draw ``u`` (inversion: one uniform per pick)."""
-        return self.names[min(bisect_right(self._cumulative, u), len(self.names) - 1)]
+        return self.names[bisect_right(self._cumulative, u)]

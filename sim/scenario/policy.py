@@ -285,10 +285,12 @@ def skill_gap(category: CategorySpec, team: TeamSpec, teams: Sequence[TeamSpec])
 # -- triggers at the end of a work session -------------------------------------------------------
 def within_authority(team: TeamSpec, attributes: Mapping[str, float], requires: Sequence[str]) -> bool:
     """True when every attribute is within the team's numeric limits and every permission is granted."""
-    for key, limit in team.authority.items():
+    authority = team.authority
+    for key, limit in authority.items():
         if not isinstance(limit, bool) and attributes.get(key, 0.0) > limit:
             return False
-    return all(team.authority.get(permission) is True for permission in requires)
+    # most categories require no permission: no generator for them (this runs per session)
+    return not requires or all(authority.get(permission) is True for permission in requires)
 
 
 @trigger(
