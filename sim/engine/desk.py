@@ -73,9 +73,17 @@ from sim.scenario.spec import (
 if TYPE_CHECKING:
     import pandas as pd
 
+# Names read once or more per ticket, as module constants: Python 3.11 does not specialise reading a
+# class attribute (``Status.RESOLVED`` costs a type look-up each time), a module global it caches.
 _ON_PICKUP = FirstResponseEnd.PICKUP
 _ON_REPLY = FirstResponseEnd.REPLY
 _CALLBACK = Session.CALLBACK
+_WORK = Session.WORK
+_IN_SERVICE = Status.IN_SERVICE
+_RESOLVED = Status.RESOLVED
+_ARRIVAL, _QUEUED, _PICKED_UP, _RESOLVED_EVENT = Event.ARRIVAL, Event.QUEUED, Event.PICKED_UP, Event.RESOLVED
+_AWAIT, _RESOLVE = Action.AWAIT_CUSTOMER, Action.RESOLVE
+_EXIT_RESOLVED = Exit.RESOLVED
 
 
 FLUSH_EVERY = 1024
@@ -266,7 +274,7 @@ class Desk:
         self.arrived += 1
         self.live[ticket.id] = ticket
         self._tick()
-        self.record((ticket.arrival, ticket.id, Event.ARRIVAL, "", ticket.channel))
+        self.record((ticket.arrival, ticket.id, _ARRIVAL, "", ticket.channel))
         routed = team
         if self.escalator.arrival_rules:
             team = self.escalator.on_arrival(ticket, team)
@@ -283,7 +291,7 @@ class Desk:
         self.arrived += 1
         self.live[ticket.id] = ticket
         self._tick()
-        self.record((ticket.arrival, ticket.id, Event.ARRIVAL, "", ticket.channel))
+        self.record((ticket.arrival, ticket.id, _ARRIVAL, "", ticket.channel))
         ticket.arrival_priority = ticket.priority
         if self.scenario.sla_policies:
             self._start_clocks(ticket)
@@ -320,7 +328,7 @@ class Desk:
         A live ticket (one with a patience) that has to wait is abandoned if its patience runs out first.
         """
         if not team.enqueue(item, now) and isinstance(item, Ticket):
-            self.record((now, item.id, Event.QUEUED, team.name, ""))
+            self.record((now, item.id, _QUEUED, team.name, ""))
             if self.escalator.queue_waits:
                 self.escalator.on_queued(item, team)
             if item.patience is not None:
@@ -449,7 +457,7 @@ class Desk:
             assert self.journeys is not None
             return self.journeys.attempt(ticket, team)
         now = self.env.now
-        ticket.status = Status.IN_SERVICE
+        ticket.status = _IN_SERVICE
         ticket.sessions += 1
         waited = now - ticket.queued_at
         ticket.waited += waited
@@ -459,9 +467,9 @@ class Desk:
             ticket.answered_at = now
         work, kind = self.escalator.session_work(ticket, team)
         ticket.session_kind = kind
-        if ticket.response_on == _ON_PICKUP and kind == Session.WORK:
+        if ticket.response_on == _ON_PICKUP and kind == _WORK:
             self.responded(ticket)
-        self.record((now, ticket.id, Event.PICKED_UP, team.name, "" if kind == Session.WORK else kind))
+        self.record((now, ticket.id, _PICKED_UP, team.name, "" if kind == _WORK else kind))
         return work
 
     def work_time(self, ticket: Ticket, team: Team) -> float:
@@ -487,9 +495,9 @@ class Desk:
             self.journeys.unreached(ticket, team)
             return None
         decision = self.escalator.after_session(ticket, team)
-        if decision.action == Action.AWAIT_CUSTOMER:
+        if decision.action == _AWAIT:
             self._await_customer(ticket, team)
-        elif decision.action == Action.RESOLVE:
+        elif decision.action == _RESOLVE:
             self.resolve(ticket, team)
         else:
             return self.escalator.apply(ticket, team, decision, agent)
@@ -539,7 +547,7 @@ class Desk:
     def resolve(self, ticket: Ticket, team: Team) -> None:
         """The ticket is resolved by ``team``; it may still reopen later."""
         now = self.env.now
-        ticket.status = Status.RESOLVED
+        ticket.status = _RESOLVED
         ticket.resolved_at = now
         if ticket.first_resolved_at != ticket.first_resolved_at:
             ticket.first_resolved_at = now
@@ -548,8 +556,8 @@ class Desk:
             if ticket.response_on:
                 self.responded(ticket)
             self._stop_clock(ticket, ClockName.RESOLUTION, fulfilled=True)
-        self.record((now, ticket.id, Event.RESOLVED, team.name, ""))
-        self.leave_team(ticket, Exit.RESOLVED)
+        self.record((now, ticket.id, _RESOLVED_EVENT, team.name, ""))
+        self.leave_team(ticket, _EXIT_RESOLVED)
         if self.escalator.after_resolution:
             self.escalator.on_resolved(ticket, team)
         if not ticket.reopen_pending:

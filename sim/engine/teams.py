@@ -32,6 +32,9 @@ from sim.scenario.spec import TeamSpec
 if TYPE_CHECKING:
     from sim.engine.agent_time import AgentTime
 
+_WAITING = Status.WAITING
+"""Read on every queue operation: a module constant, which Python caches (a class attribute it looks up)."""
+
 
 class Agent:
     """One agent on duty: how many tickets it holds and whether its shift is over."""
@@ -270,7 +273,7 @@ class Team(Pool):
     def enqueue(self, ticket: Ticket | Task, now: float) -> bool:
         """Hand the ticket (come ``now``) to a free agent who can take it (True), or let it wait in queue (False)."""
         ticket.team = self.name
-        ticket.status = Status.WAITING
+        ticket.status = _WAITING
         ticket.queued_at = now
         for i, (agent, event) in enumerate(self._free):
             if agent.load == 0 or (agent.can_take(ticket) and not self._exclusive_waits_ahead(ticket)):
@@ -355,10 +358,10 @@ class Team(Pool):
 
 def _current(entry: tuple) -> bool:
     """Whether a heap entry still stands for its ticket's place in the queue."""
-    return bool(entry[-1].queue_token == entry[-2] and entry[-1].status == Status.WAITING)
+    return bool(entry[-1].queue_token == entry[-2] and entry[-1].status == _WAITING)
 
 
 def _drop_stale(heap: list[tuple]) -> None:
     """Pop heap entries whose ticket has left the queue or been re-queued (lazy deletion)."""
-    while heap and (heap[0][-1].queue_token != heap[0][-2] or heap[0][-1].status != Status.WAITING):
+    while heap and (heap[0][-1].queue_token != heap[0][-2] or heap[0][-1].status != _WAITING):
         heapq.heappop(heap)

@@ -261,6 +261,8 @@ _FACTS = attrgetter(*(_ATTRIBUTE.get(name, name) for name in list(_KEPT)[:-2]))
 """The ticket's attributes of a row, read in one call."""
 
 _NO_CLOCK = (NAN, NAN, NAN)
+_OPEN, _ABANDONED = Outcome.OPEN, Status.ABANDONED
+"""Read for every row: module constants, which Python caches (class attributes it looks up)."""
 
 
 class TicketTable:
@@ -291,8 +293,8 @@ class TicketTable:
         status = t.status
         row: tuple[object, ...] = (
             *_FACTS(t),
-            OUTCOME.get(status, Outcome.OPEN),
-            t.wait_kind if status == Status.ABANDONED else "",
+            OUTCOME.get(status, _OPEN),
+            t.wait_kind if status == _ABANDONED else "",
         )
         if self.sla:
             row += _clock_values(t.clocks)
