@@ -274,7 +274,7 @@ def memory(tickets: int) -> bool:
 def memory_child(tickets: int) -> None:
     """In the child: one engine run, then its counts and peak RSS as a JSON line on stdout."""
     scenario = engine_scenario(tickets)
-    import_rss = _peak_rss()
+    import_rss = peak_rss()
     start = time.perf_counter()
     records = run_replication(scenario, record_events=True)
     print(
@@ -284,14 +284,25 @@ def memory_child(tickets: int) -> None:
                 "events": len(records.events),
                 "seconds": time.perf_counter() - start,
                 "import_rss": import_rss,
-                "peak_rss": _peak_rss(),
+                "peak_rss": peak_rss(),
             }
         )
     )
 
 
-def _peak_rss() -> int:
-    """This process's peak resident set size in bytes (Linux reports KiB, macOS bytes)."""
+def peak_rss() -> int:
+    """This process's peak resident set size in bytes, since it started its own program.
+
+    On Linux this is ``VmHWM`` of ``/proc/self/status``: ``getrusage``'s ``ru_maxrss`` keeps the
+    high-water mark of the process before ``exec``, so a child started by a large benchmark
+    process would report the parent's size as its own peak. Elsewhere ``ru_maxrss`` (macOS
+    reports bytes).
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
 

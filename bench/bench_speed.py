@@ -35,7 +35,7 @@ from typing import Any
 
 import mmc_simpy
 import numpy as np
-from bench_engine import ciw_runner, engine_waits, machine, mean_wait_interval
+from bench_engine import ciw_runner, engine_waits, machine, mean_wait_interval, peak_rss
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -146,13 +146,9 @@ def memory_child(tickets: int) -> None:
     """In the child: the libraries loaded, one run, then the counts and RSS figures as JSON."""
     scenario = mmc_scenario(tickets)
     run_replication(mmc_scenario(200), record_events=True)  # everything imported and warm
-    import_rss = _peak_rss()
+    import_rss = peak_rss()
     records = run_replication(scenario, record_events=True)
-    print(json.dumps({"tickets": len(records.tickets), "import_rss": import_rss, "peak_rss": _peak_rss()}))
-
-
-def _peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"tickets": len(records.tickets), "import_rss": import_rss, "peak_rss": peak_rss()}))
 
 
 def outside_share(repeat: int) -> tuple[float, float]:
