@@ -44,6 +44,18 @@ class Kernel(simpy.Environment):
         super().step()
         self.now = self._now
 
+    def after(self, timer: Timer, delay: float) -> Timer:
+        """Schedule ``timer`` to fire ``delay`` minutes from now, and return it for a process to yield.
+
+        The same as yielding ``timeout(delay)`` (same place in the event order), without a new
+        event object per wait: an agent reuses one timer for every session it works.
+        """
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        timer.callbacks = []
+        heappush(self._queue, (self.now + delay, NORMAL, next(self._eid), timer))
+        return timer
+
     def call_soon(self, callback: Callable[[simpy.Event], Any]) -> None:
         """Call ``callback`` now, in the place a new process would start (SimPy's urgent initialisation)."""
         start = simpy.Event(self)
@@ -100,3 +112,12 @@ class Recurring(simpy.Event):
         """Fire once more, ``delay`` minutes from now."""
         self.callbacks = self._callbacks
         self.env.schedule(self, NORMAL, delay)
+
+
+class Timer(simpy.Event):
+    """A timeout that one process waits on again and again (``Kernel.after`` sets it each time)."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        super().__init__(env)
+        self._ok = True
+        self._value = None

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import simpy
 
 from sim.engine.demand import ChannelDemand
-from sim.engine.kernel import Kernel, Recurring
+from sim.engine.kernel import Kernel, Recurring, Timer
 from sim.engine.teams import Agent, Pool, Team
 from sim.engine.tickets import Task, Ticket
 
@@ -91,7 +91,7 @@ class Arrivals:
 
 
 def agent(
-    env: simpy.Environment, desk: WorkDesk, team: Pool, me: Agent, serve: Serve | None = None, chat: Serve | None = None
+    env: Kernel, desk: WorkDesk, team: Pool, me: Agent, serve: Serve | None = None, chat: Serve | None = None
 ) -> Process:
     """An agent on duty: take the next ticket its pool offers, work it, repeat until the shift ends.
 
@@ -105,6 +105,7 @@ def agent(
     while the model needs it (a warm handoff, a swarm consult).
     """
     chat = chat or chat_session
+    timer = Timer(env)
     while not me.off_shift:
         item = team.take(me)
         if item is None:
@@ -118,7 +119,7 @@ def agent(
         else:
             queue, factor = team.serving(item)
             work = desk.begin_work(item, queue) * factor
-            yield env.timeout(work)
+            yield env.after(timer, work)
             stay = desk.end_work(item, queue, work, me)
             if stay is not None:
                 yield from stay
@@ -207,7 +208,7 @@ def hold(done: simpy.Event, then: Callable[[float], None]) -> Process:
     then(done.env.now - started)
 
 
-def roster(env: simpy.Environment, desk: WorkDesk, team: Pool, blocks: list[tuple[float, float, int]]) -> Process:
+def roster(env: Kernel, desk: WorkDesk, team: Pool, blocks: list[tuple[float, float, int]]) -> Process:
     """Bring agents on duty block by block; at a block's end they finish the ticket in hand and leave."""
     for on, off, count in sorted(blocks):
         if on > env.now:

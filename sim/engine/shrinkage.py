@@ -32,6 +32,7 @@ import simpy
 
 from sim.core.units import DAYS_PER_WEEK, MINUTES_PER_DAY
 from sim.engine.agent_time import Cause, Tracked
+from sim.engine.kernel import Kernel
 from sim.engine.processes import Process, Serve, WorkDesk, agent, end_shifts
 from sim.engine.streams import Sampler
 from sim.engine.teams import Agent
@@ -139,7 +140,7 @@ def away_blocks(env: simpy.Environment, team: Tracked, me: Agent, plan: list[Blo
 
 
 def roster(
-    env: simpy.Environment,
+    env: Kernel,
     desk: WorkDesk,
     team: Tracked,
     blocks: list[tuple[float, float, int]],
