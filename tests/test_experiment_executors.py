@@ -55,13 +55,18 @@ def dask(dask_cluster):
 
 
 def finish_after_the_others(task: tuple[int, str]) -> int:
-    """Task 0 waits until tasks 1 and 2 have left their marks in the folder, so it finishes last."""
+    """Task 0 waits until tasks 1 and 2 have left their marks in the folder, so it finishes last.
+
+    A mark is left just before its task returns, so task 0 then gives the others' results a
+    moment to reach the parent ahead of its own (without it, the two results raced).
+    """
     index, folder = task
     marks = Path(folder)
     if index == 0:
         deadline = time.monotonic() + 120  # a guard against a hang, not a timing expectation
         while len(list(marks.glob("done-*"))) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
+        time.sleep(0.5)
     else:
         (marks / f"done-{index}").touch()
     return index
