@@ -443,7 +443,7 @@ class Desk:
         now = self.env.now
         for clock in ticket.clocks:
             if clock.name == name:  # a ticket has one clock of each name
-                if clock.end(now, fulfilled):
+                if clock.stop(now, fulfilled):
                     self.record((now, ticket.id, Event.SLA_MET, ticket.team, name))
                 return
 

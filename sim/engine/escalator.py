@@ -34,6 +34,9 @@ from sim.scenario.spec import CategorySpec, ClockName, FirstResponseEnd, Scenari
 TOP = -1
 """Queue rank of reviews and consults: ahead of every ticket."""
 
+_WAITING, _WORK, _TRIAGE = Status.WAITING, Session.WORK, Session.TRIAGE
+"""Names read per session: module constants, which Python 3.11 reads faster than class attributes."""
+
 DROPPED_WHEN_FINISHED = (TaskKind.UPDATE, TaskKind.REVIEW, TaskKind.INTERVENTION)
 """Tasks that lose their point once the ticket is resolved or abandoned."""
 
@@ -230,7 +233,7 @@ class Escalator:
             ticket.attributes,  # attributes
             ticket.handoffs,  # handoffs
             ticket.waited + waiting_now,  # waited
-            ticket.status == Status.WAITING,  # waiting
+            ticket.status == _WAITING,  # waiting
             ticket.attempt_u,  # attempt_u
             probability,  # resolve_probability
             ticket.failed_here,  # failed_here
@@ -258,7 +261,7 @@ class Escalator:
         """The time of the session about to start, and its kind (work, or triage)."""
         pair = self._sessions[ticket.category, team.name]
         if pair.quiet and ticket.warm_join is None and not ticket.rework_due:
-            return self.desk.work_time(ticket, team), Session.WORK
+            return self.desk.work_time(ticket, team), _WORK
         extra = 0.0
         join = ticket.warm_join
         if join is not None:
@@ -269,7 +272,7 @@ class Escalator:
                 self.desk.record((self.env.now, ticket.id, Event.HANDOFF, team.name, "warm"))
                 extra += joint
         if pair.pickup and self._first(pair.pickup, self.facts(ticket, team.name)) is not None:  # as ``_at_pickup``
-            return extra + self._triage(), Session.TRIAGE
+            return extra + self._triage(), _TRIAGE
         if ticket.rework_due:
             self.desk.record((self.env.now, ticket.id, Event.REWORK, team.name, ""))
             extra += ticket.rework_due
@@ -282,8 +285,8 @@ class Escalator:
         sampler = pair.failed if ticket.attempt_u >= p else None
         if sampler is not None:
             ticket.next_work = None
-            return extra + sampler(), Session.WORK
-        return extra + self.desk.work_time(ticket, team), Session.WORK
+            return extra + sampler(), _WORK
+        return extra + self.desk.work_time(ticket, team), _WORK
 
     def _at_pickup(self, ticket: Ticket, team: Team) -> Decision | None:
         """The first pickup trigger's decision: the agent sees the team cannot work this ticket."""
@@ -309,7 +312,7 @@ class Escalator:
         pair = self._sessions[ticket.category, team.name]
         if pair.quiet:
             return policy.AWAIT if ticket.needs_reply else policy.RESOLVED
-        if ticket.session_kind == Session.TRIAGE:  # a missing skill is never capped: this team cannot resolve it
+        if ticket.session_kind == _TRIAGE:  # a missing skill is never capped: this team cannot resolve it
             decision = self._at_pickup(ticket, team) or policy.RESOLVED
         else:
             escalation = self._first(pair.end, self.facts(ticket, team.name)) if pair.end else None
@@ -377,7 +380,7 @@ class Escalator:
         while the sender is on shift; the sender holds for at most ``max_hold``. A ticket moved while
         it waits (``sender`` None) goes cold and its customer's wait goes on.
         """
-        if ticket.status != Status.WAITING:
+        if ticket.status != _WAITING:
             self.desk.wait_again(ticket, Wait.AFTER_TRANSFER)
         self._log_escalation(ticket, team.name, d)
         ticket.handoffs += 1

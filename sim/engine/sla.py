@@ -146,29 +146,27 @@ class SlaClock:
             if self._live:
                 self._schedule()
 
-    def stop(self, now: float, fulfilled: bool) -> None:
-        """End the clock: ``fulfilled`` when its goal was reached; not (the ticket was abandoned), it is missed."""
-        if self._since is not None:
+    def stop(self, now: float, fulfilled: bool) -> bool:
+        """End the clock: ``fulfilled`` when its goal was reached; not (the ticket was abandoned), it is missed.
+
+        True only when this call made the clock met: it was neither met nor breached before. A clock that
+        has stopped for good (not running, its outcome known) stays as it is.
+        """
+        since = self._since
+        if since is not None:
             pending = self._pending
-            if pending and not now - self._since < pending[0] * self.target - self._elapsed - _SLACK:
+            if pending and not now - since < pending[0] * self.target - self._elapsed - _SLACK:
                 self.settle(now)  # a milestone may have been reached (else ``settle`` would find none)
-            self._uncounted = (self._since, now)
+                since = self._since  # moved on to the last milestone reached
+                assert since is not None
+            self._uncounted = (since, now)
             self._since = None
             self._version += 1
         self._pending = ()
-        if self.met != self.met:
-            self.met = 1.0 if fulfilled else 0.0
-
-    def end(self, now: float, fulfilled: bool) -> bool:
-        """``stop`` the clock unless it has stopped for good (not running, its outcome known); True if it is met now.
-
-        True only when this call made the clock met: it was neither met nor breached before.
-        """
-        if self._since is None and self.met == self.met:
+        if self.met == self.met:
             return False
-        was_open = self.met != self.met
-        self.stop(now, fulfilled)
-        return was_open and self.met == 1.0
+        self.met = 1.0 if fulfilled else 0.0
+        return fulfilled
 
     def reopen(self, now: float, restart: bool) -> None:
         """The ticket came back: count again from ``now``, the whole target anew or on from where it stopped.

@@ -331,6 +331,9 @@ class TicketTable:
 
 def _clock_values(clocks: tuple[SlaClock, ...]) -> tuple[float, ...]:
     """(due, breached at, met) of the first-response clock, then of the resolution clock (NaN: no such clock)."""
+    if len(clocks) == 2:  # both, in the order an SLA policy starts them: first response, then resolution
+        first, last = clocks
+        return (first.due, first.breached_at, first.met, last.due, last.breached_at, last.met)
     fr = rs = _NO_CLOCK
     for clock in clocks:
         if clock.name == ClockName.FIRST_RESPONSE:
