@@ -207,6 +207,10 @@ class Desk:
         """Live channels: fresh patience for a customer who comes back, and after a transfer if the channel says so."""
         self._recipes: dict[tuple[str, str], tuple[Team, Sampler, CategoryDraws]] = {}
         self._sla: dict[tuple[str, str, str, str], SlaPolicy | None] = {}
+        self._clock_starts: dict[tuple[str, str, str, str], tuple[str, str, tuple[ClockPlan, ...]] | None] = {}
+        """What ``_start_clocks`` needs per (priority, channel, segment, category), filled as tickets bring them:
+        the SLA policy's name, what ends its first-response clock ("" if none) and its clocks' plans; None when
+        no policy matches."""
         self.sla_by_name = {p.name: p for p in scenario.sla_policies}
         self.live: dict[int, Ticket] = {}
         self.arrived = 0
@@ -376,15 +380,6 @@ class Desk:
                     )
             plans[policy.name] = tuple(clocks)
         return plans
-
-    @cached_property
-    def _clock_starts(self) -> dict[tuple[str, str, str, str], tuple[str, str, tuple[ClockPlan, ...]] | None]:
-        """What ``_start_clocks`` needs per (priority, channel, segment, category), filled as tickets bring them.
-
-        The SLA policy's name, what ends its first-response clock ("" if it has none) and its clocks'
-        plans; None when no policy matches.
-        """
-        return {}
 
     def _start_clocks(self, ticket: Ticket) -> None:
         key = (ticket.priority, ticket.channel, ticket.segment, ticket.category)

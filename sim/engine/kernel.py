@@ -8,7 +8,8 @@ attribute look-up instead of a property call.
 
 ``Recurring`` is an event that fires again and again: one object rescheduled after each firing,
 for a source of events that only calls a function (arrivals), instead of a new timeout and a
-process resumption per firing.
+process resumption per firing. A ``Timer`` is the same for a process: an agent waits on its own
+timer for every session (``Kernel.after``) instead of a new timeout each time.
 """
 
 from __future__ import annotations
