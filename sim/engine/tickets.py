@@ -155,11 +155,6 @@ class Ticket:
     wait_kind: str = Wait.FIRST_QUEUE
     journey: Journey | None = None
 
-    @property
-    def outcome(self) -> str:
-        """How the ticket ends if the run stopped now: resolved, abandoned or open."""
-        return OUTCOME.get(self.status, Outcome.OPEN)
-
 
 @dataclass(slots=True, eq=False)
 class Task:
