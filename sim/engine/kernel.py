@@ -6,21 +6,24 @@ in one loop instead of a method call and an exception frame per event. Its clock
 plain attribute that ``schedule`` reads, so reading the time (several times per ticket) costs an
 attribute look-up instead of a property call.
 
-``Recurring`` is an event that fires again and again: one object rescheduled after each firing,
-for a source of events that only calls a function (arrivals), instead of a new timeout and a
-process resumption per firing. A ``Timer`` is the same for a process: an agent waits on its own
-timer for every session (``Kernel.after``) instead of a new timeout each time.
+``Ticker`` is an event that fires again and again, at the times of a sequence: one object
+rescheduled after each firing, for a source of events that only calls a function (arrivals),
+instead of a new timeout and a process resumption per firing. A ``Timer`` is the same for a
+process: an agent waits on its own timer for every session (``Kernel.after``) instead of a new
+timeout each time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from heapq import heappop, heappush
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import simpy
 from simpy.core import NORMAL, URGENT, BoundClass
 from simpy.events import EventPriority
+
+T = TypeVar("T")
 
 
 class Kernel(simpy.Environment):
@@ -95,24 +98,39 @@ def _failure(event: simpy.Event) -> BaseException:
     return exc
 
 
-class Recurring(simpy.Event):
-    """One event that calls ``action`` each time it fires, rescheduled with ``again``.
+class Ticker(simpy.Event, Generic[T]):
+    """One event that fires at each time of an increasing sequence, calling ``action(subject, time)``.
 
-    Firing a ``Recurring`` costs a heap push and a call: no timeout object and no generator
-    resumption per occurrence. It takes the same place in the event order as the timeout a process
-    would have created at the moment ``again`` is called.
+    A source of events that only calls a function (a channel's arrivals) needs no process and no
+    new event per occurrence: each firing calls ``action``, then reschedules this same event for the
+    next time with one heap push. The first time is drawn when a new process would start, and each
+    firing takes the place in the event order of the timeout a process would have created then.
     """
 
-    def __init__(self, env: simpy.Environment, action: Callable[[Recurring], Any]) -> None:
+    def __init__(self, env: Kernel, times: Iterator[float], action: Callable[[T, float], Any], subject: T) -> None:
         super().__init__(env)
         self._ok = True
         self._value = None
-        self._callbacks = [action]
+        self._times = times
+        self._action = action
+        self._subject = subject
+        self._due = 0.0
+        self._fire_only: list[Callable[[Any], None]] = [self._fire]
+        self._queue, self._eid, self._kernel = env._queue, env._eid, env
+        env.call_soon(self._next)
 
-    def again(self, delay: float) -> None:
-        """Fire once more, ``delay`` minutes from now."""
-        self.callbacks = self._callbacks
-        self.env.schedule(self, NORMAL, delay)
+    def _fire(self, _: simpy.Event) -> None:
+        self._action(self._subject, self._due)
+        self._next()
+
+    def _next(self, _: object = None) -> None:
+        """Schedule the next firing, if the sequence has one (timed as ``timeout(due - now)`` would be)."""
+        due = next(self._times, None)
+        if due is not None:
+            self._due = due
+            self.callbacks = self._fire_only
+            now = self._kernel.now
+            heappush(self._queue, (now + (due - now), NORMAL, next(self._eid), self))
 
 
 class Timer(simpy.Event):

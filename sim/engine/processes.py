@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import simpy
 
 from sim.engine.demand import ChannelDemand
-from sim.engine.kernel import Kernel, Recurring, Timer
+from sim.engine.kernel import Kernel, Timer
 from sim.engine.teams import Agent, Pool, Team
 from sim.engine.tickets import Task, Ticket
 
@@ -58,36 +58,6 @@ def arrival_times(demand: ChannelDemand, start: float, horizon: float) -> Iterat
             return
         if constant or thinning() * peak < rate(t):
             yield t
-
-
-class Arrivals:
-    """One channel's arrivals: a single recurring event that admits a ticket and schedules the next.
-
-    Tickets are data, so an arrival needs no process of its own: each firing calls ``admit`` with
-    the channel and the arrival time, then draws the next time.
-    """
-
-    def __init__(
-        self, env: Kernel, demand: ChannelDemand, horizon: float, admit: Callable[[ChannelDemand, float], None]
-    ) -> None:
-        self._env = env
-        self._demand = demand
-        self._admit = admit
-        self._times = arrival_times(demand, env.now, horizon)
-        self._due = 0.0
-        self._event = Recurring(env, self._arrive)
-        env.call_soon(self._schedule)
-
-    def _schedule(self, _: object = None) -> None:
-        """Schedule the next arrival, if one comes before the horizon."""
-        due = next(self._times, None)
-        if due is not None:
-            self._due = due
-            self._event.again(due - self._env.now)
-
-    def _arrive(self, _: object) -> None:
-        self._admit(self._demand, self._due)
-        self._schedule()
 
 
 def agent(
