@@ -15,8 +15,10 @@ import simpy
 from conftest import build, fixed
 
 from sim.analysis.kpi_names import kpi_problem
+from sim.engine.desk import build_calendars
 from sim.engine.escalator import Escalator
 from sim.engine.records import ESCALATION_COLUMNS, TASK_COLUMNS, Columns, Levels
+from sim.engine.sla_policies import SlaPolicies
 from sim.engine.streams import Streams
 from sim.engine.teams import Team
 from sim.engine.tickets import Status, Task, Ticket
@@ -146,7 +148,9 @@ class StubDesk:
         levels = Levels([t.name for t in self.scenario.teams])
         self.teams = {t.name: Team(self.env, t, levels, numbers) for t in self.scenario.teams}
         self.categories = {c.name: c for c in self.scenario.categories}
-        self.sla_by_name = {p.name: p for p in self.scenario.sla_policies}
+        calendars = build_calendars(self.scenario)
+        unwatched, ignored = (lambda clock: False), (lambda *milestone: None)
+        self.sla = SlaPolicies(self.scenario, self.env, calendars, unwatched, ignored, self.record)
         self.tasks = Columns(TASK_COLUMNS)
         self.escalations = Columns(ESCALATION_COLUMNS)
         self.log: list[tuple] = []

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import cached_property, partial
+from functools import partial
 from itertools import count
 from typing import TYPE_CHECKING
 
@@ -53,20 +53,18 @@ from sim.engine.records import (
     RunRecords,
 )
 from sim.engine.self_service import SelfServiceFront, offers_self_service
-from sim.engine.sla import ClockPlan, SlaClock, milestones
+from sim.engine.sla import SlaClock
+from sim.engine.sla_policies import SlaPolicies
 from sim.engine.streams import Sampler, Stream, Streams
 from sim.engine.teams import Agent, Pool, Team
 from sim.engine.tickets import Session, Status, Task, Ticket, TicketTable, Wait
-from sim.scenario.matching import route, sla_policy_for
+from sim.scenario.matching import route
 from sim.scenario.policy import Action
 from sim.scenario.spec import (
     WEEKDAYS,
     AgentGroupSpec,
-    ClockName,
     FirstResponseEnd,
     Scenario,
-    SlaPolicy,
-    SlaReopen,
     TeamSpec,
 )
 
@@ -206,15 +204,10 @@ class Desk:
         }
         """Live channels: fresh patience for a customer who comes back, and after a transfer if the channel says so."""
         self._recipes: dict[tuple[str, str], tuple[Team, Sampler, CategoryDraws]] = {}
-        self._sla: dict[tuple[str, str, str, str], SlaPolicy | None] = {}
-        self._clock_starts: dict[tuple[str, str, str, str], tuple[str, str, tuple[ClockPlan, ...]] | None] = {}
-        """What ``_start_clocks`` needs per (priority, channel, segment, category), filled as tickets bring them:
-        the SLA policy's name, what ends its first-response clock ("" if none) and its clocks' plans; None when
-        no policy matches."""
-        self.sla_by_name = {p.name: p for p in scenario.sla_policies}
         self.live: dict[int, Ticket] = {}
         self.arrived = 0
         self.escalator = Escalator(self)
+        self.sla = SlaPolicies(scenario, self.env, self.calendars, self.escalator.watches, self._milestone, self.record)
         if self.journeys is not None and scenario.escalation.handoff.hold_fallback == "callback":
             self.escalator.hold_callback = self.journeys.promised_callback
 
@@ -284,7 +277,7 @@ class Desk:
             team = self.escalator.on_arrival(ticket, team)
         ticket.arrival_priority = ticket.priority
         if self.scenario.sla_policies:
-            self._start_clocks(ticket)
+            self.sla.start(ticket)
         if team is not routed:
             self.escalator.start_updates(ticket)
         ticket.first_team = team.name
@@ -298,7 +291,7 @@ class Desk:
         self.record((ticket.arrival, ticket.id, _ARRIVAL, "", ticket.channel))
         ticket.arrival_priority = ticket.priority
         if self.scenario.sla_policies:
-            self._start_clocks(ticket)
+            self.sla.start(ticket)
         ticket.first_team = team.name
         self.enter_team(ticket, team)
 
@@ -354,93 +347,14 @@ class Desk:
         if fresh is not None:
             ticket.patience = fresh()
 
-    # -- SLA clocks ----------------------------------------------------------------------------
-    def _policy_for(self, ticket: Ticket) -> SlaPolicy | None:
-        key = (ticket.priority, ticket.channel, ticket.segment, ticket.category)
-        if key not in self._sla:
-            self._sla[key] = sla_policy_for(self.scenario.sla_policies, *key)
-        return self._sla[key]
-
-    @cached_property
-    def _clock_plans(self) -> dict[str, tuple[ClockPlan, ...]]:
-        """The clocks each SLA policy starts, worked out once: every ticket it covers starts them."""
-        plans = {}
-        for policy in self.scenario.sla_policies:
-            fractions = milestones(policy.warnings)
-            clocks = []
-            specs = ((ClockName.FIRST_RESPONSE, policy.first_response), (ClockName.RESOLUTION, policy.resolution))
-            for name, spec in specs:
-                if spec is not None:
-                    calendar = self.calendars[spec.calendar]
-                    watched = self.escalator.watches(name)
-                    clocks.append(
-                        ClockPlan(
-                            self.env, self._milestone, name, spec.target, calendar, fractions, watched, calendar.adder()
-                        )
-                    )
-            plans[policy.name] = tuple(clocks)
-        return plans
-
-    def _start_clocks(self, ticket: Ticket) -> None:
-        key = (ticket.priority, ticket.channel, ticket.segment, ticket.category)
-        try:
-            start = self._clock_starts[key]
-        except KeyError:
-            chosen = self._policy_for(ticket)
-            start = self._clock_starts[key] = None if chosen is None else self._clock_start(chosen)
-        if start is None:
-            return
-        ticket.sla_policy, response_on, plans = start
-        if response_on:
-            ticket.response_on = response_on
-        arrival, number = ticket.arrival, ticket.id
-        ticket.clocks = tuple([SlaClock(plan, arrival, number) for plan in plans])
-
-    def _clock_start(self, chosen: SlaPolicy) -> tuple[str, str, tuple[ClockPlan, ...]]:
-        """What ``_start_clocks`` needs of the SLA policy ``chosen`` (see ``_clock_starts``)."""
-        response_on = chosen.first_response_ends if chosen.first_response is not None else ""
-        return chosen.name, response_on, self._clock_plans[chosen.name]
-
-    def reevaluate_sla(self, ticket: Ticket) -> None:
-        """The ticket's priority changed: the SLA policy that now matches sets its clocks' targets.
-
-        Targets stay measured from the clocks' start (Zendesk, Freshdesk). A clock the new policy
-        does not define keeps its target; a ticket that no policy matches any more keeps its policy.
-        """
-        chosen = self._policy_for(ticket) if ticket.clocks else None
-        if chosen is None or chosen.name == ticket.sla_policy:
-            return
-        ticket.sla_policy = chosen.name
-        now = self.env.now
-        plans = {plan.name: plan for plan in self._clock_plans[chosen.name]}
-        for clock in ticket.clocks:
-            plan = plans.get(clock.name)
-            if plan is not None:
-                clock.retarget(now, plan.target, plan.fractions)
-        if ticket.response_on and chosen.first_response is not None:
-            ticket.response_on = chosen.first_response_ends
-
-    def responded(self, ticket: Ticket) -> None:
-        """The first response the ticket's SLA policy counts: its first-response clock stops, met."""
-        ticket.response_on = ""
-        self._stop_clock(ticket, ClockName.FIRST_RESPONSE, fulfilled=True)
-
     def _milestone(self, clock: SlaClock, fraction: float, when: float) -> None:
-        """A clock reached a warning or its breach (its ticket is live: a finished ticket's clocks have none left)."""
+        """An SLA clock reached a warning or its breach (its ticket is live: a finished ticket has no clock running)."""
         ticket = self.live[clock.ticket]
         if fraction >= 1.0:
             self.record((when, ticket.id, Event.SLA_BREACH, ticket.team, clock.name))
         else:
             self.record((when, ticket.id, Event.SLA_WARNING, ticket.team, f"{clock.name}@{fraction:.0%}"))
         self.escalator.on_milestone(ticket, clock.name, fraction)
-
-    def _stop_clock(self, ticket: Ticket, name: str, fulfilled: bool) -> None:
-        now = self.env.now
-        for clock in ticket.clocks:
-            if clock.name == name:  # a ticket has one clock of each name
-                if clock.stop(now, fulfilled):
-                    self.record((now, ticket.id, Event.SLA_MET, ticket.team, name))
-                return
 
     # -- work ----------------------------------------------------------------------------------
     def begin_work(self, item: Ticket | Task, team: Team) -> float:
@@ -463,7 +377,7 @@ class Desk:
         work, kind = self.escalator.session_work(ticket, team)
         ticket.session_kind = kind
         if ticket.response_on == _ON_PICKUP and kind == _WORK:
-            self.responded(ticket)
+            self.sla.responded(ticket)
         self.record((now, ticket.id, _PICKED_UP, team.name, "" if kind == _WORK else kind))
         return work
 
@@ -517,12 +431,8 @@ class Desk:
         ticket.needs_reply = False
         self.record((now, ticket.id, Event.PENDING_CUSTOMER, team.name, ""))
         if ticket.response_on == _ON_REPLY:
-            self.responded(ticket)
-        chosen = self.sla_by_name.get(ticket.sla_policy)
-        pause = chosen is not None and chosen.pause_while_waiting_on_customer
-        if pause:
-            for clock in ticket.clocks:
-                clock.pause(now)
+            self.sla.responded(ticket)
+        pause = self.sla.wait_on_customer(ticket)
         delay = self._reply_delay[ticket.category]()
         self.env.timeout(delay).callbacks.append(partial(self._customer_replied, ticket, team, pause))
 
@@ -530,8 +440,7 @@ class Desk:
         now = self.env.now
         self.record((now, ticket.id, Event.CUSTOMER_REPLIED, team.name, ""))
         if paused:
-            for clock in ticket.clocks:
-                clock.resume(now)
+            self.sla.customer_replied(ticket)
         if self.escalator.moves_later and self.escalator.move_on_reply(ticket, team):
             return
         reply_handle = self._reply_handle.get((ticket.category, team.name))
@@ -548,9 +457,7 @@ class Desk:
             ticket.first_resolved_at = now
         ticket.resolving_team = team.name
         if ticket.clocks:
-            if ticket.response_on:
-                self.responded(ticket)
-            self._stop_clock(ticket, ClockName.RESOLUTION, fulfilled=True)
+            self.sla.resolved(ticket)
         self.record((now, ticket.id, _RESOLVED_EVENT, team.name, ""))
         self.leave_team(ticket, _EXIT_RESOLVED)
         if self.escalator.after_resolution:
@@ -565,11 +472,7 @@ class Desk:
         ticket.status = Status.WAITING
         now = self.env.now
         ticket.closed_time += now - ticket.resolved_at
-        if ticket.clocks:
-            chosen = self.sla_by_name[ticket.sla_policy]
-            for clock in ticket.clocks:
-                if clock.name == ClockName.RESOLUTION:
-                    clock.reopen(now, restart=chosen.on_reopen == SlaReopen.RESTART)
+        self.sla.reopened(ticket)
         ticket.resolved_at = math.nan
         ticket.resolving_team = ""
         self.record((self.env.now, ticket.id, Event.REOPENED, team.name, ""))
@@ -594,8 +497,7 @@ class Desk:
         now = self.env.now
         ticket.status = Status.ABANDONED
         ticket.abandoned_at = now
-        for clock in ticket.clocks:
-            clock.stop(now, fulfilled=False)
+        self.sla.abandoned(ticket)
         self.record((now, ticket.id, Event.ABANDONED, ticket.team, ticket.wait_kind))
         self.leave_team(ticket, Exit.ABANDONED)
         if self.journeys is not None:

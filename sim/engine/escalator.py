@@ -24,6 +24,7 @@ import simpy
 
 from sim.engine.processes import Process, hold, swarm, warm_handoff
 from sim.engine.records import Columns, Event, Exit, LogRow
+from sim.engine.sla_policies import SlaPolicies
 from sim.engine.streams import Sampler, Stream, Streams
 from sim.engine.teams import Agent, Team
 from sim.engine.tickets import FINISHED, Session, Status, Task, Ticket, Wait
@@ -52,7 +53,7 @@ class DeskPort(Protocol):
     streams: Streams
     teams: dict[str, Team]
     categories: dict[str, CategorySpec]
-    sla_by_name: dict[str, SlaPolicy]
+    sla: SlaPolicies
     tasks: Columns
     escalations: Columns
 
@@ -79,12 +80,6 @@ class DeskPort(Protocol):
 
     def work_time(self, ticket: Ticket, team: Team) -> float:
         """The handle time of the ticket's next session at ``team``."""
-
-    def reevaluate_sla(self, ticket: Ticket) -> None:
-        """The ticket's priority changed: apply the SLA policy that matches it now."""
-
-    def responded(self, ticket: Ticket) -> None:
-        """The customer got the first response the ticket's SLA policy counts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,7 +509,7 @@ class Escalator:
             return
         self.desk.record((self.env.now, task.id, Event.TASK_DONE, team.name, task.kind))
         if task.kind == TaskKind.UPDATE and task.ticket.response_on == FirstResponseEnd.REPLY:
-            self.desk.responded(task.ticket)
+            self.desk.sla.responded(task.ticket)
         self.desk.tasks.add((task.id, task.kind, team.name, task.queued_at, task.started_at, work))
         if task.done is not None:
             task.done.succeed()
@@ -584,7 +579,7 @@ class Escalator:
     # -- customer updates -------------------------------------------------------------------------
     def start_updates(self, ticket: Ticket) -> None:
         """The ticket has left (or skipped) its first team: its customer gets updates until it is resolved."""
-        sla = self.desk.sla_by_name.get(ticket.sla_policy)
+        sla = self.desk.sla.by_name.get(ticket.sla_policy)
         if sla is not None and sla.update_every is not None:
             self._after(sla.update_every, self._update, ticket, sla)
 
@@ -627,7 +622,7 @@ class Escalator:
         ticket.priority = self.desk.scenario.priorities[rank]
         self.desk.record((self.env.now, ticket.id, Event.PRIORITY_RAISED, ticket.team, ticket.priority))
         if ticket.clocks:
-            self.desk.reevaluate_sla(ticket)
+            self.desk.sla.reevaluate(ticket)
         if ticket.status == Status.WAITING and ticket.queue_token >= 0:
             self.desk.teams[ticket.team].reprioritise(ticket)
 
