@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -240,20 +239,15 @@ SLA_COLUMNS = (
     "resolution_met",
 )
 
-_ATTRIBUTE = {"ticket": "id", "priority": "arrival_priority", "final_priority": "priority"}
-"""The ticket attribute behind a column, where the names differ."""
-
 _KEPT = {
     ("first_resolved_at" if name == "first_resolution_time" else name): kind
     for name, kind in TICKET_COLUMNS.items()
     if name not in ("wait", "resolution_time", "outcome", "abandoned_wait", *SLA_COLUMNS)
 } | {"outcome": "c", "abandoned_wait": "c"}
-"""What ``TicketTable.add`` keeps of each ticket, in row order: the ticket's attributes (``_FACTS``), then
-its outcome and the wait it abandoned in. The waits and durations are worked out from these for the
+"""What ``TicketTable.add`` keeps of each ticket, in row order: the ticket's attributes (a column named as
+its attribute, but ``ticket`` for ``id``, ``priority`` for ``arrival_priority`` and ``final_priority`` for
+``priority``), then its outcome and the wait it abandoned in. The waits and durations are worked out from these for the
 whole table at once (``_durations``), and the SLA columns follow only when clocks run."""
-
-_FACTS = attrgetter(*(_ATTRIBUTE.get(name, name) for name in list(_KEPT)[:-2]))
-"""The ticket's attributes of a row, read in one call."""
 
 _NO_CLOCK = (NAN, NAN, NAN)
 _OPEN, _ABANDONED = Outcome.OPEN, Status.ABANDONED
@@ -282,28 +276,57 @@ class TicketTable:
         if journeys:
             kinds.update(JOURNEY_COLUMNS)
         self._cols = Columns(kinds)
+        self._put = self._cols.put
         self._cols.declare("outcome", Outcome.all())
         self._cols.declare("abandoned_wait", ("", *Wait.all()))
 
     def add(self, t: Ticket) -> None:
-        """Record the ticket's final row (called once, when it leaves the system or at the horizon)."""
-        status = t.status
-        row: tuple[object, ...] = (
-            *_FACTS(t),
-            OUTCOME.get(status, _OPEN),
-            t.wait_kind if status == _ABANDONED else "",
+        """Record the ticket's final row (called once, when it leaves the system or at the horizon).
+
+        The row goes into the flat buffer part by part (one ``extend`` each, no tuple joined). Its
+        first part is written out in ``_KEPT`` order: plain attribute reads of a slotted class are
+        about three times faster than one ``operator.attrgetter`` call over them.
+        """
+        put, status = self._put, t.status
+        put(
+            (
+                t.id,
+                t.channel,
+                t.category,
+                t.arrival_priority,
+                t.priority,
+                t.segment,
+                t.arrival,
+                t.first_team,
+                t.resolving_team,
+                t.answered_at,
+                t.resolved_at,
+                t.abandoned_at,
+                t.first_resolved_at,
+                t.closed_time,
+                t.work_time,
+                t.wrap_time,
+                t.sessions,
+                t.sla_policy,
+                t.handoffs,
+                t.escalations,
+                t.rework_time,
+                t.reopens,
+                t.path,
+                OUTCOME.get(status, _OPEN),
+                t.wait_kind if status == _ABANDONED else "",
+            )
         )
         if self.sla:
-            row += _clock_values(t.clocks)
+            put(_clock_values(t.clocks))
         if self.attribute_names:
-            row += tuple(map(t.attributes.get, self.attribute_names, self._missing))
+            put(tuple(map(t.attributes.get, self.attribute_names, self._missing)))
         if self.journeys:
             j = t.journey
             if j is None:
-                row += (t.id, 1, 0, NAN, 0, NAN, 0)
+                put((t.id, 1, 0, NAN, 0, NAN, 0))
             else:
-                row += (j.customer, j.contact, int(j.offered), j.accepted_at, j.attempts, j.reached_at, int(j.retried))
-        self._cols.put(row)
+                put((j.customer, j.contact, int(j.offered), j.accepted_at, j.attempts, j.reached_at, int(j.retried)))
 
     def flush(self) -> None:
         """Move the buffered rows into the columns (``add`` does not check: the desk flushes regularly)."""
