@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mmap
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -63,28 +64,28 @@ class Columns:
     """An append-only table kept column by column: 'f' floats, 'i' integers, 'n' small numbers, 'c' categories.
 
     Rows arrive value by value into one flat buffer (``rows``, extended directly on the hot path)
-    and move into typed numpy columns a batch at a time; categories are stored as 32-bit codes. A
-    million tickets' records therefore cost tens of bytes per row. The buffer holds no tuple per
-    row: a list of plain values is never traversed by Python's cyclic garbage collector, which
-    otherwise rescans thousands of buffered rows on every collection, and its columns come out
-    by slicing (``rows[j::width]``) without transposing rows.
+    and move into typed numpy columns a batch at a time; categories are stored as codes of the
+    width pandas keeps them in (one byte while a column has fewer than 127 categories). A million
+    tickets' records therefore cost tens of bytes per row. The buffer holds no tuple per row: a
+    list of plain values is never traversed by Python's cyclic garbage collector, which otherwise
+    rescans thousands of buffered rows on every collection, and its columns come out by slicing
+    (``rows[j::width]``) without transposing rows.
 
-    A column is stored in segments of ``SEGMENT`` rows, each a memory mapping of its own, so
-    building the final table (one array per column) gives the segments' memory back to the
-    system as it goes: batches kept in the process's heap would stay there and nearly double
-    the peak memory of a long run.
+    Each column lives in one memory mapping of its own that grows as rows arrive (on Linux the
+    kernel moves its pages rather than copying them), so the final table is a view of it: building
+    it copies nothing and touches no fresh memory, and the mapping goes back to the system with
+    the table's last array.
     """
 
     BATCH: ClassVar[int] = 4096
     """Rows per flush of ``add``: enough to amortise numpy's per-call cost, few enough to keep the buffer small."""
-    SEGMENT: ClassVar[int] = 1 << 16
-    """Rows per storage segment (256 or 512 KB a column): few mappings, and little unused at the end."""
-    DTYPES: ClassVar[dict[str, type[np.generic]]] = {"f": np.float64, "i": np.int64, "n": np.int32, "c": np.int32}
-    """The numpy type of each column kind."""
+    ROOM: ClassVar[int] = 1 << 16
+    """Rows each column first has room for, doubled as needed (only the pages written count against the process)."""
+    DTYPES: ClassVar[dict[str, type[np.generic]]] = {"f": np.float64, "i": np.int64, "n": np.int32}
+    """The numpy type of each column kind but categories (``code_type``)."""
 
     def __init__(self, kinds: dict[str, str]) -> None:
         self.kinds = kinds
-        self.segments: dict[str, list[np.ndarray]] = {name: [] for name in kinds}
         self.codes: dict[str, dict[str, int]] = {name: {} for name, kind in kinds.items() if kind == "c"}
         self.rows: list = []
         self.width = len(kinds)
@@ -93,8 +94,13 @@ class Columns:
         """Buffered values at which ``add`` moves a batch into the columns."""
         self.put: Callable[[tuple], None] = self.rows.extend
         """Append one row without checking the buffer: for hot paths whose owner calls ``flush`` regularly."""
-        self._used = self.SEGMENT
-        """Rows filled in each column's last segment (``SEGMENT``: full, or none yet)."""
+        self._types = {name: np.dtype(self.DTYPES.get(kind, np.int8)) for name, kind in kinds.items()}
+        self._maps: dict[str, mmap.mmap] = {}
+        self._views: dict[str, np.ndarray] = {}
+        """Each column's mapping as an array (dropped while the mapping is resized: an exported buffer blocks it)."""
+        self._stored = 0
+        self._room = 0
+        self._arrays: dict[str, np.ndarray] | None = None
         self._frame: pd.DataFrame | None = None
 
     def add(self, row: tuple) -> None:
@@ -106,75 +112,127 @@ class Columns:
 
     def declare(self, column: str, values: Iterable[str]) -> None:
         """Categories a column always has, in this order, even if a run never uses some of them."""
+        codes = self.codes[column]
         for value in values:
-            self.codes[column].setdefault(value, len(self.codes[column]))
+            codes.setdefault(value, len(codes))
+        if code_type(len(codes)) != self._types[column]:
+            self._widen(column)
 
     def flush(self) -> None:
         """Move the buffered rows into the columns (the buffer list itself is kept: writers hold it)."""
         if not self.rows:
             return
-        rows, width, start = self.rows, self.width, self._used
+        rows, width, types = self.rows, self.width, self._types
+        start, end = self._stored, self._stored + len(rows) // width
+        if end > self._room:
+            self._grow(end)
         for j, (name, kind) in enumerate(self.kinds.items()):
             values = rows[j::width]
             if kind == "c":
                 chunk = self._encode(name, values)
             else:  # fromiter skips np.array's search for a nested shape: about a fifth faster per value
-                chunk = np.fromiter(values, dtype=self.DTYPES[kind], count=len(values))
-            self._used = self._store(self.segments[name], chunk, start)
+                chunk = np.fromiter(values, dtype=types[name], count=len(values))
+            self._views[name][start:end] = chunk
+        self._stored = end
         rows.clear()
 
-    def _store(self, segments: list[np.ndarray], chunk: np.ndarray, start: int) -> int:
-        """Copy ``chunk`` into the column's segments from row ``start`` of the last one; returns the rows it fills."""
-        size, done = self.SEGMENT, 0
-        while done < len(chunk):
-            if start == size:
-                segments.append(_mapped(size, chunk.dtype))
-                start = 0
-            step = min(len(chunk) - done, size - start)
-            segments[-1][start : start + step] = chunk[done : done + step]
-            done += step
-            start += step
-        return start
+    def _grow(self, rows: int) -> None:
+        """Give every column room for at least ``rows`` rows."""
+        room = max(self._room, self.ROOM)
+        while room < rows:
+            room *= 2
+        for name in self.kinds:
+            self._views.pop(name, None)
+            mapping = self._maps.get(name)
+            size = room * self._types[name].itemsize
+            self._maps[name] = _mapping(size) if mapping is None else _resized(mapping, size)
+            self._views[name] = np.frombuffer(self._maps[name], self._types[name])
+        self._room = room
+
+    def _widen(self, column: str) -> None:
+        """Store a category column's codes in the wider type its number of categories now needs."""
+        dtype = self._types[column] = code_type(len(self.codes[column]))
+        if column in self._views:
+            old, self._maps[column] = self._views.pop(column), _mapping(self._room * dtype.itemsize)
+            self._views[column] = np.frombuffer(self._maps[column], dtype)
+            self._views[column][: self._stored] = old[: self._stored]
 
     def _encode(self, column: str, values: list) -> np.ndarray:
-        codes = self.codes[column]
+        codes, dtype = self.codes[column], self._types[column]
         try:
-            return np.fromiter(map(codes.__getitem__, values), dtype=np.int32, count=len(values))
+            return np.fromiter(map(codes.__getitem__, values), dtype=dtype, count=len(values))
         except KeyError:  # a category seen for the first time
             self.declare(column, values)
-            return np.fromiter(map(codes.__getitem__, values), dtype=np.int32, count=len(values))
+            return np.fromiter(map(codes.__getitem__, values), dtype=self._types[column], count=len(values))
 
     def __len__(self) -> int:
-        segments = len(next(iter(self.segments.values())))
-        stored = segments * self.SEGMENT - (self.SEGMENT - self._used) if segments else 0
-        return stored + len(self.rows) // self.width
+        return self._stored + len(self.rows) // self.width
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Each column's values (categories: their codes, see ``codes``), built once: views of the columns' memory."""
+        if self._arrays is None:
+            self.flush()
+            self._arrays = {name: self._release(name) for name in self.kinds}
+            self._stored = self._room = 0
+        return self._arrays
+
+    def _release(self, column: str) -> np.ndarray:
+        """The column's rows as an array that owns its mapping, cut to size; the table lets go of it."""
+        self._views.pop(column, None)
+        mapping = self._maps.pop(column, None)
+        if mapping is None:
+            return np.empty(0, dtype=self._types[column])
+        with suppress(OSError, SystemError):  # where it cannot shrink in place, the view leaves the rest out
+            mapping.resize(max(self._stored * self._types[column].itemsize, 1))
+        return np.frombuffer(mapping, self._types[column], count=self._stored)
 
     def frame(self) -> pd.DataFrame:
-        """The table as a DataFrame, built once: each column's segments are joined and released in turn."""
+        """The table as a DataFrame, built once (see ``arrays``)."""
         if self._frame is None:
-            self.flush()
-            columns = {}
-            for name, kind in self.kinds.items():
-                segments, self.segments[name] = self.segments[name], []
-                if segments:
-                    segments[-1] = segments[-1][: self._used]
-                values = np.concatenate(segments) if segments else np.empty(0, dtype=self.DTYPES[kind])
-                del segments
-                if kind == "c":
-                    values = pd.Categorical.from_codes(values, categories=list(self.codes[name]))
-                columns[name] = values
+            columns = {
+                name: self.categorical(name, values) if self.kinds[name] == "c" else values
+                for name, values in self.arrays().items()
+            }
             self._frame = pd.DataFrame(columns, copy=False)
         return self._frame
 
+    def categorical(self, column: str, codes: np.ndarray) -> pd.Categorical:
+        """A category column from its codes (``arrays``)."""
+        return _categorical(codes, self.codes[column])
 
-def _mapped(rows: int, dtype: np.dtype) -> np.ndarray:
-    """An array of ``rows`` values in memory mapped for it alone: unmapped, so given back, once released.
+
+def code_type(categories: int) -> np.dtype:
+    """The integer type pandas keeps the codes of so many categories in (``coerce_indexer_dtype``)."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if categories < np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)
+
+
+def _mapping(size: int) -> mmap.mmap:
+    """``size`` bytes of memory mapped for them alone: unmapped, so given back, once released.
 
     The C library's allocator may serve even large requests from its heap, which keeps freed
-    memory in the process; an anonymous mapping is returned to the system when its last array goes.
-    Its pages count against the process only once written.
+    memory in the process; an anonymous mapping is returned to the system when its last array
+    goes. Its pages count against the process only once written. Private, so that Linux can
+    grow it in place or move its pages (a shared one would fault beyond its first size).
     """
-    return np.frombuffer(mmap.mmap(-1, rows * dtype.itemsize), dtype=dtype)
+    if hasattr(mmap, "MAP_PRIVATE"):
+        return mmap.mmap(-1, max(size, 1), flags=mmap.MAP_PRIVATE)
+    return mmap.mmap(-1, max(size, 1))
+
+
+def _resized(mapping: mmap.mmap, size: int) -> mmap.mmap:
+    """The mapping with ``size`` bytes, its contents kept: resized in place, or copied where it cannot be."""
+    size = max(size, 1)
+    try:
+        mapping.resize(size)
+    except (OSError, SystemError):  # no mremap (macOS), or an anonymous mapping that cannot change (Windows)
+        moved = _mapping(size)
+        kept = min(size, len(mapping))
+        np.frombuffer(moved, np.uint8, count=kept)[:] = np.frombuffer(mapping, np.uint8, count=kept)
+        return moved
+    return mapping
 
 
 LogRow = tuple[float, int, str, str, str]
@@ -233,26 +291,53 @@ class Levels:
         Teams are categories in the order given, metrics in ``LEVEL_METRICS`` order, each followed
         by any other name in the order the steps first use it.
         """
-        steps = self._cols.frame()
-        number = steps.pop("recorder").to_numpy()
+        cols = self._cols
+        steps = cols.arrays()
+        number = steps["recorder"]
         teams = {name: code for code, name in enumerate(self._teams)}
         metrics = {name: code for code, name in enumerate(LEVEL_METRICS)}
-        used, first = np.unique(number, return_index=True)
-        for k in used[np.argsort(first, kind="stable")]:
+        for k in self._new_names_first_used(number, teams, metrics):
             team, metric = self._recorders[k]
             teams.setdefault(team, len(teams))
             metrics.setdefault(metric, len(metrics))
-        team_of = np.array([teams.get(team, -1) for team, _ in self._recorders], dtype=np.int32)
-        metric_of = np.array([metrics.get(metric, -1) for _, metric in self._recorders], dtype=np.int32)
+        team_of = np.array([teams.get(team, -1) for team, _ in self._recorders], dtype=code_type(len(teams)))
+        metric_of = np.array([metrics.get(m, -1) for _, m in self._recorders], dtype=code_type(len(metrics)))
         return pd.DataFrame(
             {
-                "time": steps["time"].to_numpy(),
-                "team": pd.Categorical.from_codes(team_of[number], categories=list(teams)),
-                "metric": pd.Categorical.from_codes(metric_of[number], categories=list(metrics)),
-                "value": steps["value"].to_numpy(),
+                "time": steps["time"],
+                "team": _categorical(_lookup(team_of, number), teams),
+                "metric": _categorical(_lookup(metric_of, number), metrics),
+                "value": steps["value"],
             },
             copy=False,
         )
+
+    def _new_names_first_used(self, number: np.ndarray, teams: dict[str, int], metrics: dict[str, int]) -> list[int]:
+        """The recorders used whose team or metric is not known yet, in the order the steps first use them.
+
+        Only they add categories, and there are usually none: each costs one pass over the steps,
+        where ordering every recorder by first use would sort all the steps.
+        """
+        first = {}
+        for k, (team, metric) in enumerate(self._recorders):
+            if (team not in teams or metric not in metrics) and len(number):
+                at = int(np.argmax(number == k))
+                if number[at] == k:
+                    first[k] = at
+        return sorted(first, key=first.__getitem__)
+
+
+def _lookup(table: np.ndarray, index: np.ndarray, block: int = 1 << 13) -> np.ndarray:
+    """``table[index]`` a block at a time: numpy turns an index into a temporary of 8 bytes a value."""
+    out = np.empty(len(index), dtype=table.dtype)
+    for start in range(0, len(index), block):
+        np.take(table, index[start : start + block], out=out[start : start + block], mode="clip")
+    return out
+
+
+def _categorical(codes: np.ndarray, categories: dict[str, int]) -> pd.Categorical:
+    """A category column from codes built here (valid, so not checked again), categories in code order."""
+    return pd.Categorical.from_codes(codes, categories=list(categories), validate=False)
 
 
 class LevelRecorder:

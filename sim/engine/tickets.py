@@ -249,6 +249,9 @@ its attribute, but ``ticket`` for ``id``, ``priority`` for ``arrival_priority`` 
 ``priority``), then its outcome and the wait it abandoned in. The waits and durations are worked out from these for the
 whole table at once (``_durations``), and the SLA columns follow only when clocks run."""
 
+_NAMELESS = ("first_team", "resolving_team", "sla_policy", "abandoned_wait")
+"""Category columns in which "" stands for none: a missing value in the table."""
+
 _NO_CLOCK = (NAN, NAN, NAN)
 _OPEN, _ABANDONED = Outcome.OPEN, Status.ABANDONED
 """Read for every row: module constants, which Python caches (class attributes it looks up)."""
@@ -337,16 +340,20 @@ class TicketTable:
 
     def frame(self) -> pd.DataFrame:
         """The per-ticket table; empty team and SLA-policy names become missing values."""
-        kept = self._cols.frame()
-        derived = _durations(kept)
+        cols = self._cols
+        kept = cols.arrays()
+        columns = _durations(kept, kept["outcome"] == cols.codes["outcome"][Outcome.RESOLVED])
         if not self.sla:
-            derived.update({name: np.full(len(kept), NAN) for name in SLA_COLUMNS})
-        names = [*TICKET_COLUMNS, *(c for c in kept.columns if c.startswith("attr_") or c in JOURNEY_COLUMNS)]
-        df = pd.DataFrame({name: derived[name] if name in derived else kept[name] for name in names}, copy=False)
-        for column in ("first_team", "resolving_team", "sla_policy", "abandoned_wait"):  # "": none, missing
-            if "" in df[column].cat.categories:
-                df[column] = df[column].cat.remove_categories([""])
-        return df
+            columns.update({name: np.full(len(kept["arrival"]), NAN) for name in SLA_COLUMNS})
+        for name, values in kept.items():
+            if cols.kinds[name] != "c":
+                columns[name] = values
+            elif name in _NAMELESS and "" in cols.codes[name]:
+                columns[name] = cols.categorical(name, values).remove_categories([""])
+            else:
+                columns[name] = cols.categorical(name, values)
+        names = [*TICKET_COLUMNS, *(c for c in kept if c.startswith("attr_") or c in JOURNEY_COLUMNS)]
+        return pd.DataFrame({name: columns[name] for name in names}, copy=False)
 
 
 def _clock_values(clocks: tuple[SlaClock, ...]) -> tuple[float, ...]:
@@ -363,18 +370,19 @@ def _clock_values(clocks: tuple[SlaClock, ...]) -> tuple[float, ...]:
     return fr + rs
 
 
-def _durations(kept: pd.DataFrame) -> dict[str, np.ndarray]:
+def _durations(kept: dict[str, np.ndarray], resolved: np.ndarray) -> dict[str, np.ndarray]:
     """The wait (to the answer, else to abandonment), the time to first resolution, and the resolution time.
 
-    The resolution time (of resolved tickets) leaves out the time the ticket spent closed before reopening.
+    The resolution time (of ``resolved`` tickets) leaves out the time the ticket spent closed before
+    reopening. Each result is worked out in its own array: no float temporaries to fault in.
     """
-    arrival = kept["arrival"].to_numpy()
-    answered = kept["answered_at"].to_numpy()
-    resolved = kept["outcome"].to_numpy() == Outcome.RESOLVED
+    arrival, answered = kept["arrival"], kept["answered_at"]
+    wait = np.where(answered == answered, answered, kept["abandoned_at"])
+    resolution = np.subtract(kept["resolved_at"], arrival)
+    np.subtract(resolution, kept["closed_time"], out=resolution)
+    resolution[~resolved] = NAN
     return {
-        "wait": np.where(answered == answered, answered, kept["abandoned_at"].to_numpy()) - arrival,
-        "first_resolution_time": kept["first_resolved_at"].to_numpy() - arrival,
-        "resolution_time": np.where(
-            resolved, kept["resolved_at"].to_numpy() - arrival - kept["closed_time"].to_numpy(), NAN
-        ),
+        "wait": np.subtract(wait, arrival, out=wait),
+        "first_resolution_time": kept["first_resolved_at"] - arrival,
+        "resolution_time": resolution,
     }
