@@ -1,11 +1,13 @@
-"""The per-ticket table: every fact of a ticket lands in its own column, whatever the scenario records."""
+"""The per-ticket table: every fact of a ticket lands in its own column, and every arrived ticket has one row."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
+from conftest import build
 
+from sim.engine.desk import ConservationError, Desk
 from sim.engine.tickets import Journey, Status, Ticket, TicketTable, Wait
 
 NUMBERS = {
@@ -84,3 +86,21 @@ def test_a_table_without_clocks_or_attributes_has_the_same_facts_and_missing_sla
 def pd_missing(value: object) -> bool:
     """Whether a categorical cell is missing (pandas gives NaN for a missing category)."""
     return isinstance(value, float) and math.isnan(value)
+
+
+@pytest.mark.parametrize("fault", ["lost", "doubled", "renumbered"])
+def test_a_lost_doubled_or_renumbered_ticket_row_stops_the_run(monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
+    scenario = build(channels=[{"name": "phone", "arrival_times": [0, 1, 2, 3], "category_mix": {"question": 1}}])
+    assert len(Desk(scenario).run().tickets) == 4
+    add = TicketTable.add
+
+    def faulty(table: TicketTable, ticket: Ticket) -> None:
+        if ticket.id != 2 or fault == "doubled":
+            add(table, ticket)
+        if ticket.id == 2 and fault != "lost":
+            ticket.id = 1 if fault == "doubled" else 9
+            add(table, ticket)
+
+    monkeypatch.setattr(TicketTable, "add", faulty)
+    with pytest.raises(ConservationError, match="4 tickets arrived"):
+        Desk(scenario).run()

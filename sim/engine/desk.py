@@ -19,6 +19,7 @@ from functools import partial
 from itertools import count
 from typing import TYPE_CHECKING
 
+import numpy as np
 import simpy
 
 from sim.core.calendar import BusinessCalendar, shift_instances
@@ -611,11 +612,25 @@ class Desk:
         return table.frame()
 
     def _check_conservation(self, tickets: pd.DataFrame) -> None:
+        """Every arrived ticket has exactly one row, with an outcome: its id (0 to arrived - 1) comes up once."""
         counts = tickets["outcome"].value_counts()
-        if len(tickets) != self.arrived or tickets["ticket"].nunique() != self.arrived or counts.sum() != self.arrived:
+        if not _each_once(tickets["ticket"].to_numpy(), self.arrived) or counts.sum() != self.arrived:
             raise ConservationError(
                 f"{self.arrived} tickets arrived but {len(tickets)} rows were recorded ({counts.to_dict()})"
             )
+
+
+def _each_once(ids: np.ndarray, count: int) -> bool:
+    """Whether ``ids`` holds each of 0, 1, ..., ``count`` - 1 exactly once (one pass; no hashing, no sort)."""
+    if len(ids) != count:
+        return False
+    if count == 0:
+        return True
+    if ids.min() < 0 or ids.max() >= count:
+        return False
+    seen = np.zeros(count, dtype=bool)
+    seen[ids] = True
+    return bool(seen.all())
 
 
 def _ignore(_: LogRow) -> None:
