@@ -92,7 +92,7 @@ class Columns:
         """Values per row in the flat buffer."""
         self.limit = self.BATCH * self.width
         """Buffered values at which ``add`` moves a batch into the columns."""
-        self.put: Callable[[tuple], None] = self.rows.extend
+        self.put: Callable[[Iterable[object]], None] = self.rows.extend
         """Append one row without checking the buffer: for hot paths whose owner calls ``flush`` regularly."""
         self._types = {name: np.dtype(self.DTYPES.get(kind, np.int8)) for name, kind in kinds.items()}
         self._maps: dict[str, mmap.mmap] = {}

@@ -272,8 +272,6 @@ class TicketTable:
         if sla:
             kinds.update({name: "f" for name in SLA_COLUMNS})
         self.attribute_names = list(attribute_names)
-        self._missing = (NAN,) * len(self.attribute_names)
-        """What a ticket without an attribute has in its column (one NaN per attribute, for ``map``)."""
         kinds.update({f"attr_{name}": "f" for name in self.attribute_names})
         self.journeys = journeys
         if journeys:
@@ -323,7 +321,7 @@ class TicketTable:
         if self.sla:
             put(_clock_values(t.clocks))
         if self.attribute_names:
-            put(tuple(map(t.attributes.get, self.attribute_names, self._missing)))
+            put([t.attributes.get(name, NAN) for name in self.attribute_names])
         if self.journeys:
             j = t.journey
             if j is None:
