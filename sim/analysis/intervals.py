@@ -30,8 +30,8 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.special import stdtrit
 
+from sim.analysis.student_t import Q975, t_quantiles
 from sim.engine.tickets import Outcome
 from sim.scenario.spec import Scenario
 
@@ -243,7 +243,7 @@ def summarise_intervals(
         values = groups[measure]
         mean, std, n = values.mean(), values.std(ddof=1), values.count()
         with np.errstate(invalid="ignore", divide="ignore"):
-            half = np.where(n >= 2, stdtrit(np.maximum(n - 1, 1), 0.975) * std / np.sqrt(n), np.nan)
+            half = np.where(n >= 2, t_quantiles(np.maximum(n - 1, 1), Q975) * std / np.sqrt(n), np.nan)
         table[measure] = mean
         table[f"{measure}_ci_low"] = np.minimum(np.maximum(mean - half, lo), mean)
         table[f"{measure}_ci_high"] = np.maximum(np.minimum(mean + half, hi), mean)

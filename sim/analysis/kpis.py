@@ -60,9 +60,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import stdtrit
 
 from sim.analysis.intervals import channel_intervals, intervals_met, service_level_flags
+from sim.analysis.student_t import t_quantile
 from sim.core.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.agent_time import AWAY_CAUSES, Cause
 from sim.engine.records import RunRecords
@@ -579,7 +579,7 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     mean = float(values.mean())
     if n < 2:
         return mean, math.nan, n
-    half = float(stdtrit(n - 1, 0.5 + level / 2) * values.std(ddof=1) / math.sqrt(n))
+    half = float(t_quantile(n - 1, 0.5 + level / 2) * values.std(ddof=1) / math.sqrt(n))
     return mean, half, n
 
 
