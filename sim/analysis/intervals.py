@@ -148,10 +148,7 @@ def team_intervals(levels: pd.DataFrame, scenario: Scenario, warmup: float, hori
     """
     edges = interval_edges(scenario.reporting.minutes, warmup, horizon)
     widths = np.diff(edges)
-    steps = {
-        key: (series["time"].to_numpy(), series["value"].to_numpy())
-        for key, series in levels.groupby(["team", "metric"], observed=True, sort=False)
-    }
+    steps = level_series(levels)
     none = (np.empty(0), np.empty(0))
     frames = []
     for team in scenario.pools:
@@ -177,6 +174,27 @@ def team_intervals(levels: pd.DataFrame, scenario: Scenario, warmup: float, hori
             )
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def level_series(levels: pd.DataFrame) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+    """Each (team, metric) step series of a levels table: its times and values, rows in table order.
+
+    Keys come in order of first appearance, as ``groupby(sort=False)`` gives them; one sort of small
+    integers replaces a DataFrame per group (1.3 ms a replication, twice: intervals and KPIs).
+    """
+    team, teams = pd.factorize(levels["team"])
+    metric, metrics = pd.factorize(levels["metric"])
+    key = np.where((team >= 0) & (metric >= 0), team * len(metrics) + metric, -1)  # -1: no team or no metric
+    group, keys = pd.factorize(key)  # series numbered in order of first appearance
+    order = np.argsort(group.astype(np.min_scalar_type(len(keys))), kind="stable")  # small integers: a radix sort
+    ends = np.cumsum(np.bincount(group, minlength=len(keys)))
+    times, values = levels["time"].to_numpy(), levels["value"].to_numpy()
+    series = {}
+    for number, code in enumerate(keys):
+        if code >= 0:
+            rows = order[(ends[number - 1] if number else 0) : ends[number]]
+            series[(teams[code // len(metrics)], metrics[code % len(metrics)])] = (times[rows], values[rows])
+    return series
 
 
 def intervals_met(channels: pd.DataFrame, scenario: Scenario) -> dict[str, float]:

@@ -61,7 +61,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.analysis.intervals import channel_intervals, intervals_met, service_level_flags
+from sim.analysis.intervals import channel_intervals, intervals_met, level_series, service_level_flags
 from sim.analysis.student_t import t_quantile
 from sim.core.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.agent_time import AWAY_CAUSES, Cause
@@ -451,9 +451,7 @@ def _resolution(tickets: pd.DataFrame) -> dict[str, float]:
 def time_averages(levels: pd.DataFrame, start: float, end: float) -> pd.DataFrame:
     """Time-weighted mean of every (team, metric) step series over [start, end)."""
     rows = []
-    for (team, metric), series in levels.groupby(["team", "metric"], observed=True, sort=False):
-        times = series["time"].to_numpy()
-        values = series["value"].to_numpy()
+    for (team, metric), (times, values) in level_series(levels).items():
         lefts = np.clip(times, start, end)
         rights = np.clip(np.append(times[1:], end), start, end)
         rows.append((team, metric, float(np.sum(values * (rights - lefts)) / (end - start))))
