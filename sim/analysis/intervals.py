@@ -99,22 +99,27 @@ def channel_intervals(tickets: pd.DataFrame, scenario: Scenario, warmup: float, 
     """
     edges = interval_edges(scenario.reporting.minutes, warmup, horizon)
     count = len(edges) - 1
-    counted = tickets.loc[tickets["arrival"] >= warmup, list(COLUMNS_READ)]
+    # per-ticket arrays, masked per channel (not a filtered copy of the table per channel)
+    arrival = tickets["arrival"].to_numpy()
+    counted = arrival >= warmup
+    answered_all = tickets["answered_at"].notna().to_numpy()
+    abandoned_all = (tickets["outcome"] == Outcome.ABANDONED).to_numpy()
+    waits_all = np.nan_to_num(tickets["wait"].to_numpy(dtype=float))
     frames = []
     for channel in scenario.channels:
-        mine = counted[(counted["channel"] == channel.name).to_numpy()]
-        where = np.clip(np.searchsorted(edges, mine["arrival"].to_numpy(), side="right") - 1, 0, count - 1)
-        answered = mine["answered_at"].notna().to_numpy()
-        abandoned = (mine["outcome"] == Outcome.ABANDONED).to_numpy()
-        waits = np.nan_to_num(mine["wait"].to_numpy(dtype=float))
+        mine = counted & (tickets["channel"] == channel.name).to_numpy()
+        where = np.clip(np.searchsorted(edges, arrival[mine], side="right") - 1, 0, count - 1)
+        answered = answered_all[mine]
+        abandoned = abandoned_all[mine]
+        waits = waits_all[mine]
         offered = np.bincount(where, minlength=count).astype(float)
         n_answered = np.bincount(where, weights=answered, minlength=count)
         wait_sum = np.bincount(where, weights=np.where(answered, waits, 0.0), minlength=count)
         n_abandoned = np.bincount(where, weights=abandoned, minlength=count)
         if channel.service_level is not None:
-            hit, decided = service_level_flags(mine, channel.service_level.target, horizon)
-            within = np.bincount(where, weights=hit, minlength=count)
-            known = np.bincount(where, weights=decided, minlength=count)
+            hit, decided = service_level_flags(tickets, channel.service_level.target, horizon)
+            within = np.bincount(where, weights=hit[mine], minlength=count)
+            known = np.bincount(where, weights=decided[mine], minlength=count)
             level = _ratio(within, known)
         else:
             within = known = level = np.full(count, np.nan)
