@@ -106,8 +106,8 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
 def lasting_imports() -> Iterator[None]:
     """Import a command's libraries with the cyclic collector paused, then freeze what they built.
 
-    pandas, SciPy, pyarrow and the scenario's pydantic models are hundreds of thousands of objects
-    that live until the process ends and are never garbage: the collector walked them in full
+    pandas, pyarrow, SimPy and the scenario's pydantic models are some 140,000 tracked objects that
+    live until the process ends and are never garbage: the collector walked them in full
     collections while they loaded and again later, for nothing (0.1 CPU-s of ``run``). Frozen
     objects are left out of every later collection (reference counting still frees them).
     """
