@@ -25,6 +25,7 @@ from sim.cli_common import (
     add_report_option,
     examples,
     executor_for,
+    lasting_imports,
     progress_of,
     ready_to_write,
     seed_number,
@@ -301,10 +302,11 @@ def _expected_problem(exc: Exception) -> str | None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``run``: simulate a scenario, save its results folder and print its KPIs."""
-    from sim.experiments.outputs import run_folder_parent, write_run
-    from sim.experiments.replications import run
-    from sim.reports.display import kpi_table
-    from sim.scenario.loader import load_scenario
+    with lasting_imports():
+        from sim.experiments.outputs import run_folder_parent, write_run
+        from sim.experiments.replications import run
+        from sim.reports.display import kpi_table
+        from sim.scenario.loader import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
     if args.replications is not None and args.replications < 1:

@@ -60,9 +60,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import stdtrit
 
-from sim.analysis.intervals import channel_intervals, intervals_met, service_level_flags
+from sim.analysis.intervals import channel_intervals, intervals_met, level_series, service_level_flags
+from sim.analysis.student_t import t_quantile
 from sim.core.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.agent_time import AWAY_CAUSES, Cause
 from sim.engine.records import RunRecords
@@ -323,29 +323,29 @@ def _volumes(tickets: pd.DataFrame) -> dict[str, float]:
 
 def _answering(tickets: pd.DataFrame, scenario: Scenario, horizon: float) -> dict[str, float]:
     """Per channel first (the headline KPIs: service level, ASA, abandonment), then pooled figures."""
-    tickets = tickets[["channel", "segment", "arrival", "answered_at", "wait", "outcome"]]  # filtered many times
+    # masks over the tickets, not filtered copies of them: the means read the same values in the same order
+    wait = tickets["wait"]
+    answered = tickets["answered_at"].notna().to_numpy()
+    abandoned = (tickets["outcome"] == Outcome.ABANDONED).to_numpy()
     out: dict[str, float] = {}
     for channel in scenario.channels:
-        mine = tickets[tickets["channel"] == channel.name]
-        done = mine[mine["answered_at"].notna()]
+        mine = (tickets["channel"] == channel.name).to_numpy()
         if channel.service_level is not None:
-            out[f"service_level.{channel.name}"] = service_level(mine, channel.service_level.target, horizon)
-        out[f"asa.{channel.name}"] = _mean(done["wait"])
-        if len(mine):
-            out[f"abandonment_rate.{channel.name}"] = float((mine["outcome"] == Outcome.ABANDONED).mean())
-    answered = tickets[tickets["answered_at"].notna()]
+            hit, decided = service_level_flags(tickets, channel.service_level.target, horizon)
+            out[f"service_level.{channel.name}"] = _level(hit[mine], decided[mine])
+        out[f"asa.{channel.name}"] = _mean(wait[mine & answered])
+        if mine.any():
+            out[f"abandonment_rate.{channel.name}"] = float(abandoned[mine].mean())
     live = live_channels(scenario)
     if live:
-        out["asa_live"] = _mean(answered.loc[answered["channel"].isin(live), "wait"])
-    out["asa"] = _mean(answered["wait"])
-    out["p_wait"] = _mean(answered["wait"] > 1e-9) if len(answered) else math.nan
+        out["asa_live"] = _mean(wait[answered & tickets["channel"].isin(live).to_numpy()])
+    out["asa"] = _mean(wait[answered])
+    out["p_wait"] = _mean(wait[answered] > 1e-9) if answered.any() else math.nan
     if len(scenario.segments) > 1:
         for segment in scenario.segments:
-            mine = tickets[tickets["segment"] == segment]
-            out[f"asa_segment.{segment}"] = _mean(mine.loc[mine["answered_at"].notna(), "wait"])
-            out[f"abandonment_rate_segment.{segment}"] = (
-                float((mine["outcome"] == Outcome.ABANDONED).mean()) if len(mine) else math.nan
-            )
+            mine = (tickets["segment"] == segment).to_numpy()
+            out[f"asa_segment.{segment}"] = _mean(wait[mine & answered])
+            out[f"abandonment_rate_segment.{segment}"] = float(abandoned[mine].mean()) if mine.any() else math.nan
     return out
 
 
@@ -410,7 +410,11 @@ def _share(flags: np.ndarray, among: np.ndarray) -> float:
 
 def service_level(tickets: pd.DataFrame, target: float, horizon: float) -> float:
     """Share answered within ``target`` among tickets whose outcome at the target is known."""
-    hit, decided = service_level_flags(tickets, target, horizon)
+    return _level(*service_level_flags(tickets, target, horizon))
+
+
+def _level(hit: np.ndarray, decided: np.ndarray) -> float:
+    """Hits over decided tickets (the flags of ``service_level_flags``); NaN if none is decided."""
     return float(hit.sum() / decided.sum()) if decided.any() else math.nan
 
 
@@ -423,12 +427,13 @@ def _sla(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
         left_out = (tickets["outcome"] == Outcome.ABANDONED) & tickets["sla_policy"].isin(excluding)
         out["sla_abandoned_excluded"] = float(left_out.sum())
         tickets = tickets[~left_out]
+    priorities = {priority: (tickets["final_priority"] == priority).to_numpy() for priority in scenario.priorities}
     for clock in ClockName.all():
         met = tickets[f"{clock}_met"]
         if met.notna().any():
             out[f"{clock}_attainment"] = float(met.mean())
-        for priority in scenario.priorities:
-            mine = met[tickets["final_priority"] == priority]
+        for priority, here in priorities.items():
+            mine = met[here]
             if mine.notna().any():
                 out[f"{clock}_attainment.{priority}"] = float(mine.mean())
     return out
@@ -451,9 +456,7 @@ def _resolution(tickets: pd.DataFrame) -> dict[str, float]:
 def time_averages(levels: pd.DataFrame, start: float, end: float) -> pd.DataFrame:
     """Time-weighted mean of every (team, metric) step series over [start, end)."""
     rows = []
-    for (team, metric), series in levels.groupby(["team", "metric"], observed=True, sort=False):
-        times = series["time"].to_numpy()
-        values = series["value"].to_numpy()
+    for (team, metric), (times, values) in level_series(levels).items():
         lefts = np.clip(times, start, end)
         rights = np.clip(np.append(times[1:], end), start, end)
         rows.append((team, metric, float(np.sum(values * (rights - lefts)) / (end - start))))
@@ -579,7 +582,7 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     mean = float(values.mean())
     if n < 2:
         return mean, math.nan, n
-    half = float(stdtrit(n - 1, 0.5 + level / 2) * values.std(ddof=1) / math.sqrt(n))
+    half = float(t_quantile(n - 1, 0.5 + level / 2) * values.std(ddof=1) / math.sqrt(n))
     return mean, half, n
 
 

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.analysis.student_t import t_quantile
+
 if TYPE_CHECKING:
     from sim.scenario.spec import Scenario
 
@@ -100,7 +102,7 @@ class Precision:
 
 def assess(values: Sequence[float], target: PrecisionTarget) -> Precision:
     """The KPI's mean, half-width and relative precision over the replications so far."""
-    from sim.analysis.kpis import confidence_interval  # pandas and SciPy only when replications are assessed
+    from sim.analysis.kpis import confidence_interval  # pandas only when replications are assessed
 
     mean, half, _ = confidence_interval(np.asarray(values, dtype=float), target.level)
     return Precision(target, mean, half, len(values))
@@ -121,13 +123,11 @@ def next_total(values: Sequence[float], target: PrecisionTarget) -> int:
         if math.isnan(status.mean) or status.mean == 0:
             return n  # the KPI never took a value, or has a zero mean: no relative precision exists
         return min(n + 1, target.max_replications)
-    from scipy.special import stdtrit
-
     sd = float(np.nanstd(np.asarray(values, dtype=float), ddof=1))
     quantile = 0.5 + target.level / 2
     limit = min(2 * n, target.max_replications)
     for total in range(n + 1, limit + 1):
-        if stdtrit(total - 1, quantile) * sd / math.sqrt(total) <= target.threshold * abs(status.mean):
+        if t_quantile(total - 1, quantile) * sd / math.sqrt(total) <= target.threshold * abs(status.mean):
             return total
     return limit
 
