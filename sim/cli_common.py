@@ -109,16 +109,20 @@ def lasting_imports() -> Iterator[None]:
     pandas, pyarrow, SimPy and the scenario's pydantic models are some 140,000 tracked objects that
     live until the process ends and are never garbage: the collector walked them in full
     collections while they loaded and again later, for nothing (0.1 CPU-s of ``run``). Frozen
-    objects are left out of every later collection (reference counting still frees them).
+    objects are left out of every later collection (reference counting still frees them). Only
+    a call that loaded modules freezes: in a process that runs commands again and again (tests,
+    a notebook) the later calls import nothing, and freezing then would keep whatever cyclic
+    garbage the earlier ones left from ever being collected.
     """
-    enabled = gc.isenabled()
+    enabled, loaded = gc.isenabled(), len(sys.modules)
     gc.disable()
     try:
         yield
     finally:
         if enabled:
             gc.enable()
-        gc.freeze()
+        if len(sys.modules) > loaded:
+            gc.freeze()
 
 
 class UsageError(Exception):

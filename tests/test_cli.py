@@ -1,5 +1,7 @@
 """The command line: ``run`` writes a complete run folder and prints KPIs; ``schema`` and ``validate`` help editing."""
 
+import gc
+import importlib
 import io
 import json
 import subprocess
@@ -14,6 +16,7 @@ import yaml
 from conftest import BASELINE, ERLANG_C, ROOT, bundled_scenarios
 
 from sim.cli import main
+from sim.cli_common import lasting_imports
 from sim.scenario.loader import load_scenario
 
 RUN_FILES = {
@@ -147,3 +150,22 @@ def test_run_sim_script_prints_help():
     completed = subprocess.run([sys.executable, "run_sim.py", "--help"], capture_output=True, text=True, cwd=ROOT)
     assert completed.returncode == 0
     assert "run" in completed.stdout and "validate" in completed.stdout and "schema" in completed.stdout
+
+
+def test_a_command_freezes_the_objects_of_the_modules_it_loads_and_nothing_on_later_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "first_time_here.py").write_text("TABLE = {n: [n] for n in range(100)}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    gc.unfreeze()
+    with lasting_imports():
+        importlib.import_module("first_time_here")
+    frozen = gc.get_freeze_count()
+    assert frozen > 0
+    made_since = [[] for _ in range(100)]  # objects of the process between two runs
+    with lasting_imports():  # a later run in the same process imports nothing new
+        importlib.import_module("first_time_here")
+    assert gc.get_freeze_count() == frozen, "a later run froze objects it did not load"
+    assert made_since
+    gc.unfreeze()
+    del sys.modules["first_time_here"]
