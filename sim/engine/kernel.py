@@ -116,7 +116,7 @@ class Ticker(simpy.Event, Generic[T]):
         self._subject = subject
         self._due = 0.0
         self._fire_only: list[Callable[[Any], None]] = [self._fire]
-        self._queue, self._eid, self._kernel = env._queue, env._eid, env
+        self._queue, self._eid = env._queue, env._eid
         env.call_soon(self._next)
 
     def _fire(self, _: simpy.Event) -> None:
@@ -129,7 +129,7 @@ class Ticker(simpy.Event, Generic[T]):
         if due is not None:
             self._due = due
             self.callbacks = self._fire_only
-            now = self._kernel.now
+            now = self.env.now
             heappush(self._queue, (now + (due - now), NORMAL, next(self._eid), self))
 
 
