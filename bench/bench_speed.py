@@ -167,7 +167,7 @@ def outside_share(repeat: int) -> tuple[float, float]:
 
 
 _COMMAND = """
-import gc, sys, time
+import runpy, sys, time
 import sim.experiments.replications as replications
 
 simulated = 0.0
@@ -182,14 +182,13 @@ def timed(*args, **kwargs):
         simulated += time.process_time() - start
 
 replications.run_replication = timed
-from sim.cli import main
-
-code = main(sys.argv[1:])
-gc.freeze()  # as run_sim.py does on its way out
-print(repr(simulated), file=sys.stderr)
-sys.exit(code)
+sys.argv = ["run_sim.py", *sys.argv[1:]]
+try:
+    runpy.run_path("run_sim.py", run_name="__main__")
+finally:
+    print(repr(simulated), file=sys.stderr)
 """
-"""``run_sim.py`` whose replications are timed: it prints the CPU seconds they took on its standard error."""
+"""``run_sim.py`` itself, run with its replications timed: it prints the CPU seconds they took on its standard error."""
 
 
 def _command_cpu(scenario: Path) -> tuple[float, float]:
