@@ -1,5 +1,6 @@
 """Tests for business calendars, shift expansion and clock parsing."""
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -205,6 +206,32 @@ def test_add_ends_on_open_time(calendar, t, d):
 def test_between_matches_counting_open_minutes(calendar, t0, span):
     expected = sum(calendar.is_open(minute) for minute in range(t0, t0 + span))
     assert calendar.between(t0, t0 + span) == expected
+
+
+@settings(max_examples=60)
+@given(
+    st.sampled_from([*CALENDARS, BusinessCalendar("24x7", range(7), [(0, DAY)]), lunch_office()]),
+    st.lists(st.floats(min_value=-14 * DAY, max_value=60 * DAY), min_size=1, max_size=50),
+    st.floats(min_value=1e-3, max_value=20_000.0),
+)
+def test_adding_to_many_times_at_once_gives_each_time_exactly_what_adding_to_it_alone_gives(calendar, ts, d):
+    add = calendar.adder()
+    times = np.array(ts)
+    expected = np.array([add(t, d) for t in ts])
+    assert calendar.add_each(times, d).tobytes() == expected.tobytes()
+
+
+def test_adding_to_many_times_at_once_is_exact_at_openings_closings_and_week_ends():
+    calendar = lunch_office()
+    edges = [
+        at(day, clock) + eps
+        for day in range(-7, 15)
+        for clock in ("08:00", "12:00", "13:00", "18:00", "00:00")
+        for eps in (-1e-9, 0.0, 1e-9, 1e-3)
+    ]
+    for minutes in (60.0, 240.0, 540.0, 2700.0, 4 * 540.0 + 1e-10):
+        expected = np.array([calendar.adder()(t, minutes) for t in edges])
+        assert calendar.add_each(np.array(edges), minutes).tobytes() == expected.tobytes()
 
 
 # --- shifts ---

@@ -46,7 +46,7 @@ def _ticket(status: str) -> Ticket:
 
 @pytest.mark.parametrize("status", [Status.RESOLVED, Status.ABANDONED, Status.WAITING])
 def test_every_fact_of_a_ticket_lands_in_its_own_column(status: str) -> None:
-    table = TicketTable(["refund_amount", "order_value"], journeys=True, sla=True)
+    table = TicketTable(["refund_amount", "order_value"], journeys=True, sla={})
     ticket = _ticket(status)
     ticket.journey = Journey(customer=3, contact=2, offered=True, accepted_at=5.0, attempts=1)
     table.add(ticket)
@@ -76,7 +76,7 @@ def test_every_fact_of_a_ticket_lands_in_its_own_column(status: str) -> None:
 
 
 def test_a_table_without_clocks_or_attributes_has_the_same_facts_and_missing_sla_columns() -> None:
-    table = TicketTable([], sla=False)
+    table = TicketTable([], sla=None)
     table.add(_ticket(Status.RESOLVED))
     row = table.frame().iloc[0]
     assert row["ticket"] == 7 and row["path"] == "tier1>tier2" and row["reopens"] == 22

@@ -138,11 +138,6 @@ class Desk:
         self.levels = Levels([t.name for t in scenario.teams] + [g.name for g in scenario.agent_groups])
         self.journeys = Journeys(self) if uses_journeys(self) else None
         """Callbacks and retrials, when a channel has them (None: no per-ticket work for them)."""
-        self.table = TicketTable(
-            sorted({a for c in scenario.categories for a in c.attributes}),
-            journeys=self.journeys is not None,
-            sla=bool(scenario.sla_policies),
-        )
         self.visits = Columns(VISIT_COLUMNS)
         self._until_flush = FLUSH_EVERY
         self.tasks = Columns(TASK_COLUMNS)
@@ -209,6 +204,11 @@ class Desk:
         self.arrived = 0
         self.escalator = Escalator(self)
         self.sla = SlaPolicies(scenario, self.env, self.calendars, self.escalator.watches, self._milestone, self.record)
+        self.table = TicketTable(
+            sorted({a for c in scenario.categories for a in c.attributes}),
+            journeys=self.journeys is not None,
+            sla=self.sla.plans if scenario.sla_policies else None,
+        )
         if self.journeys is not None and scenario.escalation.handoff.hold_fallback == "callback":
             self.escalator.hold_callback = self.journeys.promised_callback
 
@@ -457,7 +457,7 @@ class Desk:
         if ticket.first_resolved_at != ticket.first_resolved_at:
             ticket.first_resolved_at = now
         ticket.resolving_team = team.name
-        if ticket.clocks:
+        if ticket.sla_plans or ticket.clocks:
             self.sla.resolved(ticket)
         self.record((now, ticket.id, _RESOLVED_EVENT, team.name, ""))
         self.leave_team(ticket, _EXIT_RESOLVED)
@@ -538,8 +538,7 @@ class Desk:
             self._start_roster(group, duty_blocks(group.spec, s.horizon, s.start_weekday))
         self.env.run_to(s.horizon)
         for ticket in list(self.live.values()):
-            for clock in ticket.clocks:
-                clock.settle(s.horizon)
+            self.sla.settle(ticket, s.horizon)
             if ticket.status != Status.RESOLVED:
                 self.leave_team(ticket, Exit.OPEN)
             self.table.add(ticket)

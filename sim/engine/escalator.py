@@ -621,7 +621,7 @@ class Escalator:
         ticket.rank = rank
         ticket.priority = self.desk.scenario.priorities[rank]
         self.desk.record((self.env.now, ticket.id, Event.PRIORITY_RAISED, ticket.team, ticket.priority))
-        if ticket.clocks:
+        if self.desk.sla.has_clocks(ticket):
             self.desk.sla.reevaluate(ticket)
         if ticket.status == Status.WAITING and ticket.queue_token >= 0:
             self.desk.teams[ticket.team].reprioritise(ticket)

@@ -29,7 +29,7 @@ from sim.engine.records import NAN
 Milestone = Callable[["SlaClock", float, float], None]
 """Called with (clock, fraction of the target, time it was reached)."""
 
-_SLACK = 1e-6
+SLACK = 1e-6
 """Minutes: a milestone due this much later in wall time than ``now`` has not been reached. Calendar rounding
 (``_ROUNDING``, float error) is far smaller for any time under 1e9 minutes (1900 years)."""
 
@@ -155,7 +155,7 @@ class SlaClock:
         since = self._since
         if since is not None:
             pending = self._pending
-            if pending and not now - since < pending[0] * self.target - self._elapsed - _SLACK:
+            if pending and not now - since < pending[0] * self.target - self._elapsed - SLACK:
                 self.settle(now)  # a milestone may have been reached (else ``settle`` would find none)
                 since = self._since  # moved on to the last milestone reached
                 assert since is not None
@@ -240,7 +240,7 @@ class SlaClock:
         while self._pending and self._since is not None:
             fraction = self._pending[0]
             minutes = fraction * self.target - self._elapsed
-            if now - self._since < minutes - _SLACK:
+            if now - self._since < minutes - SLACK:
                 return
             when = self.calendar.add(self._since, minutes)
             if when > now:

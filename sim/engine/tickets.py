@@ -8,7 +8,7 @@ need) and the timestamps of its lifecycle. Its final row in the per-ticket table
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,7 @@ from sim.scenario.spec import ClockName
 if TYPE_CHECKING:
     import simpy
 
-    from sim.engine.sla import SlaClock
+    from sim.engine.sla import ClockPlan, SlaClock
 
 
 class Status(Names):
@@ -131,6 +131,12 @@ class Ticket:
     sessions: int = 0
     sla_policy: str = ""
     clocks: tuple[SlaClock, ...] = ()
+    sla_plans: tuple[ClockPlan, ...] = ()
+    """The plans of the clocks while they are unbroken (see ``sla_policies``); () once they are ``clocks``."""
+    first_response_met_at: float = NAN
+    """When an unbroken first-response clock was met (NaN: not yet)."""
+    resolution_met_at: float = NAN
+    """When an unbroken resolution clock was met (NaN: not yet)."""
     response_on: str = ""
     """What stops the running first-response clock (``FirstResponseEnd``); "" when none runs."""
     queue_token: int = -1
@@ -153,6 +159,17 @@ class Ticket:
     arrival_priority: str = ""
     wait_kind: str = Wait.FIRST_QUEUE
     journey: Journey | None = None
+
+    def met_at(self, clock: str) -> float:
+        """When the unbroken clock ``clock`` (a ``ClockName``) was met; NaN if it was not (yet)."""
+        return self.first_response_met_at if clock == ClockName.FIRST_RESPONSE else self.resolution_met_at
+
+    def goal_met(self, clock: str, now: float) -> None:
+        """The unbroken clock ``clock`` is met ``now``."""
+        if clock == ClockName.FIRST_RESPONSE:
+            self.first_response_met_at = now
+        else:
+            self.resolution_met_at = now
 
 
 @dataclass(slots=True, eq=False)
@@ -253,6 +270,8 @@ _NAMELESS = ("first_team", "resolving_team", "sla_policy", "abandoned_wait")
 """Category columns in which "" stands for none: a missing value in the table."""
 
 _NO_CLOCK = (NAN, NAN, NAN)
+_UNBROKEN = "sla_unbroken"
+"""A kept column, not in the table: 1 where the ticket's clocks stayed unbroken (their due dates come last)."""
 _OPEN, _ABANDONED = Outcome.OPEN, Status.ABANDONED
 """Read for every row: module constants, which Python caches (class attributes it looks up)."""
 
@@ -266,11 +285,18 @@ class TicketTable:
     ticket. With ``journeys`` (a scenario with callbacks or retrials) the rows end with ``JOURNEY_COLUMNS``.
     """
 
-    def __init__(self, attribute_names: Sequence[str], journeys: bool = False, sla: bool = True) -> None:
+    def __init__(
+        self,
+        attribute_names: Sequence[str],
+        journeys: bool = False,
+        sla: Mapping[str, tuple[ClockPlan, ...]] | None = None,
+    ) -> None:
         kinds = dict(_KEPT)
         self.sla = sla
-        if sla:
+        """The clocks each SLA policy starts, by its name (None: the scenario has no SLA policy)."""
+        if sla is not None:
             kinds.update({name: "f" for name in SLA_COLUMNS})
+            kinds[_UNBROKEN] = "n"
         self.attribute_names = list(attribute_names)
         kinds.update({f"attr_{name}": "f" for name in self.attribute_names})
         self.journeys = journeys
@@ -318,8 +344,8 @@ class TicketTable:
                 t.wait_kind if status == _ABANDONED else "",
             )
         )
-        if self.sla:
-            put(_clock_values(t.clocks))
+        if self.sla is not None:
+            put(_clock_values(t.clocks) if not t.sla_plans else _unbroken_values(t))
         if self.attribute_names:
             put([t.attributes.get(name, NAN) for name in self.attribute_names])
         if self.journeys:
@@ -341,7 +367,9 @@ class TicketTable:
         cols = self._cols
         kept = cols.arrays()
         columns = _durations(kept, kept["outcome"] == cols.codes["outcome"][Outcome.RESOLVED])
-        if not self.sla:
+        if self.sla is not None:
+            self._fill_due_dates(kept)
+        else:
             columns.update({name: np.full(len(kept["arrival"]), NAN) for name in SLA_COLUMNS})
         for name, values in kept.items():
             if cols.kinds[name] != "c":
@@ -353,19 +381,45 @@ class TicketTable:
         names = [*TICKET_COLUMNS, *(c for c in kept if c.startswith("attr_") or c in JOURNEY_COLUMNS)]
         return pd.DataFrame({name: columns[name] for name in names}, copy=False)
 
+    def _fill_due_dates(self, kept: dict[str, np.ndarray]) -> None:
+        """The due dates of unbroken clocks, per policy and clock: a target's business time after each arrival."""
+        assert self.sla is not None
+        unbroken = kept[_UNBROKEN] == 1
+        if not unbroken.any():
+            return
+        codes = self._cols.codes["sla_policy"]
+        for policy, plans in self.sla.items():
+            if policy not in codes:
+                continue
+            rows = unbroken & (kept["sla_policy"] == codes[policy])
+            for plan in plans:
+                kept[f"{plan.name}_due"][rows] = plan.calendar.add_each(kept["arrival"][rows], plan.target)
+
 
 def _clock_values(clocks: tuple[SlaClock, ...]) -> tuple[float, ...]:
-    """(due, breached at, met) of the first-response clock, then of the resolution clock (NaN: no such clock)."""
+    """(due, breached at, met) of the first-response clock, then of the resolution clock (NaN: no such clock), then 0.
+
+    The last value says the clocks are not unbroken (see ``_unbroken_values``).
+    """
     if len(clocks) == 2:  # both, in the order an SLA policy starts them: first response, then resolution
         first, last = clocks
-        return (first.due, first.breached_at, first.met, last.due, last.breached_at, last.met)
+        return (first.due, first.breached_at, first.met, last.due, last.breached_at, last.met, 0)
     fr = rs = _NO_CLOCK
     for clock in clocks:
         if clock.name == ClockName.FIRST_RESPONSE:
             fr = (clock.due, clock.breached_at, clock.met)
         elif clock.name == ClockName.RESOLUTION:
             rs = (clock.due, clock.breached_at, clock.met)
-    return fr + rs
+    return (*fr, *rs, 0)
+
+
+def _unbroken_values(t: Ticket) -> tuple[float, ...]:
+    """``_clock_values`` of unbroken clocks: never breached, met if their goal was, and 1 at the end.
+
+    Their due dates depend on the arrival alone, so the table works them out for all rows at once (``frame``).
+    """
+    fr, rs = t.first_response_met_at, t.resolution_met_at
+    return (NAN, NAN, 1.0 if fr == fr else NAN, NAN, NAN, 1.0 if rs == rs else NAN, 1)
 
 
 def _durations(kept: dict[str, np.ndarray], resolved: np.ndarray) -> dict[str, np.ndarray]:
