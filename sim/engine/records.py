@@ -113,9 +113,12 @@ class Columns:
             self.flush()
 
     def declare(self, column: str, values: Iterable[str]) -> None:
-        """Categories a column always has, in this order, even if a run never uses some of them."""
+        """Categories a column always has, in this order, even if a run never uses some of them.
+
+        Also called with a whole batch when a new category turns up in it: repeats are dropped in C first.
+        """
         codes = self.codes[column]
-        for value in values:
+        for value in dict.fromkeys(values):
             codes.setdefault(value, len(codes))
         if code_type(len(codes)) != self._types[column]:
             self._widen(column)
