@@ -43,15 +43,11 @@ T975 = np.array([
 
 def t_quantile(df: int, q: float) -> float:
     """The ``q`` quantile of Student's t with ``df`` degrees of freedom, as ``scipy.special.stdtrit`` gives it."""
-    if q == Q975 and 1 <= df <= len(T975):
-        return float(T975[df - 1])
-    from scipy.special import stdtrit
-
-    return float(stdtrit(df, q))
+    return float(t_quantiles(np.array([df]), q)[0])
 
 
 def t_quantiles(df: np.ndarray, q: float) -> np.ndarray:
-    """``t_quantile`` of each of ``df``, an array of degrees of freedom."""
+    """``t_quantile`` of each of ``df``, an array of degrees of freedom (the table where it has them, else SciPy)."""
     df = np.asarray(df)
     if q == Q975 and np.issubdtype(df.dtype, np.integer) and len(df) and df.min() >= 1 and df.max() <= len(T975):
         return T975[df - 1]
