@@ -61,8 +61,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.analysis.intervals import channel_intervals, intervals_met, level_series, service_level_flags
+from sim.analysis.intervals import channel_intervals, intervals_met, level_flags, level_series, service_level_flags
 from sim.analysis.student_t import t_quantile
+from sim.analysis.ticket_columns import CountedTickets, nan_mean, nan_quantile
 from sim.core.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.agent_time import AWAY_CAUSES, Cause
 from sim.engine.records import RunRecords
@@ -169,7 +170,7 @@ def replication_kpis(records: RunRecords, scenario: Scenario, channels: pd.DataF
     ``channels`` is the replication's per-channel interval table when the caller has it already
     (``intervals.channel_intervals``); else it is computed here.
     """
-    tickets = records.tickets[counted(records.tickets["arrival"], records.warmup)]
+    tickets = CountedTickets(records.tickets, counted(records.tickets["arrival"], records.warmup).to_numpy())
     kpis: dict[str, float] = {}
     kpis.update(_volumes(tickets))
     kpis.update(_answering(tickets, scenario, records.horizon))
@@ -179,18 +180,19 @@ def replication_kpis(records: RunRecords, scenario: Scenario, channels: pd.DataF
         kpis.update(_abandonment(tickets, scenario))
     kpis.update(_sla(tickets, scenario))
     kpis.update(_resolution(tickets))
-    kpis.update(_levels(records, scenario))
+    levels = level_means(records.levels, records.warmup, records.horizon)
+    kpis.update(_levels(records, scenario, levels))
     if scenario.agent_groups:
-        kpis.update(_served_by(records, tickets, scenario))
+        kpis.update(_served_by(records, tickets.frame, scenario))
     if any(c.after_call_work is not None for c in scenario.channels):
-        kpis.update(_handle_times(tickets, scenario))
+        kpis.update(_handle_times(tickets.frame, scenario))
     if len(records.agents):
-        kpis.update(_agent_time(records, scenario))
+        kpis.update(_agent_time(records, scenario, levels))
     if escalates(scenario):
-        kpis.update(_escalation(records, tickets, scenario))
+        kpis.update(_escalation(records, tickets.frame, scenario))
     kpis.update(arrival_extra_kpis(records, tickets, scenario))
-    if "customer" in tickets.columns:
-        kpis.update(_journeys(tickets, scenario))
+    if "customer" in records.tickets.columns:
+        kpis.update(_journeys(tickets.frame, scenario))
     return kpis
 
 
@@ -311,40 +313,40 @@ def _cost_by_tier(records: RunRecords, resolved: pd.DataFrame, visits: pd.DataFr
     return {f"cost_per_ticket_tier.{int(k)}": float(v) for k, v in by_tier.items()}
 
 
-def _volumes(tickets: pd.DataFrame) -> dict[str, float]:
-    counts = tickets["outcome"].value_counts()
+def _volumes(tickets: CountedTickets) -> dict[str, float]:
     arrived = len(tickets)
     out = {"arrived": float(arrived)}
     for outcome in Outcome.all():
-        out[outcome] = float(counts.get(outcome, 0))
+        out[outcome] = float(np.count_nonzero(tickets.equals("outcome", outcome)))
     out["abandonment_rate"] = out["abandoned"] / arrived if arrived else math.nan
     return out
 
 
-def _answering(tickets: pd.DataFrame, scenario: Scenario, horizon: float) -> dict[str, float]:
+def _answering(tickets: CountedTickets, scenario: Scenario, horizon: float) -> dict[str, float]:
     """Per channel first (the headline KPIs: service level, ASA, abandonment), then pooled figures."""
     # masks over the tickets, not filtered copies of them: the means read the same values in the same order
-    wait = tickets["wait"]
-    answered = tickets["answered_at"].notna().to_numpy()
-    abandoned = (tickets["outcome"] == Outcome.ABANDONED).to_numpy()
+    wait = tickets.column("wait")
+    answered = ~np.isnan(tickets.column("answered_at"))
+    abandoned = tickets.equals("outcome", Outcome.ABANDONED)
+    arrival = tickets.column("arrival")
     out: dict[str, float] = {}
     for channel in scenario.channels:
-        mine = (tickets["channel"] == channel.name).to_numpy()
+        mine = tickets.equals("channel", channel.name)
         if channel.service_level is not None:
-            hit, decided = service_level_flags(tickets, channel.service_level.target, horizon)
+            hit, decided = level_flags(answered, wait, abandoned, arrival, channel.service_level.target, horizon)
             out[f"service_level.{channel.name}"] = _level(hit[mine], decided[mine])
-        out[f"asa.{channel.name}"] = _mean(wait[mine & answered])
+        out[f"asa.{channel.name}"] = nan_mean(wait[mine & answered])
         if mine.any():
             out[f"abandonment_rate.{channel.name}"] = float(abandoned[mine].mean())
     live = live_channels(scenario)
     if live:
-        out["asa_live"] = _mean(wait[answered & tickets["channel"].isin(live).to_numpy()])
-    out["asa"] = _mean(wait[answered])
-    out["p_wait"] = _mean(wait[answered] > 1e-9) if answered.any() else math.nan
+        out["asa_live"] = nan_mean(wait[answered & tickets.isin("channel", live)])
+    out["asa"] = nan_mean(wait[answered])
+    out["p_wait"] = float((wait[answered] > 1e-9).mean()) if answered.any() else math.nan
     if len(scenario.segments) > 1:
         for segment in scenario.segments:
-            mine = (tickets["segment"] == segment).to_numpy()
-            out[f"asa_segment.{segment}"] = _mean(wait[mine & answered])
+            mine = tickets.equals("segment", segment)
+            out[f"asa_segment.{segment}"] = nan_mean(wait[mine & answered])
             out[f"abandonment_rate_segment.{segment}"] = float(abandoned[mine].mean()) if mine.any() else math.nan
     return out
 
@@ -387,15 +389,13 @@ def live_channels(scenario: Scenario) -> list[str]:
     return [c.name for c in scenario.channels if c.patience is not None]
 
 
-def _abandonment(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
+def _abandonment(tickets: CountedTickets, scenario: Scenario) -> dict[str, float]:
     """Abandonment split by the wait the customer gave up in, overall and per live channel."""
-    wait = tickets["abandoned_wait"].astype(object)
-    first = (wait == Wait.FIRST_QUEUE).to_numpy()
-    after = (wait == Wait.AFTER_TRANSFER).to_numpy()
-    transferred = (tickets["handoffs"] > 0).to_numpy()
-    channel = tickets["channel"].astype(object).to_numpy()
+    first = tickets.equals("abandoned_wait", Wait.FIRST_QUEUE)
+    after = tickets.equals("abandoned_wait", Wait.AFTER_TRANSFER)
+    transferred = tickets.column("handoffs") > 0
     groups = {"": np.ones(len(tickets), dtype=bool)}
-    groups.update({f".{c.name}": channel == c.name for c in scenario.channels if c.patience is not None})
+    groups.update({f".{name}": tickets.equals("channel", name) for name in live_channels(scenario)})
     out: dict[str, float] = {}
     for suffix, mine in groups.items():
         out[f"abandonment_rate_first_queue{suffix}"] = _share(first, mine)
@@ -418,54 +418,59 @@ def _level(hit: np.ndarray, decided: np.ndarray) -> float:
     return float(hit.sum() / decided.sum()) if decided.any() else math.nan
 
 
-def _sla(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
+def _sla(tickets: CountedTickets, scenario: Scenario) -> dict[str, float]:
     out: dict[str, float] = {}
     if not scenario.sla_policies:
         return out
+    kept = np.ones(len(tickets), dtype=bool)
     excluding = [p.name for p in scenario.sla_policies if p.abandoned == "excluded"]
     if excluding:
-        left_out = (tickets["outcome"] == Outcome.ABANDONED) & tickets["sla_policy"].isin(excluding)
-        out["sla_abandoned_excluded"] = float(left_out.sum())
-        tickets = tickets[~left_out]
-    priorities = {priority: (tickets["final_priority"] == priority).to_numpy() for priority in scenario.priorities}
+        left_out = tickets.equals("outcome", Outcome.ABANDONED) & tickets.isin("sla_policy", excluding)
+        out["sla_abandoned_excluded"] = float(np.count_nonzero(left_out))
+        kept = ~left_out
+    priorities = {priority: tickets.equals("final_priority", priority)[kept] for priority in scenario.priorities}
     for clock in ClockName.all():
-        met = tickets[f"{clock}_met"]
-        if met.notna().any():
-            out[f"{clock}_attainment"] = float(met.mean())
+        met = tickets.column(f"{clock}_met")[kept]
+        if not np.isnan(met).all():
+            out[f"{clock}_attainment"] = nan_mean(met)
         for priority, here in priorities.items():
             mine = met[here]
-            if mine.notna().any():
-                out[f"{clock}_attainment.{priority}"] = float(mine.mean())
+            if not np.isnan(mine).all():
+                out[f"{clock}_attainment.{priority}"] = nan_mean(mine)
     return out
 
 
-def _resolution(tickets: pd.DataFrame) -> dict[str, float]:
+def _resolution(tickets: CountedTickets) -> dict[str, float]:
     """Final resolution time of resolved tickets; first resolution time of tickets resolved at least once."""
     out: dict[str, float] = {}
+    first = tickets.column("first_resolution_time")
     for name, times in (
-        ("resolution_time", tickets.loc[tickets["outcome"] == Outcome.RESOLVED, "resolution_time"]),
-        ("first_resolution_time", tickets["first_resolution_time"].dropna()),
+        ("resolution_time", tickets.column("resolution_time")[tickets.equals("outcome", Outcome.RESOLVED)]),
+        ("first_resolution_time", first[~np.isnan(first)]),
     ):
-        empty = times.empty
-        out[f"{name}_mean"] = math.nan if empty else float(times.mean())
-        out[f"{name}_p50"] = math.nan if empty else float(times.quantile(0.5))
-        out[f"{name}_p90"] = math.nan if empty else float(times.quantile(0.9))
+        out[f"{name}_mean"] = nan_mean(times)
+        out[f"{name}_p50"] = nan_quantile(times, 0.5)
+        out[f"{name}_p90"] = nan_quantile(times, 0.9)
     return out
 
 
 def time_averages(levels: pd.DataFrame, start: float, end: float) -> pd.DataFrame:
     """Time-weighted mean of every (team, metric) step series over [start, end)."""
-    rows = []
-    for (team, metric), (times, values) in level_series(levels).items():
-        lefts = np.clip(times, start, end)
-        rights = np.clip(np.append(times[1:], end), start, end)
-        rows.append((team, metric, float(np.sum(values * (rights - lefts)) / (end - start))))
+    rows = [(team, metric, mean) for (team, metric), mean in level_means(levels, start, end).items()]
     return pd.DataFrame(rows, columns=["team", "metric", "mean"])
 
 
-def _levels(records: RunRecords, scenario: Scenario) -> dict[str, float]:
-    means = time_averages(records.levels, records.warmup, records.horizon)
-    by = {(r.team, r.metric): r.mean for r in means.itertuples()}
+def level_means(levels: pd.DataFrame, start: float, end: float) -> dict[tuple[str, str], float]:
+    """``time_averages`` keyed by (team, metric): what the KPIs look their levels up in."""
+    means = {}
+    for key, (times, values) in level_series(levels).items():
+        lefts = np.clip(times, start, end)
+        rights = np.clip(np.append(times[1:], end), start, end)
+        means[key] = float(np.sum(values * (rights - lefts)) / (end - start))
+    return means
+
+
+def _levels(records: RunRecords, scenario: Scenario, by: dict[tuple[str, str], float]) -> dict[str, float]:
     out: dict[str, float] = {}
     window_hours = (records.horizon - records.warmup) / MINUTES_PER_HOUR
     cost = 0.0
@@ -484,8 +489,8 @@ def _levels(records: RunRecords, scenario: Scenario) -> dict[str, float]:
         # paid hours: rota hours (on duty, not in overtime) plus overtime at the premium
         paid = staffed - overtime + team.overtime_premium * overtime
         cost += paid * window_hours * team.cost_per_hour
-    t = records.tickets
-    resolved_in_window = int(((t["resolved_at"] >= records.warmup) & (t["resolved_at"] < records.horizon)).sum())
+    resolved_at = records.tickets["resolved_at"].to_numpy()
+    resolved_in_window = int(np.count_nonzero((resolved_at >= records.warmup) & (resolved_at < records.horizon)))
     if any(pool.cost_per_hour > 0 for pool in scenario.pools):
         out["cost_per_resolved"] = cost / resolved_in_window if resolved_in_window else math.nan
     return out
@@ -531,7 +536,7 @@ MIN_AGENT_MINUTES = MINUTES_PER_HOUR
 in the window (a stint cut by the warm-up or the horizon says little)."""
 
 
-def _agent_time(records: RunRecords, scenario: Scenario) -> dict[str, float]:
+def _agent_time(records: RunRecords, scenario: Scenario, by: dict[tuple[str, str], float]) -> dict[str, float]:
     """Shrinkage by cause, agents available, occupancy and the spread of per-agent figures, from the agents table."""
     agents = records.agents
     away = agents[[f"away_{cause}" for cause in AWAY_CAUSES]].sum(axis=1)
@@ -547,8 +552,6 @@ def _agent_time(records: RunRecords, scenario: Scenario) -> dict[str, float]:
         out["shrinkage"] = sum(lost.values()) / rostered if rostered > 0 else math.nan
         for cause, minutes in lost.items():
             out[f"shrinkage.{cause}"] = minutes / rostered if rostered > 0 else math.nan
-        means = time_averages(records.levels, records.warmup, records.horizon)
-        by = {(r.team, r.metric): r.mean for r in means.itertuples()}
         for name in shrinking:
             here = team == name
             rostered = agents.loc[here, "rostered"].sum()
@@ -639,12 +642,13 @@ def summarise(per_replication: pd.DataFrame, level: float = 0.95) -> pd.DataFram
     return pd.DataFrame([interval_row(name, per_replication[name].to_numpy(), level) for name in names])
 
 
-def arrival_extra_kpis(records: RunRecords, tickets: pd.DataFrame, s: Scenario) -> dict[str, float]:
+def arrival_extra_kpis(records: RunRecords, tickets: CountedTickets, s: Scenario) -> dict[str, float]:
     """Self-service, starting-backlog and uncertain-volume KPIs, for the scenarios that use them."""
     out: dict[str, float] = {}
     backlog = sum(entry.count for entry in s.initial_backlog)
     if records.self_service is not None:
-        out.update(_self_service(records.self_service, tickets[tickets["ticket"] >= backlog], records.warmup))
+        arrived = tickets.frame
+        out.update(_self_service(records.self_service, arrived[arrived["ticket"] >= backlog], records.warmup))
     if backlog:
         out.update(_backlog(records.tickets, backlog))
     if records.volume_factors is not None:
