@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,9 @@ from sim.analysis.student_t import Q975, t_quantiles
 from sim.analysis.ticket_columns import label_codes
 from sim.engine.tickets import Outcome
 from sim.scenario.spec import Scenario
+
+if TYPE_CHECKING:
+    from pandas.core.groupby import DataFrameGroupBy
 
 NON_NEGATIVE = (0.0, math.inf)
 """Where a count, a time or a number of agents can lie (as ``kpis.kpi_bounds`` says for their units)."""
@@ -75,7 +79,9 @@ def interval_edges(length: float, warmup: float, horizon: float) -> np.ndarray:
 def interval_labels(starts: np.ndarray, scenario: Scenario) -> list[str]:
     """Each interval's start as a planner reads it: ``Mon 05 Jan 09:00`` (time 0 is midnight of ``start_date``)."""
     origin = dt.datetime.combine(scenario.start_date, dt.time())
-    return [f"{origin + dt.timedelta(minutes=float(t)):%a %d %b %H:%M}" for t in starts]
+    distinct, which = np.unique(starts, return_inverse=True)  # each start once: every channel has the same intervals
+    labels = [f"{origin + dt.timedelta(minutes=float(t)):%a %d %b %H:%M}" for t in distinct]
+    return [labels[i] for i in which]
 
 
 def service_level_flags(tickets: pd.DataFrame, target: float, horizon: float) -> tuple[np.ndarray, np.ndarray]:
@@ -291,26 +297,31 @@ def summarise_intervals(
     with no data in any replication is NaN.
     """
     groups = per_replication.groupby([key, "interval"], sort=False)
-    table = groups[["start", "end"]].first()
-    for measure, (lo, hi) in measures.items():
-        values = groups[measure]
-        mean, std, n = values.mean(), values.std(ddof=1), values.count()
+    names = list(measures)
+    means, stds, counts = groups[names].mean(), groups[names].std(ddof=1), groups[names].count()
+    first = groups[["start", "end"]].first()
+    columns = {"start": first["start"].to_numpy(), "end": first["end"].to_numpy()}
+    for measure, (lo, hi) in measures.items():  # numpy from here: the same operations, without aligning indexes
+        mean, std, n = means[measure].to_numpy(), stds[measure].to_numpy(), counts[measure].to_numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
             half = np.where(n >= 2, t_quantiles(np.maximum(n - 1, 1), Q975) * std / np.sqrt(n), np.nan)
-        table[measure] = mean
-        table[f"{measure}_ci_low"] = np.minimum(np.maximum(mean - half, lo), mean)
-        table[f"{measure}_ci_high"] = np.maximum(np.minimum(mean + half, hi), mean)
-    if "offered" in per_replication:
-        table["replications"] = (
-            (per_replication["offered"] > 0)
-            .groupby([per_replication[key], per_replication["interval"]], sort=False)
-            .sum()
-        )
-    else:
-        table["replications"] = groups.size()
-    table = table.reset_index()
+        columns[measure] = mean
+        columns[f"{measure}_ci_low"] = np.minimum(np.maximum(mean - half, lo), mean)
+        columns[f"{measure}_ci_high"] = np.maximum(np.minimum(mean + half, hi), mean)
+    arrived = per_replication["offered"].to_numpy() > 0 if "offered" in per_replication else None
+    columns["replications"] = _group_counts(groups, arrived)
+    table = pd.DataFrame(columns, index=first.index).reset_index()
     table["interval"] = table["interval"].astype(int)
     return table
+
+
+def _group_counts(groups: DataFrameGroupBy, flags: np.ndarray | None) -> np.ndarray:
+    """How many rows of each group (in the groups' order) have ``flags`` set (all rows without flags)."""
+    number = groups.ngroup().to_numpy(dtype=float)
+    rows = ~np.isnan(number)  # a row whose key is missing is in no group
+    if flags is not None:
+        rows &= flags
+    return np.bincount(number[rows].astype(np.int64), minlength=groups.ngroups)
 
 
 def interval_tables(
