@@ -18,10 +18,11 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from sim.analysis.intervals import one_replication_intervals, summarised_intervals
 from sim.analysis.kpi_names import kpi_problem
@@ -32,6 +33,9 @@ from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords
 from sim.experiments.executors import Executor, Outcome, make_executor
 from sim.scenario.spec import Scenario
+
+if TYPE_CHECKING:
+    from tqdm.auto import tqdm
 
 
 @dataclass
@@ -195,22 +199,42 @@ def _failure(task: Replication, outcome: Outcome) -> str:
     )
 
 
-class _Bar(tqdm):
-    """tqdm without its monitor thread: a process with no threads can fork its workers safely."""
-
-    monitor_interval = 0
-
-
-def progress_bar(total: int, desc: str, progress: bool | None) -> tqdm:
-    """A bar with rate and ETA; ``None``: only on a terminal, and only after two seconds."""
-    return _Bar(
+def progress_bar(total: int, desc: str, progress: bool | None) -> tqdm | _NoBar:
+    """A bar with rate and ETA; ``None``: only on a terminal, and only after two seconds; ``False``: none."""
+    if progress is False:
+        return _NoBar()
+    return _bar_type()(
         total=total,
         desc=desc,
         unit="run",
         delay=2.0 if progress is None else 0.0,
-        disable=None if progress is None else not progress,
+        disable=None if progress is None else False,
         smoothing=0.1,
     )
+
+
+@cache
+def _bar_type() -> type[tqdm]:
+    """The bar's type, imported when first needed: tqdm without its monitor thread (forking workers stays safe)."""
+    from tqdm.auto import tqdm
+
+    class _Bar(tqdm):
+        monitor_interval = 0
+
+    return _Bar
+
+
+class _NoBar:
+    """The bar of a run without progress (``--quiet``): it shows nothing, and tqdm (and asyncio) stay unloaded."""
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def update(self, n: int = 1) -> None:
+        """Count ``n`` more done: nothing to show."""
 
 
 @contextmanager
