@@ -51,6 +51,9 @@ replications that have it. Definitions follow contact-centre practice:
 - *Retrials* (channels with ``retrial``): recontact rate, the share of abandoned contacts followed by
   a new call; gave up for good, the share of customers whose last contact was abandoned and who did
   not call again (customers with a contact in the window).
+
+The per-channel KPIs are computed in ``sim.analysis.channel_kpis`` and SLA attainment in
+``sim.analysis.sla_kpis``; ``replication_kpis`` gathers them with the others.
 """
 
 from __future__ import annotations
@@ -61,16 +64,27 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.analysis.intervals import channel_intervals, intervals_met, level_flags, level_series, service_level_flags
+from sim.analysis.channel_kpis import (
+    abandonment_kpis,
+    answering_kpis,
+    intervals_met_kpis,
+    journey_kpis,
+)
+from sim.analysis.channel_kpis import headline_kpis as headline_kpis  # public names kept importable from here
+from sim.analysis.channel_kpis import live_channels as live_channels
+from sim.analysis.channel_kpis import precision_kpi as precision_kpi
+from sim.analysis.channel_kpis import service_level as service_level
+from sim.analysis.intervals import level_series
+from sim.analysis.sla_kpis import sla_kpis
 from sim.analysis.student_t import t_quantile
 from sim.analysis.ticket_columns import CountedTickets, nan_mean, nan_quantile
 from sim.core.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.agent_time import AWAY_CAUSES, Cause
 from sim.engine.records import RunRecords
-from sim.engine.tickets import Outcome, Wait
+from sim.engine.tickets import Outcome
 from sim.scenario.matching import route
 from sim.scenario.policy import Kind, TaskKind, escalation_reasons
-from sim.scenario.spec import ClockName, Scenario, TeamSpec
+from sim.scenario.spec import Scenario, TeamSpec
 
 SHARE = "share"
 """The unit of a fraction in [0, 1] (a service level, a rate): stored as a fraction, shown in percent."""
@@ -173,12 +187,12 @@ def replication_kpis(records: RunRecords, scenario: Scenario, channels: pd.DataF
     tickets = CountedTickets(records.tickets, counted(records.tickets["arrival"], records.warmup).to_numpy())
     kpis: dict[str, float] = {}
     kpis.update(_volumes(tickets))
-    kpis.update(_answering(tickets, scenario, records.horizon))
+    kpis.update(answering_kpis(tickets, scenario, records.horizon))
     if any(c.service_level is not None for c in scenario.channels):
-        kpis.update(_intervals_met(records, scenario, channels))
+        kpis.update(intervals_met_kpis(records, scenario, channels))
     if any(c.patience is not None for c in scenario.channels):
-        kpis.update(_abandonment(tickets, scenario))
-    kpis.update(_sla(tickets, scenario))
+        kpis.update(abandonment_kpis(tickets, scenario))
+    kpis.update(sla_kpis(tickets, scenario))
     kpis.update(_resolution(tickets))
     levels = level_means(records.levels, records.warmup, records.horizon)
     kpis.update(_levels(records, scenario, levels))
@@ -192,7 +206,7 @@ def replication_kpis(records: RunRecords, scenario: Scenario, channels: pd.DataF
         kpis.update(_escalation(records, tickets.frame, scenario))
     kpis.update(arrival_extra_kpis(records, tickets, scenario))
     if "customer" in records.tickets.columns:
-        kpis.update(_journeys(tickets.frame, scenario))
+        kpis.update(journey_kpis(tickets.frame, scenario))
     return kpis
 
 
@@ -203,40 +217,6 @@ def counted(arrival: pd.Series, warmup: float) -> pd.Series:
     counts when there is no warm-up, and its wait includes its age.
     """
     return arrival.clip(lower=0.0) >= warmup
-
-
-def _journeys(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
-    """Callback offers, acceptance, reach and wait; recontacts and customers who gave up for good."""
-    out: dict[str, float] = {}
-    channel = tickets["channel"].astype(object).to_numpy()
-    abandoned = (tickets["outcome"] == Outcome.ABANDONED).to_numpy()
-    with_callback = [c.name for c in scenario.channels if c.callback is not None]
-    if with_callback:
-        offered = tickets["callback_offered"].to_numpy() > 0
-        accepted = tickets["callback_accepted_at"].notna().to_numpy()
-        reached = tickets["callback_reached_at"].notna().to_numpy()
-        unreached = (tickets["abandoned_wait"].astype(object) == Wait.CALLBACK_UNREACHED).to_numpy()
-        waits = (tickets["callback_reached_at"] - tickets["callback_accepted_at"]).to_numpy()
-        groups = {"": np.isin(channel, with_callback)}
-        if len(with_callback) > 1:
-            groups.update({f".{name}": channel == name for name in with_callback})
-        for suffix, mine in groups.items():
-            out[f"callback_offer_rate{suffix}"] = _share(offered, mine)
-            out[f"callback_accept_rate{suffix}"] = _share(accepted, mine & offered)
-            out[f"callback_reach_rate{suffix}"] = _share(reached, mine & (reached | unreached))
-            out[f"callback_wait_mean{suffix}"] = (
-                float(waits[mine & reached].mean()) if (mine & reached).any() else math.nan
-            )
-    with_retrial = [c.name for c in scenario.channels if c.retrial is not None]
-    if with_retrial:
-        mine = np.isin(channel, with_retrial)
-        retried = tickets["retried"].to_numpy() > 0
-        out["recontact_rate"] = _share(retried, mine & abandoned)
-        contacts = tickets[mine]
-        last = contacts.sort_values("contact").groupby("customer", sort=False).tail(1)
-        gave_up = (last["outcome"] == Outcome.ABANDONED) & (last["retried"] == 0)
-        out["gave_up_for_good"] = float(gave_up.mean()) if len(last) else math.nan
-    return out
 
 
 def escalates(s: Scenario) -> bool:
@@ -319,124 +299,6 @@ def _volumes(tickets: CountedTickets) -> dict[str, float]:
     for outcome in Outcome.all():
         out[outcome] = float(np.count_nonzero(tickets.equals("outcome", outcome)))
     out["abandonment_rate"] = out["abandoned"] / arrived if arrived else math.nan
-    return out
-
-
-def _answering(tickets: CountedTickets, scenario: Scenario, horizon: float) -> dict[str, float]:
-    """Per channel first (the headline KPIs: service level, ASA, abandonment), then pooled figures."""
-    # masks over the tickets, not filtered copies of them: the means read the same values in the same order
-    wait = tickets.column("wait")
-    answered = ~np.isnan(tickets.column("answered_at"))
-    abandoned = tickets.equals("outcome", Outcome.ABANDONED)
-    arrival = tickets.column("arrival")
-    out: dict[str, float] = {}
-    for channel in scenario.channels:
-        mine = tickets.equals("channel", channel.name)
-        if channel.service_level is not None:
-            hit, decided = level_flags(answered, wait, abandoned, arrival, channel.service_level.target, horizon)
-            out[f"service_level.{channel.name}"] = _level(hit[mine], decided[mine])
-        out[f"asa.{channel.name}"] = nan_mean(wait[mine & answered])
-        if mine.any():
-            out[f"abandonment_rate.{channel.name}"] = float(abandoned[mine].mean())
-    live = live_channels(scenario)
-    if live:
-        out["asa_live"] = nan_mean(wait[answered & tickets.isin("channel", live)])
-    out["asa"] = nan_mean(wait[answered])
-    out["p_wait"] = float((wait[answered] > 1e-9).mean()) if answered.any() else math.nan
-    if len(scenario.segments) > 1:
-        for segment in scenario.segments:
-            mine = tickets.equals("segment", segment)
-            out[f"asa_segment.{segment}"] = nan_mean(wait[mine & answered])
-            out[f"abandonment_rate_segment.{segment}"] = float(abandoned[mine].mean()) if mine.any() else math.nan
-    return out
-
-
-def _intervals_met(records: RunRecords, scenario: Scenario, channels: pd.DataFrame | None) -> dict[str, float]:
-    """Per channel with a service goal, the share of its reporting intervals that met it (see ``intervals``)."""
-    if channels is None:
-        channels = channel_intervals(records.tickets, scenario, records.warmup, records.horizon)
-    return intervals_met(channels, scenario)
-
-
-def headline_kpis(scenario: Scenario) -> list[str]:
-    """The KPIs a planner reads first: per channel, its service level (if it has a target) and its ASA."""
-    names = []
-    for channel in scenario.channels:
-        if channel.service_level is not None:
-            names.append(f"service_level.{channel.name}")
-        names.append(f"asa.{channel.name}")
-    return names
-
-
-def precision_kpi(scenario: Scenario) -> str:
-    """The default KPI of a precision target: the service level of the first live channel with a target.
-
-    Planners staff a live channel (phone) to a service level, and a share's relative half-width
-    stays meaningful where a relative target on an ASA near zero is out of reach. Without such a
-    channel: the first channel's service level, else the first live channel's ASA, else the first
-    channel's ASA.
-    """
-    live = set(live_channels(scenario))
-    ordered = sorted(scenario.channels, key=lambda c: c.name not in live)  # live channels first, stable
-    for channel in ordered:
-        if channel.service_level is not None:
-            return f"service_level.{channel.name}"
-    return f"asa.{ordered[0].name}" if ordered else "asa"
-
-
-def live_channels(scenario: Scenario) -> list[str]:
-    """The live channels: those whose customers wait on the line and may hang up (they have a patience)."""
-    return [c.name for c in scenario.channels if c.patience is not None]
-
-
-def _abandonment(tickets: CountedTickets, scenario: Scenario) -> dict[str, float]:
-    """Abandonment split by the wait the customer gave up in, overall and per live channel."""
-    first = tickets.equals("abandoned_wait", Wait.FIRST_QUEUE)
-    after = tickets.equals("abandoned_wait", Wait.AFTER_TRANSFER)
-    transferred = tickets.column("handoffs") > 0
-    groups = {"": np.ones(len(tickets), dtype=bool)}
-    groups.update({f".{name}": tickets.equals("channel", name) for name in live_channels(scenario)})
-    out: dict[str, float] = {}
-    for suffix, mine in groups.items():
-        out[f"abandonment_rate_first_queue{suffix}"] = _share(first, mine)
-        out[f"abandonment_rate_after_transfer{suffix}"] = _share(after, mine & transferred)
-    return out
-
-
-def _share(flags: np.ndarray, among: np.ndarray) -> float:
-    """The share of ``among`` (a mask) whose ``flags`` are set; NaN if ``among`` is empty."""
-    return float(flags[among].mean()) if among.any() else math.nan
-
-
-def service_level(tickets: pd.DataFrame, target: float, horizon: float) -> float:
-    """Share answered within ``target`` among tickets whose outcome at the target is known."""
-    return _level(*service_level_flags(tickets, target, horizon))
-
-
-def _level(hit: np.ndarray, decided: np.ndarray) -> float:
-    """Hits over decided tickets (the flags of ``service_level_flags``); NaN if none is decided."""
-    return float(hit.sum() / decided.sum()) if decided.any() else math.nan
-
-
-def _sla(tickets: CountedTickets, scenario: Scenario) -> dict[str, float]:
-    out: dict[str, float] = {}
-    if not scenario.sla_policies:
-        return out
-    kept = np.ones(len(tickets), dtype=bool)
-    excluding = [p.name for p in scenario.sla_policies if p.abandoned == "excluded"]
-    if excluding:
-        left_out = tickets.equals("outcome", Outcome.ABANDONED) & tickets.isin("sla_policy", excluding)
-        out["sla_abandoned_excluded"] = float(np.count_nonzero(left_out))
-        kept = ~left_out
-    priorities = {priority: tickets.equals("final_priority", priority)[kept] for priority in scenario.priorities}
-    for clock in ClockName.all():
-        met = tickets.column(f"{clock}_met")[kept]
-        if not np.isnan(met).all():
-            out[f"{clock}_attainment"] = nan_mean(met)
-        for priority, here in priorities.items():
-            mine = met[here]
-            if not np.isnan(mine).all():
-                out[f"{clock}_attainment.{priority}"] = nan_mean(mine)
     return out
 
 
