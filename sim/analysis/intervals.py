@@ -62,6 +62,9 @@ TEAM_MEASURES = {"on_duty": NON_NEGATIVE, "available": NON_NEGATIVE, "busy": NON
 """Per team and interval: agents on duty, available (on duty minus away), busy, and busy over available."""
 
 
+LevelSeries = dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
+"""Each (team, metric) step series of a levels table: its times and values (``level_series``)."""
+
 COLUMNS_READ = ("channel", "arrival", "answered_at", "outcome", "wait")
 """The tickets' columns the channel intervals read (tables are cut to them before they are split)."""
 
@@ -170,14 +173,13 @@ def team_intervals(levels: pd.DataFrame, scenario: Scenario, warmup: float, hori
     (agent-minutes over minutes), and ``occupancy``, busy over available agent time (NaN when nobody
     was available).
     """
-    return pd.DataFrame(_team_columns(levels, scenario, warmup, horizon))
+    return pd.DataFrame(_team_columns(level_series(levels), scenario, warmup, horizon))
 
 
-def _team_columns(levels: pd.DataFrame, scenario: Scenario, warmup: float, horizon: float) -> dict[str, np.ndarray]:
-    """The columns of ``team_intervals``: each team's intervals, one team after the other."""
+def _team_columns(steps: LevelSeries, scenario: Scenario, warmup: float, horizon: float) -> dict[str, np.ndarray]:
+    """The columns of ``team_intervals`` from the levels' step series: each team's intervals, one team after another."""
     edges = interval_edges(scenario.reporting.minutes, warmup, horizon)
     widths = np.diff(edges)
-    steps = level_series(levels)
     none = (np.empty(0), np.empty(0))
     parts = []
     for team in scenario.pools:
@@ -210,7 +212,7 @@ def _joined(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {column: np.concatenate([part[column] for part in parts]) for column in parts[0]}
 
 
-def level_series(levels: pd.DataFrame) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+def level_series(levels: pd.DataFrame) -> LevelSeries:
     """Each (team, metric) step series of a levels table: its times and values, rows in table order.
 
     Keys come in order of first appearance, as ``groupby(sort=False)`` gives them; one sort of small
@@ -270,15 +272,16 @@ def replication_intervals(
 
 
 def one_replication_intervals(
-    tickets: pd.DataFrame, levels: pd.DataFrame, scenario: Scenario, replication: int
+    tickets: pd.DataFrame, levels: pd.DataFrame, scenario: Scenario, replication: int, steps: LevelSeries | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One replication's per-channel and per-team interval tables, each row tagged with ``replication``.
 
-    A worker computes them next to the replication's KPIs, which read the channel table too.
+    A worker computes them next to the replication's KPIs, which read the channel table too, and
+    which need the levels' step series too: ``steps`` is ``level_series(levels)`` when the caller has it.
     """
     window = (scenario.warmup, scenario.horizon)
     channels = _channel_columns(tickets, scenario, *window)
-    teams = _team_columns(levels, scenario, *window)
+    teams = _team_columns(level_series(levels) if steps is None else steps, scenario, *window)
     return (
         pd.DataFrame(channels | {"replication": np.full(len(channels["interval"]), replication)}),
         pd.DataFrame(teams | {"replication": np.full(len(teams["interval"]), replication)}),

@@ -74,7 +74,7 @@ from sim.analysis.channel_kpis import headline_kpis as headline_kpis  # public n
 from sim.analysis.channel_kpis import live_channels as live_channels
 from sim.analysis.channel_kpis import precision_kpi as precision_kpi
 from sim.analysis.channel_kpis import service_level as service_level
-from sim.analysis.intervals import level_series
+from sim.analysis.intervals import LevelSeries, level_series
 from sim.analysis.sla_kpis import sla_kpis
 from sim.analysis.student_t import t_quantile
 from sim.analysis.ticket_columns import CountedTickets, nan_mean, nan_quantile
@@ -178,11 +178,13 @@ KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|t
 }
 
 
-def replication_kpis(records: RunRecords, scenario: Scenario, channels: pd.DataFrame | None = None) -> dict[str, float]:
+def replication_kpis(
+    records: RunRecords, scenario: Scenario, channels: pd.DataFrame | None = None, steps: LevelSeries | None = None
+) -> dict[str, float]:
     """Every KPI of one replication, keyed by name (``asa``, ``service_level.phone`` …).
 
-    ``channels`` is the replication's per-channel interval table when the caller has it already
-    (``intervals.channel_intervals``); else it is computed here.
+    ``channels`` is the replication's per-channel interval table and ``steps`` its levels' step
+    series (``intervals.level_series``) when the caller has them already; else they are computed here.
     """
     tickets = CountedTickets(records.tickets, counted(records.tickets["arrival"], records.warmup).to_numpy())
     kpis: dict[str, float] = {}
@@ -194,7 +196,7 @@ def replication_kpis(records: RunRecords, scenario: Scenario, channels: pd.DataF
         kpis.update(abandonment_kpis(tickets, scenario))
     kpis.update(sla_kpis(tickets, scenario))
     kpis.update(_resolution(tickets))
-    levels = level_means(records.levels, records.warmup, records.horizon)
+    levels = series_means(level_series(records.levels) if steps is None else steps, records.warmup, records.horizon)
     kpis.update(_levels(records, scenario, levels))
     if scenario.agent_groups:
         kpis.update(_served_by(records, tickets.frame, scenario))
@@ -318,14 +320,14 @@ def _resolution(tickets: CountedTickets) -> dict[str, float]:
 
 def time_averages(levels: pd.DataFrame, start: float, end: float) -> pd.DataFrame:
     """Time-weighted mean of every (team, metric) step series over [start, end)."""
-    rows = [(team, metric, mean) for (team, metric), mean in level_means(levels, start, end).items()]
+    rows = [(team, metric, mean) for (team, metric), mean in series_means(level_series(levels), start, end).items()]
     return pd.DataFrame(rows, columns=["team", "metric", "mean"])
 
 
-def level_means(levels: pd.DataFrame, start: float, end: float) -> dict[tuple[str, str], float]:
-    """``time_averages`` keyed by (team, metric): what the KPIs look their levels up in."""
+def series_means(steps: LevelSeries, start: float, end: float) -> dict[tuple[str, str], float]:
+    """The time-weighted mean over [start, end) of each step series, keyed by (team, metric): what the KPIs look up."""
     means = {}
-    for key, (times, values) in level_series(levels).items():
+    for key, (times, values) in steps.items():
         lefts = np.clip(times, start, end)
         rights = np.clip(np.append(times[1:], end), start, end)
         means[key] = float(np.sum(values * (rights - lefts)) / (end - start))

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.analysis.intervals import one_replication_intervals, summarised_intervals
+from sim.analysis.intervals import level_series, one_replication_intervals, summarised_intervals
 from sim.analysis.kpi_names import kpi_problem
 from sim.analysis.kpis import replication_kpis, summarise
 from sim.analysis.precision import Precision, PrecisionTarget, assess, next_total
@@ -105,8 +105,9 @@ def simulate(task: Replication) -> ReplicationOutput:
         if task.kpis is not None:
             kpis = {name: kpis.get(name, math.nan) for name in task.kpis}
         return ReplicationOutput(task.replication, kpis)
-    intervals = one_replication_intervals(records.tickets, records.levels, task.scenario, task.replication)
-    kpis = replication_kpis(records, task.scenario, intervals[0])
+    steps = level_series(records.levels)  # for the team intervals and the KPIs: computed once
+    intervals = one_replication_intervals(records.tickets, records.levels, task.scenario, task.replication, steps)
+    kpis = replication_kpis(records, task.scenario, intervals[0], steps)
     return ReplicationOutput(task.replication, kpis, records, intervals)
 
 
