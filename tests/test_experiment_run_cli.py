@@ -1,6 +1,8 @@
 """The ``run`` command with workers, a precision target and warm-up guidance; progress bars."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,15 @@ def test_progress_bar_shows_count_rate_and_eta(capsys):
     bar = capsys.readouterr().err
     # elapsed<remaining and the rate's unit; the numbers depend on the machine, so they are not asserted
     assert re.search(r"3/3 \[\d\d:\d\d<\d\d:\d\d, +[\d.?]+(run/s|s/run)\]", bar), bar
+
+
+def test_a_quiet_run_shows_no_bar_and_does_not_load_tqdm(tmp_path):
+    # tqdm.auto loads asyncio (about 12 ms of a run's start); a run without a bar needs neither
+    code = (
+        "import sys\nfrom sim.cli import main\n"
+        f"main(['run', {str(ERLANG_C)!r}, '--set', 'horizon=2h', '-r', '2', '-w', '1', '--quiet', "
+        f"'--out', {str(tmp_path)!r}])\n"
+        "print(sorted(m for m in ('tqdm', 'asyncio') if m in sys.modules), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stderr.strip().splitlines()[-1] == "[]"

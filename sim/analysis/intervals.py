@@ -27,13 +27,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.student_t import Q975, t_quantiles
+from sim.analysis.ticket_columns import label_codes
 from sim.engine.tickets import Outcome
 from sim.scenario.spec import Scenario
+
+if TYPE_CHECKING:
+    from pandas.core.groupby import DataFrameGroupBy
 
 NON_NEGATIVE = (0.0, math.inf)
 """Where a count, a time or a number of agents can lie (as ``kpis.kpi_bounds`` says for their units)."""
@@ -57,6 +62,9 @@ TEAM_MEASURES = {"on_duty": NON_NEGATIVE, "available": NON_NEGATIVE, "busy": NON
 """Per team and interval: agents on duty, available (on duty minus away), busy, and busy over available."""
 
 
+LevelSeries = dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
+"""Each (team, metric) step series of a levels table: its times and values (``level_series``)."""
+
 COLUMNS_READ = ("channel", "arrival", "answered_at", "outcome", "wait")
 """The tickets' columns the channel intervals read (tables are cut to them before they are split)."""
 
@@ -74,7 +82,9 @@ def interval_edges(length: float, warmup: float, horizon: float) -> np.ndarray:
 def interval_labels(starts: np.ndarray, scenario: Scenario) -> list[str]:
     """Each interval's start as a planner reads it: ``Mon 05 Jan 09:00`` (time 0 is midnight of ``start_date``)."""
     origin = dt.datetime.combine(scenario.start_date, dt.time())
-    return [f"{origin + dt.timedelta(minutes=float(t)):%a %d %b %H:%M}" for t in starts]
+    distinct, which = np.unique(starts, return_inverse=True)  # each start once: every channel has the same intervals
+    labels = [f"{origin + dt.timedelta(minutes=float(t)):%a %d %b %H:%M}" for t in distinct]
+    return [labels[i] for i in which]
 
 
 def service_level_flags(tickets: pd.DataFrame, target: float, horizon: float) -> tuple[np.ndarray, np.ndarray]:
@@ -84,10 +94,16 @@ def service_level_flags(tickets: pd.DataFrame, target: float, horizon: float) ->
     a ticket still waiting that arrived less than ``target`` before the horizon is left out.
     """
     answered = tickets["answered_at"].notna().to_numpy()
-    hit = answered & (tickets["wait"] <= target).to_numpy()
     abandoned = (tickets["outcome"] == Outcome.ABANDONED).to_numpy()
-    still_waiting = ~answered & ~abandoned & (horizon - tickets["arrival"] > target).to_numpy()
-    return hit, answered | abandoned | still_waiting
+    return level_flags(answered, tickets["wait"].to_numpy(), abandoned, tickets["arrival"].to_numpy(), target, horizon)
+
+
+def level_flags(
+    answered: np.ndarray, wait: np.ndarray, abandoned: np.ndarray, arrival: np.ndarray, target: float, horizon: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """``service_level_flags`` from the tickets' columns as arrays (answered and abandoned as flags)."""
+    still_waiting = ~answered & ~abandoned & (horizon - arrival > target)
+    return answered & (wait <= target), answered | abandoned | still_waiting
 
 
 def channel_intervals(tickets: pd.DataFrame, scenario: Scenario, warmup: float, horizon: float) -> pd.DataFrame:
@@ -97,6 +113,11 @@ def channel_intervals(tickets: pd.DataFrame, scenario: Scenario, warmup: float, 
     service_level, asa, abandonment_rate``; ``within_target`` and ``decided`` are the service level's
     numerator and denominator (NaN for a channel without a service-level target).
     """
+    return pd.DataFrame(_channel_columns(tickets, scenario, warmup, horizon))
+
+
+def _channel_columns(tickets: pd.DataFrame, scenario: Scenario, warmup: float, horizon: float) -> dict[str, np.ndarray]:
+    """The columns of ``channel_intervals``: each channel's intervals, one channel after the other."""
     edges = interval_edges(scenario.reporting.minutes, warmup, horizon)
     count = len(edges) - 1
     # per-ticket arrays, masked per channel (not a filtered copy of the table per channel)
@@ -104,10 +125,12 @@ def channel_intervals(tickets: pd.DataFrame, scenario: Scenario, warmup: float, 
     counted = arrival >= warmup
     answered_all = tickets["answered_at"].notna().to_numpy()
     abandoned_all = (tickets["outcome"] == Outcome.ABANDONED).to_numpy()
-    waits_all = np.nan_to_num(tickets["wait"].to_numpy(dtype=float))
-    frames = []
+    wait = tickets["wait"].to_numpy(dtype=float)
+    waits_all = np.nan_to_num(wait)
+    codes, channels = label_codes(tickets["channel"])
+    parts = []
     for channel in scenario.channels:
-        mine = counted & (tickets["channel"] == channel.name).to_numpy()
+        mine = counted & (codes == channels.get_loc(channel.name) if channel.name in channels else False)
         where = np.clip(np.searchsorted(edges, arrival[mine], side="right") - 1, 0, count - 1)
         answered = answered_all[mine]
         abandoned = abandoned_all[mine]
@@ -117,31 +140,30 @@ def channel_intervals(tickets: pd.DataFrame, scenario: Scenario, warmup: float, 
         wait_sum = np.bincount(where, weights=np.where(answered, waits, 0.0), minlength=count)
         n_abandoned = np.bincount(where, weights=abandoned, minlength=count)
         if channel.service_level is not None:
-            hit, decided = service_level_flags(tickets, channel.service_level.target, horizon)
+            target = channel.service_level.target
+            hit, decided = level_flags(answered_all, wait, abandoned_all, arrival, target, horizon)
             within = np.bincount(where, weights=hit[mine], minlength=count)
             known = np.bincount(where, weights=decided[mine], minlength=count)
             level = _ratio(within, known)
         else:
             within = known = level = np.full(count, np.nan)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "channel": channel.name,
-                    "interval": np.arange(count),
-                    "start": edges[:-1],
-                    "end": edges[1:],
-                    "offered": offered,
-                    "answered": n_answered,
-                    "abandoned": n_abandoned,
-                    "within_target": within,
-                    "decided": known,
-                    "service_level": level,
-                    "asa": _ratio(wait_sum, n_answered),
-                    "abandonment_rate": _ratio(n_abandoned, offered),
-                }
-            )
+        parts.append(
+            {
+                "channel": np.full(count, channel.name, dtype=object),
+                "interval": np.arange(count),
+                "start": edges[:-1],
+                "end": edges[1:],
+                "offered": offered,
+                "answered": n_answered,
+                "abandoned": n_abandoned,
+                "within_target": within,
+                "decided": known,
+                "service_level": level,
+                "asa": _ratio(wait_sum, n_answered),
+                "abandonment_rate": _ratio(n_abandoned, offered),
+            }
         )
-    return pd.concat(frames, ignore_index=True)
+    return _joined(parts)
 
 
 def team_intervals(levels: pd.DataFrame, scenario: Scenario, warmup: float, horizon: float) -> pd.DataFrame:
@@ -151,11 +173,15 @@ def team_intervals(levels: pd.DataFrame, scenario: Scenario, warmup: float, hori
     (agent-minutes over minutes), and ``occupancy``, busy over available agent time (NaN when nobody
     was available).
     """
+    return pd.DataFrame(_team_columns(level_series(levels), scenario, warmup, horizon))
+
+
+def _team_columns(steps: LevelSeries, scenario: Scenario, warmup: float, horizon: float) -> dict[str, np.ndarray]:
+    """The columns of ``team_intervals`` from the levels' step series: each team's intervals, one team after another."""
     edges = interval_edges(scenario.reporting.minutes, warmup, horizon)
     widths = np.diff(edges)
-    steps = level_series(levels)
     none = (np.empty(0), np.empty(0))
-    frames = []
+    parts = []
     for team in scenario.pools:
         if team.agents is None and team.shifts is None:
             continue  # a team served only by agent groups: its agents' levels are the groups'
@@ -164,40 +190,48 @@ def team_intervals(levels: pd.DataFrame, scenario: Scenario, warmup: float, hori
             for metric in ("staffed", "busy", AWAY)
         }
         available = area["staffed"] - area[AWAY]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "team": team.name,
-                    "interval": np.arange(len(widths)),
-                    "start": edges[:-1],
-                    "end": edges[1:],
-                    "on_duty": area["staffed"] / widths,
-                    "available": available / widths,
-                    "busy": area["busy"] / widths,
-                    "occupancy": _ratio(area["busy"], available),
-                }
-            )
+        parts.append(
+            {
+                "team": np.full(len(widths), team.name, dtype=object),
+                "interval": np.arange(len(widths)),
+                "start": edges[:-1],
+                "end": edges[1:],
+                "on_duty": area["staffed"] / widths,
+                "available": available / widths,
+                "busy": area["busy"] / widths,
+                "occupancy": _ratio(area["busy"], available),
+            }
         )
-    return pd.concat(frames, ignore_index=True)
+    return _joined(parts)
 
 
-def level_series(levels: pd.DataFrame) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+def _joined(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Tables of the same columns, one's rows after the other's, as columns: one table is built, not several."""
+    if not parts:
+        raise ValueError("No objects to concatenate")  # as pd.concat of no tables
+    return {column: np.concatenate([part[column] for part in parts]) for column in parts[0]}
+
+
+def level_series(levels: pd.DataFrame) -> LevelSeries:
     """Each (team, metric) step series of a levels table: its times and values, rows in table order.
 
     Keys come in order of first appearance, as ``groupby(sort=False)`` gives them; one sort of small
-    integers replaces a DataFrame per group (1.3 ms a replication, twice: intervals and KPIs).
+    integers (the columns' category codes) replaces a DataFrame per group.
     """
-    team, teams = pd.factorize(levels["team"])
-    metric, metrics = pd.factorize(levels["metric"])
-    key = np.where((team >= 0) & (metric >= 0), team * len(metrics) + metric, -1)  # -1: no team or no metric
-    group, keys = pd.factorize(key)  # series numbered in order of first appearance
-    order = np.argsort(group.astype(np.min_scalar_type(len(keys))), kind="stable")  # small integers: a radix sort
-    ends = np.cumsum(np.bincount(group, minlength=len(keys)))
+    team, teams = label_codes(levels["team"])
+    metric, metrics = label_codes(levels["metric"])
+    pairs = len(teams) * len(metrics)
+    key = np.where((team >= 0) & (metric >= 0), team.astype(np.int64) * len(metrics) + metric, -1)  # -1: unlabelled
+    order = np.argsort(key.astype(np.min_scalar_type(-pairs - 1)), kind="stable")  # small integers: a radix sort
+    ordered = key[order]
+    starts = np.flatnonzero(np.diff(ordered, prepend=-2))  # where each key's rows begin in ``order``
+    ends = np.append(starts[1:], len(key))[: len(starts)]
     times, values = levels["time"].to_numpy(), levels["value"].to_numpy()
     series = {}
-    for number, code in enumerate(keys):
+    for start, end in sorted(zip(starts, ends, strict=True), key=lambda bounds: order[bounds[0]]):  # first appearance
+        code = ordered[start]
         if code >= 0:
-            rows = order[(ends[number - 1] if number else 0) : ends[number]]
+            rows = order[start:end]
             series[(teams[code // len(metrics)], metrics[code % len(metrics)])] = (times[rows], values[rows])
     return series
 
@@ -209,10 +243,12 @@ def intervals_met(channels: pd.DataFrame, scenario: Scenario) -> dict[str, float
     a channel with no such interval has no value (NaN).
     """
     out: dict[str, float] = {}
+    names = channels["channel"].to_numpy()
+    service_levels = channels["service_level"].to_numpy()
     for channel in scenario.channels:
         if channel.service_level is None:
             continue
-        levels = channels.loc[channels["channel"] == channel.name, "service_level"].dropna().to_numpy()
+        levels = service_levels[(names == channel.name) & ~np.isnan(service_levels)]
         met = levels >= channel.service_level.goal - 1e-12
         out[f"intervals_met.{channel.name}"] = float(met.mean()) if len(levels) else math.nan
     return out
@@ -236,16 +272,19 @@ def replication_intervals(
 
 
 def one_replication_intervals(
-    tickets: pd.DataFrame, levels: pd.DataFrame, scenario: Scenario, replication: int
+    tickets: pd.DataFrame, levels: pd.DataFrame, scenario: Scenario, replication: int, steps: LevelSeries | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One replication's per-channel and per-team interval tables, each row tagged with ``replication``.
 
-    A worker computes them next to the replication's KPIs, which read the channel table too.
+    A worker computes them next to the replication's KPIs, which read the channel table too, and
+    which need the levels' step series too: ``steps`` is ``level_series(levels)`` when the caller has it.
     """
     window = (scenario.warmup, scenario.horizon)
+    channels = _channel_columns(tickets, scenario, *window)
+    teams = _team_columns(level_series(levels) if steps is None else steps, scenario, *window)
     return (
-        channel_intervals(tickets, scenario, *window).assign(replication=replication),
-        team_intervals(levels, scenario, *window).assign(replication=replication),
+        pd.DataFrame(channels | {"replication": np.full(len(channels["interval"]), replication)}),
+        pd.DataFrame(teams | {"replication": np.full(len(teams["interval"]), replication)}),
     )
 
 
@@ -261,26 +300,31 @@ def summarise_intervals(
     with no data in any replication is NaN.
     """
     groups = per_replication.groupby([key, "interval"], sort=False)
-    table = groups[["start", "end"]].first()
-    for measure, (lo, hi) in measures.items():
-        values = groups[measure]
-        mean, std, n = values.mean(), values.std(ddof=1), values.count()
+    names = list(measures)
+    means, stds, counts = groups[names].mean(), groups[names].std(ddof=1), groups[names].count()
+    first = groups[["start", "end"]].first()
+    columns = {"start": first["start"].to_numpy(), "end": first["end"].to_numpy()}
+    for measure, (lo, hi) in measures.items():  # numpy from here: the same operations, without aligning indexes
+        mean, std, n = means[measure].to_numpy(), stds[measure].to_numpy(), counts[measure].to_numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
             half = np.where(n >= 2, t_quantiles(np.maximum(n - 1, 1), Q975) * std / np.sqrt(n), np.nan)
-        table[measure] = mean
-        table[f"{measure}_ci_low"] = np.minimum(np.maximum(mean - half, lo), mean)
-        table[f"{measure}_ci_high"] = np.maximum(np.minimum(mean + half, hi), mean)
-    if "offered" in per_replication:
-        table["replications"] = (
-            (per_replication["offered"] > 0)
-            .groupby([per_replication[key], per_replication["interval"]], sort=False)
-            .sum()
-        )
-    else:
-        table["replications"] = groups.size()
-    table = table.reset_index()
+        columns[measure] = mean
+        columns[f"{measure}_ci_low"] = np.minimum(np.maximum(mean - half, lo), mean)
+        columns[f"{measure}_ci_high"] = np.maximum(np.minimum(mean + half, hi), mean)
+    arrived = per_replication["offered"].to_numpy() > 0 if "offered" in per_replication else None
+    columns["replications"] = _group_counts(groups, arrived)
+    table = pd.DataFrame(columns, index=first.index).reset_index()
     table["interval"] = table["interval"].astype(int)
     return table
+
+
+def _group_counts(groups: DataFrameGroupBy, flags: np.ndarray | None) -> np.ndarray:
+    """How many rows of each group (in the groups' order) have ``flags`` set (all rows without flags)."""
+    number = groups.ngroup().to_numpy(dtype=float)
+    rows = ~np.isnan(number)  # a row whose key is missing is in no group
+    if flags is not None:
+        rows &= flags
+    return np.bincount(number[rows].astype(np.int64), minlength=groups.ngroups)
 
 
 def interval_tables(

@@ -51,6 +51,9 @@ replications that have it. Definitions follow contact-centre practice:
 - *Retrials* (channels with ``retrial``): recontact rate, the share of abandoned contacts followed by
   a new call; gave up for good, the share of customers whose last contact was abandoned and who did
   not call again (customers with a contact in the window).
+
+The per-channel KPIs are computed in ``sim.analysis.channel_kpis`` and SLA attainment in
+``sim.analysis.sla_kpis``; ``replication_kpis`` gathers them with the others.
 """
 
 from __future__ import annotations
@@ -61,15 +64,27 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.analysis.intervals import channel_intervals, intervals_met, level_series, service_level_flags
+from sim.analysis.channel_kpis import (
+    abandonment_kpis,
+    answering_kpis,
+    intervals_met_kpis,
+    journey_kpis,
+)
+from sim.analysis.channel_kpis import headline_kpis as headline_kpis  # public names kept importable from here
+from sim.analysis.channel_kpis import live_channels as live_channels
+from sim.analysis.channel_kpis import precision_kpi as precision_kpi
+from sim.analysis.channel_kpis import service_level as service_level
+from sim.analysis.intervals import LevelSeries, level_series
+from sim.analysis.sla_kpis import sla_kpis
 from sim.analysis.student_t import t_quantile
+from sim.analysis.ticket_columns import CountedTickets, nan_mean, nan_quantile
 from sim.core.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.agent_time import AWAY_CAUSES, Cause
 from sim.engine.records import RunRecords
-from sim.engine.tickets import Outcome, Wait
+from sim.engine.tickets import Outcome
 from sim.scenario.matching import route
 from sim.scenario.policy import Kind, TaskKind, escalation_reasons
-from sim.scenario.spec import ClockName, Scenario, TeamSpec
+from sim.scenario.spec import Scenario, TeamSpec
 
 SHARE = "share"
 """The unit of a fraction in [0, 1] (a service level, a rate): stored as a fraction, shown in percent."""
@@ -163,34 +178,37 @@ KPIS = {  # every KPI's base name: its label and unit (names may add .<channel|t
 }
 
 
-def replication_kpis(records: RunRecords, scenario: Scenario, channels: pd.DataFrame | None = None) -> dict[str, float]:
+def replication_kpis(
+    records: RunRecords, scenario: Scenario, channels: pd.DataFrame | None = None, steps: LevelSeries | None = None
+) -> dict[str, float]:
     """Every KPI of one replication, keyed by name (``asa``, ``service_level.phone`` …).
 
-    ``channels`` is the replication's per-channel interval table when the caller has it already
-    (``intervals.channel_intervals``); else it is computed here.
+    ``channels`` is the replication's per-channel interval table and ``steps`` its levels' step
+    series (``intervals.level_series``) when the caller has them already; else they are computed here.
     """
-    tickets = records.tickets[counted(records.tickets["arrival"], records.warmup)]
+    tickets = CountedTickets(records.tickets, counted(records.tickets["arrival"], records.warmup).to_numpy())
     kpis: dict[str, float] = {}
     kpis.update(_volumes(tickets))
-    kpis.update(_answering(tickets, scenario, records.horizon))
+    kpis.update(answering_kpis(tickets, scenario, records.horizon))
     if any(c.service_level is not None for c in scenario.channels):
-        kpis.update(_intervals_met(records, scenario, channels))
+        kpis.update(intervals_met_kpis(records, scenario, channels))
     if any(c.patience is not None for c in scenario.channels):
-        kpis.update(_abandonment(tickets, scenario))
-    kpis.update(_sla(tickets, scenario))
+        kpis.update(abandonment_kpis(tickets, scenario))
+    kpis.update(sla_kpis(tickets, scenario))
     kpis.update(_resolution(tickets))
-    kpis.update(_levels(records, scenario))
+    levels = series_means(level_series(records.levels) if steps is None else steps, records.warmup, records.horizon)
+    kpis.update(_levels(records, scenario, levels))
     if scenario.agent_groups:
-        kpis.update(_served_by(records, tickets, scenario))
+        kpis.update(_served_by(records, tickets.frame, scenario))
     if any(c.after_call_work is not None for c in scenario.channels):
-        kpis.update(_handle_times(tickets, scenario))
+        kpis.update(_handle_times(tickets.frame, scenario))
     if len(records.agents):
-        kpis.update(_agent_time(records, scenario))
+        kpis.update(_agent_time(records, scenario, levels))
     if escalates(scenario):
-        kpis.update(_escalation(records, tickets, scenario))
+        kpis.update(_escalation(records, tickets.frame, scenario))
     kpis.update(arrival_extra_kpis(records, tickets, scenario))
-    if "customer" in tickets.columns:
-        kpis.update(_journeys(tickets, scenario))
+    if "customer" in records.tickets.columns:
+        kpis.update(journey_kpis(tickets.frame, scenario))
     return kpis
 
 
@@ -201,40 +219,6 @@ def counted(arrival: pd.Series, warmup: float) -> pd.Series:
     counts when there is no warm-up, and its wait includes its age.
     """
     return arrival.clip(lower=0.0) >= warmup
-
-
-def _journeys(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
-    """Callback offers, acceptance, reach and wait; recontacts and customers who gave up for good."""
-    out: dict[str, float] = {}
-    channel = tickets["channel"].astype(object).to_numpy()
-    abandoned = (tickets["outcome"] == Outcome.ABANDONED).to_numpy()
-    with_callback = [c.name for c in scenario.channels if c.callback is not None]
-    if with_callback:
-        offered = tickets["callback_offered"].to_numpy() > 0
-        accepted = tickets["callback_accepted_at"].notna().to_numpy()
-        reached = tickets["callback_reached_at"].notna().to_numpy()
-        unreached = (tickets["abandoned_wait"].astype(object) == Wait.CALLBACK_UNREACHED).to_numpy()
-        waits = (tickets["callback_reached_at"] - tickets["callback_accepted_at"]).to_numpy()
-        groups = {"": np.isin(channel, with_callback)}
-        if len(with_callback) > 1:
-            groups.update({f".{name}": channel == name for name in with_callback})
-        for suffix, mine in groups.items():
-            out[f"callback_offer_rate{suffix}"] = _share(offered, mine)
-            out[f"callback_accept_rate{suffix}"] = _share(accepted, mine & offered)
-            out[f"callback_reach_rate{suffix}"] = _share(reached, mine & (reached | unreached))
-            out[f"callback_wait_mean{suffix}"] = (
-                float(waits[mine & reached].mean()) if (mine & reached).any() else math.nan
-            )
-    with_retrial = [c.name for c in scenario.channels if c.retrial is not None]
-    if with_retrial:
-        mine = np.isin(channel, with_retrial)
-        retried = tickets["retried"].to_numpy() > 0
-        out["recontact_rate"] = _share(retried, mine & abandoned)
-        contacts = tickets[mine]
-        last = contacts.sort_values("contact").groupby("customer", sort=False).tail(1)
-        gave_up = (last["outcome"] == Outcome.ABANDONED) & (last["retried"] == 0)
-        out["gave_up_for_good"] = float(gave_up.mean()) if len(last) else math.nan
-    return out
 
 
 def escalates(s: Scenario) -> bool:
@@ -311,161 +295,46 @@ def _cost_by_tier(records: RunRecords, resolved: pd.DataFrame, visits: pd.DataFr
     return {f"cost_per_ticket_tier.{int(k)}": float(v) for k, v in by_tier.items()}
 
 
-def _volumes(tickets: pd.DataFrame) -> dict[str, float]:
-    counts = tickets["outcome"].value_counts()
+def _volumes(tickets: CountedTickets) -> dict[str, float]:
     arrived = len(tickets)
     out = {"arrived": float(arrived)}
     for outcome in Outcome.all():
-        out[outcome] = float(counts.get(outcome, 0))
+        out[outcome] = float(np.count_nonzero(tickets.equals("outcome", outcome)))
     out["abandonment_rate"] = out["abandoned"] / arrived if arrived else math.nan
     return out
 
 
-def _answering(tickets: pd.DataFrame, scenario: Scenario, horizon: float) -> dict[str, float]:
-    """Per channel first (the headline KPIs: service level, ASA, abandonment), then pooled figures."""
-    # masks over the tickets, not filtered copies of them: the means read the same values in the same order
-    wait = tickets["wait"]
-    answered = tickets["answered_at"].notna().to_numpy()
-    abandoned = (tickets["outcome"] == Outcome.ABANDONED).to_numpy()
-    out: dict[str, float] = {}
-    for channel in scenario.channels:
-        mine = (tickets["channel"] == channel.name).to_numpy()
-        if channel.service_level is not None:
-            hit, decided = service_level_flags(tickets, channel.service_level.target, horizon)
-            out[f"service_level.{channel.name}"] = _level(hit[mine], decided[mine])
-        out[f"asa.{channel.name}"] = _mean(wait[mine & answered])
-        if mine.any():
-            out[f"abandonment_rate.{channel.name}"] = float(abandoned[mine].mean())
-    live = live_channels(scenario)
-    if live:
-        out["asa_live"] = _mean(wait[answered & tickets["channel"].isin(live).to_numpy()])
-    out["asa"] = _mean(wait[answered])
-    out["p_wait"] = _mean(wait[answered] > 1e-9) if answered.any() else math.nan
-    if len(scenario.segments) > 1:
-        for segment in scenario.segments:
-            mine = (tickets["segment"] == segment).to_numpy()
-            out[f"asa_segment.{segment}"] = _mean(wait[mine & answered])
-            out[f"abandonment_rate_segment.{segment}"] = float(abandoned[mine].mean()) if mine.any() else math.nan
-    return out
-
-
-def _intervals_met(records: RunRecords, scenario: Scenario, channels: pd.DataFrame | None) -> dict[str, float]:
-    """Per channel with a service goal, the share of its reporting intervals that met it (see ``intervals``)."""
-    if channels is None:
-        channels = channel_intervals(records.tickets, scenario, records.warmup, records.horizon)
-    return intervals_met(channels, scenario)
-
-
-def headline_kpis(scenario: Scenario) -> list[str]:
-    """The KPIs a planner reads first: per channel, its service level (if it has a target) and its ASA."""
-    names = []
-    for channel in scenario.channels:
-        if channel.service_level is not None:
-            names.append(f"service_level.{channel.name}")
-        names.append(f"asa.{channel.name}")
-    return names
-
-
-def precision_kpi(scenario: Scenario) -> str:
-    """The default KPI of a precision target: the service level of the first live channel with a target.
-
-    Planners staff a live channel (phone) to a service level, and a share's relative half-width
-    stays meaningful where a relative target on an ASA near zero is out of reach. Without such a
-    channel: the first channel's service level, else the first live channel's ASA, else the first
-    channel's ASA.
-    """
-    live = set(live_channels(scenario))
-    ordered = sorted(scenario.channels, key=lambda c: c.name not in live)  # live channels first, stable
-    for channel in ordered:
-        if channel.service_level is not None:
-            return f"service_level.{channel.name}"
-    return f"asa.{ordered[0].name}" if ordered else "asa"
-
-
-def live_channels(scenario: Scenario) -> list[str]:
-    """The live channels: those whose customers wait on the line and may hang up (they have a patience)."""
-    return [c.name for c in scenario.channels if c.patience is not None]
-
-
-def _abandonment(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
-    """Abandonment split by the wait the customer gave up in, overall and per live channel."""
-    wait = tickets["abandoned_wait"].astype(object)
-    first = (wait == Wait.FIRST_QUEUE).to_numpy()
-    after = (wait == Wait.AFTER_TRANSFER).to_numpy()
-    transferred = (tickets["handoffs"] > 0).to_numpy()
-    channel = tickets["channel"].astype(object).to_numpy()
-    groups = {"": np.ones(len(tickets), dtype=bool)}
-    groups.update({f".{c.name}": channel == c.name for c in scenario.channels if c.patience is not None})
-    out: dict[str, float] = {}
-    for suffix, mine in groups.items():
-        out[f"abandonment_rate_first_queue{suffix}"] = _share(first, mine)
-        out[f"abandonment_rate_after_transfer{suffix}"] = _share(after, mine & transferred)
-    return out
-
-
-def _share(flags: np.ndarray, among: np.ndarray) -> float:
-    """The share of ``among`` (a mask) whose ``flags`` are set; NaN if ``among`` is empty."""
-    return float(flags[among].mean()) if among.any() else math.nan
-
-
-def service_level(tickets: pd.DataFrame, target: float, horizon: float) -> float:
-    """Share answered within ``target`` among tickets whose outcome at the target is known."""
-    return _level(*service_level_flags(tickets, target, horizon))
-
-
-def _level(hit: np.ndarray, decided: np.ndarray) -> float:
-    """Hits over decided tickets (the flags of ``service_level_flags``); NaN if none is decided."""
-    return float(hit.sum() / decided.sum()) if decided.any() else math.nan
-
-
-def _sla(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
-    out: dict[str, float] = {}
-    if not scenario.sla_policies:
-        return out
-    excluding = [p.name for p in scenario.sla_policies if p.abandoned == "excluded"]
-    if excluding:
-        left_out = (tickets["outcome"] == Outcome.ABANDONED) & tickets["sla_policy"].isin(excluding)
-        out["sla_abandoned_excluded"] = float(left_out.sum())
-        tickets = tickets[~left_out]
-    priorities = {priority: (tickets["final_priority"] == priority).to_numpy() for priority in scenario.priorities}
-    for clock in ClockName.all():
-        met = tickets[f"{clock}_met"]
-        if met.notna().any():
-            out[f"{clock}_attainment"] = float(met.mean())
-        for priority, here in priorities.items():
-            mine = met[here]
-            if mine.notna().any():
-                out[f"{clock}_attainment.{priority}"] = float(mine.mean())
-    return out
-
-
-def _resolution(tickets: pd.DataFrame) -> dict[str, float]:
+def _resolution(tickets: CountedTickets) -> dict[str, float]:
     """Final resolution time of resolved tickets; first resolution time of tickets resolved at least once."""
     out: dict[str, float] = {}
+    first = tickets.column("first_resolution_time")
     for name, times in (
-        ("resolution_time", tickets.loc[tickets["outcome"] == Outcome.RESOLVED, "resolution_time"]),
-        ("first_resolution_time", tickets["first_resolution_time"].dropna()),
+        ("resolution_time", tickets.column("resolution_time")[tickets.equals("outcome", Outcome.RESOLVED)]),
+        ("first_resolution_time", first[~np.isnan(first)]),
     ):
-        empty = times.empty
-        out[f"{name}_mean"] = math.nan if empty else float(times.mean())
-        out[f"{name}_p50"] = math.nan if empty else float(times.quantile(0.5))
-        out[f"{name}_p90"] = math.nan if empty else float(times.quantile(0.9))
+        out[f"{name}_mean"] = nan_mean(times)
+        out[f"{name}_p50"] = nan_quantile(times, 0.5)
+        out[f"{name}_p90"] = nan_quantile(times, 0.9)
     return out
 
 
 def time_averages(levels: pd.DataFrame, start: float, end: float) -> pd.DataFrame:
     """Time-weighted mean of every (team, metric) step series over [start, end)."""
-    rows = []
-    for (team, metric), (times, values) in level_series(levels).items():
-        lefts = np.clip(times, start, end)
-        rights = np.clip(np.append(times[1:], end), start, end)
-        rows.append((team, metric, float(np.sum(values * (rights - lefts)) / (end - start))))
+    rows = [(team, metric, mean) for (team, metric), mean in series_means(level_series(levels), start, end).items()]
     return pd.DataFrame(rows, columns=["team", "metric", "mean"])
 
 
-def _levels(records: RunRecords, scenario: Scenario) -> dict[str, float]:
-    means = time_averages(records.levels, records.warmup, records.horizon)
-    by = {(r.team, r.metric): r.mean for r in means.itertuples()}
+def series_means(steps: LevelSeries, start: float, end: float) -> dict[tuple[str, str], float]:
+    """The time-weighted mean over [start, end) of each step series, keyed by (team, metric): what the KPIs look up."""
+    means = {}
+    for key, (times, values) in steps.items():
+        lefts = np.clip(times, start, end)
+        rights = np.clip(np.append(times[1:], end), start, end)
+        means[key] = float(np.sum(values * (rights - lefts)) / (end - start))
+    return means
+
+
+def _levels(records: RunRecords, scenario: Scenario, by: dict[tuple[str, str], float]) -> dict[str, float]:
     out: dict[str, float] = {}
     window_hours = (records.horizon - records.warmup) / MINUTES_PER_HOUR
     cost = 0.0
@@ -484,8 +353,8 @@ def _levels(records: RunRecords, scenario: Scenario) -> dict[str, float]:
         # paid hours: rota hours (on duty, not in overtime) plus overtime at the premium
         paid = staffed - overtime + team.overtime_premium * overtime
         cost += paid * window_hours * team.cost_per_hour
-    t = records.tickets
-    resolved_in_window = int(((t["resolved_at"] >= records.warmup) & (t["resolved_at"] < records.horizon)).sum())
+    resolved_at = records.tickets["resolved_at"].to_numpy()
+    resolved_in_window = int(np.count_nonzero((resolved_at >= records.warmup) & (resolved_at < records.horizon)))
     if any(pool.cost_per_hour > 0 for pool in scenario.pools):
         out["cost_per_resolved"] = cost / resolved_in_window if resolved_in_window else math.nan
     return out
@@ -531,7 +400,7 @@ MIN_AGENT_MINUTES = MINUTES_PER_HOUR
 in the window (a stint cut by the warm-up or the horizon says little)."""
 
 
-def _agent_time(records: RunRecords, scenario: Scenario) -> dict[str, float]:
+def _agent_time(records: RunRecords, scenario: Scenario, by: dict[tuple[str, str], float]) -> dict[str, float]:
     """Shrinkage by cause, agents available, occupancy and the spread of per-agent figures, from the agents table."""
     agents = records.agents
     away = agents[[f"away_{cause}" for cause in AWAY_CAUSES]].sum(axis=1)
@@ -547,8 +416,6 @@ def _agent_time(records: RunRecords, scenario: Scenario) -> dict[str, float]:
         out["shrinkage"] = sum(lost.values()) / rostered if rostered > 0 else math.nan
         for cause, minutes in lost.items():
             out[f"shrinkage.{cause}"] = minutes / rostered if rostered > 0 else math.nan
-        means = time_averages(records.levels, records.warmup, records.horizon)
-        by = {(r.team, r.metric): r.mean for r in means.itertuples()}
         for name in shrinking:
             here = team == name
             rostered = agents.loc[here, "rostered"].sum()
@@ -639,12 +506,13 @@ def summarise(per_replication: pd.DataFrame, level: float = 0.95) -> pd.DataFram
     return pd.DataFrame([interval_row(name, per_replication[name].to_numpy(), level) for name in names])
 
 
-def arrival_extra_kpis(records: RunRecords, tickets: pd.DataFrame, s: Scenario) -> dict[str, float]:
+def arrival_extra_kpis(records: RunRecords, tickets: CountedTickets, s: Scenario) -> dict[str, float]:
     """Self-service, starting-backlog and uncertain-volume KPIs, for the scenarios that use them."""
     out: dict[str, float] = {}
     backlog = sum(entry.count for entry in s.initial_backlog)
     if records.self_service is not None:
-        out.update(_self_service(records.self_service, tickets[tickets["ticket"] >= backlog], records.warmup))
+        arrived = tickets.frame
+        out.update(_self_service(records.self_service, arrived[arrived["ticket"] >= backlog], records.warmup))
     if backlog:
         out.update(_backlog(records.tickets, backlog))
     if records.volume_factors is not None:

@@ -18,11 +18,13 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
-from sim.analysis.intervals import one_replication_intervals, summarised_intervals
+from sim.analysis.intervals import level_series, one_replication_intervals, summarised_intervals
 from sim.analysis.kpi_names import kpi_problem
 from sim.analysis.kpis import replication_kpis, summarise
 from sim.analysis.precision import Precision, PrecisionTarget, assess, next_total
@@ -31,6 +33,9 @@ from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords
 from sim.experiments.executors import Executor, Outcome, make_executor
 from sim.scenario.spec import Scenario
+
+if TYPE_CHECKING:
+    from tqdm.auto import tqdm
 
 
 @dataclass
@@ -100,8 +105,9 @@ def simulate(task: Replication) -> ReplicationOutput:
         if task.kpis is not None:
             kpis = {name: kpis.get(name, math.nan) for name in task.kpis}
         return ReplicationOutput(task.replication, kpis)
-    intervals = one_replication_intervals(records.tickets, records.levels, task.scenario, task.replication)
-    kpis = replication_kpis(records, task.scenario, intervals[0])
+    steps = level_series(records.levels)  # for the team intervals and the KPIs: computed once
+    intervals = one_replication_intervals(records.tickets, records.levels, task.scenario, task.replication, steps)
+    kpis = replication_kpis(records, task.scenario, intervals[0], steps)
     return ReplicationOutput(task.replication, kpis, records, intervals)
 
 
@@ -194,22 +200,42 @@ def _failure(task: Replication, outcome: Outcome) -> str:
     )
 
 
-class _Bar(tqdm):
-    """tqdm without its monitor thread: a process with no threads can fork its workers safely."""
-
-    monitor_interval = 0
-
-
-def progress_bar(total: int, desc: str, progress: bool | None) -> tqdm:
-    """A bar with rate and ETA; ``None``: only on a terminal, and only after two seconds."""
-    return _Bar(
+def progress_bar(total: int, desc: str, progress: bool | None) -> tqdm | _NoBar:
+    """A bar with rate and ETA; ``None``: only on a terminal, and only after two seconds; ``False``: none."""
+    if progress is False:
+        return _NoBar()
+    return _bar_type()(
         total=total,
         desc=desc,
         unit="run",
         delay=2.0 if progress is None else 0.0,
-        disable=None if progress is None else not progress,
+        disable=None if progress is None else False,
         smoothing=0.1,
     )
+
+
+@cache
+def _bar_type() -> type[tqdm]:
+    """The bar's type, imported when first needed: tqdm without its monitor thread (forking workers stays safe)."""
+    from tqdm.auto import tqdm
+
+    class _Bar(tqdm):
+        monitor_interval = 0
+
+    return _Bar
+
+
+class _NoBar:
+    """The bar of a run without progress (``--quiet``): it shows nothing, and tqdm (and asyncio) stay unloaded."""
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def update(self, n: int = 1) -> None:
+        """Count ``n`` more done: nothing to show."""
 
 
 @contextmanager
@@ -241,14 +267,36 @@ def _values(outputs: Sequence[ReplicationOutput], kpi: str) -> list[float]:
 
 
 def _stack(records: list[RunRecords], table: str) -> pd.DataFrame:
-    """One table over all replications, with a leading ``replication`` column."""
-    frames = []
-    for rec in records:
-        frame = getattr(rec, table)
-        frame.insert(0, "replication", rec.replication)
-        frames.append(frame)
-    stacked = pd.concat(frames, ignore_index=True)
-    for column in stacked.columns:
-        if isinstance(frames[0][column].dtype, pd.CategoricalDtype):
-            stacked[column] = stacked[column].astype("category")
-    return stacked
+    """One table over all replications, with a leading ``replication`` column.
+
+    Built column by column, as ``pd.concat`` of the tables would build it (categories unified the
+    same way), without concat's machinery per block, which cost more than the copying (issue 17).
+    """
+    frames = [getattr(rec, table) for rec in records]
+    columns = {"replication": np.repeat([rec.replication for rec in records], [len(frame) for frame in frames])}
+    for name in frames[0].columns:
+        columns[name] = _stacked_column([frame[name] for frame in frames])
+    return pd.DataFrame(columns, copy=False)
+
+
+def _stacked_column(parts: list[pd.Series]) -> np.ndarray | pd.Categorical | pd.Series:
+    """One column's parts one after the other; a categorical stays one, its categories in order of appearance."""
+    dtype = parts[0].dtype
+    if isinstance(dtype, np.dtype) and all(part.dtype == dtype for part in parts):
+        return np.concatenate([part.to_numpy() for part in parts])
+    if isinstance(dtype, pd.CategoricalDtype) and all(part.dtype == dtype for part in parts):
+        # the same categories, maybe in another order: each part's codes are renumbered to the first's (as concat does)
+        categories = dtype.categories
+        codes = [_recoded(part.array, categories) for part in parts]
+        return pd.Categorical.from_codes(np.concatenate(codes), dtype=dtype)
+    stacked = pd.concat(parts, ignore_index=True)
+    return stacked.astype("category") if isinstance(dtype, pd.CategoricalDtype) else stacked
+
+
+def _recoded(values: pd.Categorical, categories: pd.Index) -> np.ndarray:
+    """The codes of ``values`` renumbered to ``categories`` (the same labels, maybe in another order); -1 stays."""
+    codes = values.codes
+    if values.categories.equals(categories):
+        return codes
+    renumber = categories.get_indexer(values.categories).astype(codes.dtype)
+    return np.where(codes >= 0, renumber[codes], codes)
