@@ -254,7 +254,7 @@ def wrapped_session(env: simpy.Environment, desk: WrapDesk, team: Tracked, me: A
 def wrapped_chat_session(
     env: simpy.Environment, desk: WrapDesk, team: Tracked, me: Agent, item: Ticket | Task
 ) -> Process:
-    """``processes.chat_session`` followed by after-call work: the chat keeps its slot during the wrap-up."""
+    """A chat's session (as ``processes.ChatSession``), then after-call work: the chat keeps its slot meanwhile."""
     return _worked_and_wrapped(env, desk, team, me, item, chat=True)
 
 

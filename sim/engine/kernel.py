@@ -10,12 +10,13 @@ attribute look-up instead of a property call.
 rescheduled after each firing, for a source of events that only calls a function (arrivals),
 instead of a new timeout and a process resumption per firing. A ``Timer`` is the same for a
 process: an agent waits on its own timer for every session (``Kernel.after``) instead of a new
-timeout each time.
+timeout each time. ``Kernel.process_now`` starts a process whose first step runs at once, inside
+its caller, as ``yield from`` would run it from a process, where ``process`` would run it later.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from heapq import heappop, heappush
 from typing import Any, Generic, TypeVar
 
@@ -67,6 +68,15 @@ class Kernel(simpy.Environment):
         start._value = None
         start.callbacks.append(callback)
         self.schedule(start, URGENT)
+
+    def process_now(self, generator: Generator[simpy.Event, Any, Any]) -> simpy.Process:
+        """A process of ``generator`` whose first step runs now, inside the caller, as ``yield from`` would run it.
+
+        ``process`` runs the first step later, at an urgent initialisation event; a callback that
+        hands the rest of its work to a generator (a chat session's end, see ``processes.ChatSession``)
+        keeps the event order of a process that would have run that generator inline.
+        """
+        return _Started(self, generator)
 
     def run_to(self, horizon: float) -> None:
         """Process every event due before ``horizon`` in SimPy's order; the clock ends at ``horizon``.
@@ -140,3 +150,16 @@ class Timer(simpy.Event):
         super().__init__(env)
         self._ok = True
         self._value = None
+
+
+class _Started(simpy.Process):
+    """A process resumed at once when created, instead of by an ``Initialize`` event (``Kernel.process_now``)."""
+
+    def __init__(self, env: simpy.Environment, generator: Generator[simpy.Event, Any, Any]) -> None:
+        self.env = env  # as ``Process.__init__``, without scheduling an initialisation
+        self.callbacks = []
+        self._generator = generator
+        start = simpy.Event(env)  # fired, with no value: what ``Initialize`` hands a first step
+        start._ok = True
+        start._value = None
+        self._resume(start)

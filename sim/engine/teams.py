@@ -8,7 +8,7 @@ The team matches waiting tickets with free agents. An agent takes work with ``ta
 for it with ``wait_for_work`` (a SimPy event that fires with a ticket, or with ``None`` when the
 agent's shift ends first); a ticket joins with ``enqueue``. Tickets of concurrent channels (chat)
 can be worked several at once by one agent, up to the channel's concurrency, and only alongside
-other concurrent tickets (each slower by the channel's slowdown, see ``processes.chat_session``).
+other concurrent tickets (each slower by the channel's slowdown, see ``processes.ChatSession``).
 Abandoned or moved tickets are dropped lazily when they reach the head. The team also records its
 time-weighted levels: queue length, busy capacity (1/concurrency per chat held), agents on duty,
 and those of them in overtime past their shift end. A team with shrinkage also records its agents
