@@ -187,7 +187,10 @@ def outside_share(repeat: int) -> tuple[float, float]:
 
 _COMMAND = """
 import runpy, sys, time
-import sim.experiments.replications as replications
+from sim.cli_common import lasting_imports
+
+with lasting_imports():  # as the command imports its libraries: the collector paused, then frozen
+    import sim.experiments.replications as replications
 
 simulated = 0.0
 simulate = replications.run_replication
@@ -207,7 +210,10 @@ try:
 finally:
     print(repr(simulated), file=sys.stderr)
 """
-"""``run_sim.py`` itself, run with its replications timed: it prints the CPU seconds they took on its standard error."""
+"""``run_sim.py`` itself, run with its replications timed: it prints the CPU seconds they took on its standard error.
+
+Wrapping the replications imports the run's libraries before the command would; they are imported
+the way the command imports them, or the child would pay garbage collections the command does not."""
 
 
 def _command_cpu(scenario: Path) -> tuple[float, float]:
