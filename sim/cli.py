@@ -481,7 +481,7 @@ def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``sweep``: run (or resume) a sweep file; exit 3 when some of its tasks failed."""
-    from sim.analysis.kpis import headline_kpis
+    from sim.analysis.channel_kpis import headline_kpis
     from sim.analysis.staffing import describe_answer, staffing_answer
     from sim.experiments.sweep_files import load_sweep
     from sim.experiments.sweeps import leftovers, sweep, sweep_folder

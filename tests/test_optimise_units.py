@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from conftest import build, fixed, simulate
 
-from sim.analysis.kpis import live_channels, replication_kpis
+from sim.analysis.channel_kpis import live_channels
+from sim.analysis.kpis import replication_kpis
 from sim.engine.desk import run_replication
 from sim.optimiser import isa
 from sim.optimiser import optimise as optimiser

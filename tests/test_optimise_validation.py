@@ -28,7 +28,8 @@ import pandas as pd
 import pytest
 from theory_cases import _single_team_doc, jackson_case
 
-from sim.analysis.kpis import live_channels, replication_kpis
+from sim.analysis.channel_kpis import live_channels
+from sim.analysis.kpis import replication_kpis
 from sim.analysis.theory import required_agents
 from sim.core.units import MINUTES_PER_HOUR
 from sim.engine import RunRecords, run_replication

@@ -15,8 +15,9 @@ from conftest import BASELINE, ROOT, SCENARIOS, build, fixed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.analysis.channel_kpis import headline_kpis, precision_kpi
 from sim.analysis.kpi_names import kpi_problem
-from sim.analysis.kpis import KPIS, SHARE, bounded_interval, headline_kpis, precision_kpi, replication_kpis, summarise
+from sim.analysis.kpis import KPIS, SHARE, bounded_interval, replication_kpis, summarise
 from sim.analysis.precision import PrecisionTarget
 from sim.cli import main
 from sim.demo import DEMOS

@@ -8,7 +8,7 @@ warm-up or by the horizon is shorter), and compute, per replication:
 - per channel and interval, *by arrival interval* (a ticket counts in the interval it arrived in,
   however long it then waits, as WFM tools and ACD interval reports do): tickets offered, answered
   and abandoned, the service level with exactly the headline definition (``service_level_flags``,
-  which ``kpis.service_level`` uses too:
+  which ``channel_kpis.service_level`` uses too:
   abandoned tickets and tickets still waiting past the target at the horizon are misses, tickets whose
   target had not elapsed at the horizon are left out), the ASA of the answered ones and the
   abandonment rate (abandoned over offered);

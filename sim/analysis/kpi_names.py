@@ -15,7 +15,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 
-from sim.analysis.kpis import KPIS, live_channels, served_by_details
+from sim.analysis.channel_kpis import live_channels
+from sim.analysis.kpis import KPIS, served_by_details
 from sim.engine.agent_time import Cause
 from sim.scenario.policy import Kind, escalation_reasons
 from sim.scenario.spec import Scenario

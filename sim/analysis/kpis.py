@@ -70,10 +70,6 @@ from sim.analysis.channel_kpis import (
     intervals_met_kpis,
     journey_kpis,
 )
-from sim.analysis.channel_kpis import headline_kpis as headline_kpis  # public names kept importable from here
-from sim.analysis.channel_kpis import live_channels as live_channels
-from sim.analysis.channel_kpis import precision_kpi as precision_kpi
-from sim.analysis.channel_kpis import service_level as service_level
 from sim.analysis.intervals import LevelSeries, level_series
 from sim.analysis.sla_kpis import sla_kpis
 from sim.analysis.student_t import t_quantile

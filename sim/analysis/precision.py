@@ -45,7 +45,7 @@ class PrecisionTarget:
 
     def for_scenario(self, scenario: Scenario) -> PrecisionTarget:
         """The target, watching the scenario's default KPI when none was named."""
-        from sim.analysis.kpis import precision_kpi  # pandas only when a run is assessed
+        from sim.analysis.channel_kpis import precision_kpi  # pandas only when a run is assessed
 
         return self if self.kpi else replace(self, kpi=precision_kpi(scenario))
 

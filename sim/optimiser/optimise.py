@@ -31,7 +31,8 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from sim.analysis.kpis import live_channels, replication_kpis
+from sim.analysis.channel_kpis import live_channels
+from sim.analysis.kpis import replication_kpis
 from sim.analysis.offered_load import pooled_offered_load
 from sim.analysis.staffing import weekly_agent_hours
 from sim.analysis.theory import required_agents
