@@ -8,9 +8,8 @@ attribute look-up instead of a property call.
 
 ``Ticker`` is an event that fires again and again, at the times of a sequence: one object
 rescheduled after each firing, for a source of events that only calls a function (arrivals),
-instead of a new timeout and a process resumption per firing. A ``Timer`` is the same for a
-process: an agent waits on its own timer for every session (``Kernel.after``) instead of a new
-timeout each time. ``Kernel.process_now`` starts a process whose first step runs at once, inside
+instead of a new timeout and a process resumption per firing (an agent, ``processes.AgentLoop``,
+times its sessions the same way). ``Kernel.process_now`` starts a process whose first step runs at once, inside
 its caller, as ``yield from`` would run it from a process, where ``process`` would run it later.
 """
 
@@ -48,18 +47,6 @@ class Kernel(simpy.Environment):
         self._now = self.now
         super().step()
         self.now = self._now
-
-    def after(self, timer: Timer, delay: float) -> Timer:
-        """Schedule ``timer`` to fire ``delay`` minutes from now, and return it for a process to yield.
-
-        The same as yielding ``timeout(delay)`` (same place in the event order), without a new
-        event object per wait: an agent reuses one timer for every session it works.
-        """
-        if delay < 0:
-            raise ValueError(f"Negative delay {delay}")
-        timer.callbacks = []
-        heappush(self._queue, (self.now + delay, NORMAL, next(self._eid), timer))
-        return timer
 
     def call_soon(self, callback: Callable[[simpy.Event], Any]) -> None:
         """Call ``callback`` now, in the place a new process would start (SimPy's urgent initialisation)."""
@@ -141,15 +128,6 @@ class Ticker(simpy.Event, Generic[T]):
             self.callbacks = self._fire_only
             now = self.env.now
             heappush(self._queue, (now + (due - now), NORMAL, next(self._eid), self))
-
-
-class Timer(simpy.Event):
-    """A timeout that one process waits on again and again (``Kernel.after`` sets it each time)."""
-
-    def __init__(self, env: simpy.Environment) -> None:
-        super().__init__(env)
-        self._ok = True
-        self._value = None
 
 
 class _Started(simpy.Process):

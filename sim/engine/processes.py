@@ -22,7 +22,7 @@ import simpy
 from simpy.core import NORMAL, URGENT
 
 from sim.engine.demand import ChannelDemand
-from sim.engine.kernel import Kernel, Timer
+from sim.engine.kernel import Kernel
 from sim.engine.teams import Agent, Pool, Team
 from sim.engine.tickets import Task, Ticket
 
@@ -66,46 +66,106 @@ def arrival_times(demand: ChannelDemand, start: float, horizon: float) -> Iterat
             yield t
 
 
-def agent(
-    env: Kernel, desk: WorkDesk, team: Pool, me: Agent, serve: Serve | None = None, chat: Serve | None = None
-) -> Process:
-    """An agent on duty: take the next ticket its pool offers, work it, repeat until the shift ends.
+class AgentLoop(simpy.Event):
+    """An agent on duty, as callbacks: take the next ticket its pool offers, work it, repeat until the shift ends.
 
     ``team`` is the agent's pool: its team's own agents, or an agent group serving several queues.
     ``serve`` and ``chat`` run a session of an exclusive and of a concurrent ticket as processes
     (``sim.engine.agent_time`` adds after-call work to them); without them the plain sessions run.
 
-    The plain session is written out here rather than delegated to a sub-generator, as it runs
-    once per ticket: the team whose queue the item came from owns the rules; the agent's pool sets
-    the pace (the handle time x the pool's proficiency factor at that queue). The agent stays on
-    while the model needs it (a warm handoff, a swarm consult). A plain chat session runs beside
-    the loop, as it must while the agent takes more chats, but as a ``ChatSession`` (callbacks of
-    one event) rather than a process per chat: same event order, less work per chat.
+    The loop is what a process per agent would run, with each resumption a plain callback: the
+    agent starts where that process would be initialised, waits for work on its pool's event, and
+    times each plain session with this one event, rescheduled where the process's timeout would
+    fire. What the agent stays on for (a warm handoff, a swarm consult) and sessions with
+    after-call work are generators, run by ``Kernel.process_now`` from the moment they start, as
+    ``yield from`` would run them; their last step carries the loop on. So the event order, and
+    every record, is that of the process, without a generator resumption per wait.
+
+    In a plain session, the team whose queue the item came from owns the rules; the agent's pool
+    sets the pace (the handle time x the pool's proficiency factor at that queue). A plain chat
+    session runs beside the loop, as it must while the agent takes more chats, as a ``ChatSession``.
     """
-    timer = Timer(env)
-    while not me.off_shift:
-        item = team.take(me)
-        if item is None:
-            item = yield team.wait_for_work(me)
+
+    env: Kernel
+    item: Ticket | Task
+    """The item of the plain session in progress."""
+    queue: Team
+    """The team whose queue that item came from."""
+    work: float
+    """That session's minutes."""
+
+    def __init__(
+        self, env: Kernel, desk: WorkDesk, team: Pool, me: Agent, serve: Serve | None = None, chat: Serve | None = None
+    ) -> None:
+        self.env = env  # fired, with no value, at the end of each plain session
+        self.callbacks = []
+        self._ok = True
+        self._value = None
+        self.desk, self.team, self.me, self.serve, self.chat = desk, team, me, serve, chat
+        self._end_only: list[Callable[[simpy.Event], None]] = [self._end]
+        self._given = self._take_given
+        env.call_soon(self._next)  # where a process's initialisation would fire
+
+    def _next(self, _: object = None) -> None:
+        """Take work until the agent must wait for some, or its shift is over."""
+        me, team = self.me, self.team
+        while not me.off_shift:
+            item = team.take(me)
             if item is None:
-                break
+                team.wait_for_work(me).callbacks.append(self._given)
+                return
+            if not self._begin(item):
+                return
+        self._off()
+
+    def _take_given(self, event: simpy.Event) -> None:
+        """The pool handed the waiting agent an item, or None: its shift ended first."""
+        item = event._value
+        if item is None:
+            self._off()
+        elif self._begin(item):
+            self._next()
+
+    def _begin(self, item: Ticket | Task) -> bool:
+        """Start work on ``item``; whether the agent is free to take more at once (a chat runs beside)."""
+        env, desk, team, me = self.env, self.desk, self.team, self.me
         if item.concurrency > 1:
-            if chat is None:
+            if self.chat is None:
                 ChatSession(env, desk, team, me, item)
             else:
-                env.process(chat(env, desk, team, me, item))
-        elif serve is not None:
-            yield from serve(env, desk, team, me, item)
-        else:
-            queue, factor = team.serving(item)
-            work = desk.begin_work(item, queue) * factor
-            yield env.after(timer, work)
-            stay = desk.end_work(item, queue, work, me)
-            if stay is not None:
-                yield from stay
-            team.release(me, item)
-    if me.load == 0:
-        team.leave(me)
+                env.process(self.chat(env, desk, team, me, item))
+            return True
+        if self.serve is not None:
+            env.process_now(self._then_next(self.serve(env, desk, team, me, item)))
+            return False
+        queue, factor = team.serving(item)
+        work = desk.begin_work(item, queue) * factor
+        if work < 0:
+            raise ValueError(f"Negative delay {work}")
+        self.item, self.queue, self.work = item, queue, work
+        self.callbacks = self._end_only
+        env.schedule(self, NORMAL, work)  # as ``timeout(work)`` would be
+        return False
+
+    def _end(self, _: simpy.Event) -> None:
+        """The plain session is over: the agent lets the item go, or first stays on for what the desk returns."""
+        item = self.item
+        stay = self.desk.end_work(item, self.queue, self.work, self.me)
+        if stay is not None:
+            self.env.process_now(self._then_next(stay_on(stay, self.team, self.me, item)))
+            return
+        self.team.release(self.me, item)
+        self._next()
+
+    def _then_next(self, session: Process) -> Process:
+        """Run ``session`` (the agent's own process from now), then carry the loop on."""
+        yield from session
+        self._next()
+
+    def _off(self) -> None:
+        """The loop is over (the shift ended): an agent with empty hands leaves now, else at its last release."""
+        if self.me.load == 0:
+            self.team.leave(self.me)
 
 
 Serve = Callable[[simpy.Environment, Any, Any, Agent, Ticket | Task], Process]
@@ -229,7 +289,7 @@ def roster(env: Kernel, desk: WorkDesk, team: Pool, blocks: list[tuple[float, fl
             yield env.timeout(on - env.now)
         crew = [team.new_agent() for _ in range(count)]
         for member in crew:
-            env.process(agent(env, desk, team, member))
+            AgentLoop(env, desk, team, member)
         if off != float("inf"):
             end = env.timeout(off - env.now)
             end.callbacks.append(partial(end_shifts, team, crew))

@@ -33,7 +33,7 @@ import simpy
 from sim.core.units import DAYS_PER_WEEK, MINUTES_PER_DAY
 from sim.engine.agent_time import Cause, Tracked
 from sim.engine.kernel import Kernel
-from sim.engine.processes import Process, Serve, WorkDesk, agent, end_shifts
+from sim.engine.processes import AgentLoop, Process, Serve, WorkDesk, end_shifts
 from sim.engine.streams import Sampler
 from sim.engine.teams import Agent
 from sim.scenario.clock import WEEKDAYS
@@ -164,7 +164,7 @@ def roster(
             else:
                 crew.append((k, team.rostered_agent((on, off))))
         for index, (k, member) in enumerate(crew):
-            env.process(agent(env, desk, team, member, serve, chat))
+            AgentLoop(env, desk, team, member, serve, chat)
             if spec is None:
                 continue
             where = Places(index, _at(lunch, k), tuple(_at(place, k) for place in meetings))
