@@ -40,7 +40,7 @@ from sim.engine.demand import CategoryDraws, ChannelDemand
 from sim.engine.escalator import Escalator
 from sim.engine.groups import Group, SharedTeam, Sharing
 from sim.engine.kernel import Kernel, Ticker
-from sim.engine.processes import Process, arrival_times, roster
+from sim.engine.processes import Process, roster
 from sim.engine.records import (
     ESCALATION_COLUMNS,
     TASK_COLUMNS,
@@ -531,7 +531,7 @@ class Desk:
         front = SelfServiceFront(self.env, s, self.streams, self.open_ticket) if offers_self_service(s) else None
         admit = self.admit if front is None else front.admit
         for demand in self.channels:
-            Ticker(self.env, arrival_times(demand, self.env.now, s.horizon), admit, demand)
+            Ticker(self.env, demand.arrival_times(self.env.now, s.horizon), admit, demand)
         for spec in s.teams:
             self._start_roster(self.teams[spec.name], duty_blocks(spec, s.horizon, s.start_weekday))
         for group in self.groups:

@@ -12,16 +12,13 @@ process per chat, without its generator, initialisation and completion events.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from functools import partial
-from itertools import takewhile
-from math import log1p
 from typing import Any, Protocol
 
 import simpy
 from simpy.core import NORMAL, URGENT
 
-from sim.engine.demand import ChannelDemand
 from sim.engine.kernel import Kernel
 from sim.engine.teams import Agent, Pool, Team
 from sim.engine.tickets import Task, Ticket
@@ -41,29 +38,6 @@ class WorkDesk(Protocol):
 
     def chat_slowdown(self, item: Ticket | Task) -> float:
         """Handle-time increase per other chat the agent holds (the channel's ``concurrency_slowdown``)."""
-
-
-def arrival_times(demand: ChannelDemand, start: float, horizon: float) -> Iterator[float]:
-    """The channel's arrival times after ``start`` and before ``horizon``, in order.
-
-    Fixed times (a story, a replayed log) as given; else Poisson arrivals at a time-varying rate,
-    sampled exactly by thinning: candidates at the peak rate, one uniform per candidate gap.
-    """
-    if demand.fixed_times is not None:
-        yield from takewhile(lambda t: t < horizon, demand.fixed_times)
-        return
-    peak = demand.peak
-    if peak <= 0:
-        return
-    mean_gap = 1.0 / peak
-    gaps, thinning, rate, constant = demand.gaps, demand.thinning, demand.rate, demand.constant
-    t = start
-    while True:
-        t -= mean_gap * log1p(-gaps())  # exponential gap by inversion
-        if t >= horizon:
-            return
-        if constant or thinning() * peak < rate(t):
-            yield t
 
 
 class AgentLoop(simpy.Event):
