@@ -150,7 +150,7 @@ def roster(
     serve: Serve | None,
     chat: Serve | None,
 ) -> Process:
-    """``processes.roster`` with absence, away blocks and per-agent ledgers (sessions as ``processes.agent``'s)."""
+    """``processes.roster`` with absence, away blocks and per-agent ledgers (sessions as ``processes.AgentLoop``'s)."""
     spec = team.shrinkage
     absent = spec.absenteeism if spec is not None else 0.0
     places = team_places(blocks, spec) if spec is not None else [((0, 1), [])] * len(blocks)
