@@ -247,7 +247,7 @@ class WrapDesk(WorkDesk, Protocol):
 
 
 def wrapped_session(env: simpy.Environment, desk: WrapDesk, team: Tracked, me: Agent, item: Ticket | Task) -> Process:
-    """The plain session of ``processes.AgentLoop`` followed by the channel's after-call work, before the agent lets go."""
+    """The plain session of ``processes.AgentLoop``, then the channel's after-call work, before the agent lets go."""
     return _worked_and_wrapped(env, desk, team, me, item, chat=False)
 
 

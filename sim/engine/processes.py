@@ -1,13 +1,14 @@
-"""SimPy processes: arrivals, agents and shift rosters. Plumbing only.
+"""SimPy plumbing: agents, their sessions and shift rosters.
 
-These generators move time forward and hand tickets around; every decision (which team, what
-happens after a work session) is asked of the desk, which consults the pure functions of
+These move time forward and hand tickets around; every decision (which team, what happens after
+a work session) is asked of the desk, which consults the pure functions of
 ``sim.scenario.policy``. Nothing here computes a statistic: the desk emits records.
 
-A plain chat session is no process: an agent holds several chats at once, and each session is a
-``ChatSession``, one event whose callbacks begin and end the work in the places a process's
-initialisation and timeout would have fired, so the event order (and every record) is that of a
-process per chat, without its generator, initialisation and completion events.
+An agent on duty (``AgentLoop``) and a plain chat session (``ChatSession``) are no processes but
+events whose callbacks run in the places a process's initialisation, resumptions and timeouts
+would have fired, so the event order (and every record) is that of a process per agent and per
+chat, without their generators. What an agent stays on for (a warm handoff, a swarm consult, a
+hold for a sign-off) is a generator, run as a process.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class AgentLoop(simpy.Event):
         self._value = None
         self.desk, self.team, self.me, self.serve, self.chat = desk, team, me, serve, chat
         self._end_only: list[Callable[[simpy.Event], None]] = [self._end]
-        self._given = self._take_given
+        self._given = self._take_given  # bound once: the agent hangs it on its pool's event at every wait
         env.call_soon(self._next)  # where a process's initialisation would fire
 
     def _next(self, _: object = None) -> None:
