@@ -432,7 +432,8 @@ def _agent_time(records: RunRecords, scenario: Scenario, by: dict[tuple[str, str
 
 
 def _mean(values: pd.Series) -> float:
-    return float(values.mean()) if len(values) else math.nan
+    """The mean of a column's values that are not missing (NaN if none): ``nan_mean`` of its array."""
+    return nan_mean(values.to_numpy(dtype=float))
 
 
 def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, int]:
