@@ -30,7 +30,8 @@ if TYPE_CHECKING:  # the names below are imported when first used, so `import si
     from sim.optimiser.goals import Goals, default_goals, load_goals
     from sim.optimiser.optimise import OptimiseResult, optimise
     from sim.optimiser.outputs import write_optimisation
-    from sim.scenario.loader import ScenarioError, load_scenario
+    from sim.scenario.errors import ScenarioError
+    from sim.scenario.loader import load_scenario
     from sim.scenario.spec import Scenario
 
 _HOME = {
@@ -56,7 +57,7 @@ _HOME = {
     "OptimiseResult": "sim.optimiser.optimise",
     "optimise": "sim.optimiser.optimise",
     "write_optimisation": "sim.optimiser.outputs",
-    "ScenarioError": "sim.scenario.loader",
+    "ScenarioError": "sim.scenario.errors",
     "load_scenario": "sim.scenario.loader",
     "Scenario": "sim.scenario.spec",
 }

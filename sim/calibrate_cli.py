@@ -144,7 +144,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def load_scenario_text(text: str, out: Path) -> None:
     """Check the calibrated YAML loads as a scenario before it is written (a failure here is a bug)."""
-    from sim.scenario.loader import ScenarioError, parse_yaml, validate
+    from sim.scenario.errors import ScenarioError
+    from sim.scenario.loader import validate
+    from sim.scenario.yaml_source import parse_yaml
 
     try:
         data, lines = parse_yaml(text, str(out))

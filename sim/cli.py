@@ -288,7 +288,7 @@ def _raised_from(exc: Exception, module: str, name: str) -> bool:
 
 def _expected_problem(exc: Exception) -> str | None:
     """The one-line message of an expected problem (exit 2), or None for a bug (a traceback, exit 1)."""
-    if _raised_from(exc, "sim.scenario.loader", "ScenarioError"):
+    if _raised_from(exc, "sim.scenario.errors", "ScenarioError"):
         return exc.render()  # type: ignore[attr-defined]
     if isinstance(exc, (ExecutorError, UsageError, OutputError)) or any(
         _raised_from(exc, module, name)
@@ -451,7 +451,8 @@ def cmd_optimise(args: argparse.Namespace) -> int:
 
 def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
     """Labelled scenarios: the files (by scenario name, else by path), then the variants of the first."""
-    from sim.scenario.loader import Override, load_scenario
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.overrides import Override
     from sim.scenario.variants import clash_message, parse_variant, read_document, spelling_clashes
 
     scenarios: dict[str, Scenario] = {}

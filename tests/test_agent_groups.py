@@ -19,7 +19,8 @@ from sim.analysis.kpis import replication_kpis
 from sim.analysis.staffing import weekly_cost
 from sim.analysis.theory import mmc
 from sim.engine.desk import run_replication
-from sim.scenario.loader import ScenarioError, validate
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import validate
 
 
 def two_queues(groups: list[dict], **fields: Any) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from sim.engine.streams import Stream, Streams
 from sim.experiments.outputs import write_run
 from sim.experiments.replications import run
 from sim.experiments.results import load_run
-from sim.scenario.loader import ScenarioError, load_scenario, validate
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import load_scenario, validate
 
 PHONE_WITH_WRAP = [
     {"name": "phone", "arrival_times": [0, 1, 2], "category_mix": {"question": 1}, "after_call_work": fixed(3)}

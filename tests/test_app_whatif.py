@@ -22,7 +22,8 @@ from sim.app.whatif import VARIANT, Question, RunCache, ask
 from sim.cli import main
 from sim.experiments.executors import SerialExecutor
 from sim.experiments.replications import run
-from sim.scenario.loader import ScenarioError, load_scenario
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import load_scenario
 from sim.scenario.variants import read_document
 
 NUMBERS = ["mean", "half_width", "ci_low", "ci_high", "diff", "diff_half_width", "diff_ci_low", "diff_ci_high"]

@@ -21,7 +21,7 @@ from sim.core.units import MINUTES_PER_DAY
 from sim.engine import demand as demand_module
 from sim.engine.desk import run_replication
 from sim.engine.streams import Stream, Streams
-from sim.scenario.loader import ScenarioError
+from sim.scenario.errors import ScenarioError
 
 
 def kpis_of(**fields: object) -> dict[str, float]:

@@ -13,7 +13,9 @@ import sys
 import pytest
 from conftest import BASELINE, ROOT
 
-from sim.scenario.loader import MAX_FILE_BYTES, MAX_NODES, ScenarioError, load_scenario
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import load_scenario
+from sim.scenario.yaml_source import MAX_FILE_BYTES, MAX_NODES
 
 
 def _bomb() -> str:

@@ -23,8 +23,9 @@ from sim.calibration.calibrate import Calibration, calibrate
 from sim.calibration.export import export_run, simulate_weeks
 from sim.calibration.read import read_export
 from sim.calibration.write_scenario import calibrated_scenario
-from sim.scenario.loader import load_scenario, parse_yaml, validate
+from sim.scenario.loader import load_scenario, validate
 from sim.scenario.spec import WEEKDAYS
+from sim.scenario.yaml_source import parse_yaml
 
 HOURS = [0.2] * 7 + [1.0, 2.0, 2.4, 2.4, 2.0, 1.6, 2.0, 2.2, 2.0, 1.6, 1.2, 0.8, 0.5] + [0.3] * 4
 HOURS = [h * 24 / sum(HOURS) for h in HOURS]  # average 1, as the fit writes them

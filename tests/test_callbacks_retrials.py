@@ -25,7 +25,8 @@ from sim.analysis.kpis import replication_kpis
 from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords
 from sim.engine.tickets import JOURNEY_COLUMNS
-from sim.scenario.loader import ScenarioError, validate
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import validate
 
 SURE = {"accept_probability": 1, "reach_probability": 1, "attempt_time": 0.5}
 """Callback settings under which every offered caller accepts and every attempt reaches the customer."""

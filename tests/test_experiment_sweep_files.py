@@ -9,7 +9,7 @@ import pytest
 from sim.cli import main
 from sim.experiments.design import Interval, grid, halton, latin_hypercube, random_points, sobol
 from sim.experiments.sweep_files import load_sweep
-from sim.scenario.loader import ScenarioError
+from sim.scenario.errors import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
 ERLANG_C = ROOT / "scenarios" / "validation" / "erlang_c.yaml"

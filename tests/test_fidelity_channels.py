@@ -108,7 +108,7 @@ def test_ticket_priority_still_comes_before_channel_order():
 
 
 def test_channel_order_naming_an_unknown_channel_is_reported_with_its_path():
-    from sim.scenario.loader import ScenarioError
+    from sim.scenario.errors import ScenarioError
 
     with pytest.raises(ScenarioError, match=r"teams\[0\]\.channel_order"):
         build(teams=[{"name": "desk", "agents": 1, "channel_order": ["fax"]}])

@@ -23,8 +23,9 @@ from conftest import assert_conserved, build, event_log, fixed, simulate, ticket
 from sim.analysis.kpis import KPIS, replication_kpis
 from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords
+from sim.scenario.errors import ScenarioError
 from sim.scenario.escalation import HandoffSpec
-from sim.scenario.loader import ScenarioError, validate
+from sim.scenario.loader import validate
 
 TIERS = [{"name": "tier1", "agents": 1}, {"name": "tier2", "tier": 2, "agents": 1}]
 TECH = {

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sim.analysis.kpis import replication_kpis
 from sim.engine.desk import Desk
 from sim.engine.records import RunRecords
-from sim.scenario.loader import ScenarioError
+from sim.scenario.errors import ScenarioError
 
 TIERS = [
     {"name": "tier1", "agents": 1},

@@ -18,7 +18,8 @@ from conftest import BASELINE, ERLANG_C, ROOT, build, event_log, fixed, simulate
 from sim.cli import main
 from sim.core.atomic import OLD_FORMAT_QUIET, clean_leftovers
 from sim.experiments.sweep_files import load_sweep
-from sim.scenario.loader import ScenarioError, load_scenario
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import load_scenario
 from sim.scenario.workload import estimate
 
 

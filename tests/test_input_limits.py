@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from conftest import BASELINE, ROOT, build, fixed
 
-from sim.scenario.loader import ScenarioError
+from sim.scenario.errors import ScenarioError
 from sim.scenario.workload import MAX_TICKETS_PER_REPLICATION, estimate
 
 INF = float("inf")

@@ -32,7 +32,8 @@ from sim.engine.desk import run_replication
 from sim.experiments.outputs import INTERVALS, TEAM_INTERVALS, write_run
 from sim.experiments.replications import run
 from sim.reports.html import write_report
-from sim.scenario.loader import ScenarioError, validate
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import validate
 
 # -- one agent, 15-minute intervals, warm-up 5, horizon 75 ----------------------------------------------------
 # Phone only: 10 minutes a ticket, callers hang up after 12 minutes, target 5 minutes, goal 50 %.

@@ -28,7 +28,8 @@ from sim.optimiser.goals import (
     resolved_document,
 )
 from sim.scenario.clock import WEEKDAYS
-from sim.scenario.loader import ScenarioError, load_scenario
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import load_scenario
 from sim.scenario.spec import Scenario
 
 EXAMPLE = SCENARIOS / "goals" / "baseline_goals.yaml"

@@ -20,7 +20,8 @@ import yaml
 from conftest import BASELINE, ROOT, scenario_doc
 
 from sim.cli import build_parser, main
-from sim.scenario.loader import ScenarioError, load_scenario
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import load_scenario
 
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"

@@ -11,7 +11,8 @@ import pytest
 from conftest import ERLANG_C
 
 from sim.cli import main
-from sim.scenario.loader import ScenarioError, load_scenario
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import load_scenario
 
 BAD = Path(__file__).parent / "bad_scenarios"
 

@@ -23,8 +23,8 @@ from sim.engine.streams import Streams
 from sim.engine.teams import Team
 from sim.engine.tickets import Status, Task, Ticket
 from sim.scenario import policy
+from sim.scenario.errors import ScenarioError
 from sim.scenario.escalation import EscalationSpec
-from sim.scenario.loader import ScenarioError
 from sim.scenario.policy import TRIGGERS, Action, Decision, Facts, Kind, Phase, TaskKind
 from sim.scenario.spec import CategorySpec, TeamSpec
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim.core.units import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
-from sim.scenario.loader import apply_overrides, validate
+from sim.scenario.loader import validate
+from sim.scenario.overrides import apply_overrides
 from sim.scenario.spec import AgentGroupSpec, Scenario, TeamSpec
 from sim.scenario.variants import override
 

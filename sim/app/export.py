@@ -17,7 +17,7 @@ from sim.demo import write_runs
 from sim.experiments.compare import write_comparison
 from sim.experiments.results import RUNS
 from sim.reports.html import write_report
-from sim.scenario.loader import apply_overrides
+from sim.scenario.overrides import apply_overrides
 from sim.scenario.variants import read_document
 
 

@@ -30,7 +30,7 @@ from sim.experiments.executors import Executor
 from sim.experiments.replications import ReplicationError
 from sim.reports.plots_whatif import ScreenPicture, whatif_pictures
 from sim.reports.replay import default_day
-from sim.scenario.loader import ScenarioError
+from sim.scenario.errors import ScenarioError
 
 DEBOUNCE = 0.6
 """Seconds after the last change before a run starts (a slider dragged across runs once)."""

@@ -56,8 +56,9 @@ from sim.analysis.kpi_names import kpi_problem
 from sim.analysis.staffing import is_staffing_sweep
 from sim.core.units import parse_duration
 from sim.experiments.design import DESIGNS, Interval, Point, grid, sobol_n_problem
+from sim.scenario.errors import ScenarioError
 from sim.scenario.fields import Path as FieldPath
-from sim.scenario.loader import Override, ScenarioError, apply_overrides, read_mapping
+from sim.scenario.overrides import Override, apply_overrides
 from sim.scenario.spec import Name, Scenario
 from sim.scenario.variants import (
     BaseDocument,
@@ -68,6 +69,7 @@ from sim.scenario.variants import (
     spelling_clashes,
 )
 from sim.scenario.workload import Workload, channel_tickets, team_agents
+from sim.scenario.yaml_source import read_mapping
 
 MAX_GRID_VALUES = 100_000
 MAX_REPORTED = 10

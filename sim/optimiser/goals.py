@@ -53,10 +53,12 @@ from sim.optimiser.shift_templates import (
     duration_text,
     template_problems,
 )
+from sim.scenario.errors import ScenarioError
 from sim.scenario.fields import Name, Spec
 from sim.scenario.fields import Path as FieldPath
-from sim.scenario.loader import ScenarioError, describe_error, read_mapping
+from sim.scenario.schema_messages import describe_error
 from sim.scenario.spec import REPORTING_INTERVALS, Scenario, ServiceLevelTarget, SlaPolicy
+from sim.scenario.yaml_source import read_mapping
 
 Confidence = Literal["mean", "interval95"]
 """How a goal counts as met over replications: by the mean, or by its whole 95 % confidence interval."""

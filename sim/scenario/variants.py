@@ -1,9 +1,9 @@
 """Scenario variants: a base scenario file plus ``path=value`` overrides, checked like ``--set``.
 
 Comparisons (``--variant more_staff:teams.tier1.shifts[0].agents=14``) and sweeps (one variant per point)
-read the base file once and derive every variant from its raw document with the loader's own
-override machinery, so a variant is validated exactly as ``run --set`` would validate it and
-its errors name the same field paths.
+read the base file once and derive every variant from its raw document with the ``--set``
+overrides themselves (``overrides``), so a variant is validated exactly as ``run --set`` would
+validate it and its errors name the same field paths.
 """
 
 from __future__ import annotations
@@ -18,15 +18,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from sim.scenario.errors import format_path
 from sim.scenario.fields import Path as FieldPath
-from sim.scenario.loader import (
-    Override,
-    apply_overrides,
-    format_path,
-    path_steps,
-    read_scenario_document,
-    validate_overridden,
-)
+from sim.scenario.loader import read_scenario_document, validate_overridden
+from sim.scenario.overrides import Override, apply_overrides, path_steps
 from sim.scenario.spec import Scenario
 
 _LABEL = re.compile(r"^[A-Za-z0-9_.\-]+$")
