@@ -14,7 +14,7 @@ each from its own random stream.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from itertools import chain, takewhile
 
 import numpy as np
@@ -57,12 +57,10 @@ class ChannelDemand:
         self.mix = Mix(spec.category_mix)
         self.factors: list[float] | None = None
         """Uncertain forecasts: the rate's factor for each day of this replication (None: the rate as given)."""
-        self.rate: Callable[[float], float] = self._rate if self._surges else self._steady_rate()
         if spec.volume_uncertainty is not None:
             days = max(1, math.ceil(horizon / MINUTES_PER_DAY))
             rng = streams.generator(Stream.VOLUME.of(spec.name))
             self.factors = daily_factors(rng, spec.volume_uncertainty.cv, days)
-            self.rate = self._varied_rate
         self.peak = self._peak_rate(horizon)
         self.constant = not self._surges and self.factors is None and min(self._week) == self.peak
         """A constant rate needs no thinning: every candidate arrival is kept."""
@@ -120,26 +118,14 @@ class ChannelDemand:
             rates = rates * np.asarray(self.factors)[(times // MINUTES_PER_DAY).astype(np.int64)]
         return rates
 
-    def _varied_rate(self, t: float) -> float:
-        """Arrivals per minute at wall time ``t``, times the factor of ``t``'s day (an uncertain forecast)."""
-        assert self.factors is not None
-        return self._rate(t) * self.factors[int(t // MINUTES_PER_DAY)]
-
-    def _steady_rate(self) -> Callable[[float], float]:
-        """``_rate`` of a channel without surges: a closure over the weekly table (it runs per candidate arrival)."""
-        week, first_hour = self._week, HOURS_PER_DAY * self._start_weekday
-
-        def rate(t: float) -> float:
-            return week[int(t // MINUTES_PER_HOUR + first_hour) % HOURS_PER_WEEK]  # hour_of_week(t, start_weekday)
-
-        return rate
-
-    def _rate(self, t: float) -> float:
-        """Arrivals per minute at wall time ``t`` (``rate``, for a channel whose forecast is certain)."""
+    def rate(self, t: float) -> float:
+        """Arrivals per minute at wall time ``t``: the weekly table, times any surge and the day's factor (if any)."""
         rate = self._week[hour_of_week(t, self._start_weekday)]
         for start, end, multiplier, _ in self._surges:
             if start <= t < end:
                 rate *= multiplier
+        if self.factors is not None:
+            rate *= self.factors[int(t // MINUTES_PER_DAY)]
         return rate
 
     def category_at(self, t: float) -> str:
