@@ -70,9 +70,18 @@ def mmc_scenario(tickets: int, backlog: int = 0) -> Scenario:
 
 def tiered_scenario(tickets: int) -> Scenario:
     """``tiered.yaml`` as bundled, its horizon stretched to about ``tickets`` arrivals."""
+    return tiered_for_days(tiered_days(tickets))
+
+
+def tiered_days(tickets: int) -> float:
+    """The horizon in days that gives ``tiered.yaml`` about ``tickets`` arrivals (from one run of it as bundled)."""
     bundled = load_scenario(ROOT / "scenarios" / "tiered.yaml")
     probe = run_replication(bundled, record_events=False)
-    days = bundled.horizon / 1440 * tickets / len(probe.tickets)
+    return bundled.horizon / 1440 * tickets / len(probe.tickets)
+
+
+def tiered_for_days(days: float) -> Scenario:
+    """``tiered.yaml`` as bundled but for its horizon, ``days`` long."""
     return load_scenario(ROOT / "scenarios" / "tiered.yaml", [f"horizon={days:.3f}d"])
 
 
