@@ -1,7 +1,7 @@
 """Files and values that are not sensible YAML are refused with one line, never a traceback or a hang.
 
 Each case is a document a fuzzer (or a tired planner) produces: another encoding, binary bytes,
-a key given twice, nesting a thousand deep, an alias to itself, an alias bomb, a file far larger
+a key given twice, a list as a key, nesting a thousand deep, an alias to itself, an alias bomb, a file far larger
 than any scenario, an impossible date, and ``--set`` values that are not YAML.
 """
 
@@ -39,6 +39,7 @@ FILES = [
     ),
     ("deep", ("a: " + "[" * 1000 + "]" * 1000 + "\n").encode(), None, "nested more than 64 levels deep"),
     ("self_reference", b"a: &x [1, *x]\n", 1, "this value contains itself"),
+    ("complex_key", b"name: x\n? [a, b]\n: 1\n", 2, "a key must be a plain name"),
     ("alias_bomb", _bomb().encode(), None, f"more than {MAX_NODES:,} values once aliases are expanded"),
     ("too_large", b"#" * (MAX_FILE_BYTES + 1), None, "larger than 5 MB"),
 ]

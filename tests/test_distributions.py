@@ -104,7 +104,9 @@ def test_durations_parse_to_minutes(text, minutes):
     assert parse_duration(text) == minutes
 
 
-@pytest.mark.parametrize("text", ["5 parsecs", "-3m", "abc", "3 hours", "", True, None, [5], float("inf")])
+@pytest.mark.parametrize(
+    "text", ["5 parsecs", "-3m", "abc", "3 hours", "", True, None, [5], float("inf"), 10**400, "1e400h"]
+)
 def test_bad_durations_are_rejected_with_the_allowed_units(text):
     with pytest.raises(ValueError) as caught:
         parse_duration(text)

@@ -38,7 +38,10 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a duration, got {value!r}; use {DURATION_HELP}")
     if isinstance(value, (int, float)):
-        minutes = float(value)
+        try:
+            minutes = float(value)
+        except OverflowError:  # an integer beyond every float: as out of range as infinity
+            minutes = math.inf
     elif isinstance(value, str):
         match = _DURATION.match(value)
         if not match or (match.group(2) or "m") not in _UNIT_MINUTES:
@@ -47,8 +50,14 @@ def parse_duration(value: object) -> float:
     else:
         raise ValueError(f"expected a duration, got {value!r}; use {DURATION_HELP}")
     if not math.isfinite(minutes) or minutes < 0:
-        raise ValueError(f"{value!r} is not a duration: it must be finite and not negative")
+        raise ValueError(f"{_shown(value)} is not a duration: it must be finite and not negative")
     return minutes
+
+
+def _shown(value: object, width: int = 30) -> str:
+    """``repr(value)``, its middle cut out when it is longer than ``width`` (a number of 400 digits, say)."""
+    text = repr(value)
+    return text if len(text) <= width else f"{text[: width // 2]}…{text[-8:]} ({len(text)} characters)"
 
 
 def duration_unit(minutes: float) -> str:

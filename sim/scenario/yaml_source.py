@@ -172,7 +172,12 @@ def _walk(root: yaml.Node, source: str, lines: dict[Path, int]) -> None:
             seen: dict[object, int] = {}
             for key, value in node.value:
                 line = key.start_mark.line + 1
-                if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                if not isinstance(key, yaml.ScalarNode):
+                    raise ScenarioError(
+                        f"{source}:{line}",
+                        [(path, "a key here is a list or a mapping (YAML's '? ' form); a key must be a plain name")],
+                    )
+                if key.value != "<<":
                     if key.value in seen:
                         raise ScenarioError(
                             f"{source}:{line}",
