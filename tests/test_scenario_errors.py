@@ -90,6 +90,8 @@ def test_cli_validate_reports_a_bad_file_on_stderr_without_a_traceback(path, cap
         ("horizon.days=3", "horizon is a value, not a section"),
         ("teams.agents", "write it as path=value"),
         ("teams.agents.agnts=3", "--set teams.agents.agnts=3: unknown field agnts; did you mean 'agents'?"),
+        ("start_date=9999-12-31", "--set start_date=9999-12-31: 9999-12-31 plus the horizon (5 days) runs past"),
+        ("horizon=1e12", "choose a shorter horizon or an earlier start_date"),
     ],
 )
 def test_bad_override_is_refused_with_a_clear_message(override, fragment, capsys):

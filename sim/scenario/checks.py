@@ -8,6 +8,7 @@ so a planner can fix the file from the message alone.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterator, Mapping
 
@@ -27,6 +28,7 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
     calendars = {"24x7"} | {c.name for c in s.calendars}
     if s.warmup >= s.horizon:
         yield ("warmup",), f"warmup ({s.warmup:g} min) must be shorter than the horizon ({s.horizon:g} min)"
+    yield from _dated(s)
     for i, ch in enumerate(s.channels):
         yield from _known(("channels", i, "category_mix"), ch.category_mix, categories, "category")
         if sum(ch.category_mix.values()) <= 0:
@@ -86,6 +88,20 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
     yield from _timeless_reopens(s)
     yield from escalation_problems(s)
     yield from _callback_fallback(s)
+
+
+def _dated(s: Scenario) -> Iterator[tuple[Path, str]]:
+    """The run must end on a date the calendar can name: results label times with dates."""
+    days_left = (dt.date.max - s.start_date).days
+    if s.horizon >= days_left * MINUTES_PER_DAY:
+        yield (
+            ("start_date",),
+            (
+                f"{s.start_date} plus the horizon ({s.horizon / MINUTES_PER_DAY:,.0f} days) runs past "
+                f"{dt.date.max}, the last date results can be labelled with; choose a shorter horizon or an "
+                "earlier start_date (only its weekday and holidays matter)"
+            ),
+        )
 
 
 def _callback_fallback(s: Scenario) -> Iterator[tuple[Path, str]]:
