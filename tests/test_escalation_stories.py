@@ -166,6 +166,29 @@ def test_team_without_the_skill_triages_then_transfers_to_the_team_that_has_it()
     assert ticket_rows(records, ESCALATION_COLUMNS) == [(0, "resolved", "finance", "tier1>finance", 1, 1, 2, 12.0)]
 
 
+def test_the_team_with_the_skill_works_a_triaged_ticket_for_its_own_handle_time():
+    slow_triage = [{**FINANCE[0], "handle_time_multiplier": 5}, {**FINANCE[1], "handle_time_multiplier": 2}]
+    records = simulate(
+        channels=[{"name": "phone", "arrival_times": [0], "category_mix": {"billing": 1}}],
+        categories=[BILLING],
+        teams=slow_triage,
+        routing=TO_TIER1,
+        escalation={"handoff": {"triage_time": fixed(2)}},
+    )
+    assert log(records)[-1] == (22.0, 0, "resolved", "finance", "")  # 2 min triage, then 10 min x finance's 2
+
+
+def test_a_triaging_team_needs_no_handle_time_for_a_category_it_cannot_work():
+    records = simulate(
+        channels=[{"name": "phone", "arrival_times": [0], "category_mix": {"billing": 1}}],
+        categories=[{**BILLING, "handle_time": {"finance": fixed(7)}}],
+        teams=FINANCE,
+        routing=TO_TIER1,
+        escalation={"handoff": {"triage_time": fixed(2)}},
+    )
+    assert log(records)[-1] == (9.0, 0, "resolved", "finance", "")
+
+
 # -- customer value and regulation ---------------------------------------------------------------------------
 def test_vip_skips_tier1_and_jumps_the_tier2_queue_with_a_priority_boost():
     records = simulate(

@@ -37,9 +37,12 @@ def backlog_tickets(scenario: Scenario, streams: Streams, rank: dict[str, int]) 
         }
         reply = category.customer_reply
         reply_u = streams.uniform(Stream.BACKLOG_REPLY.of(key)) if reply else None
-        handle_time = category.handle_time_for(team.name)
-        assert handle_time is not None  # the scenario checks give the category a handle time at the team
-        handle = streams.sampler(Stream.BACKLOG_HANDLE.of(key), handle_time.scaled(team.handle_time_multiplier))
+        handle_time = category.handle_time_for(team.name)  # none: the team lacks the skill and only triages
+        handle = (
+            streams.sampler(Stream.BACKLOG_HANDLE.of(key), handle_time.scaled(team.handle_time_multiplier))
+            if handle_time is not None
+            else None
+        )
         for _ in range(entry.count):
             priority = priorities.only or priorities.pick(priority_u())
             drafts.append(
@@ -49,7 +52,7 @@ def backlog_tickets(scenario: Scenario, streams: Streams, rank: dict[str, int]) 
                     priority,
                     segments.only or segments.pick(segment_u()),
                     {name: sampler() for name, sampler in attributes.items()},
-                    handle(),
+                    handle() if handle is not None else None,
                     reply_u is not None and reply is not None and reply_u() < reply.probability,
                     entry,
                 )

@@ -199,7 +199,7 @@ class Desk:
             if kind == Wait.RETURN or c.patience_after_transfer == "fresh"
         }
         """Live channels: fresh patience for a customer who comes back, and after a transfer if the channel says so."""
-        self._recipes: dict[tuple[str, str], tuple[Team, Sampler, CategoryDraws]] = {}
+        self._recipes: dict[tuple[str, str], tuple[Team, Sampler | None, CategoryDraws]] = {}
         self.live: dict[int, Ticket] = {}
         self.arrived = 0
         self.escalator = Escalator(self)
@@ -261,7 +261,7 @@ class Desk:
             demand.concurrency,
             draws.draw_attributes() if draws.attributes else {},
             demand.patience() if demand.patience else None,
-            handle() + extra_work,
+            handle() + extra_work if handle is not None else None,
             reply_u is not None and reply_u() < draws.reply_probability,  # will the customer be asked for a reply?
         )
         self.admit_ticket(ticket, team)
@@ -296,11 +296,15 @@ class Desk:
         ticket.first_team = team.name
         self.enter_team(ticket, team)
 
-    def _recipe(self, channel: str, category: str) -> tuple[Team, Sampler, CategoryDraws]:
-        """First team, its handle-time sampler and the category's draws, for a new ticket (kept in ``_recipes``)."""
+    def _recipe(self, channel: str, category: str) -> tuple[Team, Sampler | None, CategoryDraws]:
+        """First team, its handle-time sampler and the category's draws, for a new ticket (kept in ``_recipes``).
+
+        A first team that lacks the category's skill may have no handle time for it: it only triages
+        the ticket, and the team it moves the ticket to draws the work (no sampler, nothing pre-drawn).
+        """
         team = route(self.scenario.routing, channel, category)
         assert team is not None  # the scenario checks route every category a channel can produce
-        recipe = (self.teams[team], self.handle[category, team], self.draws[category])
+        recipe = (self.teams[team], self.handle.get((category, team)), self.draws[category])
         self._recipes[channel, category] = recipe
         return recipe
 
