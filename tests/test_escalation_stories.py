@@ -189,6 +189,25 @@ def test_a_triaging_team_needs_no_handle_time_for_a_category_it_cannot_work():
     assert log(records)[-1] == (9.0, 0, "resolved", "finance", "")
 
 
+def test_a_caller_who_hangs_up_at_a_triaging_team_without_a_handle_time_calls_again_and_is_served():
+    phone = {
+        "name": "phone",
+        "arrival_times": [0, 0],
+        "category_mix": {"billing": 1},
+        "patience": fixed(1),
+        "retrial": {"probability": 1, "delay": fixed(30), "max": 1},
+    }
+    records = simulate(
+        channels=[phone],
+        categories=[{**BILLING, "handle_time": {"finance": fixed(7)}}],
+        teams=FINANCE,
+        routing=TO_TIER1,
+        escalation={"handoff": {"triage_time": fixed(2)}},
+    )
+    outcomes = ticket_rows(records, ["outcome", "resolving_team"])
+    assert outcomes == [(0, "resolved", "finance"), (1, "abandoned", None), (2, "resolved", "finance")]
+
+
 # -- customer value and regulation ---------------------------------------------------------------------------
 def test_vip_skips_tier1_and_jumps_the_tier2_queue_with_a_priority_boost():
     records = simulate(

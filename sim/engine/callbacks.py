@@ -232,21 +232,23 @@ class Journeys:
             before.concurrency,
             before.attributes,
             self._retry_patience[before.channel](),
-            self._first_handle(before.category, team)(),
+            self._first_work(before.category, team),
             reply is not None and reply() < draws.reply_probability,
             journey=Journey(j.customer, j.contact + 1),
         )
         desk.admit_ticket(ticket, team)
 
-    def _first_handle(self, category: str, team: Team) -> Sampler:
+    def _first_work(self, category: str, team: Team) -> float | None:
+        """The first session's work of a retrial at ``team``; None where the team only triages the category."""
         key = (category, team.name)
         sampler = self._retry_handle.get(key)
         if sampler is None:
             dist = self.desk.categories[category].handle_time_for(team.name)
-            assert dist is not None  # the checks give every first team a handle time for the category
+            if dist is None:  # the team lacks the category's skill: the team it moves the ticket to draws the work
+                return None
             scaled = dist.scaled(team.spec.handle_time_multiplier)
             sampler = self._retry_handle[key] = self.desk.streams.sampler(Stream.RETRIAL_HANDLE.of(*key), scaled)
-        return sampler
+        return sampler()
 
     @staticmethod
     def journey(ticket: Ticket) -> Journey:
