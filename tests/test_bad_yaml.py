@@ -68,6 +68,16 @@ def test_an_impossible_date_is_refused_by_its_field_not_by_the_yaml_reader(tmp_p
         load_scenario(path)
 
 
+def test_an_integer_too_long_for_python_to_read_is_refused_by_its_field(tmp_path):
+    digits = "9" * 5000  # Python reads at most 4,300 digits as an int
+    with pytest.raises(ScenarioError, match=r"--set seed=9+: must be a finite number \(got inf\)"):
+        load_scenario(BASELINE, [f"seed={digits}"])
+    path = tmp_path / "seed.yaml"
+    path.write_text(BASELINE.read_text(encoding="utf-8").replace("seed: 42", f"seed: {digits}", 1), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"seed\.yaml:\d+: seed: must be a finite number \(got inf\)"):
+        load_scenario(path)
+
+
 @pytest.mark.parametrize("value", ["[1,", "*a", "'x", "{", "\t1"])
 def test_a_set_value_that_is_not_yaml_is_one_message_saying_how_to_quote(value):
     with pytest.raises(ScenarioError, match=r"--set '?horizon=.*'?: the value is not valid YAML: .*quote text"):

@@ -12,6 +12,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterator, Mapping
 
+from sim.core.distributions import Distribution
 from sim.core.units import MINUTES_PER_DAY
 from sim.scenario.demand_extras import MAX_BACKLOG_AGE
 from sim.scenario.fields import Path
@@ -29,6 +30,7 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
     if s.warmup >= s.horizon:
         yield ("warmup",), f"warmup ({s.warmup:g} min) must be shorter than the horizon ({s.horizon:g} min)"
     yield from _dated(s)
+    yield from _scalable(s)
     for i, ch in enumerate(s.channels):
         yield from _known(("channels", i, "category_mix"), ch.category_mix, categories, "category")
         if sum(ch.category_mix.values()) <= 0:
@@ -102,6 +104,37 @@ def _dated(s: Scenario) -> Iterator[tuple[Path, str]]:
                 "earlier start_date (only its weekday and holidays matter)"
             ),
         )
+
+
+def _scalable(s: Scenario) -> Iterator[tuple[Path, str]]:
+    """A team's ``handle_time_multiplier`` must leave every duration it scales finite (1e308 x 2 is not)."""
+    for i, team in enumerate(s.teams):
+        m = team.handle_time_multiplier
+        beyond = next((c.name for c in s.categories if not _scales(_scaled_durations(c, team.name), m)), None)
+        if beyond is not None:
+            yield (
+                ("teams", i, "handle_time_multiplier"),
+                (
+                    f"{m:g} times the handle times of {beyond!r} is beyond any finite time; "
+                    "use a multiplier that keeps them finite (a team 10x slower is 10)"
+                ),
+            )
+
+
+def _scaled_durations(category: CategorySpec, team: str) -> list[Distribution]:
+    """The durations of ``category`` that ``team``'s multiplier scales: handle time, failed attempt, reply."""
+    reply = category.customer_reply.handle_time if category.customer_reply else None
+    return [d for d in (category.handle_time_for(team), category.failed_attempt_time, reply) if d is not None]
+
+
+def _scales(durations: list[Distribution], factor: float) -> bool:
+    """Whether every one of ``durations`` times ``factor`` is still a valid (finite) distribution."""
+    try:
+        for dist in durations:
+            dist.scaled(factor)
+    except ValueError:  # pydantic's ValidationError is one: a scaled mean or spread is not finite
+        return False
+    return True
 
 
 def _callback_fallback(s: Scenario) -> Iterator[tuple[Path, str]]:

@@ -80,8 +80,19 @@ def _decimal_int(loader: yaml.SafeLoader, node: yaml.Node) -> object:
     """YAML 1.2 integers are decimal: ``010`` is ten (PyYAML's 1.1 reading made it eight, silently)."""
     text = loader.construct_scalar(node)
     if isinstance(text, str) and _INTEGER.match(text):
-        return int(text)
+        return _integer(text)
     return yaml.SafeLoader.construct_yaml_int(loader, node)  # an explicit !!int such as 0x1F
+
+
+def _integer(text: str) -> int | float:
+    """The integer ``text`` spells; past the 4,300 digits Python reads as one, the float it rounds to (inf).
+
+    No field takes a number that long, and each refuses an infinite one with its own message.
+    """
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
 
 
 _Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _decimal_int)
@@ -91,7 +102,7 @@ def plain_number(text: str) -> int | float | None:
     """The number YAML 1.2 reads from ``text`` when it is a plain number, without parsing YAML; else None."""
     if not _NUMBER.match(text):
         return None
-    return int(text) if _INTEGER.match(text) else float(text)
+    return _integer(text) if _INTEGER.match(text) else float(text)
 
 
 def parse_yaml(text: str, source: str) -> tuple[Any, dict[Path, int]]:
