@@ -114,6 +114,12 @@ def test_make_executor_rejects_options_that_do_not_fit(kind, workers, scheduler,
         make_executor(kind, workers, scheduler)
 
 
+def test_a_scheduler_that_is_not_an_address_is_refused_with_the_form_to_use():
+    pytest.importorskip("distributed")
+    with pytest.raises(ExecutorError, match=r"cannot reach the Dask scheduler at notaurl: .*tcp://host:port"):
+        make_executor("dask", None, "notaurl")
+
+
 def test_a_failing_replication_stops_run_with_the_workers_traceback(scenario, monkeypatch):
     import sim.experiments.replications
 

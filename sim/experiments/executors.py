@@ -260,9 +260,11 @@ class DaskExecutor(Executor):
                     silence_logs=40,
                 )
                 self._client = Client(self._cluster)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: not an address at all ('missing port number')
             self.close()
-            raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+            raise ExecutorError(
+                f"cannot reach the Dask scheduler at {scheduler}: {exc}; give its address as tcp://host:port"
+            ) from None
         connection = self._client.scheduler
         assert connection is not None  # a Client that connected without error has its scheduler
         self.scheduler = connection.address
