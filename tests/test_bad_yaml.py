@@ -11,11 +11,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import BASELINE, ROOT
+import yaml
+from conftest import BASELINE, ROOT, SCENARIOS
 
+from sim.scenario import yaml_source
 from sim.scenario.errors import ScenarioError
-from sim.scenario.loader import load_scenario
-from sim.scenario.yaml_source import MAX_FILE_BYTES, MAX_NODES
+from sim.scenario.loader import MAX_PROBLEMS, load_scenario
+from sim.scenario.yaml_source import MAX_FILE_BYTES, MAX_NODES, parse_yaml
 
 
 def _bomb() -> str:
@@ -66,6 +68,48 @@ def test_an_impossible_date_is_refused_by_its_field_not_by_the_yaml_reader(tmp_p
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"holidays\[0\]"):
         load_scenario(path)
+
+
+def test_thousands_of_unknown_fields_are_listed_fifty_at_a_time_with_a_count_of_the_rest(tmp_path):
+    path = tmp_path / "keys.yaml"
+    path.write_text(BASELINE.read_text(encoding="utf-8") + "".join(f"k{i}: 1\n" for i in range(5000)))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    rows = str(caught.value).splitlines()
+    assert len(rows) == MAX_PROBLEMS + 1
+    assert rows[0].endswith(
+        "k0: unknown field; allowed: name, description, seed, start_date, horizon, warmup, "
+        "replications, priorities, segments, calendars, channels, categories, teams, "
+        "agent_groups, agent_selection, routing, sla_policies, escalation, initial_backlog, "
+        "reporting"
+    )
+    assert rows[-1].endswith(f"and {5000 - MAX_PROBLEMS:,} more problems of the schema; fix the ones above first")
+
+
+YAML_11_TRAPS = """\
+clock: 07:30
+answer: yes
+octal: 010
+hex: 0x1F
+grouped: 1_000
+infinite: .inf
+date: 2026-02-30
+day: 2026-03-02
+text: 'yes'
+list: [on, off, 1e3, -2, +3.5]
+"""
+"""Plain values that YAML 1.1 (PyYAML's default) reads otherwise than YAML 1.2: 450, True, 8, 1000, ..."""
+
+
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML without libyaml reads every file in Python")
+@pytest.mark.parametrize(
+    "path", [*sorted(SCENARIOS.rglob("*.yaml")), None], ids=lambda p: p.stem if p else "yaml_11_traps"
+)
+def test_libyaml_and_pyyaml_read_every_bundled_file_to_the_same_values_and_lines(path, monkeypatch):
+    text = path.read_text(encoding="utf-8") if path else YAML_11_TRAPS
+    fast = parse_yaml(text, str(path))
+    monkeypatch.setattr(yaml_source, "_FAST_COMPOSER", None)
+    assert parse_yaml(text, str(path)) == fast
 
 
 def test_an_integer_too_long_for_python_to_read_is_refused_by_its_field(tmp_path):

@@ -119,13 +119,21 @@ def _shift_team_hint(team: dict[str, Any]) -> str:
     )
 
 
+MAX_PROBLEMS = 50
+"""Schema problems listed one by one; a file with thousands (150,000 unknown keys) gets a count of the rest."""
+
+
 def validate(data: dict[str, Any], source: str = "<scenario>", lines: dict[Path, int] | None = None) -> Scenario:
     """Validate a raw scenario document, schema first, then the names that tie it together."""
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         errors = [err for err in exc.errors() if _on_intended_branch(err["loc"], data)] or exc.errors()
-        raise ScenarioError(source, [describe_error(err, data) for err in errors], lines) from None
+        problems = [describe_error(err, data) for err in errors[:MAX_PROBLEMS]]
+        if len(errors) > MAX_PROBLEMS:
+            more = len(errors) - MAX_PROBLEMS
+            problems.append(((), f"and {more:,} more problems of the schema; fix the ones above first"))
+        raise ScenarioError(source, problems, lines) from None
     problems = list(reference_problems(scenario))
     if problems:
         raise ScenarioError(source, problems, lines)
