@@ -181,7 +181,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     ("overrides", "fragment"),
     [
         (["--set", "channels.phone.rate_per_hour=1e20"], "tickets per replication, above the limit of 5,000,000"),
-        (["--set", "horizon=1e300"], "about 6.1e+299 tickets per replication"),
+        (["--set", "horizon=1e9"], "about 611,087,302 tickets per replication"),
         (["--replications", "1000000000"], "tickets in all replications, above the limit of 200,000,000"),
     ],
 )
@@ -190,6 +190,14 @@ def test_work_far_beyond_the_limits_is_refused_before_simulating_unless_forced(o
     assert done.returncode == 2, done.stderr
     assert fragment in done.stderr and "add --force to run it anyway" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_optimise_refuses_a_horizon_beyond_the_limits_before_its_pilot_unless_forced():
+    command = [sys.executable, "run_sim.py", "optimise", str(BASELINE), "--days", "100000", "--quiet"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "tickets per replication, above the limit of 5,000,000" in done.stderr
+    assert "add --force to run it anyway" in done.stderr
 
 
 def test_the_limits_let_the_million_ticket_benchmark_through():

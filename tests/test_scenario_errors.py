@@ -93,6 +93,7 @@ def test_cli_validate_reports_a_bad_file_on_stderr_without_a_traceback(path, cap
         ("start_date=9999-12-31", "--set start_date=9999-12-31: 9999-12-31 plus the horizon (5 days) runs past"),
         ("horizon=1e12", "choose a shorter horizon or an earlier start_date"),
         ("teams.agents.handle_time_multiplier=1e308", "1e+308 times the handle times of 'call' is beyond any finite"),
+        ("channels.phone.rate_per_hour=1e308", "channels[0]: its rate_per_hour times its hour_of_day, day_of_week"),
     ],
 )
 def test_bad_override_is_refused_with_a_clear_message(override, fragment, capsys):

@@ -9,6 +9,7 @@ so a planner can fix the file from the message alone.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter
 from collections.abc import Iterator, Mapping
 
@@ -19,6 +20,7 @@ from sim.scenario.fields import Path
 from sim.scenario.matching import route
 from sim.scenario.policy import Phase, escalation_reasons, in_phase
 from sim.scenario.spec import CategorySpec, ClockName, Scenario, TeamSpec
+from sim.scenario.workload import channel_tickets
 
 
 def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
@@ -31,6 +33,7 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
         yield ("warmup",), f"warmup ({s.warmup:g} min) must be shorter than the horizon ({s.horizon:g} min)"
     yield from _dated(s)
     yield from _scalable(s)
+    yield from _countable(s)
     for i, ch in enumerate(s.channels):
         yield from _known(("channels", i, "category_mix"), ch.category_mix, categories, "category")
         if sum(ch.category_mix.values()) <= 0:
@@ -99,11 +102,30 @@ def _dated(s: Scenario) -> Iterator[tuple[Path, str]]:
         yield (
             ("start_date",),
             (
-                f"{s.start_date} plus the horizon ({s.horizon / MINUTES_PER_DAY:,.0f} days) runs past "
+                f"{s.start_date} plus the horizon ({_days(s.horizon)}) runs past "
                 f"{dt.date.max}, the last date results can be labelled with; choose a shorter horizon or an "
                 "earlier start_date (only its weekday and holidays matter)"
             ),
         )
+
+
+def _countable(s: Scenario) -> Iterator[tuple[Path, str]]:
+    """A channel's expected arrivals must be a number: 1e308 tickets an hour times a profile is not, even --force'd."""
+    for i, arrivals in enumerate(channel_tickets(s)):
+        if not math.isfinite(arrivals):
+            yield (
+                ("channels", i),
+                (
+                    "its rate_per_hour times its hour_of_day, day_of_week and surge factors is beyond any finite "
+                    "number of tickets; give the rate in tickets per hour and the profiles as multipliers near 1"
+                ),
+            )
+
+
+def _days(minutes: float) -> str:
+    """A horizon in days as people read it: 5 days, 3,650,000 days, or 6.9e+296 days when it is absurd."""
+    days = minutes / MINUTES_PER_DAY
+    return f"{days:,.0f} days" if days < 1e12 else f"{days:.2g} days"
 
 
 def _scalable(s: Scenario) -> Iterator[tuple[Path, str]]:
