@@ -190,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--days", type=whole_days, help="plan this many whole days instead of the goals file's horizon (a quick look)"
     )
     p_opt.add_argument("--no-compare", action="store_true", help="skip the Erlang-only roster and its check")
+    _add_force_option(p_opt)
     p_opt.add_argument("--out", default="results", help="results folder (default: results/; lands in optimise/)")
     add_overrides(p_opt)
     add_execution_options(p_opt)
@@ -430,6 +431,8 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     goals = load_goals(args.goals, scenario) if args.goals else default_goals(scenario)
     if args.days is not None:
         goals = goals.model_copy(update={"horizon": args.days * MINUTES_PER_DAY})
+    simulated = scenario.model_copy(update={"horizon": scenario.warmup + goals.horizon})  # as the search runs it
+    _check_workload([(simulated, goals.verify_replications)], args.force)
     ready_to_write(Path(args.out) / "optimise")
     with executor_for(args, goals.verify_replications) as executor:
         result = optimise(

@@ -114,10 +114,11 @@ def test_make_executor_rejects_options_that_do_not_fit(kind, workers, scheduler,
         make_executor(kind, workers, scheduler)
 
 
-def test_a_scheduler_that_is_not_an_address_is_refused_with_the_form_to_use():
+@pytest.mark.parametrize("address", ["notaurl", "tls://127.0.0.1:1"])
+def test_a_scheduler_that_is_not_a_tcp_address_is_refused_with_the_form_to_use(address):
     pytest.importorskip("distributed")
-    with pytest.raises(ExecutorError, match=r"cannot reach the Dask scheduler at notaurl: .*tcp://host:port"):
-        make_executor("dask", None, "notaurl")
+    with pytest.raises(ExecutorError, match=rf"cannot reach the Dask scheduler at {address}: .*tcp://host:port"):
+        make_executor("dask", None, address)
 
 
 def test_a_failing_replication_stops_run_with_the_workers_traceback(scenario, monkeypatch):

@@ -260,7 +260,7 @@ class DaskExecutor(Executor):
                     silence_logs=40,
                 )
                 self._client = Client(self._cluster)
-        except (OSError, ValueError) as exc:  # ValueError: not an address at all ('missing port number')
+        except (OSError, ValueError, TypeError) as exc:  # not an address, or a TLS one without a context
             self.close()
             raise ExecutorError(
                 f"cannot reach the Dask scheduler at {scheduler}: {exc}; give its address as tcp://host:port"
