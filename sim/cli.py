@@ -573,7 +573,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     work = estimate(scenario)
     print(f"estimated work: {work.describe()}")
     for problem in work.problems():
-        print(f"warning: {problem}; run, compare and sweep refuse it without --force")
+        print(f"warning: {problem}; run, compare, sweep and optimise refuse it without --force")
     return 0
 
 
