@@ -8,8 +8,10 @@ recorded):
 
 - **Python bytecodes per ticket**: the interpreter's opcode events (``sys.settrace``), in this process.
 - **Machine instructions per ticket**: ``valgrind --tool=cachegrind``, each run in a fresh process
-  with ``PYTHONHASHSEED=0`` (string hashes decide how many probes a dict look-up takes); left out,
-  with a note, where valgrind is not installed.
+  with ``PYTHONHASHSEED=0`` (string hashes decide how many probes a dict look-up takes) and one
+  BLAS thread (idle BLAS threads spin for as long as the scheduler lets them, which moved a run's
+  count by up to 3 %); a run's count then repeats to within a few thousand instructions. Left
+  out, with a note, where valgrind is not installed.
 - **CPU time per ticket**: ``time.process_time``, best of ``--repeat``, the desks taking turns.
 - **CPU time per 1,000 instructions**: the two above divided. It shows how fast the processor gets
   through a desk's instructions: the tiered desk's mixture of paths goes slower per instruction than
@@ -55,6 +57,10 @@ DESKS = ("mmc", "tiered")
 LABELS = {"mmc": "M/M/c", "tiered": "tiered desk"}
 CACHEGRIND = re.compile(r"==\d+== (I\s+refs|D1\s+misses|LLd\s+misses|Mispredicts):\s+([\d,]+)")
 """Cachegrind's summary lines that the table reads: instructions, data misses (first, last level), mispredictions."""
+COUNTED_ENV = {"PYTHONHASHSEED": "0", **{f"{pool}_NUM_THREADS": "1" for pool in ("OPENBLAS", "OMP", "MKL")}}
+"""A counted child's environment. String hashes decide how many probes a dict look-up takes; and a BLAS
+thread pool's idle threads spin for as long as the scheduler lets them, which moved a run's count by up
+to 3 % (10 % of a ticket's figure). With these the count of a run repeats to within a few thousand."""
 SIMULATED = {"D1": "first-level data misses", "LLd": "last-level data misses", "Mispredicts": "branch mispredictions"}
 """What ``--cache`` adds to the table, by cachegrind's name."""
 
@@ -126,14 +132,17 @@ def cpu_seconds(runs: list[Runs], repeat: int) -> dict[tuple[str, int], float]:
     return best
 
 
-def cachegrind(args: list[str], tickets: int, cache: bool, last_level_mb: float) -> dict[str, int]:
-    """Cachegrind's counts for a fresh process running one replication (``--child args``) of ``tickets`` tickets."""
+def cachegrind(args: list[str], tickets: int, cache: bool, last_level_mb: float, script: str) -> dict[str, int]:
+    """Cachegrind's counts for a fresh process running one replication (``script --child args``) of ``tickets`` tickets.
+
+    The child prints ``{"tickets": N}`` as its last line, which must equal ``tickets``.
+    """
     simulate = "yes" if cache else "no"
     command = ["valgrind", "--tool=cachegrind", f"--cache-sim={simulate}", f"--branch-sim={simulate}"]
     if cache:
         command.append(f"--LL={int(last_level_mb * 1024 * 1024)},16,64")
-    command += ["--cachegrind-out-file=/dev/null", sys.executable, __file__, "--child", *args]
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    command += ["--cachegrind-out-file=/dev/null", sys.executable, script, "--child", *args]
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **COUNTED_ENV})
     counts = {name.split()[0]: int(value.replace(",", "")) for name, value in CACHEGRIND.findall(done.stderr)}
     if done.returncode != 0 or "I" not in counts:
         raise RuntimeError(f"cachegrind failed on {' '.join(args)}:\n{done.stderr[-2000:]}")
@@ -143,18 +152,23 @@ def cachegrind(args: list[str], tickets: int, cache: bool, last_level_mb: float)
     return counts
 
 
-def machine_counts(runs: list[Runs], cache: bool, last_level_mb: float) -> dict[str, dict[str, float]]:
-    """Per ticket, each desk's instructions (and with ``cache`` its misses and mispredictions), runs in parallel."""
+def machine_counts(
+    runs: list[Runs], cache: bool, last_level_mb: float, script: str = __file__
+) -> dict[str, dict[str, float]]:
+    """Per ticket, each desk's instructions (and with ``cache`` its misses and mispredictions), runs in parallel.
+
+    Each run is a fresh process of ``script --child`` with the run's ``child_args``.
+    """
     jobs = [(desk, k) for desk in runs for k in (0, 1)]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        found = list(pool.map(lambda job: count_child(job[0], job[1], cache, last_level_mb), jobs))
+        found = list(pool.map(lambda job: count_child(job[0], job[1], cache, last_level_mb, script), jobs))
     counts = {(desk.desk, k): one for (desk, k), one in zip(jobs, found, strict=True)}
     return {desk.desk: per_ticket(counts[desk.desk, 0], counts[desk.desk, 1], desk.extra) for desk in runs}
 
 
-def count_child(desk: Runs, k: int, cache: bool, last_level_mb: float) -> dict[str, int]:
+def count_child(desk: Runs, k: int, cache: bool, last_level_mb: float, script: str) -> dict[str, int]:
     """Cachegrind's counts for the desk's short (``k`` 0) or long (1) run."""
-    return cachegrind(desk.child_args[k], desk.tickets[k], cache, last_level_mb)
+    return cachegrind(desk.child_args[k], desk.tickets[k], cache, last_level_mb, script)
 
 
 def per_ticket(short: dict[str, int], long: dict[str, int], extra: int) -> dict[str, float]:

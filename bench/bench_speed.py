@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +80,9 @@ def tiered_days(tickets: int) -> float:
     return bundled.horizon / 1440 * tickets / len(probe.tickets)
 
 
-def tiered_for_days(days: float) -> Scenario:
-    """``tiered.yaml`` as bundled but for its horizon, ``days`` long."""
-    return load_scenario(ROOT / "scenarios" / "tiered.yaml", [f"horizon={days:.3f}d"])
+def tiered_for_days(days: float, overrides: Sequence[str] = ()) -> Scenario:
+    """``tiered.yaml`` as bundled but for its horizon, ``days`` long, and any ``--set`` ``overrides``."""
+    return load_scenario(ROOT / "scenarios" / "tiered.yaml", [f"horizon={days:.3f}d", *overrides])
 
 
 def best_cpu(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
