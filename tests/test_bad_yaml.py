@@ -70,6 +70,16 @@ def test_an_impossible_date_is_refused_by_its_field_not_by_the_yaml_reader(tmp_p
         load_scenario(path)
 
 
+def test_two_million_nested_lists_under_the_size_cap_are_refused_without_crashing_the_reader(tmp_path):
+    path = tmp_path / "deep.yaml"
+    path.write_text("a: " + "[" * 2_000_000 + "]" * 2_000_000 + "\n")  # 4 MB: libyaml's recursion would overflow
+    done = subprocess.run(
+        [sys.executable, "run_sim.py", "validate", str(path)], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 2, (done.returncode, done.stderr[-500:])
+    assert done.stderr.strip() == f"error: {path}: (top level): nested more than 64 levels deep; no scenario needs that"
+
+
 def test_thousands_of_unknown_fields_are_listed_fifty_at_a_time_with_a_count_of_the_rest(tmp_path):
     path = tmp_path / "keys.yaml"
     path.write_text(BASELINE.read_text(encoding="utf-8") + "".join(f"k{i}: 1\n" for i in range(5000)))

@@ -149,18 +149,43 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[Path, int]]:
 def _compose(text: str) -> yaml.Node | None:
     """The document's node tree: by libyaml where installed; by PyYAML's reader when that fails or is missing.
 
-    A document libyaml refuses is read again by PyYAML, whose errors every message here is worded
-    from (and which nests in Python, so a thousand levels raise RecursionError as they always did).
+    A document libyaml refuses, or that nests deeper than ``MAX_DEPTH``, is read again by PyYAML,
+    so that every message about it is worded as before.
     """
     if _FAST_COMPOSER is not None:
         parser = _FAST_COMPOSER(text)
         try:
-            return parser.get_single_node()
+            if _nests_within_limit(parser):
+                parser.dispose()
+                parser = _FAST_COMPOSER(text)
+                return parser.get_single_node()
         except yaml.YAMLError:
             pass
         finally:
             parser.dispose()
     return yaml.compose(text, Loader=_Yaml12Loader)
+
+
+def _nests_within_limit(parser: Any) -> bool:
+    """Whether the document nests collections at most ``MAX_DEPTH`` deep, read from the parser's events.
+
+    libyaml builds the node tree by recursion in C, where two million nested lists overflow the
+    stack and end the process; its events come one at a time. A deeper document goes to PyYAML.
+    """
+    depth = 0
+    while parser.check_event():
+        event = parser.get_event()
+        if isinstance(event, _OPENS):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return False
+        elif isinstance(event, _CLOSES):
+            depth -= 1
+    return True
+
+
+_OPENS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSES = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 
 def _where(exc: yaml.YAMLError, text: str, source: str) -> str:
