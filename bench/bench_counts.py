@@ -186,21 +186,49 @@ def table(rows: list[tuple[str, dict[str, float], str]]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def counting_parser(description: str) -> argparse.ArgumentParser:
+    """The options of a counting benchmark: run size, timed rounds, valgrind or not, and the hidden ``--child``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--tickets", type=int, default=10_000, help="tickets of the shorter run (the other: twice)")
     parser.add_argument("--repeat", type=int, default=5, help="timed rounds; each run keeps its least CPU time")
-    parser.add_argument("--cache", action="store_true", help="also simulate caches and branch prediction (slower)")
-    parser.add_argument("--last-level-mb", type=float, default=2.0, help="size of the simulated last-level cache")
     parser.add_argument("--skip-instructions", action="store_true", help="leave out valgrind (bytecodes and CPU only)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    return parser
+
+
+def counting_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """``parser``'s arguments, refused when the runs would be too short to count the tiered desk by."""
     args = parser.parse_args()
     if args.tickets < 3000:
         parser.error("--tickets: at least 3000 (the tiered desk's shorter run must outlast its one-day warm-up)")
+    return args
+
+
+def child_run(scenario: Scenario) -> int:
+    """A ``--child`` process: one replication, its ticket count printed last for ``cachegrind`` to check."""
+    records = run_replication(scenario, record_events=True)
+    print(json.dumps({"tickets": len(records.tickets)}))
+    return 0
+
+
+def bytecodes_per_ticket(runs: list[Runs]) -> dict[str, float]:
+    """Each run pair's Python bytecodes per ticket more (the long run's less the short run's)."""
+    return {one.desk: (bytecodes(one.long) - bytecodes(one.short)) / one.extra for one in runs}
+
+
+def cpu_per_ticket(runs: list[Runs], repeat: int) -> dict[str, float]:
+    """Each run pair's CPU seconds per ticket more, from ``cpu_seconds``."""
+    best = cpu_seconds(runs, repeat)
+    return {one.desk: (best[one.desk, 1] - best[one.desk, 0]) / one.extra for one in runs}
+
+
+def main() -> int:
+    parser = counting_parser(__doc__.splitlines()[0])
+    parser.add_argument("--cache", action="store_true", help="also simulate caches and branch prediction (slower)")
+    parser.add_argument("--last-level-mb", type=float, default=2.0, help="size of the simulated last-level cache")
+    args = counting_args(parser)
     if args.child:
-        records = run_replication(child_scenario(*args.child), record_events=True)
-        print(json.dumps({"tickets": len(records.tickets)}))
-        return 0
+        return child_run(child_scenario(*args.child))
     print(f"machine: {machine()}")
     runs = [desk_runs(desk, args.tickets) for desk in DESKS]
     for desk in runs:
@@ -209,9 +237,8 @@ def main() -> int:
     if not args.skip_instructions and not with_valgrind:
         print("valgrind is not installed: machine instructions left out (apt-get install valgrind)")
     machine_per_ticket = machine_counts(runs, args.cache, args.last_level_mb) if with_valgrind else {}
-    ops = {desk.desk: (bytecodes(desk.long) - bytecodes(desk.short)) / desk.extra for desk in runs}
-    best = cpu_seconds(runs, args.repeat)
-    cpu = {desk.desk: (best[desk.desk, 1] - best[desk.desk, 0]) / desk.extra for desk in runs}
+    ops = bytecodes_per_ticket(runs)
+    cpu = cpu_per_ticket(runs, args.repeat)
     rows = [("Python bytecodes", ops, ",.0f"), ("CPU µs", {d: s * 1e6 for d, s in cpu.items()}, ".2f")]
     if machine_per_ticket:
         instructions = {d: machine_per_ticket[d]["I"] for d in DESKS}

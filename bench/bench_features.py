@@ -26,12 +26,18 @@ Prints a Markdown table. There is no target, so the exit status is 0 unless a ru
 
 from __future__ import annotations
 
-import argparse
-import json
 import shutil
 import sys
 
-from bench_counts import Runs, bytecodes, cpu_seconds, machine_counts
+from bench_counts import (
+    Runs,
+    bytecodes_per_ticket,
+    child_run,
+    counting_args,
+    counting_parser,
+    cpu_per_ticket,
+    machine_counts,
+)
 from bench_engine import machine
 from bench_speed import mmc_scenario, tiered_days, tiered_for_days
 
@@ -119,9 +125,7 @@ def table(runs: list[Runs], measures: dict[str, tuple[dict[str, float], str]]) -
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tickets", type=int, default=10_000, help="tickets of the shorter run (the other: twice)")
-    parser.add_argument("--repeat", type=int, default=5, help="timed rounds; each run keeps its least CPU time")
+    parser = counting_parser(__doc__.splitlines()[0])
     parser.add_argument(
         "--only",
         nargs="+",
@@ -129,30 +133,22 @@ def main() -> int:
         metavar="KEY",
         help="measure these features alone, by key: " + ", ".join(list(FEATURES)[1:]),
     )
-    parser.add_argument("--skip-instructions", action="store_true", help="leave out valgrind (bytecodes and CPU only)")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.tickets < 3000:
-        parser.error("--tickets: at least 3000 (the shorter run must outlast the tiered desk's one-day warm-up)")
+    args = counting_args(parser)
     if args.child:
-        records = run_replication(child_scenario(*args.child), record_events=True)
-        print(json.dumps({"tickets": len(records.tickets)}))
-        return 0
+        return child_run(child_scenario(*args.child))
     print(f"machine: {machine()}")
     days = tiered_days(args.tickets)
     names = [next(iter(FEATURES)), *(args.only or list(FEATURES)[1:])]
     runs = [*(variant_runs(name, days) for name in names), mmc_runs(args.tickets)]
-    ops = {one.desk: (bytecodes(one.long) - bytecodes(one.short)) / one.extra for one in runs}
-    measures = {"bytecodes": (ops, ",.0f")}
+    measures = {"bytecodes": (bytecodes_per_ticket(runs), ",.0f")}
     with_valgrind = not args.skip_instructions and shutil.which("valgrind") is not None
     if with_valgrind:
         counted = machine_counts(runs, False, 0.0, __file__)
         measures["instructions"] = ({name: counts["I"] for name, counts in counted.items()}, ",.0f")
     elif not args.skip_instructions:
         print("valgrind is not installed: machine instructions left out (apt-get install valgrind)")
-    best = cpu_seconds(runs, args.repeat)
-    cpu = {one.desk: (best[one.desk, 1] - best[one.desk, 0]) / one.extra * 1e6 for one in runs}
-    measures["CPU µs"] = (cpu, ".2f")
+    cpu = cpu_per_ticket(runs, args.repeat)
+    measures["CPU µs"] = ({desk: seconds * 1e6 for desk, seconds in cpu.items()}, ".2f")
     print(f"\nper ticket; tickets: of the longer run, about {2 * days:.1f} days\n")
     print(table(runs, measures))
     return 0
