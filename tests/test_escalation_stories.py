@@ -147,14 +147,25 @@ BILLING = {"name": "billing", "skill": "billing", "handle_time": fixed(10)}
 FINANCE = [{"name": "tier1", "agents": 1}, {"name": "finance", "agents": 1, "skills": ["billing"]}]
 
 
+BILLING_CALL = {"name": "phone", "arrival_times": [0], "category_mix": {"billing": 1}}
+BILLING_ONLY_AT_FINANCE = {**BILLING, "handle_time": {"finance": fixed(7)}}
+
+
+def billing_via_tier1(**fields: Any) -> RunRecords:
+    """Billing calls routed to tier 1, which lacks the skill and triages in 2 min; ``fields`` replace the rest."""
+    scenario = {
+        "channels": [BILLING_CALL],
+        "categories": [BILLING],
+        "teams": FINANCE,
+        "routing": TO_TIER1,
+        "escalation": {"handoff": {"triage_time": fixed(2)}},
+        **fields,
+    }
+    return simulate(**scenario)
+
+
 def test_team_without_the_skill_triages_then_transfers_to_the_team_that_has_it():
-    records = simulate(
-        channels=[{"name": "phone", "arrival_times": [0], "category_mix": {"billing": 1}}],
-        categories=[BILLING],
-        teams=FINANCE,
-        routing=TO_TIER1,
-        escalation={"handoff": {"triage_time": fixed(2)}},
-    )
+    records = billing_via_tier1()
     assert log(records) == [
         (0.0, 0, "arrival", "", "phone"),
         (0.0, 0, "picked_up", "tier1", "triage"),
@@ -168,42 +179,23 @@ def test_team_without_the_skill_triages_then_transfers_to_the_team_that_has_it()
 
 def test_the_team_with_the_skill_works_a_triaged_ticket_for_its_own_handle_time():
     slow_triage = [{**FINANCE[0], "handle_time_multiplier": 5}, {**FINANCE[1], "handle_time_multiplier": 2}]
-    records = simulate(
-        channels=[{"name": "phone", "arrival_times": [0], "category_mix": {"billing": 1}}],
-        categories=[BILLING],
-        teams=slow_triage,
-        routing=TO_TIER1,
-        escalation={"handoff": {"triage_time": fixed(2)}},
-    )
+    records = billing_via_tier1(teams=slow_triage)
     assert log(records)[-1] == (22.0, 0, "resolved", "finance", "")  # 2 min triage, then 10 min x finance's 2
 
 
 def test_a_triaging_team_needs_no_handle_time_for_a_category_it_cannot_work():
-    records = simulate(
-        channels=[{"name": "phone", "arrival_times": [0], "category_mix": {"billing": 1}}],
-        categories=[{**BILLING, "handle_time": {"finance": fixed(7)}}],
-        teams=FINANCE,
-        routing=TO_TIER1,
-        escalation={"handoff": {"triage_time": fixed(2)}},
-    )
+    records = billing_via_tier1(categories=[BILLING_ONLY_AT_FINANCE])
     assert log(records)[-1] == (9.0, 0, "resolved", "finance", "")
 
 
 def test_a_caller_who_hangs_up_at_a_triaging_team_without_a_handle_time_calls_again_and_is_served():
-    phone = {
-        "name": "phone",
+    retrying = {
+        **BILLING_CALL,
         "arrival_times": [0, 0],
-        "category_mix": {"billing": 1},
         "patience": fixed(1),
         "retrial": {"probability": 1, "delay": fixed(30), "max": 1},
     }
-    records = simulate(
-        channels=[phone],
-        categories=[{**BILLING, "handle_time": {"finance": fixed(7)}}],
-        teams=FINANCE,
-        routing=TO_TIER1,
-        escalation={"handoff": {"triage_time": fixed(2)}},
-    )
+    records = billing_via_tier1(channels=[retrying], categories=[BILLING_ONLY_AT_FINANCE])
     outcomes = ticket_rows(records, ["outcome", "resolving_team"])
     assert outcomes == [(0, "resolved", "finance"), (1, "abandoned", None), (2, "resolved", "finance")]
 
