@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sim.scenario.spec import Scenario
-    from sim.scenario.workload import Workload
+    from sim.scenario.workload import Run
 
 # Each command imports what it needs (SimPy, pandas, SciPy, the experiments and the tables) when
 # it runs, so `--help`, `validate` and `schema` answer at once; tests/test_code_health.py checks
@@ -316,7 +316,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError("--replications must be at least 1")
     target = _precision(args, scenario)
     planned = max(args.replications or scenario.replications, target.max_replications if target else 0)
-    _check_workload([(scenario, planned)], args.force)
+    _check_workload([(str(args.scenario), scenario, planned)], args.force)
     ready_to_write(run_folder_parent(scenario.name, args.out))
     with executor_for(args, planned) as executor:
         result = run(
@@ -377,7 +377,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim.experiments.compare import compare, write_comparison
     from sim.reports.tables import comparison_table
 
-    scenarios = _comparison_scenarios(args)
+    scenarios, sources = _comparison_scenarios(args)
     if args.replications is not None and args.replications < 1:
         raise UsageError("--replications must be at least 1")
     base = next(iter(scenarios.values()))
@@ -386,7 +386,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         args.kpis = list(dict.fromkeys(args.kpis))  # --kpi asa --kpi asa: one column, not two
     _check_kpis(args.kpis or [], base)
     per_scenario = max(args.replications or base.replications, target.max_replications if target else 0)
-    _check_workload([(scenario, per_scenario) for scenario in scenarios.values()], args.force)
+    _check_workload([(sources[name], scenario, per_scenario) for name, scenario in scenarios.items()], args.force)
     ready_to_write(Path(args.out) / "compare")
     with executor_for(args, per_scenario * len(scenarios)) as executor:
         result = compare(
@@ -432,7 +432,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     if args.days is not None:
         goals = goals.model_copy(update={"horizon": args.days * MINUTES_PER_DAY})
     simulated = scenario.model_copy(update={"horizon": scenario.warmup + goals.horizon})  # as the search runs it
-    _check_workload([(simulated, goals.verify_replications)], args.force)
+    _check_workload([(f"{args.scenario} at the goals' horizon", simulated, goals.verify_replications)], args.force)
     ready_to_write(Path(args.out) / "optimise")
     with executor_for(args, goals.verify_replications) as executor:
         result = optimise(
@@ -452,18 +452,23 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     return 0
 
 
-def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
-    """Labelled scenarios: the files (by scenario name, else by path), then the variants of the first."""
+def _comparison_scenarios(args: argparse.Namespace) -> tuple[dict[str, Scenario], dict[str, str]]:
+    """Labelled scenarios: the files (by scenario name, else by path), then the variants of the first.
+
+    Also where each label comes from, for messages: its file, or ``--variant NAME``.
+    """
     from sim.scenario.loader import load_scenario
     from sim.scenario.overrides import Override
     from sim.scenario.variants import clash_message, parse_variant, read_document, spelling_clashes
 
     scenarios: dict[str, Scenario] = {}
+    sources: dict[str, str] = {}
     if len({Path(path).resolve() for path in args.scenarios}) < len(args.scenarios):
         raise UsageError("a scenario file is given twice; vary one with --variant NAME:PATH=VALUE instead")
     for path in args.scenarios:
         scenario = load_scenario(path, args.overrides)
-        scenarios[scenario.name if scenario.name not in scenarios else path] = scenario
+        label = scenario.name if scenario.name not in scenarios else path
+        scenarios[label], sources[label] = scenario, str(path)
     if args.variant:
         base = read_document(args.scenarios[0])
         for text in args.variant:
@@ -478,9 +483,10 @@ def _comparison_scenarios(args: argparse.Namespace) -> dict[str, Scenario]:
                 raise UsageError(f"--variant {text!r}: {clash_message(base.data, first, second)}")
             named = [Override(text, f"--variant {variant.name}:{text}") for text in variant.overrides]
             scenarios[variant.name] = base.scenario([*args.overrides, *named])
+            sources[variant.name] = f"--variant {variant.name}"
     if len(scenarios) < 2:
         raise UsageError("compare needs at least two scenarios: more files, or --variant NAME:PATH=VALUE")
-    return scenarios
+    return scenarios, sources
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -493,7 +499,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     plan = load_sweep(args.sweep)
     points, reps = len(plan.points), plan.replications
-    _check_workload([(workload, reps) for workload in plan.workloads], args.force)
+    _check_workload([(f"{plan.source} point {i}", work, reps) for i, work in enumerate(plan.workloads)], args.force)
     ready_to_write(sweep_folder(plan, args.out), leftovers)
     with executor_for(args, plan.tasks) as executor:
         print(
@@ -544,7 +550,7 @@ def _precision(args: argparse.Namespace, scenario: Scenario) -> PrecisionTarget 
     return target
 
 
-def _check_workload(runs: list[tuple[Scenario, int]] | list[tuple[Workload, int]], force: bool) -> None:
+def _check_workload(runs: list[Run], force: bool) -> None:
     """Refuse, before simulating, work above the documented limits, unless ``--force``."""
     from sim.scenario.workload import total_problem
 

@@ -16,7 +16,7 @@ import pytest
 from conftest import BASELINE, ROOT, build, fixed
 
 from sim.scenario.errors import ScenarioError
-from sim.scenario.workload import MAX_TICKETS_PER_REPLICATION, estimate
+from sim.scenario.workload import MAX_TICKETS_PER_REPLICATION, estimate, total_problem
 
 INF = float("inf")
 REFUND = {"refund_amount": fixed(50)}
@@ -198,6 +198,57 @@ def test_optimise_refuses_a_horizon_beyond_the_limits_before_its_pilot_unless_fo
     assert done.returncode == 2, done.stderr
     assert "tickets per replication, above the limit of 5,000,000" in done.stderr
     assert "add --force to run it anyway" in done.stderr
+
+
+def _two_channels(**fields: Any) -> Any:
+    channels = [
+        {"name": "phone", "rate_per_hour": 30, "category_mix": {"question": 1}},
+        {"name": "email", "rate_per_hour": 3e5, "category_mix": {"question": 1}},
+    ]
+    return build(channels=channels, **fields)
+
+
+def test_a_refusal_names_the_scenario_and_the_channel_that_brings_most_tickets():
+    small, large = build(), _two_channels(horizon="1d")
+    problem = total_problem([("ok.yaml", small, 1), ("--variant busy", large, 1)])
+    assert problem is not None
+    assert problem.startswith("--variant busy: about 7,200,720 tickets per replication, above the limit")
+    assert "(channels.email brings about 7,200,000 over a horizon of 24.0h: lower its rate_per_hour" in problem
+
+
+def test_a_refusal_for_too_many_agents_names_the_team():
+    crowded = build(teams=[{"name": "desk", "agents": 200_000}])
+    assert total_problem([("big.yaml", crowded, 1)]) == (
+        "big.yaml: teams.desk: 200,000 agents on duty at once, above the limit of 100,000"
+    )
+
+
+def test_a_refusal_of_the_total_names_the_run_that_brings_most_of_it():
+    small, large = _two_channels(horizon="10m"), _two_channels(horizon="2h")
+    problem = total_problem([("a.yaml", small, 100), ("b.yaml", large, 500)])
+    assert problem is not None
+    assert problem.startswith("about 305,030,500 tickets in all replications, above the limit of 200,000,000")
+    assert "(the most from b.yaml: 500 replications of about 600,060 tickets;" in problem
+    assert "lower the replications or the horizon" in problem
+
+
+def test_compare_says_which_variant_is_too_large():
+    command = [sys.executable, "run_sim.py", "compare", str(BASELINE), "--variant", "big:horizon=1e9", "--quiet"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: --variant big: about 611,087,302 tickets per replication"), done.stderr
+
+
+def test_sweep_says_which_point_is_too_large(tmp_path):
+    sweep = tmp_path / "huge.yaml"
+    sweep.write_text(
+        f"name: huge\nbase: {BASELINE}\nreplications: 1\nparameters:\n  channels.phone.rate_per_hour: [30, 1e8]\n"
+    )
+    command = [sys.executable, "run_sim.py", "sweep", str(sweep), "--out", str(tmp_path), "--quiet"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert done.returncode == 2, done.stderr
+    assert f"error: {sweep} point 1: about" in done.stderr, done.stderr
+    assert "(channels.phone brings about" in done.stderr
 
 
 def test_the_limits_let_the_million_ticket_benchmark_through():

@@ -36,7 +36,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -68,7 +68,7 @@ from sim.scenario.variants import (
     read_document,
     spelling_clashes,
 )
-from sim.scenario.workload import Workload, channel_tickets, team_agents
+from sim.scenario.workload import Workload, channel_tickets, estimate, pool_agents
 from sim.scenario.yaml_source import read_mapping
 
 MAX_GRID_VALUES = 100_000
@@ -482,9 +482,10 @@ def _check_points(plan: SweepPlan) -> tuple[list[tuple[FieldPath, str]], list[Wo
         return _check_each_point(plan)
     assert groups is not None
     hits: dict[str, list[int]] = {}
-    base_tickets, base_agents = channel_tickets(plan.base_scenario), team_agents(plan.base_scenario)
-    tickets = [0.0] * len(plan.points)
-    agents: list[dict[int, int]] = [{} for _ in plan.points]
+    base = estimate(plan.base_scenario)
+    channels, pools = list(base.channels), list(base.pools)
+    tickets: list[dict[str, float]] = [{} for _ in plan.points]
+    agents: list[dict[str, int]] = [{} for _ in plan.points]
     for record, names in groups.items():
         for ids in keys[record].values():
             point = plan.points[ids[0]]
@@ -498,15 +499,19 @@ def _check_points(plan: SweepPlan) -> tuple[list[tuple[FieldPath, str]], list[Wo
             index = record[1]
             assert isinstance(index, int)
             if record[0] == "channels":
-                change = channel_tickets(scenario)[index] - base_tickets[index]
+                name = channels[index]
+                arrivals = channel_tickets(scenario)[index]
                 for point_id in ids:
-                    tickets[point_id] += change
+                    tickets[point_id][name] = arrivals
             elif record[0] == "teams":
-                size = team_agents(scenario)[index]
+                name = pools[index]
+                size = pool_agents(scenario)[name]
                 for point_id in ids:
-                    agents[point_id][index] = size
-    total, largest = sum(base_tickets), dict(enumerate(base_agents))
-    workloads = [Workload(total + tickets[i], max({**largest, **agents[i]}.values())) for i in range(len(plan.points))]
+                    agents[point_id][name] = size
+    workloads = [
+        replace(base, channels=base.channels | changed, pools=base.pools | sizes)
+        for changed, sizes in zip(tickets, agents, strict=True)
+    ]
     return _report(plan, {message: sorted(ids) for message, ids in hits.items()}), workloads
 
 
@@ -521,7 +526,7 @@ def _check_each_point(plan: SweepPlan) -> tuple[list[tuple[FieldPath, str]], lis
             for index in range(len(exc.problems)):
                 hits.setdefault(exc.describe(index), []).append(point_id)
             continue
-        workloads.append(Workload(sum(channel_tickets(scenario)), max(team_agents(scenario))))
+        workloads.append(estimate(scenario))
     return _report(plan, hits), workloads
 
 
