@@ -21,6 +21,7 @@ from sim.cli_common import (
     add_report_option,
     examples,
     executor_for,
+    given,
     progress_of,
     ready_to_write,
     seed_number,
@@ -38,7 +39,12 @@ EXAMPLE = "data/example_generic"
 
 def add_export_options(parser: argparse.ArgumentParser) -> None:
     """``--events``, ``--format``, ``--map`` and ``--timezone``: how to read an export."""
-    parser.add_argument("--events", metavar="EVENTS", help="the audit/event export (group and status changes)")
+    parser.add_argument(
+        "--events",
+        metavar="EVENTS",
+        type=given("the event export file"),
+        help="the audit/event export (group and status changes)",
+    )
     parser.add_argument(
         "--format",
         default="generic",
@@ -97,11 +103,12 @@ def add_calibrate_parser(sub: argparse._SubParsersAction) -> None:
             "--format zendesk --base scenarios/tiered.yaml -o results/tiered_calibrated.yaml",
         ),
     )
-    parser.add_argument("tickets", help="the ticket export (CSV, or .csv.gz)")
+    parser.add_argument("tickets", type=given("the ticket export file"), help="the ticket export (CSV, or .csv.gz)")
     add_export_options(parser)
     parser.add_argument(
         "--base",
         metavar="SCENARIO",
+        type=given("a scenario file, or leave --base out"),
         help="a scenario that gives what an export cannot show: rosters, costs, SLA policies, calendars, "
         "concurrency, service-level targets (default: rosters estimated from the export's work)",
     )
@@ -109,9 +116,14 @@ def add_calibrate_parser(sub: argparse._SubParsersAction) -> None:
         "-o",
         "--out",
         default="results/calibrated.yaml",
+        type=given("a file to write, e.g. results/calibrated.yaml"),
         help="the scenario to write (default: results/calibrated.yaml)",
     )
-    parser.add_argument("--name", help="the scenario's name (default: the output file's name)")
+    parser.add_argument(
+        "--name",
+        type=given("a name, or leave --name out"),
+        help="the scenario's name (default: the output file's name)",
+    )
     parser.add_argument("--no-report", action="store_true", help="skip the fit report (<out>.fit.html)")
 
 
@@ -208,8 +220,17 @@ def add_backtest_parser(sub: argparse._SubParsersAction) -> None:
             f"backtest scenarios/tiered.yaml {EXAMPLE}/tickets.csv.gz --events {EXAMPLE}/events.csv.gz --warmup 0",
         ),
     )
-    parser.add_argument("scenario", help="scenario YAML file to back-test, e.g. the one calibrate wrote")
-    parser.add_argument("tickets", metavar="TICKETS", help="the export's ticket file (.csv or .csv.gz)")
+    parser.add_argument(
+        "scenario",
+        type=given("a scenario file, e.g. scenarios/baseline.yaml"),
+        help="scenario YAML file to back-test, e.g. the one calibrate wrote",
+    )
+    parser.add_argument(
+        "tickets",
+        metavar="TICKETS",
+        type=given("the ticket export file"),
+        help="the export's ticket file (.csv or .csv.gz)",
+    )
     add_export_options(parser)
     parser.add_argument(
         "--replications", "-r", type=int, default=20, help="simulated replications of the period (default: 20)"
@@ -224,7 +245,12 @@ def add_backtest_parser(sub: argparse._SubParsersAction) -> None:
         "that began with an empty desk)",
     )
     add_overrides(parser)
-    parser.add_argument("--out", default="results", help="results folder (default: results/; lands in backtest/)")
+    parser.add_argument(
+        "--out",
+        default="results",
+        type=given("a folder, e.g. --out results"),
+        help="results folder (default: results/; lands in backtest/)",
+    )
     add_execution_options(parser)
     add_report_option(parser)
 

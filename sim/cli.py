@@ -25,6 +25,7 @@ from sim.cli_common import (
     add_report_option,
     examples,
     executor_for,
+    given,
     lasting_imports,
     progress_of,
     ready_to_write,
@@ -59,7 +60,12 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:
         description="Write a self-contained report.html, and the plots as PNG and SVG under "
         "plots/, into the folder of a run, a comparison or a sweep.",
     )
-    parser.add_argument("results", metavar="RESULTS_DIR", help="a folder printed by run, compare, sweep or optimise")
+    parser.add_argument(
+        "results",
+        metavar="RESULTS_DIR",
+        type=given("a results folder"),
+        help="a folder printed by run, compare, sweep or optimise",
+    )
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -105,10 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
             "run scenarios/tiered.yaml -r 5 --report",
         ),
     )
-    p_run.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
+    p_run.add_argument(
+        "scenario",
+        type=given("a scenario file, e.g. scenarios/baseline.yaml"),
+        help="scenario YAML file, e.g. scenarios/baseline.yaml",
+    )
     _add_replication_options(p_run)
     add_overrides(p_run)
-    p_run.add_argument("--out", default="results", help="results folder (default: results/)")
+    p_run.add_argument(
+        "--out",
+        default="results",
+        type=given("a folder, e.g. --out results"),
+        help="results folder (default: results/)",
+    )
     p_run.add_argument("--no-events", action="store_true", help="do not record the per-event log (faster, smaller)")
     _add_precision_options(p_run)
     add_execution_options(p_run)
@@ -126,7 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
             "compare scenarios/handoff.yaml --variant 'warm:escalation.handoff.mode=warm' --set horizon=3d -r 5",
         ),
     )
-    p_cmp.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files; the first is the base")
+    p_cmp.add_argument(
+        "scenarios",
+        nargs="+",
+        metavar="SCENARIO",
+        type=given("a scenario file, e.g. scenarios/baseline.yaml"),
+        help="scenario files; the first is the base",
+    )
     p_cmp.add_argument(
         "--variant",
         action="append",
@@ -144,7 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare only these KPIs, e.g. --kpi service_level.phone --kpi asa.phone (default: all)",
     )
     p_cmp.add_argument(
-        "--out", default="results", help="results folder (default: results/; the comparison lands in results/compare/)"
+        "--out",
+        default="results",
+        type=given("a folder, e.g. --out results"),
+        help="results folder (default: results/; the comparison lands in results/compare/)",
     )
     _add_precision_options(p_cmp)
     add_execution_options(p_cmp)
@@ -159,8 +183,16 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=HelpFormatter,
         epilog=examples("sweep scenarios/sweeps/staffing.yaml", "sweep scenarios/sweeps/staffing.yaml --resume"),
     )
-    p_swp.add_argument("sweep", help="sweep YAML file, e.g. scenarios/sweeps/staffing.yaml")
-    p_swp.add_argument("--out", help="results folder of this sweep (default: results/sweeps/<name>/)")
+    p_swp.add_argument(
+        "sweep",
+        type=given("a sweep file, e.g. scenarios/sweeps/staffing.yaml"),
+        help="sweep YAML file, e.g. scenarios/sweeps/staffing.yaml",
+    )
+    p_swp.add_argument(
+        "--out",
+        type=given("a folder, e.g. --out results"),
+        help="results folder of this sweep (default: results/sweeps/<name>/)",
+    )
     again = p_swp.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="finish an interrupted sweep in its folder")
     again.add_argument("--overwrite", action="store_true", help="delete the sweep's earlier results and start again")
@@ -181,9 +213,15 @@ def build_parser() -> argparse.ArgumentParser:
             "optimise scenarios/tiered.yaml --days 2 --no-compare",
         ),
     )
-    p_opt.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
     p_opt.add_argument(
-        "--goals", help="goals YAML file (default: every channel's service-level goal, met in every interval)"
+        "scenario",
+        type=given("a scenario file, e.g. scenarios/baseline.yaml"),
+        help="scenario YAML file, e.g. scenarios/baseline.yaml",
+    )
+    p_opt.add_argument(
+        "--goals",
+        type=given("a goals file, or leave --goals out for the default goals"),
+        help="goals YAML file (default: every channel's service-level goal, met in every interval)",
     )
     p_opt.add_argument("--seed", type=seed_number, help="base random seed, 0 or more (default: the scenario's)")
     p_opt.add_argument(
@@ -191,7 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_opt.add_argument("--no-compare", action="store_true", help="skip the Erlang-only roster and its check")
     _add_force_option(p_opt)
-    p_opt.add_argument("--out", default="results", help="results folder (default: results/; lands in optimise/)")
+    p_opt.add_argument(
+        "--out",
+        default="results",
+        type=given("a folder, e.g. --out results"),
+        help="results folder (default: results/; lands in optimise/)",
+    )
     add_overrides(p_opt)
     add_execution_options(p_opt)
     add_report_option(p_opt)
@@ -207,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
             "validate scenarios/baseline.yaml --set teams.tier1.shifts[0].agents=11",
         ),
     )
-    p_val.add_argument("scenario")
+    p_val.add_argument("scenario", type=given("a scenario file, e.g. scenarios/baseline.yaml"))
     add_overrides(p_val)
 
     p_schema = sub.add_parser("schema", help="print the scenario JSON Schema (for editor autocompletion)")

@@ -73,6 +73,21 @@ def _whole(text: str, what: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
 
 
+def given(what: str) -> Callable[[str], str]:
+    """An argparse type that takes the text as typed but refuses an empty one, naming ``what`` to give instead.
+
+    An empty value usually comes from a shell variable that was not set (``--out "$DIR"``). Taken
+    as typed it would quietly mean the default (``--goals ''``) or the current folder (``--out ''``).
+    """
+
+    def check(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"is empty; give {what}")
+        return text
+
+    return check
+
+
 def seed_number(text: str) -> int:
     """A ``--seed`` value: a whole number of 0 or more (numpy's seed sequences take no negatives)."""
     seed = _whole(text, "a whole number")
@@ -96,6 +111,7 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scheduler",
         metavar="ADDRESS",
+        type=given("the scheduler's address, e.g. tcp://10.0.0.5:8786"),
         help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask; "
         "without it, --executor dask starts a local cluster)",
     )

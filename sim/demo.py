@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.cli_common import given
+
 if TYPE_CHECKING:  # the demos' code is imported when a demo runs, so `--help` stays quick
     from sim.experiments.executors import Executor
     from sim.experiments.replications import RunResult
@@ -211,7 +213,12 @@ def add_demo_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("name", nargs="?", choices=list(DEMOS), metavar="NAME", help="the demo to run")
     parser.add_argument("--list", action="store_true", help="list the demos, one line each")
     parser.add_argument("--replications", "-r", type=int, help="replications per scenario (default: each demo's)")
-    parser.add_argument("--out", default="results", help="results folder (default: results/; lands in compare/)")
+    parser.add_argument(
+        "--out",
+        default="results",
+        type=given("a folder, e.g. --out results"),
+        help="results folder (default: results/; lands in compare/)",
+    )
     parser.add_argument("--workers", "-w", type=int, help="parallel workers (default: all cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -169,3 +169,24 @@ def test_a_command_freezes_the_objects_of_the_modules_it_loads_and_nothing_on_la
     assert made_since
     gc.unfreeze()
     del sys.modules["first_time_here"]
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (["run", str(BASELINE), "--out", ""], "--out"),
+        (["run", ""], "scenario"),
+        (["compare", str(BASELINE), " "], "SCENARIO"),
+        (["sweep", "scenarios/sweeps/staffing.yaml", "--out", ""], "--out"),
+        (["optimise", str(BASELINE), "--goals", ""], "--goals"),
+        (["run", str(BASELINE), "--scheduler", ""], "--scheduler"),
+        (["calibrate", "tickets.csv", "--base", ""], "--base"),
+        (["demo", "handoff", "--out", ""], "--out"),
+        (["report", ""], "RESULTS_DIR"),
+    ],
+)
+def test_an_empty_file_or_folder_option_is_refused_instead_of_meaning_the_default(command, option, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(command)
+    assert exited.value.code == 2
+    assert f"error: argument {option}: is empty; give " in capsys.readouterr().err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 
-from sim.cli_common import HelpFormatter, UsageError, examples
+from sim.cli_common import HelpFormatter, UsageError, examples, given
 
 
 def add_app_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,10 +21,20 @@ def add_app_parser(sub: argparse._SubParsersAction) -> None:
         epilog=examples("app", "app scenarios/tiered.yaml", "app scenarios/baseline.yaml --port 8090 --no-browser"),
     )
     parser.add_argument("scenario", nargs="?", help="scenario YAML to open (default: the handoff demo)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        type=given("an address, e.g. 127.0.0.1"),
+        help="address to listen on (default: 127.0.0.1, this machine)",
+    )
     parser.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
     parser.add_argument("--workers", "-w", type=int, help="parallel worker processes (default: all cores)")
-    parser.add_argument("--out", default="results", help="results folder for reports and uploads (default: results/)")
+    parser.add_argument(
+        "--out",
+        default="results",
+        type=given("a folder, e.g. --out results"),
+        help="results folder for reports and uploads (default: results/)",
+    )
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
 
 
