@@ -124,12 +124,29 @@ def test_libyaml_and_pyyaml_read_every_bundled_file_to_the_same_values_and_lines
 
 def test_an_integer_too_long_for_python_to_read_is_refused_by_its_field(tmp_path):
     digits = "9" * 5000  # Python reads at most 4,300 digits as an int
-    with pytest.raises(ScenarioError, match=r"--set seed=9+: must be a finite number \(got inf\)"):
+    with pytest.raises(
+        ScenarioError, match=r"--set seed=9+…9+ \(5,005 characters\): must be a finite number \(got inf\)"
+    ):
         load_scenario(BASELINE, [f"seed={digits}"])
     path = tmp_path / "seed.yaml"
     path.write_text(BASELINE.read_text(encoding="utf-8").replace("seed: 42", f"seed: {digits}", 1), encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"seed\.yaml:\d+: seed: must be a finite number \(got inf\)"):
         load_scenario(path)
+
+
+def test_a_huge_bad_value_is_shown_with_its_middle_cut_out(tmp_path):
+    name = "x" * 4_000_000
+    path = tmp_path / "big.yaml"
+    path.write_text(
+        BASELINE.read_text(encoding="utf-8").replace("name: baseline", f"name: {name}", 1), encoding="utf-8"
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    shortened = "'" + "x" * 39 + "…" + "x" * 7 + "' (4,000,002 characters)"
+    assert str(caught.value).endswith(f"name: is longer than 64 characters (got {shortened})")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(BASELINE, [f"name={name}"])
+    assert len(str(caught.value)) < 300
 
 
 @pytest.mark.parametrize("value", ["[1,", "*a", "'x", "{", "\t1"])

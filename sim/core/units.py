@@ -50,14 +50,18 @@ def parse_duration(value: object) -> float:
     else:
         raise ValueError(f"expected a duration, got {value!r}; use {DURATION_HELP}")
     if not math.isfinite(minutes) or minutes < 0:
-        raise ValueError(f"{_shown(value)} is not a duration: it must be finite and not negative")
+        raise ValueError(f"{shown(value)} is not a duration: it must be finite and not negative")
     return minutes
 
 
-def _shown(value: object, width: int = 30) -> str:
-    """``repr(value)``, its middle cut out when it is longer than ``width`` (a number of 400 digits, say)."""
-    text = repr(value)
-    return text if len(text) <= width else f"{text[: width // 2]}…{text[-8:]} ({len(text)} characters)"
+def shown(value: object, width: int = 30) -> str:
+    """``repr(value)`` for a message, ``shortened`` to ``width`` (a number of 400 digits, a name of 4 MB)."""
+    return shortened(repr(value), width)
+
+
+def shortened(text: str, width: int = 30) -> str:
+    """``text``, its middle cut out when it is longer than ``width``, so that a message stays one readable line."""
+    return text if len(text) <= width else f"{text[: width // 2]}…{text[-8:]} ({len(text):,} characters)"
 
 
 def duration_unit(minutes: float) -> str:

@@ -14,11 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sim.core.units import shortened
 from sim.scenario.errors import ScenarioError, format_path
 from sim.scenario.fields import Path
 from sim.scenario.yaml_source import parse_yaml, plain_number
 
 _SHELL_SAFE = re.compile(r"^[A-Za-z0-9_.,=:/+@%\[\]\-]+$")
+NAME_WIDTH = 120
+"""Characters of an override that a message repeats, the middle cut out of a longer one (a value of megabytes)."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class Override:
     def __post_init__(self) -> None:
         if not self.name:
             word = self.text if _SHELL_SAFE.match(self.text) else "'" + self.text.replace("'", "'\\''") + "'"
-            object.__setattr__(self, "name", f"--set {word}")
+            object.__setattr__(self, "name", f"--set {shortened(word, NAME_WIDTH)}")
 
     @classmethod
     def of(cls, item: str | Override) -> Override:

@@ -14,10 +14,13 @@ from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
 from sim.core.distributions import DISTRIBUTION_NAMES
+from sim.core.units import shown
 from sim.scenario.fields import NAME_CHARACTERS, Path
 from sim.scenario.spec import Scenario
 
 _TAGS = set(DISTRIBUTION_NAMES)
+WIDTH = 80
+"""Characters of a bad value a message shows, the middle cut out of a longer one."""
 
 
 def describe_error(err: ErrorDetails, data: Any, root: type[BaseModel] = Scenario) -> tuple[Path, str]:
@@ -45,12 +48,13 @@ def describe_error(err: ErrorDetails, data: Any, root: type[BaseModel] = Scenari
     }
     if kind in bounds:
         limit = next(iter(err["ctx"].values()))
-        return loc, f"must be {bounds[kind]} {limit:g}, got {err['input']!r}"
+        return loc, f"must be {bounds[kind]} {limit:g}, got {shown(err['input'], WIDTH)}"
     if kind in _PLAIN:
-        return loc, _PLAIN[kind] + (f" (got {err['input']!r})" if not isinstance(err["input"], (dict, list)) else "")
+        got = "" if isinstance(err["input"], (dict, list)) else f" (got {shown(err['input'], WIDTH)})"
+        return loc, _PLAIN[kind] + got
     message = err["msg"].removeprefix("Value error, ")
     if kind != "value_error" and "input" in err and not isinstance(err["input"], (dict, list)):
-        message += f" (got {err['input']!r})"
+        message += f" (got {shown(err['input'], WIDTH)})"
     return loc, message
 
 
