@@ -1,6 +1,8 @@
 """Executors: 1 worker = N workers = a Dask cluster, bit for bit; failures are captured, not raised."""
 
 import math
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -119,6 +121,26 @@ def test_a_scheduler_that_is_not_a_tcp_address_is_refused_with_the_form_to_use(a
     pytest.importorskip("distributed")
     with pytest.raises(ExecutorError, match=rf"cannot reach the Dask scheduler at {address}: .*tcp://host:port"):
         make_executor("dask", None, address)
+
+
+REFUSE_TWICE = """
+import gc
+from sim.experiments.executors import ExecutorError, make_executor
+gc.set_threshold(50)  # collect often, as a long test session or app does, so a leftover Client is collected mid-start
+for address in ["notaurl", "tls://127.0.0.1:1"] * 2:
+    try:
+        make_executor("dask", None, address)
+    except ExecutorError:
+        pass
+print("refused four")
+"""
+
+
+def test_refusing_bad_scheduler_addresses_again_and_again_in_one_process_neither_hangs_nor_crashes():
+    # about 4 s; a Client left for the collector stalled a later one for 80 s or for ever, or crashed it
+    pytest.importorskip("distributed")
+    done = subprocess.run([sys.executable, "-c", REFUSE_TWICE], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "refused four", done.stderr[-2000:]
 
 
 def test_a_failing_replication_stops_run_with_the_workers_traceback(scenario, monkeypatch):

@@ -17,6 +17,7 @@ more memory than one of a hundred.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -247,6 +248,7 @@ class DaskExecutor(Executor):
                 "the Dask executor needs the 'distributed' package: pip install \"escalation-sim[distributed]\""
             ) from None
         self._cluster = None
+        unreachable = None
         try:
             if scheduler:
                 self._client = Client(scheduler, timeout="20s")
@@ -261,10 +263,13 @@ class DaskExecutor(Executor):
                 )
                 self._client = Client(self._cluster)
         except (OSError, ValueError, TypeError) as exc:  # not an address, or a TLS one without a context
+            unreachable = f"cannot reach the Dask scheduler at {scheduler}: {exc}; give its address as tcp://host:port"
+        if unreachable is not None:
             self.close()
-            raise ExecutorError(
-                f"cannot reach the Dask scheduler at {scheduler}: {exc}; give its address as tcp://host:port"
-            ) from None
+            # The half-built Client sits in a reference cycle; collected later, inside the next Client's
+            # start, its __del__ stops the shared event loop that start holds: a hang, or an AssertionError.
+            gc.collect()
+            raise ExecutorError(unreachable)
         connection = self._client.scheduler
         assert connection is not None  # a Client that connected without error has its scheduler
         self.scheduler = connection.address
