@@ -207,6 +207,51 @@ def test_self_service_is_offered_only_on_its_channels():
 #   contacts 7 (3 faq + 3 billing + 1 question), of which 6 tried self-service: deflection 6/7
 #   decided attempts: 3 contained + 2 reached an agent (the third is undecided): containment 3/5
 #   extra handle time of the failed ones that reached an agent: 3 and 3
+ONE_FAILED_CONTACT = {"share": 1, "fail": 1, "delay": fixed(5), "extra_handle_time": fixed(3)}
+"""Self-service fails the contact after 5 minutes, and its first session with an agent takes 3 minutes more."""
+TIERS = [{"name": "tier1", "agents": 1}, {"name": "tier2", "agents": 1, "skills": ["billing"]}]
+ONE_CALL = {"name": "phone", "arrival_times": [0], "category_mix": {"question": 1}}
+
+
+def first_session_of_a_failed_contact(**category: object) -> list[tuple]:
+    """The event log of one contact that self-service failed, its category ``question`` with ``category``."""
+    records = simulate(
+        channels=[ONE_CALL],
+        categories=[{"name": "question", "self_service": ONE_FAILED_CONTACT, **category}],
+        teams=TIERS,
+        routing=[{"team": "tier1"}],
+        escalation={"handoff": {"triage_time": fixed(2)}},
+    )
+    return [(time, event, team) for time, _, event, team in event_log(records)]
+
+
+def test_a_failed_contacts_extra_time_lengthens_a_first_attempt_that_fails():
+    # tier 1 never solves it: its failed attempt takes 4 minutes, and 3 more for the customer self-service failed
+    log = first_session_of_a_failed_contact(
+        handle_time=fixed(10), path=["tier1", "tier2"], resolve_probability={"tier1": 0}, failed_attempt_time=fixed(4)
+    )
+    assert log[-4:] == [
+        (12.0, "escalated", "tier1"),
+        (12.0, "handoff", "tier2"),
+        (12.0, "picked_up", "tier2"),
+        (22.0, "resolved", "tier2"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "handle_time", [fixed(10), {"tier2": fixed(10)}], ids=["tier1_has_a_handle_time", "only_tier2_has_one"]
+)
+def test_a_failed_contacts_extra_time_lengthens_a_triage_and_not_the_work_after_it(handle_time):
+    # tier 1 lacks the skill: it triages for 2 minutes, and 3 more for the customer self-service failed
+    log = first_session_of_a_failed_contact(skill="billing", handle_time=handle_time)
+    assert log[-4:] == [
+        (10.0, "escalated", "tier1"),
+        (10.0, "handoff", "tier2"),
+        (10.0, "picked_up", "tier2"),
+        (20.0, "resolved", "tier2"),
+    ]
+
+
 def test_deflection_containment_and_extra_handle_time_kpis():
     kpis = kpis_of(
         channels=[

@@ -201,6 +201,8 @@ class Desk:
         """Live channels: fresh patience for a customer who comes back, and after a transfer if the channel says so."""
         self._recipes: dict[tuple[str, str], tuple[Team, Sampler | None, CategoryDraws]] = {}
         self.live: dict[int, Ticket] = {}
+        self.unspent_extra: dict[int, float] = {}
+        """The self-service extra handle time of each ticket whose first session has not started (``spend_extra``)."""
         self.arrived = 0
         self.escalator = Escalator(self)
         self.sla = SlaPolicies(scenario, self.env, self.calendars, self.escalator.watches, self._milestone, self.record)
@@ -245,7 +247,8 @@ class Desk:
     def open_ticket(self, demand: ChannelDemand, category: str, now: float, extra_work: float) -> Ticket:
         """A ticket of ``category`` arrives: draw its facts, start its clocks, send it to its first team.
 
-        ``extra_work`` lengthens its first session (a contact self-service failed).
+        ``extra_work`` lengthens its first session (a contact self-service failed), whatever that session
+        is: the work drawn for the first team, a failed attempt, or a triage that sends the ticket on.
         """
         team, handle, draws = self._recipes.get((demand.name, category)) or self._recipe(demand.name, category)
         priority = draws.priority.only or draws.draw_priority()
@@ -261,9 +264,11 @@ class Desk:
             demand.concurrency,
             draws.draw_attributes() if draws.attributes else {},
             demand.patience() if demand.patience else None,
-            handle() + extra_work if handle is not None else None,
+            handle() if handle is not None else None,
             reply_u is not None and reply_u() < draws.reply_probability,  # will the customer be asked for a reply?
         )
+        if extra_work:
+            self.unspent_extra[ticket.id] = extra_work
         self.admit_ticket(ticket, team)
         return ticket
 
@@ -387,10 +392,16 @@ class Desk:
         return work
 
     def work_time(self, ticket: Ticket, team: Team) -> float:
-        """The handle time of this session: pre-drawn at arrival for the first one, else fresh."""
+        """The handle time of this session: pre-drawn at arrival for the first one, else fresh; plus ``spend_extra``."""
         work = ticket.next_work
         ticket.next_work = None
-        return self.handle[ticket.category, team.name]() if work is None else work
+        if work is None:
+            work = self.handle[ticket.category, team.name]()
+        return work + self.unspent_extra.pop(ticket.id, 0.0) if self.unspent_extra else work
+
+    def spend_extra(self, ticket: Ticket) -> float:
+        """The self-service extra handle time the ticket's first session takes; 0 for every later session."""
+        return self.unspent_extra.pop(ticket.id, 0.0) if self.unspent_extra else 0.0
 
     def chat_slowdown(self, item: Ticket | Task) -> float:
         """Handle-time increase per other chat the agent holds (the channel's ``concurrency_slowdown``)."""
@@ -503,6 +514,7 @@ class Desk:
         ticket.status = Status.ABANDONED
         ticket.abandoned_at = now
         self.sla.abandoned(ticket)
+        self.spend_extra(ticket)  # never worked: nothing left to spend it on
         self.record((now, ticket.id, Event.ABANDONED, ticket.team, ticket.wait_kind))
         self.leave_team(ticket, Exit.ABANDONED)
         if self.journeys is not None:

@@ -81,6 +81,9 @@ class DeskPort(Protocol):
     def work_time(self, ticket: Ticket, team: Team) -> float:
         """The handle time of the ticket's next session at ``team``."""
 
+    def spend_extra(self, ticket: Ticket) -> float:
+        """The self-service extra handle time of the ticket's first session; 0 for every later session."""
+
 
 @dataclass(frozen=True, slots=True)
 class SessionRules:
@@ -267,7 +270,7 @@ class Escalator:
                 self.desk.record((self.env.now, ticket.id, Event.HANDOFF, team.name, "warm"))
                 extra += joint
         if pair.pickup and self._first(pair.pickup, self.facts(ticket, team.name)) is not None:  # as ``_at_pickup``
-            return extra + self._triage(), _TRIAGE
+            return extra + self.desk.spend_extra(ticket) + self._triage(), _TRIAGE
         if ticket.rework_due:
             self.desk.record((self.env.now, ticket.id, Event.REWORK, team.name, ""))
             extra += ticket.rework_due
@@ -280,7 +283,7 @@ class Escalator:
         sampler = pair.failed if ticket.attempt_u >= p else None
         if sampler is not None:
             ticket.next_work = None
-            return extra + sampler(), _WORK
+            return extra + self.desk.spend_extra(ticket) + sampler(), _WORK
         return extra + self.desk.work_time(ticket, team), _WORK
 
     def _at_pickup(self, ticket: Ticket, team: Team) -> Decision | None:
