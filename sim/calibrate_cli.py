@@ -21,9 +21,11 @@ from sim.cli_common import (
     add_report_option,
     examples,
     executor_for,
+    folder,
     given,
     progress_of,
     ready_to_write,
+    scenario_file,
     seed_number,
     write_report,
 )
@@ -222,7 +224,7 @@ def add_backtest_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "scenario",
-        type=given("a scenario file, e.g. scenarios/baseline.yaml"),
+        type=scenario_file,
         help="scenario YAML file to back-test, e.g. the one calibrate wrote",
     )
     parser.add_argument(
@@ -248,7 +250,7 @@ def add_backtest_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         default="results",
-        type=given("a folder, e.g. --out results"),
+        type=folder,
         help="results folder (default: results/; lands in backtest/)",
     )
     add_execution_options(parser)

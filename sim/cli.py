@@ -25,10 +25,12 @@ from sim.cli_common import (
     add_report_option,
     examples,
     executor_for,
+    folder,
     given,
     lasting_imports,
     progress_of,
     ready_to_write,
+    scenario_file,
     seed_number,
     whole_days,
     write_report,
@@ -113,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument(
         "scenario",
-        type=given("a scenario file, e.g. scenarios/baseline.yaml"),
+        type=scenario_file,
         help="scenario YAML file, e.g. scenarios/baseline.yaml",
     )
     _add_replication_options(p_run)
@@ -121,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument(
         "--out",
         default="results",
-        type=given("a folder, e.g. --out results"),
+        type=folder,
         help="results folder (default: results/)",
     )
     p_run.add_argument("--no-events", action="store_true", help="do not record the per-event log (faster, smaller)")
@@ -145,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         "scenarios",
         nargs="+",
         metavar="SCENARIO",
-        type=given("a scenario file, e.g. scenarios/baseline.yaml"),
+        type=scenario_file,
         help="scenario files; the first is the base",
     )
     p_cmp.add_argument(
@@ -167,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_cmp.add_argument(
         "--out",
         default="results",
-        type=given("a folder, e.g. --out results"),
+        type=folder,
         help="results folder (default: results/; the comparison lands in results/compare/)",
     )
     _add_precision_options(p_cmp)
@@ -190,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_swp.add_argument(
         "--out",
-        type=given("a folder, e.g. --out results"),
+        type=folder,
         help="results folder of this sweep (default: results/sweeps/<name>/)",
     )
     again = p_swp.add_mutually_exclusive_group()
@@ -215,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_opt.add_argument(
         "scenario",
-        type=given("a scenario file, e.g. scenarios/baseline.yaml"),
+        type=scenario_file,
         help="scenario YAML file, e.g. scenarios/baseline.yaml",
     )
     p_opt.add_argument(
@@ -232,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_opt.add_argument(
         "--out",
         default="results",
-        type=given("a folder, e.g. --out results"),
+        type=folder,
         help="results folder (default: results/; lands in optimise/)",
     )
     add_overrides(p_opt)
@@ -250,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
             "validate scenarios/baseline.yaml --set teams.tier1.shifts[0].agents=11",
         ),
     )
-    p_val.add_argument("scenario", type=given("a scenario file, e.g. scenarios/baseline.yaml"))
+    p_val.add_argument("scenario", type=scenario_file)
     add_overrides(p_val)
 
     p_schema = sub.add_parser("schema", help="print the scenario JSON Schema (for editor autocompletion)")

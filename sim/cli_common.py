@@ -88,6 +88,12 @@ def given(what: str) -> Callable[[str], str]:
     return check
 
 
+folder = given("a folder, e.g. --out results")
+"""The type of every ``--out`` results folder."""
+scenario_file = given("a scenario file, e.g. scenarios/baseline.yaml")
+"""The type of every scenario file argument."""
+
+
 def seed_number(text: str) -> int:
     """A ``--seed`` value: a whole number of 0 or more (numpy's seed sequences take no negatives)."""
     seed = _whole(text, "a whole number")

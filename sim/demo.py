@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.cli_common import given
+from sim.cli_common import folder
 
 if TYPE_CHECKING:  # the demos' code is imported when a demo runs, so `--help` stays quick
     from sim.experiments.executors import Executor
@@ -216,7 +216,7 @@ def add_demo_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         default="results",
-        type=given("a folder, e.g. --out results"),
+        type=folder,
         help="results folder (default: results/; lands in compare/)",
     )
     parser.add_argument("--workers", "-w", type=int, help="parallel workers (default: all cores)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 
-from sim.cli_common import HelpFormatter, UsageError, examples, given
+from sim.cli_common import HelpFormatter, UsageError, examples, folder, given
 
 
 def add_app_parser(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +32,7 @@ def add_app_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         default="results",
-        type=given("a folder, e.g. --out results"),
+        type=folder,
         help="results folder for reports and uploads (default: results/)",
     )
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
