@@ -19,6 +19,7 @@ from sim.experiments.executors import EXECUTORS, make_executor
 
 if TYPE_CHECKING:
     from sim.experiments.executors import Executor
+    from sim.scenario.workload import Run
 
 
 def add_report_option(parser: argparse.ArgumentParser) -> None:
@@ -173,3 +174,20 @@ def executor_for(args: argparse.Namespace, tasks: int) -> Executor:
 def progress_of(args: argparse.Namespace) -> bool | None:
     """The ``progress`` argument of the runners: off with ``--quiet``, else automatic."""
     return False if args.quiet else None
+
+
+def add_force_option(parser: argparse.ArgumentParser) -> None:
+    """``--force``: run work above the documented limits."""
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="run even when the estimated work is above the limits (see the docs: Input limits and faults)",
+    )
+
+
+def check_workload(runs: list[Run], force: bool) -> None:
+    """Refuse, before simulating, work above the documented limits, unless ``--force``."""
+    from sim.scenario.workload import total_problem
+
+    if not force and (problem := total_problem(runs)):
+        raise UsageError(f"{problem}; add --force to run it anyway")
