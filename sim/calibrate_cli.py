@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.cli_common import (
-    HelpFormatter,
     UsageError,
     add_execution_options,
     add_overrides,
     add_report_option,
-    examples,
+    command_parser,
     executor_for,
     folder,
     given,
@@ -92,14 +91,14 @@ def _check_timezone(name: str) -> None:
 
 def add_calibrate_parser(sub: argparse._SubParsersAction) -> None:
     """The ``calibrate TICKETS`` subcommand."""
-    parser = sub.add_parser(
+    parser = command_parser(
+        sub,
         "calibrate",
-        help="fit a scenario to a helpdesk ticket export (rates, mixes, handle times, paths, patience)",
+        summary="fit a scenario to a helpdesk ticket export (rates, mixes, handle times, paths, patience)",
         description="Read a ticket export (and optionally its audit events), fit every rate, mix, handle time, "
         "escalation path, patience, reply and reopen it supports, and write a commented scenario YAML (each "
         "number with its sample size and source column) and a fit report beside it.",
-        formatter_class=HelpFormatter,
-        epilog=examples(
+        examples=(
             f"calibrate {EXAMPLE}/tickets.csv.gz --events {EXAMPLE}/events.csv.gz -o results/calibrated.yaml",
             "calibrate data/example_zendesk/tickets.csv.gz --events data/example_zendesk/events.csv.gz "
             "--format zendesk --base scenarios/tiered.yaml -o results/tiered_calibrated.yaml",
@@ -210,15 +209,15 @@ def _duration(text: str) -> float:
 
 def add_backtest_parser(sub: argparse._SubParsersAction) -> None:
     """The ``backtest SCENARIO TICKETS`` subcommand."""
-    parser = sub.add_parser(
+    parser = command_parser(
+        sub,
         "backtest",
-        help="simulate a scenario over a ticket export's period and compare its KPIs with the history",
+        summary="simulate a scenario over a ticket export's period and compare its KPIs with the history",
         description="Back-test a (calibrated) scenario: simulate it over the period of a ticket export and "
         "compare, per channel, each week and each hour of the day, the history's KPIs (volume, ASA, service "
         "level, abandonment, escalation, resolution time) with the simulation's 95 % prediction intervals. "
         "Writes results/backtest/<run>/ and prints the verdict on the weekly cells.",
-        formatter_class=HelpFormatter,
-        epilog=examples(
+        examples=(
             f"backtest scenarios/tiered.yaml {EXAMPLE}/tickets.csv.gz --events {EXAMPLE}/events.csv.gz --warmup 0",
         ),
     )

@@ -23,7 +23,8 @@ from sim.cli_common import (
     HelpFormatter,
     UsageError,
     add_overrides,
-    examples,
+    command_parser,
+    examples_epilog,
     given,
     scenario_file,
     write_report,
@@ -41,9 +42,10 @@ from sim.search_cli import add_optimise_parser, add_sweep_parser, cmd_optimise, 
 
 def add_report_parser(sub: argparse._SubParsersAction) -> None:
     """The ``report RESULTS_DIR`` subcommand."""
-    parser = sub.add_parser(
+    parser = command_parser(
+        sub,
         "report",
-        help="write report.html (plots, KPIs with intervals) for a results folder",
+        summary="write report.html (plots, KPIs with intervals) for a results folder",
         description="Write a self-contained report.html, and the plots as PNG and SVG under "
         "plots/, into the folder of a run, a comparison or a sweep.",
     )
@@ -74,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="escalation-sim",
         description="Simulate customer-support operations: tiers, escalations, SLAs.",
         formatter_class=HelpFormatter,
-        epilog=examples(
+        epilog=examples_epilog(
             "validate scenarios/baseline.yaml",
             "run scenarios/baseline.yaml -r 5",
             "compare scenarios/tiered.yaml --variant 'training:categories.connectivity.resolve_probability.tier1=0.8'",
@@ -89,13 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_parser(sub)
     add_optimise_parser(sub)
 
-    p_val = sub.add_parser(
+    p_val = command_parser(
+        sub,
         "validate",
-        help="check a scenario file and report every problem",
+        summary="check a scenario file and report every problem",
         description="Check a scenario file (and its --set overrides) without simulating: every problem "
         "on a line of its own, then the expected tickets per replication.",
-        formatter_class=HelpFormatter,
-        epilog=examples(
+        examples=(
             "validate scenarios/baseline.yaml",
             "validate scenarios/baseline.yaml --set teams.tier1.shifts[0].agents=11",
         ),
@@ -103,7 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_val.add_argument("scenario", type=scenario_file)
     add_overrides(p_val)
 
-    p_schema = sub.add_parser("schema", help="print the scenario JSON Schema (for editor autocompletion)")
+    p_schema = command_parser(
+        sub,
+        "schema",
+        summary="print the scenario JSON Schema (for editor autocompletion)",
+        description="Print the JSON Schema of scenario files, for an editor's autocompletion and checks, "
+        "or with --markdown the scenario reference.",
+    )
     p_schema.add_argument("--markdown", action="store_true", help="print the scenario reference as Markdown instead")
     add_report_parser(sub)
     add_demo_parser(sub)

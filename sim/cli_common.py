@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,9 +53,22 @@ class HelpFormatter(argparse.HelpFormatter):
         )
 
 
-def examples(*commands: str) -> str:
+def examples_epilog(*commands: str) -> str:
     """An epilog of example commands; tests/test_readme_commands.py runs each of them."""
     return "examples:\n" + "\n".join(f"  python run_sim.py {command}" for command in commands)
+
+
+def command_parser(
+    sub: argparse._SubParsersAction, name: str, *, summary: str, description: str, examples: Sequence[str] = ()
+) -> argparse.ArgumentParser:
+    """A subcommand's parser: ``summary`` in the list of commands; ``description`` and ``examples`` in its help."""
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=description,
+        formatter_class=HelpFormatter,
+        epilog=examples_epilog(*examples) if examples else None,
+    )
 
 
 def add_overrides(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.cli_common import folder
+from sim.cli_common import command_parser, folder
 
 if TYPE_CHECKING:  # the demos' code is imported when a demo runs, so `--help` stays quick
     from sim.experiments.executors import Executor
@@ -204,9 +204,10 @@ def write_runs(runs: dict[str, RunResult], root: Path) -> None:
 
 def add_demo_parser(sub: argparse._SubParsersAction) -> None:
     """The ``demo NAME`` / ``demo --list`` subcommand."""
-    parser = sub.add_parser(
+    parser = command_parser(
+        sub,
         "demo",
-        help="run a bundled teaching comparison and write its report (--list: which)",
+        summary="run a bundled teaching comparison and write its report (--list: which)",
         description="Run one of the bundled teaching comparisons on common random numbers "
         "and write its report.html. Demos: " + ", ".join(DEMOS),
     )

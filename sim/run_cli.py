@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING
 
 from sim.analysis.precision import DEFAULT_CAP, DEFAULT_KPI, PrecisionTarget
 from sim.cli_common import (
-    HelpFormatter,
     UsageError,
     add_execution_options,
     add_force_option,
     add_overrides,
     add_report_option,
     check_workload,
-    examples,
+    command_parser,
     executor_for,
     folder,
     lasting_imports,
@@ -35,13 +34,13 @@ if TYPE_CHECKING:
 
 def add_run_parser(sub: argparse._SubParsersAction) -> None:
     """The ``run`` command's options."""
-    p_run = sub.add_parser(
+    p_run = command_parser(
+        sub,
         "run",
-        help="simulate a scenario and print its KPIs with 95%% confidence intervals",
+        summary="simulate a scenario and print its KPIs with 95%% confidence intervals",
         description="Simulate a scenario's replications, print each KPI's mean with its 95% confidence "
         "interval and write the tables to a results folder.",
-        formatter_class=HelpFormatter,
-        epilog=examples(
+        examples=(
             "run scenarios/baseline.yaml",
             "run scenarios/baseline.yaml -r 20 --seed 7",
             "run scenarios/baseline.yaml --set teams.tier1.shifts[0].agents=11 --set horizon=7d",
@@ -60,14 +59,14 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
 
 def add_compare_parser(sub: argparse._SubParsersAction) -> None:
     """The ``compare`` command's options."""
-    p_cmp = sub.add_parser(
+    p_cmp = command_parser(
+        sub,
         "compare",
-        help="run scenarios on the same random numbers; paired differences to the first",
+        summary="run scenarios on the same random numbers; paired differences to the first",
         description="Compare scenarios under common random numbers: each scenario's KPIs with "
         "95% intervals, and the paired difference to the first (the base), marked "
         f"{MARK} when its interval excludes zero.",
-        formatter_class=HelpFormatter,
-        epilog=examples(
+        examples=(
             "compare scenarios/baseline.yaml --variant 'tier1_11:teams.tier1.shifts[0].agents=11'",
             "compare scenarios/handoff.yaml --variant 'warm:escalation.handoff.mode=warm' --set horizon=3d -r 5",
         ),

@@ -7,13 +7,12 @@ import sys
 from pathlib import Path
 
 from sim.cli_common import (
-    HelpFormatter,
     add_execution_options,
     add_force_option,
     add_overrides,
     add_report_option,
     check_workload,
-    examples,
+    command_parser,
     executor_for,
     folder,
     given,
@@ -32,14 +31,17 @@ SWEEP_FAILED = 3
 
 def add_sweep_parser(sub: argparse._SubParsersAction) -> None:
     """The ``sweep`` command's options."""
-    p_swp = sub.add_parser(
+    p_swp = command_parser(
+        sub,
         "sweep",
-        help="run a parameter sweep file; resumable",
+        summary="run a parameter sweep file; resumable",
         description="Run every point of a sweep file (grid, list, or random, Latin-hypercube, Sobol' or Halton "
         "sample) with its replications. Each finished run is saved at once; after "
         "an interruption, --resume runs only what is missing.",
-        formatter_class=HelpFormatter,
-        epilog=examples("sweep scenarios/sweeps/staffing.yaml", "sweep scenarios/sweeps/staffing.yaml --resume"),
+        examples=(
+            "sweep scenarios/sweeps/staffing.yaml",
+            "sweep scenarios/sweeps/staffing.yaml --resume",
+        ),
     )
     p_swp.add_argument(
         "sweep",
@@ -57,14 +59,14 @@ def add_sweep_parser(sub: argparse._SubParsersAction) -> None:
 
 def add_optimise_parser(sub: argparse._SubParsersAction) -> None:
     """The ``optimise`` command's options."""
-    p_opt = sub.add_parser(
+    p_opt = command_parser(
+        sub,
         "optimise",
-        help="find the cheapest weekly roster that meets service goals, verified by simulation",
+        summary="find the cheapest weekly roster that meets service goals, verified by simulation",
         description="Find the cheapest weekly roster (shifts per team) that meets the goals in a goals file: "
         "offered load from a pilot run, Erlang C start, the iterative staffing algorithm on the whole network, "
         "an integer programme for the shifts, and a check by simulation. Writes results/optimise/<run>/.",
-        formatter_class=HelpFormatter,
-        epilog=examples(
+        examples=(
             "optimise scenarios/baseline.yaml --goals scenarios/goals/baseline_goals.yaml",
             "optimise scenarios/baseline.yaml --report",
             "optimise scenarios/tiered.yaml --days 2 --no-compare",

@@ -5,20 +5,24 @@ from __future__ import annotations
 import argparse
 import importlib.util
 
-from sim.cli_common import HelpFormatter, UsageError, examples, folder, given
+from sim.cli_common import UsageError, command_parser, folder, given
 
 
 def add_app_parser(sub: argparse._SubParsersAction) -> None:
     """The ``app [SCENARIO]`` subcommand."""
-    parser = sub.add_parser(
+    parser = command_parser(
+        sub,
         "app",
-        help="start the what-if app in the browser: knobs, live paired comparisons, an animated replay",
+        summary="start the what-if app in the browser: knobs, live paired comparisons, an animated replay",
         description="Start a local web app: pick a scenario or demo, move knobs (staffing, authority, "
         "handoffs, triggers, volumes, SLA targets) and see the variant against the scenario on the same "
         "customers, with paired 95 % intervals, flow diagrams, waits, backlog and a replay of one day. "
         "Needs the optional extra: pip install -e '.[app]'.",
-        formatter_class=HelpFormatter,
-        epilog=examples("app", "app scenarios/tiered.yaml", "app scenarios/baseline.yaml --port 8090 --no-browser"),
+        examples=(
+            "app",
+            "app scenarios/tiered.yaml",
+            "app scenarios/baseline.yaml --port 8090 --no-browser",
+        ),
     )
     parser.add_argument("scenario", nargs="?", help="scenario YAML to open (default: the handoff demo)")
     parser.add_argument(
