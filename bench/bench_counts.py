@@ -50,7 +50,7 @@ from typing import Any
 from bench_engine import machine
 from bench_speed import mmc_scenario, tiered_days, tiered_for_days
 
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.scenario.spec import Scenario
 
 DESKS = ("mmc", "tiered")

@@ -40,7 +40,7 @@ import numpy as np
 
 from sim.analysis.kpis import confidence_interval
 from sim.analysis.theory import mmc
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.scenario.loader import load_scenario
 from sim.scenario.spec import Scenario
 

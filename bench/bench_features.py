@@ -41,7 +41,7 @@ from bench_counts import (
 from bench_engine import machine
 from bench_speed import mmc_scenario, tiered_days, tiered_for_days
 
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.scenario.spec import Scenario
 
 FEATURES: dict[str, tuple[str, list[str]]] = {

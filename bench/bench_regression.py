@@ -34,7 +34,7 @@ TARGET = 0.9
 _RUN = """
 import hashlib, json, sys, time
 sys.path.insert(0, sys.argv[1])
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.scenario.loader import load_scenario
 scenario = load_scenario(sys.argv[1] + "/scenarios/validation/erlang_c.yaml", [f"horizon={sys.argv[2]}m", "warmup=0"])
 started = time.process_time()

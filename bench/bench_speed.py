@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim.analysis.theory import mmc  # noqa: E402
-from sim.engine.desk import run_replication  # noqa: E402
+from sim.engine.replication import run_replication  # noqa: E402
 from sim.scenario.loader import load_scenario  # noqa: E402
 from sim.scenario.spec import Scenario  # noqa: E402
 

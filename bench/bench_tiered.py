@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
-from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords
+from sim.engine.replication import run_replication
 from sim.scenario.loader import validate
 from sim.scenario.spec import Scenario
 

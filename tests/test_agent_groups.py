@@ -18,7 +18,7 @@ from conftest import assert_conserved, build, event_log, fixed, scenario_doc, si
 from sim.analysis.kpis import replication_kpis
 from sim.analysis.staffing import weekly_cost
 from sim.analysis.theory import mmc
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import validate
 

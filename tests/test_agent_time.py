@@ -15,7 +15,7 @@ from theory_cases import ciw_waits
 
 from sim.analysis.kpis import replication_kpis, time_averages
 from sim.engine.agent_time import AWAY_CAUSES
-from sim.engine.desk import duty_blocks, run_replication
+from sim.engine.replication import duty_blocks, run_replication
 from sim.engine.streams import Stream, Streams
 from sim.experiments.outputs import write_run
 from sim.experiments.replications import run

@@ -19,7 +19,7 @@ from scipy import stats
 from sim.analysis.kpis import replication_kpis
 from sim.core.units import MINUTES_PER_DAY
 from sim.engine import demand as demand_module
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.engine.streams import Stream, Streams
 from sim.scenario.errors import ScenarioError
 

@@ -18,7 +18,7 @@ from scipy import stats
 
 from sim.core.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
 from sim.engine.demand import ChannelDemand
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.engine.streams import Streams
 from sim.scenario.spec import ChannelSpec
 

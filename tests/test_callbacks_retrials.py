@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.analysis.kpis import replication_kpis
-from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords
+from sim.engine.replication import run_replication
 from sim.engine.tickets import JOURNEY_COLUMNS
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import validate

@@ -19,10 +19,10 @@ import simpy
 from conftest import SCENARIOS, build, fixed
 
 import sim.engine.processes as processes
-from sim.engine.desk import run_replication
 from sim.engine.kernel import Kernel
 from sim.engine.processes import Process, WorkDesk
 from sim.engine.records import RunRecords
+from sim.engine.replication import run_replication
 from sim.engine.teams import Agent, Pool
 from sim.engine.tickets import Task, Ticket
 from sim.scenario.loader import load_scenario

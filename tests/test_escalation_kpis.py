@@ -28,7 +28,7 @@ from conftest import build, fixed
 
 from sim.analysis.kpis import replication_kpis
 from sim.core.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 
 HORIZON = 590
 N = 7

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.analysis.kpis import replication_kpis
-from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords, escalations_from
+from sim.engine.replication import run_replication
 from sim.scenario.loader import validate
 from sim.scenario.policy import TRIGGERS
 

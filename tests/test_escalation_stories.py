@@ -17,6 +17,7 @@ from conftest import build, event_log, fixed, simulate, ticket_rows
 
 from sim.engine.desk import Desk
 from sim.engine.records import RunRecords
+from sim.engine.replication import run
 
 TIERS = [{"name": "tier1", "agents": 1}, {"name": "tier2", "tier": 2, "agents": 1}]
 TO_TIER1 = [{"team": "tier1"}]
@@ -752,7 +753,7 @@ def test_frontline_learns_from_an_escalated_resolution_and_solves_the_next_ticke
         escalation={"learning": {"team": "tier1", "step": 1.0, "cap": 1.0}},
     )
     desk = Desk(scenario)
-    records = desk.run()
+    records = run(desk)
     assert log(records) == [
         (0.0, 0, "arrival", "", "phone"),
         (0.0, 0, "picked_up", "tier1", ""),
@@ -777,7 +778,7 @@ def test_frontline_resolve_probability_rises_by_step_per_escalated_resolution_up
         escalation={"learning": {"team": "tier1", "step": 0.1, "cap": 0.7}},
     )
     desk = Desk(scenario)
-    records = desk.run()
+    records = run(desk)
     resolved_upstream = int((records.tickets["resolving_team"] == "tier2").sum())
     assert resolved_upstream >= 2
     assert desk.escalator.resolve_probability("tech", "tier1") == pytest.approx(min(0.7, 0.2 + 0.1 * resolved_upstream))

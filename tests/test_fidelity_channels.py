@@ -11,7 +11,7 @@ from conftest import build, event_log, fixed, simulate
 
 from sim.analysis.kpis import replication_kpis
 from sim.analysis.staffing import paid_weekly_cost
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 
 
 # -- 12. chat concurrency ---------------------------------------------------------------------------------------

@@ -21,8 +21,8 @@ import pytest
 from conftest import assert_conserved, build, event_log, fixed, simulate, ticket_rows
 
 from sim.analysis.kpis import KPIS, replication_kpis
-from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords
+from sim.engine.replication import run_replication
 from sim.scenario.errors import ScenarioError
 from sim.scenario.escalation import HandoffSpec
 from sim.scenario.loader import validate

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from sim.analysis.kpis import replication_kpis
 from sim.engine.desk import Desk
 from sim.engine.records import RunRecords
+from sim.engine.replication import run, run_replication
 from sim.scenario.errors import ScenarioError
 
 TIERS = [
@@ -114,7 +115,7 @@ def test_consult_success_rate_follows_the_expert_team_resolve_probability():
         routing=TO_TIER1,
         escalation=SWARM,
     )
-    records = Desk(scenario).run()
+    records = run_replication(scenario)
     resolved_by = records.tickets["resolving_team"].astype(str)
     consulted = int((records.tasks["kind"] == "consult").sum())
     assert consulted >= 400
@@ -317,7 +318,7 @@ def test_learning_applies_only_to_the_teams_it_names():
         escalation={"learning": {"team": ["tier1"], "step": 1.0, "cap": 1.0}},
     )
     desk = Desk(scenario)
-    records = desk.run()
+    records = run(desk)
     # tier 1 learns from ticket 0's escalation and solves ticket 1; the email team (off the path, so it
     # escalates to tier 1) does not learn
     assert ticket_rows(records, ["resolving_team"]) == [(0, "tier2"), (1, "tier1"), (2, "tier1"), (3, "tier1")]
@@ -337,7 +338,7 @@ def test_several_teams_learn_each_from_its_own_escalated_tickets():
         routing=[{"channel": "mail", "team": "email"}, {"team": "tier1"}],
         escalation={"learning": {"team": ["tier1", "email"], "step": 1.0, "cap": 1.0}},
     )
-    records = Desk(scenario).run()
+    records = run_replication(scenario)
     assert ticket_rows(records, ["resolving_team"]) == [(0, "tier2"), (1, "tier1"), (2, "tier1"), (3, "email")]
 
 

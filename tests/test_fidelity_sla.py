@@ -12,8 +12,8 @@ import pytest
 from conftest import build, event_log, fixed, simulate, ticket_rows
 
 from sim.analysis.kpis import kpi_info, replication_kpis
-from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords
+from sim.engine.replication import run_replication
 from sim.scenario.spec import Scenario
 
 ONE_TICKET = [{"name": "phone", "arrival_times": [0], "category_mix": {"question": 1}}]

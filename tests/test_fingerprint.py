@@ -51,7 +51,7 @@ def column_hash(values: pd.Series) -> str:
 
 def fingerprint(name: str, extra: tuple[str, ...] = ()) -> dict[str, dict[str, str]]:
     """Per table, per column: the hash of replication 1 of the case (rows as recorded); ``extra`` overrides on top."""
-    from sim.engine.desk import run_replication
+    from sim.engine.replication import run_replication
     from sim.scenario.loader import load_scenario
 
     path, overrides = CASES[name]

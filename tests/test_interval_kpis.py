@@ -28,7 +28,7 @@ from sim.analysis.intervals import (
 )
 from sim.analysis.kpis import replication_kpis
 from sim.cli import main
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.experiments.outputs import INTERVALS, TEAM_INTERVALS, write_run
 from sim.experiments.replications import run
 from sim.reports.html import write_report

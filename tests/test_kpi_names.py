@@ -7,7 +7,7 @@ from conftest import bundled_scenarios
 
 from sim.analysis.kpi_names import kpi_problem
 from sim.analysis.kpis import KPIS, replication_kpis
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.scenario.loader import load_scenario
 
 

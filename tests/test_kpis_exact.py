@@ -17,7 +17,7 @@ import pytest
 from conftest import build, fixed
 
 from sim.analysis.kpis import KPIS, replication_kpis
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 
 
 def kpis_of(**fields: object) -> dict[str, float]:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from sim.analysis.offered_load import offered_load, pooled_offered_load, required_agents_by_interval
 from sim.analysis.theory import erlang_a, required_agents
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.scenario.loader import load_scenario
 
 TIERS = [{"name": "tier1", "agents": 1}, {"name": "tier2", "tier": 2, "agents": 1}]

@@ -12,7 +12,7 @@ from conftest import build, fixed, simulate
 
 from sim.analysis.channel_kpis import live_channels
 from sim.analysis.kpis import replication_kpis
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.optimiser import isa
 from sim.optimiser import optimise as optimiser
 from sim.optimiser.grid import WeekGrid

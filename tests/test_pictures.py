@@ -21,7 +21,7 @@ from conftest import ROOT, SCENARIOS, build, fixed
 from matplotlib.image import AxesImage
 
 from sim.analysis.kpis import replication_kpis
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.reports.plot_flow import STAYS, flow_moves, flows
 from sim.reports.plots import new_figure, share_axis, share_text, time_axis
 from sim.scenario.variants import read_document

@@ -21,7 +21,7 @@ from sim.analysis.kpis import KPIS, SHARE, bounded_interval, replication_kpis, s
 from sim.analysis.precision import PrecisionTarget
 from sim.cli import main
 from sim.demo import DEMOS
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.experiments.compare import compare, scenario_changes, write_comparison
 from sim.experiments.replications import run
 from sim.experiments.results import load_comparison

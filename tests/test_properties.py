@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.core.units import MINUTES_PER_HOUR
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.scenario.loader import validate
 
 SETTINGS = settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,7 +11,7 @@ from conftest import BASELINE, assert_conserved
 from pandas.testing import assert_frame_equal
 
 import sim
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 
 SHORT = ["horizon=1d", "warmup=0"]
 CUSTOMER = ["ticket", "arrival", "channel", "category", "priority", "segment", "attr_refund_amount"]

@@ -16,7 +16,7 @@ from conftest import BASELINE, event_log, fixed, simulate, ticket_rows
 import sim
 from sim.core.calendar import parse_clock, shift_instances
 from sim.core.units import MINUTES_PER_DAY
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.scenario.spec import WEEKDAYS
 
 DAY = MINUTES_PER_DAY

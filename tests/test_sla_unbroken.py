@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.engine.sla_policies import SlaPolicies
 from sim.scenario.loader import load_scenario
 

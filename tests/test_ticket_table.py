@@ -7,7 +7,7 @@ import math
 import pytest
 from conftest import build
 
-from sim.engine.desk import ConservationError, Desk
+from sim.engine.replication import ConservationError, run_replication
 from sim.engine.tickets import Journey, Status, Ticket, TicketTable, Wait
 
 NUMBERS = {
@@ -91,7 +91,7 @@ def pd_missing(value: object) -> bool:
 @pytest.mark.parametrize("fault", ["lost", "doubled", "renumbered"])
 def test_a_lost_doubled_or_renumbered_ticket_row_stops_the_run(monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
     scenario = build(channels=[{"name": "phone", "arrival_times": [0, 1, 2, 3], "category_mix": {"question": 1}}])
-    assert len(Desk(scenario).run().tickets) == 4
+    assert len(run_replication(scenario).tickets) == 4
     add = TicketTable.add
 
     def faulty(table: TicketTable, ticket: Ticket) -> None:
@@ -103,4 +103,4 @@ def test_a_lost_doubled_or_renumbered_ticket_row_stops_the_run(monkeypatch: pyte
 
     monkeypatch.setattr(TicketTable, "add", faulty)
     with pytest.raises(ConservationError, match="4 tickets arrived"):
-        Desk(scenario).run()
+        run_replication(scenario)

@@ -25,7 +25,7 @@ import pandas as pd
 from sim.analysis.kpis import replication_kpis
 from sim.analysis.theory import erlang_a, jackson_arrival_rates, mmc, mmc_priority_waits
 from sim.core.units import MINUTES_PER_HOUR
-from sim.engine.desk import run_replication
+from sim.engine.replication import run_replication
 from sim.scenario.loader import validate
 from sim.scenario.spec import Scenario
 

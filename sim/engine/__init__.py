@@ -6,7 +6,8 @@ registry that make them, and the columnar records a run emits. It imports ``sim.
 ``sim.core``; it computes no statistics: KPIs are functions over its records in ``sim.analysis``.
 """
 
-from sim.engine.desk import ConservationError, Desk, run_replication
+from sim.engine.desk import Desk
 from sim.engine.records import RunRecords
+from sim.engine.replication import ConservationError, run_replication
 
 __all__ = ["ConservationError", "Desk", "RunRecords", "run_replication"]

@@ -1,14 +1,13 @@
-"""One replication: the scenario's teams, channels, clocks and policies wired into a SimPy run.
+"""The desk of one replication: its teams, channels, clocks and policies, and the lifecycle of its tickets.
 
 ``Desk`` owns the state of a replication (teams, live tickets, records) and the lifecycle steps
 the processes call: a ticket arrives, is routed, waits, is worked, waits on its customer, is
 escalated (see ``escalator``), resolved, reopened or abandoned. Decisions come from ``sim.scenario.policy``;
-time comes from ``processes``. At the horizon every ticket still in the system is recorded as
-open, and the run checks that nothing was lost: arrived = resolved + abandoned + open.
+time comes from ``processes``. ``replication`` starts what drives a desk (arrivals, rosters, a
+starting backlog), runs it to the horizon and closes its books.
 
-Optional inputs (``backlog``, ``self_service``) cost nothing when unused: a starting backlog is
-admitted before time moves, and self-service, when a category offers it, takes the place of
-``admit`` in front of the desk (its contacts have their own table and their own count).
+Optional mechanisms are built only when the scenario uses them: callbacks and retrials
+(``journeys``), per-agent time records (``tracked``), agent groups sharing teams' queues (``groups``).
 """
 
 from __future__ import annotations
@@ -17,30 +16,22 @@ import math
 from collections.abc import Callable
 from functools import partial
 from itertools import count
-from typing import TYPE_CHECKING
 
-import numpy as np
 import simpy
 
-from sim.core.calendar import BusinessCalendar, shift_instances
-from sim.engine import shrinkage
+from sim.core.calendar import BusinessCalendar
 from sim.engine.agent_time import (
-    AGENT_COLUMNS,
     Tracked,
     TrackedGroup,
     TrackedSharedTeam,
     TrackedTeam,
-    empty_agents,
-    wrapped_chat_session,
-    wrapped_session,
 )
-from sim.engine.backlog import backlog_tickets
 from sim.engine.callbacks import Journeys, uses_journeys
 from sim.engine.demand import CategoryDraws, ChannelDemand
 from sim.engine.escalator import Escalator
 from sim.engine.groups import Group, SharedTeam, Sharing
-from sim.engine.kernel import Kernel, Ticker
-from sim.engine.processes import Process, roster
+from sim.engine.kernel import Kernel
+from sim.engine.processes import Process
 from sim.engine.records import (
     ESCALATION_COLUMNS,
     TASK_COLUMNS,
@@ -51,9 +42,7 @@ from sim.engine.records import (
     Exit,
     Levels,
     LogRow,
-    RunRecords,
 )
-from sim.engine.self_service import SelfServiceFront, offers_self_service
 from sim.engine.sla import SlaClock
 from sim.engine.sla_policies import SlaPolicies
 from sim.engine.streams import Sampler, Stream, Streams
@@ -63,14 +52,9 @@ from sim.scenario.matching import route
 from sim.scenario.policy import Action
 from sim.scenario.spec import (
     WEEKDAYS,
-    AgentGroupSpec,
     FirstResponseEnd,
     Scenario,
-    TeamSpec,
 )
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 # Names read once or more per ticket, as module constants: Python 3.11 does not specialise reading a
 # class attribute (``Status.RESOLVED`` costs a type look-up each time), a module global it caches.
@@ -89,10 +73,6 @@ FLUSH_EVERY = 1024
 """Ticket arrivals between two moves of the buffered records into columns (see ``Desk._tick``)."""
 
 
-class ConservationError(RuntimeError):
-    """Tickets were lost or double-counted: a bug in the engine, never a scenario problem."""
-
-
 def build_calendars(scenario: Scenario) -> dict[str, BusinessCalendar]:
     """The scenario's business calendars, plus the built-in 24x7."""
     calendars = {"24x7": BusinessCalendar.always_open()}
@@ -102,24 +82,6 @@ def build_calendars(scenario: Scenario) -> dict[str, BusinessCalendar]:
             spec.name, [WEEKDAYS.index(d) for d in spec.days], spec.hours, holidays, scenario.start_weekday
         )
     return calendars
-
-
-def duty_blocks(spec: TeamSpec | AgentGroupSpec, horizon: float, start_weekday: int) -> list[tuple[float, float, int]]:
-    """(on, off, agents) blocks of a team or agent group: around the clock, or its shifts' concrete instances.
-
-    A team with neither agents nor shifts (only agent groups serve it) has none.
-    """
-    if spec.agents is not None:
-        return [(0.0, math.inf, spec.agents)]
-    if spec.shifts is None:
-        return []
-    blocks = []
-    for shift in spec.shifts:
-        days = [WEEKDAYS.index(d) for d in shift.days]
-        blocks += [
-            (on, off, shift.agents) for on, off in shift_instances(days, shift.start, shift.end, horizon, start_weekday)
-        ]
-    return blocks
 
 
 class Desk:
@@ -160,7 +122,7 @@ class Desk:
             for pool in self.pools():
                 assert isinstance(pool, Tracked)
                 pool.track((scenario.warmup, scenario.horizon), rules[pool.name])
-        self._wrap = {
+        self.wrap_up = {
             c.name: streams.sampler(Stream.WRAP_UP.of(c.name), c.after_call_work)
             for c in scenario.channels
             if c.after_call_work is not None
@@ -430,7 +392,7 @@ class Desk:
 
     def wrap_time(self, item: Ticket | Task) -> float:
         """The after-call work following this session of ``item`` (0 for a task or a channel without)."""
-        draw = self._wrap.get(item.channel) if isinstance(item, Ticket) else None
+        draw = self.wrap_up.get(item.channel) if isinstance(item, Ticket) else None
         if draw is None or not isinstance(item, Ticket):
             return 0.0
         wrap = draw()
@@ -538,122 +500,10 @@ class Desk:
             for table in (self.log, self.levels, self.visits, self.table):
                 table.flush()
 
-    # -- the run -------------------------------------------------------------------------------
-    def run(self) -> RunRecords:
-        """Simulate to the horizon, record the open tickets, check conservation, return the records."""
-        s = self.scenario
-        for ticket, team in backlog_tickets(s, self.streams, self.rank) if s.initial_backlog else ():
-            self.admit_waiting(ticket, self.teams[team])
-        front = SelfServiceFront(self.env, s, self.streams, self.open_ticket) if offers_self_service(s) else None
-        admit = self.admit if front is None else front.admit
-        for demand in self.channels:
-            Ticker(self.env, demand.arrival_times(self.env.now, s.horizon), admit, demand)
-        for spec in s.teams:
-            self._start_roster(self.teams[spec.name], duty_blocks(spec, s.horizon, s.start_weekday))
-        for group in self.groups:
-            self._start_roster(group, duty_blocks(group.spec, s.horizon, s.start_weekday))
-        self.env.run_to(s.horizon)
-        for ticket in list(self.live.values()):
-            self.sla.settle(ticket, s.horizon)
-            if ticket.status != Status.RESOLVED:
-                self.leave_team(ticket, Exit.OPEN)
-            self.table.add(ticket)
-        tickets = self.table.frame()
-        self._check_conservation(tickets)
-        contacts = None
-        if front is not None:
-            front.close()
-            contacts = front.table.frame()
-            if len(contacts) != front.contacts or contacts["contact"].nunique() != front.contacts:
-                raise ConservationError(f"{front.contacts} contacts tried self-service but {len(contacts)} rows")
-        return RunRecords(
-            self.replication,
-            self.seed,
-            tickets,
-            self.log.frame(),
-            self.levels.frame(),
-            s.horizon,
-            s.warmup,
-            self.visits.frame(),
-            self.tasks.frame(),
-            self.escalations.frame(),
-            contacts,
-            self._volume_factors(),
-            self._agents_frame(),
-        )
-
-    def _volume_factors(self) -> pd.DataFrame | None:
-        """The daily factors of the channels whose forecast is uncertain (None: none is)."""
-        varied = [demand for demand in self.channels if demand.factors is not None]
-        if not varied:
-            return None
-        table = Columns({"channel": "c", "day": "i", "factor": "f"})
-        for demand in varied:
-            for day, factor in enumerate(demand.factors or ()):
-                table.add((demand.name, day, factor))
-        return table.frame()
-
     def pools(self) -> list[Pool]:
         """Every pool of agents: the teams' own agents, then the agent groups."""
         return [*self.teams.values(), *self.groups]
 
-    def _start_roster(self, pool: Pool, blocks: list[tuple[float, float, int]]) -> None:
-        """Bring the pool's agents on duty block by block (with their time ledgers if the run keeps them)."""
-        if isinstance(pool, Tracked):
-            self.env.process(self._tracked_roster(pool, blocks))
-        else:
-            self.env.process(roster(self.env, self, pool, blocks))
-
-    def _tracked_roster(self, team: Tracked, blocks: list[tuple[float, float, int]]) -> Process:
-        """The roster of a pool that keeps per-agent records: with shrinkage and after-call work if any."""
-        s, spec = self.scenario, team.shrinkage
-        absence = None
-        if spec is not None and spec.absenteeism > 0:
-            absence = self.streams.uniform(Stream.ABSENCE.of(team.name))
-        serve, chat = (wrapped_session, wrapped_chat_session) if self._wrap else (None, None)
-        return shrinkage.roster(self.env, self, team, blocks, s.horizon, s.start_weekday, absence, serve, chat)
-
-    def _agents_frame(self) -> pd.DataFrame:
-        """The agents table: one row per agent per duty block, when the run keeps per-agent records."""
-        if not self.tracked:
-            return empty_agents()
-        table = Columns(AGENT_COLUMNS)
-        pools = self.pools()
-        table.declare("team", [pool.name for pool in pools])
-        for team in pools:
-            assert isinstance(team, Tracked)
-            for row in team.rows(self.scenario.horizon):
-                table.add(row)
-        return table.frame()
-
-    def _check_conservation(self, tickets: pd.DataFrame) -> None:
-        """Every arrived ticket has exactly one row, with an outcome: its id (0 to arrived - 1) comes up once."""
-        counts = tickets["outcome"].value_counts()
-        if not _each_once(tickets["ticket"].to_numpy(), self.arrived) or counts.sum() != self.arrived:
-            raise ConservationError(
-                f"{self.arrived} tickets arrived but {len(tickets)} rows were recorded ({counts.to_dict()})"
-            )
-
-
-def _each_once(ids: np.ndarray, count: int) -> bool:
-    """Whether ``ids`` holds each of 0, 1, ..., ``count`` - 1 exactly once (one pass; no hashing, no sort)."""
-    if len(ids) != count:
-        return False
-    if count == 0:
-        return True
-    if ids.min() < 0 or ids.max() >= count:
-        return False
-    seen = np.zeros(count, dtype=bool)
-    seen[ids] = True
-    return bool(seen.all())
-
 
 def _ignore(_: LogRow) -> None:
     """Event recording switched off (long benchmark runs that only need the ticket table)."""
-
-
-def run_replication(
-    scenario: Scenario, replication: int = 0, seed: int | None = None, record_events: bool = True
-) -> RunRecords:
-    """Simulate one replication of ``scenario``; the streams depend on (seed, replication) only."""
-    return Desk(scenario, replication, seed, record_events).run()

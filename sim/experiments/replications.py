@@ -29,8 +29,8 @@ from sim.analysis.kpi_names import kpi_problem
 from sim.analysis.kpis import replication_kpis, summarise
 from sim.analysis.precision import Precision, PrecisionTarget, assess, next_total
 from sim.analysis.warmup import WarmupGuidance, backlog_series, warmup_guidance
-from sim.engine.desk import run_replication
 from sim.engine.records import RunRecords
+from sim.engine.replication import run_replication
 from sim.experiments.executors import Executor, Outcome, make_executor
 from sim.scenario.spec import Scenario
 

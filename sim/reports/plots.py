@@ -36,7 +36,7 @@ from sim.core.units import (
     duration_unit,
     format_duration,
 )
-from sim.engine.desk import duty_blocks
+from sim.engine.replication import duty_blocks
 from sim.reports.display import PERCENT_UNITS
 from sim.scenario.spec import Scenario
 
