@@ -38,7 +38,7 @@ from typing import Any
 import mmc_simpy
 import numpy as np
 
-from sim.analysis.kpis import confidence_interval
+from sim.analysis.confidence import confidence_interval
 from sim.analysis.theory import mmc
 from sim.engine.replication import run_replication
 from sim.scenario.loader import load_scenario

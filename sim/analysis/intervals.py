@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from pandas.core.groupby import DataFrameGroupBy
 
 NON_NEGATIVE = (0.0, math.inf)
-"""Where a count, a time or a number of agents can lie (as ``kpis.kpi_bounds`` says for their units)."""
+"""Where a count, a time or a number of agents can lie (as ``confidence.kpi_bounds`` says for their units)."""
 FRACTION = (0.0, 1.0)
 """Where a share (a service level, a rate, occupancy) can lie."""
 
@@ -294,7 +294,7 @@ def summarise_intervals(
     """Per ``key`` (channel or team) and interval: each measure's mean over replications and its 95 % interval.
 
     Columns: ``key, interval, start, end``, then per measure ``<m>``, ``<m>_ci_low``, ``<m>_ci_high``
-    (as ``kpis.bounded_interval``: the Student-t interval over the replications that have the measure,
+    (as ``confidence.bounded_interval``: the Student-t interval over the replications that have the measure,
     cut to the measure's bounds; no interval from fewer than two), and ``replications`` (how many replications the
     rates of a channel's interval rest on: those in which a ticket arrived; for teams, all). A cell
     with no data in any replication is NaN.

@@ -102,7 +102,7 @@ class Precision:
 
 def assess(values: Sequence[float], target: PrecisionTarget) -> Precision:
     """The KPI's mean, half-width and relative precision over the replications so far."""
-    from sim.analysis.kpis import confidence_interval  # pandas only when replications are assessed
+    from sim.analysis.confidence import confidence_interval  # pandas only when replications are assessed
 
     mean, half, _ = confidence_interval(np.asarray(values, dtype=float), target.level)
     return Precision(target, mean, half, len(values))

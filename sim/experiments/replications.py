@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.analysis.confidence import summarise
 from sim.analysis.intervals import level_series, one_replication_intervals, summarised_intervals
 from sim.analysis.kpi_names import kpi_problem
-from sim.analysis.kpis import replication_kpis, summarise
+from sim.analysis.kpis import replication_kpis
 from sim.analysis.precision import Precision, PrecisionTarget, assess, next_total
 from sim.analysis.warmup import WarmupGuidance, backlog_series, warmup_guidance
 from sim.engine.records import RunRecords
