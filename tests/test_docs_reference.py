@@ -23,9 +23,9 @@ from sim.engine import run_replication
 from sim.engine.agent_time import Cause
 from sim.reference_pages import API_GROUPS, PAGES, api_page, cli_page, kpi_page, scenario_page
 from sim.scenario.loader import load_scenario
-from sim.scenario.policy import Kind, escalation_reasons
 from sim.scenario.reference import markdown
 from sim.scenario.spec import Scenario
+from sim.scenario.triggers import Kind, escalation_reasons
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:

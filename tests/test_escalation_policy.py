@@ -14,8 +14,9 @@ import pytest
 from sim.scenario import policy
 from sim.scenario.escalation import EscalationSpec
 from sim.scenario.matching import route, sla_policy_for
-from sim.scenario.policy import Action, Decision, Facts, Kind
-from sim.scenario.spec import CategorySpec, RoutingRule, SlaPolicy, TeamSpec
+from sim.scenario.sla_spec import SlaPolicy
+from sim.scenario.spec import CategorySpec, RoutingRule, TeamSpec
+from sim.scenario.triggers import RESOLVED, Action, Decision, Facts, Kind
 
 FIXED = {"dist": "fixed", "value": 10}
 
@@ -267,7 +268,7 @@ def test_after_session_waits_on_the_customer_else_escalates_else_resolves():
     escalation = Decision(Action.TRANSFER, Kind.FUNCTIONAL, "complexity", "tier2")
     assert policy.after_session(True, None).action == Action.AWAIT_CUSTOMER
     assert policy.after_session(False, escalation) is escalation
-    assert policy.after_session(False, None) == policy.RESOLVED
+    assert policy.after_session(False, None) == RESOLVED
 
 
 # -- swarming and bouncing -----------------------------------------------------------------------------------

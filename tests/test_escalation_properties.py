@@ -21,7 +21,7 @@ from sim.analysis.kpis import replication_kpis
 from sim.engine.records import RunRecords, escalations_from
 from sim.engine.replication import run_replication
 from sim.scenario.loader import validate
-from sim.scenario.policy import TRIGGERS
+from sim.scenario.triggers import TRIGGERS
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TEAMS = ["tier1", "tier2", "engineering", "supervisors", "finance", "compliance"]

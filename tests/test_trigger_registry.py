@@ -1,7 +1,7 @@
 """The trigger registry: each escalation trigger is declared once, and everything else derives from it.
 
 The schema's trigger names, the escalator's dispatch by phase, its fast path and the KPI reasons
-all come from ``sim.scenario.policy.TRIGGERS``. The escalator is driven here by a stub desk,
+all come from ``sim.scenario.triggers.TRIGGERS``. The escalator is driven here by a stub desk,
 which is all it needs (``DeskPort``): no SimPy processes, no agents.
 """
 
@@ -22,11 +22,22 @@ from sim.engine.sla_policies import SlaPolicies
 from sim.engine.streams import Streams
 from sim.engine.teams import Team
 from sim.engine.tickets import Status, Task, Ticket
-from sim.scenario import policy
+from sim.scenario import policy, triggers
 from sim.scenario.errors import ScenarioError
 from sim.scenario.escalation import EscalationSpec
-from sim.scenario.policy import TRIGGERS, Action, Decision, Facts, Kind, Phase, TaskKind
 from sim.scenario.spec import CategorySpec, TeamSpec
+from sim.scenario.triggers import (
+    RESOLVED,
+    TRIGGERS,
+    Action,
+    Decision,
+    Facts,
+    Kind,
+    Milestone,
+    Phase,
+    TaskKind,
+    escalation_reasons,
+)
 
 
 # -- the registry and what derives from it ------------------------------------------------------
@@ -39,7 +50,7 @@ def test_every_trigger_is_declared_with_phases_a_function_and_a_one_line_summary
 
 def test_declaring_a_trigger_twice_is_refused():
     with pytest.raises(ValueError, match="declared twice"):
-        policy.trigger("authority", Phase.END_OF_SESSION)(policy.authority)
+        triggers.trigger("authority", Phase.END_OF_SESSION)(policy.authority)
 
 
 def test_the_schema_accepts_exactly_the_registered_triggers_in_registry_order():
@@ -54,7 +65,7 @@ def test_kpi_reasons_are_the_reasons_the_registered_triggers_record():
     scenario = build(
         escalation={"time_rules": [{"name": "late", "queue_wait": 5, "action": "raise_priority"}]},
     )
-    reasons = policy.escalation_reasons(scenario.escalation)
+    reasons = escalation_reasons(scenario.escalation)
     assert {"regulatory", "customer_value", "skill", "authority", "complexity", "repeated_failure"} <= set(reasons)
     assert "late" in reasons and "dissatisfaction" not in reasons
     assert kpi_problem("escalation_reason.late", scenario) is None
@@ -91,8 +102,8 @@ def test_a_queue_wait_rule_wakes_after_its_wait_and_a_clock_rule_only_at_its_mil
     )
     timer = TRIGGERS["time"].wakeups
     assert [delay for delay, _ in timer(_facts(), rules, None)] == [30.0]
-    assert list(timer(_facts(), rules, policy.Milestone("first_response", 1.0))) == []
-    assert [delay for delay, _ in timer(_facts(), rules, policy.Milestone("resolution", 1.0))] == [60.0]
+    assert list(timer(_facts(), rules, Milestone("first_response", 1.0))) == []
+    assert [delay for delay, _ in timer(_facts(), rules, Milestone("resolution", 1.0))] == [60.0]
 
 
 def test_a_time_rule_raises_priority_moves_the_ticket_wherever_it_is_or_asks_for_a_review():
@@ -238,7 +249,7 @@ def test_an_end_of_session_trigger_decides_what_follows_a_session():
         Action.TRANSFER, Kind.HIERARCHICAL, "authority", "lead"
     )
     within = _ticket(attributes={"refund_amount": 100.0}, team="tier1")
-    assert escalator.after_session(within, desk.teams["tier1"]) == policy.RESOLVED
+    assert escalator.after_session(within, desk.teams["tier1"]) == RESOLVED
 
 
 def test_the_fast_path_holds_exactly_where_no_session_trigger_can_act():

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from sim.analysis.channel_kpis import live_channels
 from sim.analysis.kpis import KPIS, served_by_details
 from sim.engine.agent_time import Cause
-from sim.scenario.policy import Kind, escalation_reasons
 from sim.scenario.spec import Scenario
+from sim.scenario.triggers import Kind, escalation_reasons
 
 
 def kpi_problem(name: str, scenario: Scenario) -> str | None:

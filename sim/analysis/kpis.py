@@ -78,8 +78,8 @@ from sim.engine.agent_time import AWAY_CAUSES, Cause
 from sim.engine.records import RunRecords
 from sim.engine.tickets import Outcome
 from sim.scenario.matching import route
-from sim.scenario.policy import Kind, TaskKind, escalation_reasons
 from sim.scenario.spec import Scenario, TeamSpec
+from sim.scenario.triggers import Kind, TaskKind, escalation_reasons
 
 SHARE = "share"
 """The unit of a fraction in [0, 1] (a service level, a rate): stored as a fraction, shown in percent."""

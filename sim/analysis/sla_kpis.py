@@ -9,7 +9,8 @@ import numpy as np
 
 from sim.analysis.ticket_columns import CountedTickets, nan_mean
 from sim.engine.tickets import Outcome
-from sim.scenario.spec import ClockName, Scenario
+from sim.scenario.sla_spec import ClockName
+from sim.scenario.spec import Scenario
 
 
 def sla_kpis(tickets: CountedTickets, scenario: Scenario) -> dict[str, float]:

@@ -17,8 +17,8 @@ from typing import Literal
 
 from sim.core.units import MINUTES_PER_DAY, MINUTES_PER_HOUR, parse_duration
 from sim.scenario.escalation import EscalationSpec
-from sim.scenario.policy import TRIGGERS
 from sim.scenario.spec import Scenario, ShiftSpec, TeamSpec
+from sim.scenario.triggers import TRIGGERS
 
 Kind = Literal["count", "number", "share", "percent", "choice", "switch", "duration", "triggers", "surge"]
 NO_SURGE = -1

@@ -30,15 +30,13 @@ from sim.engine.records import Event
 from sim.engine.streams import Sampler, Stream
 from sim.engine.tickets import Journey, Session, Status, Ticket, Wait
 from sim.scenario.journeys import CallbackSpec
+from sim.scenario.policy import TOP
 
 if TYPE_CHECKING:
     import simpy
 
     from sim.engine.desk import Desk
     from sim.engine.teams import Team
-
-TOP = -1
-"""Queue rank of a callback past its promise: ahead of every ticket (like reviews and consults)."""
 
 
 def uses_journeys(desk: Desk) -> bool:

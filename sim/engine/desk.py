@@ -49,12 +49,9 @@ from sim.engine.streams import Sampler, Stream, Streams
 from sim.engine.teams import Agent, Pool, Team
 from sim.engine.tickets import Session, Status, Task, Ticket, TicketTable, Wait
 from sim.scenario.matching import route
-from sim.scenario.policy import Action
-from sim.scenario.spec import (
-    WEEKDAYS,
-    FirstResponseEnd,
-    Scenario,
-)
+from sim.scenario.sla_spec import FirstResponseEnd
+from sim.scenario.spec import WEEKDAYS, Scenario
+from sim.scenario.triggers import Action
 
 # Names read once or more per ticket, as module constants: Python 3.11 does not specialise reading a
 # class attribute (``Status.RESOLVED`` costs a type look-up each time), a module global it caches.

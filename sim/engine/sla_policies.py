@@ -27,7 +27,8 @@ from sim.engine.records import Event, LogRow
 from sim.engine.sla import SLACK, ClockPlan, Milestone, SlaClock, milestones
 from sim.engine.tickets import Ticket
 from sim.scenario.matching import sla_policy_for
-from sim.scenario.spec import ClockName, Scenario, SlaPolicy, SlaReopen
+from sim.scenario.sla_spec import ClockName, SlaPolicy, SlaReopen
+from sim.scenario.spec import Scenario
 
 Key = tuple[str, str, str, str]
 """What an SLA policy's conditions look at: (priority, channel, segment, category)."""

@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.core.names import Names
 from sim.engine.records import NAN, Columns
-from sim.scenario.spec import ClockName
+from sim.scenario.sla_spec import ClockName
 
 if TYPE_CHECKING:
     import simpy

@@ -16,8 +16,9 @@ from sim.scenario.bounds import bound_problems
 from sim.scenario.demand_extras import MAX_BACKLOG_AGE
 from sim.scenario.fields import Path
 from sim.scenario.matching import route
-from sim.scenario.policy import Phase, escalation_reasons, in_phase
-from sim.scenario.spec import CategorySpec, ClockName, Scenario, TeamSpec
+from sim.scenario.sla_spec import ClockName
+from sim.scenario.spec import CategorySpec, Scenario, TeamSpec
+from sim.scenario.triggers import Phase, escalation_reasons, in_phase
 
 
 def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:

@@ -15,14 +15,15 @@ from pydantic import Field, model_validator
 
 from sim.core.distributions import Distribution, Fixed
 from sim.core.units import Duration
+from sim.scenario import policy  # noqa: F401  (its @trigger declarations fill TRIGGERS before it is read below)
 from sim.scenario.fields import Name, Spec
-from sim.scenario.policy import TRIGGERS
+from sim.scenario.triggers import TRIGGERS
 
 if TYPE_CHECKING:  # a Literal built at import time is beyond a static checker: to it a name is a str
     TriggerName = str
 else:
     TriggerName = Literal[tuple(TRIGGERS)]
-"""A trigger's name: one of those the policy registry declares."""
+"""A trigger's name: one of those the trigger registry declares."""
 
 
 class HandoffSpec(Spec):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sim.scenario.spec import RoutingRule, SlaPolicy
+from sim.scenario.sla_spec import SlaPolicy
+from sim.scenario.spec import RoutingRule
 
 
 def route(rules: Sequence[RoutingRule], channel: str, category: str) -> str | None:

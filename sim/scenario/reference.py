@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from sim.core import distributions
 from sim.core.units import MINUTES_PER_HOUR
-from sim.scenario import demand_extras, escalation, journeys, shrinkage
+from sim.scenario import demand_extras, escalation, journeys, shrinkage, sla_spec
 from sim.scenario import spec as scenario
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
@@ -40,9 +40,9 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("teams[].shrinkage.lunch", shrinkage.LunchRule),
     ("teams[].shrinkage.meetings[]", shrinkage.MeetingSpec),
     ("routing[]", scenario.RoutingRule),
-    ("sla_policies[]", scenario.SlaPolicy),
-    ("sla_policies[].match", scenario.SlaMatch),
-    ("sla_policies[].first_response / .resolution", scenario.SlaClockSpec),
+    ("sla_policies[]", sla_spec.SlaPolicy),
+    ("sla_policies[].match", sla_spec.SlaMatch),
+    ("sla_policies[].first_response / .resolution", sla_spec.SlaClockSpec),
     ("initial_backlog[]", demand_extras.BacklogEntry),
     ("escalation", escalation.EscalationSpec),
     ("escalation.handoff", escalation.HandoffSpec),

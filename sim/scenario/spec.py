@@ -1,9 +1,12 @@
 """The scenario: one YAML file that describes a support organisation and how long to simulate it.
 
-This module is the typed schema. Every default lives here, unknown keys are rejected, and the
-checks that tie names together (a routing rule naming a team that does not exist, a category mix
-naming an unknown category…) report the exact field path, so a planner can fix the file from the
-message alone. Times are minutes; durations accept units (``"5m"``, ``"4h"``); rates are per hour.
+This module is the typed schema of the organisation and its demand: calendars, channels,
+categories, teams, agent groups, routing and reporting, under the ``Scenario`` root; the SLA
+policies have a module of their own (``sla_spec``), as do the escalation rules (``escalation``).
+Every default lives in the schema, unknown keys are rejected, and the checks that tie names together
+(a routing rule naming a team that does not exist, a category mix naming an unknown category…)
+report the exact field path, so a planner can fix the file from the message alone. Times are
+minutes; durations accept units (``"5m"``, ``"4h"``); rates are per hour.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from sim.core.distributions import Distribution
-from sim.core.names import Names
 from sim.core.units import HOURS_PER_DAY, MINUTES_PER_WEEK, Duration, parse_duration
 from sim.scenario.clock import WEEKDAYS as WEEKDAYS  # re-exported: the engine and reports import them from here
 from sim.scenario.clock import Clock, TimeWindow, Weekday
@@ -24,6 +26,7 @@ from sim.scenario.escalation import EscalationSpec
 from sim.scenario.fields import Name, Spec, Weight
 from sim.scenario.journeys import CallbackSpec, RetrialSpec
 from sim.scenario.shrinkage import ShrinkageSpec
+from sim.scenario.sla_spec import SlaPolicy
 
 
 class CalendarSpec(Spec):
@@ -299,89 +302,6 @@ class RoutingRule(Spec):
     channel: Name | None = Field(default=None, description="channel name; none: any")
     category: Name | None = Field(default=None, description="category name; none: any")
     team: Name = Field(description="the team that receives the ticket")
-
-
-class SlaMatch(Spec):
-    """Which tickets an SLA policy covers; an empty list or a missing field matches all."""
-
-    priority: list[Name] = Field(default=[], description="priorities covered")
-    channel: list[Name] = Field(default=[], description="channels covered")
-    segment: list[Name] = Field(default=[], description="customer segments covered")
-    category: list[Name] = Field(default=[], description="categories covered")
-
-
-class ClockName(Names):
-    """The two clocks an SLA policy can run (its ``first_response`` and ``resolution`` fields)."""
-
-    FIRST_RESPONSE = "first_response"
-    RESOLUTION = "resolution"
-
-
-class FirstResponseEnd(Names):
-    """What ends an SLA policy's first-response clock (its ``first_response_ends`` field)."""
-
-    PICKUP = "pickup"
-    """The first pick-up by a team able to work the ticket (a triage pick-up does not count)."""
-    REPLY = "reply"
-    """The first message to the customer: a question, the resolution, or an escalated ticket's update."""
-
-
-class SlaReopen(Names):
-    """What a reopened ticket's resolution clock does (an SLA policy's ``on_reopen`` field)."""
-
-    RESUME = "resume"
-    """Count on from where it stopped: the time the ticket sat resolved is left out."""
-    RESTART = "restart"
-    """Count the whole target again from the reopening; a breach before it stands."""
-
-
-class SlaClockSpec(Spec):
-    """One SLA clock: a target in business time on a calendar."""
-
-    target: Duration = Field(gt=0, description="business time allowed")
-    calendar: Name = Field(default="24x7", description="calendar the clock runs on")
-
-
-class SlaPolicy(Spec):
-    """Targets for first response and resolution, as helpdesks define them; first match wins."""
-
-    name: Name = Field(description="shown in the ticket table")
-    match: SlaMatch = Field(default=SlaMatch(), description="which tickets it covers")
-    first_response: SlaClockSpec | None = Field(
-        default=None, description="clock from arrival to the first response (see first_response_ends)"
-    )
-    resolution: SlaClockSpec | None = Field(default=None, description="clock from arrival to resolution")
-    warnings: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
-        default=[0.5, 0.75], description="fractions of the target"
-    )
-    pause_while_waiting_on_customer: bool = Field(
-        default=True, description="clocks stop while the customer owes an answer"
-    )
-    first_response_ends: Literal["pickup", "reply"] = Field(
-        default="pickup",
-        description="pickup: first pick-up by a team able to work the ticket (triage does not count); "
-        "reply: first message to the customer (a question, the resolution, an update)",
-    )
-    on_reopen: Literal["resume", "restart"] = Field(
-        default="resume",
-        description="a reopened ticket's resolution clock: resume: counts on from where it stopped; "
-        "restart: the full target again (a breach before the reopen stands)",
-    )
-    abandoned: Literal["breached", "excluded"] = Field(
-        default="breached",
-        description="abandoned tickets in SLA attainment: breached (a clock not yet decided counts as missed), "
-        "or excluded (left out of attainment; the KPIs say how many)",
-    )
-    update_every: Duration | None = Field(
-        default=None, gt=0, description="while escalated, update the customer this often"
-    )
-    update_time: Distribution | None = Field(default=None, description="agent time one customer update takes")
-
-    @model_validator(mode="after")
-    def _updates_cost_time(self) -> SlaPolicy:
-        if (self.update_every is None) != (self.update_time is None):
-            raise ValueError("customer updates need both 'update_every' and 'update_time'")
-        return self
 
 
 REPORTING_INTERVALS = {"15m": 15.0, "30m": 30.0, "60m": 60.0}
