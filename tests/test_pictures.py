@@ -22,8 +22,8 @@ from matplotlib.image import AxesImage
 
 from sim.analysis.kpis import replication_kpis
 from sim.engine.replication import run_replication
+from sim.reports.figures import new_figure, share_axis, share_text, time_axis
 from sim.reports.plot_flow import STAYS, flow_moves, flows
-from sim.reports.plots import new_figure, share_axis, share_text, time_axis
 from sim.scenario.variants import read_document
 
 TIERS = [{"name": "tier1", "agents": 1}, {"name": "tier2", "tier": 2, "agents": 1}]

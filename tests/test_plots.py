@@ -20,12 +20,11 @@ from small_desk import small_run
 
 from sim.analysis.staffing import cheapest_meeting_goals, weekly_agent_hours
 from sim.experiments.compare import paired_table
+from sim.reports.figures import png_bytes, save_figure
 from sim.reports.plot_flow import escalation_flow_plot, escalation_moves, flows
 from sim.reports.plots import (
     backlog_plot,
-    png_bytes,
     resolution_by_path_plot,
-    save_figure,
     shift_changes,
     sla_attainment_plot,
     utilisation_by_hour,

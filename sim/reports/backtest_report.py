@@ -22,8 +22,8 @@ from matplotlib.figure import Figure
 
 from sim.core.units import MINUTES_PER_HOUR, format_duration
 from sim.experiments.results import ResultsError
+from sim.reports.figures import PALETTE, new_figure, plain_number, share_axis, share_text, time_axis
 from sim.reports.page import REPORT, embed, render_page
-from sim.reports.plots import PALETTE, new_figure, plain_number, share_axis, share_text, time_axis
 from sim.reports.sections import Picture
 
 COLUMNS = ["kind", "period", "channel", "kpi", "unit", "history", "sim_mean", "pi_low", "pi_high", "flagged"]

@@ -20,16 +20,16 @@ from sim.calibration.calibrate import Calibration
 from sim.calibration.fit_durations import DurationFit
 from sim.calibration.fit_mix import MixFit, missing_columns
 from sim.core.units import duration_unit, format_duration, minutes_in
+from sim.reports.figures import share_text
 from sim.reports.page import embed, render_page
 from sim.reports.plot_fit import (
     EMPIRICAL_LABEL,
     arrival_profile_plot,
     daily_arrivals_plot,
     handle_qq_plot,
-    path_flow_plot,
     patience_plot,
 )
-from sim.reports.plots import share_text
+from sim.reports.plot_paths import path_flow_plot
 from sim.reports.sections import Picture
 
 GUIDES = {

@@ -26,11 +26,11 @@ from sim.analysis.staffing import describe_cost
 from sim.core.units import format_duration
 from sim.experiments.results import ResultsError
 from sim.reports.display import estimate_parts
+from sim.reports.figures import share_text
 from sim.reports.marks import MET, MISSED
 from sim.reports.page import REPORT, embed, render_page
 from sim.reports.plot_intervals import _duration
 from sim.reports.plot_optimise import ERLANG_ONLY, OPTIMISED, requirement_plot, service_level_plot
-from sim.reports.plots import share_text
 from sim.reports.sections import Picture
 
 ROSTERS = {OPTIMISED: "optimised", ERLANG_ONLY: "Erlang-only"}

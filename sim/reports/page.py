@@ -10,7 +10,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from sim.core.atomic import write_text
 from sim.core.version import __version__
-from sim.reports.plots import DPI, png_bytes, save_figure
+from sim.reports.figures import DPI, png_bytes, save_figure
 from sim.reports.sections import Picture
 
 REPORT = "report.html"

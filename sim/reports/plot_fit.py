@@ -1,9 +1,11 @@
 """The fit report's pictures, for checking that the calibration read the export right.
 
 Each function takes a ``Calibration`` (``sim.calibration.calibrate``) and returns a matplotlib
-``Figure`` on the Agg canvas, or ``None`` when the export holds nothing to draw (no events: no
-escalation flow). Pictures stay light at any size: a QQ plot draws at most ``QQ_POINTS`` quantiles
-and a survival curve at most ``MAX_CURVE_POINTS`` steps, never a point per ticket.
+``Figure`` on the Agg canvas, or ``None`` when the export holds nothing to draw (no live channel: no
+patience). Pictures stay light at any size: a QQ plot draws at most ``QQ_POINTS`` quantiles and a
+survival curve at most ``MAX_CURVE_POINTS`` steps, never a point per ticket. Each draws a fitted
+distribution against its data; the escalation paths, a graph rather than a fit, are drawn by
+``sim.reports.plot_paths``.
 
 - ``arrival_profile_plot``: per channel, the mean arrivals of each hour of the week against the
   fitted rate × day × hour product, with the band 95 % of hourly means should fall in if the fit holds;
@@ -11,8 +13,7 @@ and a survival curve at most ``MAX_CURVE_POINTS`` steps, never a point per ticke
   surge days marked;
 - ``handle_qq_plot``: per category × team, the data's quantiles against the fitted family's;
 - ``patience_plot``: per live channel, the Kaplan-Meier survival of patience with its Greenwood band,
-  the fitted survival, and the naive fit to the abandoners' mean waits for contrast;
-- ``path_flow_plot``: per category, where tickets start and how stays end (resolved or escalated).
+  the fitted survival, and the naive fit to the abandoners' mean waits for contrast.
 """
 
 from __future__ import annotations
@@ -32,20 +33,16 @@ from sim.calibration.calibrate import Calibration
 from sim.calibration.fit_arrivals import ArrivalFit
 from sim.calibration.fit_durations import DurationFit, lognormal_mle
 from sim.calibration.fit_handle import handle_time_samples
-from sim.calibration.fit_paths import CategoryPath
 from sim.calibration.fit_patience import PatienceFit
 from sim.core.units import HOURS_PER_DAY, HOURS_PER_WEEK, duration_unit
-from sim.reports.plot_flow import COLUMN_GAP, ENTRY, NODE_HEIGHT, NODE_WIDTH, ROW_GAP, Flow, _arrow, _bends, _box
+from sim.reports.figures import PALETTE, TIME_UNITS, new_figure, share_axis, time_axis
 from sim.reports.plot_optimise import week_axis
-from sim.reports.plots import PALETTE, TIME_UNITS, new_figure, share_axis, share_text, time_axis
 
 QQ_POINTS = 2_000
 """Most quantiles a QQ panel draws (a million handle times are summarised, never plotted)."""
 QQ_COLUMNS = 4
 MAX_CURVE_POINTS = 2_000
 """Most steps of a Kaplan-Meier curve drawn."""
-MAX_FLOW_CATEGORIES = 12
-"""Categories drawn in the escalation flow (the largest); every one is in the report's tables."""
 Z95 = 1.96
 SURGE = "#d62728"
 EMPIRICAL_LABEL = "empirical (n < 30 or both families rejected)"
@@ -377,123 +374,4 @@ def patience_plot(calibration: Calibration) -> Figure | None:
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.16), fontsize=9, frameon=False)
     for ax in axes[len(fits) :]:
         ax.set_visible(False)
-    return fig
-
-
-# -- escalation flow -----------------------------------------------------------------------------------------------
-
-
-def category_flows(path: CategoryPath, starts: pd.Series) -> list[Flow]:
-    """Arrows of one category: new tickets into each first group (``starts``: tickets per group), then escalations."""
-    arrows = [Flow(ENTRY, str(group), "arrival", float(count)) for group, count in starts.items() if count]
-    for team, outcome in path.pooled.items():
-        for target, count in outcome.destinations.items():
-            share = share_text(count / outcome.stays) if outcome.stays else ""
-            arrows.append(Flow(team, target, "escalated", float(count), f"{share} of its stays"))
-    return arrows
-
-
-def flow_columns(arrows: list[Flow]) -> dict[str, int]:
-    """Each box's column: its longest run of forward arrows from new tickets.
-
-    An arrow back to a team already on the way (a bounce, a reopened ticket sent back) is left out of
-    the ranking, found by a depth-first walk that follows the heaviest arrows first.
-    """
-    out: dict[str, list[Flow]] = {}
-    for a in sorted(arrows, key=lambda a: -a.volume):
-        out.setdefault(a.source, []).append(a)
-    forward: list[Flow] = []
-    state: dict[str, int] = {}  # 1: on the walk's stack, 2: done
-    order: list[str] = []
-
-    def walk(node: str) -> None:
-        state[node] = 1
-        for a in out.get(node, []):
-            if state.get(a.target) == 1:
-                continue  # closes a loop: drawn, but not ranked
-            forward.append(a)
-            if a.target not in state:
-                walk(a.target)
-        state[node] = 2
-        order.append(node)
-
-    walk(ENTRY)
-    column = dict.fromkeys(order, 0)
-    for node in reversed(order):  # a topological order of the forward arrows
-        for a in forward:
-            if a.source == node:
-                column[a.target] = max(column[a.target], column[node] + 1)
-    return column
-
-
-def flow_layout(arrows: list[Flow], gap: float) -> dict[str, tuple[float, float]]:
-    """Box centres: new tickets on the left, each team in its ``flow_columns`` column ``gap`` apart, stacked."""
-    members: dict[int, list[str]] = {}
-    for name, c in flow_columns(arrows).items():
-        members.setdefault(c, []).append(name)
-    positions = {}
-    for c, names in members.items():
-        for row, name in enumerate(names):
-            positions[name] = (c * gap, ((len(names) - 1) / 2 - row) * ROW_GAP)
-    return positions
-
-
-def flow_extent(
-    arrows: list[Flow], bends: list[float], positions: dict[str, tuple[float, float]]
-) -> tuple[float, float]:
-    """The lowest and highest y a panel must show: boxes with the text under them, and every bent arrow's label."""
-    ys = [y for _, y in positions.values()]
-    bottom, top = min(ys) - NODE_HEIGHT / 2 - 0.85, max(ys) + NODE_HEIGHT / 2 + 0.45
-    for flow, bend in zip(arrows, bends, strict=True):
-        (x0, y0), (x1, y1) = positions[flow.source], positions[flow.target]
-        middle = (y0 + y1) / 2 - 0.5 * bend * (x1 - x0)  # where ``_arrow`` writes the label
-        bottom, top = min(bottom, middle - 0.4), max(top, middle + 0.4)
-    return bottom, top
-
-
-FLOW_GAP = 1.5 * COLUMN_GAP
-"""Columns of the fit's flow stand wider apart than the run report's: each box has its resolve share under it."""
-
-
-def path_flow_plot(calibration: Calibration) -> Figure | None:
-    """Per category: tickets into their first team, escalations between teams, each team's resolve share."""
-    paths = calibration.paths.categories
-    if not paths:
-        return None
-    shown = sorted(paths.values(), key=lambda p: -p.n)[:MAX_FLOW_CATEGORIES]
-    tickets = calibration.export.tickets
-    first = tickets[tickets["group"].astype(str) != ""].groupby("category")["group"].value_counts()
-    drawn: list[tuple[CategoryPath, list[tuple[Flow, float]], dict[str, tuple[float, float]], tuple[float, float]]] = []
-    for path in shown:
-        starts = first.loc[path.category] if path.category in first.index.get_level_values(0) else pd.Series()
-        arrows = category_flows(path, starts)
-        positions = flow_layout(arrows, FLOW_GAP)
-        # the run report's bends expect its own column gap: hand them the layout at that scale
-        bends = _bends(arrows, {name: (x * COLUMN_GAP / FLOW_GAP, y) for name, (x, y) in positions.items()})
-        drawn.append((path, list(zip(arrows, bends, strict=True)), positions, flow_extent(arrows, bends, positions)))
-    widest = max(max(x for x, _ in pos.values()) for _, _, pos, _ in drawn) + 2.4 * NODE_WIDTH
-    inches = 10.6 / widest  # per data unit: the boxes keep their size in every panel
-    heights = [0.45 + (top - bottom) * inches for *_, (bottom, top) in drawn]
-    fig = new_figure(11, sum(heights))
-    axes = fig.subplots(len(drawn), 1, squeeze=False, height_ratios=heights)[:, 0]
-    for ax, (path, bent, positions, (bottom, top)) in zip(axes, drawn, strict=True):
-        boxes = {name: _box(ax, name, xy, None) for name, xy in positions.items()}
-        biggest = max((f.volume for f, _ in bent), default=1.0)
-        for flow, bend in bent:
-            _arrow(ax, flow, boxes, positions, bend, biggest)
-        for team, (x, y) in positions.items():
-            outcome = path.pooled.get(team)
-            if team == ENTRY or outcome is None:
-                continue
-            detail = f"resolves {share_text(outcome.resolve_probability, 1)}\nof {outcome.stays:,} stays"
-            if outcome.open:
-                detail += f"\n{outcome.open:,} still open"
-            ax.text(x, y - NODE_HEIGHT / 2 - 0.06, detail, ha="center", va="top", fontsize=8.5, color="#333333")
-        ax.set_xlim(-NODE_WIDTH * 1.2, widest - NODE_WIDTH * 1.2)
-        ax.set_ylim(bottom, top)
-        ax.set_aspect("equal")
-        ax.axis("off")
-        ax.set_title(
-            f"{path.category}: {path.n:,} tickets; fitted path {' → '.join(path.path)}", fontsize=10.5, loc="left"
-        )
     return fig

@@ -22,7 +22,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from sim.engine.records import escalations_from
-from sim.reports.plots import after_warmup, by_replication, new_figure
+from sim.reports.figures import new_figure
+from sim.reports.plots import after_warmup, by_replication
 from sim.scenario.matching import route
 from sim.scenario.spec import Scenario
 
@@ -178,10 +179,10 @@ def escalation_flow_plot(tickets: pd.DataFrame, events: pd.DataFrame, scenario: 
     tallest = max(sum(1 for t in scenario.teams if t.tier == tier) for tier in {t.tier for t in scenario.teams})
     fig = new_figure(max(7.0, 2.6 * columns), max(2.9, 1.35 * tallest + 1.4))
     ax = fig.add_subplot()
-    boxes = {name: _box(ax, name, xy, resolved.get(name)) for name, xy in positions.items()}
+    boxes = {name: draw_box(ax, name, xy, resolved.get(name)) for name, xy in positions.items()}
     biggest = max((f.volume for f in arrows), default=1.0)
-    for flow, bend in zip(arrows, _bends(arrows, positions), strict=True):
-        _arrow(ax, flow, boxes, positions, bend, biggest)
+    for flow, bend in zip(arrows, arrow_bends(arrows, positions), strict=True):
+        draw_arrow(ax, flow, boxes, positions, bend, biggest)
     xs = [x for x, _ in positions.values()]
     ys = [y for _, y in positions.values()]
     ax.set_xlim(min(xs) - NODE_WIDTH, max(xs) + NODE_WIDTH)
@@ -213,7 +214,7 @@ def _resolved_per_team(tickets: pd.DataFrame, scenario: Scenario) -> dict[str, f
     return {str(team): n / replications for team, n in done["resolving_team"].astype(str).value_counts().items()}
 
 
-def _box(ax: Axes, name: str, xy: tuple[float, float], resolved: float | None) -> FancyBboxPatch:
+def draw_box(ax: Axes, name: str, xy: tuple[float, float], resolved: float | None) -> FancyBboxPatch:
     """A team's box with its name and the tickets it resolves per replication."""
     x, y = xy
     entry = name == ENTRY
@@ -245,7 +246,7 @@ def _box(ax: Axes, name: str, xy: tuple[float, float], resolved: float | None) -
     return box
 
 
-def _bends(arrows: list[Flow], positions: dict[str, tuple[float, float]]) -> list[float]:
+def arrow_bends(arrows: list[Flow], positions: dict[str, tuple[float, float]]) -> list[float]:
     """Arc curvature per arrow: parallel arrows of one pair bow out to alternate sides; within a column, more."""
     seen: dict[tuple[str, str], int] = {}
     bends = []
@@ -263,7 +264,7 @@ def _bends(arrows: list[Flow], positions: dict[str, tuple[float, float]]) -> lis
     return bends
 
 
-def _arrow(
+def draw_arrow(
     ax: Axes,
     flow: Flow,
     boxes: dict[str, FancyBboxPatch],

@@ -13,7 +13,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.core.units import format_duration
-from sim.reports.plots import PALETTE, new_figure, share_axis, time_scale, weekday_axis
+from sim.reports.figures import PALETTE, new_figure, share_axis, time_scale
+from sim.reports.plots import weekday_axis
 from sim.scenario.spec import Scenario
 
 BELOW = "#d62728"

@@ -14,8 +14,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.core.units import DAYS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
+from sim.reports.figures import PALETTE, WEEKDAYS, integer_axis, new_figure, share_axis, share_text
 from sim.reports.plot_intervals import BELOW, EMPTY, _duration
-from sim.reports.plots import PALETTE, WEEKDAYS, integer_axis, new_figure, share_axis, share_text
 
 OPTIMISED = "optimised"
 ERLANG_ONLY = "erlang_only"

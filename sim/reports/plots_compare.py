@@ -18,7 +18,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from sim.core.units import duration_unit
 from sim.reports.display import format_value
-from sim.reports.plots import NICE_STEPS, PALETTE, SHARE_UNITS, new_figure, share_axis, share_text, time_axis
+from sim.reports.figures import NICE_STEPS, PALETTE, SHARE_UNITS, new_figure, share_axis, share_text, time_axis
 from sim.reports.tables import format_difference
 
 

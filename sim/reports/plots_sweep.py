@@ -25,7 +25,7 @@ from sim.analysis.kpis import SHARE, kpi_info
 from sim.analysis.staffing import Cheapest, meets_goals
 from sim.core.units import duration_unit
 from sim.reports.display import format_value
-from sim.reports.plots import (
+from sim.reports.figures import (
     MIN_SHARE_SPAN,
     NICE_STEPS,
     PALETTE,

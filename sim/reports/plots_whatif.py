@@ -19,18 +19,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.experiments.replications import RunResult
+from sim.reports.figures import new_figure, png_bytes, step_values, time_axis, time_scale
 from sim.reports.plot_flow import escalation_flow_plot
-from sim.reports.plots import (
-    after_warmup,
-    answered_share,
-    by_replication,
-    new_figure,
-    png_bytes,
-    step_values,
-    time_axis,
-    time_scale,
-    weekday_axis,
-)
+from sim.reports.plots import after_warmup, answered_share, by_replication, weekday_axis
 from sim.scenario.spec import Scenario
 
 BASE_COLOR = "#7f7f7f"

@@ -43,9 +43,9 @@ from sim.core.units import MINUTES_PER_DAY
 from sim.core.version import __version__
 from sim.engine.records import Event
 from sim.experiments.replications import RunResult
+from sim.reports.figures import WEEKDAYS
 from sim.reports.page import environment
 from sim.reports.plot_flow import COLUMN_GAP, ENTRY, ROW_GAP, STAYS, escalation_moves, layout
-from sim.reports.plots import WEEKDAYS
 from sim.scenario.spec import Scenario
 
 TEMPLATE = "replay.html.j2"
