@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.optimiser.goals import load_goals  # noqa: E402
+from sim.optimiser.goal_checks import load_goals  # noqa: E402
 from sim.optimiser.optimise import OptimiseResult, optimise  # noqa: E402
 from sim.scenario.loader import load_scenario  # noqa: E402
 

@@ -27,7 +27,8 @@ if TYPE_CHECKING:  # the names below are imported when first used, so `import si
     from sim.experiments.executors import DaskExecutor, LocalExecutor, SerialExecutor
     from sim.experiments.replications import RunResult, run
     from sim.experiments.sweeps import SweepResult, sweep
-    from sim.optimiser.goals import Goals, default_goals, load_goals
+    from sim.optimiser.goal_checks import default_goals, load_goals
+    from sim.optimiser.goals import Goals
     from sim.optimiser.optimise import OptimiseResult, optimise
     from sim.optimiser.outputs import write_optimisation
     from sim.scenario.errors import ScenarioError
@@ -52,8 +53,8 @@ _HOME = {
     "SweepResult": "sim.experiments.sweeps",
     "sweep": "sim.experiments.sweeps",
     "Goals": "sim.optimiser.goals",
-    "default_goals": "sim.optimiser.goals",
-    "load_goals": "sim.optimiser.goals",
+    "default_goals": "sim.optimiser.goal_checks",
+    "load_goals": "sim.optimiser.goal_checks",
     "OptimiseResult": "sim.optimiser.optimise",
     "optimise": "sim.optimiser.optimise",
     "write_optimisation": "sim.optimiser.outputs",

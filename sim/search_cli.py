@@ -147,7 +147,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_optimise(args: argparse.Namespace) -> int:
     """``optimise``: the cheapest roster meeting the goals; print it against the Erlang-only roster, save the folder."""
-    from sim.optimiser.goals import default_goals, load_goals
+    from sim.optimiser.goal_checks import default_goals, load_goals
     from sim.optimiser.optimise import optimise
     from sim.optimiser.outputs import write_optimisation
     from sim.reports.tables import optimise_table

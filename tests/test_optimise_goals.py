@@ -17,16 +17,9 @@ import yaml
 from conftest import BASELINE, SCENARIOS, build
 
 from sim.core.units import MINUTES_PER_WEEK
-from sim.optimiser.goals import (
-    Goals,
-    PoolGoals,
-    TemplateSpec,
-    default_goals,
-    default_templates,
-    goals_from_document,
-    load_goals,
-    resolved_document,
-)
+from sim.optimiser.goal_checks import default_goals, goals_from_document, load_goals, resolved_document
+from sim.optimiser.goals import Goals, PoolGoals
+from sim.optimiser.shift_templates import TemplateSpec, default_templates
 from sim.scenario.clock import WEEKDAYS
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load_scenario

@@ -34,12 +34,14 @@ from sim.analysis.theory import required_agents
 from sim.core.units import MINUTES_PER_HOUR
 from sim.engine import RunRecords, run_replication
 from sim.optimiser import optimise as optimise_module
-from sim.optimiser.goals import Goals, goals_from_document
+from sim.optimiser.goal_checks import goals_from_document
+from sim.optimiser.goals import Goals
 from sim.optimiser.grid import WeekGrid
 from sim.optimiser.measure import service_cells
-from sim.optimiser.optimise import OptimiseResult, goal_list, optimise
+from sim.optimiser.optimise import OptimiseResult, optimise
 from sim.optimiser.pools import with_rosters
 from sim.optimiser.schedule import curve_shifts
+from sim.optimiser.targets import goal_list
 from sim.optimiser.verify import verdicts
 from sim.scenario.clock import WEEKDAYS
 from sim.scenario.loader import validate

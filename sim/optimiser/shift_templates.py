@@ -4,7 +4,7 @@ A template names the weekdays worked, the allowed starts (a list, or a range eve
 shift lengths and an unpaid break inside the shift. The optimiser picks how many agents work each
 (start, length) of each template. The checks here find what is wrong with a template on the
 planning interval (times off it, a break that does not fit, repeated days or names) and the hours
-of the week that a pool's templates leave uncovered; ``goals`` reports them with the rest.
+of the week that a pool's templates leave uncovered; ``goal_checks`` reports them with the rest.
 """
 
 from __future__ import annotations
