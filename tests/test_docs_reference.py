@@ -15,9 +15,10 @@ import pytest
 from conftest import ROOT, SCENARIOS
 
 import sim
+from sim.analysis.kpi_catalogue import KPIS
 from sim.analysis.kpi_docs import DEFINITIONS, DETAILS, GROUPS, UNITS, anchor, references
 from sim.analysis.kpi_names import _DETAILS
-from sim.analysis.kpis import KPIS, replication_kpis, served_by_details
+from sim.analysis.kpis import replication_kpis, served_by_details
 from sim.cli import build_parser
 from sim.engine import run_replication
 from sim.engine.agent_time import Cause

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 from conftest import assert_conserved, build, event_log, fixed, simulate, ticket_rows
 
-from sim.analysis.kpis import KPIS, replication_kpis
+from sim.analysis.kpi_catalogue import KPIS
+from sim.analysis.kpis import replication_kpis
 from sim.engine.records import RunRecords
 from sim.engine.replication import run_replication
 from sim.scenario.errors import ScenarioError

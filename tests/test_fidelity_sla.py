@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from conftest import build, event_log, fixed, simulate, ticket_rows
 
-from sim.analysis.kpis import kpi_info, replication_kpis
+from sim.analysis.kpi_catalogue import kpi_info
+from sim.analysis.kpis import replication_kpis
 from sim.engine.records import RunRecords
 from sim.engine.replication import run_replication
 from sim.scenario.spec import Scenario

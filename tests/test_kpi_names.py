@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import bundled_scenarios
 
+from sim.analysis.kpi_catalogue import KPIS
 from sim.analysis.kpi_names import kpi_problem
-from sim.analysis.kpis import KPIS, replication_kpis
+from sim.analysis.kpis import replication_kpis
 from sim.engine.replication import run_replication
 from sim.scenario.loader import load_scenario
 

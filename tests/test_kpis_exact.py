@@ -16,7 +16,8 @@ import re
 import pytest
 from conftest import build, fixed
 
-from sim.analysis.kpis import KPIS, replication_kpis
+from sim.analysis.kpi_catalogue import KPIS
+from sim.analysis.kpis import replication_kpis
 from sim.engine.replication import run_replication
 
 

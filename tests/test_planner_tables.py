@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from sim.analysis.channel_kpis import headline_kpis, precision_kpi
 from sim.analysis.confidence import bounded_interval, summarise
+from sim.analysis.kpi_catalogue import KPIS, SHARE
 from sim.analysis.kpi_names import kpi_problem
-from sim.analysis.kpis import KPIS, SHARE, replication_kpis
+from sim.analysis.kpis import replication_kpis
 from sim.analysis.precision import PrecisionTarget
 from sim.cli import main
 from sim.demo import DEMOS

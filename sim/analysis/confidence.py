@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from sim.analysis.kpis import SHARE, kpi_info
+from sim.analysis.kpi_catalogue import SHARE, kpi_info
 from sim.analysis.student_t import t_quantile
 
 

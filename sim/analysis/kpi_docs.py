@@ -1,6 +1,6 @@
 """What every KPI means, exactly: the registry behind the docs site's KPI reference.
 
-``DEFINITIONS`` holds one or two sentences per base name of ``kpis.KPIS`` (numerator, denominator,
+``DEFINITIONS`` holds one or two sentences per base name of ``kpi_catalogue.KPIS`` (numerator, denominator,
 which tickets count, unit), ``DETAILS`` the name suffixes each base takes (``.phone``, ``.tier1``,
 a priority, a reason …), ``GROUPS`` the order of the page. A definition refers to another KPI as
 ``{name}``; ``markdown`` renders that as a link to its row. tests/test_docs_reference.py checks that
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from sim.analysis.kpis import KPIS, SHARE
+from sim.analysis.kpi_catalogue import KPIS, SHARE
 
 Family = tuple[str, str]
 """A family of name suffixes: the placeholder (``channel``) and what it stands for."""

@@ -3,7 +3,7 @@
 Checking names up front catches a typo in ``--kpi`` or a sweep's ``kpis:`` before hours of
 simulation, instead of leaving an empty column at the end.
 
-A KPI name is a base (``asa``, ``utilisation`` …, the ones ``sim.analysis.kpis`` labels) optionally
+A KPI name is a base (``asa``, ``utilisation`` …, the ones ``sim.analysis.kpi_catalogue`` labels) optionally
 followed by ``.`` and one of the scenario's channel, team, priority, category or segment names
 (or, for ``escalation_kind`` and ``escalation_reason``, a kind or a reason the triggers record; for
 ``path_share`` a route of team names joined by ``>``; for ``cost_per_ticket_tier`` a team's tier;
@@ -16,7 +16,8 @@ import difflib
 from collections.abc import Callable
 
 from sim.analysis.channel_kpis import live_channels
-from sim.analysis.kpis import KPIS, served_by_details
+from sim.analysis.kpi_catalogue import KPIS
+from sim.analysis.kpis import served_by_details
 from sim.engine.agent_time import Cause
 from sim.scenario.spec import Scenario
 from sim.scenario.triggers import Kind, escalation_reasons

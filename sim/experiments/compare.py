@@ -28,8 +28,8 @@ import pandas as pd
 import yaml
 
 from sim.analysis.confidence import bounded_interval, interval_row
+from sim.analysis.kpi_catalogue import kpi_info
 from sim.analysis.kpi_names import kpi_problem
-from sim.analysis.kpis import kpi_info
 from sim.analysis.precision import Precision, PrecisionTarget, assess, next_total
 from sim.core.atomic import dumps_json, new_folder, safe_name, unique_path
 from sim.core.version import __version__

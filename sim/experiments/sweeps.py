@@ -36,7 +36,7 @@ import pandas as pd
 import yaml
 
 from sim.analysis.confidence import bounded_interval
-from sim.analysis.kpis import kpi_info
+from sim.analysis.kpi_catalogue import kpi_info
 from sim.core.atomic import OutputError, check_writable, clean_leftovers, dumps_json, safe_name, write_text, write_with
 from sim.core.version import __version__
 from sim.experiments.executors import Executor, Outcome

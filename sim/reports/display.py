@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from sim.analysis.kpis import SHARE
+from sim.analysis.kpi_catalogue import SHARE
 from sim.core.units import duration_unit, format_duration, minutes_in
 
 PERCENT_UNITS = frozenset({SHARE, "%"})

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from sim.analysis.kpis import SHARE
+from sim.analysis.kpi_catalogue import SHARE
 from sim.analysis.staffing import describe_cost
 from sim.core.units import format_duration
 from sim.experiments.results import ResultsError

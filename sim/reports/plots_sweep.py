@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from sim.analysis.kpis import SHARE, kpi_info
+from sim.analysis.kpi_catalogue import SHARE, kpi_info
 from sim.analysis.staffing import Cheapest, meets_goals
 from sim.core.units import duration_unit
 from sim.reports.display import format_value

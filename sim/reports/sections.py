@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.analysis.intervals import interval_tables
-from sim.analysis.kpis import SHARE, kpi_info
+from sim.analysis.kpi_catalogue import SHARE, kpi_info
 from sim.analysis.staffing import Cheapest, cheapest_meeting_goals, is_staffing_sweep, point_costs, service_goals
 from sim.core.units import DAYS_PER_WEEK, format_duration
 from sim.experiments.outputs import INTERVALS, TEAM_INTERVALS

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.analysis.kpis import kpi_info
+from sim.analysis.kpi_catalogue import kpi_info
 from sim.reports.display import (
     CUT_NOTE,
     PERCENT_UNITS,
