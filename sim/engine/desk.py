@@ -2,9 +2,10 @@
 
 ``Desk`` owns the state of a replication (teams, live tickets, records) and the lifecycle steps
 the processes call: a ticket arrives, is routed, waits, is worked, waits on its customer, is
-escalated (see ``escalator``), resolved, reopened or abandoned. Decisions come from ``sim.scenario.policy``;
-time comes from ``processes``. ``replication`` starts what drives a desk (arrivals, rosters, a
-starting backlog), runs it to the horizon and closes its books.
+escalated (see ``escalator``), resolved, reopened or abandoned; the customer's side (patience,
+hanging up, waiting on a reply) is the ``CustomerWaits`` mixin in ``customers``. Decisions come
+from ``sim.scenario.policy``; time comes from ``processes``. ``replication`` starts what drives a
+desk (arrivals, rosters, a starting backlog), runs it to the horizon and closes its books.
 
 Optional mechanisms are built only when the scenario uses them: callbacks and retrials
 (``journeys``), per-agent time records (``tracked``), agent groups sharing teams' queues (``groups``).
@@ -17,8 +18,6 @@ from collections.abc import Callable
 from functools import partial
 from itertools import count
 
-import simpy
-
 from sim.core.calendar import BusinessCalendar
 from sim.engine.agent_time import (
     Tracked,
@@ -27,6 +26,7 @@ from sim.engine.agent_time import (
     TrackedTeam,
 )
 from sim.engine.callbacks import Journeys, uses_journeys
+from sim.engine.customers import CustomerWaits
 from sim.engine.demand import CategoryDraws, ChannelDemand
 from sim.engine.escalator import Escalator
 from sim.engine.groups import Group, SharedTeam, Sharing
@@ -56,7 +56,6 @@ from sim.scenario.triggers import Action
 # Names read once or more per ticket, as module constants: Python 3.11 does not specialise reading a
 # class attribute (``Status.RESOLVED`` costs a type look-up each time), a module global it caches.
 _ON_PICKUP = FirstResponseEnd.PICKUP
-_ON_REPLY = FirstResponseEnd.REPLY
 _CALLBACK = Session.CALLBACK
 _WORK = Session.WORK
 _IN_SERVICE = Status.IN_SERVICE
@@ -81,7 +80,7 @@ def build_calendars(scenario: Scenario) -> dict[str, BusinessCalendar]:
     return calendars
 
 
-class Desk:
+class Desk(CustomerWaits):
     """The state and lifecycle steps of one replication."""
 
     def __init__(
@@ -302,20 +301,6 @@ class Desk:
                     return  # waits as a callback: off the line, no patience runs
                 self.env.timeout(max(item.patience, 0.0)).callbacks.append(partial(self._give_up, item, item.queue_seq))
 
-    def wait_again(self, ticket: Ticket, kind: str) -> None:
-        """A live ticket's customer is about to wait again (``kind``: a ``Wait``): the patience for it.
-
-        After a transfer the customer keeps what is left of the contact's patience, or draws a fresh
-        one if the channel says so; back in the same queue after a failed attempt, what is left; back
-        after a reply or a reopening (a new contact), a fresh one.
-        """
-        if ticket.patience is None:
-            return
-        ticket.wait_kind = kind
-        fresh = self._fresh_patience.get((ticket.channel, kind))
-        if fresh is not None:
-            ticket.patience = fresh()
-
     def _milestone(self, clock: SlaClock, fraction: float, when: float) -> None:
         """An SLA clock reached a warning or its breach (its ticket is live: a finished ticket has no clock running)."""
         ticket = self.live[clock.ticket]
@@ -400,29 +385,6 @@ class Desk:
         """The agent's after-call work on ``item`` is done."""
         self.record((self.env.now, item.id, Event.WRAP_UP_DONE, team.name, ""))
 
-    def _await_customer(self, ticket: Ticket, team: Team) -> None:
-        now = self.env.now
-        ticket.status = Status.PENDING
-        ticket.needs_reply = False
-        self.record((now, ticket.id, Event.PENDING_CUSTOMER, team.name, ""))
-        if ticket.response_on == _ON_REPLY:
-            self.sla.responded(ticket)
-        pause = self.sla.wait_on_customer(ticket)
-        delay = self._reply_delay[ticket.category]()
-        self.env.timeout(delay).callbacks.append(partial(self._customer_replied, ticket, team, pause))
-
-    def _customer_replied(self, ticket: Ticket, team: Team, paused: bool, _: simpy.Event) -> None:
-        now = self.env.now
-        self.record((now, ticket.id, Event.CUSTOMER_REPLIED, team.name, ""))
-        if paused:
-            self.sla.customer_replied(ticket)
-        if self.escalator.moves_later and self.escalator.move_on_reply(ticket, team):
-            return
-        reply_handle = self._reply_handle.get((ticket.category, team.name))
-        ticket.next_work = reply_handle() if reply_handle else None
-        self.wait_again(ticket, Wait.RETURN)
-        self.enqueue(ticket, team)
-
     def resolve(self, ticket: Ticket, team: Team) -> None:
         """The ticket is resolved by ``team``; it may still reopen later."""
         now = self.env.now
@@ -453,32 +415,6 @@ class Desk:
         self.record((self.env.now, ticket.id, Event.REOPENED, team.name, ""))
         self.wait_again(ticket, Wait.RETURN)
         self.enter_team(ticket, team)
-
-    def _give_up(self, ticket: Ticket, stay: int, _: simpy.Event) -> None:
-        """The customer's patience ran out: abandon if still in the queue stay ``stay`` (any live wait).
-
-        A customer on hold during a warm handoff waits in the receiving queue: the sender is released.
-        """
-        if ticket.status != Status.WAITING or ticket.queue_seq != stay or ticket.queue_token < 0:
-            return
-        if ticket.journey is not None and ticket.journey.pending:  # waiting for a callback, not on the line
-            return
-        self.teams[ticket.team].withdraw(ticket)
-        self.escalator.end_hold(ticket)
-        self.abandon(ticket)
-
-    def abandon(self, ticket: Ticket) -> None:
-        """The contact ends abandoned (out of every queue already), for the cause in ``ticket.wait_kind``."""
-        now = self.env.now
-        ticket.status = Status.ABANDONED
-        ticket.abandoned_at = now
-        self.sla.abandoned(ticket)
-        self.spend_extra(ticket)  # never worked: nothing left to spend it on
-        self.record((now, ticket.id, Event.ABANDONED, ticket.team, ticket.wait_kind))
-        self.leave_team(ticket, Exit.ABANDONED)
-        if self.journeys is not None:
-            self.journeys.abandoned(ticket)
-        self._finish(ticket)
 
     def _finish(self, ticket: Ticket) -> None:
         del self.live[ticket.id]
