@@ -15,13 +15,14 @@ from theory_cases import ciw_waits
 
 from sim.analysis.kpis import replication_kpis, time_averages
 from sim.engine.agent_time import AWAY_CAUSES
-from sim.engine.replication import duty_blocks, run_replication
+from sim.engine.replication import run_replication
 from sim.engine.streams import Stream, Streams
 from sim.experiments.outputs import write_run
 from sim.experiments.replications import run
 from sim.experiments.results import load_run
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load_scenario, validate
+from sim.scenario.rota import duty_blocks
 
 PHONE_WITH_WRAP = [
     {"name": "phone", "arrival_times": [0, 1, 2], "category_mix": {"question": 1}, "after_call_work": fixed(3)}

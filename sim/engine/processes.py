@@ -23,6 +23,7 @@ from simpy.core import NORMAL, URGENT
 from sim.engine.kernel import Kernel
 from sim.engine.teams import Agent, Pool, Team
 from sim.engine.tickets import Task, Ticket
+from sim.scenario.rota import DutyBlock
 
 Process = Generator[simpy.Event, Any, None]
 """A SimPy process; what a ``yield`` receives is the fired event's value, which SimPy does not type."""
@@ -257,7 +258,7 @@ def hold(done: simpy.Event, then: Callable[[float], None]) -> Process:
     then(done.env.now - started)
 
 
-def roster(env: Kernel, desk: WorkDesk, team: Pool, blocks: list[tuple[float, float, int]]) -> Process:
+def roster(env: Kernel, desk: WorkDesk, team: Pool, blocks: list[DutyBlock]) -> Process:
     """Bring agents on duty block by block; at a block's end they finish the ticket in hand and leave."""
     for on, off, count in sorted(blocks):
         if on > env.now:

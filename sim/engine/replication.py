@@ -14,12 +14,10 @@ self-service, when a category offers it, takes the place of ``Desk.admit`` in fr
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.calendar import shift_instances
 from sim.engine import shrinkage
 from sim.engine.agent_time import (
     AGENT_COLUMNS,
@@ -37,7 +35,8 @@ from sim.engine.self_service import SelfServiceFront, offers_self_service
 from sim.engine.streams import Stream
 from sim.engine.teams import Pool
 from sim.engine.tickets import Status
-from sim.scenario.spec import WEEKDAYS, AgentGroupSpec, Scenario, TeamSpec
+from sim.scenario.rota import DutyBlock, duty_blocks
+from sim.scenario.spec import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -100,25 +99,7 @@ def _start(desk: Desk) -> SelfServiceFront | None:
     return front
 
 
-def duty_blocks(spec: TeamSpec | AgentGroupSpec, horizon: float, start_weekday: int) -> list[tuple[float, float, int]]:
-    """(on, off, agents) blocks of a team or agent group: around the clock, or its shifts' concrete instances.
-
-    A team with neither agents nor shifts (only agent groups serve it) has none.
-    """
-    if spec.agents is not None:
-        return [(0.0, math.inf, spec.agents)]
-    if spec.shifts is None:
-        return []
-    blocks = []
-    for shift in spec.shifts:
-        days = [WEEKDAYS.index(d) for d in shift.days]
-        blocks += [
-            (on, off, shift.agents) for on, off in shift_instances(days, shift.start, shift.end, horizon, start_weekday)
-        ]
-    return blocks
-
-
-def _start_roster(desk: Desk, pool: Pool, blocks: list[tuple[float, float, int]]) -> None:
+def _start_roster(desk: Desk, pool: Pool, blocks: list[DutyBlock]) -> None:
     """Bring the pool's agents on duty block by block (with their time ledgers if the run keeps them)."""
     if isinstance(pool, Tracked):
         desk.env.process(_tracked_roster(desk, pool, blocks))
@@ -126,7 +107,7 @@ def _start_roster(desk: Desk, pool: Pool, blocks: list[tuple[float, float, int]]
         desk.env.process(roster(desk.env, desk, pool, blocks))
 
 
-def _tracked_roster(desk: Desk, team: Tracked, blocks: list[tuple[float, float, int]]) -> Process:
+def _tracked_roster(desk: Desk, team: Tracked, blocks: list[DutyBlock]) -> Process:
     """The roster of a pool that keeps per-agent records: with shrinkage and after-call work if any."""
     s, spec = desk.scenario, team.shrinkage
     absence = None

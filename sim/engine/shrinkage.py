@@ -37,6 +37,7 @@ from sim.engine.processes import AgentLoop, Process, Serve, WorkDesk, end_shifts
 from sim.engine.streams import Sampler
 from sim.engine.teams import Agent
 from sim.scenario.clock import WEEKDAYS
+from sim.scenario.rota import DutyBlock
 from sim.scenario.shrinkage import ShrinkageSpec
 
 Block = tuple[float, float, str]
@@ -57,7 +58,7 @@ class Places:
     meetings: tuple[Place, ...]
 
 
-def team_places(blocks: list[tuple[float, float, int]], spec: ShrinkageSpec) -> list[tuple[Place, list[Place]]]:
+def team_places(blocks: list[DutyBlock], spec: ShrinkageSpec) -> list[tuple[Place, list[Place]]]:
     """Per duty block (in sorted order), its first agent's place and the day's count, for lunch and each meeting.
 
     A block counts for a rule when its shift reaches into the rule's daily span (the lunch window, or
@@ -143,7 +144,7 @@ def roster(
     env: Kernel,
     desk: WorkDesk,
     team: Tracked,
-    blocks: list[tuple[float, float, int]],
+    blocks: list[DutyBlock],
     horizon: float,
     start_weekday: int,
     absence: Sampler | None,

@@ -30,7 +30,6 @@ from sim.core.units import (
     SECONDS_PER_MINUTE,
     format_duration,
 )
-from sim.engine.replication import duty_blocks
 from sim.reports.figures import (
     PALETTE,
     WEEKDAYS,
@@ -41,6 +40,7 @@ from sim.reports.figures import (
     time_axis,
     time_scale,
 )
+from sim.scenario.rota import duty_blocks
 from sim.scenario.spec import Scenario
 
 MAX_ECDF_POINTS = 1500
