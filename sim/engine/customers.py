@@ -63,6 +63,7 @@ class CustomerWaits:
             ticket.patience = fresh()
 
     def _await_customer(self, ticket: Ticket, team: Team) -> None:
+        """The team needs the customer's reply: the ticket waits on them (clocks paused as the policy says)."""
         now = self.env.now
         ticket.status = Status.PENDING
         ticket.needs_reply = False
@@ -74,6 +75,7 @@ class CustomerWaits:
         self.env.timeout(delay).callbacks.append(partial(self._customer_replied, ticket, team, pause))
 
     def _customer_replied(self, ticket: Ticket, team: Team, paused: bool, _: simpy.Event) -> None:
+        """The customer replied: clocks resume, and the ticket goes back to ``team`` (or on, if a rule moves it)."""
         now = self.env.now
         self.record((now, ticket.id, Event.CUSTOMER_REPLIED, team.name, ""))
         if paused:
