@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim.analysis.theory import mmc  # noqa: E402
+from sim.engine.records import RunRecords  # noqa: E402
 from sim.engine.replication import run_replication  # noqa: E402
 from sim.scenario.loader import load_scenario  # noqa: E402
 from sim.scenario.spec import Scenario  # noqa: E402
@@ -121,8 +122,10 @@ def round_robin(
 
 
 def paired(rounds: list[dict[str, float]], model: str, yardstick: str, scale: float = 1.0) -> Spread:
-    """``model``'s speed over ``yardstick``'s within each round (their CPU times inverted, times ``scale``):
-    the median, least and greatest over the rounds.
+    """``model``'s speed relative to ``yardstick``'s within each round: median, least and greatest.
+
+    A round's ratio is ``yardstick``'s CPU time over ``model``'s, times ``scale`` (the ratio of
+    their tickets, when they serve different numbers).
 
     On a machine whose speed drifts within minutes, the ratio of two bests can pair one model's fast
     spell with the other's slow one; runs in the same round share their spell, so these ratios
@@ -197,7 +200,7 @@ def backlog_cost(tickets: int, repeat: int) -> tuple[float, float]:
     return costs[0], costs[1]
 
 
-def _served(records: Any) -> int:
+def _served(records: RunRecords) -> int:
     """How many tickets a run resolved."""
     return int(records.tickets["resolved_at"].notna().sum())
 
@@ -324,7 +327,7 @@ def main() -> int:
         shown = f"{value:.0%}" if key == "outside" else f"{value:.2f}"
         print(f"| {label} | {shown} | {_within(m['paired'].get(key))} | {goal} | {verdict(ok)} |")
     print(
-        f"\n¹ The same ratio in each of the {args.repeat} rounds, the models run one after the other: median"
+        f"\n¹ The same ratio in each round ({args.repeat} in all), the models run one after the other: median"
         " (least–greatest). The verdict uses each model's best time; a wide range here means the"
         " machine's speed drifted during the run, and a verdict near the goal may be the machine's."
     )
@@ -333,7 +336,7 @@ def main() -> int:
 
 def _within(spread: Spread | None) -> str:
     """A paired ratio's median and range as a table cell; empty for targets that have none."""
-    if spread is None or spread[0] != spread[0]:
+    if spread is None or math.isnan(spread[0]):
         return ""
     median, least, greatest = spread
     return f"{median:.2f} ({least:.2f}–{greatest:.2f})"
