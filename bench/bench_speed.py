@@ -87,15 +87,12 @@ def tiered_for_days(days: float, overrides: Sequence[str] = ()) -> Scenario:
     return load_scenario(ROOT / "scenarios" / "tiered.yaml", [f"horizon={days:.3f}d", *overrides])
 
 
-def best_cpu(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """The least CPU time of ``repeat`` runs, and the last run's result."""
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        gc.collect()
-        start = time.process_time()
-        result = run()
-        best = min(best, time.process_time() - start)
-    return best, result
+def cpu_of(run: Callable[[], Any]) -> tuple[float, Any]:
+    """The CPU time of one run, started after a garbage collection, and its result."""
+    gc.collect()
+    start = time.process_time()
+    result = run()
+    return time.process_time() - start, result
 
 
 Spread = tuple[float, float, float]
@@ -105,7 +102,7 @@ Spread = tuple[float, float, float]
 def round_robin(
     runs: dict[str, Callable[[], Any]], repeat: int
 ) -> tuple[dict[str, tuple[float, Any]], list[dict[str, float]]]:
-    """``best_cpu`` of each run, the runs taking turns, so that a busy spell of the machine slows them alike.
+    """Each run's least CPU time and its result, the runs taking turns, so that a busy spell slows them alike.
 
     Also returns every round's CPU times, one dict per round, for ratios paired within a round.
     """
@@ -114,7 +111,7 @@ def round_robin(
     for _ in range(repeat):
         rounds.append({})
         for name, run in runs.items():
-            cpu, result = best_cpu(run, 1)
+            cpu, result = cpu_of(run)
             rounds[-1][name] = cpu
             if name not in best or cpu < best[name][0]:
                 best[name] = (cpu, result)
