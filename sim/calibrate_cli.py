@@ -207,6 +207,18 @@ def _duration(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+MAX_WARMUP_DAYS = 366
+"""The longest back-test warm-up: a year is more than any desk needs to fill its queues."""
+
+
+def _warmup(text: str) -> float:
+    """``--warmup``: a duration from 0 to ``MAX_WARMUP_DAYS`` days, in minutes."""
+    minutes = _duration(text)
+    if not 0 <= minutes <= MAX_WARMUP_DAYS * MINUTES_PER_DAY:
+        raise argparse.ArgumentTypeError(f"a warm-up from 0 to {MAX_WARMUP_DAYS}d, e.g. 1d (got {text!r})")
+    return minutes
+
+
 def add_backtest_parser(sub: argparse._SubParsersAction) -> None:
     """The ``backtest SCENARIO TICKETS`` subcommand."""
     parser = command_parser(
@@ -239,7 +251,7 @@ def add_backtest_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=seed_number, help="base random seed, 0 or more (default: the scenario's)")
     parser.add_argument(
         "--warmup",
-        type=_duration,
+        type=_warmup,
         default=MINUTES_PER_DAY,
         metavar="DURATION",
         help="simulated time before the export's first day, whole days (default: 1d; 0 for an export "

@@ -45,7 +45,7 @@ def with_scenario_names(export: Export) -> tuple[Export, dict[str, str]]:
         frame = frame.copy()
         for column in (c for c in columns if c in frame.columns):
             values = frame[column].astype(str)
-            mapping = {v: scenario_name(v) for v in values.unique() if v and scenario_name(v) != v}
+            mapping = {v: scenario_name(v) for v in values.unique() if scenario_name(v) != v}
             if mapping:
                 frame[column] = values.replace(mapping)
                 renames.update(mapping)

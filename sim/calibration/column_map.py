@@ -111,16 +111,20 @@ def load_column_map(path: str | Path) -> ColumnMap:
         raise ExportError(name, None, None, f"cannot read the column map: {exc}") from exc
     if not isinstance(doc, dict):
         raise ExportError(name, None, None, "a column map is a mapping of canonical column: export column")
-    tickets = {str(k): str(v) for k, v in doc.items() if k not in _MAP_KEYS}
-    events = {str(k): str(v) for k, v in (doc.get("events") or {}).items()}
+    tickets = _names(name, "", {k: v for k, v in doc.items() if k not in _MAP_KEYS})
+    events = _names(name, "events.", _section(name, doc, "events", "canonical event column: export column"))
     _check_keys(name, tickets, [*TICKET_COLUMNS], "ticket column", attrs=True)
     _check_keys(name, events, [*EVENT_COLUMNS, "value"], "event column")
-    units = {str(k): str(v) for k, v in (doc.get("units") or {}).items()}
+    units = _names(name, "units.", _section(name, doc, "units", "duration column: unit"))
     _check_keys(name, units, ["work_minutes", *OFFSET_COLUMNS], "duration column")
     for column, unit in units.items():
         if unit not in UNITS:
             raise ExportError(name, None, f"units.{column}", f"unknown unit '{unit}' (one of {', '.join(UNITS)})")
-    values = {str(k): {str(a): str(b) for a, b in (v or {}).items()} for k, v in (doc.get("values") or {}).items()}
+    renames = _section(name, doc, "values", "column: {export value: canonical value}")
+    values = {
+        str(k): _names(name, f"values.{k}.", _section(name, renames, str(k), "export value: name", "values."))
+        for k in renames
+    }
     _check_keys(name, values, list(VALUE_COLUMNS), "column with renamed values")
     timezone = doc.get("timezone")
     if timezone is not None:
@@ -133,8 +137,34 @@ def load_column_map(path: str | Path) -> ColumnMap:
         timezone=str(timezone) if timezone is not None else None,
         units=units,
         values=values,
-        custom_fields=bool(doc.get("custom_fields", False)),
+        custom_fields=_flag(name, doc.get("custom_fields", False)),
     )
+
+
+def _section(file: str, doc: dict[str, Any], key: str, shape: str, within: str = "") -> dict[Any, Any]:
+    """The mapping under ``key`` (empty when absent); anything else is refused with the shape it should have."""
+    section = doc.get(key)
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise ExportError(file, None, f"{within}{key}", f"must be a mapping of {shape} (got {type(section).__name__})")
+    return section
+
+
+def _names(file: str, within: str, mapping: dict[Any, Any]) -> dict[str, str]:
+    """``mapping`` with text keys and values; a value that is not a single name (a list, a mapping) is refused."""
+    for key, value in mapping.items():
+        if isinstance(value, (dict, list)) or value is None:
+            got = "nothing" if value is None else f"a {type(value).__name__}"
+            raise ExportError(file, None, f"{within}{key}", f"must be one name, as text (got {got})")
+    return {str(k): str(v) for k, v in mapping.items()}
+
+
+def _flag(file: str, value: Any) -> bool:
+    """``custom_fields``: true or false, nothing else (a word like 'no' would otherwise read as true)."""
+    if not isinstance(value, bool):
+        raise ExportError(file, None, "custom_fields", f"must be true or false (got {value!r})")
+    return value
 
 
 def _check_keys(file: str, mapping: dict[str, Any], allowed: list[str], what: str, attrs: bool = False) -> None:

@@ -144,8 +144,8 @@ def fit_channel_arrivals(
         phi = max(1.0, float(np.median(pearson[~flagged] ** 2)) / MEDIAN_CHI2_1)
         z = pearson / math.sqrt(phi)
         new = (z > SURGE_Z) & (mu > 0)
-        if np.array_equal(new | flagged, flagged):
-            break
+        if np.array_equal(new | flagged, flagged) or not day_counts[~(flagged | new)].any():
+            break  # nothing new, or every arrival would be a surge's: no ordinary day left to fit
         flagged |= new
     n, hours = int(counts.sum()), float(exposure.sum())
     expected = rate * np.outer(day, hour).ravel() * exposure

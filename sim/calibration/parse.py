@@ -21,6 +21,8 @@ ISO_EXAMPLE = "ISO 8601, e.g. 2024-03-01T09:30:00+00:00"
 
 HAS_OFFSET = r"(?:[+-]\d\d:?\d\d|Z| ?UTC)$"
 """A timestamp that ends in a UTC offset (``+01:00``, ``-0500``, ``Z``, ``UTC``) says its time zone."""
+_FIRST, _LAST = pd.Timestamp("1678-01-01", tz="UTC"), pd.Timestamp("2262-01-01", tz="UTC")
+"""The timestamps the tables hold (nanoseconds since 1970 fit between 1677-09-21 and 2262-04-11), whole years."""
 
 Reasons = str | Callable[[np.ndarray], Sequence[str]]
 """One reason for every flagged row, or a function of the flagged rows' positions giving one each."""
@@ -109,8 +111,12 @@ def parse_times(
                 quoted(raw, f"does not exist or is ambiguous in {timezone} (a daylight-saving change)"),
             )
             parsed = parsed.where(~naive, placed)
-    parsed = parsed.astype(TIME)
-    problems.flag((~empty & parsed.isna()).to_numpy(), column, quoted(raw, f"is not a date (expected {expected})"))
+    beyond = parsed.notna() & ((parsed < _FIRST) | (parsed > _LAST))
+    problems.flag(beyond.to_numpy(), column, quoted(raw, "is outside the years 1678 to 2261 that timestamps can hold"))
+    parsed = parsed.where(~beyond).astype(TIME)
+    problems.flag(
+        (~empty & ~beyond & parsed.isna()).to_numpy(), column, quoted(raw, f"is not a date (expected {expected})")
+    )
     return parsed
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +89,15 @@ def read_table(path: Path) -> pd.DataFrame:
                 column_types={name: pa.string() for name in names}, strings_can_be_null=False
             ),
         )
-    except (OSError, pa.ArrowInvalid, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except (
+        OSError,
+        EOFError,
+        zlib.error,
+        pa.ArrowInvalid,
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+    ) as exc:
         raise ExportError(path.name, None, None, f"cannot read the file as CSV: {exc}") from exc
     raw = table.to_pandas()
     raw.columns = [str(c).strip() for c in raw.columns]

@@ -35,7 +35,12 @@ def _plain(value: Any) -> Any:
 
 
 def _comment(value: Any) -> str:
-    return f"  # {value.comment}" if isinstance(value, Noted) and value.comment else ""
+    return f"  # {one_line(value.comment)}" if isinstance(value, Noted) and value.comment else ""
+
+
+def one_line(text: str) -> str:
+    """``text`` fit for a ``#`` comment: line breaks and other control characters (an export's values) as spaces."""
+    return "".join(c if c.isprintable() else " " for c in text)
 
 
 def rounded(value: Any) -> Any:
@@ -122,7 +127,7 @@ def _block(value: dict | list, indent: int) -> list[str]:
 
 def dump(document: dict, header: list[str] | None = None) -> str:
     """The YAML text of ``document``, after ``header`` lines written as ``#`` comments."""
-    head = [f"# {line}".rstrip() for line in header or []]
+    head = [f"# {one_line(line)}".rstrip() for line in header or []]
     body: list[str] = []
     for key, value in document.items():
         if body and _is_block(value):

@@ -39,6 +39,8 @@ def reference_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
                 yield from _known(
                     ("channels", i, "surges", j, "category_mix"), surge.category_mix, categories, "category"
                 )
+                if sum(surge.category_mix.values()) <= 0:
+                    yield ("channels", i, "surges", j, "category_mix"), "at least one category needs a positive weight"
     for i, cat in enumerate(s.categories):
         yield from _known(("categories", i, "priority"), cat.priority or {}, set(s.priorities), "priority")
         yield from _known(("categories", i, "segment"), cat.segment or {}, set(s.segments), "segment")

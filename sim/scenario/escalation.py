@@ -90,7 +90,9 @@ class TimeRule(Spec):
     name: Name = Field(description="the escalation reason recorded, e.g. breach_level1")
     clock: Literal["first_response", "resolution"] | None = Field(default=None, description="SLA clock to watch")
     at: float | Literal["breach"] = Field(default="breach", description="'breach' or a warning fraction, e.g. 0.75")
-    queue_wait: Duration | None = Field(default=None, gt=0, description="or: waiting longer than this in a queue")
+    queue_wait: Duration | None = Field(
+        default=None, gt=0, description="or: waiting longer than this in a queue (at least 1 minute)"
+    )
     after: Duration = Field(default=0.0, description="delay after the milestone (ladders: level 2 four hours later)")
     action: Literal["raise_priority", "move", "review"] = Field(description="what the rule does to the ticket")
     to: Name | None = Field(default=None, description="move: the team whose queue receives the ticket")
@@ -102,6 +104,8 @@ class TimeRule(Spec):
     def _consistent(self) -> TimeRule:
         if (self.clock is None) == (self.queue_wait is None):
             raise ValueError("a time rule watches either an SLA 'clock' or a 'queue_wait', not both")
+        if self.queue_wait is not None and self.queue_wait < 1:
+            raise ValueError(f"'queue_wait' must be at least 1 minute (got {self.queue_wait:g} min)")
         if self.action == "move" and self.to is None:
             raise ValueError("action 'move' needs 'to' (the receiving team)")
         if self.action == "review" and (self.reviewer is None or self.review_time is None):

@@ -94,7 +94,7 @@ class SlaPolicy(Spec):
         "or excluded (left out of attainment; the KPIs say how many)",
     )
     update_every: Duration | None = Field(
-        default=None, gt=0, description="while escalated, update the customer this often"
+        default=None, gt=0, description="while escalated, update the customer this often (at least 1 minute)"
     )
     update_time: Distribution | None = Field(default=None, description="agent time one customer update takes")
 
@@ -102,4 +102,6 @@ class SlaPolicy(Spec):
     def _updates_cost_time(self) -> SlaPolicy:
         if (self.update_every is None) != (self.update_time is None):
             raise ValueError("customer updates need both 'update_every' and 'update_time'")
+        if self.update_every is not None and self.update_every < 1:
+            raise ValueError(f"'update_every' must be at least 1 minute (got {self.update_every:g} min)")
         return self

@@ -1,0 +1,179 @@
+"""Inputs a random fuzzer found that crashed, hung or were silently misread, and what the user gets now.
+
+Each test is one finding of an undirected fuzzing run over the bundled scenarios, the calibration
+exports and their column maps (2026-12-03), shrunk to the smallest input that showed it.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT, build, fixed
+
+from sim.calibration.fit_arrivals import fit_arrivals
+from sim.cli import main
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import load_scenario
+
+EXPORT = ROOT / "data" / "example_generic" / "tickets.csv.gz"
+
+
+# -- scenarios ---------------------------------------------------------------------------------------------
+def test_a_surge_mix_without_a_positive_weight_is_refused_by_its_field_instead_of_crashing_the_run():
+    surge = {"start": 10, "duration": 30, "multiplier": 2, "category_mix": {"question": 0}}
+    channel = {"name": "phone", "rate_per_hour": 6, "category_mix": {"question": 1}, "surges": [surge]}
+    with pytest.raises(ScenarioError) as caught:
+        build(channels=[channel])
+    assert "channels[0].surges[0].category_mix: at least one category needs a positive weight" in str(caught.value)
+
+
+SLA_WITH_UPDATES = {"name": "all", "resolution": {"target": "8h"}, "update_time": fixed(1)}
+
+
+@pytest.mark.parametrize("every", ["1s", 1e-9, 0.5])
+def test_customer_updates_more_often_than_once_a_minute_are_refused_instead_of_flooding_the_desk(every):
+    # update_every 1e-9 queued an update task per nanosecond of every escalated ticket: 6 GB in two minutes
+    with pytest.raises(ScenarioError) as caught:
+        build(sla_policies=[{**SLA_WITH_UPDATES, "update_every": every}])
+    assert "sla_policies[0]: 'update_every' must be at least 1 minute" in str(caught.value)
+
+
+def test_customer_updates_once_a_minute_are_allowed():
+    assert build(sla_policies=[{**SLA_WITH_UPDATES, "update_every": "1m"}]).sla_policies[0].update_every == 1
+
+
+def test_a_queue_wait_rule_under_a_minute_is_refused_instead_of_moving_tickets_back_and_forth_forever():
+    rules = [
+        {"name": "a", "queue_wait": "1s", "action": "move", "to": "lead"},
+        {"name": "b", "queue_wait": "1m", "action": "move", "to": "desk"},
+    ]
+    teams = [{"name": "desk", "agents": 1}, {"name": "lead", "agents": 1}]
+    with pytest.raises(ScenarioError) as caught:
+        build(teams=teams, escalation={"time_rules": rules})
+    message = str(caught.value)
+    assert "escalation.time_rules[0]: 'queue_wait' must be at least 1 minute (got 0.0166667 min)" in message
+    assert "time_rules[1]" not in message
+
+
+@pytest.mark.parametrize(
+    ("fields", "where", "field"),
+    [
+        ({"teams": [{"name": "desk", "agents": True}]}, "teams[0]", "'agents'"),
+        ({"replications": True}, "(top level)", "'replications'"),
+        ({"seed": False}, "(top level)", "'seed'"),
+        ({"teams": [{"name": "desk", "agents": 1, "cost_per_hour": True}]}, "teams[0]", "'cost_per_hour'"),
+        (
+            {"categories": [{"name": "question", "handle_time": fixed(10), "priority": {"P1": True, "P2": 1}}]},
+            "categories[0]",
+            "'priority.P1'",
+        ),
+        (
+            {
+                "channels": [
+                    {"name": "phone", "rate_per_hour": 6, "hour_of_day": [1] * 3 + [False] + [1] * 20}
+                    | {"category_mix": {"question": 1}}
+                ]
+            },
+            "channels[0]",
+            "'hour_of_day[3]'",
+        ),
+    ],
+)
+def test_true_or_false_where_a_number_belongs_is_refused_not_read_as_one_or_zero(fields, where, field):
+    # pydantic's lax mode read `agents: true` as one agent, and `seed: false` as seed 0, without a word
+    with pytest.raises(ScenarioError) as caught:
+        build(**fields)
+    assert f"{where}: {field} must be a number, not true or false" in str(caught.value)
+
+
+def test_true_is_still_a_yes_where_a_field_takes_true_or_false_or_an_amount():
+    scenario = load_scenario(ROOT / "scenarios" / "auto_escalation.yaml")  # authority: {approve_access: true}
+    assert next(t for t in scenario.teams if t.name == "team_leads").authority == {"approve_access": True}
+
+
+# -- calibration exports --------------------------------------------------------------------------------------
+def _export(tmp_path: Path, edit: Callable[[pd.DataFrame], None], rows: int = 400) -> Path:
+    """The first ``rows`` tickets of the shipped generic export, edited, as a CSV file."""
+    frame = pd.read_csv(EXPORT, dtype=str, keep_default_na=False, nrows=rows)
+    edit(frame)
+    path = tmp_path / "tickets.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _calibrate(tickets: Path, out: Path, *extra: str) -> int:
+    return main(["calibrate", str(tickets), "-o", str(out), "--no-report", *extra])
+
+
+def test_empty_names_and_names_with_line_breaks_calibrate_to_a_scenario_that_loads(tmp_path, capsys):
+    # an empty category or group wrote `name: ''` and `: 0.5`; a line break in a value broke a comment line
+    def edit(frame: pd.DataFrame) -> None:
+        frame.loc[0, "category"] = ""
+        frame.loc[1, "category"] = "acc\nount"
+        frame.loc[2, "group"] = ""
+
+    out = tmp_path / "desk.yaml"
+    assert _calibrate(_export(tmp_path, edit), out) == 0
+    scenario = load_scenario(out)
+    assert {"unnamed", "acc_ount"} <= {c.name for c in scenario.categories}
+    assert "unnamed" in {t.name for t in scenario.teams}
+
+
+def test_a_timestamp_beyond_the_year_2261_skips_its_row_and_says_why(tmp_path, capsys):
+    def edit(frame: pd.DataFrame) -> None:
+        frame.loc[1, ["created", "first_reply", "solved"]] = "2999-03-02T00:04:50+00:00"
+
+    assert _calibrate(_export(tmp_path, edit), tmp_path / "desk.yaml") == 0
+    printed = capsys.readouterr().out
+    assert "read 399 tickets, no event file; 1 row skipped" in printed, printed
+
+
+def test_arrivals_whose_busy_days_would_all_be_surges_keep_them_and_fit_a_rate():
+    # one busy day, then one arrival a month later: the busy day was flagged as a surge, leaving nothing
+    # to fit, and the rate, profiles and surge multiplier came out as NaN or a division by zero
+    busy = pd.date_range("2026-03-02 08:00", periods=40, freq="15min", tz="UTC")
+    created = pd.Series([*busy, pd.Timestamp("2026-04-02 09:00", tz="UTC")])
+    fit = fit_arrivals(pd.DataFrame({"created": created, "channel": "email"}))["email"]
+    assert fit.rate_per_hour > 0
+    assert np.isfinite(fit.hour_of_day).all() and np.isfinite(list(fit.day_of_week.values())).all()
+    assert not fit.surges
+
+
+def test_a_truncated_gzip_export_is_one_line_not_a_traceback(tmp_path, capsys):
+    truncated = tmp_path / "tickets.csv.gz"
+    truncated.write_bytes(gzip.compress(EXPORT.read_bytes())[:200])
+    assert _calibrate(truncated, tmp_path / "desk.yaml") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: tickets.csv.gz: cannot read the file as CSV: Compressed file ended"), err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('events: "08:00"', "column 'events': must be a mapping of canonical event column: export column (got str)"),
+        ("units: x", "column 'units': must be a mapping of duration column: unit (got str)"),
+        ("values: [1]", "column 'values': must be a mapping of column: {export value: canonical value} (got list)"),
+        ("values:\n  channel: [a]", "column 'values.channel': must be a mapping of export value: name (got list)"),
+        ("created: [a, b]", "column 'created': must be one name, as text (got a list)"),
+        ('custom_fields: "no"', "column 'custom_fields': must be true or false (got 'no')"),
+    ],
+)
+def test_a_column_map_section_of_the_wrong_shape_is_one_line_naming_it(tmp_path, capsys, text, message):
+    column_map = tmp_path / "map.yaml"
+    column_map.write_text(text + "\n", encoding="utf-8")
+    assert _calibrate(EXPORT, tmp_path / "desk.yaml", "--map", str(column_map)) == 2
+    assert capsys.readouterr().err.strip() == f"error: map.yaml: {message}"
+
+
+def test_a_back_test_warm_up_beyond_a_year_is_refused_by_the_option(tmp_path, capsys):
+    # --warmup 1000000000d overflowed pandas' timestamps in a traceback
+    scenario = ROOT / "scenarios" / "tiered.yaml"
+    with pytest.raises(SystemExit) as stopped:
+        main(["backtest", str(scenario), str(EXPORT), "--warmup", "1000000000d", "--out", str(tmp_path)])
+    assert stopped.value.code == 2
+    assert "argument --warmup: a warm-up from 0 to 366d, e.g. 1d (got '1000000000d')" in capsys.readouterr().err
