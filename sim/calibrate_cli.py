@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 from sim.cli_common import (
     UsageError,
     add_execution_options,
+    add_force_option,
     add_overrides,
     add_report_option,
+    check_workload,
     command_parser,
     executor_for,
     folder,
@@ -258,6 +260,7 @@ def add_backtest_parser(sub: argparse._SubParsersAction) -> None:
         "that began with an empty desk)",
     )
     add_overrides(parser)
+    add_force_option(parser)
     parser.add_argument(
         "--out",
         default="results",
@@ -298,6 +301,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             executor=executor,
             progress=progress_of(args),
             sources={"scenario": args.scenario, **sources},
+            admit=lambda window: check_workload([(str(args.scenario), window, args.replications)], args.force),
         )
     folder = write_backtest(result, args.out)
     print(headline(result) + "\n")

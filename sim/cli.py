@@ -66,8 +66,32 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ResultsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except _damaged_file_errors() as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(
+            f"error: {args.results}: a results file is damaged or cut short ({detail}); "
+            "run the command that wrote the folder again",
+            file=sys.stderr,
+        )
+        return 2
     print(f"report: {path}")
     return 0
+
+
+def _damaged_file_errors() -> tuple[type[Exception], ...]:
+    """What reading an empty, truncated or garbled results file raises (JSON, CSV, YAML, parquet, text)."""
+    import pandas as pd
+    import pyarrow as pa
+    import yaml
+
+    return (
+        json.JSONDecodeError,
+        UnicodeDecodeError,
+        pd.errors.EmptyDataError,
+        pd.errors.ParserError,
+        yaml.YAMLError,
+        pa.ArrowInvalid,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -177,3 +177,66 @@ def test_a_back_test_warm_up_beyond_a_year_is_refused_by_the_option(tmp_path, ca
         main(["backtest", str(scenario), str(EXPORT), "--warmup", "1000000000d", "--out", str(tmp_path)])
     assert stopped.value.code == 2
     assert "argument --warmup: a warm-up from 0 to 366d, e.g. 1d (got '1000000000d')" in capsys.readouterr().err
+
+
+def test_a_column_named_twice_in_an_export_header_is_one_line_naming_it(tmp_path, capsys):
+    def edit(frame: pd.DataFrame) -> None:
+        frame.insert(len(frame.columns), "channel ", frame["channel"])  # the same name once stripped
+
+    assert _calibrate(_export(tmp_path, edit), tmp_path / "desk.yaml") == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: tickets.csv: column 'channel': appears twice in the header: keep one of the two"
+    )
+
+
+def test_an_event_file_without_work_times_calibrates_escalations_with_handle_times_assumed_and_said(tmp_path):
+    # the event work column is optional (the shipped ServiceNow map has none), but teams reached only by
+    # escalation then had no handle time, and calibrate refused its own scenario in a traceback
+    generic = ROOT / "data" / "example_generic"
+    tickets = pd.read_csv(generic / "tickets.csv.gz", dtype=str, keep_default_na=False, nrows=2000)
+    events = pd.read_csv(generic / "events.csv.gz", dtype=str, keep_default_na=False)
+    events = events[events["ticket"].isin(tickets["ticket"])].drop(columns="work_minutes")
+    tickets.to_csv(tmp_path / "tickets.csv", index=False)
+    events.to_csv(tmp_path / "events.csv", index=False)
+    out = tmp_path / "desk.yaml"
+    argv = ["--events", str(tmp_path / "events.csv")]
+    assert _calibrate(tmp_path / "tickets.csv", out, *argv) == 0
+    scenario = load_scenario(out)
+    assert any(len(c.path or []) > 1 for c in scenario.categories)
+    assert "# ASSUMED as at tier1: no work time at tier2 in the export" in out.read_text(encoding="utf-8")
+
+
+def test_a_back_test_above_the_work_limits_is_refused_before_simulating_like_run(tmp_path, capsys):
+    scenario = ROOT / "scenarios" / "baseline.yaml"
+    argv = ["backtest", str(scenario), str(EXPORT), "--set", "channels[0].rate_per_hour=1e9", "--out", str(tmp_path)]
+    assert main([*argv, "-r", "2", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "above the limit of 5,000,000" in err and "add --force" in err
+    assert not (tmp_path / "backtest").exists() or not any((tmp_path / "backtest").iterdir())
+
+
+def test_a_results_file_cut_short_gives_one_line_saying_to_run_again_not_a_traceback(tmp_path, capsys):
+    scenario = ROOT / "scenarios" / "validation" / "erlang_c.yaml"
+    argv = [
+        "run",
+        str(scenario),
+        "-r",
+        "2",
+        "--quiet",
+        "--set",
+        "horizon=1d",
+        "--set",
+        "warmup=0",
+        "--out",
+        str(tmp_path),
+    ]
+    assert main(argv) == 0
+    (folder,) = (p for p in tmp_path.rglob("summary.json"))
+    folder.write_text("", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["report", str(folder.parent)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"error: {folder.parent}: a results file is damaged or cut short (Expecting value: line 1 column 1 (char 0)); "
+        "run the command that wrote the folder again"
+    )

@@ -35,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -240,8 +240,13 @@ def backtest(
     executor: Executor | None = None,
     progress: bool | None = None,
     sources: dict[str, str | None] | None = None,
+    admit: Callable[[Scenario], None] | None = None,
 ) -> Backtest:
-    """Simulate ``scenario`` over ``export``'s period ``replications`` times and judge the history's KPI cells."""
+    """Simulate ``scenario`` over ``export``'s period ``replications`` times and judge the history's KPI cells.
+
+    ``admit`` sees the scenario stretched over the period before anything is simulated, and may refuse it
+    by raising (the command line's work limits).
+    """
     if replications < 2:
         raise ValueError("a back-test needs at least 2 replications (a prediction interval needs a spread)")
     started = time.perf_counter()
@@ -251,6 +256,8 @@ def backtest(
     rules = KpiRules.from_scenario(scenario, tickets["channel"].unique())
     history = period_kpis(tickets, events, rules, periods)
     window, origin = simulation_window(scenario, periods, warmup, observed_until(export, periods.end))
+    if admit is not None:
+        admit(window)
     tasks = [Replication(window, r, seed, tables=True, record_events=False) for r in range(replications)]
     simulated: list[pd.DataFrame] = []
     with executor_scope(executor, workers, replications) as ex, progress_bar(replications, "backtest", progress) as bar:

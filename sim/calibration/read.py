@@ -101,6 +101,9 @@ def read_table(path: Path) -> pd.DataFrame:
         raise ExportError(path.name, None, None, f"cannot read the file as CSV: {exc}") from exc
     raw = table.to_pandas()
     raw.columns = [str(c).strip() for c in raw.columns]
+    twice = raw.columns[raw.columns.duplicated()]
+    if len(twice):
+        raise ExportError(path.name, None, str(twice[0]), "appears twice in the header: keep one of the two")
     return raw
 
 

@@ -161,7 +161,19 @@ def _patience(fit: PatienceFit, log: _Log) -> dict:
 def _handle_times(category: str, cal: Calibration, base: dict | None, log: _Log) -> Noted | dict:
     fits = {team: fit for (c, team), fit in cal.handle.fits.items() if c == category and fit.document}
     if fits:
-        return {team: fitted(fit) for team, fit in fits.items()}
+        times: dict[str, Any] = {team: fitted(fit) for team, fit in fits.items()}
+        path = cal.paths.categories.get(category)
+        reached = [
+            *(path.path if path is not None else []),
+            *(t for (_, c), (t, _, _) in cal.paths.routing.items() if c == category),
+        ]
+        donor = next((t for t in reached if t in fits), next(iter(fits)))
+        for team in dict.fromkeys(t for t in reached if t not in fits):
+            log.missing.append(f"category {category}: handle time at {team} (no work time there in the export)")
+            times[team] = Noted(
+                fitted(fits[donor]).value, f"ASSUMED as at {donor}: no work time at {team} in the export"
+            )
+        return times
     if base and "handle_time" in base:
         log.base.append(f"category {category}: handle time (the export has no work time for it)")
         return Noted(base["handle_time"], "from the base: no work time in the export")
