@@ -59,7 +59,7 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the report of ``args.results``; exit 2 with one message if the folder holds no results."""
-    from sim.experiments.results import ResultsError
+    from sim.experiments.results import ResultsError, damaged_files
 
     try:
         path = write_report(args.results)
@@ -68,9 +68,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     except _damaged_file_errors() as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        damaged = damaged_files(args.results)
+        more = f" and {len(damaged) - 3} more" if len(damaged) > 3 else ""
+        named = ", ".join(str(file) for file in damaged[:3]) + more
         print(
-            f"error: {args.results}: a results file is damaged or cut short ({detail}); "
-            "run the command that wrote the folder again",
+            f"error: {named or args.results}: {'damaged' if named else 'a results file is damaged'} or cut short "
+            f"({detail}); run the command that wrote {args.results} again",
             file=sys.stderr,
         )
         return 2

@@ -237,7 +237,24 @@ BAD = {
         "set: [teams.nobody.agents=3]\nparameters:\n  teams.agents.agents: [12]\n",
         ":2: set[0]: teams.nobody.agents=3: no item 'nobody' in teams",
     ),
+    "a_grid_value_twice": (  # it ran every point with that value twice
+        "parameters:\n  teams.agents.agents: [12, 13, 12]\n",
+        ":3: parameters.teams.agents.agents: 12 is listed twice; each value makes its own points, so give it once",
+    ),
+    "a_field_set_twice": (  # the later line silently won
+        "set: [horizon=2d, 'teams[0].agents=12', 'teams.agents.agents=13']\nparameters:\n  horizon: [3d]\n",
+        ":2: set[1]: 'teams[0].agents' is replaced by set[2] ('teams.agents.agents'); keep one of them",
+    ),
 }
+
+
+def test_a_set_record_whose_part_a_later_line_sets_is_kept_with_that_part_changed(tmp_path):
+    body = "set: ['categories.call.handle_time={dist: lognormal, mean: 3m, sd: 2m}',\n"
+    body += "      categories.call.handle_time.sd=1m]\n"
+    body += "parameters:\n  categories.call.handle_time.mean: [2m, 4m]\n"
+    plan = load_sweep(sweep_file(tmp_path, body))
+    handle_times = [plan.scenario(point).categories[0].handle_time for point in range(len(plan.points))]
+    assert [(h.dist, h.mean_, h.sd) for h in handle_times] == [("lognormal", 2, 1), ("lognormal", 4, 1)]
 
 
 @pytest.mark.parametrize("case", BAD)

@@ -32,6 +32,70 @@ def test_a_surge_mix_without_a_positive_weight_is_refused_by_its_field_instead_o
     assert "channels[0].surges[0].category_mix: at least one category needs a positive weight" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "handle_time",
+    [
+        {"dist": "lognormal", "mean": 9, "sdd": 6},  # a category's one handle time
+        {"desk": {"dist": "lognormal", "mean": 9, "sdd": 6}},  # its handle time per team
+    ],
+)
+def test_a_typo_in_a_handle_time_lists_the_fields_of_its_distribution(handle_time):
+    # the handle time is a distribution or a mapping of them: the message used to end in "allowed: " and nothing
+    with pytest.raises(ScenarioError) as caught:
+        build(categories=[{"name": "question", "handle_time": handle_time}])
+    assert "unknown field; did you mean 'sd'? allowed: dist, mean, sd" in str(caught.value)
+
+
+def test_a_typo_in_a_lognormal_patience_lists_the_lognormal_fields_not_the_exponential_ones():
+    patience = {"dist": "lognormal", "mean": 4, "sd": 2, "shape": 1}
+    channel = {"name": "phone", "arrival_times": [0], "category_mix": {"question": 1}, "patience": patience}
+    with pytest.raises(ScenarioError) as caught:
+        build(channels=[channel])
+    assert "channels[0].patience.shape: unknown field; allowed: dist, mean, sd" in str(caught.value)
+
+
+def test_a_problem_met_on_several_routes_is_said_once():
+    # every channel that routes the category used to repeat the same missing handle time
+    channels = [
+        {"name": name, "arrival_times": [0], "category_mix": {"question": 1}} for name in ("phone", "chat", "email")
+    ]
+    teams = [{"name": "desk", "agents": 1}, {"name": "lead", "agents": 1}]
+    category = {"name": "question", "handle_time": {"desk": fixed(5)}, "path": ["desk", "lead"]}
+    with pytest.raises(ScenarioError) as caught:
+        build(channels=channels, teams=teams, categories=[category], routing=[{"team": "desk"}])
+    assert str(caught.value).count("can reach team 'lead' but it has no handle time for that team") == 1
+
+
+@pytest.mark.parametrize(
+    ("hours", "message"), [(25, "at most 24 items (it has 25)"), (0, "at least 24 items (it has 0)")]
+)
+def test_an_hour_of_day_profile_of_the_wrong_length_says_how_many_hours_in_the_projects_words(hours, message):
+    # this was pydantic's own "List should have at most 24 items after validation, not 25"
+    channel = {"name": "phone", "rate_per_hour": 6, "category_mix": {"question": 1}, "hour_of_day": [1] * hours}
+    with pytest.raises(ScenarioError) as caught:
+        build(channels=[channel])
+    assert f"channels[0].hour_of_day: must have {message}" in str(caught.value)
+
+
+def test_a_team_twice_on_an_escalation_path_is_refused_as_its_second_place_is_never_reached():
+    # failed attempts move to the team after a team's first place: desk, lead, desk, expert never reached expert
+    teams = [{"name": name, "agents": 1} for name in ("desk", "lead", "expert")]
+    category = {"name": "question", "handle_time": fixed(5), "path": ["desk", "lead", "desk", "expert"]}
+    with pytest.raises(ScenarioError) as caught:
+        build(teams=teams, categories=[category])
+    assert "categories[0].path[2]: team 'desk' is already on the path at [0]" in str(caught.value)
+
+
+@pytest.mark.parametrize("path", ["teams[0].shifts[0.5].agents", "teams[0].shifts[0.agents", "teams[].agents"])
+def test_a_set_path_with_a_malformed_bracket_says_what_a_bracket_holds(capsys, path):
+    # shifts[0.5] was read as the names '0' and '5': "no item '0' in teams[0].shifts"
+    scenario = str(ROOT / "scenarios" / "baseline.yaml")
+    assert main(["validate", scenario, "--set", f"{path}=3"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: --set {path}=3: a bracket holds a list index ([0]) or a name ([tier1]), nothing else"
+    )
+
+
 SLA_WITH_UPDATES = {"name": "all", "resolution": {"target": "8h"}, "update_time": fixed(1)}
 
 
@@ -215,28 +279,15 @@ def test_a_back_test_above_the_work_limits_is_refused_before_simulating_like_run
     assert not (tmp_path / "backtest").exists() or not any((tmp_path / "backtest").iterdir())
 
 
-def test_a_results_file_cut_short_gives_one_line_saying_to_run_again_not_a_traceback(tmp_path, capsys):
+@pytest.mark.parametrize("name", ["summary.json", "tickets.parquet", "summary.csv"])
+def test_a_results_file_cut_short_gives_one_line_naming_it_and_saying_to_run_again(tmp_path, capsys, name):
     scenario = ROOT / "scenarios" / "validation" / "erlang_c.yaml"
-    argv = [
-        "run",
-        str(scenario),
-        "-r",
-        "2",
-        "--quiet",
-        "--set",
-        "horizon=1d",
-        "--set",
-        "warmup=0",
-        "--out",
-        str(tmp_path),
-    ]
-    assert main(argv) == 0
-    (folder,) = (p for p in tmp_path.rglob("summary.json"))
-    folder.write_text("", encoding="utf-8")
+    argv = ["run", str(scenario), "-r", "2", "--quiet", "--set", "horizon=1d", "--set", "warmup=0"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    (damaged,) = tmp_path.rglob(name)
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 3] if name.endswith(".parquet") else b"")
     capsys.readouterr()
-    assert main(["report", str(folder.parent)]) == 2
+    assert main(["report", str(damaged.parent)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == (
-        f"error: {folder.parent}: a results file is damaged or cut short (Expecting value: line 1 column 1 (char 0)); "
-        "run the command that wrote the folder again"
-    )
+    assert err.startswith(f"error: {damaged}: damaged or cut short (") and "\n" not in err
+    assert err.endswith(f"; run the command that wrote {damaged.parent} again")

@@ -280,4 +280,15 @@ Distribution = Annotated[
 ]
 """Any registered distribution, chosen by its ``dist`` field."""
 
-DISTRIBUTION_NAMES = ("exponential", "lognormal", "gamma", "uniform", "triangular", "fixed", "empirical")
+DISTRIBUTIONS: dict[str, type[_Dist]] = {
+    "exponential": Exponential,
+    "lognormal": Lognormal,
+    "gamma": Gamma,
+    "uniform": Uniform,
+    "triangular": Triangular,
+    "fixed": Fixed,
+    "empirical": Empirical,
+}
+"""Every registered distribution by its ``dist`` name (what error messages list as allowed)."""
+
+DISTRIBUTION_NAMES = tuple(DISTRIBUTIONS)

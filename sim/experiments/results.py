@@ -12,10 +12,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import yaml
 
 from sim.scenario.loader import validate
@@ -163,6 +165,30 @@ def load_sweep(folder: str | Path) -> SweepFolder:
         base_scenario=validate(base, str(folder / "sweep.resolved.yaml")),
         manifest=_json(folder / "manifest.json"),
     )
+
+
+def damaged_files(folder: str | Path) -> list[Path]:
+    """The results files under ``folder`` that no longer read (emptied, cut short, garbled), to name in an error.
+
+    Called only once reading the folder has failed: the reader that failed does not say which file it had.
+    """
+    readers: dict[str, Callable[[Path], object]] = {
+        ".parquet": pq.read_metadata,
+        ".csv": pd.read_csv,
+        ".json": _json,
+        ".yaml": _yaml,
+    }
+    damaged = []
+    for path in sorted(Path(folder).rglob("*")):
+        reader = readers.get(path.suffix)
+        if reader is None or not path.is_file():
+            continue
+        try:
+            if reader(path) is None:  # an emptied YAML file reads as nothing
+                damaged.append(path)
+        except Exception:  # whatever the reader raises on bad bytes: the file is what matters here
+            damaged.append(path)
+    return damaged
 
 
 def _yaml(path: Path) -> dict:

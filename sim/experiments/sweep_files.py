@@ -170,6 +170,8 @@ def _base_document(spec: SweepSpec, base_path: Path, fail: _Problems, lines: dic
         fail.add(("base",), f"no scenario file at {base_path}")
     fail.raise_any()
     base = read_document(base_path)
+    fail.extend(_lost_settings(spec, base.data))
+    fail.raise_any()
     for i, text in enumerate(spec.set_):
         line = lines.get(("set", i), lines.get(("set",)))
         name = f"{fail.source}{f':{line}' if line else ''}: set[{i}]: {text}"
@@ -179,6 +181,26 @@ def _base_document(spec: SweepSpec, base_path: Path, fail: _Problems, lines: dic
             fail.extend((("set", i), f"{text}: {message}") for _, message in exc.problems)
     fail.raise_any()
     return base
+
+
+def _lost_settings(spec: SweepSpec, data: Any) -> Iterator[tuple[FieldPath, str]]:
+    """``set:`` lines that a later line replaces whole: the same field (any spelling) or a record holding it.
+
+    Like a key given twice in one mapping, the first is most likely a slip; setting a part of an
+    earlier record (``patience``, then ``patience.mean``) is fine, it changes that part. A line
+    for a field that the sweep also varies is not a slip of this kind: the points visibly set it.
+    """
+    fixed = [text.split("=", 1)[0] for text in spec.set_]
+    paths = [field_path(data, name) for name in fixed]
+    for j, (name, path) in enumerate(zip(fixed, paths, strict=True)):
+        later = next((k for k in range(j + 1, len(fixed)) if _within(path, paths[k])), None)
+        if later is not None:
+            yield ("set", j), f"{name!r} is replaced by set[{later}] ({fixed[later]!r}); keep one of them"
+
+
+def _within(path: FieldPath, outer: FieldPath) -> bool:
+    """``path`` is ``outer`` or a field inside it (an empty ``outer`` is refused where it is applied)."""
+    return bool(outer) and path[: len(outer)] == outer
 
 
 class _Problems:
@@ -208,6 +230,8 @@ def _shape_problems(spec: SweepSpec) -> Iterator[tuple[FieldPath, str]]:
     for name, parameter in spec.parameters.items():
         if isinstance(parameter, list) and not parameter:
             yield ("parameters", name), "give at least one value"
+        if isinstance(parameter, list) and (twice := _repeated(parameter)):
+            yield ("parameters", name), f"{twice} is listed twice; each value makes its own points, so give it once"
         if isinstance(parameter, IntervalSpec) and spec.sample is None:
             yield (
                 ("parameters", name),
@@ -217,6 +241,17 @@ def _shape_problems(spec: SweepSpec) -> Iterator[tuple[FieldPath, str]]:
         size = math.prod(len(_grid_values(p)) for p in spec.parameters.values() if not isinstance(p, IntervalSpec))
         if size > MAX_GRID_VALUES:
             yield ("parameters",), f"this grid has {size:,} points (at most {MAX_GRID_VALUES:,}); sample it instead"
+
+
+def _repeated(values: list[Any]) -> str | None:
+    """The first value that appears twice in ``values`` (as YAML would write it), or None."""
+    seen: set[str] = set()
+    for value in values:
+        key = json.dumps(value, sort_keys=True, default=str)
+        if key in seen:
+            return key
+        seen.add(key)
+    return None
 
 
 def _grid_values(parameter: Any) -> list[Any]:

@@ -348,6 +348,12 @@ def escalation_problems(s: Scenario) -> Iterator[tuple[Path, str]]:
     for i, cat in enumerate(s.categories):
         for j, name in enumerate(cat.path):
             yield from team_ref(("categories", i, "path", j), name)
+            if name in cat.path[:j]:
+                yield (
+                    ("categories", i, "path", j),
+                    f"team {name!r} is already on the path at [{cat.path.index(name)}]; a failed attempt there "
+                    "always moves to the team after its first place, so list each team once",
+                )
         for name in cat.resolve_probability:
             yield from team_ref(("categories", i, "resolve_probability", name), name)
         if cat.reopen and isinstance(cat.reopen.probability, dict):

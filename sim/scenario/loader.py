@@ -134,7 +134,7 @@ def validate(data: dict[str, Any], source: str = "<scenario>", lines: dict[Path,
             more = len(errors) - MAX_PROBLEMS
             problems.append(((), f"and {more:,} more problems of the schema; fix the ones above first"))
         raise ScenarioError(source, problems, lines) from None
-    problems = list(reference_problems(scenario))
+    problems = list(dict.fromkeys(reference_problems(scenario)))  # a problem met on several routes is said once
     if problems:
         raise ScenarioError(source, problems, lines)
     return scenario

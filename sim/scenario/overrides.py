@@ -47,6 +47,8 @@ class Override:
 
 
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_BRACKETS = re.compile(r"\[[^.\[\]]+\]")
+"""A well-formed bracket: an index or a name, no dots or brackets inside."""
 
 
 def path_steps(dotted: str) -> list[str | int]:
@@ -82,6 +84,8 @@ def apply_with_targets(
         if "=" not in text:
             raise refuse((), "write it as path=value, e.g. teams.tier1.shifts[0].agents=11")
         dotted, raw = text.split("=", 1)
+        if "[" in (rest := _BRACKETS.sub("", dotted)) or "]" in rest:
+            raise refuse((), "a bracket holds a list index ([0]) or a name ([tier1]), nothing else")
         value = _override_value(raw, refuse)
         steps = path_steps(dotted)
         if not steps:

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from sim.core.distributions import DISTRIBUTION_NAMES
+from sim.core.distributions import DISTRIBUTION_NAMES, DISTRIBUTIONS
 from sim.core.units import shown
 from sim.scenario.fields import NAME_CHARACTERS, Path
 from sim.scenario.spec import Scenario
@@ -28,7 +28,7 @@ def describe_error(err: ErrorDetails, data: Any, root: type[BaseModel] = Scenari
     loc = _clean_loc(err["loc"], data)
     kind = err["type"]
     if kind == "extra_forbidden":
-        allowed = _allowed_fields(loc[:-1], root)
+        allowed = _distribution_fields(_node_at(data, loc[:-1])) or _allowed_fields(loc[:-1], root)
         hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         suggestion = f"did you mean {hint[0]!r}? " if hint else ""
         return loc, f"unknown field; {suggestion}allowed: {', '.join(allowed)}"
@@ -49,6 +49,8 @@ def describe_error(err: ErrorDetails, data: Any, root: type[BaseModel] = Scenari
     if kind in bounds:
         limit = next(iter(err["ctx"].values()))
         return loc, f"must be {bounds[kind]} {limit:g}, got {shown(err['input'], WIDTH)}"
+    if kind in ("too_long", "too_short"):
+        return loc, _length_message(err)
     if kind in _PLAIN:
         got = "" if isinstance(err["input"], (dict, list)) else f" (got {shown(err['input'], WIDTH)})"
         return loc, _PLAIN[kind] + got
@@ -56,6 +58,16 @@ def describe_error(err: ErrorDetails, data: Any, root: type[BaseModel] = Scenari
     if kind != "value_error" and "input" in err and not isinstance(err["input"], (dict, list)):
         message += f" (got {shown(err['input'], WIDTH)})"
     return loc, message
+
+
+def _length_message(err: ErrorDetails) -> str:
+    """A list or mapping with too many or too few entries: the limit, and how many it has."""
+    ctx = err.get("ctx", {})
+    longest = err["type"] == "too_long"
+    limit = ctx.get("max_length" if longest else "min_length")
+    unit = "entries" if ctx.get("field_type") == "Dictionary" else "items"
+    got = f" (it has {ctx['actual_length']})" if ctx.get("actual_length") is not None else ""
+    return f"must have {'at most' if longest else 'at least'} {limit} {unit}{got}"
 
 
 _PLAIN = {
@@ -119,6 +131,24 @@ def _allowed_fields(path: Path, root: type[BaseModel] = Scenario) -> list[str]:
     if isinstance(model, type) and issubclass(model, BaseModel):
         return [f.alias or name for name, f in model.model_fields.items()]
     return []
+
+
+def _node_at(data: Any, path: Path) -> Any:
+    """What ``data`` holds at ``path`` (None where the path leaves it)."""
+    node = data
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def _distribution_fields(node: Any) -> list[str]:
+    """The fields of the distribution ``node`` names in its ``dist`` (none if it names none)."""
+    dist = node.get("dist") if isinstance(node, dict) else None
+    model = DISTRIBUTIONS.get(dist) if isinstance(dist, str) else None
+    return [field.alias or name for name, field in model.model_fields.items()] if model else []
 
 
 def _unwrap(annotation: Any) -> Any:
