@@ -170,9 +170,7 @@ def _handle_times(category: str, cal: Calibration, base: dict | None, log: _Log)
         donor = next((t for t in reached if t in fits), next(iter(fits)))
         for team in dict.fromkeys(t for t in reached if t not in fits):
             log.missing.append(f"category {category}: handle time at {team} (no work time there in the export)")
-            times[team] = Noted(
-                fitted(fits[donor]).value, f"ASSUMED as at {donor}: no work time at {team} in the export"
-            )
+            times[team] = Noted(times[donor].value, f"ASSUMED as at {donor}: no work time at {team} in the export")
         return times
     if base and "handle_time" in base:
         log.base.append(f"category {category}: handle time (the export has no work time for it)")
