@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.core.atomic import OutputError, check_writable, clean_leftovers, describe_os_error
+from sim.core.seeds import MAX_SEED
 from sim.experiments.executors import EXECUTORS, make_executor
 
 if TYPE_CHECKING:
@@ -109,10 +110,12 @@ scenario_file = given("a scenario file, e.g. scenarios/baseline.yaml")
 
 
 def seed_number(text: str) -> int:
-    """A ``--seed`` value: a whole number of 0 or more (numpy's seed sequences take no negatives)."""
+    """A ``--seed`` value: a whole number from 0 (numpy's seed sequences take no negatives) to ``MAX_SEED``."""
     seed = _whole(text, "a whole number")
     if seed < 0:
         raise argparse.ArgumentTypeError(f"{seed} is negative; use 0 or more")
+    if seed > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{seed} is above {MAX_SEED:,}, the largest seed; use a smaller one")
     return seed
 
 

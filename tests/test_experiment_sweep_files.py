@@ -241,6 +241,14 @@ BAD = {
         "parameters:\n  teams.agents.agents: [12, 13, 12]\n",
         ":3: parameters.teams.agents.agents: 12 is listed twice; each value makes its own points, so give it once",
     ),
+    "a_point_varying_the_seed": (  # the sweep ran every point on its own seed: the values were ignored
+        "parameters:\n  seed: [1, 2]\n",
+        ":3: parameters.seed: every point runs on the sweep's own seed (seed: in the sweep file",
+    ),
+    "a_point_varying_the_replications": (
+        "points: [{replications: 3}]\n",
+        ":2: points: every point runs the sweep's own replications",
+    ),
     "a_field_set_twice": (  # the later line silently won
         "set: [horizon=2d, 'teams[0].agents=12', 'teams.agents.agents=13']\nparameters:\n  horizon: [3d]\n",
         ":2: set[1]: 'teams[0].agents' is replaced by set[2] ('teams.agents.agents'); keep one of them",

@@ -17,6 +17,7 @@ from conftest import ROOT, build, fixed
 
 from sim.calibration.fit_arrivals import fit_arrivals
 from sim.cli import main
+from sim.experiments.sweep_files import load_sweep
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load_scenario
 
@@ -94,6 +95,35 @@ def test_a_set_path_with_a_malformed_bracket_says_what_a_bracket_holds(capsys, p
     assert capsys.readouterr().err.strip() == (
         f"error: --set {path}=3: a bracket holds a list index ([0]) or a name ([tier1]), nothing else"
     )
+
+
+LARGEST_SEED = 2**63 - 1
+
+
+def test_a_seed_above_the_largest_64_bit_integer_is_refused_by_the_field_and_the_option(capsys):
+    # numpy took it, and a sweep then failed in a traceback writing it into its int64 seed column
+    with pytest.raises(ScenarioError) as caught:
+        build(seed=LARGEST_SEED + 1)
+    assert f"seed: must be at most {LARGEST_SEED}, got {LARGEST_SEED + 1}" in str(caught.value)
+    with pytest.raises(SystemExit):
+        main(["run", str(ROOT / "scenarios" / "baseline.yaml"), "--seed", str(LARGEST_SEED + 1)])
+    assert "the largest seed; use a smaller one" in capsys.readouterr().err
+
+
+def test_a_sweep_with_the_largest_seed_writes_its_tables(tmp_path, capsys):
+    sweep = tmp_path / "sweep.yaml"
+    base = ROOT / "scenarios" / "validation" / "erlang_c.yaml"
+    sweep.write_text(
+        f"base: {base}\nset: [horizon=2h, warmup=0]\nreplications: 1\nseed: {LARGEST_SEED}\n"
+        "parameters:\n  teams.agents.agents: [14, 15]\n",
+        encoding="utf-8",
+    )
+    assert main(["sweep", str(sweep), "--out", str(tmp_path / "out"), "--quiet", "-w", "1"]) == 0
+    (runs,) = (tmp_path / "out").rglob("runs.parquet")
+    assert set(pd.read_parquet(runs)["seed"]) == {LARGEST_SEED}
+    sweep.write_text(sweep.read_text().replace(f"seed: {LARGEST_SEED}", f"seed: {LARGEST_SEED + 1}"))
+    with pytest.raises(ScenarioError, match=f"seed: Input should be less than or equal to {LARGEST_SEED}"):
+        load_sweep(sweep)
 
 
 SLA_WITH_UPDATES = {"name": "all", "resolution": {"target": "8h"}, "update_time": fixed(1)}

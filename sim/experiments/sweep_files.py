@@ -123,6 +123,7 @@ def load_sweep(path: str | Path) -> SweepPlan:
     fail.extend(_path_problems(spec, points, base))
     fail.raise_any()
     fail.extend(_spelling_problems(spec, points, base))
+    fail.extend(_sweep_owned_problems(spec, points, base))
     fail.raise_any()
     plan = SweepPlan(
         name=spec.name or path.stem,
@@ -296,6 +297,23 @@ def _spelling_problems(spec: SweepSpec, points: list[Point], base: BaseDocument)
     for first, second in spelling_clashes(base.data, names):
         where: FieldPath = ("points",) if spec.points is not None else ("parameters", second)
         yield where, clash_message(base.data, first, second).replace("; set ", "; vary ")
+
+
+_SWEEP_OWNED: dict[FieldPath, str] = {
+    ("seed",): "runs on the sweep's own seed (seed: in the sweep file, by default the base's), so that points are "
+    "compared under common random numbers",
+    ("replications",): "runs the sweep's own replications (replications: in the sweep file, by default the base's)",
+}
+"""Top-level fields a point cannot vary: the sweep runs every point with its own, and why."""
+
+
+def _sweep_owned_problems(spec: SweepSpec, points: list[Point], base: BaseDocument) -> Iterator[tuple[FieldPath, str]]:
+    """A point that varies the seed or the replications, which the sweep would silently ignore."""
+    for name in dict.fromkeys(name for point in points for name in point):
+        owned = _SWEEP_OWNED.get(field_path(base.data, name))
+        if owned is not None:
+            where: FieldPath = ("points",) if spec.points is not None else ("parameters", name)
+            yield where, f"every point {owned}; a point cannot vary {name!r}: set it at the top of the sweep file"
 
 
 _RECORDS = ("channels", "categories", "teams", "calendars", "sla_policies")

@@ -45,6 +45,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.core.seeds import MAX_SEED
 from sim.experiments.design import sobol_n_problem
 from sim.scenario.fields import Path as FieldPath
 from sim.scenario.spec import Name
@@ -101,7 +102,7 @@ class Sample(_Spec):
 
     method: Literal["random", "lhs", "sobol", "halton"]
     n: int = Field(ge=1, le=MAX_GRID_VALUES, description="points; a power of two for sobol")
-    seed: int = Field(default=0, ge=0, description="seed of the sampling (not of the simulation)")
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="seed of the sampling (not of the simulation)")
 
     @field_validator("n")
     @classmethod
@@ -141,7 +142,7 @@ class SweepSpec(_Spec):
     base: str = Field(description="the scenario file to vary, relative to the sweep file")
     set_: list[str] = Field(default=[], alias="set", description="fixed path=value overrides of the base")
     replications: int | None = Field(default=None, ge=1, description="per point (default: the base's)")
-    seed: int | None = Field(default=None, ge=0, description="default: the base's")
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="default: the base's")
     kpis: list[str] | None = Field(default=None, min_length=1, description="KPIs to keep (default: all)")
     parameters: dict[str, Parameter] = Field(default={}, description="override path -> values")
     points: list[dict[str, Any]] | None = Field(default=None, min_length=1, description="explicit points")

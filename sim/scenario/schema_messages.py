@@ -48,7 +48,10 @@ def describe_error(err: ErrorDetails, data: Any, root: type[BaseModel] = Scenari
     }
     if kind in bounds:
         limit = next(iter(err["ctx"].values()))
-        return loc, f"must be {bounds[kind]} {limit:g}, got {shown(err['input'], WIDTH)}"
+        shown_limit = (
+            str(limit) if isinstance(limit, int) else f"{limit:g}"
+        )  # a whole number in full (a seed's 2**63 - 1)
+        return loc, f"must be {bounds[kind]} {shown_limit}, got {shown(err['input'], WIDTH)}"
     if kind in ("too_long", "too_short"):
         return loc, _length_message(err)
     if kind in _PLAIN:

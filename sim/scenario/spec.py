@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from sim.core.distributions import Distribution
+from sim.core.seeds import MAX_SEED
 from sim.core.units import HOURS_PER_DAY, MINUTES_PER_WEEK, Duration, parse_duration
 from sim.scenario.clock import WEEKDAYS as WEEKDAYS  # re-exported: the engine and reports import them from here
 from sim.scenario.clock import Clock, TimeWindow, Weekday
@@ -338,7 +339,9 @@ class Scenario(Spec):
 
     name: Name = Field(default="scenario", description="names the results folder; default: the file name")
     description: str = Field(default="", description="shown in reports")
-    seed: int = Field(default=1, ge=0, description="base random seed (replication r uses streams of (seed, r))")
+    seed: int = Field(
+        default=1, ge=0, le=MAX_SEED, description="base random seed (replication r uses streams of (seed, r))"
+    )
     start_date: dt.date = Field(default=dt.date(2026, 1, 5), description="date of time 0 (sets weekdays)")
     horizon: Duration = Field(default=MINUTES_PER_WEEK, gt=0, description="simulated time")
     warmup: Duration = Field(default=0.0, description="initial period left out of the KPIs")
