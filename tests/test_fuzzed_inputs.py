@@ -1,7 +1,8 @@
 """Inputs a random fuzzer found that crashed, hung or were silently misread, and what the user gets now.
 
-Each test is one finding of an undirected fuzzing run over the bundled scenarios, the calibration
-exports and their column maps (2026-12-03), shrunk to the smallest input that showed it.
+Each test is one finding of the undirected fuzzing runs over the bundled scenarios, sweep files,
+the calibration exports and their column maps (2026-12-03), or an input the first run left alone,
+shrunk to the smallest input that showed it.
 """
 
 from __future__ import annotations
