@@ -249,20 +249,14 @@ BAD = {
         "points: [{replications: 3}]\n",
         ":2: points: every point runs the sweep's own replications",
     ),
-    "a_field_set_twice": (  # the later line silently won
-        "set: [horizon=2d, 'teams[0].agents=12', 'teams.agents.agents=13']\nparameters:\n  horizon: [3d]\n",
-        ":2: set[1]: 'teams[0].agents' is replaced by set[2] ('teams.agents.agents'); keep one of them",
-    ),
 }
 
 
-def test_a_set_record_whose_part_a_later_line_sets_is_kept_with_that_part_changed(tmp_path):
-    body = "set: ['categories.call.handle_time={dist: lognormal, mean: 3m, sd: 2m}',\n"
-    body += "      categories.call.handle_time.sd=1m]\n"
-    body += "parameters:\n  categories.call.handle_time.mean: [2m, 4m]\n"
+def test_a_later_set_line_wins_as_a_later_set_option_does(tmp_path):
+    # tutorials and quick trials append a shorter horizon to a sweep's set: list, as to --set
+    body = "set: [horizon=2d, warmup=0, horizon=3h]\nparameters:\n  teams.agents.agents: [14, 15]\n"
     plan = load_sweep(sweep_file(tmp_path, body))
-    handle_times = [plan.scenario(point).categories[0].handle_time for point in range(len(plan.points))]
-    assert [(h.dist, h.mean_, h.sd) for h in handle_times] == [("lognormal", 2, 1), ("lognormal", 4, 1)]
+    assert {plan.scenario(point).horizon for point in range(len(plan.points))} == {180}
 
 
 @pytest.mark.parametrize("case", BAD)

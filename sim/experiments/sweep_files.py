@@ -171,8 +171,6 @@ def _base_document(spec: SweepSpec, base_path: Path, fail: _Problems, lines: dic
         fail.add(("base",), f"no scenario file at {base_path}")
     fail.raise_any()
     base = read_document(base_path)
-    fail.extend(_lost_settings(spec, base.data))
-    fail.raise_any()
     for i, text in enumerate(spec.set_):
         line = lines.get(("set", i), lines.get(("set",)))
         name = f"{fail.source}{f':{line}' if line else ''}: set[{i}]: {text}"
@@ -182,26 +180,6 @@ def _base_document(spec: SweepSpec, base_path: Path, fail: _Problems, lines: dic
             fail.extend((("set", i), f"{text}: {message}") for _, message in exc.problems)
     fail.raise_any()
     return base
-
-
-def _lost_settings(spec: SweepSpec, data: Any) -> Iterator[tuple[FieldPath, str]]:
-    """``set:`` lines that a later line replaces whole: the same field (any spelling) or a record holding it.
-
-    Like a key given twice in one mapping, the first is most likely a slip; setting a part of an
-    earlier record (``patience``, then ``patience.mean``) is fine, it changes that part. A line
-    for a field that the sweep also varies is not a slip of this kind: the points visibly set it.
-    """
-    fixed = [text.split("=", 1)[0] for text in spec.set_]
-    paths = [field_path(data, name) for name in fixed]
-    for j, (name, path) in enumerate(zip(fixed, paths, strict=True)):
-        later = next((k for k in range(j + 1, len(fixed)) if _within(path, paths[k])), None)
-        if later is not None:
-            yield ("set", j), f"{name!r} is replaced by set[{later}] ({fixed[later]!r}); keep one of them"
-
-
-def _within(path: FieldPath, outer: FieldPath) -> bool:
-    """``path`` is ``outer`` or a field inside it (an empty ``outer`` is refused where it is applied)."""
-    return bool(outer) and path[: len(outer)] == outer
 
 
 class _Problems:
