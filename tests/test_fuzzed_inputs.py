@@ -322,3 +322,56 @@ def test_a_results_file_cut_short_gives_one_line_naming_it_and_saying_to_run_aga
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: {damaged}: damaged or cut short (") and "\n" not in err
     assert err.endswith(f"; run the command that wrote {damaged.parent} again")
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory) -> Path:
+    """A small run's results folder, written once for the tests that damage copies of it."""
+    out = tmp_path_factory.mktemp("runs")
+    scenario = ROOT / "scenarios" / "validation" / "erlang_c.yaml"
+    argv = ["run", str(scenario), "-r", "2", "--quiet", "--set", "horizon=1d", "--set", "warmup=0", "--out", str(out)]
+    assert main(argv) == 0
+    (summary,) = out.rglob("summary.json")
+    return summary.parent
+
+
+def _drop_column(path: Path, column: str) -> None:
+    table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    table = table.drop(columns=[column])
+    table.to_parquet(path) if path.suffix == ".parquet" else table.to_csv(path, index=False)
+
+
+def _text_in_summary(path: Path, column: str) -> None:
+    table = pd.read_csv(path)
+    table[column] = table[column].astype(object)
+    table.loc[0, column] = "about ten"
+    table.to_csv(path, index=False)
+
+
+def _directory_instead(path: Path, _: str) -> None:
+    path.unlink()
+    path.mkdir()
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "damage", "message"),
+    [
+        ("tickets.parquet", "outcome", _drop_column, "lacks the column outcome that the report reads"),
+        ("events.parquet", "event", _drop_column, "lacks the column event that the report reads"),
+        ("summary.csv", "mean", _text_in_summary, "holds text where numbers belong, in mean"),
+        ("intervals.csv", "asa", _drop_column, "lacks the column asa that the report reads"),
+        ("levels.parquet", "", _directory_instead, "is missing or is not a file"),
+    ],
+)
+def test_a_hand_edited_results_table_gives_one_line_naming_the_file_and_column_not_a_traceback(
+    run_folder, tmp_path, capsys, name, column, damage, message
+):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    for path in run_folder.iterdir():
+        if path.is_file():
+            (folder / path.name).write_bytes(path.read_bytes())
+    damage(folder / name, column)
+    assert main(["report", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {folder / name} {message}; run the command that wrote {folder} again"

@@ -263,6 +263,13 @@ LogRow = tuple[float, int, str, str, str]
 """One event of the log: (time, ticket, event, team, detail)."""
 
 
+EVENT_COLUMNS = {"time": "f", "ticket": "i", "event": "c", "team": "c", "detail": "c"}
+"""The event log's columns (``c``: a category)."""
+
+LEVEL_COLUMNS = {"time": "f", "team": "c", "metric": "c", "value": "f"}
+"""The levels table's columns: each step of one team's level of one metric."""
+
+
 class EventLog:
     """The per-event log: (time, ticket, event, team, detail).
 
@@ -272,7 +279,7 @@ class EventLog:
     """
 
     def __init__(self) -> None:
-        self._cols = Columns({"time": "f", "ticket": "i", "event": "c", "team": "c", "detail": "c"})
+        self._cols = Columns(EVENT_COLUMNS)
         self._cols.declare("event", Event.all())
         self.add: Callable[[LogRow], None] = self._cols.put
         """Log one event: ``add((time, ticket, event, team, detail))``."""

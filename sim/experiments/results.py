@@ -12,14 +12,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 import yaml
+from pandas.api.types import is_numeric_dtype
 
+from sim.analysis.intervals import CHANNEL_MEASURES, TEAM_MEASURES
+from sim.engine.records import EVENT_COLUMNS, LEVEL_COLUMNS
+from sim.engine.tickets import TICKET_COLUMNS
+from sim.experiments.compare import TABLE_COLUMNS
+from sim.experiments.outputs import INTERVALS, TEAM_INTERVALS
 from sim.scenario.loader import validate
 from sim.scenario.spec import Scenario
 
@@ -76,6 +82,39 @@ class SweepFolder:
         return [c.removesuffix("_mean") for c in self.points.columns if c.endswith("_mean")]
 
 
+SUMMARY_COLUMNS = {
+    "kpi": "c",
+    "label": "c",
+    "unit": "c",
+    "mean": "f",
+    "half_width": "f",
+    "ci_low": "f",
+    "ci_high": "f",
+    "n": "i",
+}
+"""A KPI summary's columns (``sim.analysis.confidence.summarise``): ``c`` text, else a number."""
+
+RUN_TABLES: dict[str, dict[str, str]] = {
+    "tickets.parquet": {"replication": "i", **TICKET_COLUMNS},
+    "events.parquet": {"replication": "i", **EVENT_COLUMNS},
+    "levels.parquet": {"replication": "i", **LEVEL_COLUMNS},
+    "summary.csv": SUMMARY_COLUMNS,
+}
+"""The tables of a run folder and the columns every run writes to each (``c`` text, else a number)."""
+
+INTERVAL_TABLES: dict[str, dict[str, str]] = {
+    name: {key: "c", "interval": "i", "start": "f", "end": "f", **dict.fromkeys(measures, "f"), "replications": "i"}
+    for name, key, measures in (
+        (INTERVALS, "channel", CHANNEL_MEASURES),
+        (TEAM_INTERVALS, "team", TEAM_MEASURES),
+    )
+}
+"""The per-interval tables of a run folder (``sim.analysis.intervals``) and the columns a report reads from them."""
+
+COMPARISON_NUMBERS = [c for c in TABLE_COLUMNS if c not in ("scenario", "kpi", "label", "unit", "significant")]
+"""The columns of ``comparison.csv`` that hold numbers."""
+
+
 KINDS = {"summary.json": "run", "comparison.json": "comparison", "manifest.json": "sweep", "summary.yaml": "optimise"}
 RUNS = "runs"
 """A comparison folder's optional subfolder of full runs: ``runs/<scenario name>/<label>/`` (written by demos)."""
@@ -109,16 +148,49 @@ def _declared_kind(path: Path) -> str | None:
     return str(doc["kind"]) if isinstance(doc, dict) and "kind" in doc else None
 
 
+def read_table(
+    path: Path, columns: Iterable[str], numbers: Iterable[str] = (), text: Iterable[str] = ()
+) -> pd.DataFrame:
+    """A results table (parquet or CSV), checked for the ``columns`` a report reads and ``numbers`` among them.
+
+    A table that lacks a column, or holds text where numbers belong, was edited by hand or written
+    by another program: reading on would end in a plot's error far from the cause. A CSV file's
+    ``text`` columns are read as written (a period "01" stays "01").
+    """
+    if not path.is_file():
+        raise ResultsError(f"{path} is missing or is not a file; run the command that wrote {path.parent} again")
+    table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype=dict.fromkeys(text, str))
+    missing = [name for name in columns if name not in table.columns]
+    if missing:
+        raise ResultsError(
+            f"{path} lacks the column{'s' * (len(missing) > 1)} {', '.join(missing)} that the report reads; "
+            f"run the command that wrote {path.parent} again"
+        )
+    text = [name for name in numbers if not is_numeric_dtype(table[name])]
+    if text:
+        raise ResultsError(
+            f"{path} holds text where numbers belong, in {', '.join(text)}; "
+            f"run the command that wrote {path.parent} again"
+        )
+    return table
+
+
+def read_typed(path: Path, columns: dict[str, str]) -> pd.DataFrame:
+    """``read_table`` with each column's kind: ``c`` for text, anything else for a number."""
+    return read_table(path, columns, [name for name, kind in columns.items() if kind != "c"])
+
+
 def load_run(folder: str | Path) -> RunFolder:
-    """The run results in ``folder``."""
+    """The run results in ``folder``; a missing or damaged table is a ``ResultsError`` naming the file."""
     folder = Path(folder)
+    tables = {name: read_typed(folder / name, columns) for name, columns in RUN_TABLES.items()}
     return RunFolder(
         folder=folder,
         scenario=validate(_yaml(folder / "scenario.resolved.yaml"), str(folder / "scenario.resolved.yaml")),
-        tickets=pd.read_parquet(folder / "tickets.parquet"),
-        events=pd.read_parquet(folder / "events.parquet"),
-        levels=pd.read_parquet(folder / "levels.parquet"),
-        summary=pd.read_csv(folder / "summary.csv"),
+        tickets=tables["tickets.parquet"],
+        events=tables["events.parquet"],
+        levels=tables["levels.parquet"],
+        summary=tables["summary.csv"],
         meta=_json(folder / "summary.json"),
         agents=pd.read_parquet(folder / "agents.parquet") if (folder / "agents.parquet").is_file() else pd.DataFrame(),
     )
@@ -136,8 +208,8 @@ def load_comparison(folder: str | Path) -> ComparisonFolder:
     }
     return ComparisonFolder(
         folder=folder,
-        table=pd.read_csv(folder / "comparison.csv"),
-        kpis=pd.read_csv(folder / "kpis_by_replication.csv"),
+        table=read_table(folder / "comparison.csv", TABLE_COLUMNS, COMPARISON_NUMBERS),
+        kpis=read_table(folder / "kpis_by_replication.csv", ["scenario", "replication"], ["replication"]),
         scenarios=scenarios,
         meta=meta,
     )
@@ -157,10 +229,11 @@ def load_sweep(folder: str | Path) -> SweepFolder:
     if not points_file.is_file():
         raise ResultsError(f"{folder} holds a sweep without its points table yet; finish it with --resume first")
     base = spec["base_scenario"]
+    columns = dict.fromkeys(["point_id", *(name for point in spec["points"] for name in point)])
     return SweepFolder(
         folder=folder,
         spec=spec,
-        points=pd.read_parquet(points_file),
+        points=read_table(points_file, columns, ["point_id"]),
         base_document=base,
         base_scenario=validate(base, str(folder / "sweep.resolved.yaml")),
         manifest=_json(folder / "manifest.json"),

@@ -21,7 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.core.units import MINUTES_PER_HOUR, format_duration
-from sim.experiments.results import ResultsError
+from sim.experiments.results import ResultsError, read_table
 from sim.reports.figures import PALETTE, new_figure, plain_number, share_axis, share_text, time_axis
 from sim.reports.page import REPORT, embed, render_page
 from sim.reports.sections import Picture
@@ -100,10 +100,7 @@ def load_backtest(folder: str | Path) -> BacktestFolder:
     for name in ("summary.yaml", "cells.csv"):
         if not (folder / name).is_file():
             raise ResultsError(f"{folder} holds no {name}: a back-test folder needs summary.yaml and cells.csv")
-    cells = pd.read_csv(folder / "cells.csv", dtype={"period": str})
-    missing = [c for c in COLUMNS if c not in cells.columns]
-    if missing:
-        raise ResultsError(f"{folder / 'cells.csv'} lacks the column{'s' * (len(missing) > 1)} {', '.join(missing)}")
+    cells = read_table(folder / "cells.csv", COLUMNS, text=["period"])
     cells["flagged"] = cells["flagged"].astype(str).str.lower().isin(["true", "1"])
     summary = yaml.safe_load((folder / "summary.yaml").read_text(encoding="utf-8")) or {}
     return BacktestFolder(folder, summary, cells)

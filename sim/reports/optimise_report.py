@@ -24,7 +24,7 @@ import yaml
 from sim.analysis.kpi_catalogue import SHARE
 from sim.analysis.staffing import describe_cost
 from sim.core.units import format_duration
-from sim.experiments.results import ResultsError
+from sim.experiments.results import ResultsError, read_table
 from sim.reports.display import estimate_parts
 from sim.reports.figures import share_text
 from sim.reports.marks import MET, MISSED
@@ -170,11 +170,7 @@ def _text(folder: Path, name: str) -> str:
 def _table(folder: Path, name: str) -> pd.DataFrame:
     """A CSV table of the folder, checked for the columns the report reads."""
     _text(folder, name)
-    table = pd.read_csv(folder / name)
-    missing = [c for c in FILES[name] if c not in table.columns]
-    if missing:
-        raise ResultsError(f"{folder / name} lacks the column{'s' * (len(missing) > 1)} {', '.join(missing)}")
-    return table
+    return read_table(folder / name, FILES[name])
 
 
 def write_optimise_report(folder: str | Path) -> Path:
