@@ -221,8 +221,8 @@ def test_adding_to_many_times_at_once_gives_each_time_exactly_what_adding_to_it_
     assert calendar.add_each(times, d).tobytes() == expected.tobytes()
 
 
-def test_adding_to_many_times_at_once_is_exact_at_openings_closings_and_week_ends():
-    calendar = lunch_office()
+@pytest.mark.parametrize("calendar", [lunch_office(), lunch_office(holidays=[2, 3, 11])], ids=["weekly", "holidays"])
+def test_adding_to_many_times_at_once_is_exact_at_openings_closings_and_week_ends(calendar):
     edges = [
         at(day, clock) + eps
         for day in range(-7, 15)

@@ -181,7 +181,23 @@ class BusinessCalendar:
             return times + business_minutes
         if add == self._add_by_weekly_table:
             return self._add_each_by_weekly_table(times, business_minutes)
-        return np.array([add(t, business_minutes) for t in times.tolist()], dtype=float)
+        if not 0 < business_minutes < math.inf or self._weekly_open == 0:  # ``add`` answers or refuses these
+            return np.array([add(t, business_minutes) for t in times.tolist()], dtype=float)
+        return self._add_each_around_holidays(times, business_minutes)
+
+    def _add_each_around_holidays(self, times: np.ndarray, business_minutes: float) -> np.ndarray:
+        """``add`` on arrays for a calendar with holidays, value for value.
+
+        The weekly table answers wherever no holiday falls in the days a clock spans (the check ``add``
+        makes); the few clocks that meet one take ``add``'s day-by-day walk.
+        """
+        due = self._add_each_by_weekly_table(times, business_minutes)
+        holidays = np.array(self._sorted_holidays, dtype=float)
+        first, last = np.floor_divide(times, MINUTES_PER_DAY), np.floor_divide(due, MINUTES_PER_DAY)
+        crossing = np.searchsorted(holidays, first, side="left") != np.searchsorted(holidays, last + 1, side="left")
+        for k in np.flatnonzero(crossing).tolist():
+            due[k] = self.add(float(times[k]), business_minutes)
+        return due
 
     def _add_each_by_weekly_table(self, times: np.ndarray, business_minutes: float) -> np.ndarray:
         """``_add_by_weekly_table`` step for step on arrays: the same float operations, so the same values."""
