@@ -7,12 +7,13 @@ distribution a chance below 1e-4 of failing each check at any seed; the seed is 
 """
 
 import math
+import typing
 
 import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from sim.core.distributions import Distribution
+from sim.core.distributions import DISTRIBUTIONS, Distribution
 from sim.core.units import parse_duration
 
 Z = 4.0
@@ -112,3 +113,9 @@ def test_bad_durations_are_rejected_with_the_allowed_units(text):
         parse_duration(text)
     message = str(caught.value)
     assert "s, m, h, d, w" in message or "finite and not negative" in message
+
+
+def test_the_registry_of_names_lists_exactly_the_distributions_a_scenario_accepts():
+    members = typing.get_args(typing.get_args(Distribution)[0])
+    accepted = {name: member for member in members for name in typing.get_args(member.model_fields["dist"].annotation)}
+    assert accepted == DISTRIBUTIONS

@@ -48,9 +48,8 @@ def describe_error(err: ErrorDetails, data: Any, root: type[BaseModel] = Scenari
     }
     if kind in bounds:
         limit = next(iter(err["ctx"].values()))
-        shown_limit = (
-            str(limit) if isinstance(limit, int) else f"{limit:g}"
-        )  # a whole number in full (a seed's 2**63 - 1)
+        # a whole number in full (a seed's 2**63 - 1)
+        shown_limit = str(limit) if isinstance(limit, int) else f"{limit:g}"
         return loc, f"must be {bounds[kind]} {shown_limit}, got {shown(err['input'], WIDTH)}"
     if kind in ("too_long", "too_short"):
         return loc, _length_message(err)
