@@ -360,6 +360,12 @@ def _directory_instead(path: Path, _: str) -> None:
         ("events.parquet", "event", _drop_column, "lacks the column event that the report reads"),
         ("summary.csv", "mean", _text_in_summary, "holds text where numbers belong, in mean"),
         ("intervals.csv", "asa", _drop_column, "lacks the column asa that the report reads"),
+        (
+            "intervals.csv",
+            "service_level_ci_high",
+            _drop_column,
+            "lacks the column service_level_ci_high that the report reads",
+        ),
         ("levels.parquet", "", _directory_instead, "is missing or is not a file"),
     ],
 )
@@ -375,3 +381,22 @@ def test_a_hand_edited_results_table_gives_one_line_naming_the_file_and_column_n
     assert main(["report", str(folder)]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"error: {folder / name} {message}; run the command that wrote {folder} again"
+
+
+@pytest.mark.parametrize("column", ["teams.agents.agents", "asa_ci_low"])
+def test_a_sweep_points_table_without_a_parameter_or_an_interval_column_is_one_line_naming_it(tmp_path, capsys, column):
+    sweep = tmp_path / "sweep.yaml"
+    base = ROOT / "scenarios" / "validation" / "erlang_c.yaml"
+    sweep.write_text(
+        f"base: {base}\nset: [horizon=2h, warmup=0]\nreplications: 2\nkpis: [asa]\n"
+        "parameters:\n  teams.agents.agents: [14, 15]\n",
+        encoding="utf-8",
+    )
+    assert main(["sweep", str(sweep), "--out", str(tmp_path / "out"), "--quiet", "-w", "1"]) == 0
+    (points,) = (tmp_path / "out").rglob("points.parquet")
+    _drop_column(points, column)
+    capsys.readouterr()
+    assert main(["report", str(points.parent)]) == 2
+    err = capsys.readouterr().err.strip()
+    again = f"run the command that wrote {points.parent} again"
+    assert err == f"error: {points} lacks the column {column} that the report reads; {again}"

@@ -102,14 +102,29 @@ RUN_TABLES: dict[str, dict[str, str]] = {
 }
 """The tables of a run folder and the columns every run writes to each (``c`` text, else a number)."""
 
+ESTIMATE = ("", "_ci_low", "_ci_high")
+"""The columns of an estimate with its interval: ``<measure>``, ``<measure>_ci_low``, ``<measure>_ci_high``."""
+
 INTERVAL_TABLES: dict[str, dict[str, str]] = {
-    name: {key: "c", "interval": "i", "start": "f", "end": "f", **dict.fromkeys(measures, "f"), "replications": "i"}
-    for name, key, measures in (
-        (INTERVALS, "channel", CHANNEL_MEASURES),
-        (TEAM_INTERVALS, "team", TEAM_MEASURES),
+    name: {
+        key: "c",
+        "interval": "i",
+        "when": "c",
+        "start": "f",
+        "end": "f",
+        **{f"{measure}{part}": "f" for measure in measures for part in ESTIMATE},
+        "replications": "i",
+        **extra,
+    }
+    for name, key, measures, extra in (
+        (INTERVALS, "channel", CHANNEL_MEASURES, {"goal": "f", "met_goal": "f"}),
+        (TEAM_INTERVALS, "team", TEAM_MEASURES, {}),
     )
 }
-"""The per-interval tables of a run folder (``sim.analysis.intervals``) and the columns a report reads from them."""
+"""The per-interval tables of a run folder (``sim.analysis.intervals``) and their columns."""
+
+SWEEP_ESTIMATE = ("_mean", "_ci_low", "_ci_high")
+"""The columns of each KPI in a sweep's points table that a report reads."""
 
 COMPARISON_NUMBERS = [c for c in TABLE_COLUMNS if c not in ("scenario", "kpi", "label", "unit", "significant")]
 """The columns of ``comparison.csv`` that hold numbers."""
@@ -153,26 +168,33 @@ def read_table(
 ) -> pd.DataFrame:
     """A results table (parquet or CSV), checked for the ``columns`` a report reads and ``numbers`` among them.
 
-    A table that lacks a column, or holds text where numbers belong, was edited by hand or written
-    by another program: reading on would end in a plot's error far from the cause. A CSV file's
-    ``text`` columns are read as written (a period "01" stays "01").
+    A CSV file's ``text`` columns are read as written (a period "01" stays "01").
     """
     if not path.is_file():
         raise ResultsError(f"{path} is missing or is not a file; run the command that wrote {path.parent} again")
     table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype=dict.fromkeys(text, str))
+    check_columns(table, path, columns, numbers)
+    return table
+
+
+def check_columns(table: pd.DataFrame, path: Path, columns: Iterable[str], numbers: Iterable[str] = ()) -> None:
+    """Refuse a table read from ``path`` that lacks one of ``columns``, or holds text in one of ``numbers``.
+
+    Such a table was edited by hand or written by another program: reading on would end in a
+    plot's error far from the cause.
+    """
     missing = [name for name in columns if name not in table.columns]
     if missing:
         raise ResultsError(
             f"{path} lacks the column{'s' * (len(missing) > 1)} {', '.join(missing)} that the report reads; "
             f"run the command that wrote {path.parent} again"
         )
-    text = [name for name in numbers if not is_numeric_dtype(table[name])]
-    if text:
+    wordy = [name for name in numbers if not is_numeric_dtype(table[name])]
+    if wordy:
         raise ResultsError(
-            f"{path} holds text where numbers belong, in {', '.join(text)}; "
+            f"{path} holds text where numbers belong, in {', '.join(wordy)}; "
             f"run the command that wrote {path.parent} again"
         )
-    return table
 
 
 def read_typed(path: Path, columns: dict[str, str]) -> pd.DataFrame:
@@ -229,11 +251,18 @@ def load_sweep(folder: str | Path) -> SweepFolder:
     if not points_file.is_file():
         raise ResultsError(f"{folder} holds a sweep without its points table yet; finish it with --resume first")
     base = spec["base_scenario"]
-    columns = dict.fromkeys(["point_id", *(name for point in spec["points"] for name in point)])
+    points = read_table(points_file, dict.fromkeys(["point_id", *(name for point in spec["points"] for name in point)]))
+    estimates = [
+        f"{name.removesuffix('_mean')}{part}"
+        for name in points.columns
+        if name.endswith("_mean")
+        for part in SWEEP_ESTIMATE
+    ]
+    check_columns(points, points_file, estimates, ["point_id", *estimates])
     return SweepFolder(
         folder=folder,
         spec=spec,
-        points=read_table(points_file, columns, ["point_id"]),
+        points=points,
         base_document=base,
         base_scenario=validate(base, str(folder / "sweep.resolved.yaml")),
         manifest=_json(folder / "manifest.json"),
