@@ -8,6 +8,7 @@ shrunk to the smallest input that showed it.
 from __future__ import annotations
 
 import gzip
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -400,3 +401,46 @@ def test_a_sweep_points_table_without_a_parameter_or_an_interval_column_is_one_l
     err = capsys.readouterr().err.strip()
     again = f"run the command that wrote {points.parent} again"
     assert err == f"error: {points} lacks the column {column} that the report reads; {again}"
+
+
+@pytest.fixture(scope="module")
+def comparison_folder(tmp_path_factory) -> Path:
+    """A small comparison's results folder, written once for the tests that damage copies of it."""
+    out = tmp_path_factory.mktemp("comparisons")
+    scenario = ROOT / "scenarios" / "validation" / "erlang_c.yaml"
+    argv = ["compare", str(scenario), "--variant", "fewer:teams[0].agents=13", "-r", "2", "--quiet"]
+    assert main([*argv, "--set", "horizon=1d", "--set", "warmup=0", "--out", str(out)]) == 0
+    (table,) = out.rglob("comparison.csv")
+    return table.parent
+
+
+def _copy(folder: Path, to: Path) -> Path:
+    """A copy of a results folder, its report and pictures left out."""
+    shutil.copytree(folder, to, ignore=shutil.ignore_patterns("report.html", "plots"))
+    return to
+
+
+def test_a_comparison_whose_mean_was_edited_outside_its_interval_names_the_line_not_a_negative_whisker(
+    comparison_folder, tmp_path, capsys
+):
+    folder = _copy(comparison_folder, tmp_path / "cmp")
+    table = pd.read_csv(folder / "comparison.csv")
+    table.loc[0, "mean"] = table.loc[0, "ci_high"] + 100
+    table.to_csv(folder / "comparison.csv", index=False)
+    assert main(["report", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {folder / 'comparison.csv'}, line 2: mean ") and "lies outside its interval" in err
+
+
+def test_a_comparison_table_cut_after_a_whole_row_names_the_scenario_and_kpi_it_lacks(
+    comparison_folder, tmp_path, capsys
+):
+    folder = _copy(comparison_folder, tmp_path / "cmp")
+    lines = (folder / "comparison.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (folder / "comparison.csv").write_text("".join(lines[:-1]), encoding="utf-8")
+    last = pd.read_csv(comparison_folder / "comparison.csv").iloc[-1]
+    assert main(["report", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(
+        f"error: {folder / 'comparison.csv'} has no row for scenario {last['scenario']} and KPI {last['kpi']}"
+    )

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import yaml
@@ -102,9 +103,6 @@ RUN_TABLES: dict[str, dict[str, str]] = {
 }
 """The tables of a run folder and the columns every run writes to each (``c`` text, else a number)."""
 
-ESTIMATE = ("", "_ci_low", "_ci_high")
-"""The columns of an estimate with its interval: ``<measure>``, ``<measure>_ci_low``, ``<measure>_ci_high``."""
-
 INTERVAL_TABLES: dict[str, dict[str, str]] = {
     name: {
         key: "c",
@@ -112,7 +110,7 @@ INTERVAL_TABLES: dict[str, dict[str, str]] = {
         "when": "c",
         "start": "f",
         "end": "f",
-        **{f"{measure}{part}": "f" for measure in measures for part in ESTIMATE},
+        **{f"{measure}{part}": "f" for measure in measures for part in ("", "_ci_low", "_ci_high")},
         "replications": "i",
         **extra,
     }
@@ -122,9 +120,6 @@ INTERVAL_TABLES: dict[str, dict[str, str]] = {
     )
 }
 """The per-interval tables of a run folder (``sim.analysis.intervals``) and their columns."""
-
-SWEEP_ESTIMATE = ("_mean", "_ci_low", "_ci_high")
-"""The columns of each KPI in a sweep's points table that a report reads."""
 
 COMPARISON_NUMBERS = [c for c in TABLE_COLUMNS if c not in ("scenario", "kpi", "label", "unit", "significant")]
 """The columns of ``comparison.csv`` that hold numbers."""
@@ -197,15 +192,50 @@ def check_columns(table: pd.DataFrame, path: Path, columns: Iterable[str], numbe
         )
 
 
+def check_estimates(table: pd.DataFrame, path: Path, estimates: Iterable[tuple[str, str, str]]) -> None:
+    """Refuse a table in which an estimate lies outside its own interval (``mean``, ``low``, ``high`` columns).
+
+    The writers cut every interval around its estimate, so such a row was edited; its whiskers
+    would have negative lengths. Missing values (no interval from one replication) pass.
+    """
+    for mean, low, high in estimates:
+        m, lo, hi = (table[name].to_numpy(dtype=float) for name in (mean, low, high))
+        slack = 1e-9 * np.maximum(np.abs(m), 1.0)
+        outside = np.flatnonzero((lo > m + slack) | (m > hi + slack))  # NaN compares false
+        if len(outside):
+            k = int(outside[0])
+            where = f"line {k + 2}" if path.suffix == ".csv" else f"row {k + 1}"
+            raise ResultsError(
+                f"{path}, {where}: {mean} {m[k]:g} lies outside its interval [{lo[k]:g}, {hi[k]:g}]; "
+                f"run the command that wrote {path.parent} again"
+            )
+
+
 def read_typed(path: Path, columns: dict[str, str]) -> pd.DataFrame:
     """``read_table`` with each column's kind: ``c`` for text, anything else for a number."""
     return read_table(path, columns, [name for name, kind in columns.items() if kind != "c"])
+
+
+def read_intervals(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A run folder's per-channel and per-team interval tables, checked as ``read_typed`` and ``check_estimates`` do."""
+    channels, teams = (
+        _interval_table(folder / name, measures)
+        for name, measures in ((INTERVALS, CHANNEL_MEASURES), (TEAM_INTERVALS, TEAM_MEASURES))
+    )
+    return channels, teams
+
+
+def _interval_table(path: Path, measures: Iterable[str]) -> pd.DataFrame:
+    table = read_typed(path, INTERVAL_TABLES[path.name])
+    check_estimates(table, path, [(measure, f"{measure}_ci_low", f"{measure}_ci_high") for measure in measures])
+    return table
 
 
 def load_run(folder: str | Path) -> RunFolder:
     """The run results in ``folder``; a missing or damaged table is a ``ResultsError`` naming the file."""
     folder = Path(folder)
     tables = {name: read_typed(folder / name, columns) for name, columns in RUN_TABLES.items()}
+    check_estimates(tables["summary.csv"], folder / "summary.csv", [("mean", "ci_low", "ci_high")])
     return RunFolder(
         folder=folder,
         scenario=validate(_yaml(folder / "scenario.resolved.yaml"), str(folder / "scenario.resolved.yaml")),
@@ -228,13 +258,33 @@ def load_comparison(folder: str | Path) -> ComparisonFolder:
         for label in meta["scenarios"]
         for path in [folder / "scenarios" / f"{label}.resolved.yaml"]
     }
+    table = read_table(folder / "comparison.csv", TABLE_COLUMNS, COMPARISON_NUMBERS)
+    check_estimates(
+        table, folder / "comparison.csv", [("mean", "ci_low", "ci_high"), ("diff", "diff_ci_low", "diff_ci_high")]
+    )
+    _check_every_scenario(table, folder / "comparison.csv", list(scenarios))
     return ComparisonFolder(
         folder=folder,
-        table=read_table(folder / "comparison.csv", TABLE_COLUMNS, COMPARISON_NUMBERS),
+        table=table,
         kpis=read_table(folder / "kpis_by_replication.csv", ["scenario", "replication"], ["replication"]),
         scenarios=scenarios,
         meta=meta,
     )
+
+
+def _check_every_scenario(table: pd.DataFrame, path: Path, labels: list[str]) -> None:
+    """Refuse a comparison table that lacks a row for some scenario and KPI (a file cut short at a line's end)."""
+    kpis = set(table["kpi"])
+    for label in labels:
+        missing = kpis - set(table.loc[table["scenario"] == label, "kpi"])
+        if missing:
+            some = ", ".join(sorted(map(str, missing))[:3]) + (
+                f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+            )
+            raise ResultsError(
+                f"{path} has no row for scenario {label} and KPI {some}: it was cut short or edited; "
+                f"run the command that wrote {path.parent} again"
+            )
 
 
 def comparison_runs(folder: str | Path, labels: list[str]) -> dict[str, Path]:
@@ -252,13 +302,11 @@ def load_sweep(folder: str | Path) -> SweepFolder:
         raise ResultsError(f"{folder} holds a sweep without its points table yet; finish it with --resume first")
     base = spec["base_scenario"]
     points = read_table(points_file, dict.fromkeys(["point_id", *(name for point in spec["points"] for name in point)]))
-    estimates = [
-        f"{name.removesuffix('_mean')}{part}"
-        for name in points.columns
-        if name.endswith("_mean")
-        for part in SWEEP_ESTIMATE
-    ]
-    check_columns(points, points_file, estimates, ["point_id", *estimates])
+    kpis = [name.removesuffix("_mean") for name in points.columns if name.endswith("_mean")]
+    estimates = [(f"{kpi}_mean", f"{kpi}_ci_low", f"{kpi}_ci_high") for kpi in kpis]
+    columns = [name for estimate in estimates for name in estimate]
+    check_columns(points, points_file, columns, ["point_id", *columns])
+    check_estimates(points, points_file, estimates)
     return SweepFolder(
         folder=folder,
         spec=spec,

@@ -21,7 +21,7 @@ from sim.analysis.kpi_catalogue import SHARE, kpi_info
 from sim.analysis.staffing import Cheapest, cheapest_meeting_goals, is_staffing_sweep, point_costs, service_goals
 from sim.core.units import DAYS_PER_WEEK, format_duration
 from sim.experiments.outputs import INTERVALS, TEAM_INTERVALS
-from sim.experiments.results import INTERVAL_TABLES, ComparisonFolder, RunFolder, SweepFolder, read_typed
+from sim.experiments.results import ComparisonFolder, RunFolder, SweepFolder, read_intervals
 from sim.reports.display import estimate_parts, time_unit_of
 from sim.reports.plot_flow import escalation_flow_plot
 from sim.reports.plot_intervals import interval_plot
@@ -245,8 +245,7 @@ def run_intervals(run: RunFolder) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     folder = getattr(run, "folder", None)
     if folder is not None and (folder / INTERVALS).is_file() and (folder / TEAM_INTERVALS).is_file():
-        channels, teams = (read_typed(folder / name, INTERVAL_TABLES[name]) for name in (INTERVALS, TEAM_INTERVALS))
-        return channels, teams
+        return read_intervals(folder)
     return getattr(run, "intervals", None) or interval_tables(run.tickets, run.levels, run.scenario)
 
 
